@@ -1,0 +1,7 @@
+"""The REST control plane."""
+
+from shipyard.api._app import PUBLIC_PATHS, create_app
+from shipyard.api._errors import status_for
+from shipyard.api._routes import to_jsonable
+
+__all__ = ["PUBLIC_PATHS", "create_app", "status_for", "to_jsonable"]

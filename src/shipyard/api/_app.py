@@ -1,0 +1,73 @@
+"""The REST control plane: every catalog operation behind ``Authorization: Bearer``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
+from starlette.concurrency import run_in_threadpool
+
+from shipyard import __version__
+from shipyard.api._errors import install_error_handlers
+from shipyard.api._json import JSONResponse
+from shipyard.api._routes import add_operation_routes
+from shipyard.platform import Platform
+from shipyard.security import RequestContext, authenticate, new_request_id
+
+PUBLIC_PATHS = frozenset({"/healthz"})
+
+
+def create_app(platform: Platform) -> FastAPI:
+    """Build the control-plane app over one platform."""
+    app = FastAPI(
+        title="Shipyard",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        default_response_class=JSONResponse,
+    )
+    install_error_handlers(app)
+    settings = platform.settings
+
+    async def context(request: Request) -> RequestContext:
+        request_id = request.headers.get("x-request-id") or new_request_id()
+        return await run_in_threadpool(
+            authenticate, platform, request.headers.get("authorization"), request_id[:64]
+        )
+
+    components = add_operation_routes(
+        app, context, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (public)."""
+        return {"status": "ok"}
+
+    @app.get("/api/v1/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> dict[str, Any]:
+        """The OpenAPI schema of this API (any authenticated principal may read it)."""
+        ctx = await context(request)
+        await run_in_threadpool(ctx.authorize, "api:DescribeSchema", "sy:api/schema")
+        return _schema(app, components)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["x-request-id"] = request.headers.get("x-request-id", "")[:64]
+        return response
+
+    app.state.platform = platform
+    return app
+
+
+def _schema(app: FastAPI, components: dict[str, Any]) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(components)
+        schema["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,40 @@
+"""The CLI's shared state: settings read once, and the client built from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import typer
+
+from shipyard.client import Client
+from shipyard.config import Settings, load_settings
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@dataclass
+class CliState:
+    url: str | None = None
+    api_key: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+    _client: Client | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    def client(self) -> Client:
+        """The SDK client: remote when a URL is configured, else in-process."""
+        if self._client is None:
+            url = self.url or self.settings.url
+            key = self.api_key or (
+                self.settings.api_key.get_secret_value() if self.settings.api_key else None
+            )
+            self._client = Client(url, api_key=key) if url else Client(settings=self.settings)
+        return self._client
+
+
+STATE = CliState()

@@ -1,0 +1,135 @@
+"""``shipyard datasets``: ingest files, list and inspect versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._output import console, emit, table
+from shipyard.datasets import DatasetVersionInfo
+
+app = typer.Typer(help="Ingest and inspect versioned datasets.", no_args_is_help=True)
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Dataset name.")],
+    format: Annotated[
+        str | None, typer.Option(help="csv, parquet or jsonl (default: from suffix).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Store FILE as a new immutable version of dataset NAME (identical content reuses one)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        progress.add_task(f"ingesting {file.name} (read, validate, profile, store)", total=None)
+        info = STATE.client().datasets.ingest(file, name, format=format)
+    emit(info, as_json, lambda: _show_ingested(info))
+
+
+def _show_ingested(info: DatasetVersionInfo) -> None:
+    verb = "created" if info.created else "unchanged, existing"
+    console.print(
+        f"[bold]{info.ref}[/] {verb}: {info.rows} rows, {len(info.columns)} columns, "
+        f"{info.size_bytes} bytes, {info.digest[:19]}…"
+    )
+
+
+@app.command("list")
+def list_(as_json: JsonOption = False) -> None:
+    """All datasets with their latest version."""
+    items = STATE.client().datasets.list()
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            "Datasets",
+            ["name", "versions", "latest", "rows", "created"],
+            [(d.name, d.versions, d.latest_version, d.latest_rows, d.created_at) for d in items],
+        ),
+    )
+
+
+@app.command()
+def versions(name: str, as_json: JsonOption = False) -> None:
+    """Every version of a dataset."""
+    items = STATE.client().datasets.versions(name)
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            f"Versions of {name}",
+            ["version", "rows", "bytes", "digest", "source", "created"],
+            [
+                (v.version, v.rows, v.size_bytes, v.digest[:19], v.source, v.created_at)
+                for v in items
+            ],
+        ),
+    )
+
+
+@app.command()
+def show(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")], as_json: JsonOption = False
+) -> None:
+    """Schema and statistics profile of a version."""
+    info = STATE.client().datasets.get(ref)
+    emit(info, as_json, lambda: _show_profile(info))
+
+
+def _show_profile(info: DatasetVersionInfo) -> None:
+    _show_ingested(info)
+    columns = {c["name"]: c for c in info.columns}
+    rows = []
+    for col in info.profile.get("columns", []):
+        quantiles = col.get("quantiles") or {}
+        top = col.get("top_values") or []
+        rows.append(
+            (
+                col["name"],
+                columns.get(col["name"], {}).get("type", col.get("type")),
+                col.get("nulls"),
+                col.get("distinct"),
+                col.get("min"),
+                col.get("max"),
+                col.get("mean"),
+                col.get("std"),
+                quantiles.get("p50"),
+                ", ".join(f"{t['value']}({t['count']})" for t in top[:3]) or None,
+            )
+        )
+    table(
+        "Profile",
+        ["column", "type", "nulls", "distinct", "min", "max", "mean", "std", "median", "top"],
+        rows,
+    )
+
+
+@app.command()
+def head(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
+    rows: Annotated[int, typer.Option("--rows", "-n")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """The first rows of a version."""
+    preview = STATE.client().datasets.head(ref, rows)
+    emit(
+        preview,
+        as_json,
+        lambda: table(
+            f"{preview.name}@{preview.version}",
+            preview.columns,
+            [[r.get(c) for c in preview.columns] for r in preview.rows],
+        ),
+    )

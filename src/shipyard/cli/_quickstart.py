@@ -1,0 +1,204 @@
+"""``shipyard quickstart``: CSV to a secured, serving endpoint on the embedded default."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import orjson
+import typer
+
+from shipyard.cli._context import STATE
+from shipyard.cli._output import console, table
+from shipyard.cli._servers import (
+    bound_port,
+    check_bind,
+    open_platform,
+    run_servers,
+    start_in_thread,
+    uvicorn_server,
+)
+from shipyard.client import Client
+from shipyard.endpoints import build_serving_app
+from shipyard.errors import Conflict, NotFound
+from shipyard.registry import ModelVersionInfo
+
+DATASET = "breast-cancer"
+MODEL = "breast-cancer"
+ENDPOINT = "breast-cancer"
+CALLER = "quickstart-caller"
+
+_SPLIT = {"kind": "holdout", "test_size": 0.25, "seed": 42, "stratify": True}
+SPECS: list[dict[str, Any]] = [
+    {
+        "name": "lightgbm",
+        "dataset": DATASET,
+        "target": "diagnosis",
+        "task": "classification",
+        "estimator": "lightgbm.LGBMClassifier",
+        "params": {"n_estimators": 100, "learning_rate": 0.05, "num_leaves": 15},
+        "split": _SPLIT,
+        "experiment": "quickstart",
+    },
+    {
+        "name": "logistic-regression",
+        "dataset": DATASET,
+        "target": "diagnosis",
+        "task": "classification",
+        "estimator": "sklearn.pipeline",
+        "params": {
+            "steps": [
+                {"estimator": "sklearn.preprocessing.StandardScaler"},
+                {
+                    "estimator": "sklearn.linear_model.LogisticRegression",
+                    "params": {"C": 1.0, "max_iter": 1000},
+                },
+            ]
+        },
+        "split": _SPLIT,
+        "experiment": "quickstart",
+    },
+]
+
+
+def write_breast_cancer_csv(path: Path) -> Path:
+    """scikit-learn's bundled breast-cancer data as CSV, snake_case columns, labelled target."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer(as_frame=True)
+    frame = bunch.frame.rename(columns=lambda c: re.sub(r"\W+", "_", c.strip()).lower())
+    frame["diagnosis"] = frame.pop("target").map(dict(enumerate(bunch.target_names)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _champion(versions: list[ModelVersionInfo]) -> ModelVersionInfo:
+    return max(
+        versions, key=lambda v: (v.metrics.get("roc_auc", 0.0), v.metrics.get("accuracy", 0.0))
+    )
+
+
+def _ensure_caller(client: Client) -> str:
+    """A service principal that may only invoke the quickstart endpoint; returns a fresh key."""
+    with contextlib.suppress(Conflict):
+        client.iam.create_principal(CALLER, kind="service")
+    client.iam.put_policy(
+        "QuickstartInvoke",
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["endpoints:Invoke", "endpoints:Describe"],
+                    "Resource": [f"sy:endpoint/{ENDPOINT}"],
+                }
+            ]
+        },
+    )
+    client.iam.attach_policy(CALLER, "QuickstartInvoke")
+    token = client.iam.create_api_key(CALLER).token
+    assert token is not None
+    return token
+
+
+def quickstart(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Keep the servers running afterwards.")
+    ] = False,
+    port: Annotated[
+        int | None, typer.Option(help="Endpoint port with --serve (default 8080).")
+    ] = None,
+    api_port: Annotated[
+        int | None, typer.Option(help="Control-plane port with --serve (default 8000).")
+    ] = None,
+) -> None:
+    """Ingest bundled data, train two models, register the better as champion, and serve it."""
+    started = time.monotonic()
+    settings = STATE.settings
+    host = settings.host
+    port = (settings.serving_port if port is None else port) if serve else 0
+    api_port = (settings.port if api_port is None else api_port) if serve else 0
+    if serve:
+        check_bind(host, port, False)
+        check_bind(host, api_port, False)
+    platform = open_platform()
+    client = Client(settings=settings)
+    csv_path = write_breast_cancer_csv(settings.home / "quickstart" / "breast_cancer.csv")
+    console.print(f"[bold]1/5[/] wrote {csv_path}")
+    dataset = client.datasets.ingest(csv_path, DATASET)
+    console.print(
+        f"[bold]2/5[/] ingested {dataset.ref}: {dataset.rows} rows x {len(dataset.columns)} columns"
+    )
+    registered = []
+    for spec in SPECS:
+        job = client.training.train({**spec, "dataset": dataset.ref})
+        assert job.run_id is not None
+        registered.append(client.models.register(MODEL, job.run_id))
+        console.print(f"[bold]3/5[/] trained {spec['name']}: {job.message}")
+    best = _champion(registered)
+    client.models.set_approval(MODEL, best.version, "Approved")
+    client.models.set_alias(MODEL, "champion", best.version)
+    table(
+        "Registered",
+        ["model", "roc_auc", "accuracy", "alias"],
+        [
+            (
+                v.ref,
+                v.metrics.get("roc_auc"),
+                v.metrics.get("accuracy"),
+                "champion" if v is best else "",
+            )
+            for v in registered
+        ],
+    )
+    try:
+        client.endpoints.update(ENDPOINT, f"{MODEL}@champion")
+    except NotFound:
+        client.endpoints.create(ENDPOINT, f"{MODEL}@champion")
+    token = _ensure_caller(client)
+    console.print(f"[bold]4/5[/] endpoint {ENDPOINT} → {best.ref} (champion)")
+
+    serving = uvicorn_server(build_serving_app(platform, ENDPOINT), host, port)
+    start_in_thread(serving)
+    url = f"http://{host}:{bound_port(serving)}"
+    request_file = settings.home / "quickstart" / "request.json"
+    frame = __import__("pandas").read_csv(csv_path).drop(columns=["diagnosis"]).head(1)
+    request_file.write_bytes(
+        orjson.dumps({"dataframe_split": frame.to_dict(orient="split", index=False)})
+    )
+    answer = httpx.post(
+        f"{url}/invocations",
+        content=request_file.read_bytes(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    console.print(f"[bold]5/5[/] prediction for the first row: {answer.text}")
+    curl = (
+        f"curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
+        f"--data @{request_file} {url}/invocations"
+    )
+    console.print(f"repeat it with:\n  {curl}", highlight=False, soft_wrap=True)
+    console.print(f"done in {time.monotonic() - started:.1f} s")
+    if not serve:
+        serving.should_exit = True
+        return
+    from shipyard.api import create_app
+
+    control = uvicorn_server(create_app(platform), host, api_port)
+    console.print(
+        f"serving {url}/invocations  (also /v2/models/{MODEL}/infer, /ping, /metrics)\n"
+        f"control plane http://{host}:{api_port}/api/v1  (Ctrl+C stops both)"
+    )
+    serving.should_exit = True
+    time.sleep(0.3)
+    run_servers(
+        [
+            uvicorn_server(
+                build_serving_app(platform, ENDPOINT), host, bound_port(serving) or port
+            ),
+            control,
+        ]
+    )

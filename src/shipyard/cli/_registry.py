@@ -1,0 +1,248 @@
+"""``shipyard experiments|runs|models|endpoints``: tracking, registry and endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._output import console, emit, table
+from shipyard.endpoints import EndpointInfo
+from shipyard.registry import ModelVersionInfo
+
+experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
+runs_app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
+models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
+endpoints_app = typer.Typer(help="Real-time endpoints.", no_args_is_help=True)
+
+
+@experiments_app.command("list")
+def list_experiments(as_json: JsonOption = False) -> None:
+    items = STATE.client().tracking.list_experiments()
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            "Experiments",
+            ["name", "runs", "created"],
+            [(e.name, e.runs, e.created_at) for e in items],
+        ),
+    )
+
+
+@runs_app.command("list")
+def list_runs(
+    experiment: Annotated[str, typer.Option("--experiment", "-e")] = "default",
+    as_json: JsonOption = False,
+) -> None:
+    """Runs of an experiment, newest first, with their metrics."""
+    items = STATE.client().tracking.list_runs(experiment)
+    keys = sorted({k for r in items for k in r.metrics})[:6]
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            f"Runs of {experiment}",
+            ["id", "name", "status", *keys, "started"],
+            [
+                (r.id, r.name, r.status, *(r.metrics.get(k) for k in keys), r.start_time)
+                for r in items
+            ],
+        ),
+    )
+
+
+@runs_app.command("show")
+def show_run(run_id: str, as_json: JsonOption = False) -> None:
+    """A run's params, metrics, tags, inputs and artifacts."""
+    run = STATE.client().tracking.get_run(run_id)
+
+    def show() -> None:
+        console.print(f"[bold]run {run.id}[/] ({run.name}) in {run.experiment}: {run.status}")
+        table("Params", ["key", "value"], sorted(run.params.items()))
+        table("Metrics", ["key", "value"], sorted(run.metrics.items()))
+        table("Tags", ["key", "value"], sorted(run.tags.items()))
+        table(
+            "Artifacts",
+            ["path", "bytes", "digest"],
+            [(a.path, a.size_bytes, a.digest[:19]) for a in run.artifacts],
+        )
+        console.print(f"inputs: {', '.join(run.inputs) or '-'}")
+
+    emit(run, as_json, show)
+
+
+def _versions_table(title: str, items: list[ModelVersionInfo]) -> None:
+    keys = sorted({k for v in items for k in v.metrics if not k.endswith("_std")})[:4]
+    table(
+        title,
+        ["model", "version", "flavor", "approval", "aliases", *keys, "run", "created"],
+        [
+            (
+                v.name,
+                v.version,
+                v.flavor,
+                v.approval,
+                ",".join(v.aliases),
+                *(v.metrics.get(k) for k in keys),
+                v.run_id[:8],
+                v.created_at,
+            )
+            for v in items
+        ],
+    )
+
+
+@models_app.command("register")
+def register(
+    name: str,
+    run_id: Annotated[str, typer.Option("--run", help="Run that produced the model.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Register a run's model as the next version of NAME."""
+    v = STATE.client().models.register(name, run_id)
+    emit(
+        v, as_json, lambda: console.print(f"registered [bold]{v.ref}[/] ({v.flavor}, {v.approval})")
+    )
+
+
+@models_app.command("list")
+def list_models(as_json: JsonOption = False) -> None:
+    items = STATE.client().models.list()
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            "Models",
+            ["name", "latest", "aliases", "created"],
+            [
+                (
+                    m.name,
+                    m.latest_version,
+                    ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())),
+                    m.created_at,
+                )
+                for m in items
+            ],
+        ),
+    )
+
+
+@models_app.command("show")
+def show_model(
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@ALIAS")],
+    as_json: JsonOption = False,
+) -> None:
+    """A model's versions, or one version with its signature."""
+    client = STATE.client()
+    if "@" in ref:
+        v = client.models.version(ref)
+
+        def show() -> None:
+            _versions_table(v.ref, [v])
+            table(
+                "Signature",
+                ["input", "type"],
+                [(c["name"], c["type"]) for c in v.signature["inputs"]],
+            )
+
+        emit(v, as_json, show)
+        return
+    m = client.models.get(ref)
+    emit(m, as_json, lambda: _versions_table(f"Model {m.name}", m.versions))
+
+
+@models_app.command("approve")
+def approve(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
+    status: Annotated[
+        str, typer.Option(help="Approved, Rejected or PendingManualApproval")
+    ] = "Approved",
+    as_json: JsonOption = False,
+) -> None:
+    """Set a version's approval status."""
+    name, _, version = ref.partition("@")
+    v = STATE.client().models.set_approval(name, _version(version), status)
+    emit(v, as_json, lambda: console.print(f"{v.ref}: {v.approval}"))
+
+
+def _version(text: str) -> int:
+    if not text.isdigit():
+        raise typer.BadParameter(f"expected NAME@VERSION with a number, got {text!r}")
+    return int(text)
+
+
+@models_app.command("alias")
+def alias(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
+    alias_name: Annotated[str, typer.Argument(metavar="ALIAS")],
+    as_json: JsonOption = False,
+) -> None:
+    """Point ALIAS (e.g. champion) at a version."""
+    name, _, version = ref.partition("@")
+    v = STATE.client().models.set_alias(name, alias_name, _version(version))
+    emit(v, as_json, lambda: console.print(f"{name}@{alias_name} → version {v.version}"))
+
+
+@models_app.command("lineage")
+def lineage(
+    ref: str,
+    kind: Annotated[str, typer.Option(help="model, dataset or run")] = "model",
+    as_json: JsonOption = False,
+) -> None:
+    """Where a model version came from, or what a dataset version or run led to."""
+    graph = STATE.client().models.lineage(ref, kind)
+    labels = {n.id: f"{n.kind} {n.label}" for n in graph.nodes}
+    emit(
+        graph,
+        as_json,
+        lambda: table(
+            f"Lineage of {ref}", ["from", "to"], [(labels[a], labels[b]) for a, b in graph.edges]
+        ),
+    )
+
+
+def _endpoint_table(items: list[EndpointInfo]) -> None:
+    table(
+        "Endpoints",
+        ["name", "model ref", "serves", "updated"],
+        [(e.name, e.model_ref, f"{e.model}@{e.model_version}", e.updated_at) for e in items],
+    )
+
+
+@endpoints_app.command("create")
+def create_endpoint(
+    name: str,
+    model: Annotated[str, typer.Option(help="MODEL@VERSION or MODEL@ALIAS")],
+    as_json: JsonOption = False,
+) -> None:
+    """Create an endpoint; start serving it with `shipyard serve NAME`."""
+    e = STATE.client().endpoints.create(name, model)
+    emit(e, as_json, lambda: _endpoint_table([e]))
+
+
+@endpoints_app.command("update")
+def update_endpoint(
+    name: str, model: Annotated[str, typer.Option()], as_json: JsonOption = False
+) -> None:
+    e = STATE.client().endpoints.update(name, model)
+    emit(e, as_json, lambda: _endpoint_table([e]))
+
+
+@endpoints_app.command("list")
+def list_endpoints(as_json: JsonOption = False) -> None:
+    items = STATE.client().endpoints.list()
+    emit(items, as_json, lambda: _endpoint_table(items))
+
+
+@endpoints_app.command("show")
+def show_endpoint(name: str, as_json: JsonOption = False) -> None:
+    e = STATE.client().endpoints.get(name)
+    emit(e, as_json, lambda: _endpoint_table([e]))
+
+
+@endpoints_app.command("delete")
+def delete_endpoint(name: str, as_json: JsonOption = False) -> None:
+    e = STATE.client().endpoints.delete(name)
+    emit(e, as_json, lambda: console.print(f"deleted endpoint {e.name}"))

@@ -1,0 +1,138 @@
+"""``shipyard init|server|serve``: set up a home, run the control plane, serve an endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+
+from shipyard.api import create_app
+from shipyard.cli._context import STATE
+from shipyard.cli._output import console, errors
+from shipyard.endpoints import build_serving_app
+from shipyard.errors import Conflict, InvalidInput
+from shipyard.platform import Platform
+from shipyard.security import bootstrap, issue_admin_key_if_none
+from shipyard.serving import is_loopback
+
+HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
+AllowRemote = Annotated[
+    bool,
+    typer.Option(
+        "--allow-remote-unsafe",
+        help="Bind a non-loopback address. Only behind TLS and a firewall you trust.",
+    ),
+]
+
+
+def open_platform() -> Platform:
+    platform = Platform.open(STATE.settings)
+    bootstrap(platform)
+    return platform
+
+
+def init() -> None:
+    """Create the Shipyard home and the bootstrap admin, and print the admin's API key once."""
+    platform = open_platform()
+    key = issue_admin_key_if_none(platform)
+    console.print(f"Shipyard home: {platform.settings.home}")
+    console.print(f"metadata: {platform.db.engine.url.render_as_string(hide_password=True)}")
+    console.print(f"blobs: {platform.blobs.url}")
+    if key is None:
+        console.print("admin already has an API key; `shipyard keys create admin` issues another")
+    else:
+        console.print("admin API key (shown once, store it now):", style="bold")
+        console.print(key.token, highlight=False, soft_wrap=True)
+
+
+def check_bind(host: str, port: int, allow_remote: bool) -> None:
+    """Refuse a non-loopback bind without the loud flag, and a port already in use."""
+    if not is_loopback(host):
+        if not allow_remote:
+            raise InvalidInput(
+                f"refusing to listen on {host}, which other machines can reach; "
+                "pass --allow-remote-unsafe to do it on purpose",
+                field="host",
+            )
+        errors.print(
+            f"WARNING: listening on {host}: reachable from other machines", style="bold red"
+        )
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise Conflict(f"port {port} on {host} is already in use", field="port") from None
+
+
+def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+        server_header=False,
+    )
+    return uvicorn.Server(config)
+
+
+def run_servers(servers: list[uvicorn.Server]) -> None:
+    """Run several uvicorn servers in this process until interrupted."""
+
+    async def main() -> None:
+        await asyncio.gather(*(s.serve() for s in servers))
+
+    asyncio.run(main())
+
+
+def start_in_thread(server: uvicorn.Server) -> threading.Thread:
+    """Start a server in a daemon thread and wait until it listens."""
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise Conflict("server failed to start")
+        threading.Event().wait(0.02)
+    return thread
+
+
+def bound_port(server: uvicorn.Server) -> int:
+    port: int = server.servers[0].sockets[0].getsockname()[1]
+    return port
+
+
+def server(
+    host: HostOption = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    allow_remote: AllowRemote = False,
+) -> None:
+    """Run the REST control plane (OpenAPI at /api/v1/openapi.json)."""
+    settings = STATE.settings
+    host, port = host or settings.host, settings.port if port is None else port
+    check_bind(host, port, allow_remote)
+    platform = open_platform()
+    console.print(f"Shipyard control plane on http://{host}:{port}/api/v1 (Ctrl+C stops)")
+    run_servers([uvicorn_server(create_app(platform), host, port)])
+
+
+def serve(
+    endpoint: Annotated[str, typer.Argument(help="Endpoint name.")],
+    host: HostOption = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+    allow_remote: AllowRemote = False,
+) -> None:
+    """Serve an endpoint's model: /invocations, /v2 (Open Inference Protocol), /ping, /metrics."""
+    settings = STATE.settings
+    host, port = host or settings.host, settings.serving_port if port is None else port
+    check_bind(host, port, allow_remote)
+    platform = open_platform()
+    app = build_serving_app(platform, endpoint)
+    console.print(f"serving endpoint {endpoint} on http://{host}:{port}/invocations (Ctrl+C stops)")
+    run_servers([uvicorn_server(app, host, port)])

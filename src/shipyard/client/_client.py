@@ -1,0 +1,70 @@
+"""``shipyard.Client``: one interface, in-process or over HTTP."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from shipyard.client._resources import Datasets, Endpoints, Iam, Models
+from shipyard.client._tracking import ActiveRun, Tracking
+from shipyard.client._training import Training
+from shipyard.client._transport import HttpTransport, LocalTransport, Transport
+from shipyard.config import Settings, load_settings
+from shipyard.platform import Platform
+from shipyard.security import ADMIN, bootstrap, context_for
+
+
+class Client:
+    """The Shipyard SDK.
+
+    ``Client()`` works in this process on the configured stores, as the local
+    admin; ``Client(url, api_key=...)`` talks to a Shipyard server.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        api_key: str | None = None,
+        settings: Settings | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        if transport is None:
+            transport = (
+                HttpTransport(url, api_key or "")
+                if url
+                else self._local(settings or load_settings())
+            )
+        self.transport = transport
+        self.datasets = Datasets(transport)
+        self.tracking = Tracking(transport)
+        self.training = Training(transport)
+        self.models = Models(transport)
+        self.endpoints = Endpoints(transport)
+        self.iam = Iam(transport)
+
+    @staticmethod
+    def _local(settings: Settings) -> LocalTransport:
+        platform = Platform.open(settings)
+        bootstrap(platform)
+        return LocalTransport(platform, context_for(platform, ADMIN))
+
+    def start_run(
+        self, experiment: str = "default", name: str | None = None, **kw: Any
+    ) -> ActiveRun:
+        """Start a tracked run: ``with client.start_run(experiment="x") as run: ...``."""
+        return self.tracking.start_run(experiment, name, **kw)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

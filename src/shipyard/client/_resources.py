@@ -1,0 +1,167 @@
+"""The SDK's resource groups; each method is one catalog operation."""
+
+from __future__ import annotations
+
+import builtins
+import os
+from pathlib import Path
+from typing import Any
+
+from shipyard.client._transport import Transport
+from shipyard.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.endpoints import EndpointInfo
+from shipyard.errors import InvalidInput
+from shipyard.names import check_name, parse_reference
+from shipyard.registry import LineageGraph, ModelInfo, ModelVersionInfo
+from shipyard.security import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
+
+
+class _Group:
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+
+def read_file(path: str | os.PathLike[str]) -> bytes:
+    """A local file's bytes, or an error that names the file."""
+    target = Path(path)
+    if not target.is_file():
+        raise InvalidInput(f"{target} does not exist or is not a file", field="file")
+    try:
+        return target.read_bytes()
+    except OSError as error:
+        raise InvalidInput(f"cannot read {target}: {error.strerror}", field="file") from None
+
+
+class Datasets(_Group):
+    def ingest(
+        self, path: str | os.PathLike[str], name: str, *, format: str | None = None
+    ) -> DatasetVersionInfo:
+        """Ingest a CSV, Parquet or JSON Lines file as a new version of ``name``."""
+        check_name(name)
+        data = read_file(path)
+        return DatasetVersionInfo.model_validate(
+            self._t.call(
+                "datasets.ingest", name=name, content=data, filename=Path(path).name, format=format
+            )
+        )
+
+    def list(self) -> builtins.list[DatasetInfo]:
+        return [DatasetInfo.model_validate(d) for d in self._t.call("datasets.list")]
+
+    def versions(self, name: str) -> builtins.list[DatasetVersionInfo]:
+        return [
+            DatasetVersionInfo.model_validate(d)
+            for d in self._t.call("datasets.list_versions", name=name)
+        ]
+
+    def get(self, ref: str) -> DatasetVersionInfo:
+        """A version by ``name`` (latest) or ``name@version``."""
+        parsed = parse_reference(ref, field="dataset")
+        return DatasetVersionInfo.model_validate(
+            self._t.call("datasets.get", name=parsed.name, version=parsed.version)
+        )
+
+    def head(self, ref: str, rows: int = 10) -> TablePreview:
+        parsed = parse_reference(ref, field="dataset")
+        return TablePreview.model_validate(
+            self._t.call("datasets.head", name=parsed.name, version=parsed.version, rows=rows)
+        )
+
+
+class Models(_Group):
+    def register(self, name: str, run_id: str) -> ModelVersionInfo:
+        """Register the model a finished run produced as the next version of ``name``."""
+        return ModelVersionInfo.model_validate(
+            self._t.call("registry.register", name=name, run_id=run_id)
+        )
+
+    def list(self) -> builtins.list[ModelInfo]:
+        return [ModelInfo.model_validate(m) for m in self._t.call("registry.list_models")]
+
+    def get(self, name: str) -> ModelInfo:
+        return ModelInfo.model_validate(self._t.call("registry.get_model", name=name))
+
+    def version(self, ref: str) -> ModelVersionInfo:
+        """``name@3``, ``name@champion`` or ``name`` (latest)."""
+        return ModelVersionInfo.model_validate(self._t.call("registry.get_version", ref=ref))
+
+    def set_approval(self, name: str, version: int, status: str) -> ModelVersionInfo:
+        return ModelVersionInfo.model_validate(
+            self._t.call("registry.set_approval", name=name, version=version, status=status)
+        )
+
+    def set_alias(self, name: str, alias: str, version: int) -> ModelVersionInfo:
+        return ModelVersionInfo.model_validate(
+            self._t.call("registry.set_alias", name=name, alias=alias, version=version)
+        )
+
+    def delete_alias(self, name: str, alias: str) -> ModelInfo:
+        return ModelInfo.model_validate(
+            self._t.call("registry.delete_alias", name=name, alias=alias)
+        )
+
+    def lineage(self, ref: str, kind: str = "model") -> LineageGraph:
+        """Upstream of a model version, or downstream of a dataset version or run."""
+        return LineageGraph.model_validate(self._t.call("registry.lineage", kind=kind, ref=ref))
+
+
+class Endpoints(_Group):
+    def create(self, name: str, model: str) -> EndpointInfo:
+        return EndpointInfo.model_validate(self._t.call("endpoints.create", name=name, model=model))
+
+    def update(self, name: str, model: str) -> EndpointInfo:
+        return EndpointInfo.model_validate(self._t.call("endpoints.update", name=name, model=model))
+
+    def get(self, name: str) -> EndpointInfo:
+        return EndpointInfo.model_validate(self._t.call("endpoints.get", name=name))
+
+    def list(self) -> builtins.list[EndpointInfo]:
+        return [EndpointInfo.model_validate(e) for e in self._t.call("endpoints.list")]
+
+    def delete(self, name: str) -> EndpointInfo:
+        return EndpointInfo.model_validate(self._t.call("endpoints.delete", name=name))
+
+
+class Iam(_Group):
+    def create_principal(self, name: str, kind: str = "user") -> PrincipalInfo:
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.create_principal", name=name, kind=kind)
+        )
+
+    def list_principals(self) -> builtins.list[PrincipalInfo]:
+        return [PrincipalInfo.model_validate(p) for p in self._t.call("iam.list_principals")]
+
+    def create_api_key(self, principal: str) -> ApiKeyInfo:
+        """A new key; its ``token`` is shown in this answer only."""
+        return ApiKeyInfo.model_validate(self._t.call("iam.create_api_key", principal=principal))
+
+    def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
+        return ApiKeyInfo.model_validate(self._t.call("iam.revoke_api_key", key_id=key_id))
+
+    def put_policy(self, name: str, document: dict[str, Any]) -> PolicyInfo:
+        return PolicyInfo.model_validate(
+            self._t.call("iam.put_policy", name=name, document=document)
+        )
+
+    def list_policies(self) -> builtins.list[PolicyInfo]:
+        return [PolicyInfo.model_validate(p) for p in self._t.call("iam.list_policies")]
+
+    def attach_policy(self, principal: str, policy: str) -> PrincipalInfo:
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.attach_policy", principal=principal, policy=policy)
+        )
+
+    def detach_policy(self, principal: str, policy: str) -> PrincipalInfo:
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.detach_policy", principal=principal, policy=policy)
+        )
+
+    def audit_events(
+        self, *, principal: str | None = None, action: str | None = None, limit: int = 100
+    ) -> builtins.list[AuditEventInfo]:
+        return [
+            AuditEventInfo.model_validate(e)
+            for e in self._t.call(
+                "audit.list_events", principal=principal, action=action, limit=limit
+            )
+        ]

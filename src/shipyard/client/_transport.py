@@ -1,0 +1,105 @@
+"""The SDK's two transports behind one ``call``: in-process, and HTTP to a server."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from shipyard import errors
+from shipyard.api import to_jsonable
+from shipyard.operations import BY_NAME, Operation
+from shipyard.platform import Platform
+from shipyard.security import RequestContext, new_request_id
+
+
+class Transport(Protocol):
+    """Runs one catalog operation and returns its result as plain JSON data."""
+
+    def call(self, operation: str, **arguments: Any) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class LocalTransport:
+    """Calls the service functions in this process, as the given principal."""
+
+    def __init__(self, platform: Platform, context: RequestContext) -> None:
+        self.platform = platform
+        self._context = context
+
+    def call(self, operation: str, **arguments: Any) -> Any:
+        ctx = RequestContext(
+            platform=self.platform,
+            principal=self._context.principal,
+            policies=self._context.policies,
+            request_id=new_request_id(),
+        )
+        return to_jsonable(BY_NAME[operation].invoke(ctx, arguments))
+
+    def close(self) -> None:
+        self.platform.close()
+
+
+_ERRORS: dict[str, type[errors.ShipyardError]] = {
+    cls.__name__: cls
+    for cls in vars(errors).values()
+    if isinstance(cls, type) and issubclass(cls, errors.ShipyardError)
+}
+
+
+class HttpTransport:
+    """Calls a Shipyard server's REST API with a bearer key."""
+
+    def __init__(self, url: str, api_key: str, *, timeout: float = 60.0) -> None:
+        self._http = httpx.Client(
+            base_url=url.rstrip("/"),
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=timeout,
+        )
+
+    def call(self, operation: str, **arguments: Any) -> Any:
+        op = BY_NAME[operation]
+        path, options = self._request(op, arguments)
+        response = self._http.request(op.method, path, **options)
+        return self._result(response)
+
+    def _request(self, op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        path = op.path
+        for name in op.path_params:
+            path = path.replace("{" + name + "}", quote(str(arguments[name]), safe=""))
+        query = {
+            n: _query_value(arguments[n]) for n in op.query_params if arguments.get(n) is not None
+        }
+        options: dict[str, Any] = {"params": query}
+        if op.raw_body:
+            options["content"] = arguments[op.raw_body]
+        elif op.body_params:
+            body = {n: to_jsonable(arguments[n]) for n in op.body_params if n in arguments}
+            options["content"] = orjson.dumps(body)
+            options["headers"] = {"content-type": "application/json"}
+        return path, options
+
+    @staticmethod
+    def _result(response: httpx.Response) -> Any:
+        if response.is_success:
+            if response.headers.get("content-type", "").startswith("application/json"):
+                return orjson.loads(response.content)
+            return response.content
+        try:
+            detail = orjson.loads(response.content)["error"]
+            kind, message, field = detail["type"], detail["message"], detail.get("field")
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            kind, message, field = "StorageError", response.text[:200], None
+        raise _ERRORS.get(kind, errors.ShipyardError)(message, field=field)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value.isoformat() if hasattr(value, "isoformat") else value

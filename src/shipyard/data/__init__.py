@@ -1,0 +1,31 @@
+"""Dataset ingestion: read uploaded files, describe and profile them, encode them canonically."""
+
+from shipyard.data._normalize import normalize_table
+from shipyard.data._parquet import read_parquet_bytes, write_parquet_bytes
+from shipyard.data._preview import head_rows
+from shipyard.data._profile import (
+    ColumnProfile,
+    DatasetProfile,
+    Quantiles,
+    ValueCount,
+    profile_table,
+)
+from shipyard.data._readers import read_table, resolve_format
+from shipyard.data._schema import ColumnSchema, ColumnType, table_schema
+
+__all__ = [
+    "ColumnProfile",
+    "ColumnSchema",
+    "ColumnType",
+    "DatasetProfile",
+    "Quantiles",
+    "ValueCount",
+    "head_rows",
+    "normalize_table",
+    "profile_table",
+    "read_parquet_bytes",
+    "read_table",
+    "resolve_format",
+    "table_schema",
+    "write_parquet_bytes",
+]

@@ -1,0 +1,49 @@
+"""What the dataset service returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class DatasetVersionInfo(BaseModel):
+    """One immutable, content-addressed version of a dataset."""
+
+    name: str
+    version: int
+    digest: str
+    rows: int
+    size_bytes: int
+    columns: list[dict[str, Any]]
+    profile: dict[str, Any]
+    source: str
+    created_by: str
+    created_at: datetime
+    created: bool = False
+
+    @property
+    def resource(self) -> str:
+        return f"sy:dataset/{self.name}/{self.version}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class DatasetInfo(BaseModel):
+    name: str
+    versions: int
+    latest_version: int | None
+    latest_rows: int | None
+    created_at: datetime
+
+
+class TablePreview(BaseModel):
+    """The first rows of a dataset version, JSON-friendly."""
+
+    name: str
+    version: int
+    columns: list[str]
+    rows: list[dict[str, Any]]

@@ -1,0 +1,196 @@
+"""Datasets: ingest files into immutable Parquet versions with schema and profile."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.data import (
+    head_rows,
+    profile_table,
+    read_parquet_bytes,
+    read_table,
+    table_schema,
+    write_parquet_bytes,
+)
+from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.names import check_name, resource
+from shipyard.platform import Platform
+from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import tables as t
+
+
+def _info(name: str, row: t.DatasetVersion, *, created: bool = False) -> DatasetVersionInfo:
+    return DatasetVersionInfo(
+        name=name,
+        version=row.version,
+        digest=row.digest,
+        rows=row.rows,
+        size_bytes=row.size_bytes,
+        columns=row.schema,
+        profile=row.profile,
+        source=row.source,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        created=created,
+    )
+
+
+def find_version(session: Session, name: str, version: int | None) -> t.DatasetVersion:
+    """The named version, or the latest one when ``version`` is None; NotFound otherwise."""
+    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
+    if dataset is None:
+        raise NotFound(f"dataset {name!r} does not exist", field="dataset")
+    query = sa.select(t.DatasetVersion).where(t.DatasetVersion.dataset_id == dataset.id)
+    if version is None:
+        query = query.order_by(t.DatasetVersion.version.desc()).limit(1)
+    else:
+        query = query.where(t.DatasetVersion.version == version)
+    row = session.scalar(query)
+    if row is None:
+        what = f"version {version}" if version is not None else "any version"
+        raise NotFound(f"dataset {name!r} has no {what}", field="version")
+    return row
+
+
+def load_version_table(platform: Platform, row: t.DatasetVersion) -> pa.Table:
+    """The Arrow table of a version, its digest verified on read."""
+    return read_parquet_bytes(platform.blobs.get_bytes(row.digest))
+
+
+@operation("datasets:Ingest", lambda name: resource("dataset", name), mutating=True)
+def ingest(
+    ctx: RequestContext,
+    name: str,
+    content: bytes,
+    filename: str | None = None,
+    format: str | None = None,
+) -> DatasetVersionInfo:
+    """Store a CSV, Parquet or JSON Lines file as a new version; identical content reuses one."""
+    check_name(name)
+    if not content:
+        raise InvalidInput("file is empty", field="file")
+    table = read_table(content, format=format, filename=filename)
+    data = write_parquet_bytes(table)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    with ctx.platform.db.session() as session:
+        dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
+        if dataset is not None:
+            existing = session.scalar(
+                sa.select(t.DatasetVersion).where(
+                    t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.digest == digest
+                )
+            )
+            if existing is not None:
+                return _info(name, existing)
+        schema = [c.model_dump() for c in table_schema(table)]
+        profile = profile_table(table).model_dump(mode="json")
+        ctx.platform.blobs.put_bytes(data)
+        if dataset is None:
+            dataset = t.Dataset(name=name)
+            session.add(dataset)
+            session.flush()
+        latest = session.scalar(
+            sa.select(sa.func.max(t.DatasetVersion.version)).where(
+                t.DatasetVersion.dataset_id == dataset.id
+            )
+        )
+        row = t.DatasetVersion(
+            dataset_id=dataset.id,
+            version=(latest or 0) + 1,
+            digest=digest,
+            size_bytes=len(data),
+            rows=table.num_rows,
+            schema=schema,
+            profile=profile,
+            source=filename or "",
+            created_by=ctx.principal,
+        )
+        session.add(row)
+        session.flush()
+        return _info(name, row, created=True)
+
+
+@operation("datasets:ListDatasets", lambda: resource("dataset"), mutating=False)
+def list_datasets(ctx: RequestContext) -> list[DatasetInfo]:
+    latest = (
+        sa.select(
+            t.DatasetVersion.dataset_id,
+            sa.func.count().label("versions"),
+            sa.func.max(t.DatasetVersion.version).label("latest"),
+        )
+        .group_by(t.DatasetVersion.dataset_id)
+        .subquery()
+    )
+    query = (
+        sa.select(t.Dataset, latest.c.versions, latest.c.latest, t.DatasetVersion.rows)
+        .outerjoin(latest, latest.c.dataset_id == t.Dataset.id)
+        .outerjoin(
+            t.DatasetVersion,
+            sa.and_(
+                t.DatasetVersion.dataset_id == t.Dataset.id,
+                t.DatasetVersion.version == latest.c.latest,
+            ),
+        )
+        .order_by(t.Dataset.name)
+    )
+    with ctx.platform.db.session() as session:
+        return [
+            DatasetInfo(
+                name=d.name,
+                versions=versions or 0,
+                latest_version=latest_version,
+                latest_rows=rows,
+                created_at=d.created_at,
+            )
+            for d, versions, latest_version, rows in session.execute(query)
+        ]
+
+
+@operation(
+    "datasets:GetDataset",
+    lambda name, version: resource("dataset", name, version),
+    mutating=False,
+)
+def get_version(ctx: RequestContext, name: str, version: int | None = None) -> DatasetVersionInfo:
+    """One version's schema and profile (the latest when no version is given)."""
+    with ctx.platform.db.session() as session:
+        return _info(name, find_version(session, name, version))
+
+
+@operation("datasets:ListDatasetVersions", lambda name: resource("dataset", name), mutating=False)
+def list_versions(ctx: RequestContext, name: str) -> list[DatasetVersionInfo]:
+    with ctx.platform.db.session() as session:
+        dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
+        if dataset is None:
+            raise NotFound(f"dataset {name!r} does not exist", field="dataset")
+        rows = session.scalars(
+            sa.select(t.DatasetVersion)
+            .where(t.DatasetVersion.dataset_id == dataset.id)
+            .order_by(t.DatasetVersion.version)
+        )
+        return [_info(name, row) for row in rows]
+
+
+@operation(
+    "datasets:ReadData", lambda name, version: resource("dataset", name, version), mutating=False
+)
+def head(
+    ctx: RequestContext, name: str, version: int | None = None, rows: int = 10
+) -> TablePreview:
+    """The first ``rows`` rows of a version."""
+    if not 1 <= rows <= 10_000:
+        raise InvalidInput("must be between 1 and 10000", field="rows")
+    with ctx.platform.db.session() as session:
+        row = find_version(session, name, version)
+    table = load_version_table(ctx.platform, row)
+    return TablePreview(
+        name=name,
+        version=row.version,
+        columns=table.column_names,
+        rows=head_rows(table, rows),
+    )

@@ -1,0 +1,78 @@
+"""Choosing a flavor to store an estimator in, and loading stored bytes back as a Predictor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shipyard.errors import InvalidInput
+from shipyard.flavors import _lightgbm_audit, _xgboost_audit
+from shipyard.flavors._artifact import verify_digest
+from shipyard.flavors._base import ModelSignature, Predictor, Task
+
+FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost")
+
+SUPPORTED_OBJECTIVES: Mapping[str, Mapping[Task, frozenset[str]]] = {
+    "lightgbm": {
+        "classification": _lightgbm_audit.CLASSIFICATION_OBJECTIVES,
+        "regression": _lightgbm_audit.REGRESSION_OBJECTIVES,
+    },
+    "xgboost": {
+        "classification": _xgboost_audit.CLASSIFICATION_OBJECTIVES,
+        "regression": _xgboost_audit.REGRESSION_OBJECTIVES,
+    },
+}
+
+
+def flavor_of(estimator: Any) -> str:
+    """The flavor an estimator is stored in, from the library that defines it."""
+    library = type(estimator).__module__.split(".", 1)[0]
+    if library not in FLAVORS:
+        raise InvalidInput(
+            f"cannot store a {type(estimator).__name__} from {library!r}; "
+            f"supported libraries are {list(FLAVORS)}",
+            field="estimator",
+        )
+    return library
+
+
+def save_model(estimator: Any) -> tuple[str, bytes]:
+    """Serialize a fitted estimator in its flavor's safe format: ``(flavor, bytes)``."""
+    flavor = flavor_of(estimator)
+    if flavor == "lightgbm":
+        from shipyard.flavors._lightgbm import dump_lightgbm
+
+        return flavor, dump_lightgbm(estimator)
+    if flavor == "xgboost":
+        from shipyard.flavors._xgboost import dump_xgboost
+
+        return flavor, dump_xgboost(estimator)
+    from shipyard.flavors._sklearn import dump_sklearn
+
+    return flavor, dump_sklearn(estimator)
+
+
+def load_predictor(
+    flavor: str, data: bytes, signature: ModelSignature, *, expected_digest: str
+) -> Predictor:
+    """Verify ``data`` against its recorded digest, then load it as ``flavor``.
+
+    Raises IntegrityError on a digest mismatch or damaged bytes, and UnsafeArtifact
+    when the bytes would need untrusted code (a pickle, an unknown type) to load.
+    """
+    if flavor not in FLAVORS:
+        raise InvalidInput(
+            f"unknown flavor {flavor!r}; expected one of {list(FLAVORS)}", field="flavor"
+        )
+    verify_digest(data, expected_digest)
+    if flavor == "lightgbm":
+        from shipyard.flavors._lightgbm import load_lightgbm
+
+        return load_lightgbm(data, signature)
+    if flavor == "xgboost":
+        from shipyard.flavors._xgboost import load_xgboost
+
+        return load_xgboost(data, signature)
+    from shipyard.flavors._sklearn import load_sklearn
+
+    return load_sklearn(data, signature)

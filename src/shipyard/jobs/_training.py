@@ -1,0 +1,162 @@
+"""Training jobs: validate a spec against its dataset, then train in a worker process."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.clock import utcnow
+from shipyard.datasets import find_version
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.jobs._launcher import launch_worker
+from shipyard.jobs._models import FINAL_STATUSES, LogChunk, TrainingJobInfo
+from shipyard.names import check_name, parse_reference, resource
+from shipyard.platform import Platform
+from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import tables as t
+from shipyard.training import TrainingSpec, parse_spec
+
+WORKER_MODULE = "shipyard.jobs._worker"
+_MAX_LOG_CHUNK = 256 * 1024
+
+
+def log_path(platform: Platform, job_id: str) -> Path:
+    return platform.settings.jobs_dir / f"{job_id}.log"
+
+
+def _job(session: Session, job_id: str) -> t.TrainingJob:
+    row = session.get(t.TrainingJob, job_id)
+    if row is None:
+        raise NotFound(f"training job {job_id!r} does not exist", field="job_id")
+    return row
+
+
+def _info(session: Session, row: t.TrainingJob) -> TrainingJobInfo:
+    name, version = session.execute(
+        sa.select(t.Dataset.name, t.DatasetVersion.version)
+        .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
+        .where(t.DatasetVersion.id == row.dataset_version_id)
+    ).one()
+    return TrainingJobInfo(
+        id=row.id,
+        name=row.name,
+        status=row.status,  # type: ignore[arg-type]
+        progress=row.progress,
+        message=row.message,
+        dataset=f"{name}@{version}",
+        run_id=row.run_id,
+        spec=row.spec,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        ended_at=row.ended_at,
+    )
+
+
+def _check_against_dataset(spec: TrainingSpec, version: t.DatasetVersion) -> None:
+    """Refuse before any work starts: unknown target or features, nulls in the target."""
+    columns = {c["name"] for c in version.schema}
+    if spec.target not in columns:
+        raise InvalidInput(
+            f"column {spec.target!r} is not in dataset columns {sorted(columns)}", field="target"
+        )
+    for feature in spec.features or []:
+        if feature not in columns:
+            raise InvalidInput(f"column {feature!r} is not in the dataset", field="features")
+    profile = {c["name"]: c for c in version.profile.get("columns", [])}
+    nulls = profile.get(spec.target, {}).get("nulls", 0)
+    if nulls:
+        raise InvalidInput(f"target column {spec.target!r} has {nulls} null values", field="target")
+
+
+@operation("training:CreateTrainingJob", lambda: resource("training-job"), mutating=True)
+def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJobInfo:
+    """Check a training spec, then start it in a worker process; poll the job for progress."""
+    parsed = parse_spec(spec)
+    ref = parse_reference(parsed.dataset, field="dataset")
+    if ref.alias is not None:
+        raise InvalidInput("datasets are named by version (name@3), not alias", field="dataset")
+    check_name(parsed.experiment, field="experiment")
+    with ctx.platform.db.session() as session:
+        version = find_version(session, ref.name, ref.version)
+        ctx.authorize("datasets:ReadData", resource("dataset", ref.name, version.version))
+        _check_against_dataset(parsed, version)
+        job_id = uuid.uuid4().hex
+        stored = parsed.model_dump(mode="json")
+        stored["dataset"] = f"{ref.name}@{version.version}"
+        row = t.TrainingJob(
+            id=job_id,
+            name=parsed.name or f"{parsed.estimator.rsplit('.', 1)[-1]}-{job_id[:6]}",
+            spec=stored,
+            dataset_version_id=version.id,
+            created_by=ctx.principal,
+        )
+        session.add(row)
+        session.flush()
+        info = _info(session, row)
+    platform = ctx.platform
+    launch_worker(
+        WORKER_MODULE,
+        job_id,
+        platform.settings,
+        log_path(platform, job_id),
+        lambda code: _mark_if_died(platform, job_id, code),
+    )
+    return info
+
+
+def _mark_if_died(platform: Platform, job_id: str, exit_code: int) -> None:
+    """A worker that exits without recording an outcome has failed."""
+    with platform.db.session() as session:
+        row = session.get(t.TrainingJob, job_id)
+        if row is not None and row.status not in FINAL_STATUSES:
+            row.status = "failed"
+            row.message = f"worker process exited with code {exit_code}"
+            row.ended_at = utcnow()
+
+
+def _job_resource(job_id: str) -> str:
+    return resource("training-job", job_id)
+
+
+@operation("training:DescribeTrainingJob", _job_resource, mutating=False)
+def get_training_job(ctx: RequestContext, job_id: str) -> TrainingJobInfo:
+    with ctx.platform.db.session() as session:
+        return _info(session, _job(session, job_id))
+
+
+@operation("training:ListTrainingJobs", lambda: resource("training-job"), mutating=False)
+def list_training_jobs(ctx: RequestContext, limit: int = 50) -> list[TrainingJobInfo]:
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("must be between 1 and 1000", field="limit")
+    with ctx.platform.db.session() as session:
+        rows = session.scalars(
+            sa.select(t.TrainingJob).order_by(t.TrainingJob.created_at.desc()).limit(limit)
+        )
+        return [_info(session, row) for row in rows]
+
+
+@operation("training:DescribeTrainingJob", _job_resource, mutating=False)
+def read_training_log(ctx: RequestContext, job_id: str, offset: int = 0) -> LogChunk:
+    """The job's log from byte ``offset``, with its status, for streaming by polling."""
+    if offset < 0:
+        raise InvalidInput("must be 0 or more", field="offset")
+    with ctx.platform.db.session() as session:
+        row = _job(session, job_id)
+        status, progress, message = row.status, row.progress, row.message
+    path = log_path(ctx.platform, job_id)
+    data = b""
+    if path.exists():
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read(_MAX_LOG_CHUNK)
+    return LogChunk(
+        text=data.decode("utf-8", errors="replace"),
+        next_offset=offset + len(data),
+        status=status,  # type: ignore[arg-type]
+        progress=progress,
+        message=message,
+    )

@@ -1,0 +1,65 @@
+"""Resource names: ``sy:<kind>/<name>[/<version>]`` and ``name[@version|@alias]`` references."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from shipyard.errors import InvalidInput
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+ALIAS_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")
+
+
+def check_name(value: str, *, field: str = "name") -> str:
+    """Return ``value`` if it is a valid resource name, else raise naming the field."""
+    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+        raise InvalidInput(
+            f"{value!r} is not a valid name (letters, digits, '.', '_', '-'; "
+            "starts with a letter or digit; at most 100 characters)",
+            field=field,
+        )
+    return value
+
+
+def check_alias(value: str, *, field: str = "alias") -> str:
+    """Return ``value`` if it is a valid alias (starts with a letter, so never a version)."""
+    if not isinstance(value, str) or not ALIAS_PATTERN.match(value):
+        raise InvalidInput(
+            f"{value!r} is not a valid alias (a letter, then letters, digits, '_' or '-')",
+            field=field,
+        )
+    return value
+
+
+def resource(kind: str, name: str = "*", version: int | str | None = None) -> str:
+    """The policy resource name of one object, e.g. ``sy:model/churn/3``."""
+    return f"sy:{kind}/{name}" if version is None else f"sy:{kind}/{name}/{version}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A ``name``, ``name@3`` or ``name@champion`` reference to a versioned object."""
+
+    name: str
+    version: int | None = None
+    alias: str | None = None
+
+    def __str__(self) -> str:
+        if self.version is not None:
+            return f"{self.name}@{self.version}"
+        return f"{self.name}@{self.alias}" if self.alias else self.name
+
+
+def parse_reference(text: str, *, field: str = "ref") -> Reference:
+    """Parse ``name[@version|@alias]``; versions are positive integers."""
+    name, sep, qualifier = text.partition("@")
+    check_name(name, field=field)
+    if not sep:
+        return Reference(name)
+    if qualifier.isdigit():
+        version = int(qualifier)
+        if version < 1:
+            raise InvalidInput(f"version in {text!r} must be 1 or more", field=field)
+        return Reference(name, version=version)
+    return Reference(name, alias=check_alias(qualifier, field=field))

@@ -1,0 +1,232 @@
+"""The catalog of every control-plane operation: its name, its HTTP route, its service function.
+
+The REST app, both SDK transports and the route-walking security test are
+derived from this one table, so an operation cannot exist on one interface
+and be missing (or unchecked) on another. Every handler is an ``@operation``
+service function, so every entry is authorized where it is implemented.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from shipyard import datasets, jobs, registry, security, tracking
+from shipyard import endpoints as endpoint_service
+from shipyard.errors import InvalidInput
+from shipyard.security import OperationInfo, RequestContext
+
+_PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One control-plane operation and where it lives on the REST API."""
+
+    name: str
+    method: str
+    path: str
+    handler: Callable[..., Any]
+    status_code: int = 200
+    raw_body: str | None = None
+    summary: str = field(default="", compare=False)
+
+    @property
+    def info(self) -> OperationInfo:
+        info = getattr(self.handler, "__shipyard_operation__", None)
+        if not isinstance(info, OperationInfo):
+            raise TypeError(f"{self.name}: handler is not an @operation service function")
+        return info
+
+    @cached_property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(_PATH_PARAM.findall(self.path))
+
+    @cached_property
+    def params(self) -> dict[str, tuple[Any, Any]]:
+        """Parameter name -> (annotation, default) of the handler, without the context."""
+        hints = get_type_hints(self.handler)
+        signature = inspect.signature(self.handler)
+        return {
+            name: (hints[name], ... if p.default is inspect.Parameter.empty else p.default)
+            for name, p in signature.parameters.items()
+            if name != "ctx"
+        }
+
+    @cached_property
+    def request_model(self) -> type[BaseModel]:
+        """A model of every parameter: one validation for both transports."""
+        fields: dict[str, Any] = dict(self.params.items())
+        config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+        return create_model(_camel(self.name) + "Request", __config__=config, **fields)
+
+    @property
+    def body_params(self) -> tuple[str, ...]:
+        if self.method in ("GET", "DELETE") or self.raw_body:
+            return ()
+        skip = set(self.path_params) | {self.raw_body}
+        return tuple(p for p in self.params if p not in skip)
+
+    @property
+    def query_params(self) -> tuple[str, ...]:
+        skip = set(self.path_params) | {self.raw_body} | set(self.body_params)
+        return tuple(p for p in self.params if p not in skip)
+
+    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Check and coerce arguments; the first problem names its field."""
+        try:
+            model = self.request_model.model_validate(arguments)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InvalidInput(
+                first["msg"], field=".".join(str(p) for p in first["loc"]) or None
+            ) from None
+        return {name: getattr(model, name) for name in self.params}
+
+    def invoke(self, ctx: RequestContext, arguments: dict[str, Any]) -> Any:
+        """Validate, then call the service function (which authorizes before it acts).
+
+        Malformed arguments are reported only to a principal that may attempt the action.
+        """
+        try:
+            valid = self.validate(arguments)
+        except InvalidInput:
+            ctx.authorize_attempt(self.info.action)
+            raise
+        return self.handler(ctx, **valid)
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[._]", name))
+
+
+_V1 = "/api/v1"
+
+OPERATIONS: tuple[Operation, ...] = (
+    # identity and access
+    Operation("iam.create_principal", "POST", f"{_V1}/principals", security.create_principal, 201),
+    Operation("iam.list_principals", "GET", f"{_V1}/principals", security.list_principals),
+    Operation(
+        "iam.create_api_key",
+        "POST",
+        f"{_V1}/principals/{{principal}}/keys",
+        security.create_api_key,
+        201,
+    ),
+    Operation("iam.revoke_api_key", "DELETE", f"{_V1}/keys/{{key_id}}", security.revoke_api_key),
+    Operation("iam.put_policy", "PUT", f"{_V1}/policies/{{name}}", security.put_policy),
+    Operation("iam.list_policies", "GET", f"{_V1}/policies", security.list_policies),
+    Operation(
+        "iam.attach_policy",
+        "POST",
+        f"{_V1}/principals/{{principal}}/policies",
+        security.attach_policy,
+    ),
+    Operation(
+        "iam.detach_policy",
+        "DELETE",
+        f"{_V1}/principals/{{principal}}/policies/{{policy}}",
+        security.detach_policy,
+    ),
+    Operation("audit.list_events", "GET", f"{_V1}/audit", security.list_audit_events),
+    # datasets
+    Operation(
+        "datasets.ingest",
+        "POST",
+        f"{_V1}/datasets/{{name}}/versions",
+        datasets.ingest,
+        201,
+        raw_body="content",
+    ),
+    Operation("datasets.list", "GET", f"{_V1}/datasets", datasets.list_datasets),
+    Operation(
+        "datasets.list_versions", "GET", f"{_V1}/datasets/{{name}}/versions", datasets.list_versions
+    ),
+    Operation("datasets.get", "GET", f"{_V1}/datasets/{{name}}", datasets.get_version),
+    Operation("datasets.head", "GET", f"{_V1}/datasets/{{name}}/head", datasets.head),
+    # tracking
+    Operation(
+        "tracking.create_experiment",
+        "POST",
+        f"{_V1}/experiments",
+        tracking.create_experiment,
+        201,
+    ),
+    Operation("tracking.list_experiments", "GET", f"{_V1}/experiments", tracking.list_experiments),
+    Operation("tracking.create_run", "POST", f"{_V1}/runs", tracking.create_run, 201),
+    Operation("tracking.list_runs", "GET", f"{_V1}/runs", tracking.list_runs),
+    Operation("tracking.get_run", "GET", f"{_V1}/runs/{{run_id}}", tracking.get_run),
+    Operation("tracking.log_batch", "POST", f"{_V1}/runs/{{run_id}}/log", tracking.log_batch),
+    Operation("tracking.end_run", "POST", f"{_V1}/runs/{{run_id}}/end", tracking.end_run),
+    Operation(
+        "tracking.metric_history",
+        "GET",
+        f"{_V1}/runs/{{run_id}}/metrics/{{key}}",
+        tracking.metric_history,
+    ),
+    Operation(
+        "tracking.log_artifact",
+        "PUT",
+        f"{_V1}/runs/{{run_id}}/artifacts",
+        tracking.log_artifact,
+        raw_body="content",
+    ),
+    Operation(
+        "tracking.get_artifact",
+        "GET",
+        f"{_V1}/runs/{{run_id}}/artifact",
+        tracking.get_artifact,
+    ),
+    # training jobs
+    Operation("training.create_job", "POST", f"{_V1}/training-jobs", jobs.create_training_job, 201),
+    Operation("training.list_jobs", "GET", f"{_V1}/training-jobs", jobs.list_training_jobs),
+    Operation("training.get_job", "GET", f"{_V1}/training-jobs/{{job_id}}", jobs.get_training_job),
+    Operation(
+        "training.read_log", "GET", f"{_V1}/training-jobs/{{job_id}}/log", jobs.read_training_log
+    ),
+    # registry
+    Operation(
+        "registry.register", "POST", f"{_V1}/models/{{name}}/versions", registry.register_model, 201
+    ),
+    Operation("registry.list_models", "GET", f"{_V1}/models", registry.list_models),
+    Operation("registry.get_model", "GET", f"{_V1}/models/{{name}}", registry.get_model),
+    Operation(
+        "registry.get_version", "GET", f"{_V1}/model-versions/{{ref}}", registry.get_model_version
+    ),
+    Operation(
+        "registry.set_approval",
+        "POST",
+        f"{_V1}/models/{{name}}/versions/{{version}}/approval",
+        registry.set_approval,
+    ),
+    Operation(
+        "registry.set_alias", "PUT", f"{_V1}/models/{{name}}/aliases/{{alias}}", registry.set_alias
+    ),
+    Operation(
+        "registry.delete_alias",
+        "DELETE",
+        f"{_V1}/models/{{name}}/aliases/{{alias}}",
+        registry.delete_alias,
+    ),
+    Operation("registry.lineage", "GET", f"{_V1}/lineage", registry.lineage),
+    # endpoints
+    Operation(
+        "endpoints.create", "POST", f"{_V1}/endpoints", endpoint_service.create_endpoint, 201
+    ),
+    Operation("endpoints.list", "GET", f"{_V1}/endpoints", endpoint_service.list_endpoints),
+    Operation("endpoints.get", "GET", f"{_V1}/endpoints/{{name}}", endpoint_service.get_endpoint),
+    Operation(
+        "endpoints.update", "PATCH", f"{_V1}/endpoints/{{name}}", endpoint_service.update_endpoint
+    ),
+    Operation(
+        "endpoints.delete", "DELETE", f"{_V1}/endpoints/{{name}}", endpoint_service.delete_endpoint
+    ),
+)
+
+BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

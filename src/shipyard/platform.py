@@ -1,0 +1,31 @@
+"""The handle every service call works through: settings, metadata database, blob store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shipyard.config import Settings
+from shipyard.store.blobs import BlobStore, open_blob_store
+from shipyard.store.metadata import Database
+
+
+@dataclass
+class Platform:
+    """One Shipyard installation as seen from this process."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Platform:
+        """Connect to the configured stores, creating and migrating them when needed."""
+        settings.home.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.metadata_url)
+        if migrate:
+            db.upgrade()
+        blobs = open_blob_store(settings.blobs_url, storage_options=settings.blob_storage_options)
+        return cls(settings=settings, db=db, blobs=blobs)
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,43 @@
+"""The model registry: versions, approval, aliases, lineage."""
+
+from shipyard.registry._lineage import lineage
+from shipyard.registry._models import (
+    LineageGraph,
+    LineageNode,
+    ModelInfo,
+    ModelVersionInfo,
+)
+from shipyard.registry._service import (
+    MODEL_ARTIFACT,
+    MODEL_META,
+    delete_alias,
+    get_model,
+    get_model_version,
+    list_models,
+    load_version_predictor,
+    register_model,
+    resolve,
+    set_alias,
+    set_approval,
+    version_info,
+)
+
+__all__ = [
+    "MODEL_ARTIFACT",
+    "MODEL_META",
+    "LineageGraph",
+    "LineageNode",
+    "ModelInfo",
+    "ModelVersionInfo",
+    "delete_alias",
+    "get_model",
+    "get_model_version",
+    "lineage",
+    "list_models",
+    "load_version_predictor",
+    "register_model",
+    "resolve",
+    "set_alias",
+    "set_approval",
+    "version_info",
+]

@@ -1,0 +1,105 @@
+"""Lineage queries: dataset version -> run -> model version, walked from either end."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.datasets import find_version
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.names import parse_reference, resource
+from shipyard.registry._models import LineageGraph, LineageNode
+from shipyard.registry._service import resolve
+from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import tables as t
+
+Kind = Literal["dataset", "run", "model"]
+
+
+class _Graph:
+    def __init__(self) -> None:
+        self.nodes: dict[str, LineageNode] = {}
+        self.edges: set[tuple[str, str]] = set()
+
+    def dataset(self, session: Session, version_id: int) -> str:
+        name, version = session.execute(
+            sa.select(t.Dataset.name, t.DatasetVersion.version)
+            .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
+            .where(t.DatasetVersion.id == version_id)
+        ).one()
+        node = f"dataset:{name}@{version}"
+        self.nodes[node] = LineageNode(id=node, kind="dataset", label=f"{name}@{version}")
+        return node
+
+    def run(self, run: t.Run) -> str:
+        node = f"run:{run.id}"
+        self.nodes[node] = LineageNode(id=node, kind="run", label=run.name)
+        return node
+
+    def model(self, session: Session, row: t.ModelVersion) -> str:
+        name = session.scalar(sa.select(t.Model.name).where(t.Model.id == row.model_id))
+        node = f"model:{name}@{row.version}"
+        self.nodes[node] = LineageNode(id=node, kind="model", label=f"{name}@{row.version}")
+        return node
+
+    def upstream_of_run(self, session: Session, run: t.Run) -> str:
+        run_node = self.run(run)
+        inputs = session.scalars(
+            sa.select(t.RunInput.dataset_version_id).where(t.RunInput.run_id == run.id)
+        )
+        for version_id in inputs:
+            self.edges.add((self.dataset(session, version_id), run_node))
+        return run_node
+
+    def downstream_of_run(self, session: Session, run: t.Run) -> str:
+        run_node = self.run(run)
+        for row in session.scalars(
+            sa.select(t.ModelVersion).where(t.ModelVersion.run_id == run.id)
+        ):
+            self.edges.add((run_node, self.model(session, row)))
+        return run_node
+
+    def result(self, root: str) -> LineageGraph:
+        return LineageGraph(root=root, nodes=list(self.nodes.values()), edges=sorted(self.edges))
+
+
+def _lineage_resource(kind: str, ref: str) -> str:
+    parsed = parse_reference(ref) if kind != "run" else None
+    if parsed is None:
+        return resource("run", ref)
+    return resource(kind, parsed.name, parsed.version or parsed.alias)
+
+
+@operation("registry:GetLineage", _lineage_resource, mutating=False)
+def lineage(ctx: RequestContext, kind: Kind, ref: str) -> LineageGraph:
+    """Everything a model version came from, or everything a dataset version or run led to."""
+    graph = _Graph()
+    with ctx.platform.db.session() as session:
+        if kind == "model":
+            _, row = resolve(session, parse_reference(ref))
+            root = graph.model(session, row)
+            run = session.get(t.Run, row.run_id)
+            if run is not None:
+                graph.edges.add((graph.upstream_of_run(session, run), root))
+            return graph.result(root)
+        if kind == "dataset":
+            parsed = parse_reference(ref)
+            if parsed.alias is not None:
+                raise InvalidInput("datasets have versions, not aliases", field="ref")
+            version = find_version(session, parsed.name, parsed.version)
+            root = graph.dataset(session, version.id)
+            runs = session.scalars(
+                sa.select(t.Run)
+                .join(t.RunInput, t.RunInput.run_id == t.Run.id)
+                .where(t.RunInput.dataset_version_id == version.id)
+            )
+            for run in runs:
+                graph.edges.add((root, graph.downstream_of_run(session, run)))
+            return graph.result(root)
+        run = session.get(t.Run, ref)
+        if run is None:
+            raise NotFound(f"run {ref!r} does not exist", field="ref")
+        graph.upstream_of_run(session, run)
+        return graph.result(graph.downstream_of_run(session, run))

@@ -1,0 +1,57 @@
+"""What the model registry returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Approval = Literal["PendingManualApproval", "Approved", "Rejected"]
+
+
+class ModelVersionInfo(BaseModel):
+    """One registered, immutable model artifact with its signature and provenance."""
+
+    name: str
+    version: int
+    flavor: str
+    digest: str
+    size_bytes: int
+    signature: dict[str, Any]
+    metrics: dict[str, Any]
+    approval: Approval
+    aliases: list[str]
+    run_id: str
+    created_by: str
+    created_at: datetime
+
+    @property
+    def resource(self) -> str:
+        return f"sy:model/{self.name}/{self.version}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+class ModelInfo(BaseModel):
+    name: str
+    created_at: datetime
+    latest_version: int | None
+    aliases: dict[str, int]
+    versions: list[ModelVersionInfo] = []
+
+
+class LineageNode(BaseModel):
+    id: str
+    kind: Literal["dataset", "run", "model"]
+    label: str
+
+
+class LineageGraph(BaseModel):
+    """Nodes and ``(from, to)`` edges: dataset version -> run -> model version."""
+
+    root: str
+    nodes: list[LineageNode]
+    edges: list[tuple[str, str]]

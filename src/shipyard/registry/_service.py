@@ -1,0 +1,221 @@
+"""The model registry: versions from runs, approval status, movable aliases, lineage."""
+
+from __future__ import annotations
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.errors import Conflict, InvalidInput, NotFound
+from shipyard.flavors import ModelSignature, Predictor, load_predictor
+from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
+from shipyard.platform import Platform
+from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
+from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import tables as t
+from shipyard.tracking import artifact_row
+
+MODEL_ARTIFACT = "model/model.bin"
+MODEL_META = "model/meta.json"
+APPROVALS: tuple[Approval, ...] = ("PendingManualApproval", "Approved", "Rejected")
+
+
+def _model(session: Session, name: str) -> t.Model:
+    row = session.scalar(sa.select(t.Model).where(t.Model.name == name))
+    if row is None:
+        raise NotFound(f"model {name!r} does not exist", field="model")
+    return row
+
+
+def _aliases_of(session: Session, version_id: int) -> list[str]:
+    return sorted(
+        session.scalars(
+            sa.select(t.ModelAlias.alias).where(t.ModelAlias.model_version_id == version_id)
+        )
+    )
+
+
+def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersionInfo:
+    return ModelVersionInfo(
+        name=name,
+        version=row.version,
+        flavor=row.flavor,
+        digest=row.digest,
+        size_bytes=row.size_bytes,
+        signature=row.signature,
+        metrics=row.metrics,
+        approval=row.approval,
+        aliases=_aliases_of(session, row.id),
+        run_id=row.run_id,
+        created_by=row.created_by,
+        created_at=row.created_at,
+    )
+
+
+def resolve(session: Session, ref: Reference) -> tuple[t.Model, t.ModelVersion]:
+    """The version a reference names: ``m@3``, ``m@champion``, or ``m`` (the latest)."""
+    model = _model(session, ref.name)
+    query = sa.select(t.ModelVersion).where(t.ModelVersion.model_id == model.id)
+    if ref.version is not None:
+        query = query.where(t.ModelVersion.version == ref.version)
+    elif ref.alias is not None:
+        alias = session.get(t.ModelAlias, (model.id, ref.alias))
+        if alias is None:
+            raise NotFound(f"model {ref.name!r} has no alias {ref.alias!r}", field="alias")
+        query = query.where(t.ModelVersion.id == alias.model_version_id)
+    else:
+        query = query.order_by(t.ModelVersion.version.desc()).limit(1)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"model version {ref} does not exist", field="version")
+    return model, row
+
+
+def load_version_predictor(platform: Platform, row: t.ModelVersion) -> Predictor:
+    """Load a registered version's predictor, digest-verified, never via pickle."""
+    data = platform.blobs.get_bytes(row.digest)
+    signature = ModelSignature.model_validate(row.signature)
+    return load_predictor(row.flavor, data, signature, expected_digest=row.digest)
+
+
+def _version_resource(ref: str) -> str:
+    parsed = parse_reference(ref)
+    return resource("model", parsed.name, parsed.version or parsed.alias)
+
+
+@operation("registry:RegisterModel", lambda name: resource("model", name), mutating=True)
+def register_model(ctx: RequestContext, name: str, run_id: str) -> ModelVersionInfo:
+    """Register the model a run produced as the next version of ``name`` (from 1)."""
+    check_name(name)
+    with ctx.platform.db.session() as session:
+        run = session.get(t.Run, run_id)
+        if run is None:
+            raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+        if run.status != "finished":
+            raise Conflict(f"run {run_id} is {run.status}; only finished runs can be registered")
+        artifact = artifact_row(session, run_id, MODEL_ARTIFACT)
+        meta = orjson.loads(
+            ctx.platform.blobs.get_bytes(artifact_row(session, run_id, MODEL_META).digest)
+        )
+        model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
+        if model is None:
+            model = t.Model(name=name)
+            session.add(model)
+            session.flush()
+        latest = session.scalar(
+            sa.select(sa.func.max(t.ModelVersion.version)).where(
+                t.ModelVersion.model_id == model.id
+            )
+        )
+        metrics = dict(
+            session.execute(
+                sa.select(t.RunMetric.key, t.RunMetric.value)
+                .where(t.RunMetric.run_id == run_id)
+                .order_by(t.RunMetric.step, t.RunMetric.id)
+            ).all()
+        )
+        row = t.ModelVersion(
+            model_id=model.id,
+            version=(latest or 0) + 1,
+            run_id=run_id,
+            flavor=meta["flavor"],
+            digest=artifact.digest,
+            size_bytes=artifact.size_bytes,
+            signature=meta["signature"],
+            metrics=metrics,
+            created_by=ctx.principal,
+        )
+        session.add(row)
+        session.flush()
+        return version_info(session, name, row)
+
+
+@operation("registry:ListModels", lambda: resource("model"), mutating=False)
+def list_models(ctx: RequestContext) -> list[ModelInfo]:
+    with ctx.platform.db.session() as session:
+        return [
+            _model_info(session, m, detail=False)
+            for m in session.scalars(sa.select(t.Model).order_by(t.Model.name))
+        ]
+
+
+def _model_info(session: Session, model: t.Model, *, detail: bool) -> ModelInfo:
+    versions = list(
+        session.scalars(
+            sa.select(t.ModelVersion)
+            .where(t.ModelVersion.model_id == model.id)
+            .order_by(t.ModelVersion.version)
+        )
+    )
+    by_id = {v.id: v.version for v in versions}
+    aliases = {
+        a.alias: by_id[a.model_version_id]
+        for a in session.scalars(sa.select(t.ModelAlias).where(t.ModelAlias.model_id == model.id))
+    }
+    return ModelInfo(
+        name=model.name,
+        created_at=model.created_at,
+        latest_version=versions[-1].version if versions else None,
+        aliases=aliases,
+        versions=[version_info(session, model.name, v) for v in versions] if detail else [],
+    )
+
+
+@operation("registry:GetModel", lambda name: resource("model", name), mutating=False)
+def get_model(ctx: RequestContext, name: str) -> ModelInfo:
+    """A model with all its versions and aliases."""
+    with ctx.platform.db.session() as session:
+        return _model_info(session, _model(session, name), detail=True)
+
+
+@operation("registry:GetModelVersion", _version_resource, mutating=False)
+def get_model_version(ctx: RequestContext, ref: str) -> ModelVersionInfo:
+    """One version by ``name@version``, ``name@alias`` or ``name`` (latest)."""
+    with ctx.platform.db.session() as session:
+        model, row = resolve(session, parse_reference(ref))
+        return version_info(session, model.name, row)
+
+
+@operation(
+    "registry:UpdateApproval",
+    lambda name, version: resource("model", name, version),
+    mutating=True,
+)
+def set_approval(ctx: RequestContext, name: str, version: int, status: str) -> ModelVersionInfo:
+    """Mark a version PendingManualApproval, Approved or Rejected."""
+    if status not in APPROVALS:
+        raise InvalidInput(f"must be one of {', '.join(APPROVALS)}", field="status")
+    with ctx.platform.db.session() as session:
+        model, row = resolve(session, Reference(name, version=version))
+        row.approval = status
+        session.flush()
+        return version_info(session, model.name, row)
+
+
+@operation("registry:SetAlias", lambda name, alias: resource("model", name, alias), mutating=True)
+def set_alias(ctx: RequestContext, name: str, alias: str, version: int) -> ModelVersionInfo:
+    """Point ``alias`` (e.g. champion) at a version, moving it if it pointed elsewhere."""
+    check_alias(alias)
+    with ctx.platform.db.session() as session:
+        model, row = resolve(session, Reference(name, version=version))
+        link = session.get(t.ModelAlias, (model.id, alias))
+        if link is None:
+            session.add(t.ModelAlias(model_id=model.id, alias=alias, model_version_id=row.id))
+        else:
+            link.model_version_id = row.id
+        session.flush()
+        return version_info(session, model.name, row)
+
+
+@operation(
+    "registry:DeleteAlias", lambda name, alias: resource("model", name, alias), mutating=True
+)
+def delete_alias(ctx: RequestContext, name: str, alias: str) -> ModelInfo:
+    with ctx.platform.db.session() as session:
+        model = _model(session, name)
+        link = session.get(t.ModelAlias, (model.id, alias))
+        if link is None:
+            raise NotFound(f"model {name!r} has no alias {alias!r}", field="alias")
+        session.delete(link)
+        session.flush()
+        return _model_info(session, model, detail=False)

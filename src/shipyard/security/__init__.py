@@ -1,0 +1,52 @@
+"""Security core: API keys, IAM-style policies, the request context, and the audit trail."""
+
+from shipyard.security._audit_log import list_audit_events
+from shipyard.security._context import RequestContext, new_request_id
+from shipyard.security._iam import (
+    ADMIN,
+    attach_policy,
+    authenticate,
+    bootstrap,
+    context_for,
+    create_api_key,
+    create_principal,
+    detach_policy,
+    issue_admin_key_if_none,
+    list_policies,
+    list_principals,
+    put_policy,
+    revoke_api_key,
+)
+from shipyard.security._key_cache import CachedKeyAuthorizer
+from shipyard.security._models import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
+from shipyard.security._operation import OperationInfo, operation
+from shipyard.security._policy import Decision, PolicyDocument, evaluate
+
+__all__ = [
+    "ADMIN",
+    "ApiKeyInfo",
+    "AuditEventInfo",
+    "CachedKeyAuthorizer",
+    "Decision",
+    "OperationInfo",
+    "PolicyDocument",
+    "PolicyInfo",
+    "PrincipalInfo",
+    "RequestContext",
+    "attach_policy",
+    "authenticate",
+    "bootstrap",
+    "context_for",
+    "create_api_key",
+    "create_principal",
+    "detach_policy",
+    "evaluate",
+    "issue_admin_key_if_none",
+    "list_audit_events",
+    "list_policies",
+    "list_principals",
+    "new_request_id",
+    "operation",
+    "put_policy",
+    "revoke_api_key",
+]

@@ -1,0 +1,236 @@
+"""Principals, API keys and policies: the IAM service, and authentication of a key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.clock import utcnow
+from shipyard.errors import Conflict, NotFound, Unauthenticated
+from shipyard.names import check_name, resource
+from shipyard.platform import Platform
+from shipyard.security._context import RequestContext
+from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
+from shipyard.security._models import ApiKeyInfo, PolicyInfo, PrincipalInfo
+from shipyard.security._operation import operation
+from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument
+from shipyard.store.metadata import tables as t
+
+ADMIN = "admin"
+
+
+def _principal(session: Session, name: str) -> t.Principal:
+    row = session.scalar(sa.select(t.Principal).where(t.Principal.name == name))
+    if row is None:
+        raise NotFound(f"principal {name!r} does not exist", field="principal")
+    return row
+
+
+def _policy_names(session: Session, principal_id: int) -> list[str]:
+    query = (
+        sa.select(t.Policy.name)
+        .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
+        .where(t.PrincipalPolicy.principal_id == principal_id)
+        .order_by(t.Policy.name)
+    )
+    return list(session.scalars(query))
+
+
+def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
+    return PrincipalInfo(
+        name=row.name,
+        kind=row.kind,
+        disabled=row.disabled,
+        created_at=row.created_at,
+        policies=_policy_names(session, row.id),
+    )
+
+
+def _policies_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...]:
+    query = (
+        sa.select(t.Policy.document)
+        .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
+        .where(t.PrincipalPolicy.principal_id == principal_id)
+    )
+    return tuple(PolicyDocument.model_validate(doc) for doc in session.scalars(query))
+
+
+def bootstrap(platform: Platform) -> None:
+    """Create the built-in policies and the local admin principal if they are missing."""
+    with platform.db.session() as session:
+        for name, document in BUILTIN_POLICIES.items():
+            if session.scalar(sa.select(t.Policy.id).where(t.Policy.name == name)) is None:
+                session.add(t.Policy(name=name, document=document.model_dump(exclude_none=True)))
+        if session.scalar(sa.select(t.Principal.id).where(t.Principal.name == ADMIN)) is None:
+            admin = t.Principal(name=ADMIN, kind="user")
+            session.add(admin)
+            session.flush()
+            policy_id = session.scalar(
+                sa.select(t.Policy.id).where(t.Policy.name == "AdministratorAccess")
+            )
+            session.add(t.PrincipalPolicy(principal_id=admin.id, policy_id=policy_id))
+
+
+def issue_admin_key_if_none(platform: Platform) -> IssuedKey | None:
+    """Give the bootstrap admin its first key; None when it already has an active one."""
+    with platform.db.session() as session:
+        admin = _principal(session, ADMIN)
+        active = session.scalar(
+            sa.select(t.ApiKey.id).where(
+                t.ApiKey.principal_id == admin.id, t.ApiKey.revoked_at.is_(None)
+            )
+        )
+        if active is not None:
+            return None
+        key = issue_key()
+        session.add(t.ApiKey(key_id=key.key_id, principal_id=admin.id, secret_hash=key.secret_hash))
+        return key
+
+
+def context_for(
+    platform: Platform, principal: str, request_id: str | None = None
+) -> RequestContext:
+    """The context of a known principal, with its current policies (for in-process use)."""
+    with platform.db.session() as session:
+        row = _principal(session, principal)
+        policies = _policies_of(session, row.id)
+    ctx = RequestContext(platform=platform, principal=principal, policies=policies)
+    if request_id:
+        ctx.request_id = request_id
+    return ctx
+
+
+def authenticate(
+    platform: Platform, authorization: str | None, request_id: str | None = None
+) -> RequestContext:
+    """Turn an ``Authorization: Bearer`` header into a context, or raise Unauthenticated."""
+    key_id, secret = parse_bearer(authorization)
+    with platform.db.session() as session:
+        row = session.execute(
+            sa.select(t.ApiKey, t.Principal)
+            .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
+            .where(t.ApiKey.key_id == key_id)
+        ).first()
+        if row is None or row[0].revoked_at is not None or row[1].disabled:
+            raise Unauthenticated("API key is not valid")
+        if not secret_matches(secret, row[0].secret_hash):
+            raise Unauthenticated("API key is not valid")
+        policies = _policies_of(session, row[1].id)
+        name = row[1].name
+    ctx = RequestContext(platform=platform, principal=name, policies=policies)
+    if request_id:
+        ctx.request_id = request_id
+    return ctx
+
+
+def _principal_resource(name: str) -> str:
+    return resource("principal", name)
+
+
+@operation("iam:CreatePrincipal", _principal_resource, mutating=True)
+def create_principal(ctx: RequestContext, name: str, kind: str = "user") -> PrincipalInfo:
+    """Create a user or service principal with no policies (it may do nothing yet)."""
+    check_name(name)
+    if kind not in ("user", "service"):
+        raise Conflict("kind must be 'user' or 'service'", field="kind")
+    with ctx.platform.db.session() as session:
+        if session.scalar(sa.select(t.Principal.id).where(t.Principal.name == name)) is not None:
+            raise Conflict(f"principal {name!r} already exists", field="name")
+        row = t.Principal(name=name, kind=kind)
+        session.add(row)
+        session.flush()
+        return _principal_info(session, row)
+
+
+@operation("iam:ListPrincipals", lambda: resource("principal"), mutating=False)
+def list_principals(ctx: RequestContext) -> list[PrincipalInfo]:
+    with ctx.platform.db.session() as session:
+        rows = session.scalars(sa.select(t.Principal).order_by(t.Principal.name))
+        return [_principal_info(session, row) for row in rows]
+
+
+@operation("iam:CreateApiKey", lambda principal: resource("principal", principal), mutating=True)
+def create_api_key(ctx: RequestContext, principal: str) -> ApiKeyInfo:
+    """Issue a key for a principal; the token is in this answer and nowhere else, ever."""
+    key = issue_key()
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        record = t.ApiKey(key_id=key.key_id, principal_id=row.id, secret_hash=key.secret_hash)
+        session.add(record)
+        session.flush()
+        return ApiKeyInfo(
+            key_id=key.key_id,
+            principal=principal,
+            created_at=record.created_at,
+            revoked=False,
+            token=key.token,
+        )
+
+
+@operation("iam:RevokeApiKey", lambda key_id: resource("apikey", key_id), mutating=True)
+def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
+    with ctx.platform.db.session() as session:
+        record = session.scalar(sa.select(t.ApiKey).where(t.ApiKey.key_id == key_id))
+        if record is None:
+            raise NotFound(f"API key {key_id!r} does not exist", field="key_id")
+        record.revoked_at = record.revoked_at or utcnow()
+        owner = session.get(t.Principal, record.principal_id)
+        return ApiKeyInfo(
+            key_id=key_id,
+            principal=owner.name if owner else "",
+            created_at=record.created_at,
+            revoked=True,
+        )
+
+
+@operation("iam:PutPolicy", lambda name: resource("policy", name), mutating=True)
+def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> PolicyInfo:
+    """Create or replace a named policy document (built-in policies cannot be replaced)."""
+    check_name(name)
+    if name in BUILTIN_POLICIES:
+        raise Conflict(f"policy {name!r} is built in and cannot be replaced", field="name")
+    parsed = PolicyDocument.parse(document).model_dump(exclude_none=True)
+    with ctx.platform.db.session() as session:
+        row = session.scalar(sa.select(t.Policy).where(t.Policy.name == name))
+        if row is None:
+            row = t.Policy(name=name, document=parsed)
+            session.add(row)
+        else:
+            row.document = parsed
+        session.flush()
+        return PolicyInfo(name=row.name, document=row.document, created_at=row.created_at)
+
+
+@operation("iam:ListPolicies", lambda: resource("policy"), mutating=False)
+def list_policies(ctx: RequestContext) -> list[PolicyInfo]:
+    with ctx.platform.db.session() as session:
+        rows = session.scalars(sa.select(t.Policy).order_by(t.Policy.name))
+        return [PolicyInfo(name=r.name, document=r.document, created_at=r.created_at) for r in rows]
+
+
+@operation("iam:AttachPolicy", lambda principal: resource("principal", principal), mutating=True)
+def attach_policy(ctx: RequestContext, principal: str, policy: str) -> PrincipalInfo:
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        policy_id = session.scalar(sa.select(t.Policy.id).where(t.Policy.name == policy))
+        if policy_id is None:
+            raise NotFound(f"policy {policy!r} does not exist", field="policy")
+        if session.get(t.PrincipalPolicy, (row.id, policy_id)) is None:
+            session.add(t.PrincipalPolicy(principal_id=row.id, policy_id=policy_id))
+            session.flush()
+        return _principal_info(session, row)
+
+
+@operation("iam:DetachPolicy", lambda principal: resource("principal", principal), mutating=True)
+def detach_policy(ctx: RequestContext, principal: str, policy: str) -> PrincipalInfo:
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        policy_id = session.scalar(sa.select(t.Policy.id).where(t.Policy.name == policy))
+        link = session.get(t.PrincipalPolicy, (row.id, policy_id)) if policy_id else None
+        if link is None:
+            raise NotFound(f"policy {policy!r} is not attached to {principal!r}", field="policy")
+        session.delete(link)
+        session.flush()
+        return _principal_info(session, row)

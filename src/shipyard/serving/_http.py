@@ -1,0 +1,179 @@
+"""The few HTTP pieces the serving app needs on top of raw ASGI: request, response, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import numpy as np
+import orjson
+
+from shipyard.errors import (
+    AccessDenied,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ShipyardError,
+    Unauthenticated,
+)
+from shipyard.serving._formats import UnsupportedMediaType
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+JSON = b"application/json"
+_JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+class MethodNotAllowed(ShipyardError):
+    """The path exists but does not answer this HTTP method."""
+
+    def __init__(self, method: str, allowed: frozenset[str]) -> None:
+        super().__init__(f"{method} is not allowed here; use {', '.join(sorted(allowed))}")
+        self.allowed = allowed
+
+
+class PredictionFailed(ShipyardError):
+    """The model raised while predicting a request that passed the input checks."""
+
+
+class ClientDisconnected(Exception):
+    """The client went away before sending the whole body."""
+
+
+class Request:
+    """One HTTP request: its scope, path parameters and the headers the app reads."""
+
+    __slots__ = (
+        "authorization",
+        "content_length",
+        "content_type",
+        "params",
+        "principal",
+        "receive",
+        "scope",
+    )
+
+    def __init__(self, scope: Scope, receive: Receive, params: dict[str, str]) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.params = params
+        self.authorization: str | None = None
+        self.content_type = ""
+        self.content_length: int | None = None
+        self.principal = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                self.authorization = value.decode("latin-1")
+            elif name == b"content-type":
+                self.content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                self.content_length = int(value) if value.isdigit() else None
+
+    @property
+    def method(self) -> str:
+        return str(self.scope["method"])
+
+    async def body(self, limit: int) -> bytes:
+        """The whole body; PayloadTooLarge as soon as it is known to exceed ``limit`` bytes."""
+        if self.content_length is not None and self.content_length > limit:
+            raise PayloadTooLarge(
+                f"body of {self.content_length} bytes exceeds {limit}", field="body"
+            )
+        message = await self.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnected
+        chunk: bytes = message.get("body", b"")
+        if not message.get("more_body", False) and len(chunk) <= limit:
+            return chunk
+        chunks = [chunk]
+        size = len(chunk)
+        while True:
+            if size > limit:
+                raise PayloadTooLarge(f"body exceeds {limit} bytes", field="body")
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+            message = await self.receive()
+            if message["type"] != "http.request":
+                raise ClientDisconnected
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
+
+
+class Response:
+    """A complete response: status, body and extra headers."""
+
+    __slots__ = ("body", "content_type", "headers", "status")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        content_type: bytes = JSON,
+        headers: Headers | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or []
+
+    async def send(self, send: Send, extra: Headers) -> None:
+        headers = [
+            (b"content-type", self.content_type),
+            (b"content-length", b"%d" % len(self.body)),
+        ]
+        if self.headers:
+            headers += self.headers
+        headers += extra
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+def _default(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def json_response(data: object, status: int = 200, headers: Headers | None = None) -> Response:
+    """A JSON response; numpy arrays serialise natively."""
+    return Response(
+        status, orjson.dumps(data, default=_default, option=_JSON_OPTIONS), JSON, headers
+    )
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "field": field, "message": message}}
+
+
+def error_response(exc: ShipyardError) -> tuple[Response, str]:
+    """Map a Shipyard error to its HTTP response and error code; the only place that does."""
+    headers: Headers = []
+    if isinstance(exc, PayloadTooLarge):
+        status, code = 413, "payload_too_large"
+        headers.append((b"connection", b"close"))
+    elif isinstance(exc, UnsupportedMediaType):
+        status, code = 415, "unsupported_media_type"
+    elif isinstance(exc, InvalidInput):
+        status, code = 400, "invalid_input"
+    elif isinstance(exc, Unauthenticated):
+        status, code = 401, "unauthenticated"
+        headers.append((b"www-authenticate", b"Bearer"))
+    elif isinstance(exc, AccessDenied):
+        status, code = 403, "access_denied"
+    elif isinstance(exc, NotFound):
+        status, code = 404, "not_found"
+    elif isinstance(exc, MethodNotAllowed):
+        status, code = 405, "method_not_allowed"
+        headers.append((b"allow", ", ".join(sorted(exc.allowed)).encode()))
+    elif isinstance(exc, PredictionFailed):
+        status, code = 500, "predict_failed"
+    else:
+        status, code = 500, "internal_error"
+    return json_response(error_body(code, exc.message, exc.field), status, headers), code

@@ -1,0 +1,87 @@
+"""Run a serving app under uvicorn: loopback by default, the fastest HTTP stack available."""
+
+from __future__ import annotations
+
+import importlib.util
+import ipaddress
+from collections.abc import Callable
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from shipyard.errors import InvalidInput
+from shipyard.serving._app import ServingApp
+
+AppFactory = Callable[[], ServingApp]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def uvicorn_config(
+    app: ServingApp | AppFactory,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    allow_remote: bool = False,
+    log_level: str = "info",
+) -> uvicorn.Config:
+    """The uvicorn configuration ``serve`` uses, after checking the bind address and workers."""
+    if not allow_remote and not is_loopback(host):
+        raise InvalidInput(
+            f"refusing to listen on {host!r}, which is reachable from other machines; "
+            "pass allow_remote=True to do it on purpose",
+            field="host",
+        )
+    if workers < 1:
+        raise InvalidInput("must be at least 1", field="workers")
+    if workers > 1 and isinstance(app, ServingApp):
+        raise InvalidInput(
+            "several workers need a picklable app factory, not a built app", field="workers"
+        )
+    has = importlib.util.find_spec
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        factory=not isinstance(app, ServingApp),
+        http="httptools" if has("httptools") else "h11",
+        loop="uvloop" if has("uvloop") else "asyncio",
+        lifespan="on",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        log_level=log_level,
+    )
+
+
+def serve(
+    app: ServingApp | AppFactory,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    *,
+    allow_remote: bool = False,
+    log_level: str = "info",
+) -> None:
+    """Serve until interrupted; with ``workers > 1`` pass a factory each worker process calls."""
+    config = uvicorn_config(
+        app, host=host, port=port, workers=workers, allow_remote=allow_remote, log_level=log_level
+    )
+    if workers == 1:
+        uvicorn.Server(config).run()
+        return
+    socket = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[socket]).run()
+    finally:
+        socket.close()

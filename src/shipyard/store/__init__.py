@@ -1,0 +1,1 @@
+"""Storage layer: metadata and content-addressed blobs."""

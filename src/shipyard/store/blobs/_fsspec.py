@@ -1,0 +1,88 @@
+"""Blobs in an fsspec object store (S3), where an object appears whole or not at all."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from shipyard.errors import Conflict
+from shipyard.store.blobs._base import BlobStore, blob_key
+from shipyard.store.blobs._files import copy_hashing, hash_stream
+
+
+class FsspecBlobStore(BlobStore):
+    """A blob store under ``root`` (``bucket/prefix``) of an fsspec object-store filesystem.
+
+    Uploads go through one writable fsspec file: a single PUT, or a multipart upload that
+    becomes visible only when completed. A failed upload is aborted, never completed.
+    """
+
+    def __init__(
+        self,
+        fs: Any,
+        root: str,
+        *,
+        url: str,
+        backend_errors: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self.fs = fs
+        self.root = root.strip("/")
+        self._url = url
+        self.backend_errors = backend_errors
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def _path(self, key: str) -> str:
+        return f"{self.root}/{key}"
+
+    def _exists(self, key: str) -> bool:
+        return bool(self.fs.exists(self._path(key)))
+
+    def _size(self, key: str) -> int:
+        return int(self.fs.size(self._path(key)))
+
+    def _read(self, key: str) -> bytes:
+        return cast(bytes, self.fs.cat_file(self._path(key)))
+
+    def _open(self, key: str) -> BinaryIO:
+        return cast(BinaryIO, self.fs.open(self._path(key), "rb"))
+
+    def _write_bytes(self, key: str, data: bytes) -> None:
+        self.fs.pipe_file(self._path(key), data)
+
+    def _put_file(self, source: BinaryIO, path: Path) -> str:
+        digest = hash_stream(source)
+        with path.open("rb") as again:
+            self._upload(again, digest)
+        return digest
+
+    def _put_stream(self, stream: BinaryIO) -> str:
+        with tempfile.TemporaryFile() as spool:
+            digest = copy_hashing(stream, spool)
+            spool.seek(0)
+            self._upload(spool, digest)
+        return digest
+
+    def _upload(self, source: BinaryIO, digest: str) -> None:
+        key = blob_key(digest)
+        if self._exists(key):
+            return
+        sink = self.fs.open(self._path(key), "wb")
+        try:
+            uploaded = copy_hashing(source, sink)
+            if uploaded != digest:
+                raise Conflict("the file changed while it was being stored", field="path")
+        except BaseException:
+            sink.discard()
+            sink.closed = True  # keep fsspec's __del__ from completing the aborted upload
+            raise
+        sink.close()
+
+    def _delete(self, key: str) -> None:
+        path = self._path(key)
+        if not self.fs.exists(path):
+            raise FileNotFoundError(path)
+        self.fs.rm_file(path)

@@ -1,0 +1,53 @@
+"""What the tracking service takes and returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class ExperimentInfo(BaseModel):
+    name: str
+    created_at: datetime
+    runs: int = 0
+
+    @property
+    def resource(self) -> str:
+        return f"sy:experiment/{self.name}"
+
+
+class MetricPoint(BaseModel):
+    """One logged value of a metric."""
+
+    key: str = Field(min_length=1, max_length=250)
+    value: float
+    step: int = 0
+    timestamp: float | None = None
+
+
+class ArtifactInfo(BaseModel):
+    path: str
+    digest: str
+    size_bytes: int
+
+
+class RunInfo(BaseModel):
+    """A run: its parameters, tags, latest metric values, artifacts and inputs."""
+
+    id: str
+    experiment: str
+    name: str
+    status: str
+    created_by: str
+    start_time: datetime
+    end_time: datetime | None
+    params: dict[str, str] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    artifacts: list[ArtifactInfo] = Field(default_factory=list)
+    inputs: list[str] = Field(default_factory=list)
+
+    @property
+    def resource(self) -> str:
+        return f"sy:run/{self.id}"

@@ -1,0 +1,27 @@
+"""Training: specs, the estimator allowlist, and fitting a spec on a table.
+
+Pure functions only; the job runner and the model registry build on them.
+"""
+
+from shipyard.training._allowlist import ESTIMATORS, PIPELINE, EstimatorEntry
+from shipyard.training._check import check_spec
+from shipyard.training._fit import FitResult, LogCallback, ProgressCallback, fit
+from shipyard.training._metrics import DEFAULT_METRICS, METRICS
+from shipyard.training._spec import SplitSpec, TrainingSpec, load_spec, parse_spec
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "ESTIMATORS",
+    "METRICS",
+    "PIPELINE",
+    "EstimatorEntry",
+    "FitResult",
+    "LogCallback",
+    "ProgressCallback",
+    "SplitSpec",
+    "TrainingSpec",
+    "check_spec",
+    "fit",
+    "load_spec",
+    "parse_spec",
+]

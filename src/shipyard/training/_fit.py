@@ -1,0 +1,235 @@
+"""Training one spec on one table: split, fit, evaluate, store, and check the stored model."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils._param_validation import InvalidParameterError
+
+from shipyard.errors import InvalidInput, JobFailed
+from shipyard.flavors import ModelSignature, artifact_digest, load_predictor, save_model
+from shipyard.training._check import check_spec
+from shipyard.training._data import TrainingData, prepare_data
+from shipyard.training._estimators import invalid_parameter
+from shipyard.training._metrics import compute_metrics, resolve_metrics
+from shipyard.training._spec import TrainingSpec
+from shipyard.training._split import holdout_split, kfold_splits
+
+ProgressCallback = Callable[[float, str], None]
+LogCallback = Callable[[str], None]
+VALIDATION_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A trained model, stored bytes and all, with how it scored.
+
+    ``validation`` holds up to 1000 held-out rows (features and target) for later
+    parity checks of converted models; ``params`` are the parameters actually used.
+    """
+
+    estimator: Any
+    flavor: str
+    model_bytes: bytes
+    digest: str
+    metrics: dict[str, float]
+    signature: ModelSignature
+    validation: pa.Table
+    params: dict[str, Any]
+
+
+def fit(
+    spec: TrainingSpec,
+    table: pa.Table,
+    *,
+    on_progress: ProgressCallback | None = None,
+    log: LogCallback | None = None,
+) -> FitResult:
+    """Train ``spec`` on ``table``; the same spec, seed and data give the same metrics.
+
+    Raises InvalidInput (naming the spec field) for problems with the spec or the data,
+    and JobFailed if the stored model does not reproduce the trained one.
+    """
+    progress = on_progress or (lambda fraction, message: None)
+    say = log or (lambda line: None)
+    built = check_spec(spec)
+    metric_names = resolve_metrics(spec.task, spec.metrics)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            data = prepare_data(
+                table, spec.target, spec.features, spec.task, categorical=built.flavor != "sklearn"
+            )
+            _check_missing_values(data, built.allows_nan, spec.estimator)
+            prototype = (
+                _with_encoder(built.estimator, data)
+                if built.flavor == "sklearn"
+                else built.estimator
+            )
+            n_rows, n_features = table.num_rows, len(data.signature.inputs)
+            say(f"training {spec.estimator} on {n_rows} rows and {n_features} features")
+            progress(0.05, "data prepared")
+            trainer = _Trainer(prototype, built.flavor, data, metric_names, spec.estimator, say)
+            if spec.split.kind == "holdout":
+                model, metrics, held_out = trainer.holdout(spec, progress)
+            else:
+                model, metrics, held_out = trainer.kfold(spec, progress)
+            say("metrics: " + ", ".join(f"{k}={v:.6g}" for k, v in metrics.items()))
+            flavor, model_bytes = save_model(model)
+            progress(0.9, f"stored as {flavor} ({len(model_bytes)} bytes)")
+            digest = artifact_digest(model_bytes)
+            _verify_stored((flavor, model_bytes, digest), model, held_out, trainer)
+        finally:
+            for line in sorted({f"warning: {w.category.__name__}: {w.message}" for w in caught}):
+                say(line)
+    progress(1.0, "done")
+    validation = table.select([*data.signature.input_names, spec.target]).take(pa.array(held_out))
+    return FitResult(
+        model, flavor, model_bytes, digest, metrics, data.signature, validation, built.params
+    )
+
+
+class _Trainer:
+    """Fits clones of one prototype on row subsets and scores them."""
+
+    def __init__(
+        self,
+        prototype: Any,
+        flavor: str,
+        data: TrainingData,
+        metric_names: Sequence[str],
+        label: str,
+        say: LogCallback,
+    ) -> None:
+        self.prototype, self.flavor, self.data = prototype, flavor, data
+        self.metric_names, self.label, self.say = metric_names, label, say
+
+    def holdout(
+        self, spec: TrainingSpec, progress: ProgressCallback
+    ) -> tuple[Any, dict[str, float], np.ndarray]:
+        train, test = holdout_split(self.data.target, spec.split, self.data.classes)
+        progress(0.1, f"split {len(train)} training and {len(test)} test rows")
+        model = self.fit_rows(train)
+        progress(0.8, "fitted")
+        metrics = self.score(model, test)
+        progress(0.85, "evaluated")
+        return model, metrics, test[:VALIDATION_ROWS]
+
+    def kfold(
+        self, spec: TrainingSpec, progress: ProgressCallback
+    ) -> tuple[Any, dict[str, float], np.ndarray]:
+        folds = spec.split.folds
+        per_fold: list[dict[str, float]] = []
+        for i, (train, test) in enumerate(
+            kfold_splits(self.data.target, spec.split, self.data.classes)
+        ):
+            scores = self.score(self.fit_rows(train), test)
+            per_fold.append(scores)
+            self.say(
+                f"fold {i + 1}/{folds}: " + ", ".join(f"{k}={v:.6g}" for k, v in scores.items())
+            )
+            progress(0.1 + 0.6 * (i + 1) / folds, f"fold {i + 1} of {folds} done")
+        metrics: dict[str, float] = {}
+        for name in self.metric_names:
+            values = [fold[name] for fold in per_fold if name in fold]
+            if values:
+                metrics[name] = float(np.mean(values))
+                metrics[f"{name}_std"] = float(np.std(values))
+        every = np.arange(len(self.data.target))
+        model = self.fit_rows(every)
+        progress(0.8, "refitted on all rows")
+        rng = np.random.default_rng(spec.split.seed)
+        sample = np.sort(rng.choice(every, size=min(VALIDATION_ROWS, len(every)), replace=False))
+        return model, metrics, sample
+
+    def fit_rows(self, rows: np.ndarray) -> Any:
+        model = clone(self.prototype)
+        y = self.data.target[rows]
+        if self.flavor == "xgboost" and self.data.classes is not None:
+            y = np.searchsorted(self.data.classes, y)
+        try:
+            model.fit(self.data.rows(rows), y)
+        except InvalidParameterError as exc:
+            raise invalid_parameter(exc, "params") from exc
+        except Exception as exc:  # estimator libraries raise their own types for bad params/data
+            if self.flavor == "sklearn" and not isinstance(exc, ValueError):
+                raise
+            field = "estimator" if self.flavor == "sklearn" else "params"
+            raise InvalidInput(f"{self.label} could not be trained: {exc}", field=field) from exc
+        return model
+
+    def output(self, model: Any, rows: np.ndarray) -> np.ndarray:
+        features = self.data.rows(rows)
+        method = model.predict_proba if self.data.classes is not None else model.predict
+        return np.asarray(method(features), dtype=np.float64)
+
+    def score(self, model: Any, rows: np.ndarray) -> dict[str, float]:
+        output = self.output(model, rows)
+        values, notes = compute_metrics(
+            self.metric_names, self.data.target[rows], output, self.data.classes
+        )
+        for note in notes:
+            self.say(note)
+        return values
+
+
+def _with_encoder(estimator: Any, data: TrainingData) -> Any:
+    strings = [c.name for c in data.signature.inputs if c.type == "string"]
+    if not strings:
+        return estimator
+    encoder = ColumnTransformer(
+        [("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), strings)],
+        remainder="passthrough",
+    )
+    steps = estimator.steps if isinstance(estimator, Pipeline) else [("model", estimator)]
+    return Pipeline([("encode", encoder), *steps])
+
+
+def _check_missing_values(data: TrainingData, allows_nan: bool, label: str) -> None:
+    if allows_nan:
+        return
+    numeric = [c.name for c in data.signature.inputs if c.type != "string"]
+    features = data.features
+    if isinstance(features, pd.DataFrame):
+        holes = [n for n in numeric if features[n].isna().any()]
+    else:
+        holes = [n for i, n in enumerate(numeric) if np.isnan(features[:, i]).any()]
+    if holes:
+        raise InvalidInput(
+            f"columns {holes[:10]} have missing values and {label} cannot handle them; start a "
+            "sklearn.pipeline with sklearn.impute.SimpleImputer, or use an estimator that "
+            "accepts missing values (HistGradientBoosting*, LightGBM, XGBoost)",
+            field="features",
+        )
+
+
+def _verify_stored(
+    stored: tuple[str, bytes, str], model: Any, rows: np.ndarray, trainer: _Trainer
+) -> None:
+    """Load the stored bytes as serving would, and require the trained model's outputs."""
+    flavor, model_bytes, digest = stored
+    if len(rows) == 0:
+        return
+    data = trainer.data
+    predictor = load_predictor(flavor, model_bytes, data.signature, expected_digest=digest)
+    prediction = predictor.predict(data.rows(rows))
+    served = prediction.predictions if data.classes is None else prediction.probabilities
+    trained = trainer.output(model, rows)
+    if (
+        served is None
+        or served.shape != trained.shape
+        or not np.allclose(served, trained, rtol=1e-5, atol=1e-6)
+    ):
+        raise JobFailed(
+            f"the stored {flavor} model does not reproduce the trained model's predictions"
+        )

@@ -1,0 +1,89 @@
+"""The command line, as a user runs it: real processes, a real home directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CSV = "a,b,label\n1,2.5,x\n2,3.5,y\n3,1.0,x\n"
+
+
+def shipyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env["SHIPYARD_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "shipyard", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def test_init_prints_the_admin_key_once(home: Path) -> None:
+    first = shipyard(home, "init")
+    assert first.returncode == 0, first.stderr
+    assert "sy_" in first.stdout
+    second = shipyard(home, "init")
+    assert second.returncode == 0
+    assert "sy_" not in second.stdout
+    assert "already has an API key" in second.stdout
+
+
+def test_ingest_list_show_head_as_json(home: Path, tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text(CSV)
+    ingested = shipyard(home, "datasets", "ingest", str(data), "--name", "demo", "--json")
+    assert ingested.returncode == 0, ingested.stderr
+    assert json.loads(ingested.stdout)["version"] == 1
+    listed = json.loads(shipyard(home, "datasets", "list", "--json").stdout)
+    assert [d["name"] for d in listed] == ["demo"]
+    shown = shipyard(home, "datasets", "show", "demo@1")
+    assert shown.returncode == 0
+    assert "Profile" in shown.stdout and "label" in shown.stdout
+    head = json.loads(shipyard(home, "datasets", "head", "demo", "--rows", "2", "--json").stdout)
+    assert head["rows"][0] == {"a": 1, "b": 2.5, "label": "x"}
+    audit = json.loads(shipyard(home, "audit", "list", "--json").stdout)
+    assert audit[0]["action"] == "datasets:Ingest"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["datasets", "ingest", "/no/such/file.csv", "--name", "x"], "does not exist"),
+        (["datasets", "show", "missing"], "dataset 'missing' does not exist"),
+        (["datasets", "ingest", "{data}", "--name", "bad name"], "name"),
+        (["models", "show", "nope@champion"], "model 'nope' does not exist"),
+        (["endpoints", "create", "e", "--model", "nope@@1"], "model"),
+        (["train", "/no/such/spec.yaml"], "does not exist"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(
+    home: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text(CSV)
+    result = shipyard(home, *[a.replace("{data}", str(data)) for a in args])
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error:")
+    assert message in lines[0]
+
+
+def test_server_refuses_a_public_bind_without_the_flag(home: Path) -> None:
+    result = shipyard(home, "server", "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 1
+    assert "refusing to listen" in result.stderr

@@ -1,0 +1,169 @@
+"""Shared fixtures: real metadata backends (SQLite, PostgreSQL), a platform, and SDK clients.
+
+PostgreSQL comes from ``SHIPYARD_TEST_POSTGRES_URL`` (default: the local server
+on 127.0.0.1:5432, database ``test``). When it cannot be reached the tests that
+need it skip with the reason, unless ``SHIPYARD_REQUIRE_SERVICES=1``, which
+turns the skip into a failure (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import sqlalchemy as sa
+import uvicorn
+from moto.server import ThreadedMotoServer
+
+from shipyard.api import create_app
+from shipyard.client import Client, HttpTransport
+from shipyard.config import Settings
+from shipyard.platform import Platform
+from shipyard.security import bootstrap, issue_admin_key_if_none
+
+POSTGRES_URL = os.environ.get(
+    "SHIPYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_SERVICES = os.environ.get("SHIPYARD_REQUIRE_SERVICES") == "1"
+
+
+S3_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The URL of a moto S3 server on a free loopback port, for the whole session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_client(s3_endpoint: str) -> Any:
+    """A boto3 client for the moto server, to inspect or tamper with objects directly."""
+    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", **S3_CREDENTIALS)
+
+
+@pytest.fixture
+def s3_storage_options(s3_endpoint: str, s3_client: Any) -> dict[str, Any]:
+    """A fresh, empty bucket: ``{"url": "s3://<bucket>/<prefix>", "storage_options": {...}}``."""
+    bucket = f"test-{uuid.uuid4().hex[:16]}"
+    s3_client.create_bucket(Bucket=bucket)
+    return {
+        "url": f"s3://{bucket}/shipyard",
+        "storage_options": {
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"},
+        },
+    }
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip, or fail when the services are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (SHIPYARD_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[sa.Engine]:
+    engine = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("select 1"))
+    except Exception as error:
+        engine.dispose()
+        service_unavailable(f"PostgreSQL at {POSTGRES_URL} is not reachable: {error}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_engine: sa.Engine) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema: one isolated database per test."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with postgres_engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with postgres_engine.connect() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every test that uses it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'home' / 'shipyard.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, metadata_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=metadata_url, key_cache_seconds=0.2)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    opened = Platform.open(settings)
+    bootstrap(opened)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def admin_key(platform: Platform) -> str:
+    key = issue_admin_key_if_none(platform)
+    assert key is not None
+    return key.token
+
+
+class LiveServer:
+    """A uvicorn server on a free 127.0.0.1 port, in a thread, stopped by ``close``."""
+
+    def __init__(self, app: Any) -> None:
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            threading.Event().wait(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def api_server(platform: Platform) -> Iterator[LiveServer]:
+    """The REST control plane, really listening on 127.0.0.1."""
+    live = LiveServer(create_app(platform))
+    yield live
+    live.close()
+
+
+@pytest.fixture(params=["local", "http"])
+def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Client]:
+    """The SDK, in-process and over HTTP against a live server: one suite, both transports."""
+    if request.param == "local":
+        sdk = Client(settings=settings)
+    else:
+        live: LiveServer = request.getfixturevalue("api_server")
+        key: str = request.getfixturevalue("admin_key")
+        sdk = Client(transport=HttpTransport(live.url, key))
+    yield sdk
+    sdk.close()
