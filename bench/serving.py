@@ -29,6 +29,7 @@ from _model import TREES, load_bench_predictor, train
 from _servers import RunningServer, start_our_server
 
 SIZES = (1, 100)
+NAN = float("nan")
 CONNECTIONS = (1, 8)
 
 
@@ -58,14 +59,22 @@ class Bench:
         self.runs = runs
         self.workdir = workdir
         self.wrk = find_wrk()
-        self.rows: list[tuple[str, int, int | str, float, float, float, int]] = []
+        self.rows: list[tuple[str, int, int | str, float, float, float, float, int]] = []
         self.rps: dict[tuple[str, int, int], float] = {}
+        self.cpu: dict[tuple[str, int, int], float] = {}
 
-    def load(self, server: RunningServer, path: str, body: Path, connections: int) -> LoadResult:
+    def load(
+        self, server: RunningServer, path: str, body: Path, connections: int
+    ) -> tuple[LoadResult, float]:
+        """One load run, and the server's CPU microseconds per request during it."""
         url = f"{server.url}{path}"
+        before = server.cpu_seconds()
         if self.wrk:
-            return run_wrk(self.wrk, url, body, server.api_key, connections, self.seconds)
-        return run_httpx(url, body, server.api_key, connections, self.seconds)
+            result = run_wrk(self.wrk, url, body, server.api_key, connections, self.seconds)
+        else:
+            result = run_httpx(url, body, server.api_key, connections, self.seconds)
+        used = server.cpu_seconds() - before
+        return result, used / max(result.requests, 1) * 1e6
 
     def measure(
         self, label: str, server: RunningServer, path: str, bodies: dict[int, Path]
@@ -73,38 +82,49 @@ class Bench:
         self.load(server, path, bodies[1], 8)
         for rows, body in bodies.items():
             for connections in CONNECTIONS:
-                results = [self.load(server, path, body, connections) for _ in range(self.runs)]
+                runs = [self.load(server, path, body, connections) for _ in range(self.runs)]
+                results = [result for result, _ in runs]
                 failures = sum(r.failures for r in results)
                 rps = statistics.median(r.requests_per_second for r in results)
                 p50 = statistics.median(r.p50_ms for r in results)
                 p99 = statistics.median(r.p99_ms for r in results)
+                cpu = statistics.median(cpu for _, cpu in runs)
                 self.rps[label, rows, connections] = rps
-                self.rows.append((label, rows, connections, rps, p50, p99, failures))
+                self.cpu[label, rows, connections] = cpu
+                self.rows.append((label, rows, connections, rps, p50, p99, cpu, failures))
                 print(f"  {label:>24} rows={rows:<3} c={connections}: {rps:9.0f} req/s", flush=True)
 
     def raw(self, frame: Any, booster: Any, predictor: Any) -> None:
         for rows in SIZES:
             matrix = frame.iloc[:rows].to_numpy()
             calls, p50 = _timed(lambda m=matrix: booster.predict(m), min(self.seconds, 3))
-            self.rows.append(("raw Booster.predict", rows, "-", calls, p50, float("nan"), 0))
+            self.rows.append(("raw Booster.predict", rows, "-", calls, p50, NAN, 1e6 / calls, 0))
             calls, p50 = _timed(lambda m=matrix: predictor.predict(m), min(self.seconds, 3))
-            self.rows.append(("raw Predictor.predict", rows, "-", calls, p50, float("nan"), 0))
+            self.rows.append(("raw Predictor.predict", rows, "-", calls, p50, NAN, 1e6 / calls, 0))
 
     def table(self) -> str:
         lines = [
-            "| target | rows/request | connections | requests/s | p50 ms | p99 ms | failures |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| target | rows/request | connections | requests/s | p50 ms | p99 ms "
+            "| server CPU µs/request | failures |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for label, rows, conns, rps, p50, p99, failures in self.rows:
+        for label, rows, conns, rps, p50, p99, cpu, failures in self.rows:
             p99_text = "-" if p99 != p99 else f"{p99:.3f}"
             lines.append(
-                f"| {label} | {rows} | {conns} | {rps:,.0f} | {p50:.3f} | {p99_text} | {failures} |"
+                f"| {label} | {rows} | {conns} | {rps:,.0f} | {p50:.3f} | {p99_text} "
+                f"| {cpu:,.1f} | {failures} |"
             )
         return "\n".join(lines)
 
     def ratio(self, top: str, bottom: str, rows: int, connections: int) -> float:
+        """Throughput of ``top`` over ``bottom``."""
         below = self.rps.get((bottom, rows, connections), 0.0)
-        return self.rps.get((top, rows, connections), 0.0) / below if below else float("nan")
+        return self.rps.get((top, rows, connections), 0.0) / below if below else NAN
+
+    def cpu_ratio(self, top: str, bottom: str, rows: int, connections: int) -> float:
+        """Server CPU per request of ``bottom`` over ``top``: the same ratio, free of load noise."""
+        mine = self.cpu.get((top, rows, connections), 0.0)
+        return self.cpu.get((bottom, rows, connections), 0.0) / mine if mine else NAN
 
 
 def main() -> None:

@@ -120,3 +120,24 @@ def test_planted_pickle_is_refused_and_never_runs(
     with pytest.raises(Exception):  # noqa: B017 - any refusal will do, as long as nothing runs
         build_serving_app(platform, "bc")
     assert not marker.exists()
+
+
+PUBLIC_PROBES = {"/ping", "/v2/health/live", "/v2/health/ready"}
+
+
+def test_every_serving_route_needs_a_key_and_a_policy(platform: Platform, served: Any) -> None:
+    _client, live = served
+    app_routes = live.server.config.app.routes
+    assert {r.path for r in app_routes if r.public} == PUBLIC_PROBES
+    outsider = _caller(platform, "outsider", [])
+    time.sleep(0.5)
+    with httpx.Client(base_url=live.url) as http:
+        for route in app_routes:
+            path = route.path.replace("{name}", "bc-model").replace("{version}", "1")
+            for method in route.methods:
+                if route.public:
+                    assert http.request(method, path).status_code == 200
+                    continue
+                assert http.request(method, path).status_code == 401, path
+                denied = http.request(method, path, headers={"Authorization": f"Bearer {outsider}"})
+                assert denied.status_code == 403, (method, path)

@@ -35,7 +35,11 @@ SIGNATURE = ModelSignature(
     classes=["no", "yes"],
 )
 REQUEST = pd.DataFrame(
-    {"colour": ["red", "purple", None, "blue"], "size": [0.1, 0.1, 2.5, -1.0], "count": [1, 2, 3, 4]}
+    {
+        "colour": ["red", "purple", None, "blue"],
+        "size": [0.1, 0.1, 2.5, -1.0],
+        "count": [1, 2, 3, 4],
+    }
 )
 
 
@@ -47,12 +51,14 @@ def table() -> tuple[pd.DataFrame, np.ndarray]:
     colour[::23] = None
     size = rng.normal(size=n)
     label = np.where((colour == "red") | (size > 1.0), "yes", "no")
-    frame = pd.DataFrame({"colour": colour, "size": size, "count": rng.integers(0, 9, n).astype(float)})
+    frame = pd.DataFrame(
+        {"colour": colour, "size": size, "count": rng.integers(0, 9, n).astype(float)}
+    )
     return frame, label
 
 
 def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    known = sorted(v for v in frame["colour"].unique() if v is not None)
+    known = sorted(v for v in frame["colour"].unique() if isinstance(v, str))
     out = frame.copy()
     out["colour"] = pd.Categorical(frame["colour"], categories=known)
     return out
@@ -68,7 +74,9 @@ def _one_hot_pipeline() -> Pipeline:
         [("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["colour"])],
         remainder="passthrough",
     )
-    return Pipeline([("encode", encoder), ("scale", StandardScaler()), ("model", LogisticRegression())])
+    return Pipeline(
+        [("encode", encoder), ("scale", StandardScaler()), ("model", LogisticRegression())]
+    )
 
 
 def test_one_hot_pipeline_answers_like_scikit_learn(table: tuple[pd.DataFrame, np.ndarray]) -> None:

@@ -12,6 +12,7 @@ import httpx
 import orjson
 import typer
 
+from shipyard.api import create_app
 from shipyard.cli._context import STATE
 from shipyard.cli._output import console, table
 from shipyard.cli._servers import (
@@ -184,21 +185,14 @@ def quickstart(
     console.print(f"done in {time.monotonic() - started:.1f} s")
     if not serve:
         serving.should_exit = True
+        console.print("(the endpoint stops now; `make demo` or --serve keeps it running)")
         return
-    from shipyard.api import create_app
-
     control = uvicorn_server(create_app(platform), host, api_port)
     console.print(
         f"serving {url}/invocations  (also /v2/models/{MODEL}/infer, /ping, /metrics)\n"
         f"control plane http://{host}:{api_port}/api/v1  (Ctrl+C stops both)"
     )
-    serving.should_exit = True
-    time.sleep(0.3)
-    run_servers(
-        [
-            uvicorn_server(
-                build_serving_app(platform, ENDPOINT), host, bound_port(serving) or port
-            ),
-            control,
-        ]
-    )
+    try:
+        run_servers([control])
+    finally:
+        serving.should_exit = True

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,13 +29,46 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 def dump_sklearn(estimator: Any) -> bytes:
-    """Serialize a fitted estimator with skops, refusing anything a load would refuse."""
+    """Serialize a fitted estimator with skops, refusing anything a load would refuse.
+
+    The archive is rewritten canonically (object ids numbered in order, fixed
+    timestamps, compressed), so the same fitted model always has the same digest.
+    """
     try:
-        data: bytes = skops.io.dumps(estimator)
+        data = _canonical(skops.io.dumps(estimator))
     except Exception as exc:  # skops raises a variety of types for unsupported objects
         raise InvalidInput(f"cannot store {type(estimator).__name__} with skops: {exc}") from exc
     check_types(data)
     return data
+
+
+def _canonical(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        schema = json.loads(archive.read("schema.json"))
+        ids: dict[Any, int] = {}
+        files: dict[str, str] = {}
+
+        def renumber(node: Any) -> None:
+            if isinstance(node, list):
+                for item in node:
+                    renumber(item)
+            elif isinstance(node, dict):
+                if "__id__" in node:
+                    node["__id__"] = ids.setdefault(node["__id__"], len(ids) + 1)
+                if isinstance(node.get("file"), str):
+                    old = node["file"]
+                    node["file"] = files.setdefault(old, f"{len(files) + 1}{Path(old).suffix}")
+                for value in node.values():
+                    renumber(value)
+
+        renumber(schema)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as rebuilt:
+            for old, new in [("schema.json", "schema.json"), *files.items()]:
+                content = json.dumps(schema).encode() if old == "schema.json" else archive.read(old)
+                entry = zipfile.ZipInfo(new, date_time=(1980, 1, 1, 0, 0, 0))
+                rebuilt.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def load_sklearn(data: bytes, signature: ModelSignature) -> SklearnPredictor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,7 +18,9 @@ from shipyard.names import check_name, parse_reference, resource
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
-from shipyard.training import TrainingSpec, parse_spec
+
+if TYPE_CHECKING:
+    from shipyard.training import TrainingSpec
 
 WORKER_MODULE = "shipyard.jobs._worker"
 _MAX_LOG_CHUNK = 256 * 1024
@@ -44,7 +46,7 @@ def _info(session: Session, row: t.TrainingJob) -> TrainingJobInfo:
     return TrainingJobInfo(
         id=row.id,
         name=row.name,
-        status=row.status,  # type: ignore[arg-type]
+        status=row.status,
         progress=row.progress,
         message=row.message,
         dataset=f"{name}@{version}",
@@ -75,6 +77,8 @@ def _check_against_dataset(spec: TrainingSpec, version: t.DatasetVersion) -> Non
 @operation("training:CreateTrainingJob", lambda: resource("training-job"), mutating=True)
 def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJobInfo:
     """Check a training spec, then start it in a worker process; poll the job for progress."""
+    from shipyard.training import parse_spec  # scikit-learn & co. load only when training
+
     parsed = parse_spec(spec)
     ref = parse_reference(parsed.dataset, field="dataset")
     if ref.alias is not None:
@@ -156,7 +160,7 @@ def read_training_log(ctx: RequestContext, job_id: str, offset: int = 0) -> LogC
     return LogChunk(
         text=data.decode("utf-8", errors="replace"),
         next_offset=offset + len(data),
-        status=status,  # type: ignore[arg-type]
+        status=status,
         progress=progress,
         message=message,
     )

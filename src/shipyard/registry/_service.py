@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.errors import Conflict, InvalidInput, NotFound
-from shipyard.flavors import ModelSignature, Predictor, load_predictor
+from shipyard.flavors._base import ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
 from shipyard.platform import Platform
 from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
@@ -73,6 +73,8 @@ def resolve(session: Session, ref: Reference) -> tuple[t.Model, t.ModelVersion]:
 
 def load_version_predictor(platform: Platform, row: t.ModelVersion) -> Predictor:
     """Load a registered version's predictor, digest-verified, never via pickle."""
+    from shipyard.flavors import load_predictor  # model libraries load only when serving
+
     data = platform.blobs.get_bytes(row.digest)
     signature = ModelSignature.model_validate(row.signature)
     return load_predictor(row.flavor, data, signature, expected_digest=row.digest)

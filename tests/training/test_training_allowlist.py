@@ -1,0 +1,104 @@
+"""Every allowlisted estimator trains, stores and loads back; TRUSTED_TYPES is exactly what they need."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import skops.io
+
+from shipyard.flavors import TRUSTED_TYPES, load_predictor
+from shipyard.training import ESTIMATORS, FitResult, fit, parse_spec
+
+SMALL = {
+    "n_estimators": 5,
+    "max_iter": 5,
+}
+SKLEARN = sorted(name for name, entry in ESTIMATORS.items() if entry.flavor == "sklearn")
+FAST = {
+    "LogisticRegression",
+    "LinearRegression",
+    "Ridge",
+    "ElasticNet",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
+    "ExtraTreesClassifier",
+    "ExtraTreesRegressor",
+    "GradientBoostingClassifier",
+    "GradientBoostingRegressor",
+    "HistGradientBoostingClassifier",
+    "HistGradientBoostingRegressor",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
+}
+
+
+def _small_params(name: str) -> dict[str, Any]:
+    entry = ESTIMATORS[name]
+    if entry.role == "transformer":
+        return {}
+    cls = __import__(entry.module, fromlist=[entry.class_name]).__dict__[entry.class_name]
+    known = cls().get_params()
+    return {k: v for k, v in SMALL.items() if k in known}
+
+
+def _train(name: str, breast: pa.Table, diabetes: pa.Table) -> FitResult:
+    entry = ESTIMATORS[name]
+    if entry.role == "transformer":
+        params = {"n_components": 3} if entry.class_name == "PCA" else {}
+        fields: dict[str, Any] = {
+            "estimator": "sklearn.pipeline",
+            "params": {
+                "steps": [
+                    {"estimator": name, "params": params},
+                    {"estimator": "sklearn.linear_model.LogisticRegression"},
+                ]
+            },
+        }
+    else:
+        fields = {"estimator": name, "params": _small_params(name)}
+    regression = entry.role == "regressor"
+    spec = parse_spec(
+        {
+            "dataset": "d",
+            "target": "target",
+            "task": "regression" if regression else "classification",
+            "features": None if regression else breast.column_names[:8],
+            **fields,
+        }
+    )
+    return fit(spec, diabetes if regression else breast)
+
+
+@pytest.fixture(scope="module")
+def results(breast_cancer_table: pa.Table, diabetes_table: pa.Table) -> dict[str, FitResult]:
+    breast = breast_cancer_table.slice(0, 300)
+    return {name: _train(name, breast, diabetes_table) for name in SKLEARN}
+
+
+@pytest.mark.parametrize("name", SKLEARN)
+def test_allowlisted_estimator_round_trips(name: str, results: dict[str, FitResult]) -> None:
+    result = results[name]
+
+    predictor = load_predictor(
+        result.flavor, result.model_bytes, result.signature, expected_digest=result.digest
+    )
+
+    assert result.flavor == "sklearn"
+    assert result.metrics
+    transformer = ESTIMATORS[name].role == "transformer"
+    expect_fast = name.rsplit(".", 1)[1] in FAST or (
+        transformer
+        and name.rsplit(".", 1)[1]
+        in {"StandardScaler", "MinMaxScaler", "RobustScaler", "SimpleImputer"}
+    )
+    assert predictor.fast_path == expect_fast
+
+
+def test_trusted_types_are_exactly_what_the_allowlist_needs(results: dict[str, FitResult]) -> None:
+    needed = set()
+    for result in results.values():
+        needed |= set(skops.io.get_untrusted_types(data=result.model_bytes))
+
+    assert needed == set(TRUSTED_TYPES)
