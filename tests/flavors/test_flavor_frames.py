@@ -138,3 +138,25 @@ def test_non_finite_numbers_take_the_checked_path(table: tuple[pd.DataFrame, np.
 
     with pytest.raises(InvalidInput, match="NaN"):
         predictor.predict(REQUEST.assign(size=[np.nan, 0.0, 0.0, 0.0]))
+
+
+@pytest.mark.parametrize("library", ["sklearn", "lightgbm"])
+def test_large_and_small_frames_agree(library: str, table: tuple[pd.DataFrame, np.ndarray]) -> None:
+    frame, label = table
+    if library == "sklearn":
+        model: Any = _one_hot_pipeline().fit(frame, label)
+    else:
+        y = (label == "yes").astype(int)
+        model = lightgbm.LGBMClassifier(n_estimators=10, verbose=-1, n_jobs=1).fit(
+            _categorical(frame), y
+        )
+    predictor = _load(model)
+    request = frame.iloc[:100].assign(count=pd.array(np.arange(100), dtype="Int64"))
+
+    batch = predictor.predict(request)
+    rows = [predictor.predict(request.iloc[i : i + 1]) for i in (0, 41, 99)]
+
+    assert batch.probabilities is not None
+    for i, row in zip((0, 41, 99), rows, strict=True):
+        assert row.probabilities is not None
+        np.testing.assert_allclose(row.probabilities[0], batch.probabilities[i], atol=1e-12)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -239,7 +238,3 @@ def test_trusted_types_are_an_explicit_short_list() -> None:
         name.startswith(("builtins.", "os.", "posix.", "subprocess.")) for name in TRUSTED_TYPES
     )
     assert len(TRUSTED_TYPES) < 10
-
-
-def test_no_marker_leaks_into_the_working_directory() -> None:
-    assert not any(name in os.listdir(".") for name in ("marker", "proof"))

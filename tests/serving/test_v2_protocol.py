@@ -151,3 +151,12 @@ def test_v2_with_a_mixed_type_model(
     assert outputs["predictions"]["datatype"] == "INT64"
     assert outputs["predictions"]["data"] == fruit_predictor.model.predict(features).tolist()
     assert [(t["name"], t["datatype"]) for t in metadata["inputs"]] == list(datatypes.items())
+
+
+def test_big_v2_batch_is_predicted_off_the_event_loop(
+    client: httpx.Client, booster: Any, cancer: tuple[pd.DataFrame, np.ndarray]
+) -> None:
+    frame = cancer[0].iloc[:120]
+    outputs = _outputs(client.post(INFER, json={"inputs": _column_tensors(frame)}))
+    probabilities = np.array(outputs["probabilities"]["data"]).reshape(120, 2)
+    np.testing.assert_allclose(probabilities[:, 1], booster.predict(frame.to_numpy()))

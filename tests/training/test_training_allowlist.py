@@ -1,4 +1,4 @@
-"""Every allowlisted estimator trains, stores and loads back; TRUSTED_TYPES is exactly what they need."""
+"""Every allowlisted estimator trains, stores and loads; TRUSTED_TYPES is exactly what they need."""
 
 from __future__ import annotations
 

@@ -17,6 +17,9 @@ from shipyard.errors import InvalidInput
 from shipyard.flavors._arrays import float_column, string_values
 from shipyard.flavors._base import ModelSignature
 
+_SMALL_FRAME = 64
+_NUMBER_TYPES = (bool, int, float, np.bool_, np.integer, np.floating)
+
 
 def _require_frame(features: Any, signature: ModelSignature) -> pd.DataFrame:
     if not isinstance(features, pd.DataFrame):
@@ -27,6 +30,38 @@ def _require_frame(features: Any, signature: ModelSignature) -> pd.DataFrame:
     if missing:
         raise InvalidInput(f"missing input columns {missing}", field="features")
     return features
+
+
+def _columns(frame: pd.DataFrame, signature: ModelSignature) -> list[np.ndarray]:
+    """Each signature column as values: one object block for small frames (pandas charges
+    per column access), else a float64 or object array per column."""
+    positions = [frame.columns.get_loc(name) for name in signature.input_names]
+    if len(frame) <= _SMALL_FRAME and all(isinstance(p, int) for p in positions):
+        block = frame.to_numpy(dtype=object)
+        return [
+            block[:, p] if c.type == "string" else _floats(block[:, p], c.name)
+            for p, c in zip(positions, signature.inputs, strict=True)
+        ]
+    return [
+        frame[c.name].to_numpy(dtype=object)
+        if c.type == "string"
+        else float_column(frame[c.name], c.name)
+        for c in signature.inputs
+    ]
+
+
+def _floats(values: np.ndarray, name: str) -> np.ndarray:
+    out = np.empty(len(values))
+    for i, value in enumerate(values):
+        if isinstance(value, _NUMBER_TYPES):
+            out[i] = value
+        elif value is None or value is pd.NA:
+            out[i] = np.nan
+        else:
+            raise InvalidInput(
+                f"column {name!r} must hold numbers, got {type(value).__name__}", field="features"
+            )
+    return out
 
 
 class CodedFrame:
@@ -47,15 +82,12 @@ class CodedFrame:
     def __call__(self, features: Any) -> np.ndarray:
         frame = _require_frame(features, self._signature)
         out = np.empty((len(frame), len(self._lookups)))
-        for j, (name, lookup) in enumerate(
-            zip(self._signature.input_names, self._lookups, strict=True)
-        ):
-            column = frame[name]
+        columns = _columns(frame, self._signature)
+        for j, (values, lookup) in enumerate(zip(columns, self._lookups, strict=True)):
             if lookup is None:
-                out[:, j] = float_column(column, name)
+                out[:, j] = values
             else:
-                text = string_values(column.to_numpy(dtype=object))
-                out[:, j] = [lookup.get(value, np.nan) for value in text]
+                out[:, j] = [lookup.get(value, np.nan) for value in string_values(values)]
         return out
 
 
@@ -80,15 +112,16 @@ class OneHotFrame:
 
     def __call__(self, features: Any) -> np.ndarray:
         frame = _require_frame(features, self._signature)
+        names = self._signature.input_names
+        columns = dict(zip(names, _columns(frame, self._signature), strict=True))
         out = np.zeros((len(frame), self.width))
         for name, lookup in self._encoded:
-            text = string_values(frame[name].to_numpy(dtype=object))
-            for row, value in enumerate(text):
+            for row, value in enumerate(string_values(columns[name])):
                 position = lookup.get(value)
                 if position is not None:
                     out[row, position] = 1.0
         for name, position in self._passthrough:
-            out[:, position] = float_column(frame[name], name)
+            out[:, position] = columns[name]
         return out
 
 

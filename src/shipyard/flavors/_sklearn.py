@@ -15,6 +15,7 @@ import pandas as pd
 import sklearn
 import skops.io
 from sklearn.pipeline import Pipeline
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from shipyard.errors import IntegrityError, InvalidInput, UnsafeArtifact
 from shipyard.flavors._arrays import as_frame, as_matrix, class_array, to_prediction
@@ -77,8 +78,8 @@ def load_sklearn(data: bytes, signature: ModelSignature) -> SklearnPredictor:
     check_types(data)
     try:
         model = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
-    except UnsafeArtifact:
-        raise
+    except UntrustedTypesFoundException as exc:
+        raise UnsafeArtifact(f"the sklearn artifact needs untrusted types: {exc}") from exc
     except Exception as exc:  # a damaged archive can fail anywhere inside skops
         raise IntegrityError(f"the sklearn artifact could not be loaded: {exc}") from exc
     audit_structures(model)
@@ -149,7 +150,7 @@ class SklearnPredictor(Predictor):
 
     def _agrees(self, encode: Callable[[Any], np.ndarray], compiled: tuple[Kernel, bool]) -> bool:
         if self.accepts_ndarray:
-            probe: np.ndarray | pd.DataFrame = _probe_rows(len(self.signature.inputs))
+            probe: np.ndarray | pd.DataFrame = _probe_rows(len(self.signature.inputs), compiled[1])
         else:
             _, one_hot, strings = self.model.steps[0][1].transformers_[0]
             probe = probe_frame(
@@ -169,11 +170,14 @@ class SklearnPredictor(Predictor):
         )
 
 
-def _probe_rows(width: int) -> np.ndarray:
+def _probe_rows(width: int, with_missing: bool) -> np.ndarray:
     rng = np.random.default_rng(20240601)
     scales = np.repeat([0.1, 1.0, 10.0, 100.0, 1000.0], 8)[:, None]
     rows = rng.normal(size=(len(scales), width)) * scales
-    return np.vstack([np.zeros((1, width)), rows, np.abs(rows[:8])])
+    probe = np.vstack([np.zeros((1, width)), rows, np.abs(rows[:8])])
+    if with_missing:
+        probe[1::3, ::2] = np.nan
+    return probe
 
 
 def _check_fits_signature(model: Any, signature: ModelSignature) -> None:

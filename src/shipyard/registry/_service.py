@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.errors import Conflict, InvalidInput, NotFound
-from shipyard.flavors._base import ModelSignature, Predictor
+from shipyard.flavors import ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
 from shipyard.platform import Platform
 from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo

@@ -135,19 +135,17 @@ class ServingApp:
             perf_counter() - started,
         )
 
-    async def _predict(self, slot: ModelSlot, features: Features) -> Prediction:
-        """Predict inline for small batches; big ones go to a worker thread."""
-        rows = len(features)
-        if rows < self.settings.offload_rows:
-            return self._predict_now(slot, features, rows)
-        loop = asyncio.get_running_loop()
-        prediction = await loop.run_in_executor(None, self._guarded_predict, slot, features)
-        self.metrics.rows(slot.model_name, slot.model_version, rows)
+    def _predict_now(self, slot: ModelSlot, features: Features) -> Prediction:
+        """Predict on the event loop; cheapest for the small batches most requests carry."""
+        prediction = self._guarded_predict(slot, features)
+        self.metrics.rows(slot.model_name, slot.model_version, len(features))
         return prediction
 
-    def _predict_now(self, slot: ModelSlot, features: Features, rows: int) -> Prediction:
-        prediction = self._guarded_predict(slot, features)
-        self.metrics.rows(slot.model_name, slot.model_version, rows)
+    async def _predict_in_thread(self, slot: ModelSlot, features: Features) -> Prediction:
+        """Predict a big batch in a worker thread so the event loop keeps answering."""
+        loop = asyncio.get_running_loop()
+        prediction = await loop.run_in_executor(None, self._guarded_predict, slot, features)
+        self.metrics.rows(slot.model_name, slot.model_version, len(features))
         return prediction
 
     @staticmethod
@@ -165,11 +163,10 @@ class ServingApp:
         body = await request.body(self.settings.max_body_bytes)
         slot = self.slot
         features = parse_invocation(body, request.content_type, slot.features)
-        rows = len(features)
-        if rows < self.settings.offload_rows:
-            prediction = self._predict_now(slot, features, rows)
+        if len(features) < self.settings.offload_rows:
+            prediction = self._predict_now(slot, features)
         else:
-            prediction = await self._predict(slot, features)
+            prediction = await self._predict_in_thread(slot, features)
         answer: dict[str, Any] = {"predictions": _jsonable(prediction.predictions)}
         if prediction.probabilities is not None:
             answer["probabilities"] = _jsonable(prediction.probabilities)
@@ -188,7 +185,10 @@ class ServingApp:
         slot = self._named_slot(request)
         body = await request.body(self.settings.max_body_bytes)
         infer = parse_infer(body, slot.features)
-        prediction = await self._predict(slot, infer.features)
+        if len(infer.features) < self.settings.offload_rows:
+            prediction = self._predict_now(slot, infer.features)
+        else:
+            prediction = await self._predict_in_thread(slot, infer.features)
         return json_response(infer_response(infer, prediction, slot.model_name, slot.model_version))
 
     async def _v2_metadata(self, request: Request) -> Response:

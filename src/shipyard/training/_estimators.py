@@ -89,9 +89,11 @@ def _lookup(name: Any, field: str) -> EstimatorEntry:
         raise InvalidInput("an estimator name is required", field=field)
     entry = ESTIMATORS.get(name)
     if entry is None:
-        raise InvalidInput(
-            f"unknown estimator {name!r}{_hint(name, [*ESTIMATORS, PIPELINE])}", field=field
+        hint = _hint(name, [*ESTIMATORS, PIPELINE]) or (
+            f"; choose one of the {len(ESTIMATORS)} allowlisted estimators "
+            "(shipyard.training.ESTIMATORS) or 'sklearn.pipeline'"
         )
+        raise InvalidInput(f"unknown estimator {name!r}{hint}", field=field)
     return entry
 
 

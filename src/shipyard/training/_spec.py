@@ -90,7 +90,7 @@ def load_spec(path: str | Path) -> TrainingSpec:
 def _first_problem(exc: ValidationError) -> InvalidInput:
     errors = exc.errors(include_url=False)
     error = errors[0]
-    location = error["loc"]
+    location = tuple(part for part in error["loc"] if part != "[key]")
     field = "".join(
         f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part))
         for i, part in enumerate(location)
