@@ -6,17 +6,19 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.conftest import LiveServer
 
 from shipyard.api import create_app
 from shipyard.config import Settings
 from shipyard.platform import Platform
 from shipyard.security import bootstrap, issue_admin_key_if_none
-from tests.conftest import LiveServer
 
 
 @pytest.fixture
 def http(api_server: LiveServer, admin_key: str) -> Any:
-    with httpx.Client(base_url=api_server.url, headers={"Authorization": f"Bearer {admin_key}"}) as c:
+    with httpx.Client(
+        base_url=api_server.url, headers={"Authorization": f"Bearer {admin_key}"}
+    ) as c:
         yield c
 
 
@@ -33,7 +35,11 @@ def test_errors_have_one_shape_and_name_the_field(http: httpx.Client) -> None:
     missing = http.get("/api/v1/datasets/nope")
     assert missing.status_code == 404
     assert missing.json() == {
-        "error": {"type": "NotFound", "message": "dataset 'nope' does not exist", "field": "dataset"}
+        "error": {
+            "type": "NotFound",
+            "message": "dataset 'nope' does not exist",
+            "field": "dataset",
+        }
     }
     malformed = http.post("/api/v1/principals", content=b"{not json")
     assert malformed.status_code == 400
@@ -68,7 +74,9 @@ def test_uploads_over_the_limit_get_413_and_store_nothing(tmp_path: Any, metadat
         )
         assert response.status_code == 413
         assert response.json()["error"]["type"] == "PayloadTooLarge"
-        listing = httpx.get(f"{live.url}/api/v1/datasets", headers={"Authorization": f"Bearer {key.token}"})
+        listing = httpx.get(
+            f"{live.url}/api/v1/datasets", headers={"Authorization": f"Bearer {key.token}"}
+        )
         assert listing.json() == []
     finally:
         live.close()
