@@ -58,6 +58,9 @@ class LightGBMPredictor(Predictor):
     def __init__(self, model: lightgbm.Booster, signature: ModelSignature) -> None:
         super().__init__(model, signature)
         self._classes = class_array(signature)
+        self._binary = (
+            self._classes if self._classes is not None and len(self._classes) == 2 else None
+        )
         self._predict = model.predict
         categories = _categories(model, signature)
         self._encode: Callable[[Any], np.ndarray | pd.DataFrame]
@@ -82,6 +85,11 @@ class LightGBMPredictor(Predictor):
     def predict(self, features: np.ndarray | pd.DataFrame) -> Prediction:
         data = self._encode(features)
         if self._single_row is not None and isinstance(data, np.ndarray) and data.shape[0] == 1:
+            if self._binary is not None:
+                positive = self._single_row.scalar(data[0])
+                return Prediction(
+                    self._binary[[int(positive > 0.5)]], np.array([[1.0 - positive, positive]])
+                )
             return to_prediction(self._single_row(data[0]), self._classes)
         return to_prediction(self._run(data), self._classes)
 
@@ -106,12 +114,17 @@ class SingleRowPredictor:
     Calls are serialized by a lock, since the C side reuses one buffer per setup.
     """
 
-    def __init__(self, function: Any, config: ctypes.c_void_p, outputs: int, booster: Any) -> None:
+    def __init__(
+        self, function: Any, config: ctypes.c_void_p, outputs: int, booster: Any, width: int
+    ) -> None:
         self._function = function
         self._config = config
+        self._in = np.empty(width, dtype=np.float64)
+        self._in_pointer = ctypes.c_void_p(self._in.ctypes.data)
         self._out = np.empty(outputs, dtype=np.float64)
         self._out_pointer = self._out.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
         self._out_len = ctypes.c_int64()
+        self._out_len_ref = ctypes.byref(self._out_len)
         self._lock = threading.Lock()
         self._outputs = outputs
         weakref.finalize(self, _free_config, config, booster)
@@ -136,20 +149,31 @@ class SingleRowPredictor:
         )
         if status != 0:
             return None
-        return cls(function, config, booster.num_model_per_iteration(), booster)
+        return cls(function, config, booster.num_model_per_iteration(), booster, width)
 
     def __call__(self, row: np.ndarray) -> np.ndarray:
         with self._lock:
-            status = self._function(
-                self._config,
-                row.ctypes.data_as(ctypes.c_void_p),
-                ctypes.byref(self._out_len),
-                self._out_pointer,
-            )
+            status = self._score(row)
             output = self._out.copy()
         if status != 0:
             raise InvalidInput("LightGBM could not score the row", field="features")
         return output.reshape(1, -1) if self._outputs > 1 else output
+
+    def scalar(self, row: np.ndarray) -> float:
+        """The single output of a one-output model (binary probability or value), no copies."""
+        with self._lock:
+            status = self._score(row)
+            value = float(self._out[0])
+        if status != 0:
+            raise InvalidInput("LightGBM could not score the row", field="features")
+        return value
+
+    def _score(self, row: np.ndarray) -> int:
+        self._in[:] = row
+        status: int = self._function(
+            self._config, self._in_pointer, self._out_len_ref, self._out_pointer
+        )
+        return status
 
 
 def _free_config(config: ctypes.c_void_p, booster: Any) -> None:

@@ -73,10 +73,6 @@ class Request:
             elif name == b"content-length":
                 self.content_length = int(value) if value.isdigit() else None
 
-    @property
-    def method(self) -> str:
-        return str(self.scope["method"])
-
     async def body(self, limit: int) -> bytes:
         """The whole body; PayloadTooLarge as soon as it is known to exceed ``limit`` bytes."""
         if self.content_length is not None and self.content_length > limit:
@@ -149,6 +145,7 @@ def json_response(data: object, status: int = 200, headers: Headers | None = Non
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """The JSON error document every failed request gets."""
     return {"error": {"code": code, "field": field, "message": message}}
 
 

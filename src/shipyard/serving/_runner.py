@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import logging
 from collections.abc import Callable
 
 import uvicorn
@@ -13,6 +14,7 @@ from shipyard.errors import InvalidInput
 from shipyard.serving._app import ServingApp
 
 AppFactory = Callable[[], ServingApp]
+logger = logging.getLogger(__name__)
 
 
 def is_loopback(host: str) -> bool:
@@ -41,6 +43,8 @@ def uvicorn_config(
             "pass allow_remote=True to do it on purpose",
             field="host",
         )
+    if not is_loopback(host):
+        logger.warning("serving on %s: reachable from other machines; put TLS in front of it", host)
     if workers < 1:
         raise InvalidInput("must be at least 1", field="workers")
     if workers > 1 and isinstance(app, ServingApp):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import uuid
@@ -108,7 +109,30 @@ def create_run(
             params=params,
             tags=tags,
         )
-        return run_info(session, row)
+        return RunInfo(
+            id=row.id,
+            experiment=experiment,
+            name=row.name,
+            status=row.status,
+            created_by=row.created_by,
+            start_time=row.start_time,
+            end_time=None,
+            params={k: str(v) for k, v in (params or {}).items()},
+            tags={k: str(v) for k, v in (tags or {}).items()},
+        )
+
+
+_METRIC_COLUMNS = ("run_id", "key", "value", "step", "timestamp")
+
+
+@functools.cache
+def _metric_insert_sql(dialect: sa.Dialect) -> str:
+    """A driver-level INSERT for metric rows: bulk appends skip per-row ORM work."""
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(quote(c) for c in _METRIC_COLUMNS)
+    values = ", ".join([marker] * len(_METRIC_COLUMNS))
+    return f"INSERT INTO {quote(t.RunMetric.__tablename__)} ({columns}) VALUES ({values})"
 
 
 def _write(
@@ -121,16 +145,11 @@ def _write(
     now = epoch_seconds()
     if metrics:
         rows = [
-            {
-                "run_id": run_id,
-                "key": m.key,
-                "value": m.value,
-                "step": m.step,
-                "timestamp": m.timestamp if m.timestamp is not None else now,
-            }
+            (run_id, m.key, m.value, m.step, now if m.timestamp is None else m.timestamp)
             for m in metrics
         ]
-        session.execute(sa.insert(t.RunMetric), rows)
+        connection = session.connection()
+        connection.exec_driver_sql(_metric_insert_sql(connection.dialect), rows)
     if params:
         existing = dict(
             session.execute(
@@ -198,11 +217,25 @@ def end_run(ctx: RequestContext, run_id: str, status: str = "finished") -> RunIn
 
 def run_info(session: Session, row: t.Run) -> RunInfo:
     experiment = session.get(t.Experiment, row.experiment_id)
-    latest = (
-        sa.select(t.RunMetric.key, t.RunMetric.value)
+    ranked = (
+        sa.select(
+            t.RunMetric.key,
+            t.RunMetric.value,
+            sa.func.row_number()
+            .over(
+                partition_by=t.RunMetric.key,
+                order_by=(
+                    t.RunMetric.step.desc(),
+                    t.RunMetric.timestamp.desc(),
+                    t.RunMetric.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
         .where(t.RunMetric.run_id == row.id)
-        .order_by(t.RunMetric.step, t.RunMetric.timestamp, t.RunMetric.id)
+        .subquery()
     )
+    latest = sa.select(ranked.c.key, ranked.c.value).where(ranked.c.rank == 1)
     inputs = (
         sa.select(t.Dataset.name, t.DatasetVersion.version)
         .select_from(t.RunInput)

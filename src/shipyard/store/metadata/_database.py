@@ -47,7 +47,7 @@ class Database:
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             try:
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
             except exc.SQLAlchemyError as error:
                 raise StorageError(f"migrating the metadata database failed: {error}") from None
 
