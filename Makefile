@@ -32,6 +32,14 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/serving.py
+	$(BIN)/python bench/serving_scale.py
+	$(BIN)/python bench/rollout.py
+	$(BIN)/python bench/streaming.py
+	$(BIN)/python bench/batch_transform.py
+	$(BIN)/python bench/edge.py
+	$(BIN)/python bench/features.py
+	$(BIN)/python bench/validation.py
+	$(BIN)/python bench/drift.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache

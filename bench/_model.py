@@ -15,6 +15,7 @@ from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.flavors import (
     ColumnSpec,
     ModelSignature,
+    Prediction,
     Predictor,
     artifact_digest,
     load_predictor,
@@ -40,6 +41,30 @@ def train(model_dir: Path) -> tuple[Any, pd.DataFrame]:
     return booster, frame
 
 
+def train_gbc(model_dir: Path) -> tuple[Any, pd.DataFrame]:
+    """scikit-learn's GradientBoostingClassifier (100 trees), saved in Shipyard's sklearn flavor."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    data = load_breast_cancer(as_frame=True)
+    frame: pd.DataFrame = data.data
+    model = GradientBoostingClassifier(random_state=0).fit(frame.to_numpy(), data.target)
+    flavor, payload = save_model(model)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / f"model.{flavor}").write_bytes(payload)
+    (model_dir / "columns.json").write_text(json.dumps(list(frame.columns)))
+    return model, frame
+
+
+class RawSklearnPredictor(Predictor):
+    """The estimator's own ``predict_proba`` per call, as MLflow's pyfunc calls it (bench only)."""
+
+    flavor = "sklearn"
+
+    def predict(self, features: Any) -> Prediction:
+        probabilities = self.model.predict_proba(features)
+        return Prediction(probabilities.argmax(axis=1), probabilities)
+
+
 def signature(columns: list[str]) -> ModelSignature:
     return ModelSignature(
         inputs=[ColumnSpec(name=name, type="float") for name in columns],
@@ -49,12 +74,21 @@ def signature(columns: list[str]) -> ModelSignature:
     )
 
 
-def load_bench_predictor(model_dir: Path) -> tuple[Predictor, str]:
-    """The model as Shipyard stores and loads it (lightgbm flavor), and a label for the table."""
-    booster = lgb.Booster(model_str=(model_dir / "model.txt").read_text())
-    flavor, data = save_model(booster)
+def load_bench_predictor(model_dir: Path, *, raw: bool = False) -> tuple[Predictor, str]:
+    """The model as Shipyard stores and loads it, and a label for the table.
+
+    ``raw`` serves a scikit-learn model through its own ``predict_proba`` instead
+    of the flavor's lean kernel, for a model whose single-row call is costly.
+    """
     sig = signature(json.loads((model_dir / "columns.json").read_text()))
+    if (model_dir / "model.sklearn").exists():
+        flavor, data = "sklearn", (model_dir / "model.sklearn").read_bytes()
+    else:
+        booster = lgb.Booster(model_str=(model_dir / "model.txt").read_text())
+        flavor, data = save_model(booster)
     predictor = load_predictor(flavor, data, sig, expected_digest=artifact_digest(data))
+    if raw:
+        return RawSklearnPredictor(predictor.model, sig), "sklearn predict_proba (no lean kernel)"
     return predictor, f"shipyard.flavors {flavor} ({type(predictor).__name__})"
 
 

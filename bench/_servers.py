@@ -85,7 +85,9 @@ def launch(
         time.sleep(0.2)
 
 
-def start_our_server(model_dir: Path, workdir: Path, workers: int = 1) -> RunningServer:
+def start_our_server(
+    model_dir: Path, workdir: Path, workers: int = 1, options: tuple[str, ...] = ()
+) -> RunningServer:
     """Shipyard's serving app for the bench model, with an extra constant route.
 
     Swap this for ``shipyard serve ENDPOINT`` from a real Shipyard home when it can
@@ -100,5 +102,6 @@ def start_our_server(model_dir: Path, workdir: Path, workers: int = 1) -> Runnin
         str(port),
         api_key,
         str(workers),
+        *options,
     ]
     return launch("shipyard", command, port, api_key, workdir / "shipyard-server.log")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -37,6 +37,10 @@ class Settings(BaseModel):
     key_cache_seconds: float = Field(default=5.0, ge=0)
     url: str | None = None
     api_key: SecretStr | None = None
+    transform_engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"
+    ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    online_store_url: str | None = None
 
     @property
     def metadata_url(self) -> str:

@@ -17,8 +17,15 @@ from typing import Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from shipyard import batch as batch_service
+from shipyard import contracts as contract_service
 from shipyard import datasets, jobs, registry, security, tracking
+from shipyard import deploy as deploy_service
+from shipyard import edge as edge_service
 from shipyard import endpoints as endpoint_service
+from shipyard import features as feature_service
+from shipyard import streams as stream_service
+from shipyard import transforms as transform_service
 from shipyard.errors import InvalidInput
 from shipyard.security import OperationInfo, RequestContext
 
@@ -135,6 +142,43 @@ OPERATIONS: tuple[Operation, ...] = (
         security.detach_policy,
     ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", security.list_audit_events),
+    # contracts
+    Operation(
+        "contracts.suggest",
+        "GET",
+        f"{_V1}/datasets/{{dataset}}/contract-suggestion",
+        contract_service.suggest,
+    ),
+    Operation("contracts.apply", "POST", f"{_V1}/contracts", contract_service.apply, 201),
+    Operation("contracts.list", "GET", f"{_V1}/contracts", contract_service.list_contracts),
+    Operation("contracts.get", "GET", f"{_V1}/contracts/{{name}}", contract_service.get),
+    Operation(
+        "contracts.validate",
+        "POST",
+        f"{_V1}/datasets/{{dataset}}/validations",
+        contract_service.validate,
+        201,
+    ),
+    Operation(
+        "contracts.list_validations",
+        "GET",
+        f"{_V1}/datasets/{{dataset}}/validations",
+        contract_service.list_validations,
+    ),
+    Operation(
+        "contracts.get_validation",
+        "GET",
+        f"{_V1}/validations/{{report_id}}",
+        contract_service.get_validation,
+    ),
+    Operation(
+        "contracts.ingest",
+        "POST",
+        f"{_V1}/datasets/{{name}}/validated-versions",
+        contract_service.ingest,
+        201,
+        raw_body="content",
+    ),
     # datasets
     Operation(
         "datasets.ingest",
@@ -226,6 +270,227 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "endpoints.delete", "DELETE", f"{_V1}/endpoints/{{name}}", endpoint_service.delete_endpoint
+    ),
+    Operation(
+        "endpoints.set_weights",
+        "PUT",
+        f"{_V1}/endpoints/{{name}}/weights",
+        endpoint_service.set_weights,
+    ),
+    Operation(
+        "endpoints.add_variant",
+        "POST",
+        f"{_V1}/endpoints/{{name}}/variants",
+        endpoint_service.add_variant,
+        201,
+    ),
+    Operation(
+        "endpoints.remove_variant",
+        "DELETE",
+        f"{_V1}/endpoints/{{name}}/variants/{{variant}}",
+        endpoint_service.remove_variant,
+    ),
+    Operation(
+        "endpoints.configure",
+        "PATCH",
+        f"{_V1}/endpoints/{{name}}/settings",
+        endpoint_service.configure_endpoint,
+    ),
+    Operation(
+        "endpoints.feedback",
+        "POST",
+        f"{_V1}/endpoints/{{name}}/feedback",
+        endpoint_service.put_feedback,
+    ),
+    Operation(
+        "endpoints.compare",
+        "GET",
+        f"{_V1}/endpoints/{{name}}/compare",
+        endpoint_service.compare_variants,
+    ),
+    Operation(
+        "endpoints.configure_bandit",
+        "PUT",
+        f"{_V1}/endpoints/{{name}}/bandit",
+        endpoint_service.configure_bandit,
+    ),
+    Operation(
+        "endpoints.bandit_step",
+        "POST",
+        f"{_V1}/endpoints/{{name}}/bandit/step",
+        endpoint_service.bandit_step,
+    ),
+    # deployments
+    Operation(
+        "deployments.create",
+        "POST",
+        f"{_V1}/deployments",
+        deploy_service.create_deployment,
+        201,
+    ),
+    Operation("deployments.list", "GET", f"{_V1}/deployments", deploy_service.list_deployments),
+    Operation(
+        "deployments.get",
+        "GET",
+        f"{_V1}/deployments/{{deployment_id}}",
+        deploy_service.get_deployment,
+    ),
+    Operation(
+        "deployments.advance",
+        "POST",
+        f"{_V1}/deployments/{{deployment_id}}/advance",
+        deploy_service.advance_deployment,
+    ),
+    Operation(
+        "deployments.resume",
+        "POST",
+        f"{_V1}/deployments/{{deployment_id}}/resume",
+        deploy_service.resume_deployment,
+    ),
+    Operation(
+        "deployments.rollback",
+        "POST",
+        f"{_V1}/endpoints/{{endpoint}}/rollback",
+        deploy_service.rollback_endpoint,
+    ),
+    # transforms
+    Operation(
+        "transforms.apply",
+        "POST",
+        f"{_V1}/transforms/{{name}}/versions",
+        transform_service.apply_transform,
+        201,
+    ),
+    Operation("transforms.list", "GET", f"{_V1}/transforms", transform_service.list_transforms),
+    Operation(
+        "transforms.get", "GET", f"{_V1}/transforms/{{name}}", transform_service.get_transform
+    ),
+    Operation(
+        "transforms.run",
+        "POST",
+        f"{_V1}/transforms/{{name}}/runs",
+        transform_service.run_transform,
+        201,
+    ),
+    Operation(
+        "transforms.list_runs",
+        "GET",
+        f"{_V1}/transforms/{{name}}/runs",
+        transform_service.list_transform_runs,
+    ),
+    Operation(
+        "transforms.lineage",
+        "GET",
+        f"{_V1}/dataset-lineage",
+        transform_service.dataset_lineage,
+    ),
+    # streams
+    Operation("streams.create", "POST", f"{_V1}/streams", stream_service.create_stream, 201),
+    Operation("streams.list", "GET", f"{_V1}/streams", stream_service.list_streams),
+    Operation("streams.get", "GET", f"{_V1}/streams/{{name}}", stream_service.get_stream),
+    Operation(
+        "streams.put_records",
+        "POST",
+        f"{_V1}/streams/{{name}}/records",
+        stream_service.put_records,
+    ),
+    Operation(
+        "streams.put_ndjson",
+        "POST",
+        f"{_V1}/streams/{{name}}/records/ndjson",
+        stream_service.put_ndjson,
+        raw_body="content",
+    ),
+    Operation(
+        "streams.list_commits",
+        "GET",
+        f"{_V1}/streams/{{name}}/commits",
+        stream_service.list_commits,
+    ),
+    Operation(
+        "streams.list_rejections",
+        "GET",
+        f"{_V1}/streams/{{name}}/rejections",
+        stream_service.list_rejections,
+    ),
+    # features
+    Operation(
+        "features.apply_view",
+        "PUT",
+        f"{_V1}/feature-views/{{name}}",
+        feature_service.apply_view,
+    ),
+    Operation("features.list_views", "GET", f"{_V1}/feature-views", feature_service.list_views),
+    Operation(
+        "features.get_view", "GET", f"{_V1}/feature-views/{{name}}", feature_service.get_view
+    ),
+    Operation(
+        "features.materialize",
+        "POST",
+        f"{_V1}/feature-views/{{name}}/materialize",
+        feature_service.materialize,
+    ),
+    Operation(
+        "features.retrieve",
+        "POST",
+        f"{_V1}/feature-retrievals",
+        feature_service.retrieve,
+        201,
+    ),
+    Operation(
+        "features.get_online",
+        "POST",
+        f"{_V1}/online-features",
+        feature_service.get_online_features,
+    ),
+    Operation(
+        "features.put_endpoint_features",
+        "PUT",
+        f"{_V1}/endpoints/{{endpoint}}/features",
+        feature_service.put_endpoint_features,
+    ),
+    Operation(
+        "features.get_endpoint_features",
+        "GET",
+        f"{_V1}/endpoints/{{endpoint}}/features",
+        feature_service.get_endpoint_features,
+    ),
+    Operation(
+        "features.delete_endpoint_features",
+        "DELETE",
+        f"{_V1}/endpoints/{{endpoint}}/features",
+        feature_service.delete_endpoint_features,
+    ),
+    # batch transform
+    Operation("batch.create_job", "POST", f"{_V1}/batch-jobs", batch_service.create_batch_job, 201),
+    Operation("batch.list_jobs", "GET", f"{_V1}/batch-jobs", batch_service.list_batch_jobs),
+    Operation("batch.get_job", "GET", f"{_V1}/batch-jobs/{{job_id}}", batch_service.get_batch_job),
+    Operation(
+        "batch.resume_job",
+        "POST",
+        f"{_V1}/batch-jobs/{{job_id}}/resume",
+        batch_service.resume_batch_job,
+    ),
+    Operation(
+        "batch.read_log", "GET", f"{_V1}/batch-jobs/{{job_id}}/log", batch_service.read_batch_log
+    ),
+    # edge export
+    Operation(
+        "edge.export",
+        "POST",
+        f"{_V1}/model-versions/{{ref}}/exports",
+        edge_service.export_model,
+        201,
+    ),
+    Operation(
+        "edge.list", "GET", f"{_V1}/model-versions/{{ref}}/exports", edge_service.list_exports
+    ),
+    Operation("edge.get", "GET", f"{_V1}/edge-exports/{{export_id}}", edge_service.get_export),
+    Operation(
+        "edge.package",
+        "GET",
+        f"{_V1}/edge-exports/{{export_id}}/package",
+        edge_service.get_package,
     ),
 )
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+import typing
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -41,6 +45,35 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _spool_limited(request: Request, limit: int, directory: Path) -> Path:
+    """Stream the body into a temporary file under ``directory``, within ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes", field="body")
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            size = 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(
+                        f"body is larger than the limit of {limit} bytes", field="body"
+                    )
+                sink.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _takes_file(op: Operation) -> bool:
+    """Whether the operation's raw body may arrive as a spooled file (``bytes | Path``)."""
+    return op.raw_body is not None and Path in typing.get_args(op.params[op.raw_body][0])
+
+
 def _make_endpoint(
     op: Operation, context: ContextFactory, max_body: int, max_upload: int
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -53,7 +86,11 @@ def _make_endpoint(
         unknown = set(request.query_params) - set(op.query_params)
         if unknown:
             raise InvalidInput("unknown query parameter", field=sorted(unknown)[0])
-        if op.raw_body:
+        spooled: Path | None = None
+        if op.raw_body and _takes_file(op):
+            spooled = await _spool_limited(request, max_upload, ctx.platform.settings.home / "tmp")
+            arguments[op.raw_body] = spooled
+        elif op.raw_body:
             arguments[op.raw_body] = await _read_limited(request, max_upload)
         elif op.body_params:
             raw = await _read_limited(request, max_body)
@@ -64,7 +101,11 @@ def _make_endpoint(
             if not isinstance(body, dict):
                 raise InvalidInput("must be a JSON object", field="body")
             arguments.update(body)
-        result = await run_in_threadpool(op.invoke, ctx, arguments)
+        try:
+            result = await run_in_threadpool(op.invoke, ctx, arguments)
+        finally:
+            if spooled is not None:
+                spooled.unlink(missing_ok=True)
         if isinstance(result, bytes):
             return Response(result, media_type="application/octet-stream")
         return JSONResponse(to_jsonable(result), status_code=op.status_code)

@@ -9,7 +9,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._contracts import show_ingest
 from shipyard.cli._output import console, emit, table
+from shipyard.contracts import OnFail
 from shipyard.datasets import DatasetVersionInfo
 
 app = typer.Typer(help="Ingest and inspect versioned datasets.", no_args_is_help=True)
@@ -22,9 +24,31 @@ def ingest(
     format: Annotated[
         str | None, typer.Option(help="csv, parquet or jsonl (default: from suffix).")
     ] = None,
+    partition_by: Annotated[
+        str | None,
+        typer.Option(
+            "--partition-by", help="Column(s), comma-separated: one Parquet file per value."
+        ),
+    ] = None,
+    contract: Annotated[
+        str | None, typer.Option(help="Validate against contract NAME[@VERSION] first.")
+    ] = None,
+    on_fail: Annotated[
+        OnFail, typer.Option(help="With --contract, when an error check fails.")
+    ] = "reject",
     as_json: JsonOption = False,
 ) -> None:
-    """Store FILE as a new immutable version of dataset NAME (identical content reuses one)."""
+    """Store FILE as a new immutable version of dataset NAME (identical content reuses one).
+
+    Files larger than memory are streamed in row groups. With --contract, failing files
+    are rejected, their failing rows quarantined in NAME-quarantine, or stored with a warning.
+    """
+    if contract is not None:
+        outcome = STATE.client().contracts.ingest(
+            file, name, contract, on_fail=on_fail, format=format
+        )
+        emit(outcome, as_json, lambda: show_ingest(outcome))
+        return
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -34,15 +58,21 @@ def ingest(
         disable=as_json,
     ) as progress:
         progress.add_task(f"ingesting {file.name} (read, validate, profile, store)", total=None)
-        info = STATE.client().datasets.ingest(file, name, format=format)
+        info = STATE.client().datasets.ingest(file, name, format=format, partition_by=partition_by)
     emit(info, as_json, lambda: _show_ingested(info))
 
 
 def _show_ingested(info: DatasetVersionInfo) -> None:
     verb = "created" if info.created else "unchanged, existing"
+    partitioning = info.profile.get("partitioning")
+    parts = (
+        f", {partitioning['partitions']} partitions by {', '.join(partitioning['columns'])}"
+        if partitioning
+        else ""
+    )
     console.print(
         f"[bold]{info.ref}[/] {verb}: {info.rows} rows, {len(info.columns)} columns, "
-        f"{info.size_bytes} bytes, {info.digest[:19]}…"
+        f"{info.size_bytes} bytes{parts}, {info.digest[:19]}…"
     )
 
 

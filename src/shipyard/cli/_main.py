@@ -8,7 +8,21 @@ from typing import Annotated
 import typer
 
 from shipyard import __version__
-from shipyard.cli import _datasets, _iam, _registry, _servers, _training
+from shipyard.cli import (
+    _batch,
+    _contracts,
+    _datasets,
+    _deploy,
+    _edge,
+    _endpoints,
+    _features,
+    _iam,
+    _registry,
+    _servers,
+    _streams,
+    _training,
+    _transforms,
+)
 from shipyard.cli._context import STATE
 from shipyard.cli._output import errors
 from shipyard.cli._quickstart import quickstart
@@ -47,12 +61,23 @@ app.command()(_servers.server)
 app.command()(_servers.serve)
 app.command()(quickstart)
 app.command()(_training.train)
+app.command("batch-transform")(_batch.batch_transform)
+app.command("export-edge")(_edge.export_edge)
+app.command("import-edge")(_edge.import_edge)
 app.add_typer(_datasets.app, name="datasets")
+app.add_typer(_contracts.app, name="contracts")
+app.command()(_contracts.validate)
+app.add_typer(_features.app, name="features")
+app.add_typer(_streams.app, name="streams")
+app.add_typer(_transforms.app, name="transforms")
 app.add_typer(_training.jobs_app, name="jobs")
+app.add_typer(_batch.jobs_app, name="batch-jobs")
 app.add_typer(_registry.experiments_app, name="experiments")
 app.add_typer(_registry.runs_app, name="runs")
 app.add_typer(_registry.models_app, name="models")
-app.add_typer(_registry.endpoints_app, name="endpoints")
+app.add_typer(_endpoints.app, name="endpoints")
+app.command()(_deploy.deploy)
+app.add_typer(_deploy.deployments_app, name="deployments")
 app.add_typer(_iam.principals_app, name="principals")
 app.add_typer(_iam.keys_app, name="keys")
 app.add_typer(_iam.policies_app, name="policies")
@@ -62,7 +87,7 @@ app.add_typer(_iam.audit_app, name="audit")
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a Shipyard error prints ``error: <field>: <message>`` and exits 1."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except ShipyardError as error:
         errors.print(f"error: {error}", highlight=False, markup=False, soft_wrap=True)
         return 1
@@ -74,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     except __import__("click").ClickException as error:
         errors.print(f"error: {error.format_message()}", highlight=False, markup=False)
         return 2
-    return 0
+    return code if isinstance(code, int) else 0  # a typer.Exit(code) comes back as the result
 
 
 def entrypoint() -> None:

@@ -1,4 +1,4 @@
-"""``shipyard experiments|runs|models|endpoints``: tracking, registry and endpoints."""
+"""``shipyard experiments|runs|models``: experiment tracking and the model registry."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.endpoints import EndpointInfo
 from shipyard.registry import ModelVersionInfo
 
 experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
 runs_app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
-endpoints_app = typer.Typer(help="Real-time endpoints.", no_args_is_help=True)
 
 
 @experiments_app.command("list")
@@ -201,48 +199,3 @@ def lineage(
             f"Lineage of {ref}", ["from", "to"], [(labels[a], labels[b]) for a, b in graph.edges]
         ),
     )
-
-
-def _endpoint_table(items: list[EndpointInfo]) -> None:
-    table(
-        "Endpoints",
-        ["name", "model ref", "serves", "updated"],
-        [(e.name, e.model_ref, f"{e.model}@{e.model_version}", e.updated_at) for e in items],
-    )
-
-
-@endpoints_app.command("create")
-def create_endpoint(
-    name: str,
-    model: Annotated[str, typer.Option(help="MODEL@VERSION or MODEL@ALIAS")],
-    as_json: JsonOption = False,
-) -> None:
-    """Create an endpoint; start serving it with `shipyard serve NAME`."""
-    e = STATE.client().endpoints.create(name, model)
-    emit(e, as_json, lambda: _endpoint_table([e]))
-
-
-@endpoints_app.command("update")
-def update_endpoint(
-    name: str, model: Annotated[str, typer.Option()], as_json: JsonOption = False
-) -> None:
-    e = STATE.client().endpoints.update(name, model)
-    emit(e, as_json, lambda: _endpoint_table([e]))
-
-
-@endpoints_app.command("list")
-def list_endpoints(as_json: JsonOption = False) -> None:
-    items = STATE.client().endpoints.list()
-    emit(items, as_json, lambda: _endpoint_table(items))
-
-
-@endpoints_app.command("show")
-def show_endpoint(name: str, as_json: JsonOption = False) -> None:
-    e = STATE.client().endpoints.get(name)
-    emit(e, as_json, lambda: _endpoint_table([e]))
-
-
-@endpoints_app.command("delete")
-def delete_endpoint(name: str, as_json: JsonOption = False) -> None:
-    e = STATE.client().endpoints.delete(name)
-    emit(e, as_json, lambda: console.print(f"deleted endpoint {e.name}"))

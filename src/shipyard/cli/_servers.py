@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 from typing import Annotated, Any
@@ -13,11 +14,12 @@ import uvicorn
 from shipyard.api import create_app
 from shipyard.cli._context import STATE
 from shipyard.cli._output import console, errors
-from shipyard.endpoints import build_serving_app
+from shipyard.endpoints import ServingAppFactory, build_serving_app
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.platform import Platform
-from shipyard.security import bootstrap, issue_admin_key_if_none
+from shipyard.security import CachedKeyAuthorizer, bootstrap, issue_admin_key_if_none
 from shipyard.serving import ServingApp, is_loopback, uvicorn_config
+from shipyard.serving import serve as serve_workers
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
 AllowRemote = Annotated[
@@ -138,13 +140,35 @@ def serve(
     endpoint: Annotated[str, typer.Argument(help="Endpoint name.")],
     host: HostOption = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes on the one port (default one per CPU core)."),
+    ] = None,
     allow_remote: AllowRemote = False,
 ) -> None:
-    """Serve an endpoint's model: /invocations, /v2 (Open Inference Protocol), /ping, /metrics."""
+    """Serve an endpoint: /invocations, /v2 (Open Inference Protocol), /feedback, /metrics.
+
+    Variants, weights, capture and batching follow the endpoint live.
+    """
     settings = STATE.settings
     host, port = host or settings.host, settings.serving_port if port is None else port
+    count = workers if workers is not None else os.cpu_count() or 1
+    if count < 1:
+        raise InvalidInput("must be at least 1", field="workers")
     check_bind(host, port, allow_remote)
     platform = open_platform()
-    app = build_serving_app(platform, endpoint)
-    console.print(f"serving endpoint {endpoint} on http://{host}:{port}/invocations (Ctrl+C stops)")
-    run_servers([uvicorn_server(app, host, port)])
+    url = f"http://{host}:{port}"
+    app = build_serving_app(platform, endpoint, url=url)
+    plural = "s" if count > 1 else ""
+    console.print(
+        f"serving endpoint {endpoint} on {url}/invocations with {count} worker{plural} "
+        "(Ctrl+C stops)"
+    )
+    if count == 1:
+        run_servers([uvicorn_server(app, host, port)])
+        return
+    if isinstance(app.authorizer, CachedKeyAuthorizer):
+        app.authorizer.stop()
+    platform.close()
+    factory = ServingAppFactory(settings, endpoint, url)
+    serve_workers(factory, host, port, count, allow_remote=True, log_level="warning")

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
+from shipyard.client._training import read_spec
 from shipyard.jobs import TrainingJobInfo
 
 jobs_app = typer.Typer(help="Inspect training jobs.", no_args_is_help=True)
@@ -18,11 +19,14 @@ jobs_app = typer.Typer(help="Inspect training jobs.", no_args_is_help=True)
 def train(
     spec: Annotated[Path, typer.Argument(help="Training spec (YAML).")],
     wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train even if the dataset failed validation.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Train a model from SPEC in a worker process, streaming its log and progress."""
     client = STATE.client()
-    job = client.training.submit(spec)
+    job = client.training.submit(read_spec(spec) | {"force": True} if force else spec)
     if not wait:
         emit(job, as_json, lambda: console.print(f"started training job [bold]{job.id}[/]"))
         return

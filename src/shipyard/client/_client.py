@@ -5,9 +5,17 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
-from shipyard.client._resources import Datasets, Endpoints, Iam, Models
+from shipyard.client._batch import BatchTransforms
+from shipyard.client._contracts import Contracts
+from shipyard.client._deployments import Deployments
+from shipyard.client._edge import Edge
+from shipyard.client._endpoints import Endpoints
+from shipyard.client._features import Features
+from shipyard.client._resources import Datasets, Iam, Models
+from shipyard.client._streams import Streams
 from shipyard.client._tracking import ActiveRun, Tracking
 from shipyard.client._training import Training
+from shipyard.client._transforms import Transforms
 from shipyard.client._transport import HttpTransport, LocalTransport, Transport
 from shipyard.config import Settings, load_settings
 from shipyard.platform import Platform
@@ -37,11 +45,18 @@ class Client:
             )
         self.transport = transport
         self.datasets = Datasets(transport)
+        self.contracts = Contracts(transport)
         self.tracking = Tracking(transport)
         self.training = Training(transport)
         self.models = Models(transport)
         self.endpoints = Endpoints(transport)
+        self.deployments = Deployments(transport)
         self.iam = Iam(transport)
+        self.batch = BatchTransforms(transport)
+        self.edge = Edge(transport)
+        self.features = Features(transport)
+        self.streams = Streams(transport)
+        self.transforms = Transforms(transport)
 
     @staticmethod
     def _local(settings: Settings) -> LocalTransport:

@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from shipyard.client._contracts import gated_ingest
 from shipyard.client._transport import Transport
 from shipyard.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
-from shipyard.endpoints import EndpointInfo
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, parse_reference
 from shipyard.registry import LineageGraph, ModelInfo, ModelVersionInfo
@@ -34,14 +34,42 @@ def read_file(path: str | os.PathLike[str]) -> bytes:
 
 class Datasets(_Group):
     def ingest(
-        self, path: str | os.PathLike[str], name: str, *, format: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        name: str,
+        *,
+        format: str | None = None,
+        partition_by: str | None = None,
+        contract: str | None = None,
+        on_fail: str = "reject",
     ) -> DatasetVersionInfo:
-        """Ingest a CSV, Parquet or JSON Lines file as a new version of ``name``."""
+        """Ingest a CSV, Parquet or JSON Lines file as a new version of ``name``.
+
+        The file is streamed, never read whole into memory; ``partition_by`` names the
+        column(s), comma-separated, whose values split the version into Parquet partitions.
+        With a ``contract`` the file is validated first and, on failure, rejected,
+        quarantined or stored with a warning (``on_fail``); this returns the stored rows'
+        version (see ``client.contracts.ingest`` for the whole outcome).
+        """
+        if contract is not None:
+            if partition_by:
+                raise InvalidInput("cannot be combined with a contract", field="partition_by")
+            outcome = gated_ingest(self._t, path, name, contract, on_fail=on_fail, format=format)
+            stored = outcome.dataset or outcome.quarantine
+            assert stored is not None
+            return stored
         check_name(name)
-        data = read_file(path)
+        source = Path(path)
+        if not source.is_file():
+            raise InvalidInput(f"{source} does not exist or is not a file", field="file")
         return DatasetVersionInfo.model_validate(
             self._t.call(
-                "datasets.ingest", name=name, content=data, filename=Path(path).name, format=format
+                "datasets.ingest",
+                name=name,
+                content=source.absolute(),
+                filename=source.name,
+                format=format,
+                partition_by=partition_by,
             )
         )
 
@@ -103,23 +131,6 @@ class Models(_Group):
     def lineage(self, ref: str, kind: str = "model") -> LineageGraph:
         """Upstream of a model version, or downstream of a dataset version or run."""
         return LineageGraph.model_validate(self._t.call("registry.lineage", kind=kind, ref=ref))
-
-
-class Endpoints(_Group):
-    def create(self, name: str, model: str) -> EndpointInfo:
-        return EndpointInfo.model_validate(self._t.call("endpoints.create", name=name, model=model))
-
-    def update(self, name: str, model: str) -> EndpointInfo:
-        return EndpointInfo.model_validate(self._t.call("endpoints.update", name=name, model=model))
-
-    def get(self, name: str) -> EndpointInfo:
-        return EndpointInfo.model_validate(self._t.call("endpoints.get", name=name))
-
-    def list(self) -> builtins.list[EndpointInfo]:
-        return [EndpointInfo.model_validate(e) for e in self._t.call("endpoints.list")]
-
-    def delete(self, name: str) -> EndpointInfo:
-        return EndpointInfo.model_validate(self._t.call("endpoints.delete", name=name))
 
 
 class Iam(_Group):

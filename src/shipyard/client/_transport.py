@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -75,7 +77,8 @@ class HttpTransport:
         }
         options: dict[str, Any] = {"params": query}
         if op.raw_body:
-            options["content"] = arguments[op.raw_body]
+            body = arguments[op.raw_body]
+            options["content"] = _file_chunks(body) if isinstance(body, Path) else body
         elif op.body_params:
             body = {n: to_jsonable(arguments[n]) for n in op.body_params if n in arguments}
             options["content"] = orjson.dumps(body)
@@ -97,6 +100,13 @@ class HttpTransport:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's bytes in chunks, so an upload is streamed rather than read into memory."""
+    with path.open("rb") as source:
+        while chunk := source.read(size):
+            yield chunk
 
 
 def _query_value(value: Any) -> Any:

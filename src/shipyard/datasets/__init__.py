@@ -10,16 +10,32 @@ from shipyard.datasets._service import (
     list_versions,
     load_version_table,
 )
+from shipyard.datasets._versions import (
+    VersionFile,
+    download_version_files,
+    iter_version_batches,
+    scratch_directory,
+    version_files,
+    version_info,
+    write_version_from_batches,
+)
 
 __all__ = [
     "DatasetInfo",
     "DatasetVersionInfo",
     "TablePreview",
+    "VersionFile",
+    "download_version_files",
     "find_version",
     "get_version",
     "head",
     "ingest",
+    "iter_version_batches",
     "list_datasets",
     "list_versions",
     "load_version_table",
+    "scratch_directory",
+    "version_files",
+    "version_info",
+    "write_version_from_batches",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -11,33 +12,26 @@ from sqlalchemy.orm import Session
 from shipyard.data import (
     head_rows,
     profile_table,
-    read_parquet_bytes,
     read_table,
+    resolve_format,
     table_schema,
     write_parquet_bytes,
 )
+from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.datasets._versions import (
+    iter_version_batches,
+    read_version_table,
+    version_info,
+    write_version_from_batches,
+)
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
 
-
-def _info(name: str, row: t.DatasetVersion, *, created: bool = False) -> DatasetVersionInfo:
-    return DatasetVersionInfo(
-        name=name,
-        version=row.version,
-        digest=row.digest,
-        rows=row.rows,
-        size_bytes=row.size_bytes,
-        columns=row.schema,
-        profile=row.profile,
-        source=row.source,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        created=created,
-    )
+_info = version_info
 
 
 def find_version(session: Session, name: str, version: int | None) -> t.DatasetVersion:
@@ -58,20 +52,39 @@ def find_version(session: Session, name: str, version: int | None) -> t.DatasetV
 
 
 def load_version_table(platform: Platform, row: t.DatasetVersion) -> pa.Table:
-    """The Arrow table of a version, its digest verified on read."""
-    return read_parquet_bytes(platform.blobs.get_bytes(row.digest))
+    """The Arrow table of a version (all its partitions), digests verified on read."""
+    return read_version_table(platform, row)
 
 
 @operation("datasets:Ingest", lambda name: resource("dataset", name), mutating=True)
 def ingest(
     ctx: RequestContext,
     name: str,
-    content: bytes,
+    content: bytes | Path,
     filename: str | None = None,
     format: str | None = None,
+    partition_by: str | None = None,
 ) -> DatasetVersionInfo:
-    """Store a CSV, Parquet or JSON Lines file as a new version; identical content reuses one."""
+    """Store a CSV, Parquet or JSON Lines file as a new version; identical content reuses one.
+
+    ``partition_by`` (comma-separated columns) stores one Parquet file per value. A file
+    larger than ``ingest_in_memory_max_bytes`` is streamed in row groups in bounded memory.
+    """
     check_name(name)
+    columns = [c.strip() for c in (partition_by or "").split(",") if c.strip()]
+    if isinstance(content, Path):
+        filename = content.name if filename is None else filename
+        if _file_size(content) > ctx.platform.settings.ingest_in_memory_max_bytes or columns:
+            return _ingest_streaming(ctx, name, content, filename, format, columns)
+        content = content.read_bytes()
+    if columns and content:
+        return write_version_from_batches(
+            ctx,
+            name,
+            [read_table(content, format=format, filename=filename)],
+            partition_by=columns,
+            source=filename or "",
+        )
     if not content:
         raise InvalidInput("file is empty", field="file")
     table = read_table(content, format=format, filename=filename)
@@ -113,6 +126,39 @@ def ingest(
         session.add(row)
         session.flush()
         return _info(name, row, created=True)
+
+
+def _file_size(path: Path) -> int:
+    try:
+        size = path.stat().st_size
+    except OSError as error:
+        raise InvalidInput(f"cannot read {path.name!r}: {error.strerror}", field="file") from None
+    if size == 0:
+        raise InvalidInput("file is empty", field="file")
+    return size
+
+
+def _ingest_streaming(
+    ctx: RequestContext,
+    name: str,
+    path: Path,
+    filename: str | None,
+    format: str | None,
+    columns: list[str],
+) -> DatasetVersionInfo:
+    fmt = resolve_format(path, format=format, filename=filename)
+    return read_file_batches(
+        path,
+        fmt,
+        lambda batches: write_version_from_batches(
+            ctx,
+            name,
+            batches,
+            partition_by=columns,
+            source=filename or path.name,
+            allow_empty=False,
+        ),
+    )
 
 
 @operation("datasets:ListDatasets", lambda: resource("dataset"), mutating=False)
@@ -187,7 +233,16 @@ def head(
         raise InvalidInput("must be between 1 and 10000", field="rows")
     with ctx.platform.db.session() as session:
         row = find_version(session, name, version)
-    table = load_version_table(ctx.platform, row)
+    batches = []
+    for batch in iter_version_batches(ctx.platform, row, batch_size=rows):
+        batches.append(batch)
+        if sum(b.num_rows for b in batches) >= rows:
+            break
+    if not batches:
+        return TablePreview(
+            name=name, version=row.version, columns=[c["name"] for c in row.schema], rows=[]
+        )
+    table = pa.Table.from_batches(batches)
     return TablePreview(
         name=name,
         version=row.version,

@@ -1,25 +1,102 @@
 """The endpoint service (control plane); the data plane is ``shipyard.serving``."""
 
-from shipyard.endpoints._models import EndpointInfo
-from shipyard.endpoints._runtime import build_serving_app
+from shipyard.endpoints._bandit import BanditArm, BanditStep, bandit_step, configure_bandit
+from shipyard.endpoints._compare import (
+    CompareReport,
+    FeedbackReceipt,
+    FeedbackRecord,
+    VariantComparison,
+    VariantQuality,
+    VariantReport,
+    compare_variants,
+    put_feedback,
+)
+from shipyard.endpoints._describe import INSTANCE_LIVE_SECONDS, endpoint_info
+from shipyard.endpoints._models import (
+    BatchingConfig,
+    CaptureConfig,
+    EndpointInfo,
+    InstanceInfo,
+    Runtime,
+    ShadowSpec,
+    VariantInfo,
+    VariantSpec,
+)
+from shipyard.endpoints._runtime import ServingAppFactory, build_serving_app
 from shipyard.endpoints._service import (
     create_endpoint,
     delete_endpoint,
-    endpoint_info,
-    find_endpoint,
     get_endpoint,
     list_endpoints,
     update_endpoint,
 )
+from shipyard.endpoints._settings import configure_endpoint
+from shipyard.endpoints._stats import WINDOW_SECONDS, VariantMetrics, variant_metrics
+from shipyard.endpoints._traffic import add_variant, remove_variant, set_weights
+from shipyard.endpoints._variants import (
+    PRIMARY,
+    bump,
+    check_approved,
+    check_runtime,
+    check_variant_name,
+    find_endpoint,
+    lock_endpoint,
+    resolve_model,
+    restore,
+    running_deployment,
+    snapshot,
+    state_of,
+    variants_of,
+)
 
 __all__ = [
+    "INSTANCE_LIVE_SECONDS",
+    "PRIMARY",
+    "WINDOW_SECONDS",
+    "BanditArm",
+    "BanditStep",
+    "BatchingConfig",
+    "CaptureConfig",
+    "CompareReport",
     "EndpointInfo",
+    "FeedbackReceipt",
+    "FeedbackRecord",
+    "InstanceInfo",
+    "Runtime",
+    "ServingAppFactory",
+    "ShadowSpec",
+    "VariantComparison",
+    "VariantInfo",
+    "VariantMetrics",
+    "VariantQuality",
+    "VariantReport",
+    "VariantSpec",
+    "add_variant",
+    "bandit_step",
     "build_serving_app",
+    "bump",
+    "check_approved",
+    "check_runtime",
+    "check_variant_name",
+    "compare_variants",
+    "configure_bandit",
+    "configure_endpoint",
     "create_endpoint",
     "delete_endpoint",
     "endpoint_info",
     "find_endpoint",
     "get_endpoint",
     "list_endpoints",
+    "lock_endpoint",
+    "put_feedback",
+    "remove_variant",
+    "resolve_model",
+    "restore",
+    "running_deployment",
+    "set_weights",
+    "snapshot",
+    "state_of",
     "update_endpoint",
+    "variant_metrics",
+    "variants_of",
 ]

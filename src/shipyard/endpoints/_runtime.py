@@ -1,32 +1,75 @@
-"""Building an endpoint's serving app: resolve its model version, load it once, cache keys."""
+"""Building an endpoint's serving app: variants loaded once, then kept in sync in the background."""
 
 from __future__ import annotations
 
-from shipyard.endpoints._service import find_endpoint
+from shipyard.config import Settings
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.flavors import Predictor
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor
 from shipyard.security import CachedKeyAuthorizer
-from shipyard.serving import ServingApp, ServingSettings, create_serving_app
+from shipyard.serving import DatabaseLink, PredictorLoader, ServingApp, ServingSettings
 from shipyard.store.metadata import tables as t
 
 
-def build_serving_app(platform: Platform, endpoint: str) -> ServingApp:
-    """The data-plane app of one endpoint; the database is read here, never per request."""
-    with platform.db.session() as session:
-        row = find_endpoint(session, endpoint)
-        version = session.get(t.ModelVersion, row.model_version_id)
-        assert version is not None
-        model = session.get(t.Model, version.model_id)
-        assert model is not None
-        model_name, model_version = model.name, version.version
-    predictor = load_version_predictor(platform, version)
+def _predictor_loader(platform: Platform) -> PredictorLoader:
+    def load(model_version_id: int, runtime: str) -> Predictor:
+        if runtime == "onnx":
+            from shipyard.edge import latest_export, load_export_predictor
+
+            with platform.db.session() as session:
+                export = latest_export(session, model_version_id, "onnx")
+            if export is None:
+                raise NotFound(
+                    f"model version {model_version_id} has no ONNX export", field="runtime"
+                )
+            return load_export_predictor(platform, export)
+        if runtime != "native":
+            raise InvalidInput(f"unknown runtime {runtime!r}", field="runtime")
+        with platform.db.session() as session:
+            version = session.get(t.ModelVersion, model_version_id)
+            if version is None:
+                raise NotFound(f"model version {model_version_id} does not exist", field="model")
+        return load_version_predictor(platform, version)
+
+    return load
+
+
+def build_serving_app(
+    platform: Platform,
+    endpoint: str,
+    *,
+    url: str = "",
+    settings: ServingSettings | None = None,
+    worker: str | None = None,
+) -> ServingApp:
+    """The data-plane app of one endpoint; the database is read here and by its background thread.
+
+    Raises when the endpoint is missing or a variant's model cannot load; once
+    serving, a failed reload keeps the last good variants and is reported.
+    """
+    settings = settings or ServingSettings(max_body_bytes=platform.settings.max_body_bytes)
+    link = DatabaseLink(
+        platform,
+        endpoint,
+        _predictor_loader(platform),
+        url=url,
+        in_thread=settings.batch_in_thread,
+    )
+    config = link.load(None)
     authorizer = CachedKeyAuthorizer(platform, refresh_seconds=platform.settings.key_cache_seconds)
     authorizer.start()
-    return create_serving_app(
-        endpoint,
-        model_name,
-        model_version,
-        predictor,
-        authorizer,
-        ServingSettings(max_body_bytes=platform.settings.max_body_bytes),
-    )
+    return ServingApp(endpoint, config, authorizer, settings, link=link, worker=worker)
+
+
+class ServingAppFactory:
+    """A picklable recipe each uvicorn worker process calls to build its own app."""
+
+    def __init__(self, settings: Settings, endpoint: str, url: str = "") -> None:
+        self.settings = settings
+        self.endpoint = endpoint
+        self.url = url
+
+    def __call__(self) -> ServingApp:
+        platform = Platform.open(self.settings, migrate=False)
+        return build_serving_app(platform, self.endpoint, url=self.url)

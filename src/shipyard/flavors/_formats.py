@@ -10,7 +10,7 @@ from shipyard.flavors import _lightgbm_audit, _xgboost_audit
 from shipyard.flavors._artifact import verify_digest
 from shipyard.flavors._base import ModelSignature, Predictor, Task
 
-FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost")
+FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost", "onnx")
 
 SUPPORTED_OBJECTIVES: Mapping[str, Mapping[Task, frozenset[str]]] = {
     "lightgbm": {
@@ -47,6 +47,10 @@ def save_model(estimator: Any) -> tuple[str, bytes]:
         from shipyard.flavors._xgboost import dump_xgboost
 
         return flavor, dump_xgboost(estimator)
+    if flavor == "onnx":
+        from shipyard.flavors._onnx import dump_onnx
+
+        return flavor, dump_onnx(estimator)
     from shipyard.flavors._sklearn import dump_sklearn
 
     return flavor, dump_sklearn(estimator)
@@ -73,6 +77,10 @@ def load_predictor(
         from shipyard.flavors._xgboost import load_xgboost
 
         return load_xgboost(data, signature)
+    if flavor == "onnx":
+        from shipyard.flavors._onnx import load_onnx
+
+        return load_onnx(data, signature)
     from shipyard.flavors._sklearn import load_sklearn
 
     return load_sklearn(data, signature)

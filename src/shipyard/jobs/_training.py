@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
+from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import find_version
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.jobs._launcher import launch_worker
@@ -88,6 +89,8 @@ def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJo
         version = find_version(session, ref.name, ref.version)
         ctx.authorize("datasets:ReadData", resource("dataset", ref.name, version.version))
         _check_against_dataset(parsed, version)
+        if not parsed.force:
+            refuse_failed_validation(session, version.id, f"{ref.name}@{version.version}")
         job_id = uuid.uuid4().hex
         stored = parsed.model_dump(mode="json")
         stored["dataset"] = f"{ref.name}@{version.version}"

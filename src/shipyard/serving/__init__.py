@@ -1,29 +1,69 @@
-"""The serving runtime (data plane): a lean ASGI app that answers predictions for one endpoint."""
+"""The serving runtime (data plane): a lean ASGI app that answers predictions for one endpoint.
 
-from shipyard.serving._app import ServingApp, create_serving_app
+The link to the metadata and blob stores (``DatabaseLink``, ``read_captures``)
+loads on first use, so a worker without it starts without SQLAlchemy.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from shipyard.serving._app import PREDICT_ROUTES, ServingApp, create_serving_app
 from shipyard.serving._auth import (
     DESCRIBE,
     INVOKE,
+    PUT_FEEDBACK,
     READ_METRICS,
     RequestAuthorizer,
     endpoint_resource,
 )
+from shipyard.serving._batcher import BatchingSettings, CostModel, MicroBatcher
+from shipyard.serving._capture import capture_schema
+from shipyard.serving._config import (
+    PRIMARY,
+    VARIANT_HEADER,
+    CaptureSettings,
+    EndpointConfig,
+    Variant,
+)
+from shipyard.serving._control import ControlLink, ControlLoop, WorkerStatus, worker_id
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._http import Request, Response
-from shipyard.serving._metrics import LATENCY_BUCKETS, ServingMetrics
+from shipyard.serving._metrics import ServingMetrics
 from shipyard.serving._router import Route
 from shipyard.serving._runner import is_loopback, serve, uvicorn_config
 from shipyard.serving._settings import ServingSettings
 from shipyard.serving._slot import ModelSlot
+from shipyard.serving._stats import LATENCY_BUCKETS, WINDOW_SECONDS
+
+if TYPE_CHECKING:
+    from shipyard.serving._link import DatabaseLink, PredictorLoader, read_captures
+
+_LAZY = {
+    name: "shipyard.serving._link" for name in ("DatabaseLink", "PredictorLoader", "read_captures")
+}
 
 __all__ = [
     "DESCRIBE",
     "INVOKE",
     "LATENCY_BUCKETS",
+    "PREDICT_ROUTES",
+    "PRIMARY",
+    "PUT_FEEDBACK",
     "READ_METRICS",
+    "VARIANT_HEADER",
+    "WINDOW_SECONDS",
+    "BatchingSettings",
+    "CaptureSettings",
+    "ControlLink",
+    "ControlLoop",
+    "CostModel",
+    "DatabaseLink",
+    "EndpointConfig",
     "FeatureBuilder",
     "Features",
+    "MicroBatcher",
     "ModelSlot",
+    "PredictorLoader",
     "Request",
     "RequestAuthorizer",
     "Response",
@@ -31,9 +71,21 @@ __all__ = [
     "ServingApp",
     "ServingMetrics",
     "ServingSettings",
+    "Variant",
+    "WorkerStatus",
+    "capture_schema",
     "create_serving_app",
     "endpoint_resource",
     "is_loopback",
+    "read_captures",
     "serve",
     "uvicorn_config",
+    "worker_id",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard.serving' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

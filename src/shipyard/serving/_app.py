@@ -1,29 +1,39 @@
-"""The data-plane ASGI app of one endpoint: routing, authorization, prediction, metrics."""
+"""The data-plane ASGI app of one endpoint: routing, authorization, variants, predictions."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
+from collections.abc import Iterator
+from random import random
 from time import perf_counter
 from typing import Any
 
 import numpy as np
-import orjson
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.flavors._base import Prediction, Predictor
 from shipyard.serving._auth import (
     DESCRIBE,
     INVOKE,
+    PUT_FEEDBACK,
     READ_METRICS,
     RequestAuthorizer,
     endpoint_resource,
 )
+from shipyard.serving._capture import CaptureBuffer
+from shipyard.serving._config import EndpointConfig, Variant
+from shipyard.serving._control import ControlLink, ControlLoop
 from shipyard.serving._features import Features
+from shipyard.serving._feedback import FeedbackBuffer, parse_feedback
 from shipyard.serving._formats import parse_invocation
 from shipyard.serving._http import (
     ClientDisconnected,
     MethodNotAllowed,
+    Overloaded,
     PredictionFailed,
     Receive,
     Request,
@@ -37,38 +47,65 @@ from shipyard.serving._http import (
 from shipyard.serving._metrics import ServingMetrics
 from shipyard.serving._router import Route, Router
 from shipyard.serving._settings import ServingSettings
+from shipyard.serving._shadow import ShadowCopy, ShadowRunner
 from shipyard.serving._slot import ModelSlot
-from shipyard.serving._v2 import infer_response, model_metadata, parse_infer
+from shipyard.serving._stats import VariantTotals
+from shipyard.serving._v2 import infer_response, parse_infer
 
 logger = logging.getLogger(__name__)
 
 _GET = frozenset({"GET"})
 _POST = frozenset({"POST"})
 _UNMATCHED = "unmatched"
+_V2 = "/v2/models/{name}"
+_V2_VERSIONED = "/v2/models/{name}/versions/{version}"
+PREDICT_ROUTES = frozenset({"/invocations", f"{_V2}/infer", f"{_V2_VERSIONED}/infer"})
 
 
 class ServingApp:
-    """ASGI app serving one endpoint; every route is authorized unless declared public."""
+    """ASGI app serving one endpoint; every route is authorized unless declared public.
+
+    It answers from ``config``, an immutable snapshot of the endpoint's variants
+    that a reload replaces whole. With a ``link`` to the control plane it also
+    reloads live, reports per-variant stats, writes captures and takes feedback.
+    """
 
     def __init__(
         self,
         endpoint_name: str,
-        slot: ModelSlot,
+        config: EndpointConfig | ModelSlot,
         authorizer: RequestAuthorizer,
         settings: ServingSettings | None = None,
+        link: ControlLink | None = None,
+        worker: str | None = None,
     ) -> None:
         self.endpoint_name = endpoint_name
         self.resource = endpoint_resource(endpoint_name)
-        self.slot = slot
+        self.config = (
+            config if isinstance(config, EndpointConfig) else EndpointConfig.single(config)
+        )
         self.authorizer = authorizer
         self.settings = settings or ServingSettings()
         self.metrics = ServingMetrics(endpoint_name)
+        self.captures = CaptureBuffer(self.settings.capture_buffer)
+        self.feedback = FeedbackBuffer(self.settings.feedback_buffer)
+        self.shadows = ShadowRunner(self.settings.shadow_queue, self.captures)
+        self.control = ControlLoop(self, link, worker) if link is not None else None
+        self.rejected = 0
+        self._inflight = 0
+        self._prefix = os.urandom(6).hex().encode() + b"-"
+        self._ids = itertools.count(1)
         self._router = Router()
-        self._metadata = orjson.dumps(
-            model_metadata(slot.signature, slot.model_name, slot.model_version, slot.platform)
-        )
         for route in self._builtin_routes():
             self._router.add(route)
+        if link is not None:
+            self._router.add(Route("/feedback", _POST, self._feedback, PUT_FEEDBACK))
+        self.metrics.add_collector(self._runtime_metrics)
+
+    @property
+    def slot(self) -> ModelSlot:
+        """The slot of the production variant with the most traffic."""
+        return self.config.default.slot
 
     @property
     def routes(self) -> list[Route]:
@@ -79,33 +116,55 @@ class ServingApp:
         """Serve one more route, under the same routing, authorization and metrics."""
         self._router.add(route)
 
+    def install(self, config: EndpointConfig) -> None:
+        """Serve ``config`` from now on; requests in flight finish on the snapshot they took."""
+        self.config = config
+
+    def variant_totals(self) -> dict[str, VariantTotals]:
+        """Cumulative counts per variant: live prediction requests plus shadow copies."""
+        totals = self.metrics.variant_totals(PREDICT_ROUTES)
+        for name, shadow in list(self.shadows.totals.items()):
+            totals.setdefault(name, VariantTotals()).add(shadow)
+        return totals
+
+    def start(self) -> None:
+        """Start the background work: shadow runner, and reload/report loop with a link."""
+        self.shadows.start()
+        if self.control is not None:
+            self.control.start()
+
+    def stop(self) -> None:
+        """Finish queued shadow copies, then write stats, feedback and captures still held."""
+        self.shadows.stop()
+        if self.control is not None:
+            self.control.stop()
+
     def _builtin_routes(self) -> list[Route]:
-        v2 = "/v2/models/{name}"
-        versioned = "/v2/models/{name}/versions/{version}"
         return [
             Route("/ping", _GET, self._ping, public=True),
             Route("/v2/health/live", _GET, self._live, public=True),
             Route("/v2/health/ready", _GET, self._ready, public=True),
             Route("/invocations", _POST, self._invocations, INVOKE),
-            Route(f"{v2}/infer", _POST, self._v2_infer, INVOKE),
-            Route(f"{versioned}/infer", _POST, self._v2_infer, INVOKE),
-            Route(v2, _GET, self._v2_metadata, DESCRIBE),
-            Route(versioned, _GET, self._v2_metadata, DESCRIBE),
-            Route(f"{v2}/ready", _GET, self._v2_model_ready, DESCRIBE),
-            Route(f"{versioned}/ready", _GET, self._v2_model_ready, DESCRIBE),
+            Route(f"{_V2}/infer", _POST, self._v2_infer, INVOKE),
+            Route(f"{_V2_VERSIONED}/infer", _POST, self._v2_infer, INVOKE),
+            Route(_V2, _GET, self._v2_metadata, DESCRIBE),
+            Route(_V2_VERSIONED, _GET, self._v2_metadata, DESCRIBE),
+            Route(f"{_V2}/ready", _GET, self._v2_model_ready, DESCRIBE),
+            Route(f"{_V2_VERSIONED}/ready", _GET, self._v2_model_ready, DESCRIBE),
             Route("/metrics", _GET, self._metrics, READ_METRICS),
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind != "http":
-            await _non_http(kind, receive, send)
+            await self._non_http(kind, receive, send)
             return
         started = perf_counter()
-        slot = self.slot
+        config = self.config
         found = self._router.match(scope["path"])
         route_name = found[0].path if found is not None else _UNMATCHED
         request = Request(scope, receive, found[1] if found is not None else {})
+        request.config = config
         try:
             if found is None:
                 raise NotFound("no such path", field="path")
@@ -121,83 +180,184 @@ class ServingApp:
             return
         except ShipyardError as exc:
             response, code = error_response(exc)
-            self.metrics.error(slot.model_name, slot.model_version, route_name, code)
+            self._count_error(request.variant, config, route_name, code)
         except Exception:
             logger.exception("unexpected error on %s %s", scope["method"], route_name)
             response = json_response(error_body("internal_error", "internal server error"), 500)
-            self.metrics.error(slot.model_name, slot.model_version, route_name, "internal_error")
-        await response.send(send, slot.headers)
+            self._count_error(request.variant, config, route_name, "internal_error")
+        variant: Variant | None = request.variant
+        chosen = variant or config.default
+        request_id = request.request_id or self._prefix + b"%x" % next(self._ids)
+        await response.send(send, chosen.headers, request_id)
+        slot = chosen.slot
         self.metrics.observe(
+            chosen.name if variant else "",
             slot.model_name,
             slot.model_version,
             route_name,
             response.status,
             perf_counter() - started,
         )
+        if response.after is not None:
+            self._follow_up(response.after, request, chosen, config, request_id.decode("latin-1"))
+
+    def _count_error(
+        self, variant: Variant | None, config: EndpointConfig, route: str, code: str
+    ) -> None:
+        slot = (variant or config.default).slot
+        label = variant.name if variant else ""
+        self.metrics.error(label, slot.model_name, slot.model_version, route, code)
+
+    def _follow_up(
+        self,
+        after: tuple[Features, Prediction, bytes, str],
+        request: Request,
+        variant: Variant,
+        config: EndpointConfig,
+        request_id: str,
+    ) -> None:
+        """After the response: capture a sample and offer shadow copies; never blocks."""
+        features, answer, body, protocol = after
+        mode = None
+        rate = config.capture_rate
+        if rate and (rate >= 1.0 or random() < rate):
+            mode = config.capture.mode
+            self.captures.offer(request_id, variant.name, variant.slot, features, answer, mode)
+        if variant.role != "production":
+            return
+        for shadow in config.shadows:
+            if shadow.shadow_percent >= 100 or random() * 100 < shadow.shadow_percent:
+                self.shadows.offer(
+                    ShadowCopy(
+                        shadow,
+                        variant,
+                        features,
+                        answer,
+                        body,
+                        request.content_type,
+                        protocol,
+                        request_id,
+                        mode,
+                    )
+                )
+
+    def _admit(self) -> None:
+        if self._inflight >= self.settings.max_inflight:
+            self.rejected += 1
+            raise Overloaded(
+                f"this worker already holds {self.settings.max_inflight} requests; retry shortly",
+                self.settings.retry_after_seconds,
+            )
+        self._inflight += 1
 
     def _predict_now(self, slot: ModelSlot, features: Features) -> Prediction:
-        """Predict on the event loop; cheapest for the small batches most requests carry."""
-        prediction = self._guarded_predict(slot, features)
-        self.metrics.rows(slot.model_name, slot.model_version, len(features))
-        return prediction
-
-    async def _predict_in_thread(self, slot: ModelSlot, features: Features) -> Prediction:
-        """Predict a big batch in a worker thread so the event loop keeps answering."""
-        loop = asyncio.get_running_loop()
-        prediction = await loop.run_in_executor(None, self._guarded_predict, slot, features)
-        self.metrics.rows(slot.model_name, slot.model_version, len(features))
-        return prediction
-
-    @staticmethod
-    def _guarded_predict(slot: ModelSlot, features: Features) -> Prediction:
+        """Predict on the event loop: cheapest for the small inputs most requests carry."""
         try:
-            return slot.predict(features)
+            prediction = slot.predict(features)
         except InvalidInput:
             raise
         except Exception as exc:
-            logger.exception("model %s v%s failed to predict", slot.model_name, slot.model_version)
-            detail = f"{type(exc).__name__}: {exc}"
-            raise PredictionFailed(f"the model failed on this input ({detail[:300]})") from exc
+            raise _failure(slot, exc) from exc
+        self.metrics.rows(slot.model_name, slot.model_version, len(features))
+        return prediction
+
+    async def _predict_later(self, variant: Variant, features: Features) -> Prediction:
+        """Predict with the variant's micro-batcher, or in a thread for big inputs."""
+        slot = variant.slot
+        rows = len(features)
+        batcher = variant.batcher
+        try:
+            if batcher is not None and rows < batcher.max_rows and type(features) is np.ndarray:
+                prediction = await batcher.predict(features)
+            else:
+                loop = asyncio.get_running_loop()
+                prediction = await loop.run_in_executor(None, slot.predict, features)
+        except InvalidInput:
+            raise
+        except Exception as exc:
+            raise _failure(slot, exc) from exc
+        self.metrics.rows(slot.model_name, slot.model_version, rows)
+        return prediction
 
     async def _invocations(self, request: Request) -> Response:
-        body = await request.body(self.settings.max_body_bytes)
-        slot = self.slot
-        features = parse_invocation(body, request.content_type, slot.features)
-        if len(features) < self.settings.offload_rows:
-            prediction = self._predict_now(slot, features)
-        else:
-            prediction = await self._predict_in_thread(slot, features)
+        self._admit()
+        try:
+            variant = request.variant = request.config.choose(request.pinned)
+            body = await request.body(self.settings.max_body_bytes)
+            features = parse_invocation(body, request.content_type, variant.slot.features)
+            if variant.batcher is None and len(features) < self.settings.offload_rows:
+                prediction = self._predict_now(variant.slot, features)
+            else:
+                prediction = await self._predict_later(variant, features)
+        finally:
+            self._inflight -= 1
         answer: dict[str, Any] = {"predictions": _jsonable(prediction.predictions)}
         if prediction.probabilities is not None:
             answer["probabilities"] = _jsonable(prediction.probabilities)
-        return json_response(answer)
+        response = json_response(answer)
+        if request.config.follow_up:
+            response.after = (features, prediction, body, "invocations")
+        return response
 
-    def _named_slot(self, request: Request) -> ModelSlot:
-        slot = self.slot
-        if request.params["name"] not in (slot.model_name, self.endpoint_name):
+    def _named_variant(self, request: Request, *, weighted: bool) -> Variant:
+        """The variant a V2 path names: pinned by header, by variant name, version, or weight."""
+        config: EndpointConfig = request.config
+        name, version = request.params["name"], request.params.get("version")
+        if request.pinned is not None:
+            variant = config.choose(request.pinned)
+        elif name in config.by_name:
+            variant = config.by_name[name]
+        elif version is not None:
+            variant = next(
+                (v for v in config.variants if v.slot.model_version == version),
+                config.default,
+            )
+        else:
+            variant = config.choose(None) if weighted else config.default
+        request.variant = variant
+        slot = variant.slot
+        if name not in (slot.model_name, self.endpoint_name, variant.name):
             raise NotFound(f"this endpoint serves model {slot.model_name!r}", field="name")
-        version = request.params.get("version")
         if version is not None and version != slot.model_version:
             raise NotFound(f"this endpoint serves version {slot.model_version}", field="version")
-        return slot
+        return variant
 
     async def _v2_infer(self, request: Request) -> Response:
-        slot = self._named_slot(request)
-        body = await request.body(self.settings.max_body_bytes)
-        infer = parse_infer(body, slot.features)
-        if len(infer.features) < self.settings.offload_rows:
-            prediction = self._predict_now(slot, infer.features)
-        else:
-            prediction = await self._predict_in_thread(slot, infer.features)
-        return json_response(infer_response(infer, prediction, slot.model_name, slot.model_version))
+        self._admit()
+        try:
+            variant = self._named_variant(request, weighted=True)
+            slot = variant.slot
+            body = await request.body(self.settings.max_body_bytes)
+            infer = parse_infer(body, slot.features)
+            if variant.batcher is None and len(infer.features) < self.settings.offload_rows:
+                prediction = self._predict_now(slot, infer.features)
+            else:
+                prediction = await self._predict_later(variant, infer.features)
+        finally:
+            self._inflight -= 1
+        response = json_response(
+            infer_response(infer, prediction, slot.model_name, slot.model_version)
+        )
+        if request.config.follow_up:
+            response.after = (infer.features, prediction, body, "v2")
+        return response
 
     async def _v2_metadata(self, request: Request) -> Response:
-        self._named_slot(request)
-        return Response(200, self._metadata)
+        return Response(200, self._named_variant(request, weighted=False).slot.metadata)
 
     async def _v2_model_ready(self, request: Request) -> Response:
-        slot = self._named_slot(request)
+        slot = self._named_variant(request, weighted=False).slot
         return json_response({"name": slot.model_name, "ready": True})
+
+    async def _feedback(self, request: Request) -> Response:
+        pairs = parse_feedback(await request.body(self.settings.max_body_bytes))
+        if not self.feedback.has_room(len(pairs)):
+            raise Overloaded(
+                "feedback arrives faster than it is written; retry shortly",
+                self.settings.retry_after_seconds,
+            )
+        self.feedback.extend(pairs)
+        return json_response({"endpoint": self.endpoint_name, "accepted": len(pairs)}, 202)
 
     async def _metrics(self, request: Request) -> Response:
         body, content_type = self.metrics.render()
@@ -212,24 +372,99 @@ class ServingApp:
     async def _ready(self, request: Request) -> Response:
         return Response(200, b'{"ready":true}')
 
+    async def _non_http(self, kind: str, receive: Receive, send: Send) -> None:
+        if kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if kind != "lifespan":
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.start()
+                except Exception as exc:
+                    logger.exception("serving app %s failed to start", self.endpoint_name)
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(None, self.stop)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _runtime_metrics(self) -> Iterator[Metric]:
+        endpoint = self.endpoint_name
+        config = self.config
+        generation = GaugeMetricFamily(
+            "shipyard_serving_generation", "Endpoint generation served.", labels=["endpoint"]
+        )
+        generation.add_metric([endpoint], config.generation)
+        weights = GaugeMetricFamily(
+            "shipyard_serving_variant_weight",
+            "Traffic weight of each production variant.",
+            labels=["endpoint", "variant"],
+        )
+        for name, weight in config.weights().items():
+            weights.add_metric([endpoint, name], weight)
+        shadow = CounterMetricFamily(
+            "shipyard_serving_shadow",
+            "Shadow copies answered, failed, and rows compared or agreeing with production.",
+            labels=["endpoint", "variant", "count"],
+        )
+        for name, totals in list(self.shadows.totals.items()):
+            for count, value in (
+                ("requests", totals.requests),
+                ("errors", totals.errors),
+                ("compared_rows", totals.shadow_comparisons),
+                ("agreeing_rows", totals.shadow_agreements),
+            ):
+                shadow.add_metric([endpoint, name, count], value)
+        dropped = CounterMetricFamily(
+            "shipyard_serving_dropped",
+            "Work shed to protect live latency: shadow copies, capture records, 503 answers.",
+            labels=["endpoint", "kind"],
+        )
+        dropped.add_metric([endpoint, "shadow"], self.shadows.dropped)
+        dropped.add_metric([endpoint, "capture"], self.captures.dropped)
+        dropped.add_metric([endpoint, "overload"], self.rejected)
+        captured = CounterMetricFamily(
+            "shipyard_serving_captured_records", "Records captured.", labels=["endpoint"]
+        )
+        captured.add_metric([endpoint], self.captures.recorded)
+        batches = CounterMetricFamily(
+            "shipyard_serving_batches",
+            "Micro-batched model calls and the rows they carried.",
+            labels=["endpoint", "variant", "count"],
+        )
+        for variant in config.variants:
+            if variant.batcher is not None:
+                batches.add_metric([endpoint, variant.name, "calls"], variant.batcher.batches)
+                batches.add_metric([endpoint, variant.name, "rows"], variant.batcher.rows)
+        yield from (generation, weights, shadow, dropped, captured, batches)
+        if self.control is not None:
+            failures = CounterMetricFamily(
+                "shipyard_serving_reload_failures",
+                "Generations that failed to load (the previous one kept serving).",
+                labels=["endpoint"],
+            )
+            failures.add_metric([endpoint], self.control.reload_failures)
+            yield failures
+
+
+def _failure(slot: ModelSlot, exc: Exception) -> PredictionFailed:
+    """What the caller hears when the model raised on input that passed the checks."""
+    logger.error(
+        "model %s v%s failed to predict", slot.model_name, slot.model_version, exc_info=exc
+    )
+    detail = f"{type(exc).__name__}: {exc}"
+    return PredictionFailed(f"the model failed on this input ({detail[:300]})")
+
 
 def _jsonable(array: np.ndarray) -> object:
     """Small arrays serialise faster as lists; big ones faster as numpy buffers."""
     return array.tolist() if array.size <= 64 else array
-
-
-async def _non_http(kind: str, receive: Receive, send: Send) -> None:
-    if kind == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-    elif kind == "websocket":
-        await receive()
-        await send({"type": "websocket.close", "code": 1008})
 
 
 def create_serving_app(
@@ -240,7 +475,7 @@ def create_serving_app(
     authorizer: RequestAuthorizer,
     settings: ServingSettings | None = None,
 ) -> ServingApp:
-    """Build the ASGI app that serves one model version on one endpoint."""
+    """Build the ASGI app that serves one model version on one endpoint (variant "primary")."""
     return ServingApp(
         endpoint_name, ModelSlot(model_name, model_version, predictor), authorizer, settings
     )

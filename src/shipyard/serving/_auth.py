@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 INVOKE = "endpoints:Invoke"
 DESCRIBE = "endpoints:Describe"
 READ_METRICS = "endpoints:ReadMetrics"
+PUT_FEEDBACK = "endpoints:PutFeedback"
 
 
 @runtime_checkable

@@ -40,21 +40,37 @@ class PredictionFailed(ShipyardError):
     """The model raised while predicting a request that passed the input checks."""
 
 
+class Overloaded(ShipyardError):
+    """The worker holds as many requests as it may; the caller should retry shortly."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ClientDisconnected(Exception):
     """The client went away before sending the whole body."""
 
 
 class Request:
-    """One HTTP request: its scope, path parameters and the headers the app reads."""
+    """One HTTP request: its scope, path parameters and the headers the app reads.
+
+    ``config`` is the endpoint snapshot the request was routed with, ``variant``
+    the variant that answers it, once chosen.
+    """
 
     __slots__ = (
         "authorization",
+        "config",
         "content_length",
         "content_type",
         "params",
+        "pinned",
         "principal",
         "receive",
+        "request_id",
         "scope",
+        "variant",
     )
 
     def __init__(self, scope: Scope, receive: Receive, params: dict[str, str]) -> None:
@@ -65,6 +81,10 @@ class Request:
         self.content_type = ""
         self.content_length: int | None = None
         self.principal = ""
+        self.pinned: str | None = None
+        self.request_id: bytes | None = None
+        self.config: Any = None
+        self.variant: Any = None
         for name, value in scope["headers"]:
             if name == b"authorization":
                 self.authorization = value.decode("latin-1")
@@ -72,6 +92,11 @@ class Request:
                 self.content_type = value.decode("latin-1")
             elif name == b"content-length":
                 self.content_length = int(value) if value.isdigit() else None
+            elif name == b"x-request-id":
+                if 0 < len(value) <= 64 and value.isascii():
+                    self.request_id = value
+            elif name == b"x-shipyard-variant":
+                self.pinned = value.decode("latin-1")
 
     async def body(self, limit: int) -> bytes:
         """The whole body; PayloadTooLarge as soon as it is known to exceed ``limit`` bytes."""
@@ -101,9 +126,13 @@ class Request:
 
 
 class Response:
-    """A complete response: status, body and extra headers."""
+    """A complete response: status, body and extra headers.
 
-    __slots__ = ("body", "content_type", "headers", "status")
+    ``after`` holds what the app does once the response is sent (shadow copies,
+    data capture): the request's input, answer, raw body and protocol.
+    """
+
+    __slots__ = ("after", "body", "content_type", "headers", "status")
 
     def __init__(
         self,
@@ -116,11 +145,13 @@ class Response:
         self.body = body
         self.content_type = content_type
         self.headers = headers or []
+        self.after: tuple[Any, Any, bytes, str] | None = None
 
-    async def send(self, send: Send, extra: Headers) -> None:
+    async def send(self, send: Send, extra: Headers, request_id: bytes) -> None:
         headers = [
             (b"content-type", self.content_type),
             (b"content-length", b"%d" % len(self.body)),
+            (b"x-request-id", request_id),
         ]
         if self.headers:
             headers += self.headers
@@ -171,6 +202,9 @@ def error_response(exc: ShipyardError) -> tuple[Response, str]:
         headers.append((b"allow", ", ".join(sorted(exc.allowed)).encode()))
     elif isinstance(exc, PredictionFailed):
         status, code = 500, "predict_failed"
+    elif isinstance(exc, Overloaded):
+        status, code = 503, "overloaded"
+        headers.append((b"retry-after", b"%d" % exc.retry_after))
     else:
         status, code = 500, "internal_error"
     return json_response(error_body(code, exc.message, exc.field), status, headers), code

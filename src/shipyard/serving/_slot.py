@@ -2,29 +2,62 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
+import orjson
+
 from shipyard.flavors._base import Prediction, Predictor
+from shipyard.serving._batcher import BatchingSettings, MicroBatcher
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._http import Headers
+from shipyard.serving._v2 import model_metadata
 
 
 class ModelSlot:
     """One model version ready to answer: its predictor, input checks and response headers.
 
-    An endpoint sends each request to a slot; today it has one, and variants,
-    shadows and canaries become more slots.
+    Variants point at slots; a reload reuses the slot of every model version
+    (and runtime) it already holds, so unchanged variants keep their warm model.
     """
 
-    def __init__(self, model_name: str, model_version: str | int, predictor: Predictor) -> None:
+    def __init__(
+        self,
+        model_name: str,
+        model_version: str | int,
+        predictor: Predictor,
+        *,
+        model_version_id: int | None = None,
+        runtime: str = "native",
+    ) -> None:
         self.model_name = model_name
         self.model_version = str(model_version)
+        self.model_version_id = model_version_id
+        self.runtime = runtime
         self.predictor = predictor
         self.signature = predictor.signature
         self.features = FeatureBuilder(predictor.signature, ndarray=predictor.accepts_ndarray)
         self.headers: Headers = [(b"x-shipyard-model-version", self.model_version.encode())]
+        self._batchers: dict[BatchingSettings, MicroBatcher] = {}
 
     @property
     def platform(self) -> str:
         return self.predictor.flavor
 
+    @cached_property
+    def metadata(self) -> bytes:
+        """The V2 model metadata document, serialised once."""
+        return orjson.dumps(
+            model_metadata(self.signature, self.model_name, self.model_version, self.platform)
+        )
+
     def predict(self, features: Features) -> Prediction:
         return self.predictor.predict(features)
+
+    def batcher(self, settings: BatchingSettings) -> MicroBatcher | None:
+        """The slot's micro-batcher for these settings (kept across reloads), or None when off."""
+        if not settings.enabled or not self.predictor.accepts_ndarray:
+            return None
+        found = self._batchers.get(settings)
+        if found is None:
+            found = self._batchers[settings] = MicroBatcher(self.predictor.predict, settings)
+        return found

@@ -42,6 +42,7 @@ class TrainingSpec(BaseModel):
     split: SplitSpec = Field(default_factory=SplitSpec)
     metrics: list[str] | None = None
     experiment: str = Field("default", min_length=1)
+    force: bool = False
 
     @field_validator("features", "metrics")
     @classmethod

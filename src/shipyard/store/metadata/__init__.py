@@ -1,6 +1,21 @@
 """The metadata store: SQLAlchemy tables, Alembic migrations, SQLite or PostgreSQL by URL."""
 
 from shipyard.store.metadata import _tables as tables
+from shipyard.store.metadata import _tables_contracts as contract_tables
+from shipyard.store.metadata import _tables_endpoints as endpoint_tables
+from shipyard.store.metadata import _tables_exports as export_tables
+from shipyard.store.metadata import _tables_features as feature_tables
+from shipyard.store.metadata import _tables_streams as stream_tables
+from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
 
-__all__ = ["Database", "tables"]
+__all__ = [
+    "Database",
+    "contract_tables",
+    "endpoint_tables",
+    "export_tables",
+    "feature_tables",
+    "stream_tables",
+    "tables",
+    "transform_tables",
+]

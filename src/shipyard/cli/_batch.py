@@ -1,0 +1,137 @@
+"""``shipyard batch-transform`` and ``shipyard batch-jobs``: score whole dataset versions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from shipyard.batch import BatchJobInfo
+from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._output import console, emit, print_json, table
+from shipyard.errors import InvalidInput
+
+jobs_app = typer.Typer(help="Inspect batch transform jobs.", no_args_is_help=True)
+
+
+def _columns(value: str | None) -> list[str] | None:
+    return None if value is None else [c.strip() for c in value.split(",") if c.strip()]
+
+
+def batch_transform(
+    model: Annotated[
+        str | None, typer.Option(help="Model version: name@version or name@alias.")
+    ] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", help="Dataset version to score: name[@version].")
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option(help="Dataset the predictions become a new version of.")
+    ] = None,
+    keep_columns: Annotated[
+        str | None, typer.Option(help="Input columns to carry through, comma-separated.")
+    ] = None,
+    output_columns: Annotated[
+        str | None,
+        typer.Option(help="Outputs to write: prediction, probabilities, probability_<class>."),
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option(help="Rows per scored chunk.")] = 100_000,
+    workers: Annotated[
+        int | None, typer.Option(help="Scoring processes (default: one per core).")
+    ] = None,
+    resume: Annotated[
+        str | None,
+        typer.Option(metavar="JOB_ID", help="Resume a failed job; finished chunks are kept."),
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Score a dataset version with a model into a new dataset version, in chunks."""
+    client = STATE.client()
+    if resume is not None:
+        job = client.batch.resume(resume)
+    else:
+        if model is None or input is None or output is None:
+            raise InvalidInput("--model, --input and --output are required", field="model")
+        job = client.batch.submit(
+            model,
+            input,
+            output,
+            keep_columns=_columns(keep_columns),
+            output_columns=_columns(output_columns),
+            chunk_rows=chunk_rows,
+            workers=workers,
+        )
+    if not wait:
+        emit(job, as_json, lambda: console.print(f"started batch job [bold]{job.id}[/]"))
+        return
+    if as_json:
+        print_json(client.batch.wait(job.id))
+        return
+    console.print(f"batch job [bold]{job.id}[/]: {job.model} on {job.input} -> {job.output}")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("scoring", total=1.0)
+
+        def on_log(text: str) -> None:
+            for line in text.rstrip("\n").splitlines():
+                progress.console.print(f"[dim]{line}[/]", highlight=False)
+
+        def on_progress(fraction: float, message: str) -> None:
+            progress.update(task, completed=fraction, description=message[:40] or "scoring")
+
+        done = client.batch.wait(job.id, on_log=on_log, on_progress=on_progress)
+        progress.update(task, completed=1.0, description="done")
+    console.print(f"[bold]{done.output_version}[/]: {done.message}")
+
+
+def _jobs_table(items: list[BatchJobInfo]) -> None:
+    table(
+        "Batch transform jobs",
+        ["id", "status", "progress", "chunks", "model", "input", "output", "created"],
+        [
+            (
+                j.id,
+                j.status,
+                f"{j.progress:.0%}",
+                f"{j.chunks_done}/{j.chunks_total}",
+                j.model,
+                j.input,
+                j.output_version or j.output,
+                j.created_at,
+            )
+            for j in items
+        ],
+    )
+
+
+@jobs_app.command("list")
+def list_jobs(as_json: JsonOption = False) -> None:
+    """Recent batch transform jobs."""
+    items = STATE.client().batch.list()
+    emit(items, as_json, lambda: _jobs_table(items))
+
+
+@jobs_app.command()
+def show(job_id: str, as_json: JsonOption = False) -> None:
+    """One batch transform job."""
+    job = STATE.client().batch.get(job_id)
+    emit(job, as_json, lambda: _jobs_table([job]))
+
+
+@jobs_app.command()
+def logs(job_id: str) -> None:
+    """The whole log of a batch transform job so far."""
+    offset = 0
+    while True:
+        chunk = STATE.client().batch.logs(job_id, offset)
+        if not chunk.text:
+            break
+        console.print(chunk.text, end="", highlight=False, markup=False)
+        offset = chunk.next_offset

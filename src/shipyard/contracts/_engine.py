@@ -1,0 +1,337 @@
+"""Run a contract over a table or a stream of parts: vectorized per part, merged at the end."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from shipyard.contracts._checks import SAMPLE_ROWS, Outcome
+from shipyard.contracts._drift import (
+    bin_counts,
+    categorical_drift,
+    category_counts,
+    describe_method,
+    numeric_drift,
+)
+from shipyard.contracts._model import Contract
+from shipyard.contracts._plan import ColumnPlan, Plan, plan_contract
+from shipyard.contracts._report import (
+    CheckResult,
+    ColumnStatistics,
+    DriftResult,
+    Status,
+    ValidationReport,
+)
+from shipyard.contracts._stats import Moments, measure
+from shipyard.contracts._unique import Duplicates, sortable_numpy
+from shipyard.data import head_rows
+from shipyard.data._schema import column_type
+
+PART_ROWS = 1 << 20
+_IN_FLIGHT = 2
+
+
+@dataclass
+class _Partial:
+    moments: Moments
+    failing: list[int]
+    positions: list[np.ndarray | None]
+    gathered: list[Any]
+    drift: np.ndarray | None
+    unique: Any
+
+
+class Validation:
+    """A contract bound to a schema; each ``run`` validates one stream of parts."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        schema: pa.Schema,
+        *,
+        contract_ref: str | None = None,
+        dataset_ref: str | None = None,
+    ) -> None:
+        self.contract = contract
+        self.contract_ref = contract_ref or contract.name
+        self.dataset_ref = dataset_ref
+        types = {f.name: column_type(f.name, f.type) for f in schema}
+        self.plan: Plan = plan_contract(contract, types, {f.name: f.type for f in schema})
+        self.samples: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.duplicates: dict[str, Duplicates] = {}
+        self.rows = 0
+
+    def run(self, parts: Iterable[pa.Table]) -> ValidationReport:
+        """Evaluate every part (a few at a time, columns in parallel) and build the report."""
+        started = time.perf_counter()
+        self.rows, self.samples, self.duplicates = 0, {}, {}
+        for plan in self.plan.columns:
+            plan.failing = [0] * len(plan.checks)
+            plan.gathered = [None] * len(plan.checks)
+            plan.moments, plan.drift_counts, plan.unique_parts = Moments(), None, []
+        workers = min(os.cpu_count() or 1, max(len(self.plan.columns), 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending: deque[tuple[pa.Table, int, list[Future[_Partial]]]] = deque()
+            for part in parts:
+                futures = [
+                    pool.submit(_evaluate, plan, part.column(plan.name), self._wants(plan))
+                    for plan in self.plan.columns
+                ]
+                pending.append((part, self.rows, futures))
+                self.rows += part.num_rows
+                while len(pending) > _IN_FLIGHT:
+                    self._absorb(*pending.popleft())
+            while pending:
+                self._absorb(*pending.popleft())
+            concluding = {
+                plan.name: pool.submit(plan.unique.conclude, plan.unique_parts, plan.arrow_type)
+                for plan in self.plan.columns
+                if plan.unique is not None and plan.arrow_type is not None
+            }
+            self.duplicates = {name: future.result() for name, future in concluding.items()}
+            for plan in self.plan.columns:
+                plan.unique_parts = []
+        return self._report(time.perf_counter() - started)
+
+    def row_failures(self, table: pa.Table, report: ValidationReport) -> pa.ChunkedArray:
+        """Per row, the failed error checks it breaks ("amount.range; id.unique") or null."""
+        failed = {r.label for r in report.failures("error")}
+        labelled: list[pa.ChunkedArray] = []
+        for plan in self.plan.columns:
+            values = table.column(plan.name)
+            missing = pc.is_null(values, nan_is_null=True)
+            for check in plan.checks:
+                label = f"{plan.name}.{check.name}"
+                if check.row_level and label in failed:
+                    labelled.append(_labelled(check.failing(values, missing), label))
+            duplicates = self.duplicates.get(plan.name)
+            if f"{plan.name}.unique" in failed and duplicates and duplicates.value_set is not None:
+                mask = pc.is_in(values, value_set=duplicates.value_set)
+                labelled.append(_labelled(mask, f"{plan.name}.unique"))
+        if not labelled:
+            return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*labelled, ""), characters="; ")
+        return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
+
+    def _wants(self, plan: ColumnPlan) -> list[bool]:
+        return [
+            len(self.samples.get((plan.name, i), [])) < SAMPLE_ROWS for i in range(len(plan.checks))
+        ]
+
+    def _absorb(self, part: pa.Table, offset: int, futures: list[Future[_Partial]]) -> None:
+        for plan, future in zip(self.plan.columns, futures, strict=True):
+            partial = future.result()
+            plan.moments.merge(partial.moments)
+            for i, check in enumerate(plan.checks):
+                plan.failing[i] += partial.failing[i]
+                plan.gathered[i] = check.combine(plan.gathered[i], partial.gathered[i])
+                positions = partial.positions[i]
+                if positions is not None:
+                    self._keep_sample(plan.name, i, part, offset, positions)
+            if partial.drift is not None:
+                plan.drift_counts = (
+                    partial.drift
+                    if plan.drift_counts is None
+                    else plan.drift_counts + partial.drift
+                )
+            if partial.unique is not None:
+                plan.unique_parts.append(partial.unique)
+
+    def _keep_sample(
+        self, column: str, index: int, part: pa.Table, offset: int, positions: np.ndarray
+    ) -> None:
+        kept = self.samples.setdefault((column, index), [])
+        room = SAMPLE_ROWS - len(kept)
+        if room <= 0:
+            return
+        for position in positions[:room].tolist():
+            (row,) = head_rows(part.slice(position, 1), 1)
+            kept.append({"_row": offset + position} | row)
+
+    def _report(self, seconds: float) -> ValidationReport:
+        checks: list[CheckResult] = []
+        if self.contract.rows is not None:
+            checks.append(_rows_result(self.contract, self.rows))
+        drift: list[DriftResult] = []
+        for plan in self.plan.columns:
+            checks += self.plan.results[plan.name]
+            checks += [self._check_result(plan, i) for i in range(len(plan.checks))]
+            if plan.unique is not None:
+                checks.append(self._unique_result(plan))
+            drift += _drift(plan, self.contract)
+        return ValidationReport(
+            dataset=self.dataset_ref,
+            contract=self.contract_ref,
+            status=_status(checks, drift),
+            rows=self.rows,
+            checks=checks,
+            drift=drift,
+            drift_method=describe_method(self.contract.drift) if drift else "",
+            columns=[_statistics(p) for p in self.plan.columns],
+            seconds=round(seconds, 6),
+        )
+
+    def _check_result(self, plan: ColumnPlan, index: int) -> CheckResult:
+        check = plan.checks[index]
+        failing = plan.failing[index]
+        passed, observed = check.verdict(failing, self.rows, plan.moments, plan.gathered[index])
+        return CheckResult(
+            column=plan.name,
+            check=check.name,
+            severity=check.severity,
+            passed=passed,
+            expected=check.expected(),
+            observed=observed,
+            failing_rows=failing if check.row_level else None,
+            failing_share=_share(failing, self.rows) if check.row_level else None,
+            sample=self.samples.get((plan.name, index), []) if not passed else [],
+        )
+
+    def _unique_result(self, plan: ColumnPlan) -> CheckResult:
+        assert plan.unique is not None
+        found = self.duplicates.get(plan.name, Duplicates())
+        return CheckResult(
+            column=plan.name,
+            check="unique",
+            severity=plan.unique.severity,
+            passed=found.rows == 0,
+            expected={"duplicated_values": 0},
+            observed={"duplicated_values": found.values},
+            failing_rows=found.rows,
+            failing_share=_share(found.rows, self.rows),
+            sample=found.sample,
+        )
+
+
+def validate_table(
+    contract: Contract,
+    table: pa.Table,
+    *,
+    contract_ref: str | None = None,
+    dataset_ref: str | None = None,
+) -> ValidationReport:
+    """Validate an in-memory table, in parts of about a million rows."""
+    run = Validation(contract, table.schema, contract_ref=contract_ref, dataset_ref=dataset_ref)
+    return run.run(table_parts(table))
+
+
+def validate_parquet(
+    contract: Contract,
+    path: str | os.PathLike[str],
+    *,
+    contract_ref: str | None = None,
+    dataset_ref: str | None = None,
+) -> ValidationReport:
+    """Validate a Parquet file row group by row group, without loading it whole."""
+    parquet = pq.ParquetFile(Path(path))
+    run = Validation(
+        contract, parquet.schema_arrow, contract_ref=contract_ref, dataset_ref=dataset_ref
+    )
+    columns = contract.referenced_columns()
+    return run.run(
+        pa.Table.from_batches([batch])
+        for batch in parquet.iter_batches(batch_size=PART_ROWS, columns=columns)
+    )
+
+
+def table_parts(table: pa.Table) -> Iterator[pa.Table]:
+    for start in range(0, max(table.num_rows, 1), PART_ROWS):
+        yield table.slice(start, PART_ROWS)
+
+
+def _evaluate(plan: ColumnPlan, values: pa.ChunkedArray, wants: list[bool]) -> _Partial:
+    missing = values.null_count
+    missing_mask = None
+    if missing or plan.kind == "float":
+        missing_mask = pc.is_null(values, nan_is_null=True)
+        missing = pc.sum(missing_mask).as_py() or 0
+    present = values if missing == 0 else values.filter(pc.invert(missing_mask))
+    ordered = np.sort(sortable_numpy(present)) if plan.needs_order else None
+    failing: list[int] = []
+    positions: list[np.ndarray | None] = []
+    gathered: list[Any] = []
+    nothing_missing = missing == 0
+    for check, want in zip(plan.checks, wants, strict=True):
+        outcome = Outcome(0, None, None)
+        if not check.row_level:
+            outcome = Outcome(0, None, check.gather(values, None))
+        elif not (nothing_missing and check.needs_missing):
+            outcome = check.evaluate(values, None if nothing_missing else missing_mask, want)
+        failing.append(outcome.failing)
+        positions.append(outcome.positions)
+        gathered.append(outcome.gathered)
+    drift = None
+    if plan.numeric_reference is not None and ordered is not None:
+        drift = bin_counts(ordered, plan.edges)
+    elif plan.categorical_reference is not None:
+        drift = category_counts(present, plan.categories)
+    return _Partial(
+        moments=measure(present, missing, plan.kind),
+        failing=failing,
+        positions=positions,
+        gathered=gathered,
+        drift=drift,
+        unique=plan.unique.collect(present, ordered) if plan.unique is not None else None,
+    )
+
+
+def _drift(plan: ColumnPlan, contract: Contract) -> list[DriftResult]:
+    counts = plan.drift_counts
+    if plan.numeric_reference is not None:
+        current = counts if counts is not None else np.zeros(len(plan.edges) + 1, np.int64)
+        return [numeric_drift(plan.name, plan.numeric_reference, current, contract.drift)]
+    if plan.categorical_reference is not None:
+        size = len(plan.categorical_reference.values) + 1
+        current = counts if counts is not None else np.zeros(size, np.int64)
+        return [categorical_drift(plan.name, plan.categorical_reference, current, contract.drift)]
+    return []
+
+
+def _statistics(plan: ColumnPlan) -> ColumnStatistics:
+    statistics = plan.moments.statistics(plan.name, plan.kind)
+    if plan.categorical_reference is None or plan.drift_counts is None:
+        return statistics
+    labels = [*plan.categorical_reference.values, "(other)"]
+    counted = sorted(zip(labels, plan.drift_counts.tolist(), strict=True), key=lambda p: -p[1])
+    statistics.top_values = {label: count for label, count in counted[:10] if count}
+    return statistics
+
+
+def _rows_result(contract: Contract, rows: int) -> CheckResult:
+    assert contract.rows is not None
+    low, high = contract.rows.min, contract.rows.max
+    inside = (low is None or rows >= low) and (high is None or rows <= high)
+    return CheckResult(
+        check="rows",
+        severity=contract.rows.severity or "error",
+        passed=inside,
+        expected={"min": low, "max": high},
+        observed=rows,
+    )
+
+
+def _status(checks: list[CheckResult], drift: list[DriftResult]) -> Status:
+    broken = [c.severity for c in checks if not c.passed]
+    broken += [d.severity for d in drift if d.drifted]
+    if "error" in broken:
+        return "failed"
+    return "warned" if broken else "passed"
+
+
+def _share(count: int, rows: int) -> float:
+    return count / rows if rows else 0.0
+
+
+def _labelled(mask: pa.ChunkedArray | pa.Array, label: str) -> pa.ChunkedArray | pa.Array:
+    return pc.if_else(mask, pa.scalar(label + "; "), pa.scalar(""))

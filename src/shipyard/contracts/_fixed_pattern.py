@@ -1,0 +1,85 @@
+"""A fast path for fixed-width character-class patterns such as ``^[A-Z]{2}\\d{4}$``.
+
+Such a pattern (what ``infer_pattern`` suggests for codes) is checked on the string bytes
+with numpy, position by position, instead of running a regex on every value. Patterns of
+any other shape return None and go to RE2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+_TOKEN = re.compile(r"\[A-Z\]|\[a-z\]|\[0-9\]|\\d|\\[^\w\s]|[A-Za-z0-9 _:@#%&=,;'\"<>~`!-]")
+_COUNT = re.compile(r"\{(\d+)\}")
+_CLASSES = {"[A-Z]": (65, 90), "[a-z]": (97, 122), "[0-9]": (48, 57), r"\d": (48, 57)}
+
+
+@dataclass(frozen=True)
+class FixedPattern:
+    """Byte ranges, one per character position, of a fixed-width ASCII pattern."""
+
+    ranges: tuple[tuple[int, int], ...]
+
+    def failing(self, values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray:
+        """Rows whose value does not match (null rows do not fail)."""
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        return pa.chunked_array([self._chunk(c) for c in chunks], pa.bool_())
+
+    def _chunk(self, chunk: pa.StringArray) -> pa.Array:
+        n = len(chunk)
+        _, offset_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offset_buffer, np.int32)[chunk.offset : chunk.offset + n + 1]
+        data = (
+            np.frombuffer(data_buffer, np.uint8)
+            if data_buffer is not None
+            else np.empty(0, np.uint8)
+        )
+        width = len(self.ranges)
+        starts = offsets[:-1]
+        match = (offsets[1:] - starts) == width
+        if width and match.any():
+            evenly = bool(np.all(np.diff(starts) == width)) if n > 1 else True
+            if evenly and bool(match.all()):
+                grid = data[starts[0] : starts[0] + n * width].reshape(n, width)
+                for position, (low, high) in enumerate(self.ranges):
+                    match &= (grid[:, position] - np.uint8(low)) <= np.uint8(high - low)
+            else:
+                rows = np.flatnonzero(match)
+                ok = np.ones(len(rows), dtype=bool)
+                for position, (low, high) in enumerate(self.ranges):
+                    column = data[starts[rows] + position]
+                    ok &= (column - np.uint8(low)) <= np.uint8(high - low)
+                match[rows] = ok
+        failing = ~match
+        if chunk.null_count:
+            failing &= chunk.is_valid().to_numpy(zero_copy_only=False)
+        return pa.array(failing, pa.bool_())
+
+
+def compile_fixed(regex: str) -> FixedPattern | None:
+    """The fast form of an anchored fixed-width ASCII class pattern, or None."""
+    if not (regex.startswith("^") and regex.endswith("$")) or regex.endswith("\\$"):
+        return None
+    body, ranges = regex[1:-1], []
+    while body:
+        token = _TOKEN.match(body)
+        if token is None:
+            return None
+        body = body[token.end() :]
+        count = _COUNT.match(body)
+        repeat = int(count.group(1)) if count else 1
+        body = body[count.end() :] if count else body
+        text = token.group(0)
+        if text in _CLASSES:
+            span = _CLASSES[text]
+        else:
+            char = text[-1]
+            span = (ord(char), ord(char))
+        ranges.extend([span] * repeat)
+    if not ranges or len(ranges) > 256:
+        return None
+    return FixedPattern(tuple(ranges))

@@ -1,0 +1,122 @@
+"""Column statistics gathered part by part and merged: the profile in a validation report."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shipyard.contracts._report import ColumnStatistics
+from shipyard.data import ColumnType
+
+NUMERIC: frozenset[ColumnType] = frozenset({"integer", "float"})
+TEMPORAL: frozenset[ColumnType] = frozenset({"date", "timestamp"})
+
+
+@dataclass
+class Moments:
+    """Count, extremes, mean and sum of squared deviations; merged with Chan's formula."""
+
+    count: int = 0
+    missing: int = 0
+    min: Any = None
+    max: Any = None
+    mean: float = 0.0
+    m2: float = 0.0
+    min_length: int | None = None
+    max_length: int | None = None
+
+    def merge(self, other: Moments) -> None:
+        total = self.count + other.count
+        if total and other.count:
+            delta = other.mean - self.mean
+            self.m2 += other.m2 + delta * delta * self.count * other.count / total
+            self.mean += delta * other.count / total
+        self.count = total
+        self.missing += other.missing
+        self.min = _pick(min, self.min, other.min)
+        self.max = _pick(max, self.max, other.max)
+        self.min_length = _pick(min, self.min_length, other.min_length)
+        self.max_length = _pick(max, self.max_length, other.max_length)
+
+    def statistics(self, name: str, kind: ColumnType) -> ColumnStatistics:
+        numeric = kind in NUMERIC and self.count > 0
+        return ColumnStatistics(
+            name=name,
+            type=kind,
+            count=self.count,
+            missing=self.missing,
+            min=_json_number(self.min),
+            max=_json_number(self.max),
+            mean=_finite(self.mean) if numeric else None,
+            std=_finite(math.sqrt(self.m2 / (self.count - 1)))
+            if numeric and self.count > 1
+            else None,
+            min_length=self.min_length,
+            max_length=self.max_length,
+        )
+
+
+def measure(present: pa.ChunkedArray, missing: int, kind: ColumnType) -> Moments:
+    """The moments of one part's present (non-missing) values."""
+    moments = Moments(count=len(present), missing=missing)
+    if moments.count == 0:
+        return moments
+    if kind in NUMERIC:
+        extremes = pc.min_max(present)
+        moments.min, moments.max = extremes["min"].as_py(), extremes["max"].as_py()
+        moments.mean = pc.mean(present).as_py()
+        moments.m2 = pc.variance(present, ddof=0).as_py() * moments.count
+    elif kind in TEMPORAL:
+        extremes = pc.min_max(present)
+        moments.min, moments.max = extremes["min"].as_py(), extremes["max"].as_py()
+    elif kind == "string":
+        moments.min_length, moments.max_length = string_lengths(present)
+    return moments
+
+
+def string_lengths(present: pa.ChunkedArray) -> tuple[int, int]:
+    """Shortest and longest value in characters; ASCII text is measured from its offsets."""
+    low, high = None, None
+    for chunk in present.chunks:
+        if len(chunk) == 0:
+            continue
+        _, offset_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offset_buffer, np.int32)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        text = (
+            np.frombuffer(data_buffer, np.uint8)[offsets[0] : offsets[-1]] if data_buffer else None
+        )
+        if text is None or not np.any(text >= 128):
+            sizes = np.diff(offsets)
+            chunk_low, chunk_high = int(sizes.min()), int(sizes.max())
+        else:
+            extremes = pc.min_max(pc.utf8_length(chunk))
+            chunk_low, chunk_high = extremes["min"].as_py(), extremes["max"].as_py()
+        low = chunk_low if low is None else min(low, chunk_low)
+        high = chunk_high if high is None else max(high, chunk_high)
+    return low or 0, high or 0
+
+
+def _pick(choose: Any, a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    return a if b is None else choose(a, b)
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _json_number(value: Any) -> float | int | str | None:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return _finite(value)
+    return value if isinstance(value, int | str) else None

@@ -1,0 +1,124 @@
+"""Contract versions and validation reports in the metadata database."""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.contracts._document import parse_contract
+from shipyard.contracts._models import ContractInfo
+from shipyard.contracts._report import ValidationReport
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.names import parse_reference
+from shipyard.store.metadata import contract_tables as ct
+from shipyard.store.metadata import tables as t
+
+
+def contract_info(name: str, row: ct.DataContractVersion, *, created: bool = False) -> ContractInfo:
+    return ContractInfo(
+        name=name,
+        version=row.version,
+        digest=row.digest,
+        dataset=row.dataset,
+        contract=parse_contract(row.document),
+        created_by=row.created_by,
+        created_at=row.created_at,
+        created=created,
+    )
+
+
+def find_contract(session: Session, name: str) -> ct.DataContract | None:
+    return session.scalar(sa.select(ct.DataContract).where(ct.DataContract.name == name))
+
+
+def find_contract_version(
+    session: Session, name: str, version: int | None, *, field: str = "contract"
+) -> ct.DataContractVersion:
+    """The named version, or the latest one; NotFound otherwise."""
+    contract = find_contract(session, name)
+    if contract is None:
+        raise NotFound(f"contract {name!r} does not exist", field=field)
+    query = sa.select(ct.DataContractVersion).where(
+        ct.DataContractVersion.contract_id == contract.id
+    )
+    if version is None:
+        query = query.order_by(ct.DataContractVersion.version.desc()).limit(1)
+    else:
+        query = query.where(ct.DataContractVersion.version == version)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"contract {name!r} has no version {version}", field=field)
+    return row
+
+
+def parse_contract_ref(ref: str, *, field: str = "contract") -> tuple[str, int | None]:
+    parsed = parse_reference(ref, field=field)
+    if parsed.alias is not None:
+        raise InvalidInput(f"contracts are named by version (name@3), not {ref!r}", field=field)
+    return parsed.name, parsed.version
+
+
+def save_report(
+    session: Session,
+    report: ValidationReport,
+    dataset_version_id: int,
+    contract_version_id: int,
+    principal: str,
+) -> ValidationReport:
+    """Store a report with its dataset version; the stored copy has its id and time."""
+    row = ct.DataValidation(
+        dataset_version_id=dataset_version_id,
+        contract_version_id=contract_version_id,
+        status=report.status,
+        report=report.model_dump(mode="json", exclude={"id", "created_at", "created_by"}),
+        created_by=principal,
+    )
+    session.add(row)
+    session.flush()
+    return stored_report(row)
+
+
+def stored_report(row: ct.DataValidation) -> ValidationReport:
+    created = row.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=datetime.UTC)
+    return ValidationReport.model_validate(
+        row.report | {"id": row.id, "created_by": row.created_by, "created_at": created}
+    )
+
+
+def latest_validation(session: Session, dataset_version_id: int) -> ValidationReport | None:
+    """The most recent report of a dataset version, if it was ever validated."""
+    row = session.scalar(
+        sa.select(ct.DataValidation)
+        .where(ct.DataValidation.dataset_version_id == dataset_version_id)
+        .order_by(ct.DataValidation.id.desc())
+        .limit(1)
+    )
+    return stored_report(row) if row is not None else None
+
+
+def dataset_ref(session: Session, dataset_version_id: int) -> tuple[str, int]:
+    name, version = session.execute(
+        sa.select(t.Dataset.name, t.DatasetVersion.version)
+        .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
+        .where(t.DatasetVersion.id == dataset_version_id)
+    ).one()
+    return str(name), int(version)
+
+
+def refuse_failed_validation(session: Session, dataset_version_id: int, ref: str) -> None:
+    """InvalidInput when a dataset version's latest validation failed (an error check)."""
+    report = latest_validation(session, dataset_version_id)
+    if report is None or report.status != "failed":
+        return
+    failed = [c.label for c in report.failures("error")]
+    failed += [f"{d.column}.drift" for d in report.drift if d.drifted and d.severity == "error"]
+    raise InvalidInput(
+        f"dataset {ref} failed its latest validation (report {report.id}, contract "
+        f"{report.contract}: {', '.join(failed)}); fix the data, or train anyway with "
+        "force: true in the spec (shipyard train --force)",
+        field="dataset",
+    )

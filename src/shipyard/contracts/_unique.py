@@ -1,0 +1,128 @@
+"""Uniqueness across parts: sorted runs for numbers and times, value counts for the rest.
+
+Keeps the checked column's distinct values in memory (8 bytes a row for numbers); the other
+checks keep a fixed amount per part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shipyard.contracts._model import Severity
+from shipyard.contracts._stats import NUMERIC, TEMPORAL
+from shipyard.data import ColumnType
+
+SHOWN_DUPLICATES = 5
+DENSE_SPAN = 4
+
+
+@dataclass
+class Duplicates:
+    """Rows whose value occurs more than once, and a few of those values with their counts."""
+
+    rows: int = 0
+    values: int = 0
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    value_set: pa.Array | None = None
+
+
+class UniqueCheck:
+    """``unique``: no present value occurs twice."""
+
+    name = "unique"
+
+    def __init__(self, column: str, severity: Severity, kind: ColumnType) -> None:
+        self.column, self.severity, self.kind = column, severity, kind
+        self.sortable = kind in NUMERIC or kind in TEMPORAL
+
+    def collect(self, present: pa.ChunkedArray, ordered: np.ndarray | None) -> Any:
+        """What one part contributes: its values as numbers, or its value counts."""
+        if self.sortable:
+            return ordered if ordered is not None else sortable_numpy(present)
+        counts = pc.value_counts(present)
+        return pa.table({"value": counts.field("values"), "count": counts.field("counts")})
+
+    def conclude(self, parts: list[Any], arrow_type: pa.DataType) -> Duplicates:
+        if not parts:
+            return Duplicates()
+        if self.sortable:
+            return self._sorted_duplicates(parts, arrow_type)
+        return self._counted_duplicates(parts)
+
+    def _sorted_duplicates(self, parts: list[np.ndarray], arrow_type: pa.DataType) -> Duplicates:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return Duplicates()
+        if parts[0].dtype.kind in "iu":
+            low = min(int(p.min()) for p in parts)
+            span = max(int(p.max()) for p in parts) - low + 1
+            if span <= DENSE_SPAN * sum(len(p) for p in parts):
+                return self._dense_duplicates(parts, low, span, arrow_type)
+        ordered = np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
+        ordered.sort()
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            return Duplicates()
+        involved = np.concatenate(([False], same)) | np.concatenate((same, [False]))
+        repeated, counts = np.unique(ordered[involved], return_counts=True)
+        return self._found(repeated, counts, int(involved.sum()), arrow_type)
+
+    def _dense_duplicates(
+        self, parts: list[np.ndarray], low: int, span: int, arrow_type: pa.DataType
+    ) -> Duplicates:
+        """Integers in a range not much wider than their count: one counter per value."""
+        values = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        offsets = (values - low).astype(np.int32 if span < 2**31 else np.int64)
+        occurrences = np.bincount(offsets, minlength=span)
+        repeated = np.flatnonzero(occurrences > 1)
+        if len(repeated) == 0:
+            return Duplicates()
+        counts = occurrences[repeated]
+        return self._found(repeated + low, counts, int(counts.sum()), arrow_type)
+
+    def _found(
+        self, repeated: np.ndarray, counts: np.ndarray, rows: int, arrow_type: pa.DataType
+    ) -> Duplicates:
+        values = pa.array(repeated)
+        if pa.types.is_date32(arrow_type):
+            values = values.cast(pa.int32())
+        value_set = values.cast(arrow_type)
+        return Duplicates(
+            rows=rows,
+            values=len(repeated),
+            sample=_sample(self.column, value_set[:SHOWN_DUPLICATES].to_pylist(), counts),
+            value_set=value_set,
+        )
+
+    def _counted_duplicates(self, parts: list[pa.Table]) -> Duplicates:
+        merged = pa.concat_tables(parts).group_by("value").aggregate([("count", "sum")])
+        repeated = merged.filter(pc.greater(merged["count_sum"], 1))
+        if repeated.num_rows == 0:
+            return Duplicates()
+        shown = repeated.sort_by([("count_sum", "descending")]).slice(0, SHOWN_DUPLICATES)
+        return Duplicates(
+            rows=pc.sum(repeated["count_sum"]).as_py(),
+            values=repeated.num_rows,
+            sample=_sample(self.column, shown["value"].to_pylist(), shown["count_sum"].to_numpy()),
+            value_set=repeated["value"].combine_chunks(),
+        )
+
+
+def sortable_numpy(present: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Present numbers, dates or timestamps as a numpy array that sorts like the values."""
+    if pa.types.is_timestamp(present.type) or pa.types.is_date(present.type):
+        present = present.cast(pa.int64() if pa.types.is_timestamp(present.type) else pa.int32())
+    return np.asarray(present.to_numpy())
+
+
+def _sample(column: str, values: list[Any], counts: np.ndarray) -> list[dict[str, Any]]:
+    shown = [v.isoformat() if hasattr(v, "isoformat") else v for v in values]
+    return [
+        {column: value, "occurrences": int(count)}
+        for value, count in zip(shown, counts[: len(shown)].tolist(), strict=True)
+    ]

@@ -1,0 +1,123 @@
+"""Deployment operations: start, tick, inspect, resume and roll back guarded rollouts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from shipyard.deploy._controller import advance, deployment_info, find_deployment
+from shipyard.deploy._models import DeploymentInfo
+from shipyard.deploy._plan import Strategy, parse_duration, traffic_steps
+from shipyard.deploy._rollout import RolloutPlan, note_controller_exit, resume, rollback, start
+from shipyard.endpoints import Runtime
+from shipyard.errors import InvalidInput
+from shipyard.names import check_name, resource
+from shipyard.platform import Platform
+from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import endpoint_tables as et
+
+WORKER_MODULE = "shipyard.deploy._worker"
+
+
+def _deployment_resource(deployment_id: str) -> str:
+    return resource("deployment", deployment_id)
+
+
+def _launch(platform: Platform, deployment_id: str) -> None:
+    from shipyard.jobs._launcher import launch_worker
+
+    launch_worker(
+        WORKER_MODULE,
+        deployment_id,
+        platform.settings,
+        platform.settings.jobs_dir / f"deployment-{deployment_id}.log",
+        lambda code: note_controller_exit(platform, deployment_id, code),
+    )
+
+
+@operation(
+    "deploy:CreateDeployment", lambda endpoint: resource("endpoint", endpoint), mutating=True
+)
+def create_deployment(
+    ctx: RequestContext,
+    endpoint: str,
+    model: str,
+    strategy: Strategy = "canary",
+    canary_percent: float = 10.0,
+    step_percent: float = 25.0,
+    bake: float | str = "60s",
+    rollback_on: str = "",
+    variant: str | None = None,
+    runtime: Runtime = "native",
+    health_timeout: float | str = "60s",
+    background: bool = True,
+) -> DeploymentInfo:
+    """Roll ``model`` out onto an endpoint beside the old version, in baked, alarmed steps.
+
+    The version must load here first; nothing moves if it does not. With
+    ``background`` a worker process drives the rollout; otherwise the caller
+    ticks it with ``advance`` until it is done.
+    """
+    check_name(endpoint, field="endpoint")
+    plan = RolloutPlan(
+        endpoint=endpoint,
+        model=model,
+        strategy=strategy,
+        steps=traffic_steps(strategy, canary_percent, step_percent),
+        bake_seconds=parse_duration(bake, field="bake"),
+        rollback_on=rollback_on,
+        variant=variant,
+        runtime=runtime,
+        health_timeout_seconds=parse_duration(health_timeout, field="health_timeout"),
+        canary_percent=canary_percent,
+        step_percent=step_percent,
+    )
+    info = start(ctx.platform, ctx.principal, plan)
+    if background:
+        _launch(ctx.platform, info.id)
+    return info
+
+
+@operation("deploy:DriveDeployment", _deployment_resource, mutating=False)
+def advance_deployment(ctx: RequestContext, deployment_id: str) -> DeploymentInfo:
+    """One controller tick: check alarms on the live metrics, then move on or roll back."""
+    return advance(ctx.platform, deployment_id)
+
+
+@operation("deploy:DriveDeployment", _deployment_resource, mutating=True)
+def resume_deployment(
+    ctx: RequestContext, deployment_id: str, background: bool = True, force: bool = False
+) -> DeploymentInfo:
+    """Take over a running rollout whose controller stopped (crashed, or its caller quit)."""
+    info = resume(ctx.platform, ctx.principal, deployment_id, force=force)
+    if background:
+        _launch(ctx.platform, deployment_id)
+    return info
+
+
+@operation("deploy:DescribeDeployment", _deployment_resource, mutating=False)
+def get_deployment(ctx: RequestContext, deployment_id: str) -> DeploymentInfo:
+    """A rollout with its plan, every step and its metrics, and where it is now."""
+    with ctx.platform.db.session() as session:
+        return deployment_info(session, find_deployment(session, deployment_id))
+
+
+@operation("deploy:ListDeployments", lambda: resource("deployment"), mutating=False)
+def list_deployments(
+    ctx: RequestContext, endpoint: str | None = None, limit: int = 50
+) -> list[DeploymentInfo]:
+    """Rollouts, newest first, optionally of one endpoint."""
+    if not 1 <= limit <= 1000:
+        raise InvalidInput("must be between 1 and 1000", field="limit")
+    query = sa.select(et.Deployment).order_by(et.Deployment.created_at.desc()).limit(limit)
+    if endpoint is not None:
+        query = query.where(et.Deployment.endpoint == endpoint)
+    with ctx.platform.db.session() as session:
+        return [deployment_info(session, row) for row in session.scalars(query)]
+
+
+@operation(
+    "deploy:RollbackDeployment", lambda endpoint: resource("endpoint", endpoint), mutating=True
+)
+def rollback_endpoint(ctx: RequestContext, endpoint: str) -> DeploymentInfo:
+    """Back to the previous configuration at once: stop a running rollout, or undo the last."""
+    return rollback(ctx.platform, ctx.principal, endpoint)

@@ -1,0 +1,32 @@
+"""Edge export: ONNX conversion with parity checks, packages that run on onnxruntime alone.
+
+Converters (skl2onnx, onnxmltools) and onnxruntime load on first use, from the
+``onnx`` extra.
+"""
+
+from shipyard.edge._models import EdgeExportInfo
+from shipyard.edge._package import archive_bytes, import_package, read_archive, write_package
+from shipyard.edge._parity import ParityCheck
+from shipyard.edge._service import (
+    export_model,
+    get_export,
+    get_package,
+    latest_export,
+    list_exports,
+    load_export_predictor,
+)
+
+__all__ = [
+    "EdgeExportInfo",
+    "ParityCheck",
+    "archive_bytes",
+    "export_model",
+    "get_export",
+    "get_package",
+    "import_package",
+    "latest_export",
+    "list_exports",
+    "load_export_predictor",
+    "read_archive",
+    "write_package",
+]

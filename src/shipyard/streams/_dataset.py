@@ -1,0 +1,122 @@
+"""Where committed partitions land: each commit is a new version of the target dataset.
+
+The new version lists the previous version's Parquet files plus the commit's one (in
+``dataset_partitions``), so a reader of any version sees an immutable snapshot. It is
+registered in the commit's transaction. When the previous version has other columns
+(another writer, or a changed stream schema), the new version starts from the commit alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.data import profile_table, read_parquet_bytes, table_schema
+from shipyard.datasets import version_files
+from shipyard.errors import NotFound
+from shipyard.platform import Platform
+from shipyard.store.blobs import BlobStore
+from shipyard.store.metadata import stream_tables as st
+from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import transform_tables as tt
+from shipyard.streams._profile import merge_profiles
+
+if TYPE_CHECKING:
+    from shipyard.streams._commit import LoadedStream
+
+MANIFEST_FORMAT = "shipyard.partitions/1"
+
+
+def _columns(schema: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(c["name"], c["arrow_type"]) for c in schema]
+
+
+def register_partition(
+    session: Session,
+    blobs: BlobStore,
+    stream: LoadedStream,
+    partition: st.StreamPartition,
+    table: pa.Table,
+    principal: str,
+) -> int:
+    """Register the dataset version that adds ``partition``; returns its version number."""
+    name = stream.spec.dataset
+    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
+    if dataset is None:
+        dataset = t.Dataset(name=name)
+        session.add(dataset)
+        session.flush()
+    previous = session.scalar(
+        sa.select(t.DatasetVersion)
+        .where(t.DatasetVersion.dataset_id == dataset.id)
+        .order_by(t.DatasetVersion.version.desc())
+        .limit(1)
+    )
+    schema = [c.model_dump() for c in table_schema(table)]
+    files: list[tuple[str, int, int]] = []
+    profile = None
+    if previous is not None and _columns(previous.schema) == _columns(schema):
+        files = [(f.digest, f.rows, f.size_bytes) for f in version_files(session, previous)]
+        profile = previous.profile
+        for column, before in zip(schema, previous.schema, strict=True):
+            column["nullable"] = column["nullable"] or before["nullable"]
+    assert partition.digest is not None
+    files.append((partition.digest, partition.rows, partition.size_bytes))
+    manifest = orjson.dumps(
+        {
+            "format": MANIFEST_FORMAT,
+            "partition_by": [],
+            "partitions": [{"values": {}, "digest": d, "rows": r} for d, r, _ in files],
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+    row = t.DatasetVersion(
+        dataset_id=dataset.id,
+        version=(previous.version if previous is not None else 0) + 1,
+        digest=blobs.put_bytes(manifest),
+        size_bytes=sum(size for _, _, size in files),
+        rows=sum(rows for _, rows, _ in files),
+        schema=schema,
+        profile=merge_profiles(profile, profile_table(table).model_dump(mode="json")),
+        source=f"stream:{stream.name}#{partition.seq}",
+        created_by=principal,
+    )
+    session.add(row)
+    session.flush()
+    session.execute(
+        sa.insert(tt.DatasetPartition),
+        [
+            {
+                "dataset_version_id": row.id,
+                "ordinal": ordinal,
+                "partition_values": {},
+                "digest": digest,
+                "rows": rows,
+                "size_bytes": size,
+            }
+            for ordinal, (digest, rows, size) in enumerate(files)
+        ],
+    )
+    return row.version
+
+
+def read_committed(platform: Platform, name: str) -> pa.Table:
+    """Every record a stream committed, in commit order, from its own partition list."""
+    with platform.db.session() as session:
+        stream_id = session.scalar(sa.select(st.Stream.id).where(st.Stream.name == name))
+        if stream_id is None:
+            raise NotFound(f"stream {name!r} does not exist", field="stream")
+        digests = session.scalars(
+            sa.select(st.StreamPartition.digest)
+            .where(
+                st.StreamPartition.stream_id == stream_id,
+                st.StreamPartition.digest.is_not(None),
+            )
+            .order_by(st.StreamPartition.seq)
+        ).all()
+    tables = [read_parquet_bytes(platform.blobs.get_bytes(d)) for d in digests if d is not None]
+    return pa.concat_tables(tables) if tables else pa.table({})

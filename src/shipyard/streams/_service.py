@@ -1,0 +1,236 @@
+"""Streams: versioned specs, their commits and rejections, and the consumer."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.names import check_name, resource
+from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import stream_tables as st
+from shipyard.streams._brokers import (
+    default_consumer_name,
+    open_source,
+    with_defaults,
+)
+from shipyard.streams._commit import CommitResult, LoadedStream, commit_info
+from shipyard.streams._consume import StreamConsumer
+from shipyard.streams._models import (
+    ConsumeSummary,
+    NatsSource,
+    RedisSource,
+    RejectedRecord,
+    StreamCommitInfo,
+    StreamInfo,
+    StreamSpec,
+    redact_url,
+)
+from shipyard.streams._online import online_sink
+from shipyard.streams._source import StreamSource
+
+
+def _digest(spec: StreamSpec) -> str:
+    canonical = orjson.dumps(spec.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+def _public(spec: StreamSpec) -> StreamSpec:
+    source = spec.source
+    if isinstance(source, RedisSource | NatsSource):
+        return spec.model_copy(
+            update={"source": source.model_copy(update={"url": redact_url(source.url)})}
+        )
+    return spec
+
+
+def _info(stream: st.Stream, version: st.StreamVersion, *, created: bool = False) -> StreamInfo:
+    return StreamInfo(
+        name=stream.name,
+        version=version.version,
+        spec=_public(StreamSpec.model_validate(version.spec)),
+        digest=version.digest,
+        commits=stream.commits,
+        committed_records=stream.committed_records,
+        rejected_records=stream.rejected_records,
+        duplicate_records=stream.duplicate_records,
+        last_commit_at=stream.last_commit_at,
+        created_by=version.created_by,
+        created_at=version.created_at,
+        created=created,
+    )
+
+
+def _find(session: Session, name: str, version: int | None) -> tuple[st.Stream, st.StreamVersion]:
+    stream = session.scalar(sa.select(st.Stream).where(st.Stream.name == name))
+    if stream is None:
+        raise NotFound(f"stream {name!r} does not exist", field="stream")
+    query = sa.select(st.StreamVersion).where(st.StreamVersion.stream_id == stream.id)
+    if version is None:
+        query = query.order_by(st.StreamVersion.version.desc()).limit(1)
+    else:
+        query = query.where(st.StreamVersion.version == version)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"stream {name!r} has no version {version}", field="version")
+    return stream, row
+
+
+def load_stream(session: Session, name: str, version: int | None = None) -> LoadedStream:
+    """A stream's id and spec (its latest version unless one is named)."""
+    stream, row = _find(session, name, version)
+    return LoadedStream(stream.id, row.version, StreamSpec.model_validate(row.spec))
+
+
+@operation("streams:CreateStream", lambda spec: resource("stream", spec.name), mutating=True)
+def create_stream(ctx: RequestContext, spec: StreamSpec) -> StreamInfo:
+    """Create a stream, or a new version of its spec; an unchanged spec keeps its version."""
+    check_name(spec.name, field="spec.name")
+    spec = with_defaults(spec)
+    check_name(spec.dataset, field="spec.dataset")
+    if spec.online_view is not None:
+        check_name(spec.online_view, field="spec.online_view")
+    digest = _digest(spec)
+    with ctx.platform.db.session() as session:
+        stream = session.scalar(sa.select(st.Stream).where(st.Stream.name == spec.name))
+        if stream is None:
+            stream = st.Stream(name=spec.name)
+            session.add(stream)
+            session.flush()
+        else:
+            _, latest = _find(session, spec.name, None)
+            if latest.digest == digest:
+                return _info(stream, latest)
+        version = (
+            session.scalar(
+                sa.select(sa.func.max(st.StreamVersion.version)).where(
+                    st.StreamVersion.stream_id == stream.id
+                )
+            )
+            or 0
+        ) + 1
+        row = st.StreamVersion(
+            stream_id=stream.id,
+            version=version,
+            digest=digest,
+            spec=spec.model_dump(mode="json"),
+            created_by=ctx.principal,
+        )
+        session.add(row)
+        session.flush()
+        return _info(stream, row, created=True)
+
+
+@operation("streams:ListStreams", lambda: resource("stream"), mutating=False)
+def list_streams(ctx: RequestContext) -> list[StreamInfo]:
+    """Every stream at its latest spec version."""
+    latest = (
+        sa.select(st.StreamVersion.stream_id, sa.func.max(st.StreamVersion.version).label("v"))
+        .group_by(st.StreamVersion.stream_id)
+        .subquery()
+    )
+    query = (
+        sa.select(st.Stream, st.StreamVersion)
+        .join(latest, latest.c.stream_id == st.Stream.id)
+        .join(
+            st.StreamVersion,
+            sa.and_(
+                st.StreamVersion.stream_id == st.Stream.id,
+                st.StreamVersion.version == latest.c.v,
+            ),
+        )
+        .order_by(st.Stream.name)
+    )
+    with ctx.platform.db.session() as session:
+        return [_info(stream, version) for stream, version in session.execute(query)]
+
+
+@operation(
+    "streams:GetStream", lambda name, version: resource("stream", name, version), mutating=False
+)
+def get_stream(ctx: RequestContext, name: str, version: int | None = None) -> StreamInfo:
+    """One version of a stream's spec (the latest when none is given) and its counters."""
+    with ctx.platform.db.session() as session:
+        return _info(*_find(session, name, version))
+
+
+@operation("streams:ListStreamCommits", lambda name: resource("stream", name), mutating=False)
+def list_commits(
+    ctx: RequestContext, name: str, after_seq: int = 0, limit: int = 100
+) -> list[StreamCommitInfo]:
+    """The stream's commits in order, starting after commit ``after_seq``."""
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("must be between 1 and 10000", field="limit")
+    with ctx.platform.db.session() as session:
+        stream, _ = _find(session, name, None)
+        rows = session.scalars(
+            sa.select(st.StreamPartition)
+            .where(st.StreamPartition.stream_id == stream.id, st.StreamPartition.seq > after_seq)
+            .order_by(st.StreamPartition.seq)
+            .limit(limit)
+        )
+        return [commit_info(name, row) for row in rows]
+
+
+@operation("streams:ListStreamRejections", lambda name: resource("stream", name), mutating=False)
+def list_rejections(ctx: RequestContext, name: str, limit: int = 100) -> list[RejectedRecord]:
+    """The most recent records the stream refused, newest first, with their reasons."""
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("must be between 1 and 10000", field="limit")
+    with ctx.platform.db.session() as session:
+        stream, _ = _find(session, name, None)
+        rows = session.scalars(
+            sa.select(st.StreamRejection)
+            .where(st.StreamRejection.stream_id == stream.id)
+            .order_by(st.StreamRejection.id.desc())
+            .limit(limit)
+        )
+        return [
+            RejectedRecord(
+                source=r.source,
+                offset=r.offset,
+                reason=r.reason,
+                excerpt=r.excerpt,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+
+@operation("streams:Consume", lambda name: resource("stream", name), mutating=True)
+def consume(
+    ctx: RequestContext,
+    name: str,
+    *,
+    consumer: str | None = None,
+    stop: threading.Event | None = None,
+    idle_exit: float | None = None,
+    max_records: int | None = None,
+    on_commit: Callable[[CommitResult], None] | None = None,
+    source: StreamSource | None = None,
+) -> ConsumeSummary:
+    """Run a consumer of the stream in this process until ``stop`` is set or it idles.
+
+    ``source`` replaces the broker the spec names (a test double, or a Kafka source).
+    """
+    with ctx.platform.db.session() as session:
+        stream = load_stream(session, name)
+    spec = stream.spec
+    online = online_sink(ctx, spec, spec.online_view) if spec.online_view else None
+    if source is None:
+        source = open_source(ctx.platform, stream, consumer or default_consumer_name(name))
+    with source:
+        runner = StreamConsumer(
+            ctx.platform,
+            stream,
+            source,
+            principal=ctx.principal,
+            online=online,
+            on_commit=on_commit,
+        )
+        return runner.run(stop, idle_exit=idle_exit, max_records=max_records)

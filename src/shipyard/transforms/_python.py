@@ -1,0 +1,76 @@
+"""Run a Python transform in a worker process: Parquet files in, one Parquet file out.
+
+The worker gets file paths as JSON on stdin and writes its result (or a JSON account of the
+error) to files; nothing crosses the process boundary as a pickle. The worker is a separate
+process, not a sandbox: the code runs with the server's rights, so registering Python
+transforms is for trusted principals.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pyarrow.parquet as pq
+
+from shipyard.errors import InvalidInput
+from shipyard.transforms._models import PythonCode
+from shipyard.transforms._results import ResultBatches, parquet_batches
+
+TIMEOUT_SECONDS = 3600.0
+_HIDDEN_ENV = ("SHIPYARD_", "AWS_", "PG")
+_WORKER = Path(__file__).with_name("_python_worker.py")
+
+
+def python_batches(
+    code: PythonCode,
+    source: bytes,
+    inputs: dict[str, list[Path]],
+    work_dir: Path,
+    *,
+    timeout: float = TIMEOUT_SECONDS,
+) -> ResultBatches:
+    """Call ``code``'s function with one Arrow table per input; its table is the result."""
+    module_path = work_dir / f"{code.module}.py"
+    module_path.write_bytes(source)
+    output, error_file = work_dir / "output.parquet", work_dir / "error.json"
+    request = {
+        "source": str(module_path),
+        "display": code.file or module_path.name,
+        "module": code.module,
+        "function": code.function,
+        "inputs": {alias: [str(f) for f in files] for alias, files in inputs.items()},
+        "output": str(output),
+        "error": str(error_file),
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_HIDDEN_ENV)}
+    try:
+        completed = subprocess.run(  # noqa: S603 - our interpreter and worker script, no shell
+            [sys.executable, "-I", str(_WORKER)],
+            input=orjson.dumps(request),
+            capture_output=True,
+            timeout=timeout,
+            cwd=work_dir,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InvalidInput(
+            f"the Python transform ran longer than {timeout:.0f} s and was stopped",
+            field="python",
+        ) from None
+    if completed.returncode != 0:
+        raise InvalidInput(_failure(error_file, completed), field="python")
+    return ResultBatches(pq.read_schema(output), parquet_batches([output]), (), "python")
+
+
+def _failure(error_file: Path, completed: subprocess.CompletedProcess[bytes]) -> str:
+    if error_file.is_file():
+        detail = orjson.loads(error_file.read_bytes())
+        where = f" ({detail['where']})" if detail.get("where") else ""
+        return f"the Python transform raised {detail['type']}: {detail['message']}{where}"
+    tail = completed.stderr.decode(errors="replace").strip().splitlines()[-3:]
+    return f"the Python transform worker exited with code {completed.returncode}: " + " ".join(tail)

@@ -1,0 +1,158 @@
+"""Transforms: register versioned SQL or Python steps, list and inspect them and their runs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.errors import NotFound
+from shipyard.names import check_name, resource
+from shipyard.security import RequestContext, operation
+from shipyard.store.blobs import compute_digest
+from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import transform_tables as tt
+from shipyard.transforms._models import (
+    TransformInfo,
+    TransformSpec,
+    TransformVersionInfo,
+)
+from shipyard.transforms._spec import check_spec, code_digest, output_dataset, spec_digest
+
+
+def version_info(
+    name: str, row: tt.TransformVersion, *, created: bool = False
+) -> TransformVersionInfo:
+    spec = TransformSpec.model_validate(row.spec)
+    return TransformVersionInfo(
+        name=name,
+        version=row.version,
+        kind="sql" if spec.sql is not None else "python",
+        spec=spec,
+        output_dataset=output_dataset(name, spec),
+        code_digest=row.code_digest,
+        source_digest=row.source_digest,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        created=created,
+    )
+
+
+def find_transform_version(
+    session: Session, name: str, version: int | None
+) -> tuple[tt.Transform, tt.TransformVersion]:
+    """The named version of a transform, or its latest; NotFound otherwise."""
+    transform = session.scalar(sa.select(tt.Transform).where(tt.Transform.name == name))
+    if transform is None:
+        raise NotFound(f"transform {name!r} does not exist", field="name")
+    query = sa.select(tt.TransformVersion).where(tt.TransformVersion.transform_id == transform.id)
+    if version is None:
+        query = query.order_by(tt.TransformVersion.version.desc()).limit(1)
+    else:
+        query = query.where(tt.TransformVersion.version == version)
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"transform {name!r} has no version {version}", field="version")
+    return transform, row
+
+
+@operation("transforms:ApplyTransform", lambda name: resource("transform", name), mutating=True)
+def apply_transform(
+    ctx: RequestContext, name: str, spec: TransformSpec, source: str | None = None
+) -> TransformVersionInfo:
+    """Store ``spec`` as the next version of transform ``name``; an unchanged spec is a no-op.
+
+    ``source`` is the text of a Python transform's module; it is checked for syntax and the
+    entrypoint's function, never run here, and stored in the blob store by digest.
+    """
+    check_name(name)
+    check_spec(name, spec, source)
+    data = source.encode() if source is not None else None
+    source_digest = compute_digest(data) if data is not None else None
+    digest = spec_digest(spec, source_digest)
+    with ctx.platform.db.session() as session:
+        transform = session.scalar(sa.select(tt.Transform).where(tt.Transform.name == name))
+        latest = None
+        if transform is not None:
+            latest = session.scalar(
+                sa.select(tt.TransformVersion)
+                .where(tt.TransformVersion.transform_id == transform.id)
+                .order_by(tt.TransformVersion.version.desc())
+                .limit(1)
+            )
+            if latest is not None and latest.spec_digest == digest:
+                return version_info(name, latest)
+        if data is not None:
+            ctx.platform.blobs.put_bytes(data)
+        if transform is None:
+            transform = tt.Transform(name=name)
+            session.add(transform)
+            session.flush()
+        row = tt.TransformVersion(
+            transform_id=transform.id,
+            version=(latest.version if latest is not None else 0) + 1,
+            kind=spec.kind,
+            spec=spec.model_dump(mode="json"),
+            spec_digest=digest,
+            code_digest=code_digest(spec, source_digest),
+            source_digest=source_digest,
+            created_by=ctx.principal,
+        )
+        session.add(row)
+        session.flush()
+        return version_info(name, row, created=True)
+
+
+@operation("transforms:ListTransforms", lambda: resource("transform"), mutating=False)
+def list_transforms(ctx: RequestContext) -> list[TransformInfo]:
+    """Every transform with its latest version and its last run's output."""
+    result = []
+    with ctx.platform.db.session() as session:
+        for transform in session.scalars(sa.select(tt.Transform).order_by(tt.Transform.name)):
+            _, latest = find_transform_version(session, transform.name, None)
+            version_ids = sa.select(tt.TransformVersion.id).where(
+                tt.TransformVersion.transform_id == transform.id
+            )
+            runs = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(tt.TransformRun)
+                .where(tt.TransformRun.transform_version_id.in_(version_ids))
+            )
+            last = session.execute(
+                sa.select(t.Dataset.name, t.DatasetVersion.version)
+                .join(t.DatasetVersion, t.DatasetVersion.dataset_id == t.Dataset.id)
+                .join(
+                    tt.TransformRun,
+                    tt.TransformRun.output_dataset_version_id == t.DatasetVersion.id,
+                )
+                .where(tt.TransformRun.transform_version_id.in_(version_ids))
+                .order_by(tt.TransformRun.ended_at.desc())
+                .limit(1)
+            ).first()
+            info = version_info(transform.name, latest)
+            result.append(
+                TransformInfo(
+                    name=transform.name,
+                    versions=latest.version,
+                    latest_version=latest.version,
+                    kind=info.kind,
+                    output_dataset=info.output_dataset,
+                    runs=runs or 0,
+                    last_output=f"{last[0]}@{last[1]}" if last else None,
+                    created_at=transform.created_at,
+                )
+            )
+    return result
+
+
+@operation(
+    "transforms:GetTransform",
+    lambda name, version: resource("transform", name, version),
+    mutating=False,
+)
+def get_transform(
+    ctx: RequestContext, name: str, version: int | None = None
+) -> TransformVersionInfo:
+    """One version of a transform (the latest when no version is given)."""
+    with ctx.platform.db.session() as session:
+        _, row = find_transform_version(session, name, version)
+        return version_info(name, row)
