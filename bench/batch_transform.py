@@ -10,7 +10,8 @@ a pandas DataFrame in a fresh process and times ``booster.predict`` over it
 registered output version: download, chunked reads, scoring on a process pool
 (one worker per core), the output Parquet, its profile and registration.
 Peak memory is the largest summed RSS of the job's whole process tree, sampled
-every 20 ms, next to the limit process's peak RSS.
+every 20 ms, next to the limit process's peak RSS (VmHWM). Limit and job runs
+alternate, so drifting machine load hits both alike.
 """
 
 from __future__ import annotations
@@ -35,14 +36,15 @@ from shipyard.security import bootstrap
 
 TREES = 200
 _LIMIT = """
-import resource, sys, time
+import sys, time
 import lightgbm, pyarrow.parquet as pq
 booster = lightgbm.Booster(model_file=sys.argv[2])
 frame = pq.read_table(sys.argv[1], columns=[f"f{i}" for i in range(10)]).to_pandas()
 started = time.perf_counter()
 booster.predict(frame)
 seconds = time.perf_counter() - started
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+peak = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print(seconds, int(peak) / 1024)
 """
 
 
@@ -131,9 +133,20 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     runs = 1 if args.quick else 3
-    with tempfile.TemporaryDirectory(prefix="shipyard-bench-batch-") as tmp:
-        home = Path(tmp) / "home"
-        settings = Settings(home=home)
+    print(
+        f"\nBatch transform, LightGBM {TREES} trees x 10 features, {os.cpu_count()} cores, "
+        f"median of {runs} run(s)\n"
+    )
+    print(
+        "| rows | limit rows/s (predict in memory) | job rows/s (end to end) | job / limit "
+        "| limit peak RSS MiB | job tree peak RSS MiB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|", flush=True)
+    scratch = tempfile.TemporaryDirectory(
+        prefix="shipyard-bench-batch-", ignore_cleanup_errors=True
+    )
+    with scratch as tmp:
+        settings = Settings(home=Path(tmp) / "home")
         platform = Platform.open(settings)
         bootstrap(platform)
         model = train_lightgbm(TREES)
@@ -141,42 +154,26 @@ def main() -> None:
         model.booster_.save_model(str(model_file))
         register(platform, "bench", model, None)
         client = Client(settings=settings)
-        results = []
         for rows in sizes:
             data = Path(tmp) / f"rows-{rows}.parquet"
             write_numeric_dataset(data, rows)
             register_dataset(platform, f"rows-{rows}", data)
-            limit_runs = [limit(data, model_file) for _ in range(runs)]
-            job_runs = [measure(client, rows, run) for run in range(runs)]
+            limit_runs, job_runs = [], []
+            for run in range(runs):  # interleaved, so drifting machine load hits both alike
+                limit_runs.append(limit(data, model_file))
+                job_runs.append(measure(client, rows, run))
             limit_rate = rows / statistics.median(s for s, _ in limit_runs)
             job_rate = statistics.median(r for r, _ in job_runs)
-            results.append(
-                (
-                    rows,
-                    limit_rate,
-                    job_rate,
-                    max(p for _, p in limit_runs),
-                    max(p for _, p in job_runs),
-                )
+            limit_peak = max(p for _, p in limit_runs)
+            job_peak = max(p for _, p in job_runs)
+            print(
+                f"| {rows:,} | {limit_rate:,.0f} | {job_rate:,.0f} | {job_rate / limit_rate:.0%} "
+                f"| {limit_peak:,.0f} | {job_peak:,.0f} |",
+                flush=True,
             )
             data.unlink()
         client.close()
         platform.close()
-    cores = os.cpu_count()
-    print(
-        f"\nBatch transform, LightGBM {TREES} trees x 10 features, {cores} cores, "
-        f"median of {runs} run(s)\n"
-    )
-    print(
-        "| rows | limit rows/s (predict in memory) | job rows/s (end to end) | job / limit "
-        "| limit peak RSS MiB | job tree peak RSS MiB |"
-    )
-    print("|---:|---:|---:|---:|---:|---:|")
-    for rows, limit_rate, job_rate, limit_peak, job_peak in results:
-        print(
-            f"| {rows:,} | {limit_rate:,.0f} | {job_rate:,.0f} | {job_rate / limit_rate:.0%} "
-            f"| {limit_peak:,.0f} | {job_peak:,.0f} |"
-        )
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
 One Parquet file per size (id, amount, age, score, country, sku; some rows break each check)
 is read by every tool in its own process: Shipyard in this virtualenv, Great Expectations
 1.x and pandera in bench/.venv-gx and bench/.venv-pandera, installed on first use. Tools take
-turns, one run each, three times; each worker times itself (after an untimed warm-up on
-1000 rows): ``validate`` is checks plus profile on data already in memory (an
+turns, one run each, three times; each worker times itself after one untimed warm-up
+run on the same data: ``validate`` is checks plus profile on data already in memory (an
 Arrow table for Shipyard, a pandas DataFrame for the others), ``end to end`` adds reading
 the file. The failing-row counts of every check are printed too, to show the tools agree.
 """

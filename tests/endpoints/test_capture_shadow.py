@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import orjson
 import sqlalchemy as sa
@@ -74,6 +75,12 @@ def test_captures_shadow_answers_and_feedback_survive_a_clean_shutdown(platform:
         assert len(orjson.loads(many["output"])["prediction"]) == 3
         lately = next(r for r in live if r["request_id"] == "late-1")
         assert lately["output"] is None and lately["input"] is not None
+
+        earliest = min(r["time"] for r in records)
+        assert read_captures(platform, "cap", since=earliest).num_rows == len(records)
+        later = earliest + timedelta(hours=2)
+        assert read_captures(platform, "cap", since=later).num_rows == 0
+        assert read_captures(platform, "cap", since=earliest.timestamp() + 7200).num_rows == 0
 
         files = _files(platform)
         assert sum(f.rows for f in files) == len(records)

@@ -1,15 +1,39 @@
-"""Batch transform: score a whole dataset version into a new one, in chunks, resumably."""
+"""Batch transform: score a whole dataset version into a new one, in chunks, resumably.
 
-from shipyard.batch._models import BatchJobInfo
-from shipyard.batch._output import OutputWriter, register_dataset_file
-from shipyard.batch._plan import OutputPlan, check_input_schema, plan_output
-from shipyard.batch._service import (
-    create_batch_job,
-    get_batch_job,
-    list_batch_jobs,
-    read_batch_log,
-    resume_batch_job,
-)
+The names load on first use, so scoring workers (which import this package) do
+not pay for the job service and its database machinery.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipyard.batch._models import BatchJobInfo
+    from shipyard.batch._output import OutputWriter, register_dataset_file
+    from shipyard.batch._plan import OutputPlan, check_input_schema, plan_output
+    from shipyard.batch._service import (
+        create_batch_job,
+        get_batch_job,
+        list_batch_jobs,
+        read_batch_log,
+        resume_batch_job,
+    )
+
+_LAZY = {
+    "BatchJobInfo": "shipyard.batch._models",
+    "OutputWriter": "shipyard.batch._output",
+    "register_dataset_file": "shipyard.batch._output",
+    "OutputPlan": "shipyard.batch._plan",
+    "check_input_schema": "shipyard.batch._plan",
+    "plan_output": "shipyard.batch._plan",
+    "create_batch_job": "shipyard.batch._service",
+    "get_batch_job": "shipyard.batch._service",
+    "list_batch_jobs": "shipyard.batch._service",
+    "read_batch_log": "shipyard.batch._service",
+    "resume_batch_job": "shipyard.batch._service",
+}
 
 __all__ = [
     "BatchJobInfo",
@@ -24,3 +48,10 @@ __all__ = [
     "register_dataset_file",
     "resume_batch_job",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'shipyard.batch' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

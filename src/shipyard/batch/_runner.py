@@ -1,4 +1,4 @@
-"""The batch job process: ``python -m shipyard.batch._runner JOB_ID`` with settings on stdin.
+"""The batch job process (started as ``python -m shipyard.batch._main JOB_ID``, settings on stdin).
 
 It reads the input version one chunk at a time (row-group aligned), scores
 chunks on a spawn process pool, records each finished chunk, and streams the
@@ -19,6 +19,7 @@ import traceback
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -107,8 +108,9 @@ class _Job:
             version = session.get(t.ModelVersion, job.model_version_id)
             source = session.get(t.DatasetVersion, job.input_version_id)
             assert version is not None and source is not None
-            self.version_id, self.source = version.id, source
+            self.source = source
             self.signature = ModelSignature.model_validate(version.signature)
+            self.model = (version.flavor, version.digest, self.signature.model_dump_json())
             finished = sa.select(x.BatchChunk.chunk, x.BatchChunk.digest).where(
                 x.BatchChunk.job_id == job_id
             )
@@ -146,8 +148,9 @@ class _Job:
             mp_context=multiprocessing.get_context("spawn"),
             initializer=init_worker,
             initargs=(
-                self.platform.settings.model_dump_json(),
-                self.version_id,
+                self.platform.settings.blobs_url,
+                self.platform.settings.blob_storage_options,
+                self.model,
                 self.plan.model_dump_json(),
                 str(self.scratch),
             ),
@@ -249,6 +252,14 @@ class _Job:
 
 
 def _peak_rss_mib() -> float:
+    """This process's peak RSS since it started its program (VmHWM; getrusage also counts
+    the launching process's pages from before exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

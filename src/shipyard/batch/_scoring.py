@@ -13,6 +13,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,10 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shipyard.batch._plan import PREDICTION, OutputPlan
-from shipyard.config import Settings
-from shipyard.flavors import Predictor
-from shipyard.platform import Platform
-from shipyard.store.blobs import BlobStore
+from shipyard.flavors import ModelSignature, Predictor
+from shipyard.store.blobs import BlobStore, open_blob_store
 
 
 @dataclass
@@ -37,23 +36,27 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def init_worker(settings_json: str, model_version_id: int, plan_json: str, scratch: str) -> None:
-    """Pool initializer: load the model version once for this process."""
+def init_worker(
+    blob_url: str,
+    storage_options: dict[str, Any],
+    model: tuple[str, str, str],
+    plan_json: str,
+    scratch: str,
+) -> None:
+    """Pool initializer: load the model (``flavor, digest, signature JSON``) once per process.
+
+    Workers touch only the blob store, never the metadata database.
+    """
     global _worker
-    from shipyard.registry import load_version_predictor
+    from shipyard.flavors import load_predictor
 
     _exit_with_parent()
-    from shipyard.store.metadata import tables as t
-
-    platform = Platform.open(Settings.model_validate_json(settings_json), migrate=False)
-    with platform.db.session() as session:
-        version = session.get(t.ModelVersion, model_version_id)
-    if version is None:
-        raise RuntimeError(f"model version {model_version_id} does not exist")
-    predictor = load_version_predictor(platform, version)
-    platform.close()
+    flavor, digest, signature_json = model
+    blobs = open_blob_store(blob_url, storage_options=storage_options)
+    signature = ModelSignature.model_validate_json(signature_json)
+    predictor = load_predictor(flavor, blobs.get_bytes(digest), signature, expected_digest=digest)
     plan = OutputPlan.model_validate_json(plan_json)
-    _worker = _Worker(predictor, plan, platform.blobs, Path(scratch))
+    _worker = _Worker(predictor, plan, blobs, Path(scratch))
 
 
 def _exit_with_parent() -> None:

@@ -24,7 +24,7 @@ from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t
 
-WORKER_MODULE = "shipyard.batch._runner"
+WORKER_MODULE = "shipyard.batch._main"
 MAX_CHUNK_ROWS = 5_000_000
 MAX_WORKERS = 64
 _MAX_LOG_CHUNK = 256 * 1024

@@ -1,117 +1,35 @@
-"""Row-level and aggregate checks on one column, evaluated with pyarrow.compute part by part."""
+"""The checks a column can have, evaluated part by part with pyarrow.compute and numpy."""
 
 from __future__ import annotations
 
 import datetime
-from abc import ABC, abstractmethod
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shipyard.contracts._check_base import (
+    SAMPLE_ROWS,
+    ColumnCheck,
+    NotEvaluable,
+    Outcome,
+    Values,
+    first_true,
+)
 from shipyard.contracts._fixed_pattern import compile_fixed
+from shipyard.contracts._fixed_width import MAX_KEY_WIDTH, byte_grid, key_of, keys, text_of
 from shipyard.contracts._model import (
     AllowedValues,
-    Check,
     Completeness,
     Length,
     Mean,
     Pattern,
     Range,
-    Severity,
 )
 from shipyard.contracts._stats import NUMERIC, TEMPORAL, Moments
 from shipyard.data import ColumnType
-
-ANY_TYPE: frozenset[ColumnType] = frozenset(
-    {"integer", "float", "string", "boolean", "timestamp", "date"}
-)
-Values = Any
-SAMPLE_ROWS = 5
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one row-level check found in one part."""
-
-    failing: int
-    positions: np.ndarray | None
-    gathered: Any
-
-
-def first_true(mask: Values, limit: int) -> np.ndarray:
-    """Positions of the first ``limit`` true values, reading as few chunks as needed."""
-    chunks = mask.chunks if isinstance(mask, pa.ChunkedArray) else [mask]
-    found: list[np.ndarray] = []
-    offset = total = 0
-    for chunk in chunks:
-        hits = np.flatnonzero(chunk.to_numpy(zero_copy_only=False))[: limit - total] + offset
-        found.append(hits)
-        total += len(hits)
-        offset += len(chunk)
-        if total >= limit:
-            break
-    return np.concatenate(found) if found else np.empty(0, np.int64)
-
-
-class NotEvaluable(Exception):
-    """A check cannot run on this column (wrong type, bounds of the wrong kind)."""
-
-
-class ColumnCheck(ABC):
-    """One check of a contract bound to one column of known type."""
-
-    name: ClassVar[str]
-    types: ClassVar[frozenset[ColumnType]] = ANY_TYPE
-    row_level: ClassVar[bool] = True
-    needs_missing: ClassVar[bool] = False
-    """Whether only missing values can fail it (so a part without any passes at once)."""
-
-    def __init__(
-        self,
-        column: str,
-        spec: Check,
-        severity: Severity,
-        kind: ColumnType,
-        arrow_type: pa.DataType | None = None,
-    ) -> None:
-        self.column, self.spec, self.severity, self.kind = column, spec, severity, kind
-        if kind not in self.types:
-            wanted = " or ".join(sorted(self.types))
-            raise NotEvaluable(f"{self.name} needs a {wanted} column; {column!r} is {kind}")
-        self.prepare(arrow_type)
-
-    def prepare(self, arrow_type: pa.DataType | None) -> None:
-        """Convert the check's parameters to the column's type; NotEvaluable if they do not fit."""
-        return None
-
-    @abstractmethod
-    def expected(self) -> Any: ...
-
-    def failing(self, values: Values, missing: Values | None) -> Values:
-        """Which rows fail, as a boolean array without nulls; ``missing`` None: none is."""
-        raise NotImplementedError
-
-    def evaluate(self, values: Values, missing: Values | None, want: bool) -> Outcome:
-        """The failing rows of one part: how many, where the first few are, and extras."""
-        mask = self.failing(values, missing)
-        count = pc.sum(mask).as_py() or 0
-        positions = first_true(mask, SAMPLE_ROWS) if count and want else None
-        return Outcome(count, positions, self.gather(values, mask if count else None))
-
-    def gather(self, values: Values, failing: Values | None) -> Any:
-        """What the verdict needs beyond counts, from one part."""
-        return None
-
-    def combine(self, first: Any, second: Any) -> Any:
-        return first if second is None else second
-
-    @abstractmethod
-    def verdict(self, failing: int, rows: int, moments: Moments, gathered: Any) -> tuple[bool, Any]:
-        """Whether the check passed, and the observed value to report."""
 
 
 class NotNullCheck(ColumnCheck):
@@ -163,6 +81,28 @@ class RangeCheck(ColumnCheck):
         outside += [pc.greater(values, high)] if high is not None else []
         mask = outside[0] if len(outside) == 1 else pc.or_(*outside)
         return pc.fill_null(mask, False)
+
+    def evaluate(self, values: Values, missing: Values | None, want: bool) -> Outcome:
+        """Numbers without nulls are compared in numpy, on the Arrow buffers themselves."""
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        if self.kind not in NUMERIC or any(c.null_count for c in chunks):
+            return super().evaluate(values, missing, want)
+        low, high = (b.as_py() if b is not None else None for b in self.bounds)
+        count, positions, offset = 0, [], 0
+        for chunk in chunks:
+            array = chunk.to_numpy()
+            outside = np.zeros(len(array), dtype=bool)
+            if low is not None:
+                outside |= array < low
+            if high is not None:
+                outside |= array > high
+            found = int(np.count_nonzero(outside))
+            if found and want and count < SAMPLE_ROWS:
+                positions.append(np.flatnonzero(outside)[: SAMPLE_ROWS - count] + offset)
+            count += found
+            offset += len(array)
+        shown = np.concatenate(positions)[:SAMPLE_ROWS] if positions else None
+        return Outcome(count, shown, None)
 
     def verdict(self, failing: int, rows: int, moments: Moments, gathered: Any) -> tuple[bool, Any]:
         return failing == 0, {"min": _shown(moments.min), "max": _shown(moments.max)}
@@ -219,28 +159,65 @@ class AllowedValuesCheck(ColumnCheck):
         return outside if missing is None else pc.and_not(outside, missing)
 
     def evaluate(self, values: Values, missing: Values | None, want: bool) -> Outcome:
-        """Counts per distinct value first: rows are scanned only to find a few failing ones."""
-        counts = pc.value_counts(values)
-        distinct = counts.field("values")
-        unexpected = pc.and_(
-            pc.invert(pc.is_in(distinct, value_set=self.value_set)), pc.is_valid(distinct)
+        """Counts per distinct value, chunk by chunk; rows are scanned only for a sample.
+
+        Fixed-width strings (codes) are compared as integers instead of being hashed.
+        """
+        tally: Counter[str] = Counter()
+        positions: list[np.ndarray] = []
+        offset = 0
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        for chunk in chunks:
+            room = SAMPLE_ROWS - sum(len(p) for p in positions) if want else 0
+            found, hits = self._fixed_width(chunk, room)
+            if found is None:
+                found, hits = self._hashed(chunk, room)
+            tally.update(found)
+            if hits is not None:
+                positions.append(hits + offset)
+            offset += len(chunk)
+        count = sum(tally.values())
+        shown = np.concatenate(positions)[:SAMPLE_ROWS] if positions and count else None
+        return Outcome(count, shown, tally or None)
+
+    def _fixed_width(self, chunk: pa.Array, room: int) -> tuple[Counter[str] | None, Any]:
+        grid = byte_grid(chunk) if self.kind == "string" else None
+        if grid is None or grid.shape[1] > MAX_KEY_WIDTH:
+            return None, None
+        width = grid.shape[1]
+        allowed = [k for v in self.value_set.to_pylist() if (k := key_of(v, width)) is not None]
+        codes = keys(grid)
+        if width <= 2:
+            table = np.ones(1 << (8 * width), dtype=bool)
+            table[allowed] = False
+            failing = table[codes]
+        else:
+            failing = ~np.isin(codes, np.array(allowed, dtype=codes.dtype))
+        if not failing.any():
+            return Counter(), None
+        if width <= 2:
+            counted = np.bincount(codes[failing], minlength=1 << (8 * width))
+            found = np.flatnonzero(counted)
+            counts = counted[found]
+        else:
+            found, counts = np.unique(codes[failing], return_counts=True)
+        tally = Counter(
+            {text_of(int(k), width): int(c) for k, c in zip(found, counts, strict=True)}
         )
-        if not pc.any(unexpected).as_py():
-            return Outcome(0, None, None)
-        found = counts.filter(unexpected)
-        keys = [str(v) for v in found.field("values").to_pylist()]
-        tally = Counter(dict(zip(keys, found.field("counts").to_pylist(), strict=True)))
-        positions = None
-        if want:
-            chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-            positions, offset = np.empty(0, np.int64), 0
-            for chunk in chunks:
-                hits = first_true(self.failing(chunk, chunk.is_null()), SAMPLE_ROWS) + offset
-                positions = np.concatenate([positions, hits])[:SAMPLE_ROWS]
-                offset += len(chunk)
-                if len(positions) >= SAMPLE_ROWS:
-                    break
-        return Outcome(sum(tally.values()), positions, tally)
+        return tally, np.flatnonzero(failing)[:room] if room > 0 else None
+
+    def _hashed(self, chunk: pa.Array, room: int) -> tuple[Counter[str], Any]:
+        counts = pc.value_counts(chunk)
+        distinct = counts.field("values")
+        outside = pc.invert(pc.is_in(distinct, value_set=self.value_set))
+        unexpected = counts.filter(pc.and_(outside, pc.is_valid(distinct)))
+        if len(unexpected) == 0:
+            return Counter(), None
+        keys_ = [str(v) for v in unexpected.field("values").to_pylist()]
+        tally = Counter(dict(zip(keys_, unexpected.field("counts").to_pylist(), strict=True)))
+        if room <= 0:
+            return tally, None
+        return tally, first_true(self.failing(chunk, chunk.is_null()), room)
 
     def combine(self, first: Any, second: Any) -> Any:
         if first is None or second is None:

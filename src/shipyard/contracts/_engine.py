@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from shipyard.contracts._checks import SAMPLE_ROWS, Outcome
+from shipyard.contracts._check_base import SAMPLE_ROWS, Outcome
 from shipyard.contracts._drift import (
     bin_counts,
     categorical_drift,
@@ -251,23 +251,24 @@ def table_parts(table: pa.Table) -> Iterator[pa.Table]:
 
 
 def _evaluate(plan: ColumnPlan, values: pa.ChunkedArray, wants: list[bool]) -> _Partial:
-    missing = values.null_count
-    missing_mask = None
-    if missing or plan.kind == "float":
-        missing_mask = pc.is_null(values, nan_is_null=True)
-        missing = pc.sum(missing_mask).as_py() or 0
-    present = values if missing == 0 else values.filter(pc.invert(missing_mask))
+    nans = (pc.sum(pc.is_nan(values)).as_py() or 0) if plan.kind == "float" else 0
+    missing = values.null_count + nans
+    missing_mask = pc.is_null(values, nan_is_null=True) if missing else None
+    # Arrow's aggregates skip nulls by themselves; only NaNs must go before them.
+    skipping = values.filter(pc.invert(missing_mask)) if nans else values
+    present = skipping
+    if skipping.null_count and plan.needs_present:
+        present = pc.drop_null(skipping)
     ordered = np.sort(sortable_numpy(present)) if plan.needs_order else None
     failing: list[int] = []
     positions: list[np.ndarray | None] = []
     gathered: list[Any] = []
-    nothing_missing = missing == 0
     for check, want in zip(plan.checks, wants, strict=True):
         outcome = Outcome(0, None, None)
         if not check.row_level:
             outcome = Outcome(0, None, check.gather(values, None))
-        elif not (nothing_missing and check.needs_missing):
-            outcome = check.evaluate(values, None if nothing_missing else missing_mask, want)
+        elif not (missing == 0 and check.needs_missing):
+            outcome = check.evaluate(values, missing_mask, want)
         failing.append(outcome.failing)
         positions.append(outcome.positions)
         gathered.append(outcome.gathered)
@@ -277,7 +278,7 @@ def _evaluate(plan: ColumnPlan, values: pa.ChunkedArray, wants: list[bool]) -> _
     elif plan.categorical_reference is not None:
         drift = category_counts(present, plan.categories)
     return _Partial(
-        moments=measure(present, missing, plan.kind),
+        moments=measure(skipping, missing, plan.kind),
         failing=failing,
         positions=positions,
         gathered=gathered,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from shipyard.contracts._fixed_width import byte_grid, string_offsets
+
 _TOKEN = re.compile(r"\[A-Z\]|\[a-z\]|\[0-9\]|\\d|\\[^\w\s]|[A-Za-z0-9 _:@#%&=,;'\"<>~`!-]")
 _COUNT = re.compile(r"\{(\d+)\}")
 _CLASSES = {"[A-Z]": (65, 90), "[a-z]": (97, 122), "[0-9]": (48, 57), r"\d": (48, 57)}
@@ -30,30 +32,22 @@ class FixedPattern:
         return pa.chunked_array([self._chunk(c) for c in chunks], pa.bool_())
 
     def _chunk(self, chunk: pa.StringArray) -> pa.Array:
-        n = len(chunk)
-        _, offset_buffer, data_buffer = chunk.buffers()
-        offsets = np.frombuffer(offset_buffer, np.int32)[chunk.offset : chunk.offset + n + 1]
-        data = (
-            np.frombuffer(data_buffer, np.uint8)
-            if data_buffer is not None
-            else np.empty(0, np.uint8)
-        )
         width = len(self.ranges)
+        grid = byte_grid(chunk)
+        if grid is not None and grid.shape[1] == width:
+            match = np.ones(len(chunk), dtype=bool)
+            for position, (low, high) in enumerate(self.ranges):
+                match &= (grid[:, position] - np.uint8(low)) <= np.uint8(high - low)
+            return pa.array(~match, pa.bool_())
+        offsets, data = string_offsets(chunk)
         starts = offsets[:-1]
         match = (offsets[1:] - starts) == width
-        if width and match.any():
-            evenly = bool(np.all(np.diff(starts) == width)) if n > 1 else True
-            if evenly and bool(match.all()):
-                grid = data[starts[0] : starts[0] + n * width].reshape(n, width)
-                for position, (low, high) in enumerate(self.ranges):
-                    match &= (grid[:, position] - np.uint8(low)) <= np.uint8(high - low)
-            else:
-                rows = np.flatnonzero(match)
-                ok = np.ones(len(rows), dtype=bool)
-                for position, (low, high) in enumerate(self.ranges):
-                    column = data[starts[rows] + position]
-                    ok &= (column - np.uint8(low)) <= np.uint8(high - low)
-                match[rows] = ok
+        rows = np.flatnonzero(match)
+        if width and len(rows):
+            ok = np.ones(len(rows), dtype=bool)
+            for position, (low, high) in enumerate(self.ranges):
+                ok &= (data[starts[rows] + position] - np.uint8(low)) <= np.uint8(high - low)
+            match[rows] = ok
         failing = ~match
         if chunk.null_count:
             failing &= chunk.is_valid().to_numpy(zero_copy_only=False)

@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from shipyard.contracts._checks import ROW_CHECKS, ColumnCheck, NotEvaluable
+from shipyard.contracts._check_base import ColumnCheck, NotEvaluable
+from shipyard.contracts._checks import ROW_CHECKS
 from shipyard.contracts._model import (
     CategoricalReference,
     ColumnContract,
@@ -53,10 +54,14 @@ class ColumnPlan:
         return pa.array(list(self.categorical_reference.values), pa.string())
 
     @property
+    def needs_present(self) -> bool:
+        """Whether anything needs the values without nulls (beyond Arrow's aggregates)."""
+        return self.needs_order or self.unique is not None or self.categorical_reference is not None
+
+    @property
     def needs_order(self) -> bool:
-        return self.numeric_reference is not None or (
-            self.unique is not None and self.unique.sortable
-        )
+        """Whether the values are sorted: to count them into the reference's bins."""
+        return self.numeric_reference is not None
 
 
 @dataclass

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shipyard.contracts._fixed_width import string_offsets
 from shipyard.contracts._report import ColumnStatistics
 from shipyard.data import ColumnType
 
@@ -62,21 +63,21 @@ class Moments:
         )
 
 
-def measure(present: pa.ChunkedArray, missing: int, kind: ColumnType) -> Moments:
-    """The moments of one part's present (non-missing) values."""
-    moments = Moments(count=len(present), missing=missing)
+def measure(values: pa.ChunkedArray, missing: int, kind: ColumnType) -> Moments:
+    """The moments of one part's values; they may hold nulls (skipped), but no NaN."""
+    moments = Moments(count=len(values) - values.null_count, missing=missing)
     if moments.count == 0:
         return moments
+    if kind == "float":
+        moments.min, moments.max = _float_extremes(values)
+    elif kind in NUMERIC or kind in TEMPORAL:
+        extremes = pc.min_max(values)
+        moments.min, moments.max = extremes["min"].as_py(), extremes["max"].as_py()
     if kind in NUMERIC:
-        extremes = pc.min_max(present)
-        moments.min, moments.max = extremes["min"].as_py(), extremes["max"].as_py()
-        moments.mean = pc.mean(present).as_py()
-        moments.m2 = pc.variance(present, ddof=0).as_py() * moments.count
-    elif kind in TEMPORAL:
-        extremes = pc.min_max(present)
-        moments.min, moments.max = extremes["min"].as_py(), extremes["max"].as_py()
+        moments.mean = pc.mean(values).as_py()
+        moments.m2 = pc.variance(values, ddof=0).as_py() * moments.count
     elif kind == "string":
-        moments.min_length, moments.max_length = string_lengths(present)
+        moments.min_length, moments.max_length = string_lengths(values)
     return moments
 
 
@@ -84,17 +85,13 @@ def string_lengths(present: pa.ChunkedArray) -> tuple[int, int]:
     """Shortest and longest value in characters; ASCII text is measured from its offsets."""
     low, high = None, None
     for chunk in present.chunks:
-        if len(chunk) == 0:
+        if len(chunk) == chunk.null_count:
             continue
-        _, offset_buffer, data_buffer = chunk.buffers()
-        offsets = np.frombuffer(offset_buffer, np.int32)[
-            chunk.offset : chunk.offset + len(chunk) + 1
-        ]
-        text = (
-            np.frombuffer(data_buffer, np.uint8)[offsets[0] : offsets[-1]] if data_buffer else None
-        )
-        if text is None or not np.any(text >= 128):
+        offsets, data = string_offsets(chunk)
+        if not np.any(data[offsets[0] : offsets[-1]] >= 128):
             sizes = np.diff(offsets)
+            if chunk.null_count:
+                sizes = sizes[chunk.is_valid().to_numpy(zero_copy_only=False)]
             chunk_low, chunk_high = int(sizes.min()), int(sizes.max())
         else:
             extremes = pc.min_max(pc.utf8_length(chunk))
@@ -102,6 +99,19 @@ def string_lengths(present: pa.ChunkedArray) -> tuple[int, int]:
         low = chunk_low if low is None else min(low, chunk_low)
         high = chunk_high if high is None else max(high, chunk_high)
     return low or 0, high or 0
+
+
+def _float_extremes(values: pa.ChunkedArray) -> tuple[float | None, float | None]:
+    """Min and max of floats without NaN; numpy is much quicker than Arrow's NaN-aware kernel."""
+    low, high = None, None
+    for chunk in values.chunks:
+        if len(chunk) == chunk.null_count:
+            continue
+        array = (pc.drop_null(chunk) if chunk.null_count else chunk).to_numpy()
+        chunk_low, chunk_high = float(array.min()), float(array.max())
+        low = chunk_low if low is None else min(low, chunk_low)
+        high = chunk_high if high is None else max(high, chunk_high)
+    return low, high
 
 
 def _pick(choose: Any, a: Any, b: Any) -> Any:

@@ -43,7 +43,9 @@ class UniqueCheck:
     def collect(self, present: pa.ChunkedArray, ordered: np.ndarray | None) -> Any:
         """What one part contributes: its values as numbers, or its value counts."""
         if self.sortable:
-            return ordered if ordered is not None else sortable_numpy(present)
+            if ordered is not None:
+                return [ordered]
+            return [sortable_numpy(chunk) for chunk in present.chunks if len(chunk)]
         counts = pc.value_counts(present)
         return pa.table({"value": counts.field("values"), "count": counts.field("counts")})
 
@@ -54,8 +56,10 @@ class UniqueCheck:
             return self._sorted_duplicates(parts, arrow_type)
         return self._counted_duplicates(parts)
 
-    def _sorted_duplicates(self, parts: list[np.ndarray], arrow_type: pa.DataType) -> Duplicates:
-        parts = [p for p in parts if len(p)]
+    def _sorted_duplicates(
+        self, collected: list[list[np.ndarray]], arrow_type: pa.DataType
+    ) -> Duplicates:
+        parts = [p for arrays in collected for p in arrays if len(p)]
         if not parts:
             return Duplicates()
         if parts[0].dtype.kind in "iu":
@@ -77,8 +81,7 @@ class UniqueCheck:
     ) -> Duplicates:
         """Integers in a range not much wider than their count: one counter per value."""
         values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        offsets = (values - low).astype(np.int32 if span < 2**31 else np.int64)
-        occurrences = np.bincount(offsets, minlength=span)
+        occurrences = np.bincount(values - low if low else values, minlength=span)
         repeated = np.flatnonzero(occurrences > 1)
         if len(repeated) == 0:
             return Duplicates()
@@ -114,7 +117,10 @@ class UniqueCheck:
 
 
 def sortable_numpy(present: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Present numbers, dates or timestamps as a numpy array that sorts like the values."""
+    """Present numbers, dates or timestamps as a numpy array that sorts like the values.
+
+    Zero-copy for one chunk of numbers without nulls; a chunked array is concatenated.
+    """
     if pa.types.is_timestamp(present.type) or pa.types.is_date(present.type):
         present = present.cast(pa.int64() if pa.types.is_timestamp(present.type) else pa.int32())
     return np.asarray(present.to_numpy())

@@ -103,6 +103,8 @@ class CaptureBuffer:
 
 
 def _default(value: object) -> object:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, pd.Timestamp):

@@ -24,7 +24,7 @@ _VARIANT_LABELS = ["endpoint", "variant", "model", "version"]
 
 
 class _RouteTally:
-    """Counts for one (model, version, route): status classes and a latency histogram."""
+    """Counts for one (variant, model, version, route): status classes and latency histogram."""
 
     __slots__ = ("buckets", "codes", "total_seconds")
 

@@ -12,7 +12,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Any
 
-LATENCY_BUCKETS = (
+LATENCY_BUCKETS = (  # request latency histogram bounds, seconds
     0.0001,
     0.00025,
     0.0005,
