@@ -16,7 +16,7 @@ from shipyard.datasets import find_version
 from shipyard.errors import Conflict, InvalidInput, NotFound, StorageError
 from shipyard.flavors import ModelSignature
 from shipyard.jobs import LogChunk
-from shipyard.jobs._launcher import launch_worker
+from shipyard.jobs._launcher import launch_worker, read_log_chunk
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.platform import Platform
 from shipyard.registry import resolve
@@ -27,7 +27,6 @@ from shipyard.store.metadata import tables as t
 WORKER_MODULE = "shipyard.batch._main"
 MAX_CHUNK_ROWS = 5_000_000
 MAX_WORKERS = 64
-_MAX_LOG_CHUNK = 256 * 1024
 
 
 def log_path(platform: Platform, job_id: str) -> Path:
@@ -223,21 +222,9 @@ def list_batch_jobs(ctx: RequestContext, limit: int = 50) -> list[BatchJobInfo]:
 @operation("batch:DescribeBatchTransformJob", _job_resource, mutating=False)
 def read_batch_log(ctx: RequestContext, job_id: str, offset: int = 0) -> LogChunk:
     """The job's log from byte ``offset``, with its status, for following by polling."""
-    if offset < 0:
-        raise InvalidInput("must be 0 or more", field="offset")
     with ctx.platform.db.session() as session:
         row = _job(session, job_id)
         status, progress, message = row.status, row.progress, row.message
-    path = log_path(ctx.platform, job_id)
-    data = b""
-    if path.exists():
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            data = handle.read(_MAX_LOG_CHUNK)
-    return LogChunk(
-        text=data.decode("utf-8", errors="replace"),
-        next_offset=offset + len(data),
-        status=status,
-        progress=progress,
-        message=message,
+    return read_log_chunk(
+        log_path(ctx.platform, job_id), offset, status=status, progress=progress, message=message
     )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from shipyard.batch import BatchJobInfo
 from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._follow import follow_with_progress
 from shipyard.cli._output import console, emit, print_json, table
 from shipyard.errors import InvalidInput
 
@@ -70,24 +70,12 @@ def batch_transform(
         print_json(client.batch.wait(job.id))
         return
     console.print(f"batch job [bold]{job.id}[/]: {job.model} on {job.input} -> {job.output}")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("scoring", total=1.0)
-
-        def on_log(text: str) -> None:
-            for line in text.rstrip("\n").splitlines():
-                progress.console.print(f"[dim]{line}[/]", highlight=False)
-
-        def on_progress(fraction: float, message: str) -> None:
-            progress.update(task, completed=fraction, description=message[:40] or "scoring")
-
-        done = client.batch.wait(job.id, on_log=on_log, on_progress=on_progress)
-        progress.update(task, completed=1.0, description="done")
+    done = follow_with_progress(
+        lambda on_log, on_progress: client.batch.wait(
+            job.id, on_log=on_log, on_progress=on_progress
+        ),
+        "scoring",
+    )
     console.print(f"[bold]{done.output_version}[/]: {done.message}")
 
 

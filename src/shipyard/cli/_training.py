@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._follow import follow_with_progress
 from shipyard.cli._output import console, emit, print_json, table
 from shipyard.client._training import read_spec
 from shipyard.jobs import TrainingJobInfo
@@ -34,24 +34,12 @@ def train(
         print_json(client.training.wait(job.id))
         return
     console.print(f"training job [bold]{job.id}[/] ({job.name}) on {job.dataset}")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("training", total=1.0)
-
-        def on_log(text: str) -> None:
-            for line in text.rstrip("\n").splitlines():
-                progress.console.print(f"[dim]{line}[/]", highlight=False)
-
-        def on_progress(fraction: float, message: str) -> None:
-            progress.update(task, completed=fraction, description=message[:40] or "training")
-
-        done = client.training.wait(job.id, on_log=on_log, on_progress=on_progress)
-        progress.update(task, completed=1.0, description="done")
+    done = follow_with_progress(
+        lambda on_log, on_progress: client.training.wait(
+            job.id, on_log=on_log, on_progress=on_progress
+        ),
+        "training",
+    )
     console.print(f"run [bold]{done.run_id}[/]: {done.message}")
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import builtins
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from shipyard.batch import BatchJobInfo
+from shipyard.client._follow import follow_log
 from shipyard.client._resources import _Group
 from shipyard.errors import JobFailed
 from shipyard.jobs import LogChunk
@@ -64,21 +64,14 @@ class BatchTransforms(_Group):
         timeout: float | None = None,
     ) -> BatchJobInfo:
         """Follow a job to its end; raise JobFailed if it failed."""
-        offset = 0
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            chunk = self.logs(job_id, offset)
-            offset = chunk.next_offset
-            if chunk.text and on_log:
-                on_log(chunk.text)
-            if on_progress:
-                on_progress(chunk.progress, chunk.message)
-            if chunk.status in ("succeeded", "failed") and not chunk.text:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                raise JobFailed(f"batch job {job_id} did not finish within {timeout} s")
-            if not chunk.text:
-                time.sleep(poll_seconds)
+        follow_log(
+            lambda offset: self.logs(job_id, offset),
+            f"batch job {job_id}",
+            on_log=on_log,
+            on_progress=on_progress,
+            poll_seconds=poll_seconds,
+            timeout=timeout,
+        )
         job = self.get(job_id)
         if job.status == "failed":
             raise JobFailed(f"batch job {job_id} failed: {job.message}")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import builtins
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from shipyard.client._follow import follow_log
 from shipyard.client._resources import _Group, read_file
 from shipyard.errors import InvalidInput, JobFailed
 from shipyard.jobs import LogChunk, TrainingJobInfo
@@ -57,21 +57,14 @@ class Training(_Group):
         timeout: float | None = None,
     ) -> TrainingJobInfo:
         """Follow a job to its end; raise JobFailed if it failed."""
-        offset = 0
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            chunk = self.logs(job_id, offset)
-            offset = chunk.next_offset
-            if chunk.text and on_log:
-                on_log(chunk.text)
-            if on_progress:
-                on_progress(chunk.progress, chunk.message)
-            if chunk.status in ("succeeded", "failed") and not chunk.text:
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                raise JobFailed(f"training job {job_id} did not finish within {timeout} s")
-            if not chunk.text:
-                time.sleep(poll_seconds)
+        follow_log(
+            lambda offset: self.logs(job_id, offset),
+            f"training job {job_id}",
+            on_log=on_log,
+            on_progress=on_progress,
+            poll_seconds=poll_seconds,
+            timeout=timeout,
+        )
         job = self.get(job_id)
         if job.status == "failed":
             raise JobFailed(f"training job {job_id} failed: {job.message}")

@@ -1,4 +1,4 @@
-"""Starting job workers as separate processes and noticing when they die."""
+"""Job workers: starting them as separate processes, noticing when they die, reading their logs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shipyard.config import Settings
+from shipyard.errors import InvalidInput
+from shipyard.jobs._models import LogChunk
 
 _log = logging.getLogger("shipyard.jobs")
 
@@ -46,3 +48,26 @@ def launch_worker(
 
     threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True).start()
     return process
+
+
+_MAX_LOG_CHUNK = 256 * 1024
+
+
+def read_log_chunk(
+    path: Path, offset: int, *, status: str, progress: float, message: str
+) -> LogChunk:
+    """A slice of a worker's log file from byte ``offset``, with the job's current state."""
+    if offset < 0:
+        raise InvalidInput("must be 0 or more", field="offset")
+    data = b""
+    if path.exists():
+        with path.open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read(_MAX_LOG_CHUNK)
+    return LogChunk(
+        text=data.decode("utf-8", errors="replace"),
+        next_offset=offset + len(data),
+        status=status,
+        progress=progress,
+        message=message,
+    )

@@ -13,7 +13,7 @@ from shipyard.clock import utcnow
 from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import find_version
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.jobs._launcher import launch_worker
+from shipyard.jobs._launcher import launch_worker, read_log_chunk
 from shipyard.jobs._models import FINAL_STATUSES, LogChunk, TrainingJobInfo
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.platform import Platform
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from shipyard.training import TrainingSpec
 
 WORKER_MODULE = "shipyard.jobs._worker"
-_MAX_LOG_CHUNK = 256 * 1024
 
 
 def log_path(platform: Platform, job_id: str) -> Path:
@@ -149,21 +148,9 @@ def list_training_jobs(ctx: RequestContext, limit: int = 50) -> list[TrainingJob
 @operation("training:DescribeTrainingJob", _job_resource, mutating=False)
 def read_training_log(ctx: RequestContext, job_id: str, offset: int = 0) -> LogChunk:
     """The job's log from byte ``offset``, with its status, for streaming by polling."""
-    if offset < 0:
-        raise InvalidInput("must be 0 or more", field="offset")
     with ctx.platform.db.session() as session:
         row = _job(session, job_id)
         status, progress, message = row.status, row.progress, row.message
-    path = log_path(ctx.platform, job_id)
-    data = b""
-    if path.exists():
-        with path.open("rb") as handle:
-            handle.seek(offset)
-            data = handle.read(_MAX_LOG_CHUNK)
-    return LogChunk(
-        text=data.decode("utf-8", errors="replace"),
-        next_offset=offset + len(data),
-        status=status,
-        progress=progress,
-        message=message,
+    return read_log_chunk(
+        log_path(ctx.platform, job_id), offset, status=status, progress=progress, message=message
     )
