@@ -12,6 +12,12 @@ time from the first XADD to the last commit; lag is each record's commit time
 minus the time stamped into it by the producer, measured twice: with the producer
 flat out (lag includes the backlog) and paced at half the measured throughput.
 
+Then the commit cost as commits pile up (see _commit_cost.py): the median time of one
+commit around commit #1, #10, #100 and #1000 of a stream, next to the partition-list copy
+the previous design added to every commit at the same commit numbers.
+
+    python bench/streaming.py --commit-cost-only     # just that table (1,000 commits)
+
 Then the crash test: the consumer is killed with SIGKILL in the middle of the
 stream while the producer is still sending, restarted, left to drain, and every
 produced record id is looked up in the latest version of the committed dataset.
@@ -37,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import redis
 
+import _commit_cost as commit_cost
 from shipyard.config import Settings
 from shipyard.data import read_parquet_bytes
 from shipyard.datasets import find_version, load_version_table
@@ -241,13 +248,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--records", type=int)
     parser.add_argument("--runs", type=int)
+    parser.add_argument("--commits", type=int, help="commits in the commit-cost table")
+    parser.add_argument("--commit-cost-only", action="store_true")
     args = parser.parse_args()
     count = args.records or (50_000 if args.quick else 300_000)
     runs = args.runs or (1 if args.quick else 3)
-    redis.Redis.from_url(REDIS_URL).ping()
+    commits = args.commits or (200 if args.quick else 1_000)
     databases: list[tuple[str, str | None]] = [("SQLite", None)]
     if postgres_reachable():
         databases.append(("PostgreSQL", POSTGRES_URL))
+    if args.commit_cost_only:
+        with tempfile.TemporaryDirectory(prefix="shipyard-stream-bench-") as tmp:
+            commit_cost.print_table(Path(tmp), databases, commits, 100)
+        return
+    redis.Redis.from_url(REDIS_URL).ping()
 
     print(f"streaming bench: {count:,} records a run, medians of {runs}, Redis at {REDIS_URL}\n")
     raw = [raw_limits(count) for _ in range(runs)]
@@ -277,6 +291,7 @@ def main() -> None:
                     f"| {statistics.median(r.commits for r in group):.0f} |"
                 )
             home.platform.close()
+        commit_cost.print_table(Path(tmp), databases, commits, 100)
         home = Home.open(Path(tmp), None)
         outcome = crash_test(home, count)
         home.platform.close()

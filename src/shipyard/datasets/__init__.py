@@ -1,5 +1,7 @@
 """The dataset service: immutable, content-addressed, profiled dataset versions."""
 
+from shipyard.datasets._appends import append_version
+from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.datasets._service import (
     find_version,
@@ -10,21 +12,29 @@ from shipyard.datasets._service import (
     list_versions,
     load_version_table,
 )
+from shipyard.datasets._staging import (
+    StagedVersion,
+    VersionStager,
+    register_staged,
+    version_info,
+)
 from shipyard.datasets._versions import (
     VersionFile,
     download_version_files,
     iter_version_batches,
     scratch_directory,
     version_files,
-    version_info,
     write_version_from_batches,
 )
 
 __all__ = [
     "DatasetInfo",
     "DatasetVersionInfo",
+    "StagedVersion",
     "TablePreview",
     "VersionFile",
+    "VersionStager",
+    "append_version",
     "download_version_files",
     "find_version",
     "get_version",
@@ -34,6 +44,8 @@ __all__ = [
     "list_datasets",
     "list_versions",
     "load_version_table",
+    "read_file_batches",
+    "register_staged",
     "scratch_directory",
     "version_files",
     "version_info",

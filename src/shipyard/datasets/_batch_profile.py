@@ -24,6 +24,7 @@ RESERVOIR_SIZE = 100_000
 SKETCH_SIZE = 16_384
 MAX_TRACKED_VALUES = 100_000
 TOP_CANDIDATES = 1_000
+HASH_BYTES = 1 << 20
 
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
@@ -67,6 +68,27 @@ def _sorted_unique(values: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[A
 
 
 def _string_hashes(array: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """A 64-bit hash of each string, about ``HASH_BYTES`` of text at a time.
+
+    The vectorised hash holds several 8-byte numbers per byte of text; hashing in slices
+    bounds that working memory whatever the batch size, and gives the same hashes.
+    """
+    bounds = np.frombuffer(array.buffers()[1], dtype=np.int32)
+    offsets = bounds[array.offset : array.offset + len(array) + 1].astype(np.int64)
+    if offsets[-1] - offsets[0] <= HASH_BYTES:
+        return _string_hashes_of(array)
+    targets = np.arange(offsets[0] + HASH_BYTES, offsets[-1], HASH_BYTES)
+    cuts = np.unique(np.concatenate(([0], np.searchsorted(offsets, targets), [len(array)])))
+    return np.concatenate(
+        [
+            _string_hashes_of(array.slice(start, end - start))
+            for start, end in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)
+            if end > start
+        ]
+    )
+
+
+def _string_hashes_of(array: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
     """A 64-bit hash of each string, vectorised: mixed (byte, position) terms summed."""
     bounds = np.frombuffer(array.buffers()[1], dtype=np.int32)
     offsets = bounds[array.offset : array.offset + len(array) + 1].astype(np.int64)

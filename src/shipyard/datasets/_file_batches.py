@@ -10,7 +10,7 @@ to integer, float or text, whichever holds the value. Problems raise InvalidInpu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,7 +21,9 @@ import pyarrow.parquet as pq
 
 from shipyard.errors import InvalidInput
 
-BLOCK_BYTES = 16 * 1024 * 1024
+# Arrow's streaming readers read up to 32 blocks ahead of the consumer; 4 MiB blocks bound
+# that read-ahead to 128 MiB whatever the file's size (16 MiB blocks allowed 512 MiB).
+BLOCK_BYTES = 4 * 1024 * 1024
 PARQUET_BATCH_ROWS = 65_536
 
 _CSV_COLUMN = re.compile(
@@ -38,16 +40,24 @@ class _Widen(Exception):
         self.column, self.wider = column, wider
 
 
-def read_file_batches(path: Path, fmt: str, consume: Callable[[Iterator[pa.RecordBatch]], T]) -> T:
+def read_file_batches(
+    path: Path | bytes,
+    fmt: str,
+    consume: Callable[[Iterator[pa.RecordBatch]], T],
+    *,
+    column_types: Mapping[str, pa.DataType] | None = None,
+) -> T:
     """Call ``consume`` with the file's batches; CSV may be read again with wider types.
 
+    ``path`` may also be the file's bytes already in memory. ``column_types`` fixes CSV
+    column types (say, those a first pass settled on, so a second pass reads the same).
     ``consume`` must not keep state from an abandoned attempt: it is called afresh each time.
     """
     if fmt == "parquet":
         return consume(_parquet_batches(path))
     if fmt == "jsonl":
         return consume(_jsonl_batches(path))
-    overrides: dict[str, pa.DataType] = {}
+    overrides: dict[str, pa.DataType] = dict(column_types or {})
     while True:
         try:
             return consume(_csv_batches(path, overrides))
@@ -55,9 +65,13 @@ def read_file_batches(path: Path, fmt: str, consume: Callable[[Iterator[pa.Recor
             overrides[widen.column] = widen.wider
 
 
-def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
+def _opened(path: Path | bytes) -> Path | pa.BufferReader:
+    return pa.BufferReader(path) if isinstance(path, bytes) else path
+
+
+def _parquet_batches(path: Path | bytes) -> Iterator[pa.RecordBatch]:
     try:
-        parquet = pq.ParquetFile(path)
+        parquet = pq.ParquetFile(_opened(path))
     except (pa.ArrowException, OSError) as error:
         raise InvalidInput(f"not a readable Parquet file: {error}", field="file") from None
     try:
@@ -68,11 +82,13 @@ def _parquet_batches(path: Path) -> Iterator[pa.RecordBatch]:
         parquet.close()
 
 
-def _csv_batches(path: Path, overrides: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
+def _csv_batches(path: Path | bytes, overrides: dict[str, pa.DataType]) -> Iterator[pa.RecordBatch]:
     convert = pcsv.ConvertOptions(strings_can_be_null=True, column_types=overrides)
     try:
         reader = pcsv.open_csv(
-            path, read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES), convert_options=convert
+            _opened(path),
+            read_options=pcsv.ReadOptions(block_size=BLOCK_BYTES),
+            convert_options=convert,
         )
     except pa.ArrowException as error:
         raise InvalidInput(_csv_problem(error), field="file") from None
@@ -112,9 +128,11 @@ def _csv_problem(error: pa.ArrowException) -> str:
     return "malformed CSV: " + detail.removeprefix("CSV parse error: ")
 
 
-def _jsonl_batches(path: Path) -> Iterator[pa.RecordBatch]:
+def _jsonl_batches(path: Path | bytes) -> Iterator[pa.RecordBatch]:
     try:
-        reader = pjson.open_json(path, read_options=pjson.ReadOptions(block_size=BLOCK_BYTES))
+        reader = pjson.open_json(
+            _opened(path), read_options=pjson.ReadOptions(block_size=BLOCK_BYTES)
+        )
         with reader:
             yield from reader
     except pa.ArrowException as error:

@@ -19,10 +19,10 @@ from shipyard.data import (
 )
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.datasets._staging import version_info
 from shipyard.datasets._versions import (
     iter_version_batches,
     read_version_table,
-    version_info,
     write_version_from_batches,
 )
 from shipyard.errors import InvalidInput, NotFound

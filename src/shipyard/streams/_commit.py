@@ -3,7 +3,8 @@
 The transaction locks the stream, inserts the batch's record ids with INSERT ... ON
 CONFLICT DO NOTHING (ids committed before are duplicates, left out of the partition),
 stores the Parquet partition in the blob store and registers it with the rejections,
-offsets, counters and a new dataset version. The broker is acknowledged only after it
+offsets, counters and a new dataset version, and forgets the ids that left the dedupe
+window (see ``_retention``). The broker is acknowledged only after it
 commits; a crash before that leaves nothing behind but an unreferenced blob, and
 redelivered records are recognised by id and dropped.
 """
@@ -28,6 +29,7 @@ from shipyard.store.metadata import stream_tables as st
 from shipyard.streams._buffer import RecordBuffer, RejectedMessage
 from shipyard.streams._dataset import register_partition
 from shipyard.streams._models import StreamCommitInfo, StreamSpec
+from shipyard.streams._retention import prune_record_ids
 
 _ATTEMPTS = 3
 _REJECTIONS: sa.Table = st.StreamRejection.__table__  # type: ignore[assignment]
@@ -133,6 +135,9 @@ def _commit(
     session.execute(
         sa.update(st.Stream).where(st.Stream.id == stream.stream_id).values(last_commit_at=now)
     )
+    before = session.scalar(
+        sa.select(st.Stream.committed_records).where(st.Stream.id == stream.stream_id)
+    )
     rejected = store_rejections(session, stream.stream_id, buffer.rejections, now)
     _record_offsets(session, stream.stream_id, buffer.offsets(), now)
     partition = _new_partition(session, stream, buffer, now) if buffer.rows or rejected else None
@@ -152,11 +157,16 @@ def _commit(
                 session, platform.blobs, stream, partition, table, principal
             )
         partition.rejected, partition.duplicates = rejected, duplicates
+        partition.records_through = (before or 0) + table.num_rows
         partition.created_at = utcnow()
         session.flush()
         info = commit_info(stream.name, partition)
     elif partition is not None:
         session.delete(partition)
+    if buffer.rows:
+        prune_record_ids(
+            session, stream.stream_id, stream.spec, now, (before or 0) + table.num_rows
+        )
     session.execute(
         sa.update(st.Stream)
         .where(st.Stream.id == stream.stream_id)

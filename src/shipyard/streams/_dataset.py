@@ -1,34 +1,32 @@
 """Where committed partitions land: each commit is a new version of the target dataset.
 
-The new version lists the previous version's Parquet files plus the commit's one (in
-``dataset_partitions``), so a reader of any version sees an immutable snapshot. It is
-registered in the commit's transaction. When the previous version has other columns
-(another writer, or a changed stream schema), the new version starts from the commit alone.
+The new version is the previous version plus the commit's Parquet file, registered in the
+commit's transaction as an append version (``shipyard.datasets._appends``): it adds one row
+to its chain's partition list, so a commit costs the same at the thousandth commit as at the
+first, and a reader of any version still sees an immutable snapshot. When the previous
+version has other columns (another writer, or a changed stream schema), the new version
+starts from the commit alone.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.data import profile_table, read_parquet_bytes, table_schema
-from shipyard.datasets import version_files
+from shipyard.datasets import append_version
 from shipyard.errors import NotFound
 from shipyard.platform import Platform
 from shipyard.store.blobs import BlobStore
 from shipyard.store.metadata import stream_tables as st
 from shipyard.store.metadata import tables as t
-from shipyard.store.metadata import transform_tables as tt
 from shipyard.streams._profile import merge_profiles
 
 if TYPE_CHECKING:
     from shipyard.streams._commit import LoadedStream
-
-MANIFEST_FORMAT = "shipyard.partitions/1"
 
 
 def _columns(schema: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -57,49 +55,24 @@ def register_partition(
         .limit(1)
     )
     schema = [c.model_dump() for c in table_schema(table)]
-    files: list[tuple[str, int, int]] = []
     profile = None
+    parent = None
     if previous is not None and _columns(previous.schema) == _columns(schema):
-        files = [(f.digest, f.rows, f.size_bytes) for f in version_files(session, previous)]
-        profile = previous.profile
+        parent, profile = previous, previous.profile
         for column, before in zip(schema, previous.schema, strict=True):
             column["nullable"] = column["nullable"] or before["nullable"]
     assert partition.digest is not None
-    files.append((partition.digest, partition.rows, partition.size_bytes))
-    manifest = orjson.dumps(
-        {
-            "format": MANIFEST_FORMAT,
-            "partition_by": [],
-            "partitions": [{"values": {}, "digest": d, "rows": r} for d, r, _ in files],
-        },
-        option=orjson.OPT_SORT_KEYS,
-    )
-    row = t.DatasetVersion(
-        dataset_id=dataset.id,
+    row = append_version(
+        session,
+        blobs,
+        dataset,
+        parent,
+        [(partition.digest, partition.rows, partition.size_bytes)],
         version=(previous.version if previous is not None else 0) + 1,
-        digest=blobs.put_bytes(manifest),
-        size_bytes=sum(size for _, _, size in files),
-        rows=sum(rows for _, rows, _ in files),
         schema=schema,
         profile=merge_profiles(profile, profile_table(table).model_dump(mode="json")),
         source=f"stream:{stream.name}#{partition.seq}",
         created_by=principal,
-    )
-    session.add(row)
-    session.flush()
-    session.execute(
-        sa.insert(tt.DatasetPartition),
-        [
-            {
-                "dataset_version_id": row.id,
-                "ordinal": ordinal,
-                "partition_values": {},
-                "digest": digest,
-                "rows": rows,
-                "size_bytes": size,
-            }
-            for ordinal, (digest, rows, size) in enumerate(files)
-        ],
     )
     return row.version
 

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FieldType = Literal["integer", "float", "string", "boolean", "timestamp"]
 
+DEFAULT_DEDUPE_SECONDS = 7 * 24 * 3600.0
+
 _SUBJECT = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
 _JS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -65,6 +67,12 @@ class StreamSpec(_Spec):
     ``schema`` maps each field to its type; ``id_field`` names the record id that
     makes delivery exactly-once in effect; a commit happens every
     ``commit_every_records`` records or ``commit_every_seconds`` seconds, whichever first.
+
+    Committed ids are remembered for the dedupe window: ``dedupe_window_seconds`` (default
+    7 days) and, when set, ``dedupe_window_records`` (at least the newest that many
+    records). An id leaves memory once its commit is outside either bound, whole commits at
+    a time; a duplicate of a record older than the window is not detected and is stored
+    again. ``dedupe_window_seconds: null`` keeps every id forever.
     """
 
     name: str
@@ -77,6 +85,8 @@ class StreamSpec(_Spec):
     commit_every_seconds: float = Field(default=1.0, ge=0.01, le=3600)
     source: Source = Field(default_factory=HttpSource)
     online_view: str | None = None
+    dedupe_window_seconds: float | None = Field(default=DEFAULT_DEDUPE_SECONDS, gt=0)
+    dedupe_window_records: int | None = Field(default=None, ge=1)
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True

@@ -22,6 +22,7 @@ from shipyard.streams._brokers import (
 from shipyard.streams._commit import CommitResult, LoadedStream, commit_info
 from shipyard.streams._consume import StreamConsumer
 from shipyard.streams._models import (
+    DEFAULT_DEDUPE_SECONDS,
     ConsumeSummary,
     NatsSource,
     RedisSource,
@@ -36,7 +37,14 @@ from shipyard.streams._source import StreamSource
 
 
 def _digest(spec: StreamSpec) -> str:
-    canonical = orjson.dumps(spec.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    """The spec's content digest; a default dedupe window is left out, so specs stored
+    before the window existed keep their digests (and are not versioned again)."""
+    dumped = spec.model_dump(mode="json")
+    if dumped.get("dedupe_window_seconds") == DEFAULT_DEDUPE_SECONDS:
+        del dumped["dedupe_window_seconds"]
+    if dumped.get("dedupe_window_records") is None:
+        dumped.pop("dedupe_window_records", None)
+    canonical = orjson.dumps(dumped, option=orjson.OPT_SORT_KEYS)
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 

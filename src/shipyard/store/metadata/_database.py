@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +35,14 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def upgrade(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+        """Bring the schema to the newest migration (idempotent).
+
+        Alembic is imported here, not at module level: worker processes open the database
+        with ``migrate=False`` and should not pay for it at start-up.
+        """
+        from alembic import command
+        from alembic.config import Config
+
         if self.is_sqlite:
             path = self.engine.url.database
             if path and path != ":memory:":

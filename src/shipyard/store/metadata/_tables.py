@@ -102,6 +102,10 @@ class DatasetVersion(Base):
     source: Mapped[str] = mapped_column(String(500), default="")
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An appended version reads the first ``partition_count`` dataset_partitions rows
+    # registered under ``partition_base_id`` (see shipyard.datasets._appends).
+    partition_base_id: Mapped[int | None] = mapped_column(default=None)
+    partition_count: Mapped[int | None] = mapped_column(default=None)
 
 
 class Experiment(Base):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -54,7 +55,11 @@ class StreamPartition(Base):
     """One commit: a Parquet partition of validated records, stored as a blob."""
 
     __tablename__ = "stream_partitions"
-    __table_args__ = (UniqueConstraint("stream_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("stream_id", "seq"),
+        Index("ix_stream_partitions_created", "stream_id", "created_at"),
+        Index("ix_stream_partitions_records_through", "stream_id", "records_through"),
+    )
     id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
     stream_id: Mapped[int] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(BigInteger)
@@ -69,16 +74,20 @@ class StreamPartition(Base):
     first_offset: Mapped[str] = mapped_column(String(100), default="")
     last_offset: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The stream's committed record count after this commit: the dedupe window by count.
+    records_through: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class StreamRecordId(Base):
-    """Every committed record id of a stream: what makes redelivery exactly-once in effect.
+    """The committed record ids of a stream within its dedupe window (see streams/_retention):
+    what makes redelivery exactly-once in effect.
 
     No foreign keys: each commit inserts thousands of rows, and a per-row reference check
     would cost more than the insert; the rows follow their stream and partition by id.
     """
 
     __tablename__ = "stream_record_ids"
+    __table_args__ = (Index("ix_stream_record_ids_partition", "stream_id", "partition_id"),)
     stream_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     partition_id: Mapped[int] = mapped_column(_BIG_ID)

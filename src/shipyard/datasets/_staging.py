@@ -1,0 +1,261 @@
+"""Staging a dataset version: write its batches to local Parquet files, then record it.
+
+A ``VersionStager`` takes batches one at a time (so several can fill from one pass over a
+source), and ``register_staged`` stores the files as blobs and records the version in the
+caller's transaction, so a caller can record several versions and what goes with them
+(a validation report, say) atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shipyard.data import ColumnSchema, normalize_table
+from shipyard.data._schema import column_type
+from shipyard.datasets._batch_profile import BatchProfiler
+from shipyard.datasets._models import DatasetVersionInfo
+from shipyard.datasets._partition_writer import (
+    PartitionWriter,
+    WrittenPartition,
+    partition_sort_key,
+)
+from shipyard.errors import InvalidInput
+from shipyard.names import check_name
+from shipyard.platform import Platform
+from shipyard.store.blobs import compute_digest
+from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import transform_tables as tt
+
+MANIFEST_FORMAT = "shipyard.partitions/1"
+
+
+def version_info(name: str, row: t.DatasetVersion, *, created: bool = False) -> DatasetVersionInfo:
+    return DatasetVersionInfo(
+        name=name,
+        version=row.version,
+        digest=row.digest,
+        rows=row.rows,
+        size_bytes=row.size_bytes,
+        columns=row.schema,
+        profile=row.profile,
+        source=row.source,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        created=created,
+    )
+
+
+@dataclass
+class StagedVersion:
+    """The local files of a version not yet registered, with its schema and profile."""
+
+    written: list[WrittenPartition]
+    schema: pa.Schema
+    profile: dict[str, Any]
+    partition_by: list[str]
+
+    @property
+    def rows(self) -> int:
+        return sum(part.rows for part in self.written)
+
+
+class VersionStager:
+    """Write the batches of one future version to local Parquet files, one batch at a time.
+
+    Several stagers can fill at once from one pass over a source (the gated ingest writes
+    clean and quarantined rows side by side); ``register_staged`` then records any number
+    of them in one transaction.
+    """
+
+    def __init__(self, directory: Path, partition_by: Sequence[str] | None = None) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.partition_by = _partition_columns(partition_by)
+        self._writer: PartitionWriter | None = None
+        self._profiler: BatchProfiler | None = None
+        self._schema: pa.Schema | None = None
+        self._batches = 0
+
+    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+        self._batches += 1
+        table = normalize_table(
+            pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+        )
+        if self._schema is None:
+            self._start(table.schema)
+        elif table.schema != self._schema:
+            table = _conform(table, self._schema, self._batches)
+        if table.num_rows:
+            assert self._writer is not None and self._profiler is not None
+            self._profiler.update(table)
+            self._writer.write(table)
+
+    def finish(
+        self, declared: pa.Schema | None = None, *, allow_empty: bool = True
+    ) -> StagedVersion:
+        """Close the files; with no batches at all, ``declared`` gives the empty schema."""
+        if self._schema is None:
+            if declared is None:
+                raise InvalidInput("no rows and no schema to store", field="batches")
+            self._start(normalize_table(declared.empty_table()).schema)
+        assert self._writer is not None and self._profiler is not None and self._schema
+        written = self._writer.close()
+        self._writer = None
+        columns = self.partition_by
+        if not any(part.rows for part in written):
+            if not allow_empty:
+                raise InvalidInput("dataset has no rows", field="file")
+            columns = []
+        return StagedVersion(written, self._schema, self._profiler.result(), columns)
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+
+    def _start(self, schema: pa.Schema) -> None:
+        self._schema = schema
+        self._writer = PartitionWriter(self.directory, schema, self.partition_by)
+        self._profiler = BatchProfiler(schema)
+
+
+def _partition_columns(partition_by: Sequence[str] | None) -> list[str]:
+    columns = [c.strip() for c in partition_by or [] if c.strip()]
+    if len(set(columns)) != len(columns):
+        raise InvalidInput("a column is named twice", field="partition_by")
+    return columns
+
+
+def _conform(table: pa.Table, schema: pa.Schema, number: int) -> pa.Table:
+    if table.column_names == schema.names:
+        try:
+            return table.cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    raise InvalidInput(
+        f"batch {number} has schema ({_describe(table.schema)}), "
+        f"unlike the first batch ({_describe(schema)})",
+        field="batches",
+    )
+
+
+def _describe(schema: pa.Schema) -> str:
+    return ", ".join(f"{f.name}: {f.type}" for f in schema)
+
+
+def _file_digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            hasher.update(chunk)
+    return "sha256:" + hasher.hexdigest()
+
+
+def register_staged(
+    session: Session,
+    platform: Platform,
+    principal: str,
+    name: str,
+    staged: StagedVersion,
+    source: str,
+) -> DatasetVersionInfo:
+    """Store a staged version's files and record it in the caller's transaction.
+
+    Content identical to an existing version of ``name`` returns that version instead.
+    Blobs are stored before the rows that name them: a rollback leaves only unreferenced
+    blobs, never a version without its files.
+    """
+    check_name(name)
+    written, schema, profile, columns = (
+        staged.written,
+        staged.schema,
+        staged.profile,
+        staged.partition_by,
+    )
+    written.sort(key=lambda part: partition_sort_key(part.values, columns))
+    files = [(part, _file_digest(part.path), part.path.stat().st_size) for part in written]
+    manifest: bytes | None = None
+    if columns:
+        manifest = orjson.dumps(
+            {
+                "format": MANIFEST_FORMAT,
+                "partition_by": columns,
+                "partitions": [
+                    {"values": part.values, "digest": digest, "rows": part.rows}
+                    for part, digest, _ in files
+                ],
+            },
+            option=orjson.OPT_SORT_KEYS,
+        )
+        digest = compute_digest(manifest)
+        profile["partitioning"] = {"columns": columns, "partitions": len(files)}
+    else:
+        digest = files[0][1]
+    nulls = {c["name"]: c["nulls"] for c in profile["columns"]}
+    described = [
+        ColumnSchema(
+            name=f.name,
+            type=column_type(f.name, f.type),
+            arrow_type=str(f.type),
+            nullable=nulls[f.name] > 0,
+        ).model_dump()
+        for f in schema
+    ]
+    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
+    if dataset is not None:
+        existing = session.scalar(
+            sa.select(t.DatasetVersion).where(
+                t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.digest == digest
+            )
+        )
+        if existing is not None:
+            return version_info(name, existing)
+    for part, _, _ in files:
+        platform.blobs.put_file(part.path)
+    if manifest is not None:
+        platform.blobs.put_bytes(manifest)
+    if dataset is None:
+        dataset = t.Dataset(name=name)
+        session.add(dataset)
+        session.flush()
+    latest = session.scalar(
+        sa.select(sa.func.max(t.DatasetVersion.version)).where(
+            t.DatasetVersion.dataset_id == dataset.id
+        )
+    )
+    row = t.DatasetVersion(
+        dataset_id=dataset.id,
+        version=(latest or 0) + 1,
+        digest=digest,
+        size_bytes=sum(size for _, _, size in files),
+        rows=sum(part.rows for part in written),
+        schema=described,
+        profile=profile,
+        source=source[:500],
+        created_by=principal,
+    )
+    session.add(row)
+    session.flush()
+    if columns:
+        for ordinal, (part, part_digest, size) in enumerate(files):
+            session.add(
+                tt.DatasetPartition(
+                    dataset_version_id=row.id,
+                    ordinal=ordinal,
+                    partition_values=part.values,
+                    digest=part_digest,
+                    rows=part.rows,
+                    size_bytes=size,
+                )
+            )
+        session.flush()
+    return version_info(name, row, created=True)
