@@ -9,6 +9,10 @@ kernel, and the same GradientBoostingClassifier through its own
 ``predict_proba`` (a model whose single-row call is costly next to its batched
 rate). The limit is the raw in-process batch ``predict_proba`` of each model.
 Load comes from wrk on 127.0.0.1; server, wrk and workers share the machine.
+
+Batching off and on (and MLflow, beside LightGBM) run at the same time and are
+loaded in turn, run after run, so each set of runs sees about the same load
+from the rest of a shared machine; ratios are medians of run-by-run ratios.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class ScaleBench:
         self.body = body
         self.wrk = find_wrk()
         self.rows: list[Row] = []
+        self.runs_by: dict[tuple[str, str, int, str, int], list[float]] = {}
 
     def _load(self, server: RunningServer, connections: int) -> tuple[LoadResult, float]:
         url = f"{server.url}/invocations"
@@ -95,31 +100,66 @@ class ScaleBench:
         used = server.cpu_seconds() - before
         return result, used / max(result.requests, 1) * 1e6
 
-    def measure(
-        self, model: str, server: RunningServer, label: str, workers: int, batching: str
+    def compare(
+        self, model: str, servers: dict[tuple[str, str], RunningServer], workers: int
     ) -> None:
-        self._load(server, 8)
+        """Servers keyed (server, batching), loaded in turn run after run, order alternating.
+
+        On a shared machine the load from elsewhere drifts; interleaving puts each
+        set of runs under about the same load, so ratios taken run by run are
+        steadier than the ratio of separately taken medians.
+        """
+        order = list(servers)
+        for server in servers.values():
+            self._load(server, 8)
         for connections in CONNECTIONS:
-            runs = [self._load(server, connections) for _ in range(self.runs)]
-            results = [r for r, _ in runs]
-            row = Row(
-                model,
-                label,
-                workers,
-                batching,
-                connections,
-                statistics.median(r.requests_per_second for r in results),
-                statistics.median(r.p50_ms for r in results),
-                statistics.median(r.p99_ms for r in results),
-                statistics.median(cpu for _, cpu in runs),
-                sum(r.failures for r in results),
-            )
-            self.rows.append(row)
-            print(
-                f"  {model:>9} {label:>8} w={workers} batching={batching:<3} c={connections:<2}: "
-                f"{row.rps:8.0f} req/s  p99 {row.p99:6.2f} ms",
-                flush=True,
-            )
+            runs: dict[tuple[str, str], list[tuple[LoadResult, float]]] = {k: [] for k in order}
+            for i in range(self.runs):
+                for key in order if i % 2 == 0 else order[::-1]:
+                    runs[key].append(self._load(servers[key], connections))
+            for (label, batching), measured in runs.items():
+                shown: int | str = workers if label == "shipyard" else f"(beside w={workers})"
+                self._record(model, label, shown, batching, connections, measured)
+                rates = [r.requests_per_second for r, _ in measured]
+                self.runs_by[(model, label, workers, batching, connections)] = rates
+
+    def paired(
+        self, model: str, workers: int, top: tuple[str, str], bottom: tuple[str, str]
+    ) -> list[float]:
+        """Run-by-run ratios of requests/s at 32 connections, ``top`` over ``bottom``."""
+        over = self.runs_by.get((model, *top[:1], workers, *top[1:], 32), [])
+        under = self.runs_by.get((model, *bottom[:1], workers, *bottom[1:], 32), [])
+        return [a / b for a, b in zip(over, under, strict=False) if b]
+
+    def _record(
+        self,
+        model: str,
+        label: str,
+        workers: int | str,
+        batching: str,
+        connections: int,
+        runs: list[tuple[LoadResult, float]],
+    ) -> None:
+        results = [r for r, _ in runs]
+        row = Row(
+            model,
+            label,
+            workers,
+            batching,
+            connections,
+            statistics.median(r.requests_per_second for r in results),
+            statistics.median(r.p50_ms for r in results),
+            statistics.median(r.p99_ms for r in results),
+            statistics.median(cpu for _, cpu in runs),
+            sum(r.failures for r in results),
+        )
+        self.rows.append(row)
+        print(
+            f"  {model:>9} {label:>8} w={workers} batching={batching:<3} c={connections:<2}: "
+            f"{row.rps:8.0f} req/s  p99 {row.p99:6.2f} ms  "
+            f"({', '.join(f'{r.requests_per_second:.0f}' for r in results)})",
+            flush=True,
+        )
 
     def limit(self, case: ModelCase, frame: Any) -> None:
         """The raw in-process model: one row per call, and big batches (rows/s)."""
@@ -132,7 +172,18 @@ class ScaleBench:
         label = "predictor" if not case.raw else "predict_proba"
         for connections, rate in (("1 row/call", single), (f"{LIMIT_ROWS} rows/call", rows)):
             self.rows.append(
-                Row(case.name, f"raw {label}", "-", "-", connections, rate, NAN, NAN, NAN, 0)
+                Row(
+                    case.name,
+                    f"limit: in-process {label}",
+                    "-",
+                    "-",
+                    connections,
+                    rate,
+                    NAN,
+                    NAN,
+                    NAN,
+                    0,
+                )
             )
 
     def find(
@@ -166,23 +217,39 @@ class ScaleBench:
         return "\n".join(lines)
 
 
-def _serve_all(bench: ScaleBench, case: ModelCase, workdir: Path, workers: tuple[int, ...]) -> None:
+def _serve_all(
+    bench: ScaleBench,
+    case: ModelCase,
+    workdir: Path,
+    workers: tuple[int, ...],
+    peer: RunningServer | None,
+) -> None:
+    """Batching off and on (and the peer, if given), interleaved run by run."""
     for count in workers:
-        for batching in ("off", "on"):
-            options = ("--batching",) if batching == "on" else ()
-            if case.raw:
-                options += ("--raw",)
-            server = start_our_server(case.directory, workdir, count, options)
-            try:
-                bench.measure(case.name, server, "shipyard", count, batching)
-            finally:
-                server.stop()
+        servers: dict[tuple[str, str], RunningServer] = {}
+        try:
+            for batching in ("off", "on"):
+                options = ("--batching",) if batching == "on" else ()
+                if case.raw:
+                    options += ("--raw",)
+                logs = workdir / f"{case.name}-{count}-{batching}"
+                logs.mkdir(exist_ok=True)
+                servers[("shipyard", batching)] = start_our_server(
+                    case.directory, logs, count, options
+                )
+            if peer is not None:
+                servers[(peer.name, "-")] = peer
+            bench.compare(case.name, servers, count)
+        finally:
+            for key, server in servers.items():
+                if key[0] == "shipyard":
+                    server.stop()
 
 
-def _ratio(top: Row | None, bottom: Row | None) -> str:
-    if top is None or bottom is None or not bottom.rps:
+def _median(ratios: list[float]) -> str:
+    if not ratios:
         return "n/a"
-    return f"{top.rps / bottom.rps:.1f}x"
+    return f"{statistics.median(ratios):.2f}x ({', '.join(f'{r:.2f}' for r in ratios)})"
 
 
 def _summary(bench: ScaleBench, workers: tuple[int, ...], mlflow: bool) -> list[str]:
@@ -190,24 +257,27 @@ def _summary(bench: ScaleBench, workers: tuple[int, ...], mlflow: bool) -> list[
     for count in workers:
         for batching in ("off", "on"):
             ours = bench.find("lightgbm", "shipyard", count, batching, 32)
-            theirs = bench.find("lightgbm", "mlflow", 1, "-", 32)
             if ours is None:
                 continue
             verdict = f"p99 {ours.p99:.1f} ms ({'<' if ours.p99 < 20 else '>='} 20 ms)"
-            against = (
-                f"{_ratio(ours, theirs)} MLflow (target >= 30x)" if mlflow else "MLflow skipped"
-            )
+            ratios = bench.paired("lightgbm", count, ("shipyard", batching), ("mlflow", "-"))
+            against = f"{_median(ratios)} MLflow (target >= 30x)" if ratios else "MLflow n/a"
             lines.append(
                 f"- LightGBM, {count} worker(s), batching {batching}, 32 connections: "
                 f"{ours.rps:,.0f} req/s = {against}; {verdict}"
             )
-    for model in ("gbc", "gbc-raw"):
+    for model in ("lightgbm", "gbc", "gbc-raw"):
         for count in workers:
             on = bench.find(model, "shipyard", count, "on", 32)
             off = bench.find(model, "shipyard", count, "off", 32)
+            if on is None or off is None:
+                continue
+            ratios = bench.paired(model, count, ("shipyard", "on"), ("shipyard", "off"))
+            cpu = f"{off.cpu / on.cpu:.2f}x" if on.cpu else "n/a"
+            target = "" if model == "lightgbm" else "; target >= 2x"
             lines.append(
                 f"- {model}, {count} worker(s), 32 connections: batching on / off = "
-                f"{_ratio(on, off)} (target >= 2x)"
+                f"{_median(ratios)} run by run{target}; server CPU per request off / on = {cpu}"
             )
     return lines
 
@@ -238,28 +308,31 @@ def main() -> None:
         }
         bench = ScaleBench(seconds, runs, _body(frame, workdir / "body.json"))
         print(f"load generator: {bench.wrk or 'httpx fallback'}; {seconds:g} s x {runs} runs")
-        for name in args.models:
-            case = cases[name]
-            bench.limit(case, frame)
-            _serve_all(bench, case, workdir, workers)
-        peer = "skipped"
+        peer, peer_name = None, "skipped"
         if not args.skip_mlflow and "lightgbm" in args.models:
             venv = _mlflow_env.ensure_venv()
-            peer = f"mlflow {_mlflow_env.mlflow_version(venv)}"
             model = _mlflow_env.save_model(workdir / "lightgbm", workdir / "mlflow-model", venv)
-            server = _mlflow_env.start_server(model, workdir, venv)
-            try:
-                bench.measure("lightgbm", server, "mlflow", 1, "-")
-            finally:
-                server.stop()
+            peer = _mlflow_env.start_server(model, workdir, venv)
+            peer_name = f"mlflow {_mlflow_env.mlflow_version(venv)}"
+        try:
+            for name in args.models:
+                case = cases[name]
+                bench.limit(case, frame)
+                _serve_all(bench, case, workdir, workers, peer if name == "lightgbm" else None)
+        finally:
+            if peer is not None:
+                peer.stop()
 
     print()
-    print(f"single-row requests; peer: {peer}; each row: median of {runs} run(s) of {seconds:g} s")
+    print(
+        f"single-row requests; peer: {peer_name}; "
+        f"each row: median of {runs} run(s) of {seconds:g} s, servers interleaved run by run"
+    )
     print("wrk (1 thread), the server's workers and the load share 2 cores")
     print()
     print(bench.table())
     print()
-    for line in _summary(bench, workers, peer != "skipped"):
+    for line in _summary(bench, workers, peer is not None):
         print(line)
 
 

@@ -175,3 +175,8 @@ def test_endpoint_binding_end_to_end(tmp_path: Path, redis_url: str) -> None:
         with pytest.raises(NotFound):
             client.features.endpoint_binding("bc-endpoint")
         assert FeatureEnricher.for_endpoint(platform, "bc-endpoint") is None
+        client.features.bind_endpoint("bc-endpoint", [{"view": "patient_scan", "features": BOUND}])
+        client.endpoints.delete("bc-endpoint")
+        client.endpoints.create("bc-endpoint", model="bc-model@1")
+        with pytest.raises(NotFound):  # a new endpoint of the same name starts unbound
+            client.features.endpoint_binding("bc-endpoint")

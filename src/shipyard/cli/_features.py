@@ -187,21 +187,74 @@ def _binding_table(info: EndpointFeatures) -> None:
     )
 
 
-@app.command()
-def bind(
-    endpoint: str,
-    file: Annotated[Path, typer.Argument(help="YAML: sources: [{view, features, entities}]")],
-    as_json: JsonOption = False,
-) -> None:
-    """Make ENDPOINT add online features to its requests before predicting."""
+def _pairs(items: list[str], field: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        left, sep, right = item.partition("=")
+        left, right = left.strip(), right.strip()
+        if not left or (sep and not right):
+            raise InvalidInput(f"{item!r} is not NAME or NAME=OTHER", field=field)
+        pairs[left] = right or left
+    return pairs
+
+
+def _binding_file(file: Path) -> tuple[list[Any], bool]:
     try:
         loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise InvalidInput(f"cannot read {file}: {error}", field="file") from None
     if not isinstance(loaded, dict) or not isinstance(loaded.get("sources"), list):
         raise InvalidInput("the file must hold a mapping with a 'sources' list", field="file")
+    return loaded["sources"], bool(loaded.get("keep_entity_keys", False))
+
+
+@app.command()
+def bind(
+    endpoint: str,
+    file: Annotated[
+        Path | None, typer.Argument(help="YAML: sources: [{view, features, entities}]")
+    ] = None,
+    view: Annotated[str | None, typer.Option(help="One view to bind (instead of FILE).")] = None,
+    feature: Annotated[
+        list[str] | None,
+        typer.Option("--feature", "-f", help="FEATURE or FEATURE=MODEL_INPUT (repeatable)."),
+    ] = None,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity", "-e", help="KEY_COLUMN=REQUEST_FIELD when they differ (repeatable)."
+        ),
+    ] = None,
+    keep_entity_keys: Annotated[
+        bool, typer.Option("--keep-entity-keys", help="Pass key fields on to the model too.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Make ENDPOINT add online features to its requests before predicting.
+
+    Requests then carry the entity keys and the other inputs; the served endpoint looks
+    the bound features up in the online store (live: running workers reload).
+    """
+    if (file is None) == (view is None):
+        raise InvalidInput("give a binding FILE or --view with --feature", field="file")
+    sources: list[Any]
+    if file is not None:
+        if feature or entity:
+            raise InvalidInput("--feature and --entity go with --view, not FILE", field="feature")
+        sources, keep = _binding_file(file)
+        keep_entity_keys = keep_entity_keys or keep
+    else:
+        if not feature:
+            raise InvalidInput("name at least one --feature of the view", field="feature")
+        sources = [
+            {
+                "view": view,
+                "features": _pairs(feature, "feature"),
+                "entities": _pairs(entity or [], "entity"),
+            }
+        ]
     info = STATE.client().features.bind_endpoint(
-        endpoint, loaded["sources"], keep_entity_keys=bool(loaded.get("keep_entity_keys", False))
+        endpoint, sources, keep_entity_keys=keep_entity_keys
     )
     emit(info, as_json, lambda: _binding_table(info))
 

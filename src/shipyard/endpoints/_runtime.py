@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from shipyard.config import Settings
 from shipyard.errors import InvalidInput, NotFound
+from shipyard.features import EndpointEnrichers
+from shipyard.features.online import online_store_url
 from shipyard.flavors import Predictor
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor
@@ -55,6 +57,7 @@ def build_serving_app(
         _predictor_loader(platform),
         url=url,
         in_thread=settings.batch_in_thread,
+        enrichers=EndpointEnrichers(online_store_url(platform.settings)),
     )
     config = link.load(None)
     authorizer = CachedKeyAuthorizer(platform, refresh_seconds=platform.settings.key_cache_seconds)

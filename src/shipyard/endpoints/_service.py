@@ -32,6 +32,7 @@ from shipyard.errors import Conflict, InvalidInput
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
+from shipyard.store.metadata import feature_tables as ft
 from shipyard.store.metadata import tables as t
 
 __all__ = [
@@ -182,7 +183,8 @@ def list_endpoints(ctx: RequestContext) -> list[EndpointInfo]:
 
 @operation("endpoints:DeleteEndpoint", _endpoint_resource, mutating=True)
 def delete_endpoint(ctx: RequestContext, name: str) -> EndpointInfo:
-    """Delete an endpoint with its variants, stats, feedback, captures list and rollouts."""
+    """Delete an endpoint with its variants, stats, feedback, captures list, rollouts and
+    online-feature binding (a new endpoint of the same name must not inherit it)."""
     with ctx.platform.db.session() as session:
         row = find_endpoint(session, name)
         refuse_during_rollout(session, name)
@@ -195,6 +197,8 @@ def delete_endpoint(ctx: RequestContext, name: str) -> EndpointInfo:
             et.Deployment,
         ):
             session.execute(sa.delete(table).where(table.endpoint == name))
+        binding = ft.EndpointFeatureBinding
+        session.execute(sa.delete(binding).where(binding.endpoint == name))
         session.delete(row)
         info.updated_at = utcnow()
         return info

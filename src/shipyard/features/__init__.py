@@ -6,7 +6,7 @@ from shipyard.features._bindings import (
     load_endpoint_features,
     put_endpoint_features,
 )
-from shipyard.features._enricher import FeatureEnricher
+from shipyard.features._enricher import EndpointEnrichers, FeatureEnricher
 from shipyard.features._models import (
     EndpointFeatures,
     FeatureSource,
@@ -21,6 +21,7 @@ from shipyard.features._spec import FeatureViewSpec, load_views, parse_ttl, pars
 from shipyard.features._views import apply_view, get_view, list_views
 
 __all__ = [
+    "EndpointEnrichers",
     "EndpointFeatures",
     "FeatureEnricher",
     "FeatureSource",

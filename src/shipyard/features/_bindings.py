@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -12,6 +14,7 @@ from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft
 from shipyard.store.metadata import tables as t
 
@@ -20,15 +23,47 @@ def _endpoint_resource(endpoint: str) -> str:
     return resource("endpoint", endpoint)
 
 
-def _signature_inputs(session: Session, endpoint: str) -> list[str] | None:
+def _endpoint_row(session: Session, endpoint: str) -> t.Endpoint:
     row = session.scalar(sa.select(t.Endpoint).where(t.Endpoint.name == endpoint))
     if row is None:
         raise NotFound(f"endpoint {endpoint!r} does not exist", field="endpoint")
-    signature = session.scalar(
-        sa.select(t.ModelVersion.signature).where(t.ModelVersion.id == row.model_version_id)
+    return row
+
+
+def _signature_inputs(session: Session, row: t.Endpoint) -> list[str] | None:
+    """The inputs of every model the endpoint serves (all variants, shadows included)."""
+    version_ids = {row.model_version_id}
+    version_ids.update(
+        session.scalars(
+            sa.select(et.EndpointVariant.model_version_id).where(
+                et.EndpointVariant.endpoint_id == row.id
+            )
+        )
     )
-    inputs = (signature or {}).get("inputs")
-    return [str(c["name"]) for c in inputs] if isinstance(inputs, list) else None
+    names: list[str] = []
+    for signature in session.scalars(
+        sa.select(t.ModelVersion.signature).where(t.ModelVersion.id.in_(version_ids))
+    ):
+        inputs = (signature or {}).get("inputs")
+        if not isinstance(inputs, list):
+            return None
+        names.extend(str(c["name"]) for c in inputs if str(c["name"]) not in names)
+    return names
+
+
+def _reload_serving(session: Session, row: t.Endpoint) -> None:
+    """Raise the endpoint's generation so serving workers reload and rebuild their enricher."""
+    state = et.EndpointState
+    now = utcnow()
+    result = session.execute(
+        sa.update(state)
+        .where(state.endpoint_id == row.id)
+        .values(generation=state.generation + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if cast("sa.CursorResult[Any]", result).rowcount == 0:
+        session.add(state(endpoint_id=row.id, generation=2, capture={}, batching={}, bandit={}))
+    row.updated_at = now
 
 
 def _resolve(session: Session, index: int, source: FeatureSource) -> FeatureSource:
@@ -73,14 +108,16 @@ def put_endpoint_features(
 ) -> EndpointFeatures:
     """Bind online features to the inputs of an endpoint's model (replacing any binding).
 
-    Each bound input must be an input of the model's signature; request fields named after a
-    view's entity keys carry the keys (or the fields ``entities`` maps them to).
+    Each bound input must be an input of a model the endpoint serves; request fields named
+    after a view's entity keys carry the keys (or the fields ``entities`` maps them to).
+    Serving workers pick the change up live: the endpoint's generation is raised.
     """
     check_name(endpoint, field="endpoint")
     if not sources:
         raise InvalidInput("bind at least one view's features", field="sources")
     with ctx.platform.db.session() as session:
-        inputs = _signature_inputs(session, endpoint)
+        endpoint_row = _endpoint_row(session, endpoint)
+        inputs = _signature_inputs(session, endpoint_row)
         resolved = []
         for index, source in enumerate(sources):
             ctx.authorize("features:GetFeatureView", resource("feature-view", source.view))
@@ -111,6 +148,7 @@ def put_endpoint_features(
             session.add(row)
         else:
             row.config, row.created_by, row.updated_at = config, ctx.principal, utcnow()
+        _reload_serving(session, endpoint_row)
         session.flush()
         return _info(row)
 
@@ -137,15 +175,21 @@ def delete_endpoint_features(ctx: RequestContext, endpoint: str) -> EndpointFeat
             raise NotFound(f"endpoint {endpoint!r} has no feature binding", field="endpoint")
         info = _info(row)
         session.delete(row)
+        endpoint_row = session.scalar(sa.select(t.Endpoint).where(t.Endpoint.name == endpoint))
+        if endpoint_row is not None:
+            _reload_serving(session, endpoint_row)
         return info
 
 
 def load_endpoint_features(platform: Platform, endpoint: str) -> EndpointFeatures | None:
-    """The binding of ``endpoint`` for the serving runtime to read once at start-up."""
+    """The binding of ``endpoint``, or None when it has none."""
     with platform.db.session() as session:
-        row = session.scalar(
-            sa.select(ft.EndpointFeatureBinding).where(
-                ft.EndpointFeatureBinding.endpoint == endpoint
-            )
-        )
-        return None if row is None else _info(row)
+        return binding_of(session, endpoint)
+
+
+def binding_of(session: Session, endpoint: str) -> EndpointFeatures | None:
+    """The binding of ``endpoint`` read in ``session`` (a serving worker's reload reads it so)."""
+    row = session.scalar(
+        sa.select(ft.EndpointFeatureBinding).where(ft.EndpointFeatureBinding.endpoint == endpoint)
+    )
+    return None if row is None else _info(row)

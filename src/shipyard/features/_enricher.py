@@ -1,7 +1,7 @@
 """Request enrichment for serving: add an endpoint's online features to rows before predicting.
 
-Built once from the endpoint's binding; each call makes one batched online-store read and
-never touches the metadata database.
+Built once from the endpoint's binding (per serving configuration generation); each call
+makes one batched online-store read and never touches the metadata database.
 """
 
 from __future__ import annotations
@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from shipyard.errors import InvalidInput
-from shipyard.features._bindings import load_endpoint_features
-from shipyard.features._keys import KeyType, entity_key
+from shipyard.features._bindings import binding_of, load_endpoint_features
+from shipyard.features._keys import KeyType, coerce_key, encode_key, entity_key
 from shipyard.features._models import EndpointFeatures
 from shipyard.features.online import OnlineStore, online_store_url, open_online_store
 from shipyard.platform import Platform
+from shipyard.serving import NullFeatures, RequestEnricher, StoreLookup
 
 
 class FeatureEnricher:
@@ -36,8 +39,16 @@ class FeatureEnricher:
             for source in config.sources
         ]
         self.inputs: tuple[str, ...] = tuple(config.inputs)
-        key_fields = {field for _, keys, _ in self._plans for _, field, _ in keys}
-        self._drop = frozenset() if config.keep_entity_keys else key_fields - set(self.inputs)
+        self.key_fields: dict[str, str] = {}
+        for view, keys, _ in self._plans:
+            for _, field, _ in keys:
+                self.key_fields.setdefault(field, view)
+        self.input_views: dict[str, str] = {
+            name: view for view, _, features in self._plans for _, name in features
+        }
+        self._drop = (
+            frozenset() if config.keep_entity_keys else set(self.key_fields) - set(self.inputs)
+        )
 
     @classmethod
     def for_endpoint(cls, platform: Platform, endpoint: str) -> FeatureEnricher | None:
@@ -84,5 +95,83 @@ class FeatureEnricher:
                 result[name] = [None if v is None else v.get(feature) for v in records]
         return result
 
+    def lookup(self, columns: Mapping[str, Sequence[Any]], rows: int) -> StoreLookup:
+        """The bound inputs of ``rows`` request rows given as columns, with the nulls found.
+
+        One batched store read; an entity the store lacks gives None for each of its features.
+        """
+        requests = []
+        for view, keys, _ in self._plans:
+            for _, field, _ in keys:
+                if field not in columns:
+                    raise InvalidInput(f"missing entity key column of view {view!r}", field=field)
+            requests.append((view, _store_keys(columns, keys, rows)))
+        found = self._store.read(requests) if rows else [[] for _ in self._plans]
+        result: dict[str, list[Any]] = {}
+        nulls: list[NullFeatures] = []
+        for (view, keys, features), records in zip(self._plans, found, strict=True):
+            for feature, name in features:
+                result[name] = [None if r is None else r.values.get(feature) for r in records]
+            for row, record in enumerate(records):
+                if record is None:
+                    empty = tuple(name for _, name in features)
+                else:
+                    empty = tuple(n for f, n in features if record.values.get(f) is None)
+                if empty:
+                    entity = ", ".join(f"{k}={columns[field][row]!r}" for k, field, _ in keys)
+                    nulls.append(NullFeatures(view, row, entity, empty, absent=record is None))
+        return StoreLookup(result, nulls)
+
     def close(self) -> None:
         self._store.close()
+
+
+def _store_keys(
+    columns: Mapping[str, Sequence[Any]], keys: Sequence[tuple[str, str, KeyType]], rows: int
+) -> list[str]:
+    """The store key of every row, from the request's key columns (checked and typed)."""
+    fields = [(columns[field], field, kind) for _, field, kind in keys]
+    encoded = []
+    for row in range(rows):
+        values: list[int | str] = []
+        for column, field, kind in fields:
+            value = column[row]
+            if value is None:
+                raise InvalidInput(f"row {row} has no entity key", field=field)
+            values.append(coerce_key(value, kind, field=field))
+        encoded.append(encode_key(values))
+    return encoded
+
+
+class EndpointEnrichers:
+    """What a serving worker builds its enricher with: the binding read in the reload session.
+
+    Every enricher shares one online-store connection per worker, opened on first use and
+    closed when the worker stops; an unchanged binding keeps its enricher across reloads.
+    """
+
+    def __init__(self, store_url: str) -> None:
+        self.store_url = store_url
+        self._store: OnlineStore | None = None
+
+    def load(
+        self, session: Session, endpoint: str, current: RequestEnricher | None
+    ) -> FeatureEnricher | None:
+        config = binding_of(session, endpoint)
+        if config is None:
+            return None
+        if isinstance(current, FeatureEnricher) and _same_binding(current.config, config):
+            return current
+        if self._store is None:
+            self._store = open_online_store(self.store_url)
+        return FeatureEnricher(config, self._store)
+
+    def close(self) -> None:
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
+
+
+def _same_binding(old: EndpointFeatures, new: EndpointFeatures) -> bool:
+    fields = {"sources", "keep_entity_keys"}
+    return old.model_dump(include=fields) == new.model_dump(include=fields)

@@ -26,6 +26,13 @@ from shipyard.serving._config import (
     Variant,
 )
 from shipyard.serving._control import ControlLink, ControlLoop, WorkerStatus, worker_id
+from shipyard.serving._enrich import (
+    EnricherLoader,
+    MissingFeatures,
+    NullFeatures,
+    RequestEnricher,
+    StoreLookup,
+)
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._http import Request, Response
 from shipyard.serving._metrics import ServingMetrics
@@ -59,18 +66,23 @@ __all__ = [
     "CostModel",
     "DatabaseLink",
     "EndpointConfig",
+    "EnricherLoader",
     "FeatureBuilder",
     "Features",
     "MicroBatcher",
+    "MissingFeatures",
     "ModelSlot",
+    "NullFeatures",
     "PredictorLoader",
     "Request",
     "RequestAuthorizer",
+    "RequestEnricher",
     "Response",
     "Route",
     "ServingApp",
     "ServingMetrics",
     "ServingSettings",
+    "StoreLookup",
     "Variant",
     "WorkerStatus",
     "capture_schema",

@@ -27,9 +27,16 @@ from shipyard.serving._auth import (
 from shipyard.serving._capture import CaptureBuffer
 from shipyard.serving._config import EndpointConfig, Variant
 from shipyard.serving._control import ControlLink, ControlLoop
+from shipyard.serving._enrich import (
+    EnrichedRequest,
+    RequestColumns,
+    RequestEnricher,
+    check_columns,
+    enrich,
+)
 from shipyard.serving._features import Features
 from shipyard.serving._feedback import FeedbackBuffer, parse_feedback
-from shipyard.serving._formats import parse_invocation
+from shipyard.serving._formats import invocation_columns, parse_invocation
 from shipyard.serving._http import (
     ClientDisconnected,
     MethodNotAllowed,
@@ -50,7 +57,7 @@ from shipyard.serving._settings import ServingSettings
 from shipyard.serving._shadow import ShadowCopy, ShadowRunner
 from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import VariantTotals
-from shipyard.serving._v2 import infer_response, parse_infer
+from shipyard.serving._v2 import InferRequest, infer_response, parse_infer, parse_infer_columns
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +99,8 @@ class ServingApp:
         self.shadows = ShadowRunner(self.settings.shadow_queue, self.captures)
         self.control = ControlLoop(self, link, worker) if link is not None else None
         self.rejected = 0
+        self.feature_rows = 0
+        self.absent_entities = 0
         self._inflight = 0
         self._prefix = os.urandom(6).hex().encode() + b"-"
         self._ids = itertools.count(1)
@@ -210,14 +219,14 @@ class ServingApp:
 
     def _follow_up(
         self,
-        after: tuple[Features, Prediction, bytes, str],
+        after: tuple[Features, Prediction, bytes, str, EnrichedRequest | None],
         request: Request,
         variant: Variant,
         config: EndpointConfig,
         request_id: str,
     ) -> None:
         """After the response: capture a sample and offer shadow copies; never blocks."""
-        features, answer, body, protocol = after
+        features, answer, body, protocol, enriched = after
         mode = None
         rate = config.capture_rate
         if rate and (rate >= 1.0 or random() < rate):
@@ -238,6 +247,7 @@ class ServingApp:
                         protocol,
                         request_id,
                         mode,
+                        enriched,
                     )
                 )
 
@@ -281,14 +291,22 @@ class ServingApp:
 
     async def _invocations(self, request: Request) -> Response:
         self._admit()
+        enriched: EnrichedRequest | None = None
         try:
             variant = request.variant = request.config.choose(request.pinned)
             body = await request.body(self.settings.max_body_bytes)
-            features = parse_invocation(body, request.content_type, variant.slot.features)
-            if variant.batcher is None and len(features) < self.settings.offload_rows:
-                prediction = self._predict_now(variant.slot, features)
+            enricher = request.config.enricher
+            if enricher is not None:
+                columns = invocation_columns(body, request.content_type)
+                enriched, features, prediction = await self._predict_enriched(
+                    variant, enricher, columns
+                )
             else:
-                prediction = await self._predict_later(variant, features)
+                features = parse_invocation(body, request.content_type, variant.slot.features)
+                if variant.batcher is None and len(features) < self.settings.offload_rows:
+                    prediction = self._predict_now(variant.slot, features)
+                else:
+                    prediction = await self._predict_later(variant, features)
         finally:
             self._inflight -= 1
         answer: dict[str, Any] = {"predictions": _jsonable(prediction.predictions)}
@@ -296,8 +314,61 @@ class ServingApp:
             answer["probabilities"] = _jsonable(prediction.probabilities)
         response = json_response(answer)
         if request.config.follow_up:
-            response.after = (features, prediction, body, "invocations")
+            response.after = (features, prediction, body, "invocations", enriched)
         return response
+
+    async def _predict_enriched(
+        self, variant: Variant, enricher: RequestEnricher, columns: RequestColumns
+    ) -> tuple[EnrichedRequest, Features, Prediction]:
+        """Look the request's entities up in the online store off the loop, then predict.
+
+        Small inputs without a micro-batcher are enriched and predicted in one worker
+        thread; with a batcher the batcher predicts, after the lookup's thread is done.
+        """
+        slot = variant.slot
+        check_columns(columns, enricher, slot)
+        loop = asyncio.get_running_loop()
+        batcher = variant.batcher
+        if batcher is None or columns.rows >= batcher.max_rows:
+            enriched, features, prediction = await loop.run_in_executor(
+                None, self._enrich_and_predict, slot, enricher, columns
+            )
+        else:
+            enriched = await loop.run_in_executor(None, enrich, enricher, columns)
+            features = enriched.features_for(slot)
+            try:
+                if type(features) is np.ndarray:
+                    prediction = await batcher.predict(features)
+                else:
+                    prediction = await loop.run_in_executor(None, slot.predict, features)
+            except Exception as exc:
+                failure = _enriched_failure(enriched, slot, exc)
+                if failure is exc:
+                    raise
+                raise failure from exc
+        self._count_lookup(enriched)
+        self.metrics.rows(slot.model_name, slot.model_version, enriched.rows)
+        return enriched, features, prediction
+
+    @staticmethod
+    def _enrich_and_predict(
+        slot: ModelSlot, enricher: RequestEnricher, columns: RequestColumns
+    ) -> tuple[EnrichedRequest, Features, Prediction]:
+        """In a worker thread: one online-store read, the variant's input, its prediction."""
+        enriched = enrich(enricher, columns)
+        features = enriched.features_for(slot)
+        try:
+            prediction = slot.predict(features)
+        except Exception as exc:
+            failure = _enriched_failure(enriched, slot, exc)
+            if failure is exc:
+                raise
+            raise failure from exc
+        return enriched, features, prediction
+
+    def _count_lookup(self, enriched: EnrichedRequest) -> None:
+        self.feature_rows += enriched.rows
+        self.absent_entities += sum(1 for n in enriched.lookup.nulls if n.absent)
 
     def _named_variant(self, request: Request, *, weighted: bool) -> Variant:
         """The variant a V2 path names: pinned by header, by variant name, version, or weight."""
@@ -324,22 +395,31 @@ class ServingApp:
 
     async def _v2_infer(self, request: Request) -> Response:
         self._admit()
+        enriched: EnrichedRequest | None = None
         try:
             variant = self._named_variant(request, weighted=True)
             slot = variant.slot
             body = await request.body(self.settings.max_body_bytes)
-            infer = parse_infer(body, slot.features)
-            if variant.batcher is None and len(infer.features) < self.settings.offload_rows:
-                prediction = self._predict_now(slot, infer.features)
+            enricher = request.config.enricher
+            if enricher is not None:
+                columns, request_id, outputs = parse_infer_columns(body)
+                enriched, features, prediction = await self._predict_enriched(
+                    variant, enricher, columns
+                )
+                infer = InferRequest(request_id, features, outputs)
             else:
-                prediction = await self._predict_later(variant, infer.features)
+                infer = parse_infer(body, slot.features)
+                if variant.batcher is None and len(infer.features) < self.settings.offload_rows:
+                    prediction = self._predict_now(slot, infer.features)
+                else:
+                    prediction = await self._predict_later(variant, infer.features)
         finally:
             self._inflight -= 1
         response = json_response(
             infer_response(infer, prediction, slot.model_name, slot.model_version)
         )
         if request.config.follow_up:
-            response.after = (infer.features, prediction, body, "v2")
+            response.after = (infer.features, prediction, body, "v2", enriched)
         return response
 
     async def _v2_metadata(self, request: Request) -> Response:
@@ -442,7 +522,14 @@ class ServingApp:
             if variant.batcher is not None:
                 batches.add_metric([endpoint, variant.name, "calls"], variant.batcher.batches)
                 batches.add_metric([endpoint, variant.name, "rows"], variant.batcher.rows)
-        yield from (generation, weights, shadow, dropped, captured, batches)
+        online = CounterMetricFamily(
+            "shipyard_serving_online_feature_rows",
+            "Request rows enriched from the online store, and those whose entity it lacked.",
+            labels=["endpoint", "count"],
+        )
+        online.add_metric([endpoint, "rows"], self.feature_rows)
+        online.add_metric([endpoint, "absent"], self.absent_entities)
+        yield from (generation, weights, shadow, dropped, captured, batches, online)
         if self.control is not None:
             failures = CounterMetricFamily(
                 "shipyard_serving_reload_failures",
@@ -460,6 +547,14 @@ def _failure(slot: ModelSlot, exc: Exception) -> PredictionFailed:
     )
     detail = f"{type(exc).__name__}: {exc}"
     return PredictionFailed(f"the model failed on this input ({detail[:300]})")
+
+
+def _enriched_failure(enriched: EnrichedRequest, slot: ModelSlot, exc: Exception) -> Exception:
+    """A model's refusal blamed on the store's nulls when they fed it (422), else as usual."""
+    explained = enriched.explain(slot, exc)
+    if explained is not None:
+        return explained
+    return exc if isinstance(exc, InvalidInput) else _failure(slot, exc)
 
 
 def _jsonable(array: np.ndarray) -> object:

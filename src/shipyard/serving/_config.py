@@ -14,6 +14,7 @@ from typing import Literal
 
 from shipyard.errors import InvalidInput
 from shipyard.serving._batcher import BatchingSettings, MicroBatcher
+from shipyard.serving._enrich import RequestEnricher
 from shipyard.serving._http import Headers
 from shipyard.serving._slot import ModelSlot
 
@@ -64,7 +65,10 @@ class Variant:
 
 
 class EndpointConfig:
-    """An endpoint's variants, traffic split, capture and batching at one generation."""
+    """An endpoint's variants, traffic split, capture, batching and enricher at one generation.
+
+    With an ``enricher``, requests carry entity keys and the online store fills the bound inputs.
+    """
 
     def __init__(
         self,
@@ -73,12 +77,14 @@ class EndpointConfig:
         generation: int = 0,
         capture: CaptureSettings | None = None,
         batching: BatchingSettings | None = None,
+        enricher: RequestEnricher | None = None,
     ) -> None:
         if not variants:
             raise InvalidInput("an endpoint needs at least one variant", field="variants")
         self.generation = generation
         self.capture = capture or CaptureSettings()
         self.batching = batching or BatchingSettings()
+        self.enricher = enricher
         self.variants = tuple(variants)
         self.by_name = {v.name: v for v in self.variants}
         production = [v for v in self.variants if v.role == "production"] or list(self.variants)

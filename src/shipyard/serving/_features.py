@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -116,6 +116,32 @@ class FeatureBuilder:
         return self._finish(
             {name: _parse_text(name, self.types[name], mapping[name]) for name in self.names}
         )
+
+    def from_named(
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        *,
+        text: Collection[str] = (),
+        where: str,
+    ) -> Features:
+        """The model's columns picked by name from ``columns``, which may hold others too.
+
+        Columns named in ``text`` hold CSV cells and are converted to their type;
+        the rest are checked value by value (nulls become NaN in float columns).
+        """
+        arrays: dict[str, np.ndarray] = {}
+        for name in self.names:
+            values = columns.get(name)
+            if values is None:
+                raise InvalidInput("missing column", field=name)
+            kind = self.types[name]
+            if name in text:
+                arrays[name] = _parse_text(name, kind, values)
+            else:
+                arrays[name] = _check_column(name, kind, values)
+        if not arrays or not len(next(iter(arrays.values()))):
+            raise InvalidInput("expected at least one row", field=where)
+        return self._finish(arrays)
 
     def _columns(self, columns: object, where: str) -> tuple[str, ...]:
         if not isinstance(columns, list):

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from shipyard.errors import InvalidInput
+from shipyard.serving._enrich import RequestColumns
 from shipyard.serving._features import FeatureBuilder, Features
 
 JSON_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -91,6 +92,122 @@ def _parse_split(value: object, features: FeatureBuilder, checked: bool) -> Feat
 
 
 def _parse_csv(body: bytes, features: FeatureBuilder) -> Features:
+    header, cells = _csv_table(body)
+    columns = dict(zip(header, zip(*cells, strict=True), strict=True))
+    return features.from_text_columns(columns, where="body")
+
+
+_NAMED = (
+    "an endpoint with online features needs named columns: send dataframe_split with "
+    '"columns", dataframe_records, a list of objects, or "inputs" as an object of columns'
+)
+
+
+def invocation_columns(body: bytes, content_type: str) -> RequestColumns:
+    """Read an ``/invocations`` body as named columns, for an endpoint that adds features.
+
+    Values are not checked here: key columns go to the online store, the others to
+    the model's input checks once the store's columns are in.
+    """
+    if content_type and content_type != "application/json":
+        media = content_type.partition(";")[0].strip().lower()
+        if media == "text/csv":
+            header, cells = _csv_table(body)
+            columns = {
+                name: list(values)
+                for name, values in zip(header, zip(*cells, strict=True), strict=True)
+            }
+            return RequestColumns(columns, len(cells), text=True)
+        if media != "application/json" and not media.endswith("+json"):
+            raise UnsupportedMediaType(
+                f"unsupported content type {media!r}; send application/json or text/csv",
+                field="content-type",
+            )
+    payload = parse_json(body)
+    if type(payload) is not dict or len(payload) != 1:
+        raise _format_error(payload)
+    ((key, value),) = payload.items()
+    if key not in JSON_FORMATS:
+        raise _format_error(payload)
+    if key == "dataframe_split":
+        return _split_columns(value)
+    if key == "inputs" and isinstance(value, dict):
+        return _named_columns(value, key)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return _record_columns(value, key)
+    if key == "dataframe_records":
+        raise InvalidInput("expected a non-empty list of records", field=key)
+    raise InvalidInput(_NAMED, field=key)
+
+
+def _split_columns(value: object) -> RequestColumns:
+    where = "dataframe_split"
+    if not isinstance(value, dict):
+        raise InvalidInput('expected an object with "columns" and "data"', field=where)
+    unknown = next((key for key in value if key not in _SPLIT_KEYS), None)
+    if unknown is not None:
+        raise InvalidInput(f"unexpected key in {where}", field=f"{where}.{unknown}")
+    if "columns" not in value:
+        raise InvalidInput(_NAMED, field=f"{where}.columns")
+    names, rows = value["columns"], value.get("data")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise InvalidInput("expected a list of column names", field=f"{where}.columns")
+    _unique(names)
+    if not isinstance(rows, list) or not rows:
+        raise InvalidInput("expected a non-empty list of rows", field=f"{where}.data")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != len(names):
+            raise InvalidInput(
+                f"row {i} must be a list of {len(names)} values in column order",
+                field=f"{where}.data",
+            )
+    columns = {
+        name: list(values) for name, values in zip(names, zip(*rows, strict=True), strict=True)
+    }
+    return RequestColumns(columns, len(rows))
+
+
+def _named_columns(value: dict[str, Any], where: str) -> RequestColumns:
+    length = -1
+    for name, values in value.items():
+        if not isinstance(values, list):
+            raise InvalidInput("expected a list of values", field=name)
+        if length < 0:
+            length = len(values)
+        elif len(values) != length:
+            raise InvalidInput(
+                f"has {len(values)} values where other columns have {length}", field=name
+            )
+    if length <= 0:
+        raise InvalidInput("expected at least one row", field=where)
+    return RequestColumns(dict(value), length)
+
+
+def _record_columns(records: list[Any], where: str) -> RequestColumns:
+    first = records[0]
+    names = list(first)
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise InvalidInput(f"record {i} must be an object", field=where)
+        if len(record) != len(names) or any(name not in record for name in names):
+            odd = next((n for n in record if n not in first), None) or next(
+                n for n in names if n not in record
+            )
+            raise InvalidInput(f"record {i} has other columns than record 0", field=odd)
+        for name in names:
+            columns[name].append(record[name])
+    return RequestColumns(columns, len(records))
+
+
+def _unique(names: list[str]) -> None:
+    if len(set(names)) != len(names):
+        duplicate = next(name for name in names if names.count(name) > 1)
+        raise InvalidInput("column given more than once", field=duplicate)
+
+
+def _csv_table(body: bytes) -> tuple[list[str], list[list[str]]]:
+    """The header and data rows of a CSV body, every row as wide as the header."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -105,8 +222,5 @@ def _parse_csv(body: bytes, features: FeatureBuilder) -> Features:
     for i, row in enumerate(table[1:], start=2):
         if len(row) != len(header):
             raise InvalidInput(f"has {len(row)} cells, header has {len(header)}", field=f"line {i}")
-    columns = dict(zip(header, zip(*table[1:], strict=True), strict=True))
-    if len(columns) != len(header):
-        duplicate = next(name for name in header if header.count(name) > 1)
-        raise InvalidInput("column given more than once", field=duplicate)
-    return features.from_text_columns(columns, where="body")
+    _unique(header)
+    return header, table[1:]

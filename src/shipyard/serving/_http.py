@@ -14,8 +14,10 @@ from shipyard.errors import (
     NotFound,
     PayloadTooLarge,
     ShipyardError,
+    StorageError,
     Unauthenticated,
 )
+from shipyard.serving._enrich import MissingFeatures
 from shipyard.serving._formats import UnsupportedMediaType
 
 Scope = MutableMapping[str, Any]
@@ -129,7 +131,8 @@ class Response:
     """A complete response: status, body and extra headers.
 
     ``after`` holds what the app does once the response is sent (shadow copies,
-    data capture): the request's input, answer, raw body and protocol.
+    data capture): the request's input, answer, raw body, protocol and, on an endpoint with
+    online features, the enriched request.
     """
 
     __slots__ = ("after", "body", "content_type", "headers", "status")
@@ -145,7 +148,7 @@ class Response:
         self.body = body
         self.content_type = content_type
         self.headers = headers or []
-        self.after: tuple[Any, Any, bytes, str] | None = None
+        self.after: tuple[Any, Any, bytes, str, Any] | None = None
 
     async def send(self, send: Send, extra: Headers, request_id: bytes) -> None:
         headers = [
@@ -188,6 +191,8 @@ def error_response(exc: ShipyardError) -> tuple[Response, str]:
         headers.append((b"connection", b"close"))
     elif isinstance(exc, UnsupportedMediaType):
         status, code = 415, "unsupported_media_type"
+    elif isinstance(exc, MissingFeatures):
+        status, code = 422, "missing_features"
     elif isinstance(exc, InvalidInput):
         status, code = 400, "invalid_input"
     elif isinstance(exc, Unauthenticated):
@@ -205,6 +210,9 @@ def error_response(exc: ShipyardError) -> tuple[Response, str]:
     elif isinstance(exc, Overloaded):
         status, code = 503, "overloaded"
         headers.append((b"retry-after", b"%d" % exc.retry_after))
+    elif isinstance(exc, StorageError):
+        status, code = 503, "store_unavailable"
+        headers.append((b"retry-after", b"1"))
     else:
         status, code = 500, "internal_error"
     return json_response(error_body(code, exc.message, exc.field), status, headers), code

@@ -1,9 +1,10 @@
 """The data plane's link to the metadata and blob stores: snapshots in, stats and records out.
 
 Reads the endpoint's variants and live settings (``endpoint_variants``,
-``endpoint_states``); writes heartbeats (``endpoint_instances``), window counts
-(``variant_stats``), capture files (Parquet blobs listed in ``capture_files``)
-and feedback labels. Only the worker's background thread calls it.
+``endpoint_states``) and, through an ``EnricherLoader``, its feature binding;
+writes heartbeats (``endpoint_instances``), window counts (``variant_stats``),
+capture files (Parquet blobs listed in ``capture_files``) and feedback labels.
+Only the worker's background thread calls it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shipyard.serving._batcher import BatchingSettings
 from shipyard.serving._capture import capture_schema, hour_of, parquet_bytes
 from shipyard.serving._config import PRIMARY, CaptureSettings, EndpointConfig, Variant
 from shipyard.serving._control import WorkerStatus
+from shipyard.serving._enrich import EnricherLoader
 from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import WindowRow
 from shipyard.store.metadata import endpoint_tables as et
@@ -49,12 +51,14 @@ class DatabaseLink:
         *,
         url: str = "",
         in_thread: bool = False,
+        enrichers: EnricherLoader | None = None,
     ) -> None:
         self.platform = platform
         self.endpoint = endpoint
         self.url = url
         self._load_predictor = load_predictor
         self._in_thread = in_thread
+        self._enrichers = enrichers
         self._endpoint_id: int | None = None
 
     def generation(self) -> int | None:
@@ -81,6 +85,13 @@ class DatabaseLink:
             names = _version_names(session, [spec["model_version_id"] for spec in specs])
             capture = dict(state.capture) if state is not None else {}
             batching = dict(state.batching) if state is not None else {}
+            enricher = (
+                None
+                if self._enrichers is None
+                else self._enrichers.load(
+                    session, self.endpoint, current.enricher if current is not None else None
+                )
+            )
         loaded = current.slots() if current is not None else {}
         variants = []
         for spec in specs:
@@ -115,6 +126,7 @@ class DatabaseLink:
                 max_wait_ms=float(batching.get("max_wait_ms", 2.0)),
                 in_thread=self._in_thread,
             ),
+            enricher=enricher,
         )
 
     def report(self, status: WorkerStatus, rows: list[WindowRow]) -> None:
@@ -201,13 +213,18 @@ class DatabaseLink:
             )
 
     def leave(self, worker: str) -> None:
-        with self.platform.db.session() as session:
-            session.execute(
-                sa.delete(et.EndpointInstance).where(
-                    et.EndpointInstance.endpoint == self.endpoint,
-                    et.EndpointInstance.worker == worker,
+        """Remove the heartbeat and release the online store (the worker is stopping)."""
+        try:
+            with self.platform.db.session() as session:
+                session.execute(
+                    sa.delete(et.EndpointInstance).where(
+                        et.EndpointInstance.endpoint == self.endpoint,
+                        et.EndpointInstance.worker == worker,
+                    )
                 )
-            )
+        finally:
+            if self._enrichers is not None:
+                self._enrichers.close()
 
 
 def _variant_specs(session: Session, endpoint: t.Endpoint) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shipyard.flavors._base import Prediction
+from shipyard.serving._enrich import EnrichedRequest
 from shipyard.serving._features import Features
 from shipyard.serving._formats import parse_invocation
 from shipyard.serving._stats import VariantTotals
@@ -36,7 +37,11 @@ _ATOL = 1e-6
 
 @dataclass(frozen=True)
 class ShadowCopy:
-    """A live request as the shadow needs it: input (parsed and raw) and production's answer."""
+    """A live request as the shadow needs it: input (parsed and raw) and production's answer.
+
+    On an endpoint with online features ``enriched`` holds the request with the store's
+    columns, so a shadow with another signature builds its input without a second lookup.
+    """
 
     shadow: Variant
     production: Variant
@@ -47,6 +52,7 @@ class ShadowCopy:
     protocol: str
     request_id: str
     capture_mode: str | None
+    enriched: EnrichedRequest | None = None
 
 
 class ShadowRunner:
@@ -129,6 +135,8 @@ class ShadowRunner:
         )
         if same and slot.predictor.accepts_ndarray == live.predictor.accepts_ndarray:
             return copy.features
+        if copy.enriched is not None:
+            return copy.enriched.features_for(slot)
         if copy.protocol == "v2":
             return parse_infer(copy.body, slot.features).features
         return parse_invocation(copy.body, copy.content_type, slot.features)

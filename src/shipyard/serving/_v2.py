@@ -8,6 +8,7 @@ import numpy as np
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors._base import ColumnType, ModelSignature, Prediction
+from shipyard.serving._enrich import RequestColumns
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._formats import may_hold_booleans, parse_json
 
@@ -60,6 +61,48 @@ def parse_infer(body: bytes, builder: FeatureBuilder) -> InferRequest:
     if request_id is not None and not isinstance(request_id, str):
         raise InvalidInput("must be a string", field="id")
     return InferRequest(request_id, features, _requested_outputs(payload.get("outputs")))
+
+
+def parse_infer_columns(body: bytes) -> tuple[RequestColumns, object, tuple[str, ...]]:
+    """Read a V2 infer body as named columns (one tensor per column), for an enriched endpoint.
+
+    Returns the columns, the request id and the outputs asked for; values are checked
+    later, against the entity key types and the model's signature.
+    """
+    payload = parse_json(body)
+    if not isinstance(payload, dict):
+        raise InvalidInput('expected a JSON object with "inputs"', field="body")
+    tensors = payload.get("inputs")
+    if not isinstance(tensors, list) or not tensors:
+        raise InvalidInput("expected a non-empty list of input tensors", field="inputs")
+    columns: dict[str, list[Any]] = {}
+    rows = -1
+    for i, tensor in enumerate(tensors):
+        _check_tensor(tensor, f"inputs[{i}]")
+        name, shape = tensor["name"], tensor["shape"]
+        if len(shape) == 2 and shape[1] != 1:
+            raise InvalidInput(
+                "an endpoint with online features takes one tensor per column, "
+                "of shape [rows] or [rows, 1]",
+                field=name,
+            )
+        if name in columns:
+            raise InvalidInput("tensor given more than once", field=name)
+        data = _flat(tensor)
+        if len(data) != shape[0]:
+            raise InvalidInput(f"has {len(data)} values, shape says {shape[0]}", field=name)
+        if rows < 0:
+            rows = len(data)
+        elif len(data) != rows:
+            raise InvalidInput(f"has {len(data)} rows where other tensors have {rows}", field=name)
+        columns[name] = data
+    if rows == 0:
+        raise InvalidInput("expected at least one row", field="inputs")
+    request_id = payload.get("id")
+    if request_id is not None and not isinstance(request_id, str):
+        raise InvalidInput("must be a string", field="id")
+    outputs = _requested_outputs(payload.get("outputs"))
+    return RequestColumns(columns, rows), request_id, outputs
 
 
 def _check_tensor(tensor: object, where: str) -> None:
