@@ -21,10 +21,15 @@ from shipyard.store.metadata import tables as t
 from shipyard.tracking import start_run, store_artifact
 
 
-def ingest_frame(platform: Platform, name: str, frame: pd.DataFrame) -> DatasetVersionInfo:
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
     sink = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
-    return ingest(context_for(platform, "admin"), name, sink.getvalue(), filename=f"{name}.parquet")
+    return sink.getvalue()
+
+
+def ingest_frame(platform: Platform, name: str, frame: pd.DataFrame) -> DatasetVersionInfo:
+    content = parquet_bytes(frame)
+    return ingest(context_for(platform, "admin"), name, content, filename=f"{name}.parquet")
 
 
 def signature_of(frame: pd.DataFrame, target: str, classes: list[Any] | None) -> ModelSignature:
@@ -47,8 +52,12 @@ def register_fitted(
     estimator: Any,
     signature: ModelSignature,
     dataset: DatasetVersionInfo | None,
+    artifacts: dict[str, bytes] | None = None,
 ) -> ModelVersionInfo:
-    """Store a fitted estimator as a finished run's model (reading ``dataset``), register it."""
+    """Store a fitted estimator as a finished run's model (reading ``dataset``), register it.
+
+    ``artifacts`` are logged on the run too, as a user's own run might.
+    """
     flavor, data = save_model(estimator)
     with platform.db.session() as session:
         run = start_run(session, experiment="tests", principal="admin")
@@ -64,6 +73,8 @@ def register_fitted(
             "signature": signature.model_dump(mode="json"),
         }
         store_artifact(platform, session, run.id, MODEL_META, orjson.dumps(meta))
+        for path, content in (artifacts or {}).items():
+            store_artifact(platform, session, run.id, path, content)
         run.status = "finished"
         run_id = run.id
     return register_model(context_for(platform, "admin"), name, run_id)

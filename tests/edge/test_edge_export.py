@@ -79,7 +79,8 @@ def test_export_matches_the_original_and_is_served_as_onnx(
     info = export_model(ctx, "m@1")
 
     exported = info.parity["exported"]
-    assert exported["rows"] == 1000 and "numbers@1" in exported["source"]
+    assert info.parity["data"] == exported["data"] == "training-sample"  # no stored validation
+    assert exported["rows"] == 1500 and "numbers@1" in exported["source"]
     assert 0 <= exported["max_abs_diff"] <= 1e-4 and exported["labels_agree"] == 1.0
     assert info.precision == ("float64" if library == "sklearn" else "float32")
     assert [e.id for e in list_exports(ctx, "m@1")] == [info.id]
@@ -249,9 +250,9 @@ def test_quantization_shrinks_matmul_weights_within_its_tolerance(
         [("scale", StandardScaler()), ("pca", PCA(4)), ("model", LogisticRegression())]
     ).fit(frame[FEATURES].to_numpy(), frame["y"])
     register_fitted(sqlite_platform, "pca", pipeline, signature_of(frame, "y", [0, 1]), dataset)
-    info = export_model(ctx, "pca@1", quantize=True, quantized_tolerance=0.05)
+    info = export_model(ctx, "pca@1", quantize=True, quantized_tolerance=0.1)
     assert info.quantized and info.precision == "float32"
-    assert 0 < info.parity["quantized"]["max_abs_diff"] <= 0.05
+    assert 0 < info.parity["quantized"]["max_abs_diff"] <= 0.1
     with pytest.raises(InvalidInput, match="quantized ONNX model") as caught:
         export_model(ctx, "pca@1", quantize=True, quantized_tolerance=1e-9)
     assert caught.value.field == "quantized_tolerance"

@@ -50,6 +50,24 @@ def test_sdk_exports_into_a_directory(
         client.edge.get("0" * 32)
 
 
+def test_sdk_checks_parity_on_a_named_dataset(
+    client: Client, platform: Platform, frame: pd.DataFrame
+) -> None:
+    _register(platform, frame)
+    ingest_frame(platform, "other", frame.head(700))
+    ingest_frame(platform, "narrow", frame[["f0", "f1", "y"]])
+
+    info = client.edge.export("m@1", parity_data="other@1")
+
+    assert info.parity["data"] == "dataset" and info.parity["rows"] == 700
+    assert info.parity["exported"]["source"] == "dataset other@1"
+    assert client.edge.export("m@1").parity["data"] == "training-sample"
+    with pytest.raises(InvalidInput, match=r"missing input columns \['f2', 'f3', 'f4'\]") as bad:
+        client.edge.export("m@1", parity_data="narrow@1")
+    assert bad.value.field == "parity_data"
+    assert len(client.edge.list("m@1")) == 2
+
+
 def _shipyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env["SHIPYARD_HOME"] = str(home)
@@ -74,6 +92,19 @@ def test_cli_exports_and_imports_a_package(frame: pd.DataFrame, tmp_path: Path) 
     exported = _shipyard(home, "export-edge", "m@1", "--out", str(out), "--archive")
     assert exported.returncode == 0, exported.stderr
     assert "max |diff|" in exported.stdout and "run.py" in exported.stdout
+    assert "parity data" in exported.stdout and "training-sample: 1500 rows" in exported.stdout
     imported = _shipyard(home, "import-edge", f"{out}.tar.gz", "--out", str(tmp_path / "copy"))
     assert imported.returncode == 0, imported.stderr
     assert (tmp_path / "copy" / "run.py").read_bytes() == (out / "run.py").read_bytes()
+
+    named = _shipyard(
+        home, "export-edge", "m@1", "--out", str(tmp_path / "e2"), "--parity-data", "numbers@1"
+    )
+    assert named.returncode == 0, named.stderr
+    assert "dataset: 1500 rows of dataset numbers@1" in named.stdout
+    wrong = _shipyard(
+        home, "export-edge", "m@1", "--out", str(tmp_path / "e3"), "--parity-data", "nope@1"
+    )
+    assert wrong.returncode != 0 and "nope" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1, wrong.stderr
+    assert not (tmp_path / "e3").exists()

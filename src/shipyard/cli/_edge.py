@@ -23,9 +23,13 @@ def export_edge(
     quantized_tolerance: Annotated[
         float, typer.Option(help="The same, for the quantized model.")
     ] = 1e-2,
-    validation: Annotated[
+    parity_data: Annotated[
         str | None,
-        typer.Option(help="Dataset version to check parity on (default: the model's own)."),
+        typer.Option(
+            "--parity-data",
+            help="Dataset version (name@3) to check parity on; default: the validation rows "
+            "the training run stored, else a sample of the dataset it trained on.",
+        ),
     ] = None,
     archive: Annotated[bool, typer.Option(help="Also write OUT.tar.gz.")] = False,
     as_json: JsonOption = False,
@@ -38,7 +42,7 @@ def export_edge(
         quantize=quantize,
         tolerance=tolerance,
         quantized_tolerance=quantized_tolerance,
-        validation=validation,
+        parity_data=parity_data,
         archive=archive,
     )
     emit(info, as_json, lambda: _show(info, out, archive))
@@ -46,11 +50,12 @@ def export_edge(
 
 def _show(info: EdgeExportInfo, out: Path, archive: bool) -> None:
     exported = info.parity["exported"]
+    data = info.parity.get("data", exported.get("data", "?"))
     rows = [
         ("export", info.id),
         ("model", f"{info.ref} -> {info.format} ({info.precision})"),
         ("parity", f"max |diff| {exported['max_abs_diff']:.3g} of {exported['compared']}"),
-        ("checked on", f"{exported['rows']} rows of {exported['source']}"),
+        ("parity data", f"{data}: {exported['rows']} rows of {exported['source']}"),
         ("tolerance", f"{exported['tolerance']:g}"),
     ]
     if "quantized" in info.parity:

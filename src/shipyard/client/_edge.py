@@ -20,12 +20,15 @@ class Edge(_Group):
         quantize: bool = False,
         tolerance: float = 1e-4,
         quantized_tolerance: float = 1e-2,
-        validation: str | None = None,
+        parity_data: str | None = None,
         archive: bool = False,
     ) -> EdgeExportInfo:
         """Convert and check ``ref`` (``m@3``); write its package into ``out`` when given.
 
-        With ``archive`` the tar.gz lands beside it too, as ``<out>.tar.gz``.
+        Parity runs on ``parity_data`` (a dataset version, ``name@3``) when given, else on
+        the run's stored validation rows, else on a sample of its training dataset;
+        ``info.parity["data"]`` says which. With ``archive`` the tar.gz lands beside the
+        package too, as ``<out>.tar.gz``.
         """
         info = EdgeExportInfo.model_validate(
             self._t.call(
@@ -35,7 +38,7 @@ class Edge(_Group):
                 quantize=quantize,
                 tolerance=tolerance,
                 quantized_tolerance=quantized_tolerance,
-                validation=validation,
+                parity_data=parity_data,
             )
         )
         if out is not None:

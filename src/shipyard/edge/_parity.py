@@ -1,16 +1,28 @@
-"""Parity of a converted model with the original, on the model's validation rows.
+"""Parity of a converted model with the original, on the rows the model was validated on.
 
-The rows are, in order of preference: a dataset version the caller names, the
-run's stored validation table (``model/validation.parquet``), or a fixed
-sample of the dataset version the model was trained on (its lineage).
+The rows are, in order of preference:
+
+- ``dataset``: a dataset version the caller names (``parity_data``);
+- ``validation``: the run's stored validation table (``model/validation.parquet``,
+  written by the training worker: the held-out rows the model was scored on);
+- ``training-sample``: a fixed sample of the dataset version the run read, for
+  model versions registered without a validation table (older versions, models
+  users trained and registered from their own runs).
+
+At most ``PARITY_ROWS`` rows are compared, a seeded sample beyond that, read
+batch by batch so a large dataset is never loaded whole.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -18,20 +30,33 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from shipyard.datasets import find_version, scratch_directory, version_files
+from shipyard.data import normalize_table
+from shipyard.datasets import iter_version_batches, scratch_directory
 from shipyard.errors import InvalidInput
 from shipyard.flavors import ModelSignature, Predictor
-from shipyard.names import parse_reference
 from shipyard.platform import Platform
+from shipyard.registry import MODEL_META
 from shipyard.store.metadata import tables as t
 
 VALIDATION_ARTIFACT = "model/validation.parquet"
-PARITY_ROWS = 1000
+PARITY_ROWS = 10_000
+FIELD = "parity_data"
+
+ParityData = Literal["validation", "training-sample", "dataset"]
+
+# Column kinds each signature type accepts; integers and booleans widen to floats losslessly.
+_ACCEPTS: dict[str, frozenset[str]] = {
+    "float": frozenset({"float", "integer", "boolean"}),
+    "integer": frozenset({"integer", "boolean"}),
+    "boolean": frozenset({"boolean"}),
+    "string": frozenset({"string"}),
+}
 
 
 class ParityCheck(BaseModel):
-    """How closely a converted model reproduces the original on ``rows`` validation rows."""
+    """How closely a converted model reproduces the original on ``rows`` rows of ``data``."""
 
+    data: ParityData
     rows: int
     source: str
     max_abs_diff: float
@@ -40,24 +65,44 @@ class ParityCheck(BaseModel):
     compared: str
 
 
-def validation_frame(
+@dataclass(frozen=True)
+class ParityRows:
+    """The rows to compare on, which kind of data they are, and where exactly they came from."""
+
+    frame: pd.DataFrame
+    data: ParityData
+    source: str
+    digest: str
+
+    def report(self) -> dict[str, object]:
+        """What the export's parity record says about its data."""
+        return {
+            "data": self.data,
+            "source": self.source,
+            "data_digest": self.digest,
+            "rows": len(self.frame),
+        }
+
+
+def parity_rows(
     platform: Platform,
     session: Session,
     version: t.ModelVersion,
     signature: ModelSignature,
-    dataset: str | None,
-) -> tuple[pd.DataFrame, str]:
-    """Up to PARITY_ROWS rows of the signature's columns, and where they came from."""
+    dataset: tuple[str, t.DatasetVersion] | None,
+) -> ParityRows:
+    """The rows to check parity on: ``dataset`` if given, else the run's validation table,
+    else a sample of the dataset the run trained on; InvalidInput when there are none."""
     if dataset is not None:
-        ref = parse_reference(dataset, field="validation")
-        if ref.alias is not None:
-            raise InvalidInput("datasets are named by version (name@3)", field="validation")
-        row = find_version(session, ref.name, ref.version)
-        digest = version_files(session, row)[0].digest
-        return _sample(platform, digest, signature), f"dataset {ref.name}@{row.version}"
+        name, row = dataset
+        frame = _dataset_sample(platform, row, signature, f"dataset {name}@{row.version}")
+        return ParityRows(frame, "dataset", f"dataset {name}@{row.version}", row.digest)
     artifact = session.get(t.RunArtifact, (version.run_id, VALIDATION_ARTIFACT))
     if artifact is not None:
-        return _sample(platform, artifact.digest, signature), "the run's validation table"
+        split = _split_of(platform, session, version.run_id)
+        what = f"the {split + ' ' if split else ''}validation rows of run {version.run_id}"
+        frame = _artifact_sample(platform, artifact.digest, signature, what)
+        return ParityRows(frame, "validation", what, artifact.digest)
     trained_on = session.execute(
         sa.select(t.Dataset.name, t.DatasetVersion)
         .join(t.DatasetVersion, t.DatasetVersion.dataset_id == t.Dataset.id)
@@ -68,51 +113,127 @@ def validation_frame(
     ).first()
     if trained_on is None:
         raise InvalidInput(
-            "the model version has no validation data (its run stored none and read no "
-            "dataset); name a dataset version to check parity on",
-            field="validation",
+            f"the model version has no validation data: its run stored no {VALIDATION_ARTIFACT} "
+            "and read no dataset; name a dataset version to check parity on (--parity-data)",
+            field=FIELD,
         )
     name, row = trained_on
-    rows = _sample(platform, version_files(session, row)[0].digest, signature)
-    return rows, f"a sample of training dataset {name}@{row.version}"
+    what = f"a sample of training dataset {name}@{row.version}"
+    return ParityRows(
+        _dataset_sample(platform, row, signature, what), "training-sample", what, row.digest
+    )
 
 
-def _sample(platform: Platform, digest: str, signature: ModelSignature) -> pd.DataFrame:
+def _split_of(platform: Platform, session: Session, run_id: str) -> str | None:
+    """How a training job chose its validation rows ("holdout", "kfold"), if its meta says."""
+    meta = session.get(t.RunArtifact, (run_id, MODEL_META))
+    if meta is None:
+        return None
+    try:
+        validation = orjson.loads(platform.blobs.get_bytes(meta.digest)).get("validation")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    split = validation.get("split") if isinstance(validation, dict) else None
+    return split if split in ("holdout", "kfold") else None
+
+
+def _dataset_sample(
+    platform: Platform, row: t.DatasetVersion, signature: ModelSignature, what: str
+) -> pd.DataFrame:
+    _check_columns({c["name"]: c["type"] for c in row.schema}, signature, what)
+    batches = iter_version_batches(platform, row, signature.input_names)
+    return _sample(batches, row.rows, what)
+
+
+def _artifact_sample(
+    platform: Platform, digest: str, signature: ModelSignature, what: str
+) -> pd.DataFrame:
     with tempfile.TemporaryDirectory(dir=scratch_directory(platform)) as scratch:
-        path = platform.blobs.download(digest, Path(scratch) / "rows.parquet")
+        path = platform.blobs.download(digest, Path(scratch) / "validation.parquet")
         try:
-            parquet = pq.ParquetFile(path)
+            with pq.ParquetFile(path) as parquet:
+                kinds = {f.name: _kind(f.type) for f in parquet.schema_arrow}
+                _check_columns(kinds, signature, what)
+                batches = parquet.iter_batches(columns=signature.input_names)
+                return _sample(batches, parquet.metadata.num_rows, what)
         except (pa.ArrowException, OSError) as exc:
-            raise InvalidInput(
-                f"validation data is not Parquet: {exc}", field="validation"
-            ) from None
-        present = set(parquet.schema_arrow.names)
-        missing = [name for name in signature.input_names if name not in present]
-        if missing:
-            raise InvalidInput(
-                f"validation data lacks the model's input columns {missing}", field="validation"
-            )
-        table = parquet.read_row_group(0, columns=signature.input_names)
-    if table.num_rows > PARITY_ROWS:
+            raise InvalidInput(f"{what} are not readable Parquet: {exc}", field=FIELD) from None
+
+
+def _kind(arrow_type: pa.DataType) -> str:
+    """The logical type a signature speaks of, for one Arrow column type."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "float"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "string"
+    return str(arrow_type)
+
+
+def _check_columns(kinds: Mapping[str, str], signature: ModelSignature, what: str) -> None:
+    """InvalidInput listing every input column ``what`` lacks or holds with another type."""
+    missing = [c.name for c in signature.inputs if c.name not in kinds]
+    wrong = [
+        f"{c.name} (model expects {c.type}, data has {kinds[c.name]})"
+        for c in signature.inputs
+        if c.name in kinds and kinds[c.name] not in _ACCEPTS[c.type]
+    ]
+    if not missing and not wrong:
+        return
+    problems = []
+    if missing:
+        problems.append(f"missing input columns {missing}")
+    if wrong:
+        problems.append(f"columns of the wrong type: {'; '.join(wrong)}")
+    raise InvalidInput(
+        f"{what} do not match the model's signature: {' | '.join(problems)}; "
+        f"the model takes {signature.input_names}, the data has {list(kinds)}",
+        field=FIELD,
+    )
+
+
+def _sample(batches: Iterable[pa.RecordBatch], total: int, what: str) -> pd.DataFrame:
+    """Every row when there are at most PARITY_ROWS, else a fixed seeded sample, in order."""
+    if total == 0:
+        raise InvalidInput(f"{what} have no rows", field=FIELD)
+    picked = None
+    if total > PARITY_ROWS:
         rng = np.random.default_rng(0)
-        picked = np.sort(rng.choice(table.num_rows, size=PARITY_ROWS, replace=False))
-        table = table.take(pa.array(picked))
-    if table.num_rows == 0:
-        raise InvalidInput("validation data has no rows", field="validation")
-    frame: pd.DataFrame = table.to_pandas()
+        picked = np.sort(rng.choice(total, size=PARITY_ROWS, replace=False))
+    kept = list(_take(batches, picked))
+    if not kept:
+        raise InvalidInput(f"{what} have no rows", field=FIELD)
+    frame: pd.DataFrame = normalize_table(pa.Table.from_batches(kept)).to_pandas()
     return frame
+
+
+def _take(batches: Iterable[pa.RecordBatch], picked: np.ndarray | None) -> Iterator[pa.RecordBatch]:
+    """The rows at ``picked`` (sorted positions over all batches), or all of them."""
+    offset = 0
+    for batch in batches:
+        if picked is None:
+            yield batch
+        else:
+            low, high = np.searchsorted(picked, [offset, offset + batch.num_rows])
+            if high > low:
+                yield batch.take(pa.array(picked[low:high] - offset))
+        offset += batch.num_rows
 
 
 def compare(
     native: Predictor,
     converted: Predictor,
-    rows: pd.DataFrame,
-    source: str,
+    rows: ParityRows,
     tolerance: float,
 ) -> ParityCheck:
     """Largest absolute difference of probabilities (or values), and label agreement."""
-    expected = native.predict(rows)
-    actual = converted.predict(rows)
+    expected = native.predict(rows.frame)
+    actual = converted.predict(rows.frame)
     if expected.probabilities is not None and actual.probabilities is not None:
         left, right, compared = expected.probabilities, actual.probabilities, "probabilities"
         agree: float | None = float(np.mean(expected.predictions == actual.predictions))
@@ -127,8 +248,9 @@ def compare(
         gaps = np.where(np.isnan(gaps), np.inf, gaps)
         difference = float(gaps.max()) if gaps.size else 0.0
     return ParityCheck(
-        rows=len(rows),
-        source=source,
+        data=rows.data,
+        rows=len(rows.frame),
+        source=rows.source,
         max_abs_diff=difference,
         tolerance=tolerance,
         labels_agree=agree,

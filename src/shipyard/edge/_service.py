@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.datasets import scratch_directory
+from shipyard.datasets import find_version, scratch_directory
 from shipyard.edge._models import EdgeExportInfo
 from shipyard.edge._package import archive_bytes, package_files
-from shipyard.edge._parity import ParityCheck, compare, validation_frame
+from shipyard.edge._parity import FIELD, ParityCheck, ParityRows, compare, parity_rows
 from shipyard.errors import IntegrityError, InvalidInput, NotFound
 from shipyard.flavors import ModelSignature, Predictor, artifact_digest, load_predictor
 from shipyard.names import parse_reference, resource
@@ -27,8 +27,6 @@ from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from shipyard.edge._convert import Converted
     from shipyard.flavors._onnx import OnnxPredictor
 
@@ -80,12 +78,15 @@ def export_model(
     quantize: bool = False,
     tolerance: float = 1e-4,
     quantized_tolerance: float = 1e-2,
-    validation: str | None = None,
+    parity_data: str | None = None,
 ) -> EdgeExportInfo:
     """Convert a model version to ONNX, check it against the original, store its package.
 
-    Fails (InvalidInput) when a step cannot be converted or the converted model
-    differs from the original by more than ``tolerance`` on the validation rows.
+    Parity runs on ``parity_data`` (a dataset version, ``name@3``) when given, else on
+    the validation rows the training run stored, else on a sample of the dataset the run
+    trained on; the record says which (``parity["data"]``). Fails (InvalidInput) when a
+    step cannot be converted or the converted model differs from the original by more
+    than ``tolerance`` on those rows.
     """
     if format not in FORMATS:
         raise InvalidInput(f"must be one of {list(FORMATS)}", field="format")
@@ -96,19 +97,30 @@ def export_model(
     platform = ctx.platform
     with platform.db.session() as session:
         model, version = resolve(session, parse_reference(ref))
-        if validation is not None:
-            parsed = parse_reference(validation, field="validation")
-            ctx.authorize("datasets:ReadData", resource("dataset", parsed.name, parsed.version))
+        dataset = None
+        if parity_data is not None:
+            parsed = parse_reference(parity_data, field=FIELD)
+            if parsed.alias is not None:
+                raise InvalidInput("datasets are named by version (name@3)", field=FIELD)
+            found = find_version(session, parsed.name, parsed.version)
+            ctx.authorize("datasets:ReadData", resource("dataset", parsed.name, found.version))
+            dataset = (parsed.name, found)
         signature = ModelSignature.model_validate(version.signature)
-        rows, source = validation_frame(platform, session, version, signature, validation)
+        rows = parity_rows(platform, session, version, signature, dataset)
         label = f"{model.name}@{version.version}"
     native = load_version_predictor(platform, version)
     forms = convert(native.model, version.flavor, signature, float32_only=quantize)
     _label(forms, label, version.digest)
-    form, data, onnx_predictor, check = _first_within(forms, native, rows, source, tolerance)
-    parity: dict[str, Any] = {"exported": check.model_dump(), "precision": form.precision}
+    form, data, onnx_predictor, check = _first_within(forms, native, rows, tolerance)
+    parity: dict[str, Any] = {
+        **rows.report(),
+        "tolerance": tolerance,
+        "max_abs_diff": check.max_abs_diff,
+        "exported": check.model_dump(),
+        "precision": form.precision,
+    }
     if quantize:
-        smaller = _quantized(platform, data, native, rows, source, quantized_tolerance, parity)
+        smaller = _quantized(platform, data, native, rows, quantized_tolerance, parity)
         data = smaller or data
     layout = onnx_predictor.layout
     onnx_spec = {
@@ -166,8 +178,7 @@ def _quantized(
     platform: Platform,
     data: bytes,
     native: Predictor,
-    rows: pd.DataFrame,
-    source: str,
+    rows: ParityRows,
     tolerance: float,
     parity: dict[str, Any],
 ) -> bytes | None:
@@ -178,7 +189,7 @@ def _quantized(
     if smaller is None:
         parity["quantization"] = "no MatMul/Gemm weights to quantize; exported unchanged"
         return None
-    check = compare(native, _load_onnx(smaller, native.signature), rows, source, tolerance)
+    check = compare(native, _load_onnx(smaller, native.signature), rows, tolerance)
     if check.max_abs_diff > tolerance:
         raise InvalidInput(_parity_message(check, "quantized "), field="quantized_tolerance")
     parity["quantized"] = check.model_dump()
@@ -188,8 +199,7 @@ def _quantized(
 def _first_within(
     forms: list[Converted],
     native: Predictor,
-    rows: pd.DataFrame,
-    source: str,
+    rows: ParityRows,
     tolerance: float,
 ) -> tuple[Converted, bytes, OnnxPredictor, ParityCheck]:
     """The most precise form whose outputs stay within ``tolerance`` of the original's."""
@@ -204,7 +214,7 @@ def _first_within(
         except IntegrityError as exc:
             problem = str(exc)
             continue
-        check = compare(native, predictor, rows, source, tolerance)
+        check = compare(native, predictor, rows, tolerance)
         if check.max_abs_diff <= tolerance:
             return form, data, predictor, check
         if closest is None or check.max_abs_diff < closest.max_abs_diff:
@@ -217,8 +227,8 @@ def _first_within(
 def _parity_message(check: ParityCheck, what: str) -> str:
     return (
         f"the {what}ONNX model's {check.compared} differ from the original's by up to "
-        f"{check.max_abs_diff:.3g} on {check.rows} rows of {check.source}, beyond the "
-        f"tolerance {check.tolerance:g}"
+        f"{check.max_abs_diff:.3g} on {check.rows} rows of {check.data} data "
+        f"({check.source}), beyond the tolerance {check.tolerance:g}"
     )
 
 

@@ -153,8 +153,9 @@ class DensePredictor:
     """``XGBoosterPredictFromDense`` called directly, with a proxy matrix made once per model.
 
     The Python wrapper rebuilds its arguments and a proxy matrix on every call,
-    which costs more than scoring one row. Calls are serialized by a lock since the
-    proxy is reused.
+    which costs more than scoring one row. The proxy and the output parameters are
+    made once and reused, so calls are serialized by a lock; the result is copied
+    out of XGBoost's thread-local buffer before the lock is released.
     """
 
     _CONFIG = json.dumps(
@@ -168,7 +169,7 @@ class DensePredictor:
             "cache_id": 0,
         }
     ).encode()
-    _INTERFACE = '{"data":[%d,true],"shape":[%d,%d],"strides":null,"typestr":"<f8","version":3}'
+    _INTERFACE = b'{"data":[%d,true],"shape":[%d,%d],"strides":null,"typestr":"<f8","version":3}'
 
     def __init__(self, lib: Any, booster: xgboost.Booster, proxy: ctypes.c_void_p) -> None:
         self._lib = lib
@@ -177,6 +178,14 @@ class DensePredictor:
         self._handle = booster.handle
         self._proxy = proxy
         self._lock = threading.Lock()
+        self._shape = ctypes.POINTER(ctypes.c_uint64)()
+        self._dims = ctypes.c_uint64()
+        self._out = ctypes.POINTER(ctypes.c_float)()
+        self._outputs = (
+            ctypes.byref(self._shape),
+            ctypes.byref(self._dims),
+            ctypes.byref(self._out),
+        )
         weakref.finalize(self, lib.XGDMatrixFree, proxy)
 
     @classmethod
@@ -193,22 +202,18 @@ class DensePredictor:
         return cls(lib, booster, proxy)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        interface = (self._INTERFACE % (x.ctypes.data, x.shape[0], x.shape[1])).encode()
-        shape = ctypes.POINTER(ctypes.c_uint64)()
-        dims = ctypes.c_uint64()
-        out = ctypes.POINTER(ctypes.c_float)()
+        """Scores of a C-contiguous float64 matrix ``x`` (rows by features)."""
+        rows, width = x.shape
+        interface = self._INTERFACE % (x.__array_interface__["data"][0], rows, width)
         with self._lock:
             status = self._function(
-                self._handle,
-                interface,
-                self._CONFIG,
-                self._proxy,
-                ctypes.byref(shape),
-                ctypes.byref(dims),
-                ctypes.byref(out),
+                self._handle, interface, self._CONFIG, self._proxy, *self._outputs
             )
             if status != 0:
                 raise xgboost.core.XGBoostError(self._lib.XGBGetLastError().decode())
-            dimensions = tuple(int(shape[i]) for i in range(dims.value))
-            size = int(np.prod(dimensions))
-            return np.ctypeslib.as_array(out, (size,)).copy().reshape(dimensions)
+            shape = self._shape
+            dimensions = tuple(shape[i] for i in range(self._dims.value))
+            result = np.empty(dimensions, dtype=np.float32)
+            if result.nbytes:
+                ctypes.memmove(result.ctypes.data, self._out, result.nbytes)
+            return result

@@ -1,8 +1,9 @@
 """The training worker process: ``python -m shipyard.jobs._worker JOB_ID`` with settings on stdin.
 
 It trains, then records everything the job produced (run, params, metrics,
-model artifact, lineage) and the job's outcome. Whatever happens, the job
-ends succeeded or failed; its stdout is the job's log.
+model artifact, the validation rows it was scored on, lineage) and the job's
+outcome. Whatever happens, the job ends succeeded or failed; its stdout is the
+job's log.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import orjson
 from shipyard.clock import utcnow
 from shipyard.config import Settings
 from shipyard.datasets import load_version_table
+from shipyard.edge import VALIDATION_ARTIFACT
 from shipyard.errors import ShipyardError
 from shipyard.platform import Platform
 from shipyard.registry import MODEL_ARTIFACT, MODEL_META
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, store_artifact, write_batch
-from shipyard.training import TrainingSpec, fit
+from shipyard.training import TrainingSpec, fit, validation_parquet
 
 
 def _log(message: str) -> None:
@@ -56,6 +58,11 @@ def run_job(platform: Platform, job_id: str) -> None:
         _set(platform, job_id, progress=round(min(max(fraction, 0.0), 0.99), 3), message=stage)
 
     result = fit(spec, table, on_progress=progress, log=_log)
+    validation = validation_parquet(result.validation)
+    _log(
+        f"validation table: {result.validation.num_rows} {result.validation_split} rows "
+        f"({len(validation)} bytes of Parquet)"
+    )
     with platform.db.session() as session:
         run = start_run(
             session,
@@ -74,10 +81,17 @@ def run_job(platform: Platform, job_id: str) -> None:
             {},
         )
         artifact = store_artifact(platform, session, run.id, MODEL_ARTIFACT, result.model_bytes)
+        held_out = store_artifact(platform, session, run.id, VALIDATION_ARTIFACT, validation)
         meta = {
             "flavor": result.flavor,
             "digest": artifact.digest,
             "signature": result.signature.model_dump(mode="json"),
+            "validation": {
+                "path": VALIDATION_ARTIFACT,
+                "digest": held_out.digest,
+                "rows": result.validation.num_rows,
+                "split": result.validation_split,
+            },
         }
         store_artifact(platform, session, run.id, MODEL_META, orjson.dumps(meta))
         run.status = "finished"

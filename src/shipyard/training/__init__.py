@@ -8,12 +8,14 @@ from shipyard.training._check import check_spec
 from shipyard.training._fit import FitResult, LogCallback, ProgressCallback, fit
 from shipyard.training._metrics import DEFAULT_METRICS, METRICS
 from shipyard.training._spec import SplitSpec, TrainingSpec, load_spec, parse_spec
+from shipyard.training._validation import VALIDATION_ROWS, validation_parquet
 
 __all__ = [
     "DEFAULT_METRICS",
     "ESTIMATORS",
     "METRICS",
     "PIPELINE",
+    "VALIDATION_ROWS",
     "EstimatorEntry",
     "FitResult",
     "LogCallback",
@@ -24,4 +26,5 @@ __all__ = [
     "fit",
     "load_spec",
     "parse_spec",
+    "validation_parquet",
 ]

@@ -24,18 +24,20 @@ from shipyard.training._estimators import invalid_parameter
 from shipyard.training._metrics import compute_metrics, resolve_metrics
 from shipyard.training._spec import TrainingSpec
 from shipyard.training._split import holdout_split, kfold_splits
+from shipyard.training._validation import validation_rows, validation_table
 
 ProgressCallback = Callable[[float, str], None]
 LogCallback = Callable[[str], None]
-VALIDATION_ROWS = 1000
 
 
 @dataclass(frozen=True)
 class FitResult:
     """A trained model, stored bytes and all, with how it scored.
 
-    ``validation`` holds up to 1000 held-out rows (features and target) for later
-    parity checks of converted models; ``params`` are the parameters actually used.
+    ``validation`` holds the rows the model was evaluated on (features and target, at
+    most ``VALIDATION_ROWS``, a seeded sample beyond that): the holdout test rows, or for
+    k folds every row (each was in one fold's test set). Edge export checks converted
+    models on them. ``params`` are the parameters actually used.
     """
 
     estimator: Any
@@ -46,6 +48,7 @@ class FitResult:
     signature: ModelSignature
     validation: pa.Table
     params: dict[str, Any]
+    validation_split: str
 
 
 def fit(
@@ -93,9 +96,17 @@ def fit(
             for line in sorted({f"warning: {w.category.__name__}: {w.message}" for w in caught}):
                 say(line)
     progress(1.0, "done")
-    validation = table.select([*data.signature.input_names, spec.target]).take(pa.array(held_out))
+    validation = validation_table(table, data.signature, spec.target, held_out)
     return FitResult(
-        model, flavor, model_bytes, digest, metrics, data.signature, validation, built.params
+        model,
+        flavor,
+        model_bytes,
+        digest,
+        metrics,
+        data.signature,
+        validation,
+        built.params,
+        spec.split.kind,
     )
 
 
@@ -123,7 +134,7 @@ class _Trainer:
         progress(0.8, "fitted")
         metrics = self.score(model, test)
         progress(0.85, "evaluated")
-        return model, metrics, test[:VALIDATION_ROWS]
+        return model, metrics, validation_rows(test, spec.split.seed)
 
     def kfold(
         self, spec: TrainingSpec, progress: ProgressCallback
@@ -148,9 +159,7 @@ class _Trainer:
         every = np.arange(len(self.data.target))
         model = self.fit_rows(every)
         progress(0.8, "refitted on all rows")
-        rng = np.random.default_rng(spec.split.seed)
-        sample = np.sort(rng.choice(every, size=min(VALIDATION_ROWS, len(every)), replace=False))
-        return model, metrics, sample
+        return model, metrics, validation_rows(every, spec.split.seed)
 
     def fit_rows(self, rows: np.ndarray) -> Any:
         model = clone(self.prototype)
