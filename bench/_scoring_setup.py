@@ -11,9 +11,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from shipyard.batch import register_dataset_file
-from shipyard.batch._profile import StreamingProfile
 from shipyard.data._parquet import ROW_GROUP_ROWS
+from shipyard.datasets import find_version, write_version_from_batches
 from shipyard.flavors import ColumnSpec, ModelSignature, save_model
 from shipyard.platform import Platform
 from shipyard.registry import MODEL_ARTIFACT, MODEL_META, register_model
@@ -46,22 +45,11 @@ def write_numeric_dataset(path: Path, rows: int, seed: int = 0) -> None:
 
 
 def register_dataset(platform: Platform, name: str, path: Path) -> t.DatasetVersion:
-    parquet = pq.ParquetFile(path)
-    rows = parquet.metadata.num_rows
-    profile = StreamingProfile(parquet.schema_arrow, rows)
-    for index, batch in enumerate(parquet.iter_batches(batch_size=ROW_GROUP_ROWS)):
-        profile.update(pa.Table.from_batches([batch]), index)
-    columns, stats = profile.result()
-    return register_dataset_file(
-        platform,
-        name,
-        path,
-        rows=rows,
-        columns=[c.model_dump() for c in columns],
-        profile=stats,
-        principal="admin",
-        source=path.name,
-    )
+    """Store a local Parquet file as the next version of ``name``, batch by batch."""
+    batches = pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS)
+    info = write_version_from_batches(platform, name, batches, source=path.name, created_by="admin")
+    with platform.db.session() as session:
+        return find_version(session, name, info.version)
 
 
 def train_lightgbm(trees: int, sample_rows: int = 50_000) -> lightgbm.LGBMClassifier:

@@ -7,8 +7,9 @@ The dataset has an id and 10 float features; the model is LightGBM (200 trees,
 31 leaves) trained on a 50k-row sample. The limit loads the whole dataset into
 a pandas DataFrame in a fresh process and times ``booster.predict`` over it
 (LightGBM uses every core). The job is measured end to end, submit to
-registered output version: download, chunked reads, scoring on a process pool
-(one worker per core), the output Parquet, its profile and registration.
+registered output version: the job process's start-up (interpreter, imports, model
+load), download, chunked reads, scoring (LightGBM: one thread per core in the job
+process), the chunk ledger, the output Parquet, its profile and registration.
 Peak memory is the largest summed RSS of the job's whole process tree, sampled
 every 20 ms, next to the limit process's peak RSS (VmHWM). Limit and job runs
 alternate, so drifting machine load hits both alike.

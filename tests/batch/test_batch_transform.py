@@ -1,4 +1,4 @@
-"""Batch transform: whole dataset versions scored in chunks by worker processes, resumably."""
+"""Batch transform: whole dataset versions scored in chunks, concurrently and resumably."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from batchkit import FEATURES, ROWS, register_model
+from sklearn.linear_model import LogisticRegression
 from tests.conftest import LiveServer
-from tests.edge.edgekit import ingest_frame
+from tests.edge.edgekit import ingest_frame, register_fitted, signature_of
 
 from shipyard.api import create_app
 from shipyard.batch import _service as batch_service
@@ -110,9 +111,10 @@ import os, sys
 from shipyard.batch import _runner
 finish = _runner._Job._finish
 def crashing(self, *args):
-    finish(self, *args)
+    output = finish(self, *args)
     if self.finished == 2:
         os._exit(9)
+    return output
 _runner._Job._finish = crashing
 sys.exit(_runner.main(["runner", sys.argv[1]]))
 """
@@ -254,3 +256,33 @@ def test_cli_scores_a_partitioned_dataset(
     )
     assert again.returncode == 1 and "already succeeded" in again.stderr, again.stderr
     assert "Traceback" not in again.stderr
+
+
+def test_a_python_level_model_scores_in_the_job_process_when_workers_would_not_pay_off(
+    platform: Platform, rows: pd.DataFrame, booster: lightgbm.LGBMClassifier
+) -> None:
+    register_model(platform, rows, booster)
+    estimator = LogisticRegression().fit(rows[FEATURES].to_numpy(), rows["y"])
+    signature = signature_of(rows[[*FEATURES, "y"]], "y", [0, 1])
+    register_fitted(platform, "lr", estimator, signature, None)
+    logged: list[str] = []
+    job = Client(settings=platform.settings).batch.transform(
+        "lr@1",
+        "numbers@1",
+        "scored-lr",
+        keep_columns=["id"],
+        chunk_rows=1000,
+        workers=2,
+        on_log=logged.append,
+        timeout=180,
+    )
+
+    assert job.status == "succeeded" and job.chunks_done == 3
+    assert "too little work to start workers" in "".join(logged)
+    with platform.db.session() as session:
+        version = find_version(session, "scored-lr", 1)
+    output = load_version_table(platform, version).to_pandas()
+    expected = estimator.predict_proba(rows[FEATURES].to_numpy())
+    np.testing.assert_array_equal(output["id"], rows["id"])
+    np.testing.assert_allclose(output[["probability_0", "probability_1"]], expected, atol=1e-12)
+    assert version.profile["method"]["kind"] == "streaming"

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shipyard.batch._models import BatchJobInfo
-    from shipyard.batch._output import OutputWriter, register_dataset_file
     from shipyard.batch._plan import OutputPlan, check_input_schema, plan_output
     from shipyard.batch._service import (
         create_batch_job,
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "BatchJobInfo": "shipyard.batch._models",
-    "OutputWriter": "shipyard.batch._output",
-    "register_dataset_file": "shipyard.batch._output",
     "OutputPlan": "shipyard.batch._plan",
     "check_input_schema": "shipyard.batch._plan",
     "plan_output": "shipyard.batch._plan",
@@ -38,14 +35,12 @@ _LAZY = {
 __all__ = [
     "BatchJobInfo",
     "OutputPlan",
-    "OutputWriter",
     "check_input_schema",
     "create_batch_job",
     "get_batch_job",
     "list_batch_jobs",
     "plan_output",
     "read_batch_log",
-    "register_dataset_file",
     "resume_batch_job",
 ]
 

@@ -1,15 +1,15 @@
 """The batch job process (started as ``python -m shipyard.batch._main JOB_ID``, settings on stdin).
 
 It reads the input version one chunk at a time (row-group aligned), scores
-chunks on a spawn process pool, records each finished chunk, and streams the
-outputs in order into one Parquet file that becomes the output version. Chunks
-recorded by an earlier attempt are read back from the blob store, not scored.
+chunks concurrently (see ``_scorers``), records each finished chunk in the
+job's ledger, and streams the outputs in order through the datasets writer
+into the output version. Chunks recorded by an earlier attempt are read back
+from the blob store, not scored.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import resource
 import shutil
@@ -18,19 +18,19 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from shipyard.batch._output import OutputWriter, register_dataset_file
 from shipyard.batch._plan import OutputPlan
-from shipyard.batch._scoring import init_worker, ready, score_chunk
+from shipyard.batch._scorers import Scored, Scorer, open_scorer
+from shipyard.batch._scoring import ChunkScorer, decode_chunk, load_model
 from shipyard.clock import utcnow
 from shipyard.config import Settings
-from shipyard.datasets import download_version_files
+from shipyard.datasets import download_version_files, find_version, write_version_from_batches
 from shipyard.errors import IntegrityError, ShipyardError
 from shipyard.flavors import ModelSignature
 from shipyard.platform import Platform
@@ -38,7 +38,7 @@ from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t
 
 Chunk = tuple[int, int, int]
-Pending = Future[tuple[int, str, pa.Table]] | str
+Pending = Future[Scored] | str
 
 
 def _log(message: str) -> None:
@@ -118,19 +118,20 @@ class _Job:
         self.plan = OutputPlan.model_validate(self.spec["plan"])
         self.scratch = platform.settings.jobs_dir / f"batch-{job_id}"
         self.finished = 0
+        self.last_finished = time.perf_counter()
 
     def run(self) -> None:
         started = time.perf_counter()
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch.mkdir(parents=True)
         try:
-            rows = self._score()
+            rows, how = self._score()
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
         seconds = time.perf_counter() - started
         peak = _peak_rss_mib()
         summary = f"scored {rows} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)"
-        _log(f"{summary}; peak RSS of the job process {peak:.0f} MiB")
+        _log(f"{summary} on {how}; peak RSS of the job process {peak:.0f} MiB")
         self._collect_chunk_blobs()
         _set(
             self.platform,
@@ -141,35 +142,24 @@ class _Job:
             ended_at=utcnow(),
         )
 
-    def _score(self) -> int:
-        workers = int(self.spec["workers"])
-        pool = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(
-                self.platform.settings.blobs_url,
-                self.platform.settings.blob_storage_options,
-                self.model,
-                self.plan.model_dump_json(),
-                str(self.scratch),
-            ),
-        )
-        try:
-            writer = self._score_on(pool, workers)
-        finally:
-            # Workers finish exiting while the output is written and registered.
-            pool.shutdown(wait=False, cancel_futures=True)
-        writer.close()
-        rows = writer.profile.rows if writer.profile else 0
-        self._register(writer, rows)
-        return rows
+    def _prepare(self) -> tuple[ChunkScorer, list[pq.ParquetFile]]:
+        """Load the model while the input downloads (the download hashes without the GIL)."""
+        started = time.perf_counter()
+        with ThreadPoolExecutor(1, thread_name_prefix="download") as downloads:
+            paths = downloads.submit(
+                download_version_files, self.platform, self.source, self.scratch / "input"
+            )
+            predictor = load_model(self.platform.blobs, self.model)
+            loaded = time.perf_counter() - started
+            files = [pq.ParquetFile(path) for path in paths.result()]
+        ready = time.perf_counter() - started
+        age = _process_age()
+        since = f" ({age:.2f} s after the job process started)" if age is not None else ""
+        _log(f"model loaded in {loaded:.2f} s, input ready in {ready:.2f} s{since}")
+        return ChunkScorer(predictor, self.plan, self.platform.blobs), files
 
-    def _score_on(self, pool: ProcessPoolExecutor, workers: int) -> OutputWriter:
-        for _ in range(workers):
-            pool.submit(ready)  # workers start and load the model while the input downloads
-        paths = download_version_files(self.platform, self.source, self.scratch / "input")
-        files = [pq.ParquetFile(path) for path in paths]
+    def _score(self) -> tuple[int, str]:
+        local, files = self._prepare()
         chunk_rows = int(self.spec["chunk_rows"])
         chunks = plan_chunks(files, chunk_rows)
         todo = len(chunks) - len(self.done)
@@ -178,26 +168,62 @@ class _Job:
             f"{len(chunks)} chunks; {len(chunks) - todo} finished before"
         )
         _set(self.platform, self.id, chunks_total=len(chunks), chunks_done=len(chunks) - todo)
+        settings = self.platform.settings
+        scorer = open_scorer(
+            self.model[0],
+            local,
+            int(self.spec["workers"]),
+            todo,
+            (
+                settings.blobs_url,
+                settings.blob_storage_options,
+                self.model,
+                self.plan.model_dump_json(),
+            ),
+        )
+        try:
+            outputs = self._outputs(scorer, files, chunks, chunk_rows)
+            version = write_version_from_batches(
+                self.platform,
+                self.output,
+                outputs,
+                source=f"batch transform {self.id}",
+                created_by=self.principal,
+                allow_empty=False,
+            )
+        finally:
+            scorer.close()
+        with self.platform.db.session() as session:
+            version_id = find_version(session, self.output, version.version).id
+        tail = time.perf_counter() - self.last_finished
+        _log(
+            f"registered dataset version {self.output}@{version.version} ({version.digest}) "
+            f"{tail:.2f} s after the last chunk"
+        )
+        _set(self.platform, self.id, output_version_id=version_id)
+        return version.rows, scorer.describe()
+
+    def _outputs(
+        self, scorer: Scorer, files: list[pq.ParquetFile], chunks: list[Chunk], chunk_rows: int
+    ) -> Iterator[pa.Table]:
+        """Every chunk's output in order, at most two per scoring slot in flight."""
         columns = list(dict.fromkeys([*self.signature.input_names, *self.plan.keep]))
-        writer = OutputWriter(self.scratch / "output.parquet", self.source.rows)
         queue: deque[tuple[int, Pending]] = deque()
         for index, item in _inputs(files, chunks, self.done, columns, chunk_rows):
-            pending = item if isinstance(item, str) else pool.submit(score_chunk, index, item)
-            queue.append((index, pending))
-            while sum(not isinstance(p, str) for _, p in queue) >= 2 * workers:
-                self._finish(*queue.popleft(), writer, len(chunks))
+            queue.append((index, item if isinstance(item, str) else scorer.submit(item)))
+            while sum(not isinstance(p, str) for _, p in queue) >= 2 * scorer.slots:
+                yield self._finish(*queue.popleft(), len(chunks))
         while queue:
-            self._finish(*queue.popleft(), writer, len(chunks))
-        return writer
+            yield self._finish(*queue.popleft(), len(chunks))
 
-    def _finish(self, index: int, pending: Pending, writer: OutputWriter, total: int) -> None:
-        """Record a scored chunk (with the job's progress, in one transaction), then write it."""
+    def _finish(self, index: int, pending: Pending, total: int) -> pa.Table:
+        """Record a scored chunk (with the job's progress, in one transaction); its output."""
         self.finished += 1
         fraction = self.finished / total
         if isinstance(pending, str):
-            table = pq.read_table(pa.BufferReader(self.platform.blobs.get_bytes(pending)))
+            table = decode_chunk(self.platform.blobs.get_bytes(pending))
         else:
-            _, digest, table = pending.result()
+            digest, table = pending.result()
             self.done[index] = digest
         with self.platform.db.session() as session:
             if not isinstance(pending, str):
@@ -215,26 +241,10 @@ class _Job:
             job.progress = round(min(fraction, 0.99), 3)
             job.chunks_done = len(self.done)
             job.message = f"chunk {self.finished} of {total}"
-        writer.write(table, index)
+        self.last_finished = time.perf_counter()
         reused = ", reused" if isinstance(pending, str) else ""
         _log(f"[{fraction:4.0%}] chunk {index + 1}/{total} ({table.num_rows} rows{reused})")
-
-    def _register(self, writer: OutputWriter, rows: int) -> None:
-        if writer.profile is None:
-            raise IntegrityError("the input dataset has no rows to score")
-        schema, profile = writer.profile.result()
-        version = register_dataset_file(
-            self.platform,
-            self.output,
-            writer.path,
-            rows=rows,
-            columns=[c.model_dump() for c in schema],
-            profile=profile,
-            principal=self.principal,
-            source=f"batch transform {self.id}",
-        )
-        _log(f"registered dataset version {self.output}@{version.version} ({version.digest})")
-        _set(self.platform, self.id, output_version_id=version.id)
+        return table
 
     def _collect_chunk_blobs(self) -> None:
         """Delete this job's chunk outputs that no unfinished job still records."""
@@ -249,6 +259,16 @@ class _Job:
         for digest in set(self.done.values()) - still_needed:
             with contextlib.suppress(ShipyardError):
                 self.platform.blobs.delete(digest)
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux), to show what start-up cost."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return uptime - ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mib() -> float:

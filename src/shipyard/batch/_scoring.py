@@ -1,7 +1,10 @@
-"""Scoring chunks in pool processes: each loads the model once, then scores Arrow batches.
+"""Scoring one chunk: the model's outputs for an Arrow batch, stored before it counts as done.
 
-A scored chunk is written as Parquet into the blob store before it is reported
-back, so the job can record it as finished and a resumed job can reuse it.
+A scored chunk is written into the blob store before it is reported back, so the
+job can record it as finished and a resumed job can reuse it. Chunk outputs are
+Arrow IPC streams (LZ4): cheap to write and read back, and no code is run to
+load them. Pool workers (spawned processes) load the model once in
+``init_worker``; the job process's own threads call ``score_and_store``.
 """
 
 from __future__ import annotations
@@ -9,10 +12,8 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,71 +25,41 @@ from shipyard.batch._plan import PREDICTION, OutputPlan
 from shipyard.flavors import ModelSignature, Predictor
 from shipyard.store.blobs import BlobStore, open_blob_store
 
+_PARQUET_MAGIC = b"PAR1"
 
-@dataclass
-class _Worker:
+
+@dataclass(frozen=True)
+class ChunkScorer:
+    """What scoring a chunk needs: the loaded model, the output plan, where outputs go."""
+
     predictor: Predictor
     plan: OutputPlan
     blobs: BlobStore
-    scratch: Path
+
+    def __call__(self, batch: pa.RecordBatch) -> tuple[str, pa.Table]:
+        return score_and_store(self, batch)
 
 
-_worker: _Worker | None = None
+def score_and_store(scorer: ChunkScorer, batch: pa.RecordBatch) -> tuple[str, pa.Table]:
+    """Score one chunk and store its output; return ``(digest, output)``."""
+    output = score_batch(scorer.predictor, scorer.plan, batch)
+    return scorer.blobs.put_bytes(encode_chunk(output)), output
 
 
-def init_worker(
-    blob_url: str,
-    storage_options: dict[str, Any],
-    model: tuple[str, str, str],
-    plan_json: str,
-    scratch: str,
-) -> None:
-    """Pool initializer: load the model (``flavor, digest, signature JSON``) once per process.
-
-    Workers touch only the blob store, never the metadata database.
-    """
-    global _worker
-    from shipyard.flavors import load_predictor
-
-    _exit_with_parent()
-    flavor, digest, signature_json = model
-    blobs = open_blob_store(blob_url, storage_options=storage_options)
-    signature = ModelSignature.model_validate_json(signature_json)
-    predictor = load_predictor(flavor, blobs.get_bytes(digest), signature, expected_digest=digest)
-    plan = OutputPlan.model_validate_json(plan_json)
-    _worker = _Worker(predictor, plan, blobs, Path(scratch))
+def encode_chunk(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue())
 
 
-def _exit_with_parent() -> None:
-    """End this process when the job process dies, so a crashed job leaves no orphans."""
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([parent.sentinel])
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def ready() -> bool:
-    """A no-op task: submitting one per worker starts the pool (and loads the model) early."""
-    return _worker is not None
-
-
-def score_chunk(index: int, batch: pa.RecordBatch) -> tuple[int, str, pa.Table]:
-    """Score one chunk, store its output Parquet; return ``(index, digest, output)``."""
-    assert _worker is not None, "init_worker did not run in this process"
-    output = score_batch(_worker.predictor, _worker.plan, batch)
-    fd, name = tempfile.mkstemp(dir=_worker.scratch, prefix=f"chunk-{index}-", suffix=".parquet")
-    os.close(fd)
-    try:
-        pq.write_table(output, name, compression="lz4")
-        digest = _worker.blobs.put_file(name)
-    finally:
-        Path(name).unlink(missing_ok=True)
-    return index, digest, output
+def decode_chunk(data: bytes) -> pa.Table:
+    """A stored chunk output; chunks recorded before outputs were IPC streams are Parquet."""
+    if data[:4] == _PARQUET_MAGIC:
+        return pq.read_table(pa.BufferReader(data))
+    with pa.ipc.open_stream(pa.BufferReader(data)) as reader:
+        return reader.read_all()
 
 
 def score_batch(predictor: Predictor, plan: OutputPlan, batch: pa.RecordBatch) -> pa.Table:
@@ -113,3 +84,56 @@ def score_batch(predictor: Predictor, plan: OutputPlan, batch: pa.RecordBatch) -
         for position, name in plan.probabilities:
             columns[name] = pa.array(prediction.probabilities[:, position])
     return pa.table(columns)
+
+
+_worker: ChunkScorer | None = None
+
+
+def init_worker(
+    blob_url: str,
+    storage_options: dict[str, Any],
+    model: tuple[str, str, str],
+    plan_json: str,
+) -> None:
+    """Pool initializer: load the model (``flavor, digest, signature JSON``) once per process.
+
+    Workers touch only the blob store, never the metadata database.
+    """
+    global _worker
+    _exit_with_parent()
+    blobs = open_blob_store(blob_url, storage_options=storage_options)
+    predictor = load_model(blobs, model)
+    _worker = ChunkScorer(predictor, OutputPlan.model_validate_json(plan_json), blobs)
+
+
+def load_model(blobs: BlobStore, model: tuple[str, str, str]) -> Predictor:
+    """The predictor of ``(flavor, digest, signature JSON)``, its bytes checked on the way."""
+    from shipyard.flavors import load_predictor
+
+    flavor, digest, signature_json = model
+    signature = ModelSignature.model_validate_json(signature_json)
+    return load_predictor(flavor, blobs.get_bytes(digest), signature, expected_digest=digest)
+
+
+def _exit_with_parent() -> None:
+    """End this process when the job process dies, so a crashed job leaves no orphans."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def ready() -> bool:
+    """A no-op task: one per worker starts the pool (and loads the model) early."""
+    return _worker is not None
+
+
+def score_chunk(batch: pa.RecordBatch) -> tuple[str, pa.Table]:
+    """Score one chunk in a pool worker; return ``(digest, output)``."""
+    assert _worker is not None, "init_worker did not run in this process"
+    return score_and_store(_worker, batch)

@@ -38,7 +38,10 @@ def batch_transform(
     ] = None,
     chunk_rows: Annotated[int, typer.Option(help="Rows per scored chunk.")] = 100_000,
     workers: Annotated[
-        int | None, typer.Option(help="Scoring processes (default: one per core).")
+        int | None,
+        typer.Option(
+            help="Chunks scored at once, on threads or worker processes (default: one per core)."
+        ),
     ] = None,
     resume: Annotated[
         str | None,
