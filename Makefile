@@ -30,6 +30,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m compileall -q src  # job and worker processes start from bytecode
 	$(BIN)/python bench/tracking.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/serving_scale.py
@@ -38,6 +39,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/batch_transform.py
 	$(BIN)/python bench/edge.py
 	$(BIN)/python bench/features.py
+	$(BIN)/python bench/serving_enriched.py
+	$(BIN)/python bench/gated_ingest.py
 	$(BIN)/python bench/validation.py
 	$(BIN)/python bench/drift.py
 
