@@ -21,7 +21,7 @@ from tests.endpoints.endpointkit import (
 )
 
 from shipyard.client import Client, LocalTransport
-from shipyard.deploy import DeploymentInfo
+from shipyard.deploy import DeploymentEvent, DeploymentInfo
 from shipyard.errors import Conflict, IntegrityError, InvalidInput, NotFound
 from shipyard.platform import Platform
 from shipyard.security import context_for
@@ -43,9 +43,14 @@ def _events(info: DeploymentInfo) -> list[str]:
 
 
 def test_canary_that_stays_healthy_ends_on_the_new_version(sdk: Client, platform: Platform) -> None:
-    write_stats(platform, "bc", NEW, requests=200, errors=1, latency_ms=3)
     before = sdk.endpoints.get("bc")
     seen: list[str] = []
+
+    def on_event(event: DeploymentEvent) -> None:
+        seen.append(event.event)
+        if seen.count("shift") == 1 and event.event == "shift":  # traffic the canary step sees
+            write_stats(platform, "bc", NEW, requests=200, errors=1, latency_ms=3)
+
     done = sdk.deployments.deploy(
         "bc",
         f"{MODEL}@2",
@@ -53,7 +58,7 @@ def test_canary_that_stays_healthy_ends_on_the_new_version(sdk: Client, platform
         canary_percent=10,
         bake="0s",
         rollback_on="error_rate>1% or p99_latency>50ms",
-        on_event=lambda e: seen.append(e.event),
+        on_event=on_event,
     )
     assert done.status == "succeeded", done.reason
     assert _events(done) == seen
@@ -75,8 +80,9 @@ def test_canary_that_stays_healthy_ends_on_the_new_version(sdk: Client, platform
 
 def test_alarm_rolls_back_to_the_old_variant_and_says_why(sdk: Client, platform: Platform) -> None:
     before = sdk.endpoints.get("bc")
-    write_stats(platform, "bc", NEW, requests=40, errors=4, worker="w1")
-    write_stats(platform, "bc", NEW, requests=60, errors=1, worker="w2")
+    ahead = time.time() // 10 * 10 + 20  # a window the rollout's start cannot skip
+    write_stats(platform, "bc", NEW, requests=40, errors=4, worker="w1", window_start=ahead)
+    write_stats(platform, "bc", NEW, requests=60, errors=1, worker="w2", window_start=ahead)
     done = sdk.deployments.deploy(
         "bc", f"{MODEL}@2", bake="1h", rollback_on="error_rate>1% or p99_latency>50ms"
     )
@@ -94,8 +100,9 @@ def test_alarm_rolls_back_to_the_old_variant_and_says_why(sdk: Client, platform:
 
 
 def test_latency_alarm_reads_the_summed_histogram(sdk: Client, platform: Platform) -> None:
-    write_stats(platform, "bc", NEW, requests=100, latency_ms=80, worker="w1")
-    write_stats(platform, "bc", NEW, requests=100, latency_ms=80, worker="w2")
+    ahead = time.time() // 10 * 10 + 20  # a window the rollout's start cannot skip
+    write_stats(platform, "bc", NEW, requests=100, latency_ms=80, worker="w1", window_start=ahead)
+    write_stats(platform, "bc", NEW, requests=100, latency_ms=80, worker="w2", window_start=ahead)
     done = sdk.deployments.deploy(
         "bc", f"{MODEL}@2", strategy="all-at-once", bake="1h", rollback_on="p99_latency > 0.05s"
     )
