@@ -41,6 +41,7 @@ class Settings(BaseModel):
     spark_master: str = "local[2]"
     ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
     online_store_url: str | None = None
+    job_start: Literal["warm", "spawn"] = "warm"
 
     @property
     def metadata_url(self) -> str:

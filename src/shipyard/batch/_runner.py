@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from shipyard.batch._liveness import hold_lock
 from shipyard.batch._plan import OutputPlan
 from shipyard.batch._scorers import Scored, Scorer, open_scorer
 from shipyard.batch._scoring import ChunkScorer, decode_chunk, load_model
@@ -288,6 +289,12 @@ def main(argv: list[str]) -> int:
     settings = Settings.model_validate_json(sys.stdin.buffer.read())
     platform = Platform.open(settings, migrate=False)
     try:
+        lock = hold_lock(settings.jobs_dir, job_id)
+    except BlockingIOError:
+        _log(f"batch job {job_id} is already running in another process")
+        platform.close()
+        return 1
+    try:
         _Job(platform, job_id).run()
     except ShipyardError as error:
         _log(f"failed: {error}")
@@ -311,6 +318,7 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         platform.close()
+        lock.close()  # the lock goes with the file; a dying process drops it as well
     return 0
 
 

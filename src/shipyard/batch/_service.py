@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shipyard.batch._liveness import lock_held, pid_alive
 from shipyard.batch._models import FINAL_STATUSES, BatchJobInfo
 from shipyard.batch._plan import check_input_schema, plan_output
 from shipyard.clock import utcnow
@@ -164,14 +165,14 @@ def _job_resource(job_id: str) -> str:
     return resource("batch-job", job_id)
 
 
-def _running(row: x.BatchJob) -> bool:
-    """Whether the job's worker process is alive on this machine."""
+def _running(jobs_dir: Path, row: x.BatchJob) -> bool:
+    """Whether the job's process is alive on this machine: it holds its lock, or it was just
+    launched (pending, its pid set) and has not taken the lock yet."""
     if row.status in FINAL_STATUSES or row.pid is None:
         return False
-    try:
-        return row.id in Path(f"/proc/{row.pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
+    if lock_held(jobs_dir, row.id):
+        return True
+    return row.status == "pending" and pid_alive(row.pid)
 
 
 @operation("batch:ResumeBatchTransformJob", _job_resource, mutating=True)
@@ -181,7 +182,8 @@ def resume_batch_job(ctx: RequestContext, job_id: str) -> BatchJobInfo:
         row = _job(session, job_id)
         if row.status == "succeeded":
             raise Conflict(f"batch job {job_id} already succeeded", field="job_id")
-        if _running(row) or (row.status == "pending" and row.pid is None):
+        live = _running(ctx.platform.settings.jobs_dir, row)
+        if live or (row.status == "pending" and row.pid is None):
             raise Conflict(f"batch job {job_id} is still running", field="job_id")
         claimed = session.execute(
             sa.update(x.BatchJob)

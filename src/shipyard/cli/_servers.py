@@ -16,6 +16,7 @@ from shipyard.cli._context import STATE
 from shipyard.cli._output import console, errors
 from shipyard.endpoints import ServingAppFactory, build_serving_app
 from shipyard.errors import Conflict, InvalidInput
+from shipyard.jobs._host import warm_up
 from shipyard.platform import Platform
 from shipyard.security import CachedKeyAuthorizer, bootstrap, issue_admin_key_if_none
 from shipyard.serving import ServingApp, is_loopback, uvicorn_config
@@ -132,6 +133,8 @@ def server(
     host, port = host or settings.host, settings.port if port is None else port
     check_bind(host, port, allow_remote)
     platform = open_platform()
+    if settings.job_start == "warm":  # jobs submitted to this server fork from a warm host
+        threading.Thread(target=warm_up, name="job-host", daemon=True).start()
     console.print(f"Shipyard control plane on http://{host}:{port}/api/v1 (Ctrl+C stops)")
     run_servers([uvicorn_server(create_app(platform), host, port)])
 

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from shipyard.errors import JobFailed
 from shipyard.jobs import LogChunk
 
+_FIRST_POLL = 0.01
+
 
 def follow_log(
     read: Callable[[int], LogChunk],
@@ -19,7 +21,7 @@ def follow_log(
     timeout: float | None = None,
 ) -> None:
     """Stream ``read(offset)`` chunks to the callbacks until the job ends and its log is drained."""
-    offset = 0
+    offset, delay = 0, _FIRST_POLL
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         chunk = read(offset)
@@ -32,5 +34,8 @@ def follow_log(
             return
         if deadline is not None and time.monotonic() > deadline:
             raise JobFailed(f"{what} did not finish within {timeout} s")
-        if not chunk.text:
-            time.sleep(poll_seconds)
+        if chunk.text:  # the job is talking: look again soon
+            delay = _FIRST_POLL
+        else:  # quiet: back off to poll_seconds, so a short job's end is seen within ms
+            time.sleep(min(delay, poll_seconds))
+            delay *= 2

@@ -8,12 +8,22 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from shipyard.config import Settings
 from shipyard.errors import InvalidInput
+from shipyard.jobs._host import HostedProcess
 from shipyard.jobs._models import LogChunk
 
 _log = logging.getLogger("shipyard.jobs")
+
+
+class WorkerProcess(Protocol):
+    """A started job process: what ``launch_worker`` callers may use."""
+
+    pid: int
+
+    def wait(self) -> int: ...
 
 
 def launch_worker(
@@ -22,20 +32,19 @@ def launch_worker(
     settings: Settings,
     log_path: Path,
     on_exit: Callable[[int], None],
-) -> subprocess.Popen[bytes]:
-    """Run ``python -m module job_id`` with the settings on stdin; call ``on_exit(code)``."""
+) -> WorkerProcess:
+    """Run ``module`` as ``__main__`` for ``job_id``, settings on stdin; then ``on_exit(code)``.
+
+    By default the process is forked from the warm job host (see ``_host``), which has the
+    heavy imports done; the setting ``job_start: spawn`` starts a fresh ``python -m module``.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module, no shell
-            [sys.executable, "-m", module, job_id],
-            stdin=subprocess.PIPE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    assert process.stdin is not None
-    process.stdin.write(settings.model_dump_json().encode())
-    process.stdin.close()
+    document = settings.model_dump_json().encode()
+    process: WorkerProcess
+    if settings.job_start == "spawn":
+        process = _spawn(module, job_id, document, log_path)
+    else:
+        process = HostedProcess(module, job_id, document, log_path)
 
     def watch() -> None:
         code = process.wait()
@@ -47,6 +56,21 @@ def launch_worker(
             )
 
     threading.Thread(target=watch, name=f"watch-{job_id}", daemon=True).start()
+    return process
+
+
+def _spawn(module: str, job_id: str, document: bytes, log_path: Path) -> WorkerProcess:
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module, no shell
+            [sys.executable, "-m", module, job_id],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    assert process.stdin is not None
+    process.stdin.write(document)
+    process.stdin.close()
     return process
 
 
