@@ -1,29 +1,40 @@
-"""Point-in-time retrieval: one DuckDB ASOF JOIN per feature view, TTL as a filter on the match.
+"""Point-in-time retrieval: each view's features as of each entity row's time, within its TTL.
 
 For each entity row the join picks the source row of the same entity with the latest event
 time at or before the row's timestamp; when that event time is older than the timestamp
-minus the view's TTL the features are null (Feast's semantics). Entity columns and row order
-are returned exactly as given; feature columns are appended.
+minus the view's TTL the features are null (Feast's semantics). Of several source rows of
+one entity at the same event time, the one stored last wins. Entity columns and row order
+are returned exactly as given; feature columns are appended with their source types. A
+view with a prepared index (see ``_pit_index``) is looked up through it; the others are
+joined by one DuckDB ASOF query (see ``_asof``). Both give the same answer.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from shipyard.errors import IntegrityError, InvalidInput
+from shipyard.features._asof import ROW, TIME, AsofView, asof_positions, epoch_sql, quote
+from shipyard.features._pit_index import PitIndex, index_positions
+
+__all__ = [
+    "ViewSource",
+    "check_views",
+    "epoch_micros",
+    "point_in_time_join",
+    "quote",
+    "timestamp_column",
+]
 
 DEFAULT_TIMESTAMP_COLUMN = "event_timestamp"
-_ROW = "__shipyard_row"
-_TIME = "__shipyard_time"
 
 
 @dataclass(frozen=True)
@@ -36,12 +47,8 @@ class ViewSource:
     features: Sequence[str]
     output_names: Sequence[str]
     ttl_seconds: int
-    table: pa.Table | Path
-
-
-def quote(identifier: str) -> str:
-    """A DuckDB identifier for any column name."""
-    return '"' + identifier.replace('"', '""') + '"'
+    table: pa.Table | Path | Sequence[Path]
+    index: PitIndex | None = None
 
 
 def is_time(arrow_type: pa.DataType) -> bool:
@@ -78,11 +85,82 @@ def timestamp_column(entities: pa.Schema, requested: str | None) -> str:
     return chosen
 
 
-def _schema(table: pa.Table | Path) -> pa.Schema:
-    return table.schema if isinstance(table, pa.Table) else pq.read_schema(table)
+def _paths(table: Path | Sequence[Path]) -> list[Path]:
+    return [table] if isinstance(table, Path) else list(table)
 
 
-def _check_view(view: ViewSource, entities: pa.Schema) -> None:
+def _schema(table: pa.Table | Path | Sequence[Path]) -> pa.Schema:
+    """The source's Arrow schema (a version's files share one; the first one's footer says it)."""
+    if isinstance(table, pa.Table):
+        return table.schema
+    paths = _paths(table)
+    if not paths:
+        raise InvalidInput("a feature view's source has no files", field="source")
+    try:
+        return pq.read_schema(paths[0])
+    except (pa.ArrowException, OSError) as error:
+        raise IntegrityError(
+            f"feature source {paths[0]} is not readable Parquet: {error}"
+        ) from None
+
+
+def _asof_view(view: ViewSource, schema: pa.Schema) -> AsofView:
+    """The view's rows for the query: Parquet files stay on disk, a table is narrowed to
+    the key and time columns and numbered (positions also break ties of equal times)."""
+    time_type = schema.field(view.event_time).type
+    if isinstance(view.table, pa.Table):
+        narrowed = view.table.select(list(dict.fromkeys([*view.entities, view.event_time])))
+        numbers = pa.array(np.arange(narrowed.num_rows, dtype=np.int64))
+        table: pa.Table | list[tuple[Path, int]] = narrowed.append_column(ROW, numbers)
+    else:
+        table = [(path, _rows(path)) for path in _paths(view.table)]
+    return AsofView(view.entities, view.event_time, time_type, view.ttl_seconds, table)
+
+
+def _rows(path: Path) -> int:
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, OSError) as error:
+        raise IntegrityError(f"feature source {path} is not readable Parquet: {error}") from None
+
+
+def probe_times(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Epoch microseconds of the entity rows' times, computed by DuckDB exactly as the ASOF
+    query computes them, and which rows have one."""
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.register("probe", pa.table([column], names=["t"]))
+        epochs = connection.sql(
+            f"SELECT {epoch_sql('t', column.type)} AS t FROM probe"
+        ).to_arrow_table()
+    finally:
+        connection.close()
+    found = epochs.column("t").combine_chunks()
+    valid: npt.NDArray[np.bool_] = found.is_valid().to_numpy(zero_copy_only=False)
+    times: npt.NDArray[np.int64] = found.fill_null(0).to_numpy(zero_copy_only=False)
+    return times, valid
+
+
+def _features(view: ViewSource, positions: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """The view's feature columns at the matched positions (null where none matched)."""
+    columns = list(dict.fromkeys(view.features))
+    if isinstance(view.table, pa.Table):
+        source = view.table.select(columns)
+    else:
+        try:
+            source = pa.concat_tables(
+                (pq.read_table(path, columns=columns) for path in _paths(view.table)),
+                promote_options="default",
+            )
+        except (pa.ArrowException, OSError) as error:
+            raise IntegrityError(f"feature source of view {view.name!r}: {error}") from None
+    # One contiguous array per column: taking from many row-group chunks is far slower.
+    return source.combine_chunks().take(positions)
+
+
+def _check_view(view: ViewSource, entities: pa.Schema) -> pa.Schema:
+    """The source's schema, once the view's columns are known to be in it and to fit."""
     source = _schema(view.table)
     for column in view.entities:
         if column not in entities.names:
@@ -111,6 +189,7 @@ def _check_view(view: ViewSource, entities: pa.Schema) -> None:
             f"event time {view.event_time!r} of view {view.name!r} is not a timestamp",
             field="source",
         )
+    return source
 
 
 def _key_kind(arrow_type: pa.DataType) -> str:
@@ -145,65 +224,17 @@ def epoch_micros(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return column.cast(pa.int64())
 
 
-def _load(view: ViewSource) -> pa.Table:
-    columns = [*view.entities, view.event_time, *view.features]
-    if isinstance(view.table, pa.Table):
-        return view.table.select(columns)
-    return pq.read_table(view.table, columns=columns)
-
-
-def _matches(
-    connection: duckdb.DuckDBPyConnection, source: pa.Table, view: ViewSource, rows: int
-) -> pa.Array:
-    """For each entity row, the index of its source row (null when none or too old)."""
-    keys = [quote(k) for k in view.entities]
-    probe = pa.table(
-        [
-            *(source.column(k) for k in view.entities),
-            epoch_micros(source.column(view.event_time)),
-            pa.array(np.arange(source.num_rows, dtype=np.int64)),
-        ],
-        names=[*view.entities, _TIME, _ROW],
-    )
-    connection.register("s", probe)
-    on = " AND ".join(f"e.{k} = v.{k}" for k in keys)
-    fresh = (
-        f"v.{_TIME} >= e.{_TIME} - {int(view.ttl_seconds) * 1_000_000}"
-        if view.ttl_seconds > 0
-        else "TRUE"
-    )
-    sql = (
-        f"WITH v AS (SELECT * FROM s WHERE {_TIME} IS NOT NULL) "
-        f"SELECT e.{_ROW} AS r, CASE WHEN {fresh} THEN v.{_ROW} END AS i "
-        f"FROM e ASOF LEFT JOIN v ON {on} AND e.{_TIME} >= v.{_TIME}"
-    )
-    try:
-        found = connection.sql(sql).to_arrow_table()
-    except duckdb.Error as error:
-        raise InvalidInput(f"point-in-time join failed: {error}", field="features") from None
-    finally:
-        connection.unregister("s")
-    if found.num_rows != rows:
-        raise IntegrityError(f"point-in-time join returned {found.num_rows} rows for {rows}")
-    order = found.column("r").to_numpy()
-    matched = found.column("i").combine_chunks()
-    positions = np.zeros(rows, dtype=np.int64)
-    present = np.zeros(rows, dtype=bool)
-    positions[order] = matched.fill_null(0).to_numpy()
-    present[order] = matched.is_valid().to_numpy(zero_copy_only=False)
-    return pa.array(positions, mask=~present)
-
-
-def _view_features(view: ViewSource, probe: pa.Table, threads: int | None) -> list[pa.ChunkedArray]:
-    """One view's feature columns, aligned with the entity rows (its own DuckDB connection)."""
-    source = _load(view)
-    connection = duckdb.connect(config={"threads": threads} if threads else {})
-    try:
-        connection.register("e", probe)
-        index = _matches(connection, source, view, probe.num_rows)
-    finally:
-        connection.close()
-    return [source.column(feature).take(index) for feature in view.features]
+def check_views(
+    entities: pa.Schema, views: Sequence[ViewSource], timestamp: str | None
+) -> tuple[str, list[pa.Schema]]:
+    """The entity table's timestamp column and each view's source schema, once the views'
+    columns are known to be there and to fit (InvalidInput naming the problem otherwise)."""
+    if not views:
+        raise InvalidInput("name at least one feature view", field="features")
+    ts = timestamp_column(entities, timestamp)
+    schemas = [_check_view(view, entities) for view in views]
+    _check_names(entities, views)
+    return ts, schemas
 
 
 def point_in_time_join(
@@ -215,29 +246,39 @@ def point_in_time_join(
 ) -> pa.Table:
     """The entity table with each view's features as of each row's timestamp appended.
 
-    Views are joined concurrently, one DuckDB connection each (an ASOF JOIN keeps about
-    one core busy); ``threads`` caps DuckDB's threads per connection.
+    A view's ``table`` is an Arrow table or the path(s) of its Parquet file(s), which DuckDB
+    reads directly. ``threads`` caps DuckDB's threads (default: one per core).
     """
-    if not views:
-        raise InvalidInput("name at least one feature view", field="features")
-    ts = timestamp_column(entities.schema, timestamp)
-    for view in views:
-        _check_view(view, entities.schema)
-    _check_names(entities.schema, views)
-    keys = sorted({c for v in views for c in v.entities})
-    probe = pa.table(
-        [
-            *(entities.column(k) for k in keys),
-            epoch_micros(entities.column(ts)),
-            pa.array(np.arange(entities.num_rows, dtype=np.int64)),
-        ],
-        names=[*keys, _TIME, _ROW],
-    )
-    workers = max(1, min(len(views), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pit-join") as pool:
-        columns = list(pool.map(lambda view: _view_features(view, probe, threads), views))
+    ts, schemas = check_views(entities.schema, views, timestamp)
+    indexed = [v.index is not None for v in views]
+    positions: list[pa.ChunkedArray | pa.Array | None] = [None] * len(views)
+    if not all(indexed):
+        joined = [i for i, done in enumerate(indexed) if not done]
+        asof = [views[i] for i in joined]
+        keys = sorted({c for v in asof for c in v.entities})
+        probe = pa.table(
+            [
+                *(entities.column(k) for k in keys),
+                entities.column(ts),
+                pa.array(np.arange(entities.num_rows, dtype=np.int64)),
+            ],
+            names=[*keys, TIME, ROW],
+        )
+        views_sql = [_asof_view(views[i], schemas[i]) for i in joined]
+        for i, found in zip(joined, asof_positions(probe, keys, views_sql, threads), strict=True):
+            positions[i] = found
+    if any(indexed):
+        times, valid = probe_times(entities.column(ts))
+        for i, view in enumerate(views):
+            if view.index is not None:
+                positions[i] = index_positions(
+                    view.index, entities, view.entities, times, valid, view.ttl_seconds
+                )
     result = entities
-    for view, features in zip(views, columns, strict=True):
-        for name, column in zip(view.output_names, features, strict=True):
-            result = result.append_column(name, column)
+    for view, matched in zip(views, positions, strict=True):
+        features = _features(
+            view, pa.nulls(entities.num_rows, pa.int64()) if matched is None else matched
+        )
+        for feature, name in zip(view.features, view.output_names, strict=True):
+            result = result.append_column(name, features.column(feature))
     return result

@@ -1,18 +1,33 @@
-"""Offline retrieval service: point-in-time features for an entity dataset, as a new dataset."""
+"""Offline retrieval service: point-in-time features for an entity dataset, as a new dataset.
+
+The sources' Parquet files are read as they are stored (see ``_source_files``). Each view is
+looked up through its source's prepared index (see ``_pit_store``), built on first use when
+the view's apply did not build it; only the entity table and the joined result pass through
+Arrow in memory. An index blob found corrupt is dropped and rebuilt, and the join redone,
+before anything is written.
+"""
 
 from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import replace
 
 import pyarrow as pa
 
 from shipyard.datasets import (
     DatasetVersionInfo,
+    VersionFile,
     find_version,
     load_version_table,
+    version_files,
     write_version_from_batches,
 )
-from shipyard.errors import InvalidInput
+from shipyard.errors import IntegrityError, InvalidInput, NotFound
+from shipyard.features._pit_store import IndexRequest, drop_indexes, ensure_index
 from shipyard.features._refs import output_name, parse_feature_refs, select_features
-from shipyard.features._retrieval import ViewSource, point_in_time_join
+from shipyard.features._retrieval import ViewSource, check_views, point_in_time_join
+from shipyard.features._source_files import SourceFiles
+from shipyard.features._spec import FeatureViewSpec
 from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.security import RequestContext, operation
@@ -57,15 +72,17 @@ def retrieve(
             source_name, source_version = spec.source_ref
             source_row = find_version(session, source_name, source_version)
             plans.append(
-                (spec, row.version, select_features(view_name, spec.features, chosen), source_row)
+                (
+                    spec,
+                    row.version,
+                    select_features(view_name, spec.features, chosen),
+                    version_files(session, source_row),
+                )
             )
     ctx.authorize("datasets:ReadData", resource("dataset", ref.name, entity_row.version))
-    tables: dict[str, pa.Table] = {}
-    sources = []
-    for spec, _, chosen_features, source_row in plans:
-        if source_row.digest not in tables:
-            tables[source_row.digest] = load_version_table(ctx.platform, source_row)
-        sources.append(
+    entity_table = load_version_table(ctx.platform, entity_row)
+    with SourceFiles(ctx.platform) as files:
+        sources = [
             ViewSource(
                 name=spec.name,
                 entities=spec.entities,
@@ -75,14 +92,58 @@ def retrieve(
                     output_name(spec.name, f, full_feature_names) for f in chosen_features
                 ],
                 ttl_seconds=spec.ttl,
-                table=tables[source_row.digest],
+                table=files.paths(stored),
             )
-        )
-    joined = point_in_time_join(
-        load_version_table(ctx.platform, entity_row), sources, timestamp=timestamp_column
-    )
+            for spec, _, chosen_features, stored in plans
+        ]
+        try:
+            joined = _join(ctx, files, entity_table, sources, plans, timestamp_column)
+        except (InvalidInput, IntegrityError):
+            files.verify()  # a corrupt source explains a failed read best
+            raise
+        files.verify()
     described = ", ".join(f"{spec.name}@{version}" for spec, version, _, _ in plans)
     origin = f"features {described} as of {ref.name}@{entity_row.version}"
     return write_version_from_batches(
         ctx, output, joined.to_batches(max_chunksize=_BATCH_ROWS), source=origin[:_SOURCE_LIMIT]
+    )
+
+
+Plan = tuple[FeatureViewSpec, int, list[str], list[VersionFile]]
+
+
+def _join(
+    ctx: RequestContext,
+    files: SourceFiles,
+    entity_table: pa.Table,
+    sources: list[ViewSource],
+    plans: list[Plan],
+    timestamp: str | None,
+) -> pa.Table:
+    """The point-in-time join through the sources' indexes; once more with fresh indexes
+    when an index blob turns out corrupt (never an answer from a corrupt index)."""
+    _, schemas = check_views(entity_table.schema, sources, timestamp)
+    requests = [
+        IndexRequest(stored, spec.entities, spec.event_time, schema.field(spec.event_time).type)
+        for (spec, _, _, stored), schema in zip(plans, schemas, strict=True)
+    ]
+    for attempt in range(2):
+        indexed = [
+            replace(source, index=ensure_index(ctx.platform, files, request)[0])
+            for source, request in zip(sources, requests, strict=True)
+        ]
+        joined = point_in_time_join(entity_table, indexed, timestamp=timestamp)
+        corrupt = files.corrupt_indexes()
+        if not corrupt:
+            return joined
+        drop_indexes(ctx.platform, [r.key for r in requests])
+        files.forget(corrupt)
+        for digest in corrupt:
+            with suppress(NotFound):
+                ctx.platform.blobs.delete(digest)
+        if attempt:
+            break
+    raise IntegrityError(
+        "the prepared index of a feature source stayed corrupt after a rebuild: "
+        + ", ".join(sorted(corrupt))
     )

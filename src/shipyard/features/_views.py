@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import orjson
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
-from shipyard.datasets import find_version
-from shipyard.errors import InvalidInput, NotFound
+from shipyard.datasets import VersionFile, find_version, version_files
+from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.features._models import FeatureViewInfo
+from shipyard.features._pit_store import prepare_index
 from shipyard.features._spec import FeatureViewSpec, parse_view
 from shipyard.names import check_name, resource
 from shipyard.security import RequestContext, operation
@@ -21,6 +24,7 @@ from shipyard.store.metadata import tables as t
 
 KEY_TYPES = ("integer", "string")
 TIME_TYPES = ("timestamp", "date")
+_log = logging.getLogger(__name__)
 
 
 def _view_resource(name: str) -> str:
@@ -167,7 +171,19 @@ def apply_view(
         )
         session.add(row)
         session.flush()
-        return view_info(name, row, source.version, created=True)
+        info = view_info(name, row, source.version, created=True)
+        files = version_files(session, source)
+    _prepare_index(ctx, files, parsed)
+    return info
+
+
+def _prepare_index(ctx: RequestContext, files: list[VersionFile], spec: FeatureViewSpec) -> None:
+    """Build the source's point-in-time index now, so retrievals find it ready; a failure
+    leaves the view applied (retrieval builds the index itself or reports the problem)."""
+    try:
+        prepare_index(ctx.platform, files, spec.entities, spec.event_time)
+    except (ShipyardError, OSError, pa.ArrowException) as error:
+        _log.warning("could not index the source of feature view %r: %s", spec.name, error)
 
 
 @operation("features:ListFeatureViews", lambda: resource("feature-view"), mutating=False)

@@ -66,3 +66,17 @@ class EndpointFeatureBinding(Base):
     config: Mapped[dict[str, Any]]
     created_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeatureSourceIndex(Base):
+    """A prepared point-in-time index of one source's content, keyed by what it was built from
+    (the source files' digests, entity key columns, event time); its data are two blobs."""
+
+    __tablename__ = "feature_source_indexes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    spec: Mapped[dict[str, Any]]
+    keys_blob: Mapped[str] = mapped_column(String(80))
+    events_blob: Mapped[str] = mapped_column(String(80))
+    rows: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
