@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/serving_enriched.py
 	$(BIN)/python bench/gated_ingest.py
+	$(BIN)/python bench/dataset_write.py
 	$(BIN)/python bench/validation.py
 	$(BIN)/python bench/drift.py
 

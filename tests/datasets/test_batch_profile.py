@@ -12,6 +12,8 @@ from shipyard.datasets._batch_profile import (
     RESERVOIR_SIZE,
     SKETCH_SIZE,
     BatchProfiler,
+    DistinctSketch,
+    _mix64,
 )
 
 
@@ -75,3 +77,16 @@ def test_large_columns_are_estimated_closely_and_say_so() -> None:
     assert ident["distinct"] == pytest.approx(rows, rel=0.05)
     assert key["distinct"] == pytest.approx(150_000, rel=0.05)
     assert len(key["top_values"]) == 10  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cardinality", [10, 1_000, SKETCH_SIZE + 7, 70_000, 2**62])
+def test_distinct_sketch_keeps_exactly_the_smallest_distinct_hashes(cardinality: int) -> None:
+    """The selection shortcut for large batches keeps what sorting every batch would."""
+    rng = np.random.default_rng(cardinality % 1000)
+    sketch = DistinctSketch()
+    seen = np.empty(0, dtype=np.uint64)
+    for size in (5, 200_000, 90_000, 300_000):
+        hashes = _mix64(rng.integers(0, cardinality, size).astype(np.uint64))
+        sketch.add(hashes)
+        seen = np.unique(np.concatenate([seen, hashes]))
+        assert np.array_equal(sketch.smallest, seen[:SKETCH_SIZE])

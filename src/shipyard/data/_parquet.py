@@ -8,6 +8,15 @@ import pyarrow.parquet as pq
 from shipyard.errors import IntegrityError
 
 ROW_GROUP_ROWS = 1 << 20
+# The canonical writer settings: a dataset version's bytes (and so its digest) depend on them.
+CANONICAL_WRITER_OPTIONS: dict[str, object] = {
+    "version": "2.6",
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "data_page_version": "1.0",
+}
 
 
 def write_parquet_bytes(table: pa.Table) -> bytes:
@@ -23,12 +32,7 @@ def write_parquet_bytes(table: pa.Table) -> bytes:
     with pq.ParquetWriter(
         sink,
         canonical.schema,
-        version="2.6",
-        compression="zstd",
-        compression_level=3,
-        use_dictionary=True,
-        write_statistics=True,
-        data_page_version="1.0",
+        **CANONICAL_WRITER_OPTIONS,
     ) as writer:
         for start in range(0, canonical.num_rows, ROW_GROUP_ROWS):
             # Page boundaries follow chunk boundaries, so each row group is written as one chunk.

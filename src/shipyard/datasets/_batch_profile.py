@@ -47,6 +47,17 @@ class DistinctSketch:
     def add(self, hashes: np.ndarray[Any, np.dtype[np.uint64]]) -> None:
         if not self.exact:
             hashes = hashes[hashes < self.smallest[-1]]
+        if len(hashes) > 4 * SKETCH_SIZE:
+            # Only values up to the batch's SKETCH_SIZE-th smallest can be kept: select them
+            # in linear time rather than sorting the batch. The result is exact when the
+            # sketch's SKETCH_SIZE smallest are all at most that bound (every value up to it
+            # was kept); with many repeats they may not be: then sort the whole batch.
+            bound = np.partition(hashes, SKETCH_SIZE - 1)[SKETCH_SIZE - 1]
+            few = hashes[hashes <= bound]
+            unique = _sorted_unique(np.concatenate([self.smallest, few]))
+            if len(unique) >= SKETCH_SIZE and unique[SKETCH_SIZE - 1] <= bound:
+                self.smallest = unique[:SKETCH_SIZE]
+                return
         if len(hashes):
             merged = _sorted_unique(np.concatenate([self.smallest, hashes]))
             self.smallest = merged[:SKETCH_SIZE]

@@ -3,25 +3,28 @@
 Rows are buffered per partition and written in row groups of ``ROW_GROUP_ROWS`` rows, with
 the encoding of ``write_parquet_bytes``: an unpartitioned stream gives the very bytes the
 in-memory path gives for the same table. When the buffers of many partitions together pass
-``BUFFER_BYTES``, the largest is written early as a shorter row group.
+``BUFFER_BYTES``, the largest is written early as a shorter row group. Each file is hashed
+as it is written, so storing it as a blob need not read it again.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from shipyard.data._parquet import ROW_GROUP_ROWS
+from shipyard.data._parquet import CANONICAL_WRITER_OPTIONS, ROW_GROUP_ROWS
 from shipyard.errors import InvalidInput
 
 BUFFER_BYTES = 256 * 1024 * 1024
+SINK_BUFFER_BYTES = 1 << 20
 MAX_PARTITIONS = 1000
 
 PartitionKey = tuple[Any, ...]
@@ -34,12 +37,49 @@ class WrittenPartition:
     values: dict[str, Any]
     path: Path
     rows: int
+    digest: str
+    size_bytes: int
+
+
+class _HashingFile:
+    """A write-only file that hashes the bytes on their way to disk."""
+
+    def __init__(self, path: Path) -> None:
+        self._file: BinaryIO = path.open("wb")
+        self._hasher = hashlib.sha256()
+        self.size = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | memoryview) -> int:
+        self._hasher.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def digest(self) -> str:
+        return "sha256:" + self._hasher.hexdigest()
 
 
 @dataclass
 class _Open:
     values: dict[str, Any]
     path: Path
+    file: _HashingFile
+    stream: pa.NativeFile
     writer: pq.ParquetWriter
     rows: int = 0
     pending: list[pa.Table] = field(default_factory=list)
@@ -89,13 +129,19 @@ class PartitionWriter:
         for part in self._open.values():
             self._flush(part, rows=part.pending_rows)
             part.writer.close()
-            done.append(WrittenPartition(part.values, part.path, part.rows))
+            part.stream.close()
+            done.append(
+                WrittenPartition(
+                    part.values, part.path, part.rows, part.file.digest(), part.file.size
+                )
+            )
         self._open.clear()
         return done
 
     def abort(self) -> None:
         for part in self._open.values():
             part.writer.close()
+            part.stream.close()
         self._open.clear()
 
     def _split(self, table: pa.Table) -> list[tuple[PartitionKey, dict[str, Any], pa.Table]]:
@@ -143,17 +189,15 @@ class PartitionWriter:
                 field="partition_by",
             )
         path = self.directory / f"part-{len(self._open):05d}.parquet"
+        file = _HashingFile(path)
+        # Buffered in C++ so the encoder's many small writes reach Python as few large ones.
+        stream = pa.BufferedOutputStream(pa.PythonFile(file, mode="w"), SINK_BUFFER_BYTES)
         writer = pq.ParquetWriter(
-            path,
+            stream,
             self.schema,
-            version="2.6",
-            compression="zstd",
-            compression_level=3,
-            use_dictionary=True,
-            write_statistics=True,
-            data_page_version="1.0",
+            **CANONICAL_WRITER_OPTIONS,
         )
-        part = _Open(values=values, path=path, writer=writer)
+        part = _Open(values=values, path=path, file=file, stream=stream, writer=writer)
         self._open[key] = part
         return part
 

@@ -4,12 +4,18 @@ A ``VersionStager`` takes batches one at a time (so several can fill from one pa
 source), and ``register_staged`` stores the files as blobs and records the version in the
 caller's transaction, so a caller can record several versions and what goes with them
 (a validation report, say) atomically.
+
+The profile of each batch is computed on a background thread while the caller produces the
+next batch and while Parquet encodes (both release the GIL for most of their work). The
+batches waiting for it are ones the partition writer buffers anyway until it has a row group
+to encode; at most ``ROW_GROUP_ROWS`` rows of them wait, so memory stays bounded.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections import deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.data import ColumnSchema, normalize_table
+from shipyard.data._parquet import ROW_GROUP_ROWS
 from shipyard.data._schema import column_type
 from shipyard.datasets._batch_profile import BatchProfiler
 from shipyard.datasets._models import DatasetVersionInfo
@@ -84,6 +91,9 @@ class VersionStager:
         self._profiler: BatchProfiler | None = None
         self._schema: pa.Schema | None = None
         self._batches = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._profiling: deque[tuple[Future[None], int]] = deque()
+        self._profiling_rows = 0
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         self._batches += 1
@@ -96,8 +106,38 @@ class VersionStager:
             table = _conform(table, self._schema, self._batches)
         if table.num_rows:
             assert self._writer is not None and self._profiler is not None
-            self._profiler.update(table)
+            self._profile(table)
             self._writer.write(table)
+
+    def _profile(self, table: pa.Table) -> None:
+        """Queue the batch for the profiler thread, waiting while too many are queued."""
+        assert self._profiler is not None
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="profile")
+        while self._profiling and self._profiling_rows + table.num_rows > ROW_GROUP_ROWS:
+            self._wait_oldest()
+        self._profiling.append((self._pool.submit(self._profiler.update, table), table.num_rows))
+        self._profiling_rows += table.num_rows
+
+    def _wait_oldest(self) -> None:
+        future, rows = self._profiling.popleft()
+        self._profiling_rows -= rows
+        future.result()
+
+    def _profiled(self) -> None:
+        """Wait for every queued batch's profile; raise what the profiler raised."""
+        try:
+            while self._profiling:
+                self._wait_oldest()
+        finally:
+            self._stop_profiling()
+
+    def _stop_profiling(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._profiling.clear()
+        self._profiling_rows = 0
 
     def finish(
         self, declared: pa.Schema | None = None, *, allow_empty: bool = True
@@ -108,8 +148,11 @@ class VersionStager:
                 raise InvalidInput("no rows and no schema to store", field="batches")
             self._start(normalize_table(declared.empty_table()).schema)
         assert self._writer is not None and self._profiler is not None and self._schema
-        written = self._writer.close()
-        self._writer = None
+        try:
+            written = self._writer.close()
+            self._writer = None
+        finally:
+            self._profiled()
         columns = self.partition_by
         if not any(part.rows for part in written):
             if not allow_empty:
@@ -118,6 +161,7 @@ class VersionStager:
         return StagedVersion(written, self._schema, self._profiler.result(), columns)
 
     def abort(self) -> None:
+        self._stop_profiling()
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
@@ -152,14 +196,6 @@ def _describe(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
 
 
-def _file_digest(path: Path) -> str:
-    hasher = hashlib.sha256()
-    with path.open("rb") as source:
-        while chunk := source.read(1 << 20):
-            hasher.update(chunk)
-    return "sha256:" + hasher.hexdigest()
-
-
 def register_staged(
     session: Session,
     platform: Platform,
@@ -182,7 +218,7 @@ def register_staged(
         staged.partition_by,
     )
     written.sort(key=lambda part: partition_sort_key(part.values, columns))
-    files = [(part, _file_digest(part.path), part.path.stat().st_size) for part in written]
+    files = [(part, part.digest, part.size_bytes) for part in written]
     manifest: bytes | None = None
     if columns:
         manifest = orjson.dumps(
@@ -219,8 +255,9 @@ def register_staged(
         )
         if existing is not None:
             return version_info(name, existing)
-    for part, _, _ in files:
-        platform.blobs.put_file(part.path)
+    for part, part_digest, _ in files:
+        # Hashed as it was written: moved into a local store rather than read and copied.
+        platform.blobs.adopt_file(part.path, part_digest)
     if manifest is not None:
         platform.blobs.put_bytes(manifest)
     if dataset is None:

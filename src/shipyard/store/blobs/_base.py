@@ -71,6 +71,25 @@ class BlobStore(ABC):
         with source, self._translated(None):
             return self._put_file(source, Path(path))
 
+    def adopt_file(self, path: str | os.PathLike[str], digest: str) -> str:
+        """Store the file at ``path``, whose bytes the caller hashed to ``digest``, consuming it.
+
+        For files the caller wrote itself and hashed as it wrote them (a staged dataset
+        file), so the store need not read them again: a local store renames the file into
+        place when it is on the same filesystem (else copies it), an object store uploads it
+        and checks the digest on the way. Known content is not stored again. The file is gone
+        afterwards either way; reads still verify every blob against its digest.
+        """
+        key = blob_key(digest)
+        source = Path(path)
+        with self._translated(None):
+            if not self._exists(key) and not self._adopt(source, key):
+                stored = self.put_file(source)
+                if stored != digest:
+                    raise _corrupt(digest, stored)
+            source.unlink(missing_ok=True)
+        return digest
+
     def put_stream(self, stream: BinaryIO) -> str:
         """Store everything read from ``stream`` and return its digest."""
         with self._translated(None):
@@ -150,6 +169,10 @@ class BlobStore(ABC):
 
     def _put_file(self, source: BinaryIO, path: Path) -> str:
         return self._put_stream(source)
+
+    def _adopt(self, path: Path, key: str) -> bool:
+        """Move ``path`` into place under ``key`` if the backend can; False to copy instead."""
+        return False
 
     @abstractmethod
     def _delete(self, key: str) -> None: ...

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,6 +49,24 @@ class LocalBlobStore(BlobStore):
             target.parent.mkdir(parents=True, exist_ok=True)
             replace_durably(temp, target)
         return digest
+
+    def _adopt(self, path: Path, key: str) -> bool:
+        """Sync ``path`` and rename it into place; False when it is on another filesystem."""
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fchmod(fd, 0o600)  # as a copied-in blob (``mkstemp``) would be
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            replace_durably(path, target)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                return False
+            raise
+        return True
 
     def _delete(self, key: str) -> None:
         self._path(key).unlink()
