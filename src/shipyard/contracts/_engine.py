@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -52,6 +53,24 @@ class _Partial:
     unique: Any
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _column_pool() -> ThreadPoolExecutor:
+    """The process's column workers, one per core, shared by every validation.
+
+    Tasks never wait on one another, so validations running at once only queue.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 1, thread_name_prefix="shipyard-validate"
+            )
+        return _pool
+
+
 class Validation:
     """A contract bound to a schema; each ``run`` validates one stream of parts."""
 
@@ -80,28 +99,29 @@ class Validation:
             plan.failing = [0] * len(plan.checks)
             plan.gathered = [None] * len(plan.checks)
             plan.moments, plan.drift_counts, plan.unique_parts = Moments(), None, []
-        workers = min(os.cpu_count() or 1, max(len(self.plan.columns), 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque[tuple[pa.Table, int, list[Future[_Partial]]]] = deque()
-            for part in parts:
-                futures = [
-                    pool.submit(_evaluate, plan, part.column(plan.name), self._wants(plan))
-                    for plan in self.plan.columns
-                ]
-                pending.append((part, self.rows, futures))
-                self.rows += part.num_rows
-                while len(pending) > _IN_FLIGHT:
-                    self._absorb(*pending.popleft())
-            while pending:
-                self._absorb(*pending.popleft())
-            concluding = {
-                plan.name: pool.submit(plan.unique.conclude, plan.unique_parts, plan.arrow_type)
+        pool = _column_pool()  # shared: starting threads per run cost more than small checks
+        pending: deque[tuple[pa.Table, int, list[Future[_Partial]]]] = deque()
+        for part in parts:
+            futures = [
+                pool.submit(_evaluate, plan, part.column(plan.name), self._wants(plan))
                 for plan in self.plan.columns
-                if plan.unique is not None and plan.arrow_type is not None
-            }
-            self.duplicates = {name: future.result() for name, future in concluding.items()}
-            for plan in self.plan.columns:
-                plan.unique_parts = []
+            ]
+            pending.append((part, self.rows, futures))
+            self.rows += part.num_rows
+            while len(pending) > _IN_FLIGHT:
+                self._absorb(*pending.popleft())
+        concluding: dict[str, Future[Duplicates]] = {}
+        while pending:
+            part, offset, futures = pending.popleft()
+            for plan, future in zip(self.plan.columns, futures, strict=True):
+                self._absorb_column(plan, future.result(), part, offset)
+                if not pending:  # a column's last part is in: conclude it while others run
+                    self._conclude(pool, plan, concluding)
+        for plan in self.plan.columns:  # no parts at all
+            self._conclude(pool, plan, concluding)
+        self.duplicates = {name: future.result() for name, future in concluding.items()}
+        for plan in self.plan.columns:
+            plan.unique_parts = []
         return self._report(time.perf_counter() - started)
 
     def row_failures(self, table: pa.Table, report: ValidationReport) -> pa.ChunkedArray:
@@ -129,24 +149,35 @@ class Validation:
             len(self.samples.get((plan.name, i), [])) < SAMPLE_ROWS for i in range(len(plan.checks))
         ]
 
+    @staticmethod
+    def _conclude(
+        pool: ThreadPoolExecutor, plan: ColumnPlan, concluding: dict[str, Future[Duplicates]]
+    ) -> None:
+        if plan.unique is not None and plan.arrow_type is not None and plan.name not in concluding:
+            concluding[plan.name] = pool.submit(
+                plan.unique.conclude, plan.unique_parts, plan.arrow_type
+            )
+
     def _absorb(self, part: pa.Table, offset: int, futures: list[Future[_Partial]]) -> None:
         for plan, future in zip(self.plan.columns, futures, strict=True):
-            partial = future.result()
-            plan.moments.merge(partial.moments)
-            for i, check in enumerate(plan.checks):
-                plan.failing[i] += partial.failing[i]
-                plan.gathered[i] = check.combine(plan.gathered[i], partial.gathered[i])
-                positions = partial.positions[i]
-                if positions is not None:
-                    self._keep_sample(plan.name, i, part, offset, positions)
-            if partial.drift is not None:
-                plan.drift_counts = (
-                    partial.drift
-                    if plan.drift_counts is None
-                    else plan.drift_counts + partial.drift
-                )
-            if partial.unique is not None:
-                plan.unique_parts.append(partial.unique)
+            self._absorb_column(plan, future.result(), part, offset)
+
+    def _absorb_column(
+        self, plan: ColumnPlan, partial: _Partial, part: pa.Table, offset: int
+    ) -> None:
+        plan.moments.merge(partial.moments)
+        for i, check in enumerate(plan.checks):
+            plan.failing[i] += partial.failing[i]
+            plan.gathered[i] = check.combine(plan.gathered[i], partial.gathered[i])
+            positions = partial.positions[i]
+            if positions is not None:
+                self._keep_sample(plan.name, i, part, offset, positions)
+        if partial.drift is not None:
+            plan.drift_counts = (
+                partial.drift if plan.drift_counts is None else plan.drift_counts + partial.drift
+            )
+        if partial.unique is not None:
+            plan.unique_parts.append(partial.unique)
 
     def _keep_sample(
         self, column: str, index: int, part: pa.Table, offset: int, positions: np.ndarray
