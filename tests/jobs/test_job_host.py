@@ -21,7 +21,7 @@ raise SystemExit(3)
 
 # No ``if __name__ == "__main__"`` guard: a job must never run its launcher's script again.
 _LAUNCHER = """
-import pathlib, sys
+import pathlib, sys, time
 from shipyard.config import Settings
 from shipyard.jobs._launcher import launch_worker
 
@@ -31,7 +31,12 @@ with open(marker, "a") as f:
 exits = []
 settings = Settings(home=pathlib.Path(home), job_start=start)
 process = launch_worker("echo_job", "job-42", settings, pathlib.Path(log), exits.append)
-print(process.wait())
+print(process.wait())  # while launch_worker's watcher waits too
+for _ in range(500):
+    if exits:
+        break
+    time.sleep(0.01)
+print(exits)
 """
 
 
@@ -51,7 +56,7 @@ def test_a_job_runs_its_module_once_with_settings_on_stdin(tmp_path: Path, start
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "3"  # the job's exit code
+    assert done.stdout.strip().splitlines()[-2:] == ["3", "[3]"]  # exit code, to both waiters
     assert marker.read_text() == "launcher ran\n"  # once: the job did not re-run the launcher
     report = json.loads(log.read_text().strip().splitlines()[-1])
     assert report == {

@@ -108,12 +108,21 @@ class HostedProcess:
         multiprocessing.process._children.discard(self._process)  # type: ignore[attr-defined]
         assert self._process.pid is not None
         self.pid: int = self._process.pid
+        self._waiting = threading.Lock()
+        self._code: int | None = None
 
     def wait(self) -> int:
-        """Block until the job ends; its exit code (negative: killed by that signal)."""
-        self._process.join()
-        code = self._process.exitcode
-        return -1 if code is None else code
+        """Block until the job ends; its exit code (negative: killed by that signal).
+
+        Safe from several threads: the fork server sends the exit code once, so one thread
+        reads it and the others get the remembered value.
+        """
+        with self._waiting:
+            if self._code is None:
+                self._process.join()
+                code = self._process.exitcode
+                self._code = -1 if code is None else code
+            return self._code
 
 
 def _run_module(module: str, job_id: str, settings_json: bytes, log_path: str) -> None:
