@@ -34,6 +34,7 @@ from shipyard.datasets import (
     register_staged,
     scratch_directory,
 )
+from shipyard.datasets._staging import conform_batch
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, resource
 from shipyard.security import RequestContext, operation
@@ -163,21 +164,8 @@ def _normalized(
                 raise InvalidInput("dataset has no columns", field="file")
             schema = table.schema
         elif table.schema != schema:
-            table = _conform(table, schema, number)
+            table = conform_batch(table, schema, number, field="file")
         yield table
-
-
-def _conform(table: pa.Table, schema: pa.Schema, number: int) -> pa.Table:
-    if table.column_names == schema.names:
-        try:
-            return table.cast(schema)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-    raise InvalidInput(
-        f"the file's batch {number} has other column types than its first batch "
-        f"({', '.join(f'{f.name}: {f.type}' for f in table.schema)})",
-        field="file",
-    )
 
 
 def _validate(gate: _Gate, tables: Iterator[pa.Table]) -> _Checked:

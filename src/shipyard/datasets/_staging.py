@@ -103,7 +103,7 @@ class VersionStager:
         if self._schema is None:
             self._start(table.schema)
         elif table.schema != self._schema:
-            table = _conform(table, self._schema, self._batches)
+            table = conform_batch(table, self._schema, self._batches)
         if table.num_rows:
             assert self._writer is not None and self._profiler is not None
             self._profile(table)
@@ -179,7 +179,10 @@ def _partition_columns(partition_by: Sequence[str] | None) -> list[str]:
     return columns
 
 
-def _conform(table: pa.Table, schema: pa.Schema, number: int) -> pa.Table:
+def conform_batch(
+    table: pa.Table, schema: pa.Schema, number: int, *, field: str = "batches"
+) -> pa.Table:
+    """``table`` cast to the first batch's ``schema``; InvalidInput naming both if it cannot be."""
     if table.column_names == schema.names:
         try:
             return table.cast(schema)
@@ -188,7 +191,7 @@ def _conform(table: pa.Table, schema: pa.Schema, number: int) -> pa.Table:
     raise InvalidInput(
         f"batch {number} has schema ({_describe(table.schema)}), "
         f"unlike the first batch ({_describe(schema)})",
-        field="batches",
+        field=field,
     )
 
 

@@ -34,6 +34,7 @@ from shipyard.data import normalize_table
 from shipyard.datasets import iter_version_batches, scratch_directory
 from shipyard.errors import InvalidInput
 from shipyard.flavors import ModelSignature, Predictor
+from shipyard.flavors._base import arrow_column_type
 from shipyard.platform import Platform
 from shipyard.registry import MODEL_META
 from shipyard.store.metadata import tables as t
@@ -152,27 +153,14 @@ def _artifact_sample(
         path = platform.blobs.download(digest, Path(scratch) / "validation.parquet")
         try:
             with pq.ParquetFile(path) as parquet:
-                kinds = {f.name: _kind(f.type) for f in parquet.schema_arrow}
+                kinds = {
+                    f.name: arrow_column_type(f.type) or str(f.type) for f in parquet.schema_arrow
+                }
                 _check_columns(kinds, signature, what)
                 batches = parquet.iter_batches(columns=signature.input_names)
                 return _sample(batches, parquet.metadata.num_rows, what)
         except (pa.ArrowException, OSError) as exc:
             raise InvalidInput(f"{what} are not readable Parquet: {exc}", field=FIELD) from None
-
-
-def _kind(arrow_type: pa.DataType) -> str:
-    """The logical type a signature speaks of, for one Arrow column type."""
-    if pa.types.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_integer(arrow_type):
-        return "integer"
-    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
-        return "float"
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "string"
-    return str(arrow_type)
 
 
 def _check_columns(kinds: Mapping[str, str], signature: ModelSignature, what: str) -> None:

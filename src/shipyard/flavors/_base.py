@@ -8,9 +8,27 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
 ColumnType = Literal["integer", "float", "string", "boolean"]
+
+
+def arrow_column_type(arrow_type: pa.DataType) -> ColumnType | None:
+    """The signature type of an Arrow column type (dictionaries by their values), or None."""
+    if pa.types.is_dictionary(arrow_type):
+        arrow_type = arrow_type.value_type
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "float"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "string"
+    return None
+
+
 Task = Literal["classification", "regression"]
 
 

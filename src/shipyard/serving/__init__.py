@@ -26,13 +26,7 @@ from shipyard.serving._config import (
     Variant,
 )
 from shipyard.serving._control import ControlLink, ControlLoop, WorkerStatus, worker_id
-from shipyard.serving._enrich import (
-    EnricherLoader,
-    MissingFeatures,
-    NullFeatures,
-    RequestEnricher,
-    StoreLookup,
-)
+from shipyard.serving._enrich import NullFeatures, RequestEnricher, StoreLookup
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._http import Request, Response
 from shipyard.serving._metrics import ServingMetrics
@@ -66,11 +60,9 @@ __all__ = [
     "CostModel",
     "DatabaseLink",
     "EndpointConfig",
-    "EnricherLoader",
     "FeatureBuilder",
     "Features",
     "MicroBatcher",
-    "MissingFeatures",
     "ModelSlot",
     "NullFeatures",
     "PredictorLoader",

@@ -35,17 +35,25 @@ def may_hold_booleans(body: bytes) -> bool:
     return b"true" in body or b"false" in body
 
 
+def _is_csv(content_type: str) -> bool:
+    """Whether a body is CSV (else JSON); UnsupportedMediaType for any other media type."""
+    if not content_type or content_type == "application/json":
+        return False
+    media = content_type.partition(";")[0].strip().lower()
+    if media == "text/csv":
+        return True
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"unsupported content type {media!r}; send application/json or text/csv",
+            field="content-type",
+        )
+    return False
+
+
 def parse_invocation(body: bytes, content_type: str, features: FeatureBuilder) -> Features:
     """Read an ``/invocations`` body into model input, checked against the signature."""
-    if content_type and content_type != "application/json":
-        media = content_type.partition(";")[0].strip().lower()
-        if media == "text/csv":
-            return _parse_csv(body, features)
-        if media != "application/json" and not media.endswith("+json"):
-            raise UnsupportedMediaType(
-                f"unsupported content type {media!r}; send application/json or text/csv",
-                field="content-type",
-            )
+    if _is_csv(content_type):
+        return _parse_csv(body, features)
     payload = parse_json(body)
     if type(payload) is not dict or len(payload) != 1:
         raise _format_error(payload)
@@ -109,20 +117,13 @@ def invocation_columns(body: bytes, content_type: str) -> RequestColumns:
     Values are not checked here: key columns go to the online store, the others to
     the model's input checks once the store's columns are in.
     """
-    if content_type and content_type != "application/json":
-        media = content_type.partition(";")[0].strip().lower()
-        if media == "text/csv":
-            header, cells = _csv_table(body)
-            columns = {
-                name: list(values)
-                for name, values in zip(header, zip(*cells, strict=True), strict=True)
-            }
-            return RequestColumns(columns, len(cells), text=True)
-        if media != "application/json" and not media.endswith("+json"):
-            raise UnsupportedMediaType(
-                f"unsupported content type {media!r}; send application/json or text/csv",
-                field="content-type",
-            )
+    if _is_csv(content_type):
+        header, cells = _csv_table(body)
+        columns = {
+            name: list(values)
+            for name, values in zip(header, zip(*cells, strict=True), strict=True)
+        }
+        return RequestColumns(columns, len(cells), text=True)
     payload = parse_json(body)
     if type(payload) is not dict or len(payload) != 1:
         raise _format_error(payload)

@@ -14,6 +14,7 @@ from shipyard.errors import InvalidInput
 from shipyard.flavors import ColumnSpec, ColumnType, ModelSignature, Task
 from shipyard.flavors._arrays import categorical as as_categorical
 from shipyard.flavors._arrays import string_values
+from shipyard.flavors._base import arrow_column_type
 
 _SUPPORTED = "integers, floats, booleans and strings"
 
@@ -75,16 +76,9 @@ def _preview(names: Sequence[str]) -> str:
 
 
 def _column_type(arrow_type: pa.DataType, name: str) -> ColumnType:
-    if pa.types.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
-    if pa.types.is_integer(arrow_type):
-        return "integer"
-    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
-        return "float"
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "string"
+    kind = arrow_column_type(arrow_type)
+    if kind is not None:
+        return kind
     raise InvalidInput(
         f"column {name!r} has type {arrow_type}; features must be {_SUPPORTED}", field="features"
     )
