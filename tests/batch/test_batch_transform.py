@@ -29,10 +29,11 @@ from shipyard.client import Client, HttpTransport
 from shipyard.config import Settings
 from shipyard.data import write_parquet_bytes
 from shipyard.datasets import find_version, ingest, load_version_table
-from shipyard.errors import Conflict, InvalidInput
+from shipyard.errors import Conflict, InvalidInput, JobFailed
 from shipyard.platform import Platform
 from shipyard.security import bootstrap, context_for, issue_admin_key_if_none
 from shipyard.store.metadata import export_tables as x
+from shipyard.store.metadata import tables as t
 
 
 @pytest.fixture
@@ -286,3 +287,25 @@ def test_a_python_level_model_scores_in_the_job_process_when_workers_would_not_p
     np.testing.assert_array_equal(output["id"], rows["id"])
     np.testing.assert_allclose(output[["probability_0", "probability_1"]], expected, atol=1e-12)
     assert version.profile["method"]["kind"] == "streaming"
+
+
+def test_a_corrupt_input_file_fails_the_job_before_any_output_is_registered(
+    platform: Platform, rows: pd.DataFrame, booster: lightgbm.LGBMClassifier
+) -> None:
+    register_model(platform, rows, booster)
+    with platform.db.session() as session:
+        digest = find_version(session, "numbers", 1).digest
+    stored = platform.blobs.file_path(digest)  # read in place by the job, checked meanwhile
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit in the middle of a data page
+    stored.write_bytes(bytes(data))
+
+    client = Client(settings=platform.settings)
+    with pytest.raises(JobFailed):
+        client.batch.transform("m@1", "numbers@1", "scored", chunk_rows=700, timeout=180)
+    (job,) = client.batch.list()
+    assert job.status == "failed" and f"blob {digest} is corrupt" in job.message, job.message
+    assert job.chunks_done == 0  # nothing scored from the corrupt read is kept for a resume
+    with platform.db.session() as session:
+        assert session.scalar(sa.select(t.Dataset).where(t.Dataset.name == "scored")) is None
+        assert session.scalar(sa.select(sa.func.count()).select_from(x.BatchChunk)) == 0

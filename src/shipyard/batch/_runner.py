@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,7 +31,12 @@ from shipyard.batch._scorers import Scored, Scorer, open_scorer
 from shipyard.batch._scoring import ChunkScorer, decode_chunk, load_model
 from shipyard.clock import utcnow
 from shipyard.config import Settings
-from shipyard.datasets import download_version_files, find_version, write_version_from_batches
+from shipyard.datasets import (
+    InPlaceFiles,
+    find_version,
+    version_files,
+    write_version_from_batches,
+)
 from shipyard.errors import IntegrityError, ShipyardError
 from shipyard.flavors import ModelSignature
 from shipyard.platform import Platform
@@ -43,7 +48,9 @@ Pending = Future[Scored] | str
 
 
 def _log(message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {message}", flush=True)
+    now = time.time()
+    stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
+    print(f"{stamp} {message}", flush=True)
 
 
 def _set(platform: Platform, job_id: str, **fields: object) -> None:
@@ -132,8 +139,9 @@ class _Job:
         seconds = time.perf_counter() - started
         peak = _peak_rss_mib()
         summary = f"scored {rows} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)"
-        _log(f"{summary} on {how}; peak RSS of the job process {peak:.0f} MiB")
         self._collect_chunk_blobs()
+        # Succeeded first, then the last log line: a follower that reads the line sees the
+        # status with it and stops at once, without another back-off of polling.
         _set(
             self.platform,
             self.id,
@@ -142,14 +150,16 @@ class _Job:
             message=summary,
             ended_at=utcnow(),
         )
+        _log(f"{summary} on {how}; peak RSS of the job process {peak:.0f} MiB")
 
-    def _prepare(self) -> tuple[ChunkScorer, list[pq.ParquetFile]]:
-        """Load the model while the input downloads (the download hashes without the GIL)."""
+    def _prepare(self, inputs: InPlaceFiles) -> tuple[ChunkScorer, list[pq.ParquetFile]]:
+        """Load the model while the input is found (read in place from a local store, its
+        digest checked in the background; else downloaded, which hashes without the GIL)."""
         started = time.perf_counter()
-        with ThreadPoolExecutor(1, thread_name_prefix="download") as downloads:
-            paths = downloads.submit(
-                download_version_files, self.platform, self.source, self.scratch / "input"
-            )
+        with self.platform.db.session() as session:
+            stored = version_files(session, self.source)
+        with ThreadPoolExecutor(1, thread_name_prefix="input") as finding:
+            paths = finding.submit(inputs.paths, stored)
             predictor = load_model(self.platform.blobs, self.model)
             loaded = time.perf_counter() - started
             files = [pq.ParquetFile(path) for path in paths.result()]
@@ -160,7 +170,19 @@ class _Job:
         return ChunkScorer(predictor, self.plan, self.platform.blobs), files
 
     def _score(self) -> tuple[int, str]:
-        local, files = self._prepare()
+        with InPlaceFiles(self.platform, self.scratch) as inputs:
+            try:
+                return self._score_from(inputs)
+            except Exception:
+                try:
+                    inputs.verify()  # a corrupt input explains a failed read best
+                except IntegrityError:
+                    self._forget_attempt()  # chunks scored from it must not be reused
+                    raise
+                raise
+
+    def _score_from(self, inputs: InPlaceFiles) -> tuple[int, str]:
+        local, files = self._prepare(inputs)
         chunk_rows = int(self.spec["chunk_rows"])
         chunks = plan_chunks(files, chunk_rows)
         todo = len(chunks) - len(self.done)
@@ -183,7 +205,7 @@ class _Job:
             ),
         )
         try:
-            outputs = self._outputs(scorer, files, chunks, chunk_rows)
+            outputs = self._outputs(scorer, files, chunks, chunk_rows, inputs.verify)
             version = write_version_from_batches(
                 self.platform,
                 self.output,
@@ -205,15 +227,25 @@ class _Job:
         return version.rows, scorer.describe()
 
     def _outputs(
-        self, scorer: Scorer, files: list[pq.ParquetFile], chunks: list[Chunk], chunk_rows: int
+        self,
+        scorer: Scorer,
+        files: list[pq.ParquetFile],
+        chunks: list[Chunk],
+        chunk_rows: int,
+        verify_inputs: Callable[[], None],
     ) -> Iterator[pa.Table]:
-        """Every chunk's output in order, at most two per scoring slot in flight."""
+        """Every chunk's output in order, at most two per scoring slot in flight; the input's
+        digests are checked before the last one goes out (and so before the output is
+        registered)."""
         columns = list(dict.fromkeys([*self.signature.input_names, *self.plan.keep]))
         queue: deque[tuple[int, Pending]] = deque()
         for index, item in _inputs(files, chunks, self.done, columns, chunk_rows):
             queue.append((index, item if isinstance(item, str) else scorer.submit(item)))
             while sum(not isinstance(p, str) for _, p in queue) >= 2 * scorer.slots:
                 yield self._finish(*queue.popleft(), len(chunks))
+        while len(queue) > 1:
+            yield self._finish(*queue.popleft(), len(chunks))
+        verify_inputs()
         while queue:
             yield self._finish(*queue.popleft(), len(chunks))
 
@@ -246,6 +278,20 @@ class _Job:
         reused = ", reused" if isinstance(pending, str) else ""
         _log(f"[{fraction:4.0%}] chunk {index + 1}/{total} ({table.num_rows} rows{reused})")
         return table
+
+    def _forget_attempt(self) -> None:
+        """Drop the chunks this attempt recorded (and their outputs) from the ledger."""
+        with self.platform.db.session() as session:
+            mine = (x.BatchChunk.job_id == self.id) & (x.BatchChunk.attempt == self.attempt)
+            digests = set(session.scalars(sa.select(x.BatchChunk.digest).where(mine)))
+            session.execute(sa.delete(x.BatchChunk).where(mine))
+            job = session.get(x.BatchJob, self.id)
+            if job is not None:
+                kept = sa.select(sa.func.count()).where(x.BatchChunk.job_id == self.id)
+                job.chunks_done = session.scalar(kept) or 0
+        for digest in digests:
+            with contextlib.suppress(ShipyardError):
+                self.platform.blobs.delete(digest)
 
     def _collect_chunk_blobs(self) -> None:
         """Delete this job's chunk outputs that no unfinished job still records."""

@@ -2,6 +2,7 @@
 
 from shipyard.datasets._appends import append_version
 from shipyard.datasets._file_batches import read_file_batches
+from shipyard.datasets._in_place import InPlaceFiles
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.datasets._service import (
     find_version,
@@ -30,6 +31,7 @@ from shipyard.datasets._versions import (
 __all__ = [
     "DatasetInfo",
     "DatasetVersionInfo",
+    "InPlaceFiles",
     "StagedVersion",
     "TablePreview",
     "VersionFile",

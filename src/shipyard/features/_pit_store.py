@@ -5,9 +5,9 @@ order, the entity key columns and the event-time column (plus a format number), 
 source version gets its own index and an unchanged one is reused by every view and
 retrieval. Its two tables are Arrow IPC files (no pickle) in the blob store; the
 ``feature_source_indexes`` row says which blobs they are. Loading maps local blobs in place
-and checks their digests in the background like the source files (see ``_source_files``);
-a missing or malformed index is rebuilt, and a corrupt one is dropped and rebuilt by the
-caller before anything is written from it.
+and checks their digests in the background like the source files (see
+``shipyard.datasets.InPlaceFiles``); a missing or malformed index is rebuilt, and a corrupt
+one is dropped and rebuilt by the caller before anything is written from it.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 
-from shipyard.datasets import VersionFile, scratch_directory
+from shipyard.datasets import InPlaceFiles, VersionFile, scratch_directory
 from shipyard.errors import IntegrityError, NotFound
 from shipyard.features._pit_index import PitIndex, build_index
-from shipyard.features._source_files import SourceFiles
 from shipyard.platform import Platform
 from shipyard.store.metadata import feature_tables as ft
 
@@ -73,15 +72,15 @@ def _to_blob(platform: Platform, table: pa.Table, directory: Path) -> str:
     return digest
 
 
-def _from_blob(files: SourceFiles, digest: str) -> pa.Table:
-    path = files.index_path(digest)
+def _from_blob(files: InPlaceFiles, digest: str) -> pa.Table:
+    path = files.apart_path(digest)
     try:
         return ipc.open_file(pa.memory_map(str(path))).read_all()
     except (pa.ArrowException, OSError) as error:
         raise IntegrityError(f"feature source index blob {digest} is unreadable: {error}") from None
 
 
-def _build(platform: Platform, files: SourceFiles, request: IndexRequest) -> PitIndex:
+def _build(platform: Platform, files: InPlaceFiles, request: IndexRequest) -> PitIndex:
     """Build the index, store its blobs and record it (a concurrent twin's row is kept)."""
     paths = files.paths(request.files)
     sized = [(path, stored.rows) for path, stored in zip(paths, request.files, strict=True)]
@@ -107,7 +106,7 @@ def _build(platform: Platform, files: SourceFiles, request: IndexRequest) -> Pit
     return index
 
 
-def _load(files: SourceFiles, row: ft.FeatureSourceIndex, request: IndexRequest) -> PitIndex:
+def _load(files: InPlaceFiles, row: ft.FeatureSourceIndex, request: IndexRequest) -> PitIndex:
     index = PitIndex(
         request.entities,
         _from_blob(files, row.keys_blob),
@@ -121,7 +120,7 @@ def _load(files: SourceFiles, row: ft.FeatureSourceIndex, request: IndexRequest)
 
 
 def ensure_index(
-    platform: Platform, files: SourceFiles, request: IndexRequest
+    platform: Platform, files: InPlaceFiles, request: IndexRequest
 ) -> tuple[PitIndex, bool]:
     """The source's index and whether it was built now: loaded when recorded and readable,
     else built, stored and recorded (a missing or malformed index is replaced)."""
@@ -152,7 +151,7 @@ def prepare_index(
     applied, so that retrievals find it); whether one was built."""
     if not files:
         return False
-    with SourceFiles(platform) as local:
+    with InPlaceFiles(platform) as local:
         first = local.paths([files[0]])[0]
         try:
             time_type = pq.read_schema(first).field(event_time).type

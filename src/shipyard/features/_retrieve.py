@@ -1,10 +1,10 @@
 """Offline retrieval service: point-in-time features for an entity dataset, as a new dataset.
 
-The sources' Parquet files are read as they are stored (see ``_source_files``). Each view is
-looked up through its source's prepared index (see ``_pit_store``), built on first use when
-the view's apply did not build it; only the entity table and the joined result pass through
-Arrow in memory. An index blob found corrupt is dropped and rebuilt, and the join redone,
-before anything is written.
+The sources' Parquet files are read as they are stored (see ``shipyard.datasets.InPlaceFiles``).
+Each view is looked up through its source's prepared index (see ``_pit_store``), built on
+first use when the view's apply did not build it; only the entity table and the joined
+result pass through Arrow in memory. An index blob found corrupt is dropped and rebuilt,
+and the join redone, before anything is written.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from shipyard.datasets import (
     DatasetVersionInfo,
+    InPlaceFiles,
     VersionFile,
     find_version,
     load_version_table,
@@ -26,7 +27,6 @@ from shipyard.errors import IntegrityError, InvalidInput, NotFound
 from shipyard.features._pit_store import IndexRequest, drop_indexes, ensure_index
 from shipyard.features._refs import output_name, parse_feature_refs, select_features
 from shipyard.features._retrieval import ViewSource, check_views, point_in_time_join
-from shipyard.features._source_files import SourceFiles
 from shipyard.features._spec import FeatureViewSpec
 from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, parse_reference, resource
@@ -81,7 +81,7 @@ def retrieve(
             )
     ctx.authorize("datasets:ReadData", resource("dataset", ref.name, entity_row.version))
     entity_table = load_version_table(ctx.platform, entity_row)
-    with SourceFiles(ctx.platform) as files:
+    with InPlaceFiles(ctx.platform) as files:
         sources = [
             ViewSource(
                 name=spec.name,
@@ -114,7 +114,7 @@ Plan = tuple[FeatureViewSpec, int, list[str], list[VersionFile]]
 
 def _join(
     ctx: RequestContext,
-    files: SourceFiles,
+    files: InPlaceFiles,
     entity_table: pa.Table,
     sources: list[ViewSource],
     plans: list[Plan],
@@ -133,7 +133,7 @@ def _join(
             for source, request in zip(sources, requests, strict=True)
         ]
         joined = point_in_time_join(entity_table, indexed, timestamp=timestamp)
-        corrupt = files.corrupt_indexes()
+        corrupt = files.corrupt_apart()
         if not corrupt:
             return joined
         drop_indexes(ctx.platform, [r.key for r in requests])

@@ -35,6 +35,7 @@ PRELOAD = [
     "xgboost",
     "sklearn.ensemble",
     "onnxruntime",
+    "shipyard.jobs._mapped",  # last: configures the ORM mappers of every table imported
 ]
 
 _lock = threading.Lock()
