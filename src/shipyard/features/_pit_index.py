@@ -70,8 +70,10 @@ class PitIndex:
 
 
 def _ints(column: pa.ChunkedArray | pa.Array) -> Int64s:
-    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    result: Int64s = array.to_numpy(zero_copy_only=False)
+    """The column as numpy, not to be written to: a view of Arrow's buffer when it is one
+    chunk without nulls, as an index's columns are (``combine_chunks`` would copy them on
+    every lookup)."""
+    result: Int64s = column.to_numpy(zero_copy_only=False)
     return result
 
 
@@ -232,12 +234,48 @@ def index_positions(
     size = len(ranks)
     if not index.keys.num_rows or not known.any():
         return pa.nulls(size, pa.int64())
-    safe = np.where(known, ranks, 0)
-    low = np.where(known, _ints(index.keys.column(START))[safe], 0)
-    high = np.where(known, _ints(index.keys.column(STOP))[safe], 0)
-    event_times = _ints(index.events.column(TIME))
-    match, found = _last_at_or_before(event_times, low, high, times)
-    if ttl_seconds > 0:
-        found &= event_times[match] >= times - int(ttl_seconds) * 1_000_000
-    chosen = _ints(index.events.column(POSITION))[match]
+    columns = _Columns(
+        _ints(index.keys.column(START)),
+        _ints(index.keys.column(STOP)),
+        _ints(index.events.column(TIME)),
+        _ints(index.events.column(POSITION)),
+        int(ttl_seconds) * 1_000_000 if ttl_seconds > 0 else None,
+    )
+    chosen = np.empty(size, dtype=np.int64)
+    found = np.empty(size, dtype=np.bool_)
+    for begin in range(0, size, _BLOCK):
+        rows = slice(begin, begin + _BLOCK)
+        chosen[rows], found[rows] = _match(columns, ranks[rows], known[rows], times[rows])
     return pa.array(chosen, type=pa.int64(), mask=~found)
+
+
+# Probe rows matched per block: a block's searches revisit the same few cache lines of
+# ``events`` each step, which stay in the core's cache for a block this size (a third
+# faster than searching all rows at once, whose steps each miss the cache again).
+_BLOCK = 8192
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """An index's columns as numpy (views of its buffers) and the TTL in microseconds (None:
+    no TTL)."""
+
+    starts: Int64s
+    stops: Int64s
+    event_times: Int64s
+    positions: Int64s
+    ttl_micros: int | None
+
+
+def _match(
+    columns: _Columns, ranks: Int64s, known: npt.NDArray[np.bool_], times: Int64s
+) -> tuple[Int64s, npt.NDArray[np.bool_]]:
+    """One block of probe rows: each row's matched source position, and whether it has one
+    (a known key, an event at or before its time, within the TTL when there is one)."""
+    safe = np.where(known, ranks, 0)
+    low = np.where(known, columns.starts[safe], 0)
+    high = np.where(known, columns.stops[safe], 0)
+    match, found = _last_at_or_before(columns.event_times, low, high, times)
+    if columns.ttl_micros is not None:
+        found &= columns.event_times[match] >= times - columns.ttl_micros
+    return columns.positions[match], found

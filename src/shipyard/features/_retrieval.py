@@ -11,7 +11,9 @@ joined by one DuckDB ASOF query (see ``_asof``). Both give the same answer.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,21 +144,27 @@ def probe_times(column: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDA
     return times, valid
 
 
-def _features(view: ViewSource, positions: pa.ChunkedArray | pa.Array) -> pa.Table:
-    """The view's feature columns at the matched positions (null where none matched)."""
+def _source(view: ViewSource) -> pa.Table:
+    """The view's feature columns of its whole source, as stored (several chunks per file).
+
+    The chunks are taken from as they are: Arrow's chunked ``take`` is as fast as taking
+    from one contiguous array, so combining them first would only copy every column of the
+    source once more (the largest allocation of a retrieval)."""
     columns = list(dict.fromkeys(view.features))
     if isinstance(view.table, pa.Table):
-        source = view.table.select(columns)
-    else:
-        try:
-            source = pa.concat_tables(
-                (pq.read_table(path, columns=columns) for path in _paths(view.table)),
-                promote_options="default",
-            )
-        except (pa.ArrowException, OSError) as error:
-            raise IntegrityError(f"feature source of view {view.name!r}: {error}") from None
-    # One contiguous array per column: taking from many row-group chunks is far slower.
-    return source.combine_chunks().take(positions)
+        return view.table.select(columns)
+    try:
+        return pa.concat_tables(
+            (pq.read_table(path, columns=columns) for path in _paths(view.table)),
+            promote_options="default",
+        )
+    except (pa.ArrowException, OSError) as error:
+        raise IntegrityError(f"feature source of view {view.name!r}: {error}") from None
+
+
+def _features(view: ViewSource, positions: pa.ChunkedArray | pa.Array) -> pa.Table:
+    """The view's feature columns at the matched positions (null where none matched)."""
+    return _source(view).take(positions)
 
 
 def _check_view(view: ViewSource, entities: pa.Schema) -> pa.Schema:
@@ -237,6 +245,72 @@ def check_views(
     return ts, schemas
 
 
+def _workers(threads: int | None, tasks: int) -> int:
+    """How many views run at once: ``threads`` (default one per core), at most one per view."""
+    wanted = threads if threads and threads > 0 else (os.cpu_count() or 1)
+    return max(1, min(wanted, tasks))
+
+
+def _view_positions(
+    view: ViewSource,
+    entities: pa.Table,
+    matched: pa.ChunkedArray | pa.Array | None,
+    entity_times: tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None,
+) -> pa.ChunkedArray | pa.Array:
+    """The view's matched source positions: looked up through its index when it has one
+    (``entity_times`` are the entity rows' times and which rows have one), else the ones the
+    ASOF join found (``matched``; none: all null)."""
+    if view.index is not None and entity_times is not None:
+        times, valid = entity_times
+        return index_positions(view.index, entities, view.entities, times, valid, view.ttl_seconds)
+    return pa.nulls(entities.num_rows, pa.int64()) if matched is None else matched
+
+
+def _read_and_take(view: ViewSource, positions: Future[pa.ChunkedArray | pa.Array]) -> pa.Table:
+    """The view's feature columns: its source read while its positions are still being
+    looked up (by another thread), then taken at them."""
+    columns = _source(view)
+    return columns.take(positions.result())
+
+
+def _view_tables(
+    views: Sequence[ViewSource],
+    entities: pa.Table,
+    matched: Sequence[pa.ChunkedArray | pa.Array | None],
+    entity_times: tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]] | None,
+    workers: int,
+) -> list[pa.Table]:
+    """Each view's feature columns, in view order, ``workers`` threads at a time.
+
+    Reading Parquet, Arrow's ``take`` and numpy's searches release the GIL, so threads use
+    the other cores. Each view is two tasks: the lookup of its positions, and the read of
+    its source then the take at them; all lookups are queued before any read, so a read
+    waits only for a lookup already running, never for one behind it in the queue, and at
+    most ``workers`` sources are in memory at once. Errors are raised as they were raised:
+    the lookups' first (in view order), then the reads'; tasks not started are dropped."""
+    if workers <= 1:
+        positions = [
+            _view_positions(view, entities, found, entity_times)
+            for view, found in zip(views, matched, strict=True)
+        ]
+        return [_features(view, found) for view, found in zip(views, positions, strict=True)]
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="shipyard-pit")
+    try:
+        lookups = [
+            pool.submit(_view_positions, view, entities, found, entity_times)
+            for view, found in zip(views, matched, strict=True)
+        ]
+        reads = [
+            pool.submit(_read_and_take, view, lookup)
+            for view, lookup in zip(views, lookups, strict=True)
+        ]
+        for lookup in lookups:
+            lookup.result()
+        return [read.result() for read in reads]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def point_in_time_join(
     entities: pa.Table,
     views: Sequence[ViewSource],
@@ -247,7 +321,8 @@ def point_in_time_join(
     """The entity table with each view's features as of each row's timestamp appended.
 
     A view's ``table`` is an Arrow table or the path(s) of its Parquet file(s), which DuckDB
-    reads directly. ``threads`` caps DuckDB's threads (default: one per core).
+    reads directly. ``threads`` caps DuckDB's threads and how many views are looked up and
+    read at once (default: one per core).
     """
     ts, schemas = check_views(entities.schema, views, timestamp)
     indexed = [v.index is not None for v in views]
@@ -267,18 +342,11 @@ def point_in_time_join(
         views_sql = [_asof_view(views[i], schemas[i]) for i in joined]
         for i, found in zip(joined, asof_positions(probe, keys, views_sql, threads), strict=True):
             positions[i] = found
-    if any(indexed):
-        times, valid = probe_times(entities.column(ts))
-        for i, view in enumerate(views):
-            if view.index is not None:
-                positions[i] = index_positions(
-                    view.index, entities, view.entities, times, valid, view.ttl_seconds
-                )
+    entity_times = probe_times(entities.column(ts)) if any(indexed) else None
+    workers = _workers(threads, len(views))
+    tables = _view_tables(views, entities, positions, entity_times, workers)
     result = entities
-    for view, matched in zip(views, positions, strict=True):
-        features = _features(
-            view, pa.nulls(entities.num_rows, pa.int64()) if matched is None else matched
-        )
+    for view, features in zip(views, tables, strict=True):
         for feature, name in zip(view.features, view.output_names, strict=True):
             result = result.append_column(name, features.column(feature))
     return result
