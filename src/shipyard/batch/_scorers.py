@@ -54,21 +54,32 @@ def open_scorer(
 
 
 class ThreadScorer:
-    """``threads`` threads of the job process, each scoring one chunk at a time."""
+    """``threads`` threads of the job process, each scoring one chunk at a time.
 
-    def __init__(self, score: Callable[[pa.RecordBatch], Scored], threads: int) -> None:
+    A scored chunk's output is stored (LZ4, hashed, written and synced) by one more thread,
+    in submission order, so scoring threads go on to their next chunk instead of waiting on
+    the disk.
+    """
+
+    def __init__(self, scorer: ChunkScorer, threads: int) -> None:
         self.slots = threads
-        self._score = score
+        self._scorer = scorer
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="score")
+        self._ledger = ThreadPoolExecutor(1, thread_name_prefix="ledger")
 
     def submit(self, batch: pa.RecordBatch) -> Future[Scored]:
-        return self._pool.submit(self._score, batch)
+        return self._ledger.submit(self._store, self._pool.submit(self._scorer.score, batch))
+
+    def _store(self, scored: Future[pa.Table]) -> Scored:
+        output = scored.result()
+        return self._scorer.store(output), output
 
     def describe(self) -> str:
         return f"{self.slots} thread(s) of the job process"
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._ledger.shutdown(wait=True, cancel_futures=True)
 
 
 class PoolScorer:

@@ -39,11 +39,18 @@ class ChunkScorer:
     def __call__(self, batch: pa.RecordBatch) -> tuple[str, pa.Table]:
         return score_and_store(self, batch)
 
+    def score(self, batch: pa.RecordBatch) -> pa.Table:
+        return score_batch(self.predictor, self.plan, batch)
+
+    def store(self, output: pa.Table) -> str:
+        """Write a chunk's output into the blob store (durably); its digest."""
+        return self.blobs.put_bytes(encode_chunk(output))
+
 
 def score_and_store(scorer: ChunkScorer, batch: pa.RecordBatch) -> tuple[str, pa.Table]:
     """Score one chunk and store its output; return ``(digest, output)``."""
-    output = score_batch(scorer.predictor, scorer.plan, batch)
-    return scorer.blobs.put_bytes(encode_chunk(output)), output
+    output = scorer.score(batch)
+    return scorer.store(output), output
 
 
 def encode_chunk(table: pa.Table) -> bytes:

@@ -133,8 +133,10 @@ class Reservoir:
             batch = batch[room:]
         if len(batch) == 0:
             return
-        positions = np.arange(self.seen, self.seen + len(batch), dtype=np.int64)
-        slots = self._rng.integers(0, positions + 1)
+        positions = np.arange(self.seen, self.seen + len(batch), dtype=np.float64)
+        # Algorithm R's slot, uniform in [0, position]: a scaled uniform double is several
+        # times cheaper than an integer draw with a bound per element.
+        slots = (self._rng.random(len(batch)) * (positions + 1.0)).astype(np.int64)
         keep = slots < RESERVOIR_SIZE
         self.values[slots[keep]] = batch[keep]
         self.seen += len(batch)
