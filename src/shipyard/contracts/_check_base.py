@@ -36,13 +36,38 @@ def first_true(mask: Values, limit: int) -> np.ndarray:
     found: list[np.ndarray] = []
     offset = total = 0
     for chunk in chunks:
-        hits = np.flatnonzero(chunk.to_numpy(zero_copy_only=False))[: limit - total] + offset
+        if chunk.null_count:
+            hits = np.flatnonzero(chunk.to_numpy(zero_copy_only=False))[: limit - total]
+        else:
+            hits = _set_bits(chunk, limit - total)
+        hits = hits + offset
         found.append(hits)
         total += len(hits)
         offset += len(chunk)
         if total >= limit:
             break
     return np.concatenate(found) if found else np.empty(0, np.int64)
+
+
+def _set_bits(chunk: pa.BooleanArray, limit: int) -> np.ndarray:
+    """The first ``limit`` true positions, read from the packed bits.
+
+    Converting a boolean chunk to numpy unpacks every bit; the first hits usually lie in
+    the first few bytes.
+    """
+    n, start = len(chunk), chunk.offset
+    packed = np.frombuffer(chunk.buffers()[1], np.uint8)[start // 8 : (start + n + 7) // 8]
+    found: list[int] = []
+    # each byte read holds a hit, except perhaps the first and last (bits outside the chunk)
+    for index in np.flatnonzero(packed)[: max(limit, 0) + 2].tolist():
+        byte = int(packed[index])
+        for bit in range(8):
+            position = index * 8 + bit - start % 8
+            if byte >> bit & 1 and 0 <= position < n:
+                found.append(position)
+                if len(found) == limit:
+                    return np.array(found, np.int64)
+    return np.array(found, np.int64)
 
 
 class NotEvaluable(Exception):

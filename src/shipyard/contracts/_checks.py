@@ -83,26 +83,36 @@ class RangeCheck(ColumnCheck):
         return pc.fill_null(mask, False)
 
     def evaluate(self, values: Values, missing: Values | None, want: bool) -> Outcome:
-        """Numbers without nulls are compared in numpy, on the Arrow buffers themselves."""
+        """Numbers are compared in numpy, on the Arrow buffers themselves.
+
+        Null slots hold arbitrary numbers: their rows are taken out of the comparison.
+        """
         chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-        if self.kind not in NUMERIC or any(c.null_count for c in chunks):
+        if self.kind not in NUMERIC:
             return super().evaluate(values, missing, want)
         low, high = (b.as_py() if b is not None else None for b in self.bounds)
         count, positions, offset = 0, [], 0
         for chunk in chunks:
-            array = chunk.to_numpy()
+            array = _numbers(chunk)
             outside = np.zeros(len(array), dtype=bool)
             if low is not None:
                 outside |= array < low
             if high is not None:
                 outside |= array > high
-            found = int(np.count_nonzero(outside))
+            hits: np.ndarray | None = None
+            if chunk.null_count:  # few rows are outside: look up their validity bits only
+                hits = np.flatnonzero(outside)
+                hits = hits[_valid_at(chunk, hits)]
+                found = len(hits)
+            else:
+                found = int(np.count_nonzero(outside))
             if found and want and count < SAMPLE_ROWS:
-                positions.append(np.flatnonzero(outside)[: SAMPLE_ROWS - count] + offset)
+                rows = hits if hits is not None else np.flatnonzero(outside)
+                positions.append(rows[: SAMPLE_ROWS - count] + offset)
             count += found
             offset += len(array)
-        shown = np.concatenate(positions)[:SAMPLE_ROWS] if positions else None
-        return Outcome(count, shown, None)
+        first = np.concatenate(positions)[:SAMPLE_ROWS] if positions else None
+        return Outcome(count, first, None)
 
     def verdict(self, failing: int, rows: int, moments: Moments, gathered: Any) -> tuple[bool, Any]:
         return failing == 0, {"min": _shown(moments.min), "max": _shown(moments.max)}
@@ -187,23 +197,16 @@ class AllowedValuesCheck(ColumnCheck):
         width = grid.shape[1]
         allowed = [k for v in self.value_set.to_pylist() if (k := key_of(v, width)) is not None]
         codes = keys(grid)
-        if width <= 2:
-            table = np.ones(1 << (8 * width), dtype=bool)
-            table[allowed] = False
-            failing = table[codes]
-        else:
-            failing = ~np.isin(codes, np.array(allowed, dtype=codes.dtype))
+        if width > 1:
+            return _unexpected_codes(codes, allowed, width, room)
+        table = np.ones(256, dtype=bool)  # one byte: a lookup per row beats sorting bytes
+        table[allowed] = False
+        failing = table[codes]
         if not failing.any():
             return Counter(), None
-        if width <= 2:
-            counted = np.bincount(codes[failing], minlength=1 << (8 * width))
-            found = np.flatnonzero(counted)
-            counts = counted[found]
-        else:
-            found, counts = np.unique(codes[failing], return_counts=True)
-        tally = Counter(
-            {text_of(int(k), width): int(c) for k, c in zip(found, counts, strict=True)}
-        )
+        counted = np.bincount(codes[failing], minlength=256)
+        found = np.flatnonzero(counted)
+        tally = Counter({text_of(int(k), 1): int(counted[k]) for k in found})
         return tally, np.flatnonzero(failing)[:room] if room > 0 else None
 
     def _hashed(self, chunk: pa.Array, room: int) -> tuple[Counter[str], Any]:
@@ -247,6 +250,21 @@ class PatternCheck(ColumnCheck):
             return self.fixed.failing(values)
         return pc.fill_null(pc.invert(pc.match_substring_regex(values, self.spec.regex)), False)
 
+    def evaluate(self, values: Values, missing: Values | None, want: bool) -> Outcome:
+        """A fixed-width pattern finds the failing rows on the bytes, without a row mask."""
+        if self.fixed is None or not pa.types.is_string(values.type):
+            return super().evaluate(values, missing, want)
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        count, positions, offset = 0, [], 0
+        for chunk in chunks:
+            rows = self.fixed.failing_rows(chunk)
+            if len(rows) and want and count < SAMPLE_ROWS:
+                positions.append(rows[: SAMPLE_ROWS - count] + offset)
+            count += len(rows)
+            offset += len(chunk)
+        shown = np.concatenate(positions)[:SAMPLE_ROWS] if positions else None
+        return Outcome(count, shown, None)
+
     def verdict(self, failing: int, rows: int, moments: Moments, gathered: Any) -> tuple[bool, Any]:
         share = 1.0 - failing / moments.count if moments.count else 1.0
         return failing == 0, {"matching_share": round(share, 6)}
@@ -268,6 +286,52 @@ class MeanCheck(ColumnCheck):
         low, high = self.spec.min, self.spec.max
         inside = (low is None or moments.mean >= low) and (high is None or moments.mean <= high)
         return inside, {"mean": moments.mean}
+
+
+def _unexpected_codes(
+    codes: np.ndarray, allowed: list[int], width: int, room: int
+) -> tuple[Counter[str], np.ndarray | None]:
+    """Count every distinct code once, then judge the few distinct ones.
+
+    Cheaper than a mask over the rows: numpy counts narrow integers quickly, and rows are
+    only looked at again for the first ``room`` unexpected ones.
+    """
+    distinct, counts = np.unique(codes, return_counts=True)
+    outside = ~np.isin(distinct, np.array(allowed, dtype=codes.dtype))
+    if not outside.any():
+        return Counter(), None
+    unexpected = distinct[outside]
+    tally = Counter(
+        {text_of(int(k), width): int(c) for k, c in zip(unexpected, counts[outside], strict=True)}
+    )
+    return tally, _first_in(codes, unexpected, room) if room > 0 else None
+
+
+def _first_in(codes: np.ndarray, wanted: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the first ``limit`` codes in ``wanted``, reading growing windows."""
+    found: list[np.ndarray] = []
+    start, step, total = 0, 4096, 0
+    while start < len(codes) and total < limit:
+        hits = np.flatnonzero(np.isin(codes[start : start + step], wanted))[: limit - total]
+        found.append(hits + start)
+        total += len(hits)
+        start, step = start + step, step * 4
+    return np.concatenate(found) if found else np.empty(0, np.int64)
+
+
+def _numbers(chunk: pa.Array) -> np.ndarray:
+    """A number chunk's values buffer as numpy, null slots included (zero-copy)."""
+    if not chunk.null_count:
+        return np.asarray(chunk.to_numpy())
+    dtype = np.dtype(chunk.type.to_pandas_dtype())
+    return np.frombuffer(chunk.buffers()[1], dtype)[chunk.offset : chunk.offset + len(chunk)]
+
+
+def _valid_at(chunk: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """Whether each of these rows of a chunk with nulls holds a value, from its bitmap."""
+    bits = np.frombuffer(chunk.buffers()[0], np.uint8)
+    at = rows + chunk.offset
+    return np.asarray((bits[at >> 3] >> (at & 7)) & 1, dtype=bool)
 
 
 def _is_int(value: object) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -34,7 +35,7 @@ from shipyard.contracts._report import (
     Status,
     ValidationReport,
 )
-from shipyard.contracts._stats import Moments, measure
+from shipyard.contracts._stats import NUMERIC, Moments, measure
 from shipyard.contracts._unique import Duplicates, sortable_numpy
 from shipyard.data import head_rows
 from shipyard.data._schema import column_type
@@ -113,10 +114,11 @@ class Validation:
         concluding: dict[str, Future[Duplicates]] = {}
         while pending:
             part, offset, futures = pending.popleft()
-            for plan, future in zip(self.plan.columns, futures, strict=True):
+            for index, (plan, future) in enumerate(zip(self.plan.columns, futures, strict=True)):
                 self._absorb_column(plan, future.result(), part, offset)
                 if not pending:  # a column's last part is in: conclude it while others run
-                    self._conclude(pool, plan, concluding)
+                    waiting = not all(f.done() for f in futures[index + 1 :])
+                    self._conclude(pool, plan, concluding, here=waiting)
         for plan in self.plan.columns:  # no parts at all
             self._conclude(pool, plan, concluding)
         self.duplicates = {name: future.result() for name, future in concluding.items()}
@@ -151,12 +153,31 @@ class Validation:
 
     @staticmethod
     def _conclude(
-        pool: ThreadPoolExecutor, plan: ColumnPlan, concluding: dict[str, Future[Duplicates]]
+        pool: ThreadPoolExecutor,
+        plan: ColumnPlan,
+        concluding: dict[str, Future[Duplicates]],
+        *,
+        here: bool = False,
     ) -> None:
-        if plan.unique is not None and plan.arrow_type is not None and plan.name not in concluding:
+        """Find a column's duplicates, on this thread when it would only wait for others.
+
+        The pool runs tasks in order: submitted behind the other columns' evaluations, the
+        duplicates (the longest task) would start last and finish alone.
+        """
+        if plan.unique is None or plan.arrow_type is None or plan.name in concluding:
+            return
+        extremes = _integer_extremes(plan)
+        if not here:
             concluding[plan.name] = pool.submit(
-                plan.unique.conclude, plan.unique_parts, plan.arrow_type
+                plan.unique.conclude, plan.unique_parts, plan.arrow_type, extremes
             )
+            return
+        done: Future[Duplicates] = Future()
+        try:
+            done.set_result(plan.unique.conclude(plan.unique_parts, plan.arrow_type, extremes))
+        except Exception as error:  # raised by result(), as from the pool
+            done.set_exception(error)
+        concluding[plan.name] = done
 
     def _absorb(self, part: pa.Table, offset: int, futures: list[Future[_Partial]]) -> None:
         for plan, future in zip(self.plan.columns, futures, strict=True):
@@ -282,9 +303,10 @@ def table_parts(table: pa.Table) -> Iterator[pa.Table]:
 
 
 def _evaluate(plan: ColumnPlan, values: pa.ChunkedArray, wants: list[bool]) -> _Partial:
-    nans = (pc.sum(pc.is_nan(values)).as_py() or 0) if plan.kind == "float" else 0
+    mean = pc.mean(values) if plan.kind in NUMERIC else None
+    nans = _nans(values, mean) if plan.kind == "float" else 0
     missing = values.null_count + nans
-    missing_mask = pc.is_null(values, nan_is_null=True) if missing else None
+    missing_mask = pc.is_null(values, nan_is_null=bool(nans)) if missing else None
     # Arrow's aggregates skip nulls by themselves; only NaNs must go before them.
     skipping = values.filter(pc.invert(missing_mask)) if nans else values
     present = skipping
@@ -309,13 +331,29 @@ def _evaluate(plan: ColumnPlan, values: pa.ChunkedArray, wants: list[bool]) -> _
     elif plan.categorical_reference is not None:
         drift = category_counts(present, plan.categories)
     return _Partial(
-        moments=measure(skipping, missing, plan.kind),
+        moments=measure(skipping, missing, plan.kind, None if nans else mean),
         failing=failing,
         positions=positions,
         gathered=gathered,
         drift=drift,
         unique=plan.unique.collect(present, ordered) if plan.unique is not None else None,
     )
+
+
+def _integer_extremes(plan: ColumnPlan) -> tuple[int, int] | None:
+    """An integer column's min and max over every part, from its merged moments."""
+    low, high = plan.moments.min, plan.moments.max
+    if plan.kind != "integer" or not isinstance(low, int) or not isinstance(high, int):
+        return None
+    return low, high
+
+
+def _nans(values: pa.ChunkedArray, mean: pa.Scalar | None) -> int:
+    """How many values are NaN; none when their mean (which a NaN would spoil) is finite."""
+    average = mean.as_py() if mean is not None else None
+    if average is None or math.isfinite(average):
+        return 0
+    return int(pc.sum(pc.is_nan(values)).as_py() or 0)
 
 
 def _drift(plan: ColumnPlan, contract: Contract) -> list[DriftResult]:

@@ -63,8 +63,13 @@ class Moments:
         )
 
 
-def measure(values: pa.ChunkedArray, missing: int, kind: ColumnType) -> Moments:
-    """The moments of one part's values; they may hold nulls (skipped), but no NaN."""
+def measure(
+    values: pa.ChunkedArray, missing: int, kind: ColumnType, mean: pa.Scalar | None = None
+) -> Moments:
+    """The moments of one part's values; they may hold nulls (skipped), but no NaN.
+
+    ``mean`` is Arrow's mean of these same values when the caller has it already.
+    """
     moments = Moments(count=len(values) - values.null_count, missing=missing)
     if moments.count == 0:
         return moments
@@ -74,7 +79,7 @@ def measure(values: pa.ChunkedArray, missing: int, kind: ColumnType) -> Moments:
         extremes = pc.min_max(values)
         moments.min, moments.max = extremes["min"].as_py(), extremes["max"].as_py()
     if kind in NUMERIC:
-        moments.mean = pc.mean(values).as_py()
+        moments.mean = (mean if mean is not None else pc.mean(values)).as_py()
         moments.m2 = pc.variance(values, ddof=0).as_py() * moments.count
     elif kind == "string":
         moments.min_length, moments.max_length = string_lengths(values)
@@ -88,7 +93,7 @@ def string_lengths(present: pa.ChunkedArray) -> tuple[int, int]:
         if len(chunk) == chunk.null_count:
             continue
         offsets, data = string_offsets(chunk)
-        if not np.any(data[offsets[0] : offsets[-1]] >= 128):
+        if data[offsets[0] : offsets[-1]].max(initial=0) < 128:  # ASCII; no mask of the bytes
             sizes = np.diff(offsets)
             if chunk.null_count:
                 sizes = sizes[chunk.is_valid().to_numpy(zero_copy_only=False)]
@@ -107,8 +112,9 @@ def _float_extremes(values: pa.ChunkedArray) -> tuple[float | None, float | None
     for chunk in values.chunks:
         if len(chunk) == chunk.null_count:
             continue
-        array = (pc.drop_null(chunk) if chunk.null_count else chunk).to_numpy()
-        chunk_low, chunk_high = float(array.min()), float(array.max())
+        # nulls become NaN, which fmin and fmax pass over: no copy without the nulls
+        array = chunk.to_numpy(zero_copy_only=False)
+        chunk_low, chunk_high = float(np.fmin.reduce(array)), float(np.fmax.reduce(array))
         low = chunk_low if low is None else min(low, chunk_low)
         high = chunk_high if high is None else max(high, chunk_high)
     return low, high

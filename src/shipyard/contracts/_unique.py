@@ -49,22 +49,33 @@ class UniqueCheck:
         counts = pc.value_counts(present)
         return pa.table({"value": counts.field("values"), "count": counts.field("counts")})
 
-    def conclude(self, parts: list[Any], arrow_type: pa.DataType) -> Duplicates:
+    def conclude(
+        self,
+        parts: list[Any],
+        arrow_type: pa.DataType,
+        extremes: tuple[int, int] | None = None,
+    ) -> Duplicates:
+        """The duplicates among all parts; ``extremes``: the integers' known min and max."""
         if not parts:
             return Duplicates()
         if self.sortable:
-            return self._sorted_duplicates(parts, arrow_type)
+            return self._sorted_duplicates(parts, arrow_type, extremes)
         return self._counted_duplicates(parts)
 
     def _sorted_duplicates(
-        self, collected: list[list[np.ndarray]], arrow_type: pa.DataType
+        self,
+        collected: list[list[np.ndarray]],
+        arrow_type: pa.DataType,
+        extremes: tuple[int, int] | None,
     ) -> Duplicates:
         parts = [p for arrays in collected for p in arrays if len(p)]
         if not parts:
             return Duplicates()
         if parts[0].dtype.kind in "iu":
-            low = min(int(p.min()) for p in parts)
-            span = max(int(p.max()) for p in parts) - low + 1
+            if extremes is None:  # one pass fewer over the values when they are known
+                extremes = min(int(p.min()) for p in parts), max(int(p.max()) for p in parts)
+            low = extremes[0]
+            span = extremes[1] - low + 1
             if span <= DENSE_SPAN * sum(len(p) for p in parts):
                 return self._dense_duplicates(parts, low, span, arrow_type)
         ordered = np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
@@ -79,7 +90,58 @@ class UniqueCheck:
     def _dense_duplicates(
         self, parts: list[np.ndarray], low: int, span: int, arrow_type: pa.DataType
     ) -> Duplicates:
-        """Integers in a range not much wider than their count: one counter per value."""
+        """Integers in a range not much wider than their count: one flag per value.
+
+        A byte per possible value (an eighth of a counter) marks the values seen, part by
+        part; the rows whose value was marked before are repeats. That is exact unless a
+        value's first part holds it twice, which the total of repeats tells; the few
+        repeated values are then counted again, and failing that every value is counted.
+        """
+        total = sum(len(p) for p in parts)
+        seen = np.zeros(span, np.bool_)
+        later: list[np.ndarray] = []
+        for part in parts:
+            slots = part - low if low else part
+            again = seen[slots]
+            if again.any():
+                later.append(part[again])
+            seen[slots] = True
+        surplus = total - int(np.count_nonzero(seen))
+        if surplus == 0:
+            return Duplicates()
+        repeats = np.concatenate(later) if later else np.empty(0, parts[0].dtype)
+        if len(repeats) == surplus:  # each repeated value's first part holds it once
+            repeated, counts = np.unique(repeats, return_counts=True)
+            counts += 1
+            return self._found(repeated, counts, int(counts.sum()), arrow_type)
+        if 0 < len(repeats) <= total // 64:
+            found = self._recount(parts, low, seen, np.unique(repeats), surplus, arrow_type)
+            if found is not None:
+                return found
+        return self._counted_dense(parts, low, span, arrow_type)
+
+    def _recount(
+        self,
+        parts: list[np.ndarray],
+        low: int,
+        seen: np.ndarray,
+        candidates: np.ndarray,
+        surplus: int,
+        arrow_type: pa.DataType,
+    ) -> Duplicates | None:
+        """Count every row of the repeated values; None if they do not explain the surplus."""
+        seen[:] = False
+        seen[candidates - low if low else candidates] = True
+        rows = [part[seen[part - low if low else part]] for part in parts]
+        repeated, counts = np.unique(np.concatenate(rows), return_counts=True)
+        if int(counts.sum()) - len(repeated) != surplus:
+            return None
+        return self._found(repeated, counts, int(counts.sum()), arrow_type)
+
+    def _counted_dense(
+        self, parts: list[np.ndarray], low: int, span: int, arrow_type: pa.DataType
+    ) -> Duplicates:
+        """One counter per value: for values repeated in the part that first holds them."""
         values = np.concatenate(parts) if len(parts) > 1 else parts[0]
         occurrences = np.bincount(values - low if low else values, minlength=span)
         repeated = np.flatnonzero(occurrences > 1)
