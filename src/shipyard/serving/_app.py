@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from random import random
 from time import perf_counter
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -342,10 +342,7 @@ class ServingApp:
                 else:
                     prediction = await loop.run_in_executor(None, slot.predict, features)
             except Exception as exc:
-                failure = _enriched_failure(enriched, slot, exc)
-                if failure is exc:
-                    raise
-                raise failure from exc
+                _raise_enriched(enriched, slot, exc)
         self._count_lookup(enriched)
         self.metrics.rows(slot.model_name, slot.model_version, enriched.rows)
         return enriched, features, prediction
@@ -360,10 +357,7 @@ class ServingApp:
         try:
             prediction = slot.predict(features)
         except Exception as exc:
-            failure = _enriched_failure(enriched, slot, exc)
-            if failure is exc:
-                raise
-            raise failure from exc
+            _raise_enriched(enriched, slot, exc)
         return enriched, features, prediction
 
     def _count_lookup(self, enriched: EnrichedRequest) -> None:
@@ -549,12 +543,15 @@ def _failure(slot: ModelSlot, exc: Exception) -> PredictionFailed:
     return PredictionFailed(f"the model failed on this input ({detail[:300]})")
 
 
-def _enriched_failure(enriched: EnrichedRequest, slot: ModelSlot, exc: Exception) -> Exception:
-    """A model's refusal blamed on the store's nulls when they fed it (422), else as usual."""
-    explained = enriched.explain(slot, exc)
-    if explained is not None:
-        return explained
-    return exc if isinstance(exc, InvalidInput) else _failure(slot, exc)
+def _raise_enriched(enriched: EnrichedRequest, slot: ModelSlot, exc: Exception) -> NoReturn:
+    """Raise a model's refusal of an enriched input: blamed on the store's nulls when they fed
+    it (422), else as any refusal (``InvalidInput`` as it is, other errors as failures)."""
+    failure: Exception | None = enriched.explain(slot, exc)
+    if failure is None and not isinstance(exc, InvalidInput):
+        failure = _failure(slot, exc)
+    if failure is None:
+        raise exc
+    raise failure from exc
 
 
 def _jsonable(array: np.ndarray) -> object:
