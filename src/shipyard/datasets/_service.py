@@ -19,7 +19,7 @@ from shipyard.data import (
 )
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
-from shipyard.datasets._staging import version_info
+from shipyard.datasets._staging import add_next_version, find_content, version_info
 from shipyard.datasets._versions import (
     iter_version_batches,
     read_version_table,
@@ -91,30 +91,16 @@ def ingest(
     data = write_parquet_bytes(table)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with ctx.platform.db.session() as session:
-        dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-        if dataset is not None:
-            existing = session.scalar(
-                sa.select(t.DatasetVersion).where(
-                    t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.digest == digest
-                )
-            )
-            if existing is not None:
-                return _info(name, existing)
+        dataset, existing = find_content(session, name, digest)
+        if existing is not None:
+            return _info(name, existing)
         schema = [c.model_dump() for c in table_schema(table)]
         profile = profile_table(table).model_dump(mode="json")
         ctx.platform.blobs.put_bytes(data)
-        if dataset is None:
-            dataset = t.Dataset(name=name)
-            session.add(dataset)
-            session.flush()
-        latest = session.scalar(
-            sa.select(sa.func.max(t.DatasetVersion.version)).where(
-                t.DatasetVersion.dataset_id == dataset.id
-            )
-        )
-        row = t.DatasetVersion(
-            dataset_id=dataset.id,
-            version=(latest or 0) + 1,
+        row = add_next_version(
+            session,
+            dataset,
+            name,
             digest=digest,
             size_bytes=len(data),
             rows=table.num_rows,
@@ -123,8 +109,6 @@ def ingest(
             source=filename or "",
             created_by=ctx.principal,
         )
-        session.add(row)
-        session.flush()
         return _info(name, row, created=True)
 
 

@@ -199,6 +199,41 @@ def _describe(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
 
 
+def find_content(
+    session: Session, name: str, digest: str
+) -> tuple[t.Dataset | None, t.DatasetVersion | None]:
+    """The dataset ``name`` (None if it has no versions yet) and its version holding the
+    content ``digest`` (None if no version does)."""
+    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
+    if dataset is None:
+        return None, None
+    existing = session.scalar(
+        sa.select(t.DatasetVersion).where(
+            t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.digest == digest
+        )
+    )
+    return dataset, existing
+
+
+def add_next_version(
+    session: Session, dataset: t.Dataset | None, name: str, **fields: Any
+) -> t.DatasetVersion:
+    """Record the next version of dataset ``name`` (creating the dataset with its first)."""
+    if dataset is None:
+        dataset = t.Dataset(name=name)
+        session.add(dataset)
+        session.flush()
+    latest = session.scalar(
+        sa.select(sa.func.max(t.DatasetVersion.version)).where(
+            t.DatasetVersion.dataset_id == dataset.id
+        )
+    )
+    row = t.DatasetVersion(dataset_id=dataset.id, version=(latest or 0) + 1, **fields)
+    session.add(row)
+    session.flush()
+    return row
+
+
 def register_staged(
     session: Session,
     platform: Platform,
@@ -249,32 +284,18 @@ def register_staged(
         ).model_dump()
         for f in schema
     ]
-    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-    if dataset is not None:
-        existing = session.scalar(
-            sa.select(t.DatasetVersion).where(
-                t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.digest == digest
-            )
-        )
-        if existing is not None:
-            return version_info(name, existing)
+    dataset, existing = find_content(session, name, digest)
+    if existing is not None:
+        return version_info(name, existing)
     for part, part_digest, _ in files:
         # Hashed as it was written: moved into a local store rather than read and copied.
         platform.blobs.adopt_file(part.path, part_digest)
     if manifest is not None:
         platform.blobs.put_bytes(manifest)
-    if dataset is None:
-        dataset = t.Dataset(name=name)
-        session.add(dataset)
-        session.flush()
-    latest = session.scalar(
-        sa.select(sa.func.max(t.DatasetVersion.version)).where(
-            t.DatasetVersion.dataset_id == dataset.id
-        )
-    )
-    row = t.DatasetVersion(
-        dataset_id=dataset.id,
-        version=(latest or 0) + 1,
+    row = add_next_version(
+        session,
+        dataset,
+        name,
         digest=digest,
         size_bytes=sum(size for _, _, size in files),
         rows=sum(part.rows for part in written),
@@ -283,8 +304,6 @@ def register_staged(
         source=source[:500],
         created_by=principal,
     )
-    session.add(row)
-    session.flush()
     if columns:
         for ordinal, (part, part_digest, size) in enumerate(files):
             session.add(
