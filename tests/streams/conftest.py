@@ -14,6 +14,7 @@ import pytest
 import redis
 from tests.conftest import service_unavailable
 
+from shipyard.config import Settings
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, context_for
 
@@ -70,6 +71,15 @@ def jetstream(nats_url: str) -> Iterator[tuple[str, str]]:
         await client.close()
 
     asyncio.run(delete())
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The shared settings, also allowing the test brokers' hosts (CI may not run them on
+    loopback, and stream sources may only connect to allowed hosts)."""
+    hosts = [urlsplit(url).hostname or "" for url in (REDIS_URL, NATS_URL)]
+    allowed = list(dict.fromkeys([*settings.allowed_source_hosts, *filter(None, hosts)]))
+    return settings.model_copy(update={"allowed_source_hosts": allowed})
 
 
 @pytest.fixture

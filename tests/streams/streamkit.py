@@ -78,6 +78,7 @@ def consumer_process(settings: Settings, stream: str, *args: str) -> subprocess.
     env = dict(os.environ)
     env["SHIPYARD_HOME"] = str(settings.home)
     env["SHIPYARD_DATABASE_URL"] = settings.metadata_url
+    env["SHIPYARD_ALLOWED_SOURCE_HOSTS"] = ",".join(settings.allowed_source_hosts)
     env.pop("SHIPYARD_URL", None)
     return subprocess.Popen(
         [sys.executable, "-m", "shipyard", "streams", "consume", stream, "--json", *args],

@@ -31,6 +31,7 @@ def cli(
     """Run the CLI in this process on the test's stores: ``cli(*args) -> (code, out, err)``."""
     monkeypatch.setenv("SHIPYARD_HOME", str(settings.home))
     monkeypatch.setenv("SHIPYARD_DATABASE_URL", settings.metadata_url)
+    monkeypatch.setenv("SHIPYARD_ALLOWED_SOURCE_HOSTS", ",".join(settings.allowed_source_hosts))
     monkeypatch.delenv("SHIPYARD_URL", raising=False)
 
     def run(*args: str) -> tuple[int, str, str]:

@@ -1,32 +1,91 @@
-"""IAM-style policy documents and their evaluation: explicit Deny wins, default deny."""
+"""IAM-style policy documents and their evaluation: explicit Deny wins, default deny.
+
+A statement names its actions with ``Action`` (these) or ``NotAction`` (all but these),
+and its resources with ``Resource`` or ``NotResource``, as AWS IAM does: it applies to a
+request when the action and the resource both fall in what it names. Documents are
+checked against the action table when stored (``PolicyDocument.parse``), not when read
+back (``model_validate``), so a policy stored before an action was renamed still loads.
+"""
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
-from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from shipyard.errors import InvalidInput
+from shipyard.security._actions import ACTIONS, RESOURCE_KINDS
+
+_PAIRS = (("Action", "NotAction"), ("Resource", "NotResource"))
 
 
 class PolicyStatement(BaseModel):
-    """One rule: Allow or Deny these actions on these resources."""
+    """One rule: Allow or Deny these actions (or all but these) on these resources (or all but)."""
 
     model_config = ConfigDict(extra="forbid")
 
     Sid: str | None = None
     Effect: Literal["Allow", "Deny"]
-    Action: list[str] = Field(min_length=1)
-    Resource: list[str] = Field(min_length=1)
+    Action: list[str] | None = Field(default=None, min_length=1)
+    NotAction: list[str] | None = Field(default=None, min_length=1)
+    Resource: list[str] | None = Field(default=None, min_length=1)
+    NotResource: list[str] | None = Field(default=None, min_length=1)
 
-    @field_validator("Action", "Resource", mode="before")
+    @field_validator("Action", "NotAction", "Resource", "NotResource", mode="before")
     @classmethod
     def _one_or_many(cls, value: object) -> object:
         return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _exactly_one_of_each(self) -> PolicyStatement:
+        for positive, negative in _PAIRS:
+            given = [name for name in (positive, negative) if getattr(self, name) is not None]
+            if len(given) != 1:
+                raise PydanticCustomError(
+                    "exactly_one",
+                    "a statement needs exactly one of {positive} or {negative}",
+                    {
+                        "positive": positive,
+                        "negative": negative,
+                        "field": negative if given else positive,
+                    },
+                )
+        return self
+
+    def applies_to_action(self, action: str) -> bool:
+        """Whether ``action`` is among the statement's actions (case-insensitive)."""
+        if self.Action is not None:
+            return _matches(self.Action, action, True)
+        return not _matches(self.NotAction or [], action, True)
+
+    def applies_to_resource(self, *names: str) -> bool:
+        """Whether the resource known by ``names`` is among the statement's resources.
+
+        ``Resource`` matches when any name does; ``NotResource`` excepts the resource when
+        any name is listed, so excepting ``sy:model/m/3`` holds although the same version
+        is also known as ``sy:model/m``. Resource names are case-sensitive.
+        """
+        if self.Resource is not None:
+            return any(_matches(self.Resource, name, False) for name in names)
+        return not any(_matches(self.NotResource or [], name, False) for name in names)
+
+    def applies_to_some_resource(self) -> bool:
+        """False only for a ``NotResource`` that excludes every resource (``*`` or ``sy:*``)."""
+        return self.Resource is not None or not any(
+            _matches_everything(p) for p in self.NotResource or []
+        )
 
 
 class PolicyDocument(BaseModel):
@@ -39,13 +98,31 @@ class PolicyDocument(BaseModel):
 
     @classmethod
     def parse(cls, document: object) -> PolicyDocument:
-        """Validate a JSON document, naming the first bad field."""
+        """Validate a document to be stored, naming the first bad field.
+
+        Beyond its shape, every action must be a known one (or a wildcard that matches
+        one) and every resource a well-formed ``sy:<kind>/<name>`` of a known kind.
+        """
         try:
-            return cls.model_validate(document)
+            parsed = cls.model_validate(document)
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = "document." + ".".join(str(p) for p in first["loc"])
-            raise InvalidInput(first["msg"], field=field) from None
+            loc = [str(p) for p in first["loc"]]
+            if first["type"] == "exactly_one":
+                loc.append(str((first.get("ctx") or {})["field"]))
+            raise InvalidInput(first["msg"], field=".".join(["document", *loc])) from None
+        parsed.check_catalog()
+        return parsed
+
+    def check_catalog(self) -> None:
+        """Raise InvalidInput naming the first unknown action or malformed resource."""
+        for i, statement in enumerate(self.Statement):
+            for key in ("Action", "NotAction", "Resource", "NotResource"):
+                check = _action_problem if "Action" in key else _resource_problem
+                for j, pattern in enumerate(getattr(statement, key) or []):
+                    problem = check(pattern)
+                    if problem is not None:
+                        raise InvalidInput(problem, field=f"document.Statement.{i}.{key}.{j}")
 
 
 class Decision(Enum):
@@ -54,24 +131,55 @@ class Decision(Enum):
     DEFAULT_DENY = "default_deny"
 
 
-@lru_cache(maxsize=4096)
-def _compile(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts) + r"\Z", re.IGNORECASE if ignore_case else 0)
+def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
+    """Whether ``value`` matches ``pattern``: ``*`` is any run of characters, ``?`` any one.
+
+    A two-pointer scan that backtracks only to the last ``*``: time is bounded by
+    len(pattern) * len(value), however many wildcards a stored policy holds (a regular
+    expression built from ``*a*a*a...`` backtracks exponentially).
+    """
+    if ignore_case:
+        pattern, value = pattern.casefold(), value.casefold()
+    p = v = 0
+    star, resume = -1, 0
+    while v < len(value):
+        if p < len(pattern) and pattern[p] == "*":
+            star, resume = p, v
+            p += 1
+        elif p < len(pattern) and pattern[p] in ("?", value[v]):
+            p += 1
+            v += 1
+        elif star >= 0:
+            p, resume = star + 1, resume + 1
+            v = resume
+        else:
+            return False
+    return pattern[p:].strip("*") == ""
 
 
 def _matches(patterns: list[str], value: str, ignore_case: bool) -> bool:
-    return any(_compile(p, ignore_case).match(value) for p in patterns)
+    return any(glob_match(p, value, ignore_case=ignore_case) for p in patterns)
+
+
+def _matches_everything(pattern: str) -> bool:
+    return pattern.strip("*") in ("", "sy:")
 
 
 def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str) -> Decision:
     """Decide one request: any matching Deny wins, else any matching Allow, else deny."""
+    return evaluate_names(documents, action, (resource,))
+
+
+def evaluate_names(
+    documents: Iterable[PolicyDocument], action: str, names: Sequence[str]
+) -> Decision:
+    """Decide a request on one resource known by several ``names`` (``sy:model/m/3`` and
+    ``sy:model/m``): a statement applies when its resources take in the resource under
+    any name, and a ``NotResource`` listing any of its names excepts it."""
     allowed = False
     for document in documents:
         for statement in document.Statement:
-            if _matches(statement.Action, action, True) and _matches(
-                statement.Resource, resource, False
-            ):
+            if statement.applies_to_action(action) and statement.applies_to_resource(*names):
                 if statement.Effect == "Deny":
                     return Decision.EXPLICIT_DENY
                 allowed = True
@@ -81,10 +189,103 @@ def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str) ->
 def allows_action_anywhere(documents: Iterable[PolicyDocument], action: str) -> bool:
     """Whether some statement allows ``action`` on some resource (before arguments are known)."""
     return any(
-        statement.Effect == "Allow" and _matches(statement.Action, action, True)
+        statement.Effect == "Allow"
+        and statement.applies_to_action(action)
+        and statement.applies_to_some_resource()
         for document in documents
         for statement in document.Statement
     )
+
+
+# Checks of a document against the action table, with the nearest valid name as a hint.
+
+_ACTION_SHAPE = re.compile(r"^[A-Za-z*?-]+:[A-Za-z*?]+\Z")
+_NAME_SEGMENT = re.compile(r"^[A-Za-z0-9._*?-]+\Z")
+_SERVICES = sorted({action.partition(":")[0] for action in ACTIONS})
+
+
+def _has_wildcard(pattern: str) -> bool:
+    return "*" in pattern or "?" in pattern
+
+
+def _nearest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    by_lower = {c.lower(): c for c in candidates}
+    found = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=cutoff)
+    return by_lower[found[0]] if found else None
+
+
+def _nearest_action(action: str) -> str | None:
+    """The known action closest to ``action``: its service first, then the name in it."""
+    service, _, name = action.partition(":")
+    service = _nearest(service, _SERVICES) or ""
+    names = [a.partition(":")[2] for a in ACTIONS if a.startswith(service + ":")]
+    # 'InvokeEndpoint' is nearer to 'Invoke' than to 'ListEndpoints' for a reader.
+    overlapping = [n for n in names if n.lower() in name.lower() or name.lower() in n.lower()]
+    found = _nearest(name, overlapping, cutoff=0) or _nearest(name, names)
+    return f"{service}:{found}" if service and found else _nearest(action, ACTIONS)
+
+
+def _hint(suggestion: str | None) -> str:
+    return f"; did you mean {suggestion!r}?" if suggestion else ""
+
+
+def _action_problem(pattern: str) -> str | None:
+    if pattern == "*":
+        return None
+    if not _ACTION_SHAPE.match(pattern):
+        service = _nearest(pattern, _SERVICES)
+        return (
+            f"{pattern!r} is not an action: write '<service>:<Action>' "
+            f"(e.g. 'datasets:ReadData'), a wildcard such as 'datasets:*', or '*'"
+            + _hint(f"{service}:*" if service else None)
+        )
+    if any(glob_match(pattern, action, ignore_case=True) for action in ACTIONS):
+        return None
+    if not _has_wildcard(pattern):
+        return f"unknown action {pattern!r}" + _hint(_nearest_action(pattern))
+    service, _, name = pattern.partition(":")
+    suggestion = None
+    if not _has_wildcard(service):
+        nearest_service = _nearest(service, _SERVICES)
+        candidate = f"{nearest_service}:{name}"
+        if nearest_service and any(glob_match(candidate, a, ignore_case=True) for a in ACTIONS):
+            suggestion = candidate
+    return f"action pattern {pattern!r} matches no known action" + _hint(suggestion)
+
+
+def _resource_problem(pattern: str) -> str | None:
+    if _matches_everything(pattern):
+        return None
+    shape = "write 'sy:<kind>/<name>[/<version>]', a wildcard such as 'sy:dataset/churn*', or '*'"
+    if not pattern.startswith("sy:"):
+        kind = pattern.partition("/")[0]
+        suggestion = f"sy:{pattern}" if kind in RESOURCE_KINDS else None
+        return f"{pattern!r} is not a Shipyard resource name: {shape}" + _hint(suggestion)
+    kind, slash, name = pattern[3:].partition("/")
+    if not slash:
+        if _has_wildcard(kind) and any(
+            glob_match(pattern, f"sy:{known}/x") for known in RESOURCE_KINDS
+        ):
+            return None
+        nearest = kind if kind in RESOURCE_KINDS else _nearest(kind, RESOURCE_KINDS)
+        return f"{pattern!r} has no '/<name>': {shape}" + _hint(
+            f"sy:{nearest}/*" if nearest else None
+        )
+    if _has_wildcard(kind):
+        if not any(glob_match(kind, known) for known in RESOURCE_KINDS):
+            return f"resource kind pattern {kind!r} in {pattern!r} matches no resource kind"
+    elif kind not in RESOURCE_KINDS:
+        nearest = _nearest(kind, RESOURCE_KINDS)
+        return f"unknown resource kind {kind!r} in {pattern!r}" + _hint(
+            f"sy:{nearest}/{name}" if nearest else None
+        )
+    if not all(_NAME_SEGMENT.match(segment) for segment in name.split("/")):
+        return (
+            f"{pattern!r}: each part after the kind is a name or version (letters, digits, "
+            "'.', '_', '-', and the wildcards '*' and '?'), with no empty part; aliases such "
+            "as '@champion' are resolved to a version before authorization"
+        )
+    return None
 
 
 ADMINISTRATOR_ACCESS = PolicyDocument.parse(

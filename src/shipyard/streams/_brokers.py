@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import socket
 
+from shipyard.errors import Conflict
 from shipyard.platform import Platform
+from shipyard.streams._allowlist import source_url_problem
 from shipyard.streams._commit import LoadedStream
 from shipyard.streams._log import DatabaseLogProducer, DatabaseLogSource
 from shipyard.streams._models import HttpSource, NatsSource, RedisSource, StreamSpec
@@ -38,8 +40,20 @@ def default_consumer_name(stream: str) -> str:
     return f"{socket.gethostname()}-{stream}"[:200]
 
 
+def check_allowed(platform: Platform, stream: LoadedStream) -> None:
+    """Refuse to connect to a stored source URL the server's allowlist no longer admits."""
+    problem = source_url_problem(platform.settings, stream.spec.source)
+    if problem is not None:
+        raise Conflict(
+            f"stream {stream.name!r} version {stream.version} cannot connect: {problem}; "
+            "create a new version with an allowed URL, or allow it in the server's settings",
+            field="spec.source.url",
+        )
+
+
 def open_source(platform: Platform, stream: LoadedStream, consumer: str) -> StreamSource:
-    """A connected source for one consumer of ``stream``."""
+    """A connected source for one consumer of ``stream`` (whose URL must be allowed)."""
+    check_allowed(platform, stream)
     source = stream.spec.source
     if isinstance(source, RedisSource):
         from shipyard.streams._redis import RedisStreamsSource
@@ -66,7 +80,8 @@ def open_source(platform: Platform, stream: LoadedStream, consumer: str) -> Stre
 
 
 def open_producer(platform: Platform, stream: LoadedStream) -> StreamProducer:
-    """A connected producer that appends to ``stream``'s broker."""
+    """A connected producer that appends to ``stream``'s broker (whose URL must be allowed)."""
+    check_allowed(platform, stream)
     source = stream.spec.source
     if isinstance(source, RedisSource):
         from shipyard.streams._redis import RedisStreamsProducer
