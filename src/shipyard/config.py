@@ -3,21 +3,37 @@
 Sources, later ones winning: defaults, the YAML file ``<home>/config.yaml``
 (or the file named by ``SHIPYARD_CONFIG``), then ``SHIPYARD_*`` environment
 variables (``SHIPYARD_DATABASE_URL``, ``SHIPYARD_BLOB_URL`` ...).
+
+``load_settings()`` reads those sources; it is how a program gets this
+installation's settings. ``Settings(...)`` builds one explicitly (tests, embedding)
+from its arguments and defaults only, with one exception: the home, which every
+other default hangs off, is ``SHIPYARD_HOME`` when that is set, else
+``~/.shipyard``, in both (``default_home``). So ``Settings()`` and
+``load_settings()`` never disagree on where the state is.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shipyard.errors import InvalidInput
 
 _ENV_PREFIX = "SHIPYARD_"
+_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\Z")
+
+
+def default_home(environ: Mapping[str, str]) -> Path:
+    """The home when none is given: ``SHIPYARD_HOME`` if set and not empty, else ~/.shipyard."""
+    home = environ.get(f"{_ENV_PREFIX}HOME")
+    return Path(home) if home else Path.home() / ".shipyard"
 
 
 class Settings(BaseModel):
@@ -25,7 +41,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    home: Path = Field(default_factory=lambda: Path.home() / ".shipyard")
+    home: Path = Field(default_factory=lambda: default_home(os.environ))
     database_url: str | None = None
     blob_url: str | None = None
     blob_storage_options: dict[str, Any] = Field(default_factory=dict)
@@ -34,7 +50,11 @@ class Settings(BaseModel):
     serving_port: int = Field(default=8080, ge=0, le=65535)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     max_upload_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
+    upload_idle_timeout_seconds: float = Field(default=30.0, gt=0)
     key_cache_seconds: float = Field(default=5.0, ge=0)
+    """How often a serving worker reloads all keys and policies regardless (0: never). Key
+    changes reach it sooner: new keys are looked up on first use, and revocations and policy
+    changes within a second through the security generation it polls."""
     url: str | None = None
     api_key: SecretStr | None = None
     transform_engine: Literal["duckdb", "spark"] = "duckdb"
@@ -42,6 +62,36 @@ class Settings(BaseModel):
     ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
     online_store_url: str | None = None
     job_start: Literal["warm", "spawn"] = "warm"
+    allowed_source_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1", "localhost"]
+    )
+    """Hosts stream sources may connect to: hostnames (matched literally, never resolved),
+    IP addresses and CIDR networks such as ``10.0.0.0/8``. Loopback only by default."""
+    allowed_source_schemes: list[str] = Field(
+        default_factory=lambda: ["redis", "rediss", "nats", "tls"]
+    )
+    """URL schemes stream sources may use; add ``unix``, ``ws`` or ``wss`` to allow those."""
+
+    @field_validator("allowed_source_hosts", "allowed_source_schemes", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """Accept ``SHIPYARD_ALLOWED_SOURCE_HOSTS=a,b`` as well as a YAML list."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_source_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not _HOSTNAME.match(entry):
+                    raise ValueError(
+                        f"{entry!r} is not a hostname, IP address or network"
+                    ) from None
+        return [entry.lower() for entry in value]
 
     @property
     def metadata_url(self) -> str:
@@ -68,10 +118,16 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     candidate = (
         Path(config_file)
         if config_file
-        else (Path(home) if home else Path.home() / ".shipyard") / "config.yaml"
+        else (Path(home) if home else default_home(env)) / "config.yaml"
     )
+    if config_file and not candidate.is_file():
+        raise InvalidInput(f"{candidate} is not a file", field="SHIPYARD_CONFIG")
     if candidate.is_file():
-        loaded = yaml.safe_load(candidate.read_text()) or {}
+        try:
+            loaded = yaml.safe_load(candidate.read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            problem = " ".join(str(exc).split())
+            raise InvalidInput(f"{candidate} cannot be read: {problem}", field="config") from None
         if not isinstance(loaded, dict):
             raise InvalidInput(f"{candidate} must hold a mapping", field="config")
         values.update(loaded)
@@ -80,6 +136,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         if raw is not None and raw != "":
             values[field] = yaml.safe_load(raw) if field == "blob_storage_options" else raw
     values.update({k: v for k, v in overrides.items() if v is not None})
+    values.setdefault("home", default_home(env))
     try:
         return Settings(**values)
     except ValidationError as exc:

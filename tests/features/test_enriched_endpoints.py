@@ -292,7 +292,7 @@ def test_unknown_entities_get_nulls_or_a_clear_422(
         )
         assert missing.status_code == 422, missing.text
         error = missing.json()["error"]
-        assert error["code"] == "missing_features" and error["field"] == "trips"
+        assert error["type"] == "MissingFeatures" and error["field"] == "trips"
         assert f"driver_id={UNKNOWN}" in error["message"] and "driver_stats" in error["message"]
     # A model that cannot take NaN (logistic regression) gets a 422 naming the entity too.
     train = training_frame()

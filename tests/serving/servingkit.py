@@ -45,9 +45,16 @@ class MemoryAuthorizer:
         if key not in self.grants:
             raise Unauthenticated("unknown API key", field="authorization")
         if action not in self.grants[key]:
-            raise AccessDenied(f"{action} on {resource} is not allowed", field="authorization")
+            raise AccessDenied(
+                f"{action} on {resource} is not allowed",
+                field="authorization",
+                principal=f"principal-of-{key}",
+            )
         self.calls.append((key, action, resource))
         return f"principal-of-{key}"
+
+    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+        return self.authorize(authorization, action, resource)
 
 
 class TrippingPredictor(Predictor):

@@ -99,7 +99,7 @@ def test_concurrent_requests_are_merged_and_each_gets_its_own_answer(
     for i, response in enumerate(responses):
         if i == 5:
             assert response.status_code == 500
-            assert response.json()["error"]["code"] == "predict_failed"
+            assert response.json()["error"]["type"] == "PredictionFailed"
             continue
         assert response.status_code == 200, response.text
         mine = inner.predict(np.array(bodies[i]))
@@ -130,7 +130,7 @@ def test_overload_is_answered_at_once_with_503_and_retry_after(
     for response in responses:
         if response.status_code == 503:
             assert response.headers["retry-after"] == "1"
-            assert response.json()["error"]["code"] == "overloaded"
+            assert response.json()["error"]["type"] == "Overloaded"
     with live.client() as http:
         assert http.post("/invocations", json={"instances": row}).status_code == 200
         text = http.get("/metrics").text

@@ -125,7 +125,7 @@ def test_column_errors_name_the_column(client: httpx.Client, rows: pd.DataFrame)
 
     missing = {"dataframe_split": {"columns": columns[1:], "data": [r[1:] for r in data]}}
     error = _error(client.post("/invocations", json=missing))
-    assert error["code"] == "invalid_input"
+    assert error["type"] == "InvalidInput"
     assert error["field"] == "mean radius"
     assert "missing" in error["message"]
 
@@ -185,7 +185,8 @@ def test_csv_cell_errors_name_the_column(client: httpx.Client, rows: pd.DataFram
         (b"[1, 2]", "body"),
         (b'{"dataframe": {"columns": [], "data": []}}', "body"),
         (b'{"instances": [], "inputs": []}', "body"),
-        (b'{"instances": [[1.0]], "params": {"k": 1}}', "params"),
+        (b'{"instances": [[1.0]], "params": "k=1"}', "params"),
+        (b'{"instances": [[1.0]], "extra": {"k": 1}}', "extra"),
         (b'{"instances": []}', "instances"),
         (b'{"dataframe_split": {"columns": [], "data": []}}', "dataframe_split.data"),
         (b'{"dataframe_split": {"columns": "abc", "data": [[1]]}}', "dataframe_split.data.columns"),
@@ -215,7 +216,7 @@ def test_body_over_the_limit_by_content_length(live: LiveServer) -> None:
         response = http.post(
             "/invocations", content=body, headers={"Content-Type": "application/json"}
         )
-    assert _error(response, 413)["code"] == "payload_too_large"
+    assert _error(response, 413)["type"] == "PayloadTooLarge"
 
 
 def test_body_over_the_limit_while_streaming(live: LiveServer) -> None:
@@ -230,16 +231,16 @@ def test_body_over_the_limit_while_streaming(live: LiveServer) -> None:
             "/invocations", content=chunks(), headers={"Content-Type": "application/json"}
         )
         assert "content-length" not in response.request.headers
-    assert _error(response, 413)["code"] == "payload_too_large"
+    assert _error(response, 413)["type"] == "PayloadTooLarge"
     with live.client() as http:
         assert http.get("/ping").status_code == 200
 
 
 def test_wrong_method_and_unknown_path(client: httpx.Client) -> None:
     response = client.get("/invocations")
-    assert _error(response, 405)["code"] == "method_not_allowed"
+    assert _error(response, 405)["type"] == "MethodNotAllowed"
     assert response.headers["allow"] == "POST"
-    assert _error(client.post("/predict", json={}), 404)["code"] == "not_found"
+    assert _error(client.post("/predict", json={}), 404)["type"] == "NotFound"
 
 
 def test_a_failing_model_gives_500_and_the_server_keeps_serving(
@@ -249,7 +250,7 @@ def test_a_failing_model_gives_500_and_the_server_keeps_serving(
     data[0][0] = FAIL_MARKER
     response = client.post("/invocations", json={"instances": data})
     error = _error(response, 500)
-    assert error["code"] == "predict_failed"
+    assert error["type"] == "PredictionFailed"
     assert "cannot handle this row" in error["message"]
     _check(client.post("/invocations", json={"instances": rows.to_numpy().tolist()}), expected)
 

@@ -41,8 +41,8 @@ def test_metrics_count_requests_errors_rows_and_latency(client: httpx.Client) ->
     assert samples[requests, _labels("unmatched", code="4xx")] == 1
 
     errors = "shipyard_serving_errors_total"
-    assert samples[errors, _labels("/invocations", error="invalid_input")] == 1
-    assert samples[errors, _labels("unmatched", error="not_found")] == 1
+    assert samples[errors, _labels("/invocations", error="InvalidInput")] == 1
+    assert samples[errors, _labels("unmatched", error="NotFound")] == 1
 
     rows = frozenset({"endpoint": ENDPOINT, "model": MODEL, "version": "3"}.items())
     assert samples["shipyard_serving_predicted_rows_total", rows] == 6

@@ -1,4 +1,13 @@
-"""The one place Shipyard errors become HTTP status codes and JSON bodies."""
+"""The one place the control plane turns errors into HTTP responses.
+
+Status codes and the body come from ``shipyard.errors`` (``http_status``,
+``error_document``), which the serving data plane uses too, so both planes answer
+every failure with ``{"error": {"type", "message", "field"}}``: ``type`` is the
+``ShipyardError`` subclass name (``InvalidInput``, ``NotFound``, ``AccessDenied`` ...),
+or ``InternalError`` for a failure nobody raised on purpose (details in the server
+log, under the request id the message quotes); ``field`` names the offending input
+or is null.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +19,23 @@ from starlette.exceptions import HTTPException
 
 from shipyard import errors
 from shipyard.api._json import JSONResponse
+from shipyard.errors import error_document as error_body
+from shipyard.errors import http_status as status_for
 
 _log = logging.getLogger("shipyard.api")
 
-STATUS: tuple[tuple[type[errors.ShipyardError], int], ...] = (
-    (errors.PayloadTooLarge, 413),
-    (errors.InvalidInput, 400),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.Unauthenticated, 401),
-    (errors.AccessDenied, 403),
-    (errors.UnsafeArtifact, 422),
-    (errors.IntegrityError, 500),
-    (errors.StorageError, 503),
-    (errors.JobFailed, 500),
-)
+__all__ = ["error_body", "install_error_handlers", "status_for"]
 
 
-def status_for(error: errors.ShipyardError) -> int:
-    return next((code for kind, code in STATUS if isinstance(error, kind)), 500)
+def _types_by_status() -> dict[int, str]:
+    """The error type of a status only one class answers with (404 NotFound, 405 ...)."""
+    statuses = [status for _, status in errors.HTTP_STATUS]
+    return {
+        status: kind.__name__ for kind, status in errors.HTTP_STATUS if statuses.count(status) == 1
+    }
 
 
-def error_body(kind: str, message: str, field: str | None = None) -> dict[str, object]:
-    return {"error": {"type": kind, "message": message, "field": field}}
+_BY_STATUS = _types_by_status()
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -43,11 +46,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = (
             {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
         )
-        return JSONResponse(
-            error_body(type(exc).__name__, exc.message, exc.field),
-            status_code=status_for(exc),
-            headers=headers,
-        )
+        return JSONResponse(errors.document_of(exc), status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -59,7 +58,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
-        kind = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        kind = _BY_STATUS.get(exc.status_code, "HTTPError")
         return JSONResponse(
             error_body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )

@@ -50,6 +50,28 @@ _ERRORS: dict[str, type[errors.ShipyardError]] = {
     for cls in vars(errors).values()
     if isinstance(cls, type) and issubclass(cls, errors.ShipyardError)
 }
+_STATUSES = [status for _, status in errors.HTTP_STATUS]
+_BY_STATUS: dict[int, type[errors.ShipyardError]] = {
+    status: cls for cls, status in errors.HTTP_STATUS if _STATUSES.count(status) == 1
+}
+
+
+def error_from_response(status: int, content: bytes) -> errors.ShipyardError:
+    """The exception a failed response stands for: the class its error document names.
+
+    A body that is not the error document (a proxy's page, a bare ``{"error": "..."}``)
+    maps by status to the one class answering with it, else to a StorageError for 5xx.
+    """
+    try:
+        detail = orjson.loads(content)["error"]
+        if isinstance(detail, dict):
+            kind, message, field = detail["type"], detail["message"], detail.get("field")
+            return _ERRORS.get(kind, errors.ShipyardError)(message, field=field)
+        message = str(detail)
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        message = content.decode("utf-8", "replace")[:200]
+    fallback = errors.StorageError if status >= 500 else errors.ShipyardError
+    return _BY_STATUS.get(status, fallback)(message)
 
 
 class HttpTransport:
@@ -91,12 +113,7 @@ class HttpTransport:
             if response.headers.get("content-type", "").startswith("application/json"):
                 return orjson.loads(response.content)
             return response.content
-        try:
-            detail = orjson.loads(response.content)["error"]
-            kind, message, field = detail["type"], detail["message"], detail.get("field")
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            kind, message, field = "StorageError", response.text[:200], None
-        raise _ERRORS.get(kind, errors.ShipyardError)(message, field=field)
+        raise error_from_response(response.status_code, response.content)
 
     def close(self) -> None:
         self._http.close()

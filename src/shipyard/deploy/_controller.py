@@ -6,6 +6,11 @@ re-checks that the deployment is still where the tick found it. So the CLI or
 SDK that started a rollout, a worker process, a resumed controller and a manual
 rollback can all act on one deployment without ever interleaving, and a
 controller that dies loses nothing: the next tick carries on from the row.
+
+Every transition is audited in its own transaction, as the mutation it is: a
+traffic step or the takeover as ``deploy:StepDeployment``, an automatic rollback
+(alarm, failed health check) as ``deploy:RollbackDeployment``, on the endpoint,
+by the deployment's creator (the controller acts on that principal's request).
 """
 
 from __future__ import annotations
@@ -32,12 +37,17 @@ from shipyard.endpoints import (
     variants_of,
 )
 from shipyard.errors import NotFound
+from shipyard.names import resource
 from shipyard.platform import Platform
+from shipyard.security import add_event
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
 
 TICK_SECONDS = 0.5
 STALE_SECONDS = 15.0
+STEP_ACTION = "deploy:StepDeployment"
+ROLLBACK_ACTION = "deploy:RollbackDeployment"
+CONTROLLER = "rollout-controller"
 Kind = Literal["wait", "shift", "succeed", "rollback", "fail"]
 
 
@@ -268,6 +278,31 @@ def _apply(
         _succeed(session, row, endpoint, state, decision, now)
     else:
         _restore(session, row, endpoint, state, decision, now)
+    _audit(session, row, state)
+
+
+def _audit(session: Session, row: et.Deployment, state: et.EndpointState) -> None:
+    """Record the transition just applied, in its transaction, as the mutation it is."""
+    last = row.history[-1]
+    rolled_back = row.status in ("rolled_back", "failed")
+    add_event(
+        session,
+        principal=row.created_by,
+        action=ROLLBACK_ACTION if rolled_back else STEP_ACTION,
+        resource=resource("endpoint", row.endpoint),
+        outcome="succeeded",
+        request_id=row.id,
+        detail={
+            "by": CONTROLLER,
+            "deployment": row.id,
+            "event": last["event"],
+            "status": row.status,
+            "step": last["step"],
+            "weights": last["weights"],
+            "generation": state.generation,
+            "reason": row.reason or last["note"],
+        },
+    )
 
 
 def _shift(

@@ -76,6 +76,8 @@ class Predictor(ABC):
     """
 
     flavor: ClassVar[str]
+    params: ClassVar[frozenset[str]] = frozenset()
+    """Inference parameters ``predict_with`` applies (MLflow's ``params``); others are ignored."""
 
     def __init__(self, model: Any, signature: ModelSignature) -> None:
         self.model = model
@@ -94,3 +96,9 @@ class Predictor(ABC):
     @abstractmethod
     def predict(self, features: np.ndarray | pd.DataFrame) -> Prediction:
         """Predict for rows given as a float matrix (when ``accepts_ndarray``) or a DataFrame."""
+
+    def predict_with(
+        self, features: np.ndarray | pd.DataFrame, params: dict[str, Any]
+    ) -> Prediction:
+        """``predict`` with inference parameters, each one named in ``params``."""
+        return self.predict(features)

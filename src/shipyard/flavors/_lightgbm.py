@@ -54,6 +54,7 @@ class LightGBMPredictor(Predictor):
     """Predicts with a LightGBM Booster on one thread; single rows use LightGBM's fast path."""
 
     flavor: ClassVar[str] = FLAVOR
+    params: ClassVar[frozenset[str]] = frozenset({"num_iteration"})
 
     def __init__(self, model: lightgbm.Booster, signature: ModelSignature) -> None:
         super().__init__(model, signature)
@@ -93,8 +94,22 @@ class LightGBMPredictor(Predictor):
             return to_prediction(self._single_row(data[0]), self._classes)
         return to_prediction(self._run(data), self._classes)
 
-    def _run(self, data: np.ndarray | pd.DataFrame) -> np.ndarray:
+    def predict_with(
+        self, features: np.ndarray | pd.DataFrame, params: dict[str, Any]
+    ) -> Prediction:
+        """``num_iteration``: predict with the first N boosting rounds (0: all of them)."""
+        rounds = params.get("num_iteration", 0)
+        if type(rounds) is not int or rounds < 0:
+            raise InvalidInput(
+                "must be a whole number of boosting rounds (0: all)",
+                field="params.num_iteration",
+            )
+        return to_prediction(self._run(self._encode(features), rounds or None), self._classes)
+
+    def _run(self, data: np.ndarray | pd.DataFrame, rounds: int | None = None) -> np.ndarray:
         try:
+            if rounds is not None:
+                return np.asarray(self._predict(data, num_threads=1, num_iteration=rounds))
             return np.asarray(self._predict(data, num_threads=1))
         except (lightgbm.basic.LightGBMError, ValueError) as exc:
             raise InvalidInput(f"the model rejected the input: {exc}", field="features") from exc

@@ -1,22 +1,37 @@
-"""Authorization for the data plane: keys and policies held in memory, refreshed in the background.
+"""Authorization for the data plane: keys and policies held in memory, kept current cheaply.
 
-The serving path must not touch the metadata database per request, so the
-cache loads every active key's hash and its principal's policies, and a
-daemon thread reloads them every ``refresh_seconds``.
+The serving path must not touch the metadata database per request, so:
+
+- every active key's hash and its principal's policies are loaded at start;
+- a daemon thread polls the security generation (one tiny query, every
+  ``poll_seconds``) and reloads everything when it moves, so a revoked key, a
+  detached or replaced policy or a disabled principal stops working on every
+  worker within a second; it also reloads every ``refresh_seconds`` regardless;
+- a key not in memory (created since the last reload) makes ``authorize`` return
+  None; the app then calls ``resolve`` in a worker thread, which looks the key up
+  once for every request waiting on it, so a new key works on its first request. Keys
+  found missing or inactive are remembered for ``negative_seconds``, and lookups
+  are rate-limited (``lookups_per_second``, shared by all unknown keys), so a
+  stream of made-up keys costs the database a few queries a second at most.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
+from shipyard.security._generation import current_generation
 from shipyard.security._keys import parse_bearer, secret_matches
 from shipyard.security._policy import Decision, PolicyDocument, evaluate
 from shipyard.store.metadata import tables as t
+
+_NEGATIVE_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -26,21 +41,66 @@ class _CachedKey:
     policies: tuple[PolicyDocument, ...]
 
 
+@dataclass
+class _Lookup:
+    """One key's lookup in flight; requests with the same key wait for it."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    found: _CachedKey | None = None
+
+
+class _TokenBucket:
+    """At most ``rate`` takes a second on average, bursts up to ``rate`` (one thread only)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
 class CachedKeyAuthorizer:
     """Checks ``Authorization`` headers against an in-memory copy of keys and policies."""
 
-    def __init__(self, platform: Platform, *, refresh_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        *,
+        refresh_seconds: float = 5.0,
+        poll_seconds: float = 0.2,
+        negative_seconds: float = 1.0,
+        lookups_per_second: float = 20.0,
+    ) -> None:
         self._platform = platform
         self._refresh_seconds = refresh_seconds
+        self._poll_seconds = poll_seconds
+        self._negative_seconds = negative_seconds
         self._keys: dict[str, _CachedKey] = {}
         self._decisions: dict[tuple[str, str, str], bool] = {}
+        self._unknown: dict[str, float] = {}
+        self._generation = -1
+        self._loaded_at = 0.0
+        self._bucket = _TokenBucket(lookups_per_second)
+        self._lock = threading.Lock()
+        self._lookups: dict[str, _Lookup] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.lookups = 0
+        self.reloads = 0
         self.reload()
 
     def reload(self) -> None:
         """Read the active keys and their principals' policies from the metadata store."""
         with self._platform.db.session() as session:
+            generation = current_generation(session)
             rows = session.execute(
                 sa.select(t.ApiKey.key_id, t.ApiKey.secret_hash, t.Principal.id, t.Principal.name)
                 .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
@@ -54,36 +114,66 @@ class CachedKeyAuthorizer:
         policies: dict[int, list[PolicyDocument]] = {}
         for principal_id, document in links:
             policies.setdefault(principal_id, []).append(PolicyDocument.model_validate(document))
-        self._keys = {
+        keys = {
             key_id: _CachedKey(secret_hash, name, tuple(policies.get(principal_id, ())))
             for key_id, secret_hash, principal_id, name in rows
         }
-        self._decisions = {}
+        with self._lock:
+            self._keys = keys
+            self._decisions = {}
+            self._generation = generation
+            self._loaded_at = time.monotonic()
+            self.reloads += 1
 
     def start(self) -> None:
-        """Begin refreshing in a daemon thread."""
-        if self._thread is None and self._refresh_seconds > 0:
+        """Begin watching for changes in a daemon thread."""
+        if self._thread is None and self._poll_seconds > 0:
             self._thread = threading.Thread(target=self._loop, name="key-cache", daemon=True)
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop refreshing and wait for the refresh thread to end."""
+        """Stop watching and wait for the thread to end."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._refresh_seconds):
+        while not self._stop.wait(self._poll_seconds):
             try:
-                self.reload()
+                self._check()
             except Exception:  # noqa: S112 - keep serving with the last good copy
                 continue
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str:
-        """Return the principal's name, or raise Unauthenticated / AccessDenied."""
+    def _check(self) -> None:
+        """Reload when the security generation moved, or the copy is ``refresh_seconds`` old."""
+        stale = (
+            self._refresh_seconds > 0
+            and time.monotonic() - self._loaded_at >= self._refresh_seconds
+        )
+        if not stale:
+            with self._platform.db.session() as session:
+                stale = current_generation(session) != self._generation
+        if stale:
+            self.reload()
+
+    def authorize(self, authorization: str | None, action: str, resource: str) -> str | None:
+        """The principal's name, or raise Unauthenticated / AccessDenied, from memory.
+
+        None for a key it has not seen: ``resolve`` looks it up. A key just found not
+        to be valid, or any unseen key once the lookup budget is spent, is refused here.
+        """
         key_id, secret = parse_bearer(authorization)
         cached = self._keys.get(key_id)
-        if cached is None or not secret_matches(secret, cached.secret_hash):
+        if cached is None:
+            if not self._may_look_up(key_id):
+                raise Unauthenticated("API key is not valid")
+            return None
+        return self._decide(cached, key_id, secret, action, resource)
+
+    def _decide(
+        self, cached: _CachedKey, key_id: str, secret: str, action: str, resource: str
+    ) -> str:
+        if not secret_matches(secret, cached.secret_hash):
             raise Unauthenticated("API key is not valid")
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
@@ -91,5 +181,78 @@ class CachedKeyAuthorizer:
             allowed = evaluate(cached.policies, action, resource) is Decision.ALLOW
             self._decisions[memo] = allowed
         if not allowed:
-            raise AccessDenied(f"{cached.principal} is not allowed to {action} on {resource}")
+            raise AccessDenied(
+                f"{cached.principal} is not allowed to {action} on {resource}",
+                principal=cached.principal,
+            )
         return cached.principal
+
+    def _may_look_up(self, key_id: str) -> bool:
+        """On the event loop: whether a lookup of an unseen key is allowed now."""
+        until = self._unknown.get(key_id)
+        if until is not None and until > time.monotonic():
+            return False
+        return key_id in self._lookups or self._bucket.take()
+
+    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+        """Off the event loop: look the key up (once for all requests waiting on it), decide."""
+        key_id, secret = parse_bearer(authorization)
+        cached = self._keys.get(key_id)
+        if cached is not None:
+            return self._decide(cached, key_id, secret, action, resource)
+        with self._lock:
+            lookup = self._lookups.get(key_id)
+            owner = lookup is None
+            if lookup is None:
+                lookup = self._lookups[key_id] = _Lookup()
+        if owner:
+            try:
+                lookup.found = self._look_up(key_id)
+            finally:
+                with self._lock:
+                    del self._lookups[key_id]
+                lookup.done.set()
+        else:
+            lookup.done.wait(timeout=10)
+        if lookup.found is None:
+            raise Unauthenticated("API key is not valid")
+        return self._decide(lookup.found, key_id, secret, action, resource)
+
+    def _look_up(self, key_id: str) -> _CachedKey | None:
+        """Read one key from the store and remember the answer, unless a reload overtook it."""
+        with self._platform.db.session() as session:
+            generation = current_generation(session)
+            found = _active_key(session, key_id)
+        with self._lock:
+            self.lookups += 1
+            if generation == self._generation:
+                if found is not None:
+                    self._keys[key_id] = found
+                else:
+                    if len(self._unknown) >= _NEGATIVE_LIMIT:
+                        self._unknown.clear()
+                    self._unknown[key_id] = time.monotonic() + self._negative_seconds
+        return found
+
+
+def _active_key(session: Session, key_id: str) -> _CachedKey | None:
+    """A key that is not revoked, of a principal that is not disabled, with its policies."""
+    row = session.execute(
+        sa.select(t.ApiKey.secret_hash, t.Principal.id, t.Principal.name)
+        .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
+        .where(
+            t.ApiKey.key_id == key_id,
+            t.ApiKey.revoked_at.is_(None),
+            t.Principal.disabled.is_(False),
+        )
+    ).first()
+    if row is None:
+        return None
+    secret_hash, principal_id, name = row
+    documents = session.scalars(
+        sa.select(t.Policy.document)
+        .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
+        .where(t.PrincipalPolicy.principal_id == principal_id)
+    )
+    policies = tuple(PolicyDocument.model_validate(d) for d in documents)
+    return _CachedKey(secret_hash, name, policies)

@@ -14,8 +14,18 @@ from typing import Any, NoReturn
 import numpy as np
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from shipyard.errors import InvalidInput, NotFound, ShipyardError
+from shipyard.errors import (
+    AccessDenied,
+    InvalidInput,
+    MethodNotAllowed,
+    NotFound,
+    Overloaded,
+    PredictionFailed,
+    ShipyardError,
+    Unauthenticated,
+)
 from shipyard.flavors._base import Prediction, Predictor
+from shipyard.serving._audit import AuditBuffer, AuditRecord
 from shipyard.serving._auth import (
     DESCRIBE,
     INVOKE,
@@ -23,6 +33,7 @@ from shipyard.serving._auth import (
     READ_METRICS,
     RequestAuthorizer,
     endpoint_resource,
+    presented_key_id,
 )
 from shipyard.serving._capture import CaptureBuffer
 from shipyard.serving._config import EndpointConfig, Variant
@@ -36,19 +47,18 @@ from shipyard.serving._enrich import (
 )
 from shipyard.serving._features import Features
 from shipyard.serving._feedback import FeedbackBuffer, parse_feedback
-from shipyard.serving._formats import invocation_columns, parse_invocation
+from shipyard.serving._formats import Params, invocation_columns, read_invocation
 from shipyard.serving._http import (
+    INTERNAL_ERROR,
     ClientDisconnected,
-    MethodNotAllowed,
-    Overloaded,
-    PredictionFailed,
+    Headers,
     Receive,
     Request,
     Response,
     Scope,
     Send,
-    error_body,
     error_response,
+    internal_error_response,
     json_response,
 )
 from shipyard.serving._metrics import ServingMetrics
@@ -66,6 +76,9 @@ _POST = frozenset({"POST"})
 _UNMATCHED = "unmatched"
 _V2 = "/v2/models/{name}"
 _V2_VERSIONED = "/v2/models/{name}/versions/{version}"
+_OIP_PREFIX = "/v2/"
+IGNORED_PARAMS_HEADER = b"x-shipyard-ignored-params"
+_NO_HEADERS: Headers = []
 PREDICT_ROUTES = frozenset({"/invocations", f"{_V2}/infer", f"{_V2_VERSIONED}/infer"})
 
 
@@ -74,7 +87,12 @@ class ServingApp:
 
     It answers from ``config``, an immutable snapshot of the endpoint's variants
     that a reload replaces whole. With a ``link`` to the control plane it also
-    reloads live, reports per-variant stats, writes captures and takes feedback.
+    reloads live, reports per-variant stats, writes captures, takes feedback and
+    writes denials and feedback writes to the audit trail.
+
+    Errors are the one error document of ``shipyard.errors``, except on the Open
+    Inference Protocol routes (``/v2/...``), which answer ``{"error": "<message>"}``
+    as that spec says. A refused caller learns nothing about the variants served.
     """
 
     def __init__(
@@ -97,6 +115,7 @@ class ServingApp:
         self.captures = CaptureBuffer(self.settings.capture_buffer)
         self.feedback = FeedbackBuffer(self.settings.feedback_buffer)
         self.shadows = ShadowRunner(self.settings.shadow_queue, self.captures)
+        self.audit = AuditBuffer(self.settings.audit_buffer, self.resource)
         self.control = ControlLoop(self, link, worker) if link is not None else None
         self.rejected = 0
         self.feature_rows = 0
@@ -174,30 +193,46 @@ class ServingApp:
         route_name = found[0].path if found is not None else _UNMATCHED
         request = Request(scope, receive, found[1] if found is not None else {})
         request.config = config
+        extra: Headers | None = None
         try:
             if found is None:
                 raise NotFound("no such path", field="path")
             route = found[0]
             if route.action is not None:
-                request.principal = self.authorizer.authorize(
+                principal = self.authorizer.authorize(
                     request.authorization, route.action, self.resource
                 )
+                if principal is None:
+                    principal = await asyncio.get_running_loop().run_in_executor(
+                        None,
+                        self.authorizer.resolve,
+                        request.authorization,
+                        route.action,
+                        self.resource,
+                    )
+                request.principal = principal
             if scope["method"] not in route.methods:
-                raise MethodNotAllowed(scope["method"], route.methods)
+                allowed = ", ".join(sorted(route.methods))
+                raise MethodNotAllowed(
+                    f"{scope['method']} is not allowed here; use {allowed}", allowed=route.methods
+                )
             response = await route.handler(request)
         except ClientDisconnected:
             return
         except ShipyardError as exc:
-            response, code = error_response(exc)
+            response, code = error_response(exc, oip=scope["path"].startswith(_OIP_PREFIX))
             self._count_error(request.variant, config, route_name, code)
+            if isinstance(exc, (Unauthenticated, AccessDenied)) and found is not None:
+                extra = _NO_HEADERS
+                self._audit_denial(exc, request, found[0])
         except Exception:
             logger.exception("unexpected error on %s %s", scope["method"], route_name)
-            response = json_response(error_body("internal_error", "internal server error"), 500)
-            self._count_error(request.variant, config, route_name, "internal_error")
+            response = internal_error_response(oip=scope["path"].startswith(_OIP_PREFIX))
+            self._count_error(request.variant, config, route_name, INTERNAL_ERROR)
         variant: Variant | None = request.variant
         chosen = variant or config.default
-        request_id = request.request_id or self._prefix + b"%x" % next(self._ids)
-        await response.send(send, chosen.headers, request_id)
+        request_id = request.request_id or self._new_request_id()
+        await response.send(send, chosen.headers if extra is None else extra, request_id)
         slot = chosen.slot
         self.metrics.observe(
             chosen.name if variant else "",
@@ -209,6 +244,38 @@ class ServingApp:
         )
         if response.after is not None:
             self._follow_up(response.after, request, chosen, config, request_id.decode("latin-1"))
+
+    def _new_request_id(self) -> bytes:
+        return self._prefix + b"%x" % next(self._ids)
+
+    def _audit_denial(
+        self, exc: Unauthenticated | AccessDenied, request: Request, route: Route
+    ) -> None:
+        """Queue a 401/403 for the audit trail (written by the control thread, if linked)."""
+        if self.control is None:
+            return
+        request.request_id = request.request_id or self._new_request_id()
+        scope = request.scope
+        client = scope.get("client")
+        principal = exc.principal if isinstance(exc, AccessDenied) else None
+        self.audit.offer(
+            AuditRecord(
+                principal or "anonymous",
+                route.action or "",
+                self.resource,
+                "denied",
+                request.request_id.decode("latin-1"),
+                {
+                    "status": 401 if isinstance(exc, Unauthenticated) else 403,
+                    "reason": exc.message,
+                    "method": scope["method"],
+                    "route": route.path,
+                    "key_id": presented_key_id(request.authorization),
+                    "client": client[0] if client else None,
+                    "plane": "data",
+                },
+            )
+        )
 
     def _count_error(
         self, variant: Variant | None, config: EndpointConfig, route: str, code: str
@@ -256,7 +323,7 @@ class ServingApp:
             self.rejected += 1
             raise Overloaded(
                 f"this worker already holds {self.settings.max_inflight} requests; retry shortly",
-                self.settings.retry_after_seconds,
+                retry_after=self.settings.retry_after_seconds,
             )
         self._inflight += 1
 
@@ -297,13 +364,17 @@ class ServingApp:
             body = await request.body(self.settings.max_body_bytes)
             enricher = request.config.enricher
             if enricher is not None:
-                columns = invocation_columns(body, request.content_type)
+                columns, params = invocation_columns(body, request.content_type)
                 enriched, features, prediction = await self._predict_enriched(
-                    variant, enricher, columns
+                    variant, enricher, columns, params
                 )
             else:
-                features = parse_invocation(body, request.content_type, variant.slot.features)
-                if variant.batcher is None and len(features) < self.settings.offload_rows:
+                features, params = read_invocation(
+                    body, request.content_type, variant.slot.features
+                )
+                if params is not None:
+                    prediction = await self._predict_params(variant.slot, features, params)
+                elif variant.batcher is None and len(features) < self.settings.offload_rows:
                     prediction = self._predict_now(variant.slot, features)
                 else:
                     prediction = await self._predict_later(variant, features)
@@ -313,25 +384,48 @@ class ServingApp:
         if prediction.probabilities is not None:
             answer["probabilities"] = _jsonable(prediction.probabilities)
         response = json_response(answer)
+        if params is not None:
+            ignored = variant.slot.ignored_params(params)
+            if ignored:
+                response.headers.append((IGNORED_PARAMS_HEADER, ignored.encode()))
         if request.config.follow_up:
             response.after = (features, prediction, body, "invocations", enriched)
         return response
 
+    async def _predict_params(
+        self, slot: ModelSlot, features: Features, params: Params
+    ) -> Prediction:
+        """Predict with inference parameters, in a thread (never micro-batched: per request)."""
+        loop = asyncio.get_running_loop()
+        try:
+            prediction = await loop.run_in_executor(None, slot.predict_with, features, params)
+        except InvalidInput:
+            raise
+        except Exception as exc:
+            raise _failure(slot, exc) from exc
+        self.metrics.rows(slot.model_name, slot.model_version, len(features))
+        return prediction
+
     async def _predict_enriched(
-        self, variant: Variant, enricher: RequestEnricher, columns: RequestColumns
+        self,
+        variant: Variant,
+        enricher: RequestEnricher,
+        columns: RequestColumns,
+        params: Params | None = None,
     ) -> tuple[EnrichedRequest, Features, Prediction]:
         """Look the request's entities up in the online store off the loop, then predict.
 
-        Small inputs without a micro-batcher are enriched and predicted in one worker
-        thread; with a batcher the batcher predicts, after the lookup's thread is done.
+        Small inputs without a micro-batcher, and any with ``params``, are enriched and
+        predicted in one worker thread; with a batcher the batcher predicts, after the
+        lookup's thread is done.
         """
         slot = variant.slot
         check_columns(columns, enricher, slot)
         loop = asyncio.get_running_loop()
         batcher = variant.batcher
-        if batcher is None or columns.rows >= batcher.max_rows:
+        if batcher is None or columns.rows >= batcher.max_rows or params is not None:
             enriched, features, prediction = await loop.run_in_executor(
-                None, self._enrich_and_predict, slot, enricher, columns
+                None, self._enrich_and_predict, slot, enricher, columns, params
             )
         else:
             enriched = await loop.run_in_executor(None, enrich, enricher, columns)
@@ -349,13 +443,16 @@ class ServingApp:
 
     @staticmethod
     def _enrich_and_predict(
-        slot: ModelSlot, enricher: RequestEnricher, columns: RequestColumns
+        slot: ModelSlot, enricher: RequestEnricher, columns: RequestColumns, params: Params | None
     ) -> tuple[EnrichedRequest, Features, Prediction]:
         """In a worker thread: one online-store read, the variant's input, its prediction."""
         enriched = enrich(enricher, columns)
         features = enriched.features_for(slot)
         try:
-            prediction = slot.predict(features)
+            if params is None:
+                prediction = slot.predict(features)
+            else:
+                prediction = slot.predict_with(features, params)
         except Exception as exc:
             _raise_enriched(enriched, slot, exc)
         return enriched, features, prediction
@@ -428,9 +525,20 @@ class ServingApp:
         if not self.feedback.has_room(len(pairs)):
             raise Overloaded(
                 "feedback arrives faster than it is written; retry shortly",
-                self.settings.retry_after_seconds,
+                retry_after=self.settings.retry_after_seconds,
             )
         self.feedback.extend(pairs)
+        request.request_id = request.request_id or self._new_request_id()
+        self.audit.offer(
+            AuditRecord(
+                request.principal,
+                PUT_FEEDBACK,
+                self.resource,
+                "succeeded",
+                request.request_id.decode("latin-1"),
+                {"records": len(pairs), "plane": "data"},
+            )
+        )
         return json_response({"endpoint": self.endpoint_name, "accepted": len(pairs)}, 202)
 
     async def _metrics(self, request: Request) -> Response:
@@ -497,12 +605,14 @@ class ServingApp:
                 shadow.add_metric([endpoint, name, count], value)
         dropped = CounterMetricFamily(
             "shipyard_serving_dropped",
-            "Work shed to protect live latency: shadow copies, capture records, 503 answers.",
+            "Work shed to protect live latency: shadow copies, capture records, 503 answers, "
+            "audit events past the buffer (each batch of those is itself audited).",
             labels=["endpoint", "kind"],
         )
         dropped.add_metric([endpoint, "shadow"], self.shadows.dropped)
         dropped.add_metric([endpoint, "capture"], self.captures.dropped)
         dropped.add_metric([endpoint, "overload"], self.rejected)
+        dropped.add_metric([endpoint, "audit"], self.audit.dropped)
         captured = CounterMetricFamily(
             "shipyard_serving_captured_records", "Records captured.", labels=["endpoint"]
         )

@@ -14,14 +14,32 @@ PUT_FEEDBACK = "endpoints:PutFeedback"
 class RequestAuthorizer(Protocol):
     """Decides from the ``Authorization`` header whether a caller may act on a resource.
 
-    Implementations answer from memory (no database access per request).
+    ``authorize`` runs on the event loop and answers from memory (no database access
+    per request). When memory cannot answer (a key created since it was loaded) it
+    returns None, and the app calls ``resolve`` in a worker thread, which may look
+    the key up.
     """
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str:
-        """Return the principal's name; raise Unauthenticated or AccessDenied otherwise."""
+    def authorize(self, authorization: str | None, action: str, resource: str) -> str | None:
+        """The principal's name; raise Unauthenticated or AccessDenied; None: ask ``resolve``."""
+        ...
+
+    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+        """As ``authorize``, but never None: may block, so never called on the event loop."""
         ...
 
 
 def endpoint_resource(endpoint_name: str) -> str:
     """The stable resource name of an endpoint, as policies spell it."""
     return f"sy:endpoint/{endpoint_name}"
+
+
+def presented_key_id(authorization: str | None) -> str | None:
+    """The key id of a ``Bearer sy_<key id>_<secret>`` header, for the audit trail."""
+    if not authorization:
+        return None
+    parts = authorization.strip().partition(" ")[2].strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != "sy" or len(parts[1]) != 16:
+        return None
+    key_id = parts[1]
+    return key_id if all(c in "0123456789abcdef" for c in key_id) else None

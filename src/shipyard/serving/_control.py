@@ -1,4 +1,4 @@
-"""A worker's background thread: hot reload, stats and heartbeats, capture and feedback writes.
+"""A worker's background thread: hot reload, stats and heartbeats; capture, feedback, audit writes.
 
 Every 0.25 s it asks the control plane for the endpoint's generation (one
 small query, never on the event loop). On a change it builds the new
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from shipyard.serving._app import ServingApp
+    from shipyard.serving._audit import AuditRecord
     from shipyard.serving._config import EndpointConfig
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ class ControlLink(Protocol):
 
     def write_capture(self, hour: str, table: pa.Table) -> None: ...
 
+    def write_audit(self, records: list[AuditRecord]) -> None:
+        """Append data-plane events to the audit trail, in one transaction."""
+        ...
+
     def leave(self, worker: str) -> None:
         """Remove this worker's heartbeat on a clean shutdown."""
         ...
@@ -101,12 +106,13 @@ class ControlLoop:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop polling, then write everything still held: stats, feedback, captures."""
+        """Stop polling, then write all still held: audit events, stats, feedback, captures."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
         with self._lock:
+            self._guard("audit", self._flush_audit)
             self._guard("feedback", self._flush_feedback)
             self._guard("capture", lambda: self._flush_captures(force=True))
             self._guard("report", self._report)
@@ -122,6 +128,7 @@ class ControlLoop:
         self._guard("reload", self._poll)
         if time.monotonic() - self._reported_at >= self.settings.report_seconds:
             self._guard("report", self._report)
+        self._guard("audit", self._flush_audit)
         self._guard("feedback", self._flush_feedback)
         self._guard("capture", lambda: self._flush_captures(force=False))
 
@@ -186,6 +193,17 @@ class ControlLoop:
         rows = self._windows.rows(self.app.variant_totals(), now)
         self.link.report(status, rows)
         self._reported_at = time.monotonic()
+
+    def _flush_audit(self) -> None:
+        buffer = self.app.audit
+        records = buffer.drain()
+        if not records:
+            return
+        try:
+            self.link.write_audit(records)
+        except Exception:
+            buffer.requeue(records)
+            raise
 
     def _flush_feedback(self) -> None:
         if not len(self.app.feedback):

@@ -10,7 +10,7 @@ online-store read, builds the variant's input and predicts. The rules:
   the one source of a bound input, so training and serving cannot drift apart;
 - an entity the store does not hold gives nulls for its features. A float input
   becomes NaN and the model decides; a model that raises on it, and any integer,
-  boolean or string input left null, get a 422 ``missing_features`` naming the
+  boolean or string input left null, get a 422 ``MissingFeatures`` naming the
   entity, the view and the input, never a 500.
 
 Data capture records what the model saw (the joined input in signature order), so monitors
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, MissingFeatures
 from shipyard.serving._features import Features
 
 if TYPE_CHECKING:
@@ -90,10 +90,6 @@ class EnricherLoader(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class MissingFeatures(InvalidInput):
-    """The online store has no value for a bound input the model cannot take as null."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""The request bodies ``/invocations`` understands: MLflow's JSON formats and CSV."""
+"""The request bodies ``/invocations`` understands: MLflow's JSON formats and CSV.
+
+As in MLflow's scoring protocol, a JSON body may carry ``params`` beside its input
+(``{"dataframe_split": ..., "params": {"num_iteration": 10}}``): an object of
+scalars or lists of scalars, handed to the model where its flavor applies them.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,16 @@ from typing import Any
 
 import orjson
 
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, UnsupportedMediaType
 from shipyard.serving._enrich import RequestColumns
 from shipyard.serving._features import FeatureBuilder, Features
 
 JSON_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+PARAMS = "params"
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
+_SCALARS = (str, int, float, bool)
 
-
-class UnsupportedMediaType(InvalidInput):
-    """The request body is in a media type the route does not read."""
+Params = dict[str, Any]
 
 
 def parse_json(body: bytes) -> Any:
@@ -52,11 +57,23 @@ def _is_csv(content_type: str) -> bool:
 
 def parse_invocation(body: bytes, content_type: str, features: FeatureBuilder) -> Features:
     """Read an ``/invocations`` body into model input, checked against the signature."""
+    return read_invocation(body, content_type, features)[0]
+
+
+def read_invocation(
+    body: bytes, content_type: str, features: FeatureBuilder
+) -> tuple[Features, Params | None]:
+    """An ``/invocations`` body as model input and its ``params`` (None when it has none)."""
     if _is_csv(content_type):
-        return _parse_csv(body, features)
+        return _parse_csv(body, features), None
     payload = parse_json(body)
+    params = None
     if type(payload) is not dict or len(payload) != 1:
-        raise _format_error(payload)
+        payload, params = _split_params(payload)
+    return _parse_payload(payload, body, features), params
+
+
+def _parse_payload(payload: dict[str, Any], body: bytes, features: FeatureBuilder) -> Features:
     ((key, value),) = payload.items()
     checked = may_hold_booleans(body)
     if key == "dataframe_split":
@@ -70,6 +87,22 @@ def parse_invocation(body: bytes, content_type: str, features: FeatureBuilder) -
             return features.from_records(value, where=key, checked=checked)
         return features.from_rows(value, None, where=key, checked=checked)
     raise _format_error(payload)
+
+
+def _split_params(payload: object) -> tuple[dict[str, Any], Params]:
+    """The input part of a body with ``params`` beside it, and the checked params."""
+    if not isinstance(payload, dict) or PARAMS not in payload or len(payload) != 2:
+        raise _format_error(payload)
+    params = payload[PARAMS]
+    if not isinstance(params, dict):
+        raise InvalidInput("expected an object of parameter names and values", field=PARAMS)
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        if not name or not all(isinstance(v, _SCALARS) for v in values):
+            raise InvalidInput(
+                "expected a string, number, boolean or a list of those", field=f"{PARAMS}.{name}"
+            )
+    return {k: v for k, v in payload.items() if k != PARAMS}, params
 
 
 def _format_error(payload: object) -> InvalidInput:
@@ -111,8 +144,9 @@ _NAMED = (
 )
 
 
-def invocation_columns(body: bytes, content_type: str) -> RequestColumns:
-    """Read an ``/invocations`` body as named columns, for an endpoint that adds features.
+def invocation_columns(body: bytes, content_type: str) -> tuple[RequestColumns, Params | None]:
+    """Read an ``/invocations`` body as named columns, for an endpoint that adds features,
+    and its ``params`` (None when it has none).
 
     Values are not checked here: key columns go to the online store, the others to
     the model's input checks once the store's columns are in.
@@ -123,10 +157,15 @@ def invocation_columns(body: bytes, content_type: str) -> RequestColumns:
             name: list(values)
             for name, values in zip(header, zip(*cells, strict=True), strict=True)
         }
-        return RequestColumns(columns, len(cells), text=True)
+        return RequestColumns(columns, len(cells), text=True), None
     payload = parse_json(body)
+    params = None
     if type(payload) is not dict or len(payload) != 1:
-        raise _format_error(payload)
+        payload, params = _split_params(payload)
+    return _payload_columns(payload), params
+
+
+def _payload_columns(payload: dict[str, Any]) -> RequestColumns:
     ((key, value),) = payload.items()
     if key not in JSON_FORMATS:
         raise _format_error(payload)

@@ -9,16 +9,16 @@ import numpy as np
 import orjson
 
 from shipyard.errors import (
-    AccessDenied,
-    InvalidInput,
-    NotFound,
+    MethodNotAllowed,
+    Overloaded,
     PayloadTooLarge,
     ShipyardError,
     StorageError,
     Unauthenticated,
+    document_of,
+    error_document,
+    http_status,
 )
-from shipyard.serving._enrich import MissingFeatures
-from shipyard.serving._formats import UnsupportedMediaType
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,26 +28,6 @@ Headers = list[tuple[bytes, bytes]]
 
 JSON = b"application/json"
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
-
-
-class MethodNotAllowed(ShipyardError):
-    """The path exists but does not answer this HTTP method."""
-
-    def __init__(self, method: str, allowed: frozenset[str]) -> None:
-        super().__init__(f"{method} is not allowed here; use {', '.join(sorted(allowed))}")
-        self.allowed = allowed
-
-
-class PredictionFailed(ShipyardError):
-    """The model raised while predicting a request that passed the input checks."""
-
-
-class Overloaded(ShipyardError):
-    """The worker holds as many requests as it may; the caller should retry shortly."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 class ClientDisconnected(Exception):
@@ -178,41 +158,32 @@ def json_response(data: object, status: int = 200, headers: Headers | None = Non
     )
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    """The JSON error document every failed request gets."""
-    return {"error": {"code": code, "field": field, "message": message}}
+INTERNAL_ERROR = "InternalError"
 
 
-def error_response(exc: ShipyardError) -> tuple[Response, str]:
-    """Map a Shipyard error to its HTTP response and error code; the only place that does."""
+def error_response(exc: ShipyardError, *, oip: bool = False) -> tuple[Response, str]:
+    """A Shipyard error as its HTTP response and error type; the only place that does.
+
+    The body is the one error document of ``shipyard.errors``, or on the Open Inference
+    Protocol routes (``oip``) that spec's ``{"error": "<message>"}``.
+    """
     headers: Headers = []
     if isinstance(exc, PayloadTooLarge):
-        status, code = 413, "payload_too_large"
         headers.append((b"connection", b"close"))
-    elif isinstance(exc, UnsupportedMediaType):
-        status, code = 415, "unsupported_media_type"
-    elif isinstance(exc, MissingFeatures):
-        status, code = 422, "missing_features"
-    elif isinstance(exc, InvalidInput):
-        status, code = 400, "invalid_input"
     elif isinstance(exc, Unauthenticated):
-        status, code = 401, "unauthenticated"
         headers.append((b"www-authenticate", b"Bearer"))
-    elif isinstance(exc, AccessDenied):
-        status, code = 403, "access_denied"
-    elif isinstance(exc, NotFound):
-        status, code = 404, "not_found"
     elif isinstance(exc, MethodNotAllowed):
-        status, code = 405, "method_not_allowed"
         headers.append((b"allow", ", ".join(sorted(exc.allowed)).encode()))
-    elif isinstance(exc, PredictionFailed):
-        status, code = 500, "predict_failed"
     elif isinstance(exc, Overloaded):
-        status, code = 503, "overloaded"
         headers.append((b"retry-after", b"%d" % exc.retry_after))
     elif isinstance(exc, StorageError):
-        status, code = 503, "store_unavailable"
         headers.append((b"retry-after", b"1"))
-    else:
-        status, code = 500, "internal_error"
-    return json_response(error_body(code, exc.message, exc.field), status, headers), code
+    body = {"error": str(exc)} if oip else document_of(exc)
+    return json_response(body, http_status(exc), headers), type(exc).__name__
+
+
+def internal_error_response(*, oip: bool = False) -> Response:
+    """The answer to a failure nobody raised on purpose; details stay in the log."""
+    message = "internal server error"
+    body = {"error": message} if oip else error_document(INTERNAL_ERROR, message)
+    return json_response(body, 500)

@@ -3,7 +3,7 @@
 Reads the endpoint's variants and live settings (``endpoint_variants``,
 ``endpoint_states``) and, through an ``EnricherLoader``, its feature binding;
 writes heartbeats (``endpoint_instances``), window counts (``variant_stats``),
-capture files (Parquet blobs listed in ``capture_files``) and feedback labels.
+capture files (Parquet blobs listed in ``capture_files``), feedback labels and audit events.
 Only the worker's background thread calls it.
 """
 
@@ -21,6 +21,8 @@ from shipyard.clock import utcnow
 from shipyard.errors import NotFound
 from shipyard.flavors._base import Predictor
 from shipyard.platform import Platform
+from shipyard.security import record_events
+from shipyard.serving._audit import AuditRecord
 from shipyard.serving._batcher import BatchingSettings
 from shipyard.serving._capture import capture_schema, hour_of, parquet_bytes
 from shipyard.serving._config import PRIMARY, CaptureSettings, EndpointConfig, Variant
@@ -201,6 +203,24 @@ class DatabaseLink:
                 ]
                 if fresh:
                     session.execute(sa.insert(table), fresh)
+
+    def write_audit(self, records: list[AuditRecord]) -> None:
+        """Append data-plane events (denials, feedback writes) to the audit trail."""
+        record_events(
+            self.platform.db,
+            (
+                {
+                    "principal": r.principal,
+                    "action": r.action,
+                    "resource": r.resource,
+                    "outcome": r.outcome,
+                    "request_id": r.request_id,
+                    "detail": r.detail,
+                    "time": r.time,
+                }
+                for r in records
+            ),
+        )
 
     def write_capture(self, hour: str, table: pa.Table) -> None:
         """One Parquet blob per call, listed under its hour."""

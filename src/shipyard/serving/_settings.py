@@ -37,6 +37,10 @@ class ServingSettings(BaseModel):
     capture_flush_seconds: float = Field(default=10.0, gt=0)
     """Longest a captured record waits in memory before being written."""
 
+    audit_buffer: int = Field(default=10_000, gt=0)
+    """Audit events (denials, feedback writes) waiting to be written; more are dropped,
+    counted in ``shipyard_serving_dropped{kind="audit"}`` and reported as one audit event."""
+
     feedback_buffer: int = Field(default=100_000, gt=0)
     """Feedback labels waiting to be written; beyond it POST /feedback gets 503."""
 

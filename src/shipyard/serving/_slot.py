@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import orjson
 
@@ -52,6 +53,18 @@ class ModelSlot:
 
     def predict(self, features: Features) -> Prediction:
         return self.predictor.predict(features)
+
+    def predict_with(self, features: Features, params: dict[str, Any]) -> Prediction:
+        """Predict with those of ``params`` the flavor applies (``Predictor.params``)."""
+        applies = self.predictor.params
+        used = {name: value for name, value in params.items() if name in applies}
+        if used:
+            return self.predictor.predict_with(features, used)
+        return self.predictor.predict(features)
+
+    def ignored_params(self, params: dict[str, Any]) -> str:
+        """The names of ``params`` this model's flavor does not apply, comma-separated."""
+        return ", ".join(sorted(name for name in params if name not in self.predictor.params))
 
     def batcher(self, settings: BatchingSettings) -> MicroBatcher | None:
         """The slot's micro-batcher for these settings (kept across reloads), or None when off."""
