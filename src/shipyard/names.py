@@ -7,16 +7,20 @@ from dataclasses import dataclass
 
 from shipyard.errors import InvalidInput
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-ALIAS_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")
+MAX_NAME_LENGTH = 100
+MAX_ALIAS_LENGTH = 50
+MAX_VERSION = 2**31 - 1  # versions are 32-bit integer columns
+# Matched whole (fullmatch): ``$`` alone would also accept a trailing newline.
+NAME_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{MAX_NAME_LENGTH - 1}}}")
+ALIAS_PATTERN = re.compile(rf"[A-Za-z][A-Za-z0-9_-]{{0,{MAX_ALIAS_LENGTH - 1}}}")
 
 
 def check_name(value: str, *, field: str = "name") -> str:
     """Return ``value`` if it is a valid resource name, else raise naming the field."""
-    if not isinstance(value, str) or not NAME_PATTERN.match(value):
+    if not isinstance(value, str) or not NAME_PATTERN.fullmatch(value):
         raise InvalidInput(
-            f"{value!r} is not a valid name (letters, digits, '.', '_', '-'; "
-            "starts with a letter or digit; at most 100 characters)",
+            f"{_shown(value)} is not a valid name (letters, digits, '.', '_', '-'; "
+            f"starts with a letter or digit; at most {MAX_NAME_LENGTH} characters)",
             field=field,
         )
     return value
@@ -24,12 +28,19 @@ def check_name(value: str, *, field: str = "name") -> str:
 
 def check_alias(value: str, *, field: str = "alias") -> str:
     """Return ``value`` if it is a valid alias (starts with a letter, so never a version)."""
-    if not isinstance(value, str) or not ALIAS_PATTERN.match(value):
+    if not isinstance(value, str) or not ALIAS_PATTERN.fullmatch(value):
         raise InvalidInput(
-            f"{value!r} is not a valid alias (a letter, then letters, digits, '_' or '-')",
+            f"{_shown(value)} is not a valid alias (a letter, then letters, digits, '_' or '-'; "
+            f"at most {MAX_ALIAS_LENGTH} characters)",
             field=field,
         )
     return value
+
+
+def _shown(value: object) -> str:
+    """A refused value for an error message, cut short so a huge one cannot flood it."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def resource(kind: str, name: str = "*", version: int | str | None = None) -> str:
@@ -57,9 +68,11 @@ def parse_reference(text: str, *, field: str = "ref") -> Reference:
     check_name(name, field=field)
     if not sep:
         return Reference(name)
-    if qualifier.isdigit():
+    if qualifier.isascii() and qualifier.isdigit():
         version = int(qualifier)
-        if version < 1:
-            raise InvalidInput(f"version in {text!r} must be 1 or more", field=field)
+        if not 1 <= version <= MAX_VERSION:
+            raise InvalidInput(
+                f"version in {_shown(text)} must be between 1 and {MAX_VERSION}", field=field
+            )
         return Reference(name, version=version)
     return Reference(name, alias=check_alias(qualifier, field=field))

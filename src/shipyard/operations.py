@@ -26,6 +26,7 @@ from shipyard import endpoints as endpoint_service
 from shipyard import features as feature_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
+from shipyard._bounds import bounded, check_nested_ints, holds_model
 from shipyard.errors import InvalidInput
 from shipyard.security import OperationInfo, RequestContext
 
@@ -67,9 +68,15 @@ class Operation:
         }
 
     @cached_property
+    def request_params(self) -> dict[str, tuple[Any, Any]]:
+        """``params`` as validated: ints bounded (to int64, or int32 for versions and report
+        ids), floats finite, strings storable."""
+        return {name: (bounded(a, name), default) for name, (a, default) in self.params.items()}
+
+    @cached_property
     def request_model(self) -> type[BaseModel]:
         """A model of every parameter: one validation for both transports."""
-        fields: dict[str, Any] = dict(self.params.items())
+        fields: dict[str, Any] = dict(self.request_params.items())
         config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
         return create_model(_camel(self.name) + "Request", __config__=config, **fields)
 
@@ -92,9 +99,17 @@ class Operation:
         except ValidationError as exc:
             first = exc.errors()[0]
             raise InvalidInput(
-                first["msg"], field=".".join(str(p) for p in first["loc"]) or None
+                first["msg"].removeprefix("Value error, "),
+                field=".".join(str(p) for p in first["loc"]) or None,
             ) from None
-        return {name: getattr(model, name) for name in self.params}
+        valid = {name: getattr(model, name) for name in self.params}
+        for name in self._model_params:
+            check_nested_ints(valid[name], name)
+        return valid
+
+    @cached_property
+    def _model_params(self) -> tuple[str, ...]:
+        return tuple(n for n, (a, _) in self.params.items() if holds_model(a))
 
     def invoke(self, ctx: RequestContext, arguments: dict[str, Any]) -> Any:
         """Validate, then call the service function (which authorizes before it acts).

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette import responses
 
 
-class JSONResponse(Response):
-    """A JSON body encoded by orjson (fast, and strict about NaN)."""
+class JSONResponse(responses.JSONResponse):
+    """A JSON body encoded by orjson (fast, and strict about NaN).
+
+    A ``JSONResponse`` subclass, so FastAPI leaves the documented result schemas as given.
+    """
 
     media_type = "application/json"
 

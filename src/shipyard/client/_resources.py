@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import builtins
 import os
+import uuid
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from shipyard.client._contracts import gated_ingest
 from shipyard.client._transport import Transport
 from shipyard.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
-from shipyard.errors import InvalidInput
+from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
 from shipyard.registry import LineageGraph, ModelInfo, ModelVersionInfo
 from shipyard.security import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
+
+_REGISTER_ATTEMPTS = 3
 
 
 class _Group:
@@ -97,11 +102,25 @@ class Datasets(_Group):
 
 
 class Models(_Group):
-    def register(self, name: str, run_id: str) -> ModelVersionInfo:
-        """Register the model a finished run produced as the next version of ``name``."""
-        return ModelVersionInfo.model_validate(
-            self._t.call("registry.register", name=name, run_id=run_id)
-        )
+    def register(
+        self, name: str, run_id: str, *, client_token: str | None = None
+    ) -> ModelVersionInfo:
+        """Register the model a finished run produced as the next version of ``name``.
+
+        Every call carries a client token (a new one unless given), so the call is retried
+        when the connection fails or the server is briefly unavailable without making a
+        second version; pass your own token to make your own retries safe as well.
+        """
+        token = client_token or uuid.uuid4().hex
+        for attempt in range(_REGISTER_ATTEMPTS):
+            try:
+                return ModelVersionInfo.model_validate(
+                    self._t.call("registry.register", name=name, run_id=run_id, client_token=token)
+                )
+            except (httpx.TransportError, StorageError):
+                if attempt + 1 == _REGISTER_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def list(self) -> builtins.list[ModelInfo]:
         return [ModelInfo.model_validate(m) for m in self._t.call("registry.list_models")]

@@ -237,13 +237,19 @@ def quality_results(
     return qualities, comparisons
 
 
+MAX_SINCE_SECONDS = 10 * 365.25 * 86_400
+
+
 @operation("endpoints:DescribeEndpoint", _endpoint_resource, mutating=False)
 def compare_variants(
     ctx: RequestContext, name: str, since_seconds: float | None = None, confidence: float = 0.95
 ) -> CompareReport:
     """Per variant: requests, error rate, latency p50/p95/p99, and quality once labels exist."""
-    if since_seconds is not None and not since_seconds > 0:
-        raise InvalidInput("must be more than 0 seconds", field="since_seconds")
+    if since_seconds is not None and not 0 < since_seconds <= MAX_SINCE_SECONDS:
+        raise InvalidInput(
+            f"must be more than 0 and at most {MAX_SINCE_SECONDS:.0f} seconds (10 years)",
+            field="since_seconds",
+        )
     if not 0.5 <= confidence < 1:
         raise InvalidInput("must be at least 0.5 and below 1", field="confidence")
     since = epoch_seconds() - since_seconds if since_seconds is not None else None

@@ -85,7 +85,9 @@ class FeatureSource(BaseModel):
     @field_validator("features", mode="before")
     @classmethod
     def _same_names(cls, value: Any) -> Any:
-        return {name: name for name in value} if isinstance(value, list) else value
+        if isinstance(value, list) and all(isinstance(name, str) for name in value):
+            return {name: name for name in value}
+        return value
 
 
 class EndpointFeatures(BaseModel):

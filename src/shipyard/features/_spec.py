@@ -17,18 +17,25 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MAX_TTL_SECONDS = 100 * 366 * 86_400
+
+
 def parse_ttl(value: object) -> int:
     """Seconds from ``3600``, ``"90s"``, ``"15m"``, ``"2h"``, ``"7d"``, ``"1w"``; 0 is no limit."""
     if isinstance(value, bool):
         raise ValueError("must be a number of seconds or a duration like '2h'")
     if isinstance(value, int):
-        if value < 0:
-            raise ValueError("must not be negative")
-        return value
-    match = _DURATION.match(value) if isinstance(value, str) else None
-    if match is None:
-        raise ValueError("must be a number of seconds or a duration like '90s', '15m', '2h', '7d'")
-    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        seconds = value
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(
+                "must be a number of seconds or a duration like '90s', '15m', '2h', '7d'"
+            )
+        seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if not 0 <= seconds <= MAX_TTL_SECONDS:
+        raise ValueError(f"must be from 0 to {MAX_TTL_SECONDS} seconds (100 years)")
+    return seconds
 
 
 class FeatureViewSpec(BaseModel):

@@ -1,5 +1,6 @@
 """The model registry: versions, approval, aliases, lineage."""
 
+from shipyard.registry._artifact import MODEL_ARTIFACT, MODEL_META
 from shipyard.registry._lineage import lineage
 from shipyard.registry._models import (
     LineageGraph,
@@ -8,13 +9,13 @@ from shipyard.registry._models import (
     ModelVersionInfo,
 )
 from shipyard.registry._service import (
-    MODEL_ARTIFACT,
-    MODEL_META,
     delete_alias,
     get_model,
     get_model_version,
     list_models,
     load_version_predictor,
+    model_version_access,
+    model_version_resource,
     register_model,
     resolve,
     set_alias,
@@ -35,6 +36,8 @@ __all__ = [
     "lineage",
     "list_models",
     "load_version_predictor",
+    "model_version_access",
+    "model_version_resource",
     "register_model",
     "resolve",
     "set_alias",

@@ -13,8 +13,8 @@ FieldType = Literal["integer", "float", "string", "boolean", "timestamp"]
 
 DEFAULT_DEDUPE_SECONDS = 7 * 24 * 3600.0
 
-_SUBJECT = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-_JS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_SUBJECT = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z")
+_JS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 class _Spec(BaseModel):

@@ -23,7 +23,7 @@ from shipyard.transforms._results import ResultBatches, parquet_batches
 
 _lock = threading.Lock()
 _session: Any = None
-_LOCAL = re.compile(r"^local(?:\[(\d+|\*)(?:,\d+)?\])?$")
+_LOCAL = re.compile(r"^local(?:\[(\d+|\*)(?:,\d+)?\])?\Z")
 FAST_START_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from shipyard.errors import Conflict, StorageError
+from shipyard.errors import Conflict, InvalidInput, StorageError
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -66,6 +66,10 @@ class Database:
         except exc.IntegrityError as error:
             session.rollback()
             raise Conflict(f"conflicts with existing state: {error.orig}") from None
+        except exc.DataError as error:  # a value the column cannot hold: too long, too large
+            session.rollback()
+            problem = str(error.orig).splitlines()[0]
+            raise InvalidInput(f"a value does not fit where it is stored: {problem}") from None
         except exc.SQLAlchemyError as error:
             session.rollback()
             raise StorageError(f"metadata database error: {error}") from None
