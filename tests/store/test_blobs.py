@@ -44,8 +44,9 @@ def _local_backend(root: Path) -> Backend:
     def write_raw(key: str, data: bytes) -> None:
         (root / key).write_bytes(data)
 
-    def keys() -> list[str]:
-        return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    def keys() -> list[str]:  # blobs only, not the writers' scratch space under tmp/
+        files = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
+        return sorted(p.as_posix() for p in files if p.parts[0] != "tmp")
 
     return Backend(open_blob_store(str(root)), write_raw, keys)
 
@@ -324,7 +325,8 @@ def test_s3_upload_of_a_file_that_changes_is_aborted(
 
 
 def test_a_killed_local_put_leaves_no_blob(tmp_path: Path) -> None:
-    """SIGKILL in the middle of writing: only a temporary file remains, outside ``sha256/``."""
+    """SIGKILL in the middle of writing: only a temporary file remains, outside ``sha256/``,
+    and the next open of the store removes it."""
     root = tmp_path / "blobs"
     fifo = tmp_path / "upload.fifo"
     os.mkfifo(fifo)
@@ -337,7 +339,7 @@ def test_a_killed_local_put_leaves_no_blob(tmp_path: Path) -> None:
         sink = os.open(fifo, os.O_WRONLY)
         os.write(sink, os.urandom(3 * MiB))
         deadline = time.monotonic() + 60
-        while not any(p.stat().st_size >= 2 * MiB for p in root.glob("tmp/*")):
+        while not any(p.stat().st_size >= 2 * MiB for p in root.glob("tmp/*/*.part")):
             assert time.monotonic() < deadline, "the child never started writing"
             time.sleep(0.01)
         child.send_signal(signal.SIGKILL)
@@ -347,8 +349,9 @@ def test_a_killed_local_put_leaves_no_blob(tmp_path: Path) -> None:
         child.kill()
 
     assert not (root / "sha256").exists()
-    assert [p.name.endswith(".part") for p in (root / "tmp").iterdir()] == [True]
+    assert [p.name.endswith(".part") for p in root.glob("tmp/*/*")] == [True]
     assert LocalBlobStore(root).put_bytes(b"still usable") == sha256(b"still usable")
+    assert list(root.glob("tmp/*/*")) == []
 
 
 def test_open_blob_store_urls(tmp_path: Path, s3_storage_options: dict[str, Any]) -> None:

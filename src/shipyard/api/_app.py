@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from shipyard import __version__
+from shipyard.api._body import BodyGuard
 from shipyard.api._errors import install_error_handlers
 from shipyard.api._json import JSONResponse
 from shipyard.api._routes import add_operation_routes
@@ -59,6 +60,7 @@ def create_app(platform: Platform) -> FastAPI:
         response.headers["x-request-id"] = request.headers.get("x-request-id", "")[:64]
         return response
 
+    app.add_middleware(BodyGuard, idle_timeout=settings.upload_idle_timeout_seconds)  # outermost
     app.state.platform = platform
     return app
 

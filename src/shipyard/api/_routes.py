@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request, Response
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from shipyard.api._json import JSONResponse
+from shipyard.api._openapi import OperationSchemas, result_type
 from shipyard.errors import InvalidInput, PayloadTooLarge
 from shipyard.operations import OPERATIONS, Operation
 from shipyard.security import RequestContext
+from shipyard.store import process_scratch
 
 ContextFactory = Callable[[Request], Awaitable[RequestContext]]
 
@@ -31,13 +34,28 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def _chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:
+    """The body as it arrives; a client that sends nothing for ``idle_timeout`` s is dropped."""
+    stream = request.stream()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(anext(stream), idle_timeout)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise InvalidInput(
+                f"no bytes arrived for {idle_timeout:g} s; the upload is dropped", field="body"
+            ) from None
+        yield chunk
+
+
+async def _read_limited(request: Request, limit: int, idle_timeout: float) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes", field="body")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in _chunks(request, idle_timeout):
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes", field="body")
@@ -45,18 +63,23 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _spool_limited(request: Request, limit: int, directory: Path) -> Path:
-    """Stream the body into a temporary file under ``directory``, within ``limit`` bytes."""
+async def _spool_limited(
+    request: Request, limit: int, idle_timeout: float, directory: Path
+) -> Path:
+    """Stream the body into a temporary file under ``directory``, within ``limit`` bytes.
+
+    The file is removed if reading fails (too large, stalled, client gone); ``directory``
+    is this process's scratch space, swept at the next start-up if the process dies.
+    """
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body is larger than the limit of {limit} bytes", field="body")
-    directory.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(dir=directory, prefix="upload-", suffix=".part")
     path = Path(name)
     try:
         with os.fdopen(fd, "wb") as sink:
             size = 0
-            async for chunk in request.stream():
+            async for chunk in _chunks(request, idle_timeout):
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(
@@ -67,6 +90,20 @@ async def _spool_limited(request: Request, limit: int, directory: Path) -> Path:
         path.unlink(missing_ok=True)
         raise
     return path
+
+
+def _authorize_before_body(op: Operation, ctx: RequestContext, arguments: dict[str, Any]) -> None:
+    """Refuse an upload from the method, path and key alone, before a byte of it is read.
+
+    Checks the operation's primary action on its primary resource (or, where the operation
+    cannot say which resource that is yet, that some policy allows the action at all); the
+    full check of every resource still runs when the operation is invoked.
+    """
+    authorize_primary = getattr(op.info, "authorize_primary", None)
+    if callable(authorize_primary):
+        authorize_primary(ctx, arguments)
+    else:
+        ctx.authorize_attempt(op.info.action)
 
 
 def _takes_file(op: Operation) -> bool:
@@ -87,13 +124,17 @@ def _make_endpoint(
         if unknown:
             raise InvalidInput("unknown query parameter", field=sorted(unknown)[0])
         spooled: Path | None = None
+        idle = ctx.platform.settings.upload_idle_timeout_seconds
+        if op.raw_body:
+            await run_in_threadpool(_authorize_before_body, op, ctx, dict(arguments))
         if op.raw_body and _takes_file(op):
-            spooled = await _spool_limited(request, max_upload, ctx.platform.settings.home / "tmp")
+            scratch = process_scratch(ctx.platform.settings.home / "tmp")
+            spooled = await _spool_limited(request, max_upload, idle, scratch)
             arguments[op.raw_body] = spooled
         elif op.raw_body:
-            arguments[op.raw_body] = await _read_limited(request, max_upload)
+            arguments[op.raw_body] = await _read_limited(request, max_upload, idle)
         elif op.body_params:
-            raw = await _read_limited(request, max_body)
+            raw = await _read_limited(request, max_body, idle)
             try:
                 body = orjson.loads(raw) if raw else {}
             except orjson.JSONDecodeError as exc:
@@ -114,53 +155,12 @@ def _make_endpoint(
     return endpoint
 
 
-def _openapi_extra(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
-    template = "#/components/schemas/{model}"
-
-    def schema(annotation: Any) -> dict[str, Any]:
-        result: dict[str, Any] = TypeAdapter(annotation).json_schema(ref_template=template)
-        components.update(result.pop("$defs", {}))
-        return result
-
-    parameters = [
-        {"name": n, "in": "path", "required": True, "schema": schema(op.params[n][0])}
-        for n in op.path_params
-    ] + [
-        {
-            "name": n,
-            "in": "query",
-            "required": op.params[n][1] is ...,
-            "schema": schema(op.params[n][0]),
-        }
-        for n in op.query_params
-    ]
-    extra: dict[str, Any] = {"parameters": parameters}
-    if op.raw_body:
-        extra["requestBody"] = {
-            "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string"}}},
-        }
-    elif op.body_params:
-        properties = {n: schema(op.params[n][0]) for n in op.body_params}
-        required = [n for n in op.body_params if op.params[n][1] is ...]
-        extra["requestBody"] = {
-            "required": bool(required),
-            "content": {
-                "application/json": {
-                    "schema": {"type": "object", "properties": properties, "required": required}
-                }
-            },
-        }
-    return extra
-
-
 def add_operation_routes(
     app: FastAPI, context: ContextFactory, *, max_body: int, max_upload: int
 ) -> dict[str, Any]:
     """Mount every catalog operation; returns the schema components they reference."""
-    components: dict[str, Any] = {}
+    schemas = OperationSchemas(OPERATIONS)
     for op in OPERATIONS:
-        returns = op.handler.__annotations__.get("return")
         app.add_api_route(
             op.path,
             _make_endpoint(op, context, max_body, max_upload),
@@ -169,8 +169,9 @@ def add_operation_routes(
             summary=(op.handler.__doc__ or op.name).strip().splitlines()[0],
             status_code=op.status_code,
             response_model=None,
-            responses={op.status_code: {"description": f"returns {returns}"}},
-            openapi_extra=_openapi_extra(op, components) | {"x-shipyard-action": op.info.action},
+            response_class=Response if result_type(op) is bytes else JSONResponse,
+            responses=schemas.responses(op),
+            openapi_extra=schemas.openapi_extra(op) | {"x-shipyard-action": op.info.action},
             tags=[op.name.split(".")[0]],
         )
-    return components
+    return schemas.components

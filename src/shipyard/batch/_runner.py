@@ -34,6 +34,7 @@ from shipyard.config import Settings
 from shipyard.datasets import (
     InPlaceFiles,
     find_version,
+    scratch_directory,
     version_files,
     write_version_from_batches,
 )
@@ -124,7 +125,7 @@ class _Job:
             )
             self.done = {chunk: digest for chunk, digest in session.execute(finished)}
         self.plan = OutputPlan.model_validate(self.spec["plan"])
-        self.scratch = platform.settings.jobs_dir / f"batch-{job_id}"
+        self.scratch = scratch_directory(platform) / f"batch-{job_id}"
         self.finished = 0
         self.last_finished = time.perf_counter()
 

@@ -26,6 +26,11 @@ class CliState:
             self._settings = load_settings()
         return self._settings
 
+    @property
+    def server_url(self) -> str | None:
+        """The server URL given by ``--url`` or the settings, without reading them again."""
+        return self.url or (self._settings.url if self._settings else None)
+
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:

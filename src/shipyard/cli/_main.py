@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
+import httpx
 import typer
 
 from shipyard import __version__
@@ -84,21 +85,54 @@ app.add_typer(_iam.policies_app, name="policies")
 app.add_typer(_iam.audit_app, name="audit")
 
 
+# typer re-exports click's BadParameter (from its own copy of click in recent releases); the
+# first base named ClickException is the root of every usage and file error click raises.
+_ClickException: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+
+def _fail(message: str) -> None:
+    """Print ``error: <message>`` as one line on stderr, whatever the message holds."""
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
+
+
+def _usage_error(error: Exception) -> int:
+    """Report a click error: a group run without a command prints its help (to stdout)."""
+    ctx = getattr(error, "ctx", None)
+    if type(error).__name__ == "NoArgsIsHelpError" and ctx is not None:
+        sys.stdout.write(ctx.get_help() + "\n")
+        return 2
+    message = str(getattr(error, "format_message", lambda: str(error))())
+    code = getattr(error, "exit_code", 2)
+    if code == 2:  # a usage error: say where the usage is
+        message += f" (see '{ctx.command_path if ctx is not None else 'shipyard'} --help')"
+    _fail(message)
+    return code if isinstance(code, int) else 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; a Shipyard error prints ``error: <field>: <message>`` and exits 1."""
+    """Run the CLI; every error ends as one ``error: ...`` line on stderr and an exit code.
+
+    2 for a usage error (unknown command or option, missing or bad argument), 1 for the rest
+    (a Shipyard error, an unreachable ``--url``, a malformed config file).
+    """
     try:
         code = app(args=argv, standalone_mode=False)
     except ShipyardError as error:
-        errors.print(f"error: {error}", highlight=False, markup=False, soft_wrap=True)
+        _fail(str(error))
         return 1
     except typer.Exit as done:
         return int(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         errors.print("aborted")
         return 130
-    except __import__("click").ClickException as error:
-        errors.print(f"error: {error.format_message()}", highlight=False, markup=False)
-        return 2
+    except _ClickException as error:
+        return _usage_error(error)
+    except (httpx.TransportError, httpx.InvalidURL) as error:
+        _fail(f"cannot reach the Shipyard server at {STATE.server_url}: {error}")
+        return 1
     return code if isinstance(code, int) else 0  # a typer.Exit(code) comes back as the result
 
 

@@ -27,6 +27,7 @@ from shipyard.client import Client
 from shipyard.endpoints import build_serving_app
 from shipyard.errors import Conflict, NotFound
 from shipyard.registry import ModelVersionInfo
+from shipyard.security import issue_admin_key_if_none
 
 DATASET = "breast-cancer"
 MODEL = "breast-cancer"
@@ -177,22 +178,52 @@ def quickstart(
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     console.print(f"[bold]5/5[/] prediction for the first row: {answer.text}")
-    curl = (
-        f"curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' "
-        f"--data @{request_file} {url}/invocations"
-    )
-    console.print(f"repeat it with:\n  {curl}", highlight=False, soft_wrap=True)
+    admin = issue_admin_key_if_none(platform)  # a fresh home has no key for the control plane
     console.print(f"done in {time.monotonic() - started:.1f} s")
     if not serve:
         serving.should_exit = True
-        console.print("(the endpoint stops now; `make demo` or --serve keeps it running)")
+        url = f"http://{host}:{settings.serving_port}"
+        console.print(
+            f"\nthe endpoint stops now; `shipyard serve {ENDPOINT}` serves it on {url} and "
+            f"`shipyard server` runs the control plane (`make demo` keeps both running)"
+        )
+    api = f"http://{host}:{api_port if serve else settings.port}/api/v1"
+    console.print(
+        _access_advice(token, request_file, url, api, admin.token if admin else None),
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not serve:
         return
     control = uvicorn_server(create_app(platform), host, api_port)
     console.print(
         f"serving {url}/invocations  (also /v2/models/{MODEL}/infer, /ping, /metrics)\n"
-        f"control plane http://{host}:{api_port}/api/v1  (Ctrl+C stops both)"
+        f"control plane {api}  (Ctrl+C stops both)"
     )
     try:
         run_servers([control])
     finally:
         serving.should_exit = True
+
+
+def _access_advice(caller: str, request_file: Path, url: str, api: str, admin: str | None) -> str:
+    """How to call the endpoint and the control plane, each with a key that may use it."""
+    invoke = (
+        f"curl -s -H 'Authorization: Bearer {caller}' -H 'Content-Type: application/json' "
+        f"--data @{request_file} {url}/invocations"
+    )
+    if admin is None:
+        key = "$SHIPYARD_API_KEY"
+        whose = (
+            "an admin key: the one `shipyard init` printed, or a new one from "
+            "`shipyard keys create admin`, in SHIPYARD_API_KEY"
+        )
+    else:
+        key, whose = admin, "the admin key (shown once, store it now)"
+    return (
+        f"\ninvoke the endpoint with its caller key ({CALLER} may only invoke {ENDPOINT}):\n"
+        f"  {invoke}\n"
+        f"use the control plane at {api} with {whose}:\n"
+        f'  curl -s -H "Authorization: Bearer {key}" {api}/models\n'
+        f"  shipyard --url {api.removesuffix('/api/v1')} --api-key {key} models list"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import socket
 import threading
@@ -66,11 +67,19 @@ def check_bind(host: str, port: int, allow_remote: bool) -> None:
         )
     if port == 0:
         return
+    # SO_REUSEADDR, as uvicorn binds: a port whose last server was just killed (its
+    # connections in TIME_WAIT) is free to listen on again; one a process listens on is not.
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        if os.name != "nt":  # on Windows the flag would let two servers share the port
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
-        except OSError:
-            raise Conflict(f"port {port} on {host} is already in use", field="port") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise Conflict(f"port {port} on {host} is already in use", field="port") from None
+            raise InvalidInput(
+                f"cannot listen on {host}:{port}: {exc.strerror}", field="host"
+            ) from None
 
 
 def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:

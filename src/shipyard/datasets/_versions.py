@@ -31,6 +31,7 @@ from shipyard.errors import IntegrityError, InvalidInput
 from shipyard.names import check_name
 from shipyard.platform import Platform
 from shipyard.security import RequestContext
+from shipyard.store import process_scratch
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
 
@@ -48,10 +49,11 @@ class VersionFile:
 
 
 def scratch_directory(platform: Platform) -> Path:
-    """Where large intermediate files go: on disk under the Shipyard home, not in /tmp."""
-    path = platform.settings.home / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where large intermediate files go: on disk under the Shipyard home, not in /tmp.
+
+    A directory of this process's own, removed at the next start-up if the process dies.
+    """
+    return process_scratch(platform.settings.home / "tmp")
 
 
 def version_files(session: Session, row: t.DatasetVersion) -> list[VersionFile]:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+from shipyard.store._scratch import process_scratch, sweep_scratch
 from shipyard.store.blobs._base import BlobStore, _corrupt, blob_key
 from shipyard.store.blobs._files import copy_to_temp, replace_durably
 
@@ -41,6 +42,7 @@ class LocalBlobStore(BlobStore):
         self._tmp = self.root / "tmp"
         with self._translated(None):
             self._tmp.mkdir(parents=True, exist_ok=True)
+            sweep_scratch(self._tmp)  # what killed writers left
 
     @property
     def url(self) -> str:
@@ -65,7 +67,7 @@ class LocalBlobStore(BlobStore):
         self._put_stream(io.BytesIO(data))
 
     def _put_stream(self, stream: BinaryIO) -> str:
-        with copy_to_temp(stream, self._tmp, prefix="put-") as (temp, digest):
+        with copy_to_temp(stream, process_scratch(self._tmp), prefix="put-") as (temp, digest):
             target = self._path(blob_key(digest))
             target.parent.mkdir(parents=True, exist_ok=True)
             replace_durably(temp, target)
