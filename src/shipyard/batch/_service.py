@@ -13,15 +13,15 @@ from shipyard.batch._liveness import lock_held, pid_alive
 from shipyard.batch._models import FINAL_STATUSES, BatchJobInfo
 from shipyard.batch._plan import check_input_schema, plan_output
 from shipyard.clock import utcnow
-from shipyard.datasets import find_version
+from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import Conflict, InvalidInput, NotFound, StorageError
 from shipyard.flavors import ModelSignature
 from shipyard.jobs import LogChunk
 from shipyard.jobs._launcher import launch_worker, read_log_chunk
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.platform import Platform
-from shipyard.registry import resolve
-from shipyard.security import RequestContext, operation
+from shipyard.registry import model_version_access, resolve
+from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t
 
@@ -72,7 +72,30 @@ def _info(session: Session, row: x.BatchJob) -> BatchJobInfo:
     )
 
 
-@operation("batch:CreateBatchTransformJob", lambda: resource("batch-job"), mutating=True)
+def _batch_uses(session: Session, model: str, input: str, output: str) -> list[Access]:
+    """Reading the model version and the input dataset version, writing the output dataset."""
+    return [
+        model_version_access(session, model, field="model"),
+        Access("datasets:ReadData", dataset_ref_resource(session, input, field="input")),
+        Access("datasets:Ingest", resource("dataset", output)),
+    ]
+
+
+def _resume_uses(session: Session, job_id: str) -> list[Access]:
+    """A resumed job scores again: the same reads and write as when it was created."""
+    row = session.get(x.BatchJob, job_id)
+    if row is None:
+        return []
+    model, input_ref = row.spec.get("model", ""), _dataset_ref(session, row.input_version_id)
+    return _batch_uses(session, model, input_ref or "", row.output_name)
+
+
+@operation(
+    "batch:CreateBatchTransformJob",
+    lambda output: resource("batch-job", output),
+    uses=_batch_uses,
+    mutating=True,
+)
 def create_batch_job(
     ctx: RequestContext,
     model: str,
@@ -99,12 +122,7 @@ def create_batch_job(
         raise InvalidInput("datasets are named by version (name@3), not alias", field="input")
     with ctx.platform.db.session() as session:
         registered, version = resolve(session, model_ref)
-        ctx.authorize(
-            "registry:GetModelVersion", resource("model", registered.name, version.version)
-        )
         source = find_version(session, input_ref.name, input_ref.version)
-        ctx.authorize("datasets:ReadData", resource("dataset", input_ref.name, source.version))
-        ctx.authorize("datasets:Ingest", resource("dataset", output))
         if source.rows == 0:
             raise InvalidInput(f"dataset version {input} has no rows to score", field="input")
         signature = ModelSignature.model_validate(version.signature)
@@ -161,8 +179,10 @@ def _mark_if_died(platform: Platform, job_id: str, exit_code: int) -> None:
             row.ended_at = utcnow()
 
 
-def _job_resource(job_id: str) -> str:
-    return resource("batch-job", job_id)
+def _job_resource(session: Session, job_id: str) -> ResourceName:
+    """``sy:batch-job/<output dataset>/<id>`` (also ``sy:batch-job/<id>``)."""
+    output = session.scalar(sa.select(x.BatchJob.output_name).where(x.BatchJob.id == job_id))
+    return ResourceName.scoped("batch-job", output, job_id)
 
 
 def _running(jobs_dir: Path, row: x.BatchJob) -> bool:
@@ -175,7 +195,7 @@ def _running(jobs_dir: Path, row: x.BatchJob) -> bool:
     return row.status == "pending" and pid_alive(row.pid)
 
 
-@operation("batch:ResumeBatchTransformJob", _job_resource, mutating=True)
+@operation("batch:ResumeBatchTransformJob", _job_resource, uses=_resume_uses, mutating=True)
 def resume_batch_job(ctx: RequestContext, job_id: str) -> BatchJobInfo:
     """Start a stopped or crashed job again; chunks it finished before are not scored again."""
     with ctx.platform.db.session() as session:

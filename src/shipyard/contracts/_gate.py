@@ -23,7 +23,12 @@ from shipyard.contracts._engine import Validation
 from shipyard.contracts._model import Contract
 from shipyard.contracts._models import GatedIngest, OnFail
 from shipyard.contracts._report import ValidationReport
-from shipyard.contracts._store import find_contract_version, parse_contract_ref, save_report
+from shipyard.contracts._store import (
+    contract_access,
+    find_contract_version,
+    parse_contract_ref,
+    save_report,
+)
 from shipyard.data import normalize_table, resolve_format
 from shipyard.datasets import (
     DatasetVersionInfo,
@@ -37,7 +42,7 @@ from shipyard.datasets import (
 from shipyard.datasets._staging import conform_batch
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, resource
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, operation
 
 REASONS = "_reasons"
 QUARANTINE_SUFFIX = "-quarantine"
@@ -89,7 +94,18 @@ class _Gate:
         return read_file_batches(self.content, self.fmt, tables, column_types=types)
 
 
-@operation("datasets:Ingest", lambda name: resource("dataset", name), mutating=True)
+def _gate_uses(session: Session, name: str, contract: str, on_fail: OnFail) -> list[Access]:
+    """The contract it validates against, and the quarantine dataset it may write."""
+    found = [contract_access(session, contract)]
+    if on_fail == "quarantine":
+        quarantine = check_name(name + QUARANTINE_SUFFIX, field="name")
+        found.append(Access("datasets:Ingest", resource("dataset", quarantine)))
+    return found
+
+
+@operation(
+    "datasets:Ingest", lambda name: resource("dataset", name), uses=_gate_uses, mutating=True
+)
 def ingest(
     ctx: RequestContext,
     name: str,
@@ -110,7 +126,6 @@ def ingest(
     contract_name, contract_version = parse_contract_ref(contract)
     with ctx.platform.db.session() as session:
         stored = find_contract_version(session, contract_name, contract_version)
-    ctx.authorize("contracts:GetContract", resource("contract", contract_name, stored.version))
     _check_not_empty(content)
     source = filename or (content.name if isinstance(content, Path) else "")
     gate = _Gate(
@@ -219,7 +234,6 @@ def _quarantine(gate: _Gate, name: str, checked: _Checked) -> GatedIngest:
     if REASONS in checked.schema.names:
         raise InvalidInput(f"the file already has a column {REASONS!r}", field="file")
     quarantine_name = check_name(name + QUARANTINE_SUFFIX, field="name")
-    gate.ctx.authorize("datasets:Ingest", resource("dataset", quarantine_name))
     with _scratch(gate) as tmp:
         good, bad, good_report = gate.batches(
             lambda tables: _split(gate, checked, tables, Path(tmp)), checked

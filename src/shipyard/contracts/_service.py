@@ -16,29 +16,50 @@ from shipyard.contracts._models import ContractInfo, ContractSuggestion, Contrac
 from shipyard.contracts._plan import check_columns_exist, unplannable
 from shipyard.contracts._report import ValidationReport, ValidationSummary
 from shipyard.contracts._store import (
+    contract_access,
     contract_info,
-    dataset_ref,
+    contract_resource,
     find_contract,
     find_contract_version,
     parse_contract_ref,
     save_report,
     stored_report,
+    validation_data_access,
+    validation_resource,
 )
 from shipyard.contracts._suggest import suggest_contract
-from shipyard.datasets import find_version, iter_version_batches, load_version_table
+from shipyard.datasets import (
+    dataset_resource,
+    find_version,
+    iter_version_batches,
+    load_version_table,
+)
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import contract_tables as ct
 from shipyard.store.metadata import tables as t
 
 
-@operation(
-    "contracts:SuggestContract",
-    lambda dataset, version: resource("dataset", dataset, version),
-    mutating=False,
-)
+def _dataset_version(session: Session, dataset: str, version: int | None) -> ResourceName:
+    return dataset_resource(session, dataset, version)
+
+
+def _reads_dataset(session: Session, dataset: str, version: int | None) -> list[Access]:
+    return [Access("datasets:ReadData", dataset_resource(session, dataset, version))]
+
+
+def _contract_dataset(session: Session, document: Any) -> list[Access]:
+    """Applying a contract that names a dataset reads that dataset's latest schema."""
+    dataset = document.get("dataset") if isinstance(document, dict) else None
+    if not isinstance(dataset, str):
+        return []
+    check_name(dataset, field="dataset")
+    return [Access("datasets:GetDataset", dataset_resource(session, dataset, None))]
+
+
+@operation("contracts:SuggestContract", _dataset_version, uses=_reads_dataset, mutating=False)
 def suggest(
     ctx: RequestContext, dataset: str, version: int | None = None, name: str | None = None
 ) -> ContractSuggestion:
@@ -47,7 +68,6 @@ def suggest(
     contract_name = check_name(name or dataset, field="name")
     with ctx.platform.db.session() as session:
         row = find_version(session, dataset, version)
-    ctx.authorize("datasets:ReadData", resource("dataset", dataset, row.version))
     table = load_version_table(ctx.platform, row)
     baseline = f"{dataset}@{row.version}"
     contract = suggest_contract(table, name=contract_name, dataset=dataset, baseline=baseline)
@@ -62,6 +82,7 @@ def _name_of(document: Any) -> str:
 @operation(
     "contracts:ApplyContract",
     lambda document: resource("contract", _name_of(document)),
+    uses=_contract_dataset,
     mutating=True,
 )
 def apply(ctx: RequestContext, document: dict[str, Any]) -> ContractInfo:
@@ -103,7 +124,6 @@ def _check_fits_dataset(ctx: RequestContext, session: Session, contract: Contrac
         row = find_version(session, contract.dataset, None)
     except NotFound as missing:
         raise InvalidInput(missing.message, field="dataset") from None
-    ctx.authorize("datasets:GetDataset", resource("dataset", contract.dataset, row.version))
     types = {c["name"]: c["type"] for c in row.schema}
     check_columns_exist(contract, types)
     for problem in unplannable(contract, types):
@@ -152,7 +172,7 @@ def list_contracts(ctx: RequestContext) -> list[ContractSummary]:
 
 @operation(
     "contracts:GetContract",
-    lambda name, version: resource("contract", name, version),
+    lambda session, name, version: contract_resource(session, name, version),
     mutating=False,
 )
 def get(ctx: RequestContext, name: str, version: int | None = None) -> ContractInfo:
@@ -163,7 +183,11 @@ def get(ctx: RequestContext, name: str, version: int | None = None) -> ContractI
 
 @operation(
     "contracts:ValidateDataset",
-    lambda dataset, version: resource("dataset", dataset, version),
+    _dataset_version,
+    uses=lambda session, dataset, version, contract: [
+        *_reads_dataset(session, dataset, version),
+        contract_access(session, contract),
+    ],
     mutating=True,
 )
 def validate(
@@ -174,8 +198,6 @@ def validate(
     with ctx.platform.db.session() as session:
         row = find_version(session, dataset, version)
         stored = find_contract_version(session, contract_name, contract_version)
-    ctx.authorize("datasets:ReadData", resource("dataset", dataset, row.version))
-    ctx.authorize("contracts:GetContract", resource("contract", contract_name, stored.version))
     report = validate_version(
         ctx.platform,
         row,
@@ -240,7 +262,8 @@ def list_validations(
 
 @operation(
     "contracts:GetValidation",
-    lambda report_id: resource("validation", str(report_id)),
+    validation_resource,
+    uses=validation_data_access,
     mutating=False,
 )
 def get_validation(ctx: RequestContext, report_id: int) -> ValidationReport:
@@ -249,7 +272,4 @@ def get_validation(ctx: RequestContext, report_id: int) -> ValidationReport:
         row = session.get(ct.DataValidation, report_id)
         if row is None:
             raise NotFound(f"validation report {report_id} does not exist", field="report_id")
-        name, version = dataset_ref(session, row.dataset_version_id)
-        report = stored_report(row)
-    ctx.authorize("datasets:ReadData", resource("dataset", name, version))
-    return report
+        return stored_report(row)

@@ -12,6 +12,7 @@ from shipyard.contracts._models import ContractInfo
 from shipyard.contracts._report import ValidationReport
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import parse_reference
+from shipyard.security import Access, ResourceName, latest_versioned
 from shipyard.store.metadata import contract_tables as ct
 from shipyard.store.metadata import tables as t
 
@@ -122,3 +123,35 @@ def refuse_failed_validation(session: Session, dataset_version_id: int, ref: str
         "force: true in the spec (shipyard train --force)",
         field="dataset",
     )
+
+
+def contract_resource(session: Session, name: str, version: int | None) -> ResourceName:
+    """``sy:contract/<name>/<version>`` (also ``sy:contract/<name>``), the latest if None."""
+    number, owner = ct.DataContractVersion.version, ct.DataContract.name
+    return latest_versioned(session, "contract", name, version, number=number, owner_name=owner)
+
+
+def contract_access(session: Session, ref: str, *, field: str = "contract") -> Access:
+    """Reading the contract version ``ref`` (``name`` or ``name@3``) names."""
+    name, version = parse_contract_ref(ref, field=field)
+    return Access("contracts:GetContract", contract_resource(session, name, version))
+
+
+def validation_resource(session: Session, report_id: int) -> ResourceName:
+    """``sy:validation/<dataset>/<id>`` (also ``sy:validation/<id>``): scoped by dataset."""
+    dataset = session.scalar(
+        sa.select(t.Dataset.name)
+        .join(t.DatasetVersion, t.DatasetVersion.dataset_id == t.Dataset.id)
+        .join(ct.DataValidation, ct.DataValidation.dataset_version_id == t.DatasetVersion.id)
+        .where(ct.DataValidation.id == report_id)
+    )
+    return ResourceName.scoped("validation", dataset, str(report_id))
+
+
+def validation_data_access(session: Session, report_id: int) -> list[Access]:
+    """A report holds sample rows: reading it reads the dataset version it validated."""
+    row = session.get(ct.DataValidation, report_id)
+    if row is None:
+        return []
+    name, version = dataset_ref(session, row.dataset_version_id)
+    return [Access("datasets:ReadData", ResourceName.versioned("dataset", name, version))]

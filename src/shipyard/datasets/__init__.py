@@ -1,5 +1,6 @@
 """The dataset service: immutable, content-addressed, profiled dataset versions."""
 
+from shipyard.datasets._access import dataset_ref_resource, dataset_resource
 from shipyard.datasets._appends import append_version
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._in_place import InPlaceFiles
@@ -37,6 +38,8 @@ __all__ = [
     "VersionFile",
     "VersionStager",
     "append_version",
+    "dataset_ref_resource",
+    "dataset_resource",
     "download_version_files",
     "find_version",
     "get_version",

@@ -17,6 +17,7 @@ from shipyard.data import (
     table_schema,
     write_parquet_bytes,
 )
+from shipyard.datasets._access import dataset_resource
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.datasets._staging import add_next_version, find_content, version_info
@@ -183,7 +184,7 @@ def list_datasets(ctx: RequestContext) -> list[DatasetInfo]:
 
 @operation(
     "datasets:GetDataset",
-    lambda name, version: resource("dataset", name, version),
+    lambda session, name, version: dataset_resource(session, name, version),
     mutating=False,
 )
 def get_version(ctx: RequestContext, name: str, version: int | None = None) -> DatasetVersionInfo:
@@ -207,7 +208,9 @@ def list_versions(ctx: RequestContext, name: str) -> list[DatasetVersionInfo]:
 
 
 @operation(
-    "datasets:ReadData", lambda name, version: resource("dataset", name, version), mutating=False
+    "datasets:ReadData",
+    lambda session, name, version: dataset_resource(session, name, version),
+    mutating=False,
 )
 def head(
     ctx: RequestContext, name: str, version: int | None = None, rows: int = 10

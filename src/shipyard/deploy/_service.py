@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from shipyard.deploy._controller import advance, deployment_info, find_deployment
 from shipyard.deploy._models import DeploymentInfo
@@ -12,14 +13,19 @@ from shipyard.endpoints import Runtime
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, operation
+from shipyard.registry import model_version_access
+from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import endpoint_tables as et
 
 WORKER_MODULE = "shipyard.deploy._worker"
 
 
-def _deployment_resource(deployment_id: str) -> str:
-    return resource("deployment", deployment_id)
+def _deployment_resource(session: Session, deployment_id: str) -> ResourceName:
+    """``sy:deployment/<endpoint>/<id>`` (also ``sy:deployment/<id>``): scoped by endpoint."""
+    endpoint = session.scalar(
+        sa.select(et.Deployment.endpoint).where(et.Deployment.id == deployment_id)
+    )
+    return ResourceName.scoped("deployment", endpoint, deployment_id)
 
 
 def _launch(platform: Platform, deployment_id: str) -> None:
@@ -35,7 +41,10 @@ def _launch(platform: Platform, deployment_id: str) -> None:
 
 
 @operation(
-    "deploy:CreateDeployment", lambda endpoint: resource("endpoint", endpoint), mutating=True
+    "deploy:CreateDeployment",
+    lambda endpoint: resource("endpoint", endpoint),
+    uses=lambda session, model: [model_version_access(session, model, field="model")],
+    mutating=True,
 )
 def create_deployment(
     ctx: RequestContext,
@@ -83,7 +92,16 @@ def advance_deployment(ctx: RequestContext, deployment_id: str) -> DeploymentInf
     return advance(ctx.platform, deployment_id)
 
 
-@operation("deploy:DriveDeployment", _deployment_resource, mutating=True)
+def _deployed_model(session: Session, deployment_id: str) -> list[Access]:
+    """Resuming a rollout serves its model version again: reading that version."""
+    row = session.get(et.Deployment, deployment_id)
+    model = row.spec.get("model") if row is not None else None
+    if not isinstance(model, str):
+        return []
+    return [model_version_access(session, model, field="deployment_id")]
+
+
+@operation("deploy:DriveDeployment", _deployment_resource, uses=_deployed_model, mutating=True)
 def resume_deployment(
     ctx: RequestContext, deployment_id: str, background: bool = True, force: bool = False
 ) -> DeploymentInfo:

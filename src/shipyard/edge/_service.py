@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.datasets import find_version, scratch_directory
+from shipyard.datasets import dataset_ref_resource, find_version, scratch_directory
 from shipyard.edge._models import EdgeExportInfo
 from shipyard.edge._package import archive_bytes, package_files
 from shipyard.edge._parity import FIELD, ParityCheck, ParityRows, compare, parity_rows
 from shipyard.errors import IntegrityError, InvalidInput, NotFound
 from shipyard.flavors import ModelSignature, Predictor, artifact_digest, load_predictor
-from shipyard.names import parse_reference, resource
+from shipyard.names import parse_reference
 from shipyard.platform import Platform
-from shipyard.registry import load_version_predictor, resolve
-from shipyard.security import RequestContext, operation
+from shipyard.registry import load_version_predictor, model_version_resource, resolve
+from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t
 
@@ -33,13 +33,26 @@ if TYPE_CHECKING:
 FORMATS = ("onnx",)
 
 
-def _version_resource(ref: str) -> str:
-    parsed = parse_reference(ref)
-    return resource("model", parsed.name, parsed.version or parsed.alias)
+def _version_resource(session: Session, ref: str) -> ResourceName:
+    return model_version_resource(session, ref)
 
 
-def _export_resource(export_id: str) -> str:
-    return resource("edge-package", export_id)
+def _parity_reads(session: Session, parity_data: str | None) -> list[Access]:
+    """Parity on a named dataset version reads it."""
+    if parity_data is None:
+        return []
+    return [Access("datasets:ReadData", dataset_ref_resource(session, parity_data, field=FIELD))]
+
+
+def _export_resource(session: Session, export_id: str) -> ResourceName:
+    """``sy:edge-package/<model>/<id>`` (also ``sy:edge-package/<id>``): scoped by model."""
+    model = session.scalar(
+        sa.select(t.Model.name)
+        .join(t.ModelVersion, t.ModelVersion.model_id == t.Model.id)
+        .join(x.ModelExport, x.ModelExport.model_version_id == t.ModelVersion.id)
+        .where(x.ModelExport.id == export_id)
+    )
+    return ResourceName.scoped("edge-package", model, export_id)
 
 
 def _info(session: Session, row: x.ModelExport) -> EdgeExportInfo:
@@ -65,12 +78,17 @@ def _info(session: Session, row: x.ModelExport) -> EdgeExportInfo:
     )
 
 
+MAX_TOLERANCE = 0.1
+
+
 def _check_tolerance(value: float, field: str) -> None:
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidInput("must be a positive number", field=field)
+    """A parity tolerance must be finite, above 0 and at most 0.1: a looser one would let a
+    converted model that answers differently pass its parity check."""
+    if not math.isfinite(value) or not 0 < value <= MAX_TOLERANCE:
+        raise InvalidInput(f"must be above 0 and at most {MAX_TOLERANCE}", field=field)
 
 
-@operation("edge:ExportModel", _version_resource, mutating=True)
+@operation("edge:ExportModel", _version_resource, uses=_parity_reads, mutating=True)
 def export_model(
     ctx: RequestContext,
     ref: str,
@@ -103,7 +121,6 @@ def export_model(
             if parsed.alias is not None:
                 raise InvalidInput("datasets are named by version (name@3)", field=FIELD)
             found = find_version(session, parsed.name, parsed.version)
-            ctx.authorize("datasets:ReadData", resource("dataset", parsed.name, found.version))
             dataset = (parsed.name, found)
         signature = ModelSignature.model_validate(version.signature)
         rows = parity_rows(platform, session, version, signature, dataset)

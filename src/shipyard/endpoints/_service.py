@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.endpoints._describe import endpoint_info
@@ -26,11 +27,13 @@ from shipyard.endpoints._variants import (
     lock_endpoint,
     refuse_during_rollout,
     resolve_model,
+    serves_model,
     variants_of,
 )
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.names import check_name, parse_reference, resource
-from shipyard.security import RequestContext, operation
+from shipyard.registry import model_version_access
+from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft
 from shipyard.store.metadata import tables as t
@@ -47,6 +50,19 @@ __all__ = [
 
 def _endpoint_resource(name: str) -> str:
     return resource("endpoint", name)
+
+
+def _served_versions(
+    session: Session,
+    model: str | None,
+    variants: list[VariantSpec] | None,
+    shadow: ShadowSpec | None,
+) -> list[Access]:
+    """Every model version the new endpoint will serve, shadow included."""
+    refs = [(model, "model")] if model is not None else []
+    refs += [(v.model, f"variants.{i}.model") for i, v in enumerate(variants or [])]
+    refs += [(shadow.model, "shadow.model")] if shadow is not None else []
+    return [model_version_access(session, ref, field=field) for ref, field in refs]
 
 
 def _check_specs(variants: list[VariantSpec], shadow: ShadowSpec | None) -> None:
@@ -71,7 +87,7 @@ def _check_specs(variants: list[VariantSpec], shadow: ShadowSpec | None) -> None
         check_percent(shadow.percent, field="shadow.percent", allow_zero=False)
 
 
-@operation("endpoints:CreateEndpoint", _endpoint_resource, mutating=True)
+@operation("endpoints:CreateEndpoint", _endpoint_resource, uses=_served_versions, mutating=True)
 def create_endpoint(
     ctx: RequestContext,
     name: str,
@@ -141,7 +157,7 @@ def create_endpoint(
         return endpoint_info(session, row)
 
 
-@operation("endpoints:UpdateEndpoint", _endpoint_resource, mutating=True)
+@operation("endpoints:UpdateEndpoint", _endpoint_resource, uses=serves_model, mutating=True)
 def update_endpoint(ctx: RequestContext, name: str, model: str) -> EndpointInfo:
     """Serve only ``model`` from now on (one "primary" variant; a shadow stays), live."""
     ref = parse_reference(model, field="model")

@@ -16,6 +16,7 @@ from shipyard.endpoints._variants import (
     lock_endpoint,
     refuse_during_rollout,
     resolve_model,
+    serves_model,
     variants_of,
 )
 from shipyard.errors import Conflict, InvalidInput, NotFound
@@ -61,7 +62,7 @@ def set_weights(ctx: RequestContext, name: str, weights: dict[str, float]) -> En
         return endpoint_info(session, row)
 
 
-@operation("endpoints:UpdateEndpoint", _endpoint_resource, mutating=True)
+@operation("endpoints:UpdateEndpoint", _endpoint_resource, uses=serves_model, mutating=True)
 def add_variant(
     ctx: RequestContext,
     name: str,

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from shipyard.clock import utcnow
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import parse_reference
-from shipyard.registry import resolve
+from shipyard.registry import model_version_access, resolve
+from shipyard.security import Access
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
 
 PRIMARY = "primary"
-_VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
+_VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}\Z")
 
 
 def check_variant_name(value: str, *, field: str = "variant") -> str:
@@ -36,9 +37,13 @@ def check_variant_name(value: str, *, field: str = "variant") -> str:
     return value
 
 
+MAX_WEIGHT = 1_000_000  # weights are relative; a bound keeps their sums and shares finite
+
+
 def check_weight(value: float, *, field: str) -> float:
-    if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise InvalidInput(f"must be a finite number of 0 or more, got {value!r}", field=field)
+    ok = isinstance(value, int | float) and math.isfinite(value)
+    if not ok or not 0 <= value <= MAX_WEIGHT:
+        raise InvalidInput(f"must be a number from 0 to {MAX_WEIGHT}, got {value!r}", field=field)
     return float(value)
 
 
@@ -251,3 +256,8 @@ def _refs(session: Session, version_ids: list[int]) -> dict[int, str]:
         .where(t.ModelVersion.id.in_(set(version_ids)))
     )
     return {vid: f"{name}@{version}" for vid, name, version in rows}
+
+
+def serves_model(session: Session, model: str) -> list[Access]:
+    """The access an endpoint change needs to serve ``model``: reading that version."""
+    return [model_version_access(session, model, field="model")]

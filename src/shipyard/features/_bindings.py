@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.errors import InvalidInput, NotFound
+from shipyard.features._access import online_read_accesses
 from shipyard.features._models import EndpointFeatures, FeatureSource
 from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, resource
@@ -99,7 +100,12 @@ def _info(row: ft.EndpointFeatureBinding) -> EndpointFeatures:
     )
 
 
-@operation("features:PutEndpointFeatures", _endpoint_resource, mutating=True)
+@operation(
+    "features:PutEndpointFeatures",
+    _endpoint_resource,
+    uses=lambda session, sources: online_read_accesses(session, [s.view for s in sources]),
+    mutating=True,
+)
 def put_endpoint_features(
     ctx: RequestContext,
     endpoint: str,
@@ -120,7 +126,6 @@ def put_endpoint_features(
         inputs = _signature_inputs(session, endpoint_row)
         resolved = []
         for index, source in enumerate(sources):
-            ctx.authorize("features:GetFeatureView", resource("feature-view", source.view))
             resolved.append(_resolve(session, index, source))
         bound = [name for source in resolved for name in source.features.values()]
         repeated = sorted({n for n in bound if bound.count(n) > 1})

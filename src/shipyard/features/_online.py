@@ -10,13 +10,18 @@ import sqlalchemy as sa
 from shipyard.clock import utcnow
 from shipyard.datasets import find_version, load_version_table
 from shipyard.errors import InvalidInput
+from shipyard.features._access import (
+    online_read_accesses,
+    view_resource,
+    view_source_access,
+    views_of,
+)
 from shipyard.features._keys import KeyType, entity_key
 from shipyard.features._materialize import latest_per_entity
 from shipyard.features._models import MaterializationInfo, OnlineFeatures
 from shipyard.features._refs import output_name, parse_feature_refs, select_features
 from shipyard.features._views import find_view, spec_of
 from shipyard.features.online import online_store_url, open_online_store
-from shipyard.names import resource
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import feature_tables as ft
 
@@ -32,7 +37,12 @@ def store_kind(url: str) -> str:
     return url.partition("://")[0].lower()
 
 
-@operation("features:Materialize", lambda name: resource("feature-view", name), mutating=True)
+@operation(
+    "features:Materialize",
+    lambda session, name: view_resource(session, name),
+    uses=lambda session, name: view_source_access(session, name),
+    mutating=True,
+)
 def materialize(
     ctx: RequestContext,
     name: str,
@@ -102,15 +112,10 @@ def materialize(
     )
 
 
-def _first_view(features: list[str]) -> str:
-    if features and isinstance(features[0], str):
-        return features[0].partition(":")[0] or "*"
-    return "*"
-
-
 @operation(
     "features:GetOnlineFeatures",
-    lambda features: resource("feature-view", _first_view(features)),
+    lambda session, features: view_resource(session, views_of(features)[0]),
+    uses=lambda session, features: online_read_accesses(session, views_of(features)[1:]),
     mutating=False,
 )
 def get_online_features(
@@ -129,7 +134,6 @@ def get_online_features(
     plans: list[tuple[str, list[tuple[str, str, KeyType]], list[str]]] = []
     with ctx.platform.db.session() as session:
         for view_name, chosen in wanted.items():
-            ctx.authorize("features:GetFeatureView", resource("feature-view", view_name))
             _, row = find_view(session, view_name)
             spec = spec_of(row)
             keys: list[tuple[str, str, KeyType]] = [

@@ -13,32 +13,50 @@ from contextlib import suppress
 from dataclasses import replace
 
 import pyarrow as pa
+from sqlalchemy.orm import Session
 
 from shipyard.datasets import (
     DatasetVersionInfo,
     InPlaceFiles,
     VersionFile,
+    dataset_ref_resource,
     find_version,
     load_version_table,
     version_files,
     write_version_from_batches,
 )
 from shipyard.errors import IntegrityError, InvalidInput, NotFound
+from shipyard.features._access import view_resource, view_source_access, views_of
 from shipyard.features._pit_store import IndexRequest, drop_indexes, ensure_index
 from shipyard.features._refs import output_name, parse_feature_refs, select_features
 from shipyard.features._retrieval import ViewSource, check_views, point_in_time_join
 from shipyard.features._spec import FeatureViewSpec
 from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, parse_reference, resource
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, operation
 
 _SOURCE_LIMIT = 500
 _BATCH_ROWS = 262_144
 
 
+def _retrieval_reads(
+    session: Session, output: str, features: list[str], entities: str
+) -> list[Access]:
+    """Writing ``output``, reading the entity rows, and each view with its source dataset."""
+    found = [
+        Access("datasets:Ingest", resource("dataset", output)),
+        Access("datasets:ReadData", dataset_ref_resource(session, entities, field="entities")),
+    ]
+    for view in views_of(features):
+        found.append(Access("features:GetFeatureView", view_resource(session, view)))
+        found.extend(view_source_access(session, view))
+    return found
+
+
 @operation(
     "features:RetrieveHistoricalFeatures",
     lambda output: resource("dataset", output),
+    uses=_retrieval_reads,
     mutating=True,
 )
 def retrieve(
@@ -57,7 +75,6 @@ def retrieve(
     rows keep their columns and order.
     """
     check_name(output, field="output")
-    ctx.authorize("datasets:Ingest", resource("dataset", output))
     wanted = parse_feature_refs(features)
     ref = parse_reference(entities, field="entities")
     if ref.alias is not None:
@@ -66,7 +83,6 @@ def retrieve(
     with ctx.platform.db.session() as session:
         entity_row = find_version(session, ref.name, ref.version)
         for view_name, chosen in wanted.items():
-            ctx.authorize("features:GetFeatureView", resource("feature-view", view_name))
             _, row = find_view(session, view_name)
             spec = spec_of(row)
             source_name, source_version = spec.source_ref
@@ -79,7 +95,6 @@ def retrieve(
                     version_files(session, source_row),
                 )
             )
-    ctx.authorize("datasets:ReadData", resource("dataset", ref.name, entity_row.version))
     entity_table = load_version_table(ctx.platform, entity_row)
     with InPlaceFiles(ctx.platform) as files:
         sources = [

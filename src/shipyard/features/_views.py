@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shipyard.clock import utcnow
 from shipyard.datasets import VersionFile, find_version, version_files
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
+from shipyard.features._access import spec_source_access, view_resource
 from shipyard.features._models import FeatureViewInfo
 from shipyard.features._pit_store import prepare_index
 from shipyard.features._spec import FeatureViewSpec, parse_view
@@ -118,7 +119,12 @@ def _check_source(
     return source, {c: types[c] for c in wanted}
 
 
-@operation("features:ApplyFeatureView", _view_resource, mutating=True)
+@operation(
+    "features:ApplyFeatureView",
+    _view_resource,
+    uses=lambda session, spec: spec_source_access(session, spec),
+    mutating=True,
+)
 def apply_view(
     ctx: RequestContext, name: str, spec: dict[str, Any], dry_run: bool = False
 ) -> FeatureViewInfo:
@@ -134,8 +140,6 @@ def apply_view(
     digest = "sha256:" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
     with ctx.platform.db.session() as session:
         source, columns = _check_source(session, parsed)
-        source_name, _ = parsed.source_ref
-        ctx.authorize("datasets:ReadData", resource("dataset", source_name, source.version))
         view = session.scalar(sa.select(ft.FeatureView).where(ft.FeatureView.name == name))
         if view is not None:
             latest = find_view(session, name)[1]
@@ -216,7 +220,7 @@ def list_views(ctx: RequestContext) -> list[FeatureViewInfo]:
 
 @operation(
     "features:GetFeatureView",
-    lambda name, version: resource("feature-view", name, version),
+    lambda session, name, version: view_resource(session, name, version),
     mutating=False,
 )
 def get_view(ctx: RequestContext, name: str, version: int | None = None) -> FeatureViewInfo:

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.contracts import refuse_failed_validation
-from shipyard.datasets import find_version
+from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.jobs._launcher import launch_worker, read_log_chunk
 from shipyard.jobs._models import FINAL_STATUSES, LogChunk, TrainingJobInfo
-from shipyard.names import check_name, parse_reference, resource
+from shipyard.names import NAME_PATTERN, check_name, parse_reference, resource
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
 
 if TYPE_CHECKING:
@@ -74,7 +74,36 @@ def _check_against_dataset(spec: TrainingSpec, version: t.DatasetVersion) -> Non
         raise InvalidInput(f"target column {spec.target!r} has {nulls} null values", field="target")
 
 
-@operation("training:CreateTrainingJob", lambda: resource("training-job"), mutating=True)
+def _spec_text(spec: object, key: str, default: str | None = None) -> str | None:
+    value = spec.get(key, default) if isinstance(spec, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _new_job_resource(spec: dict[str, Any]) -> str:
+    """New jobs are named by their experiment: ``sy:training-job/<experiment>``."""
+    experiment = _spec_text(spec, "experiment", "default")
+    return resource("training-job", experiment if experiment and _named(experiment) else "*")
+
+
+def _named(value: str) -> bool:
+    return NAME_PATTERN.fullmatch(value) is not None
+
+
+def _training_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
+    """Reading the dataset version it trains on, and a run in its experiment."""
+    found = []
+    dataset = _spec_text(spec, "dataset")
+    if dataset:
+        found.append(
+            Access("datasets:ReadData", dataset_ref_resource(session, dataset, field="dataset"))
+        )
+    experiment = _spec_text(spec, "experiment", "default")
+    if experiment and _named(experiment):
+        found.append(Access("tracking:CreateRun", resource("experiment", experiment)))
+    return found
+
+
+@operation("training:CreateTrainingJob", _new_job_resource, uses=_training_uses, mutating=True)
 def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJobInfo:
     """Check a training spec, then start it in a worker process; poll the job for progress."""
     from shipyard.training import parse_spec  # scikit-learn & co. load only when training
@@ -86,7 +115,6 @@ def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJo
     check_name(parsed.experiment, field="experiment")
     with ctx.platform.db.session() as session:
         version = find_version(session, ref.name, ref.version)
-        ctx.authorize("datasets:ReadData", resource("dataset", ref.name, version.version))
         _check_against_dataset(parsed, version)
         if not parsed.force:
             refuse_failed_validation(session, version.id, f"{ref.name}@{version.version}")
@@ -124,8 +152,11 @@ def _mark_if_died(platform: Platform, job_id: str, exit_code: int) -> None:
             row.ended_at = utcnow()
 
 
-def _job_resource(job_id: str) -> str:
-    return resource("training-job", job_id)
+def _job_resource(session: Session, job_id: str) -> ResourceName:
+    """``sy:training-job/<experiment>/<id>`` (also ``sy:training-job/<id>``)."""
+    spec = session.scalar(sa.select(t.TrainingJob.spec).where(t.TrainingJob.id == job_id))
+    experiment = _spec_text(spec, "experiment", "default")
+    return ResourceName.scoped("training-job", experiment, job_id)
 
 
 @operation("training:DescribeTrainingJob", _job_resource, mutating=False)

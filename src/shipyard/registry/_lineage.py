@@ -7,13 +7,14 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.datasets import find_version
+from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.names import parse_reference, resource
+from shipyard.names import parse_reference
 from shipyard.registry._models import LineageGraph, LineageNode
-from shipyard.registry._service import resolve
-from shipyard.security import RequestContext, operation
+from shipyard.registry._service import model_version_resource, resolve
+from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
+from shipyard.tracking import run_resource
 
 Kind = Literal["dataset", "run", "model"]
 
@@ -65,11 +66,12 @@ class _Graph:
         return LineageGraph(root=root, nodes=list(self.nodes.values()), edges=sorted(self.edges))
 
 
-def _lineage_resource(kind: str, ref: str) -> str:
-    parsed = parse_reference(ref) if kind != "run" else None
-    if parsed is None:
-        return resource("run", ref)
-    return resource(kind, parsed.name, parsed.version or parsed.alias)
+def _lineage_resource(session: Session, kind: str, ref: str) -> ResourceName:
+    if kind == "run":
+        return run_resource(session, ref)
+    if kind == "model":
+        return model_version_resource(session, ref)
+    return dataset_ref_resource(session, ref, field="ref")
 
 
 @operation("registry:GetLineage", _lineage_resource, mutating=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -10,13 +9,12 @@ from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.flavors import ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
 from shipyard.platform import Platform
+from shipyard.registry._artifact import check_client_token, check_run_model
 from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
-from shipyard.tracking import artifact_row
+from shipyard.tracking import run_resource
 
-MODEL_ARTIFACT = "model/model.bin"
-MODEL_META = "model/meta.json"
 APPROVALS: tuple[Approval, ...] = ("PendingManualApproval", "Approved", "Rejected")
 
 
@@ -80,26 +78,61 @@ def load_version_predictor(platform: Platform, row: t.ModelVersion) -> Predictor
     return load_predictor(row.flavor, data, signature, expected_digest=row.digest)
 
 
-def _version_resource(ref: str) -> str:
-    parsed = parse_reference(ref)
-    return resource("model", parsed.name, parsed.version or parsed.alias)
+def model_version_resource(session: Session, ref: str, *, field: str = "ref") -> ResourceName:
+    """The concrete version a reference names, as ``sy:model/<name>/<version>`` (also
+    ``sy:model/<name>``): aliases and "latest" are resolved first, so a statement about a
+    version holds however it is asked for. An unknown reference is named by the model alone."""
+    parsed = parse_reference(ref, field=field)
+    try:
+        _, row = resolve(session, parsed)
+    except NotFound:
+        return ResourceName.versioned("model", parsed.name, parsed.version)
+    return ResourceName.versioned("model", parsed.name, row.version)
 
 
-@operation("registry:RegisterModel", lambda name: resource("model", name), mutating=True)
-def register_model(ctx: RequestContext, name: str, run_id: str) -> ModelVersionInfo:
-    """Register the model a run produced as the next version of ``name`` (from 1)."""
+def model_version_access(session: Session, ref: str, *, field: str) -> Access:
+    """Reading (serving, exporting, scoring with) the version ``ref`` names."""
+    return Access("registry:GetModelVersion", model_version_resource(session, ref, field=field))
+
+
+def _version_resource(session: Session, ref: str) -> ResourceName:
+    return model_version_resource(session, ref)
+
+
+def _alias_resource(name: str, alias: str) -> ResourceName:
+    return ResourceName(resource("model", name, alias), (resource("model", name),))
+
+
+@operation(
+    "registry:RegisterModel",
+    lambda name: resource("model", name),
+    uses=lambda session, run_id: [Access("tracking:GetArtifact", run_resource(session, run_id))],
+    mutating=True,
+)
+def register_model(
+    ctx: RequestContext, name: str, run_id: str, client_token: str | None = None
+) -> ModelVersionInfo:
+    """Register the model a run produced as the next version of ``name`` (from 1).
+
+    The model must load as its declared flavor. A ``client_token`` makes the call
+    idempotent: repeated with the same token (a retry after a lost response), it returns
+    the version the first call made instead of making another.
+    """
     check_name(name)
+    if client_token is not None:
+        check_client_token(client_token)
     with ctx.platform.db.session() as session:
         run = session.get(t.Run, run_id)
         if run is None:
             raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+        model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
+        if model is not None and client_token is not None:
+            earlier = _registered_with(session, model, client_token, run_id)
+            if earlier is not None:
+                return version_info(session, name, earlier)
         if run.status != "finished":
             raise Conflict(f"run {run_id} is {run.status}; only finished runs can be registered")
-        artifact = artifact_row(session, run_id, MODEL_ARTIFACT)
-        meta = orjson.loads(
-            ctx.platform.blobs.get_bytes(artifact_row(session, run_id, MODEL_META).digest)
-        )
-        model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
+        checked = check_run_model(ctx.platform, session, run_id)
         if model is None:
             model = t.Model(name=name)
             session.add(model)
@@ -120,16 +153,36 @@ def register_model(ctx: RequestContext, name: str, run_id: str) -> ModelVersionI
             model_id=model.id,
             version=(latest or 0) + 1,
             run_id=run_id,
-            flavor=meta["flavor"],
-            digest=artifact.digest,
-            size_bytes=artifact.size_bytes,
-            signature=meta["signature"],
+            flavor=checked.flavor,
+            digest=checked.digest,
+            size_bytes=checked.size_bytes,
+            signature=checked.signature,
             metrics=metrics,
             created_by=ctx.principal,
+            client_token=client_token,
         )
         session.add(row)
         session.flush()
         return version_info(session, name, row)
+
+
+def _registered_with(
+    session: Session, model: t.Model, client_token: str, run_id: str
+) -> t.ModelVersion | None:
+    """The version an earlier call with ``client_token`` made; the token may not be reused
+    for another run (as with a ClientToken on AWS APIs)."""
+    row = session.scalar(
+        sa.select(t.ModelVersion).where(
+            t.ModelVersion.model_id == model.id, t.ModelVersion.client_token == client_token
+        )
+    )
+    if row is not None and row.run_id != run_id:
+        raise Conflict(
+            f"client token was used to register run {row.run_id} as {model.name}@{row.version}; "
+            "use a new token for another run",
+            field="client_token",
+        )
+    return row
 
 
 @operation("registry:ListModels", lambda: resource("model"), mutating=False)
@@ -180,7 +233,7 @@ def get_model_version(ctx: RequestContext, ref: str) -> ModelVersionInfo:
 
 @operation(
     "registry:UpdateApproval",
-    lambda name, version: resource("model", name, version),
+    lambda name, version: ResourceName.versioned("model", name, version),
     mutating=True,
 )
 def set_approval(ctx: RequestContext, name: str, version: int, status: str) -> ModelVersionInfo:
@@ -194,7 +247,14 @@ def set_approval(ctx: RequestContext, name: str, version: int, status: str) -> M
         return version_info(session, model.name, row)
 
 
-@operation("registry:SetAlias", lambda name, alias: resource("model", name, alias), mutating=True)
+@operation(
+    "registry:SetAlias",
+    _alias_resource,
+    uses=lambda name, version: [
+        Access("registry:GetModelVersion", ResourceName.versioned("model", name, version))
+    ],
+    mutating=True,
+)
 def set_alias(ctx: RequestContext, name: str, alias: str, version: int) -> ModelVersionInfo:
     """Point ``alias`` (e.g. champion) at a version, moving it if it pointed elsewhere."""
     check_alias(alias)
@@ -209,9 +269,7 @@ def set_alias(ctx: RequestContext, name: str, alias: str, version: int) -> Model
         return version_info(session, model.name, row)
 
 
-@operation(
-    "registry:DeleteAlias", lambda name, alias: resource("model", name, alias), mutating=True
-)
+@operation("registry:DeleteAlias", _alias_resource, mutating=True)
 def delete_alias(ctx: RequestContext, name: str, alias: str) -> ModelInfo:
     with ctx.platform.db.session() as session:
         model = _model(session, name)

@@ -1,5 +1,6 @@
 """Security core: API keys, IAM-style policies, the request context, and the audit trail."""
 
+from shipyard.security._audit import add_event, record_event, record_events
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._iam import (
@@ -20,10 +21,12 @@ from shipyard.security._iam import (
 from shipyard.security._key_cache import CachedKeyAuthorizer
 from shipyard.security._models import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._operation import OperationInfo, operation
-from shipyard.security._policy import Decision, PolicyDocument, evaluate
+from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
+from shipyard.security._resources import Access, ResourceName, latest_versioned
 
 __all__ = [
     "ADMIN",
+    "Access",
     "ApiKeyInfo",
     "AuditEventInfo",
     "CachedKeyAuthorizer",
@@ -33,6 +36,8 @@ __all__ = [
     "PolicyInfo",
     "PrincipalInfo",
     "RequestContext",
+    "ResourceName",
+    "add_event",
     "attach_policy",
     "authenticate",
     "bootstrap",
@@ -41,12 +46,16 @@ __all__ = [
     "create_principal",
     "detach_policy",
     "evaluate",
+    "evaluate_names",
     "issue_admin_key_if_none",
+    "latest_versioned",
     "list_audit_events",
     "list_policies",
     "list_principals",
     "new_request_id",
     "operation",
     "put_policy",
+    "record_event",
+    "record_events",
     "revoke_api_key",
 ]

@@ -13,7 +13,9 @@ from shipyard.security._policy import (
     PolicyDocument,
     allows_action_anywhere,
     evaluate,
+    evaluate_names,
 )
+from shipyard.security._resources import ResourceName
 
 
 def new_request_id() -> str:
@@ -37,18 +39,33 @@ class RequestContext:
         if not allows_action_anywhere(self.policies, action):
             self.authorize(action, "sy:*")
 
-    def authorize(self, action: str, resource: str) -> None:
+    def decide(self, action: str, resource: str | ResourceName) -> tuple[Decision, str]:
+        """The decision on a resource under all its names, and the name to report it by.
+
+        A statement applies when it takes in the resource under any of its names (a
+        ``NotResource`` listing any name excepts it); an explicit Deny wins. A denial is
+        reported by the name a Deny statement named, else by the most specific name.
+        """
+        named = ResourceName.of(resource)
+        decision = evaluate_names(self.policies, action, named.names)
+        if decision is Decision.EXPLICIT_DENY and len(named.names) > 1:
+            for name in named.names:
+                if evaluate(self.policies, action, name) is Decision.EXPLICIT_DENY:
+                    return decision, name
+        return decision, named.name
+
+    def authorize(self, action: str, resource: str | ResourceName) -> None:
         """Raise AccessDenied (and audit the denial) unless the policies allow the action."""
-        decision = evaluate(self.policies, action, resource)
+        decision, name = self.decide(action, resource)
         if decision is Decision.ALLOW:
             return
         record_event(
             self.platform.db,
             principal=self.principal,
             action=action,
-            resource=resource,
+            resource=name,
             outcome="denied",
             request_id=self.request_id,
             detail={"reason": decision.value},
         )
-        raise AccessDenied(f"{self.principal} is not allowed to {action} on {resource}")
+        raise AccessDenied(f"{self.principal} is not allowed to {action} on {name}")

@@ -12,10 +12,12 @@ from shipyard.errors import Conflict, NotFound, Unauthenticated
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security._context import RequestContext
+from shipyard.security._generation import bump_generation
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
 from shipyard.security._models import ApiKeyInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument
+from shipyard.security._resources import Access, ResourceName
 from shipyard.store.metadata import tables as t
 
 ADMIN = "admin"
@@ -169,13 +171,24 @@ def create_api_key(ctx: RequestContext, principal: str) -> ApiKeyInfo:
         )
 
 
-@operation("iam:RevokeApiKey", lambda key_id: resource("apikey", key_id), mutating=True)
+def _key_resource(session: Session, key_id: str) -> ResourceName:
+    """``sy:apikey/<principal>/<key id>`` (also ``sy:apikey/<key id>``): keys by their owner."""
+    owner = session.scalar(
+        sa.select(t.Principal.name)
+        .join(t.ApiKey, t.ApiKey.principal_id == t.Principal.id)
+        .where(t.ApiKey.key_id == key_id)
+    )
+    return ResourceName.scoped("apikey", owner, key_id)
+
+
+@operation("iam:RevokeApiKey", _key_resource, mutating=True)
 def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
     with ctx.platform.db.session() as session:
         record = session.scalar(sa.select(t.ApiKey).where(t.ApiKey.key_id == key_id))
         if record is None:
             raise NotFound(f"API key {key_id!r} does not exist", field="key_id")
         record.revoked_at = record.revoked_at or utcnow()
+        bump_generation(session)
         owner = session.get(t.Principal, record.principal_id)
         return ApiKeyInfo(
             key_id=key_id,
@@ -187,7 +200,12 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
 
 @operation("iam:PutPolicy", lambda name: resource("policy", name), mutating=True)
 def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> PolicyInfo:
-    """Create or replace a named policy document (built-in policies cannot be replaced)."""
+    """Create or replace a named policy document (built-in policies cannot be replaced).
+
+    The document is checked against the action table here, when it is stored: an unknown
+    action or a malformed resource is refused naming its field and the nearest valid name.
+    Documents read back later are not re-checked, so older policies keep loading.
+    """
     check_name(name)
     if name in BUILTIN_POLICIES:
         raise Conflict(f"policy {name!r} is built in and cannot be replaced", field="name")
@@ -199,6 +217,7 @@ def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> Poli
             session.add(row)
         else:
             row.document = parsed
+        bump_generation(session)
         session.flush()
         return PolicyInfo(name=row.name, document=row.document, created_at=row.created_at)
 
@@ -210,7 +229,12 @@ def list_policies(ctx: RequestContext) -> list[PolicyInfo]:
         return [PolicyInfo(name=r.name, document=r.document, created_at=r.created_at) for r in rows]
 
 
-@operation("iam:AttachPolicy", lambda principal: resource("principal", principal), mutating=True)
+@operation(
+    "iam:AttachPolicy",
+    lambda principal: resource("principal", principal),
+    uses=lambda policy: [Access("iam:AttachPolicy", resource("policy", policy))],
+    mutating=True,
+)
 def attach_policy(ctx: RequestContext, principal: str, policy: str) -> PrincipalInfo:
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
@@ -219,11 +243,17 @@ def attach_policy(ctx: RequestContext, principal: str, policy: str) -> Principal
             raise NotFound(f"policy {policy!r} does not exist", field="policy")
         if session.get(t.PrincipalPolicy, (row.id, policy_id)) is None:
             session.add(t.PrincipalPolicy(principal_id=row.id, policy_id=policy_id))
+            bump_generation(session)
             session.flush()
         return _principal_info(session, row)
 
 
-@operation("iam:DetachPolicy", lambda principal: resource("principal", principal), mutating=True)
+@operation(
+    "iam:DetachPolicy",
+    lambda principal: resource("principal", principal),
+    uses=lambda policy: [Access("iam:DetachPolicy", resource("policy", policy))],
+    mutating=True,
+)
 def detach_policy(ctx: RequestContext, principal: str, policy: str) -> PrincipalInfo:
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
@@ -232,5 +262,6 @@ def detach_policy(ctx: RequestContext, principal: str, policy: str) -> Principal
         if link is None:
             raise NotFound(f"policy {policy!r} is not attached to {principal!r}", field="policy")
         session.delete(link)
+        bump_generation(session)
         session.flush()
         return _principal_info(session, row)

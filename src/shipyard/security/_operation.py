@@ -1,65 +1,153 @@
-"""``@operation``: authorize a service call at one point before it acts, and audit it."""
+"""``@operation``: authorize every resource a service call acts on or reads, before it acts.
+
+An operation declares its primary resource (``resource``) and every other resource it
+reads or uses (``uses``), each with the action it needs::
+
+    @operation(
+        "endpoints:UpdateEndpoint",
+        lambda name: resource("endpoint", name),
+        uses=lambda session, model: [model_version_access(session, model, field="model")],
+        mutating=True,
+    )
+
+Both callables take the operation's arguments by name; one that names ``session`` also
+gets a read-only metadata session, to resolve aliases and "latest" to the concrete
+version before the check. Every declared access must be allowed or nothing happens; each
+refusal is audited with the resource refused. The catalog's test battery derives its
+cases from these declarations, so an operation cannot forget one of its resources.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy.orm import Session
+
 from shipyard.errors import AccessDenied, ShipyardError
+from shipyard.platform import Platform
 from shipyard.security._audit import record_event
 from shipyard.security._context import RequestContext
+from shipyard.security._resources import Access, ResourceName
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+ResourceFn = Callable[..., "str | ResourceName"]
+UsesFn = Callable[..., Iterable[Access]]
+
+
+@functools.cache
+def _wanted(fn: Callable[..., Any]) -> frozenset[str]:
+    return frozenset(inspect.signature(fn).parameters)
+
 
 @dataclass(frozen=True)
 class OperationInfo:
-    """What a service function does, for policies, the audit log and route checks."""
+    """What a service function does and what it touches, for policies, audit and routes."""
 
     action: str
     mutating: bool
+    resource: ResourceFn
+    uses: UsesFn | None = None
+
+    def accesses(self, platform: Platform, arguments: dict[str, Any]) -> list[Access]:
+        """Every (action, resource) the call with these arguments needs, the primary first."""
+        with self._session(platform) as session:
+            return list(self.iter_accesses(session, arguments))
+
+    def _session(self, platform: Platform) -> AbstractContextManager[Session | None]:
+        wants = "session" in _wanted(self.resource) or (
+            self.uses is not None and "session" in _wanted(self.uses)
+        )
+        return platform.db.session() if wants else nullcontext()
+
+    def iter_accesses(self, session: Session | None, arguments: dict[str, Any]) -> Iterator[Access]:
+        """The primary access, then (only when asked for more) the declared others."""
+        yield Access(self.action, ResourceName.of(_call(self.resource, session, arguments)))
+        if self.uses is not None:
+            yield from _call(self.uses, session, arguments)
+
+    def authorize(self, ctx: RequestContext, arguments: dict[str, Any]) -> list[Access]:
+        """Check every access in order; the primary is checked before the others are resolved."""
+        checked = []
+        with self._session(ctx.platform) as session:
+            for access in self.iter_accesses(session, arguments):
+                ctx.authorize(access.action, access.resource)
+                checked.append(access)
+        return checked
+
+    def authorize_primary(self, ctx: RequestContext, arguments: dict[str, Any]) -> None:
+        """Check the primary action on the primary resource from path and query arguments.
+
+        For deciding before a request body is read; the full check still runs on the call.
+        """
+        with self._session(ctx.platform) as session:
+            primary = next(self.iter_accesses(session, arguments))
+        ctx.authorize(primary.action, primary.resource)
+
+
+def _call(fn: Callable[..., Any], session: Session | None, arguments: dict[str, Any]) -> Any:
+    wanted = _wanted(fn)
+    given = {k: v for k, v in arguments.items() if k in wanted}
+    if "session" in wanted:
+        given["session"] = session
+    return fn(**given)
 
 
 def operation(
-    action: str, resource: Callable[..., str], *, mutating: bool
+    action: str,
+    resource: ResourceFn,
+    *,
+    mutating: bool,
+    uses: UsesFn | None = None,
 ) -> Callable[
     [Callable[Concatenate[RequestContext, P], R]], Callable[Concatenate[RequestContext, P], R]
 ]:
-    """Mark a service function: check ``action`` on ``resource(**arguments)`` before it runs.
+    """Mark a service function: check ``action`` on ``resource`` and every ``uses`` access.
 
-    Mutating calls are audited with their outcome; denials are audited by the check itself.
+    Mutating calls are audited with their outcome and every resource they touched;
+    denials are audited by the check itself.
     """
 
     def decorate(
         fn: Callable[Concatenate[RequestContext, P], R],
     ) -> Callable[Concatenate[RequestContext, P], R]:
         signature = inspect.signature(fn)
-        wanted = set(inspect.signature(resource).parameters)
+        info = OperationInfo(action, mutating, resource, uses)
 
         @functools.wraps(fn)
         def wrapper(ctx: RequestContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
             bound = signature.bind(ctx, *args, **kwargs)
             bound.apply_defaults()
-            target = resource(**{k: v for k, v in bound.arguments.items() if k in wanted})
-            ctx.authorize(action, target)
+            arguments = dict(bound.arguments)
+            arguments.pop("ctx", None)
+            accesses = info.authorize(ctx, arguments)
+            target = accesses[0].resource.name
             try:
                 result = fn(ctx, *args, **kwargs)
             except ShipyardError as error:
                 if mutating and not isinstance(error, AccessDenied):
-                    _audit(ctx, action, target, "failed", {"error": str(error)})
+                    detail = {"error": str(error)} | _touched(accesses)
+                    _audit(ctx, action, target, "failed", detail)
                 raise
             if mutating:
-                _audit(ctx, action, target, "succeeded", _describe(result))
+                _audit(ctx, action, target, "succeeded", _describe(result) | _touched(accesses))
             return result
 
-        wrapper.__shipyard_operation__ = OperationInfo(action, mutating)  # type: ignore[attr-defined]
+        wrapper.__shipyard_operation__ = info  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _touched(accesses: Sequence[Access]) -> dict[str, Any]:
+    others = [f"{a.action} {a.resource.name}" for a in accesses[1:]]
+    return {"uses": others} if others else {}
 
 
 def _audit(

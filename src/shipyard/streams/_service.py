@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import stream_tables as st
+from shipyard.streams._allowlist import source_url_problem
 from shipyard.streams._brokers import (
     default_consumer_name,
     open_source,
@@ -95,7 +96,27 @@ def load_stream(session: Session, name: str, version: int | None = None) -> Load
     return LoadedStream(stream.id, row.version, StreamSpec.model_validate(row.spec))
 
 
-@operation("streams:CreateStream", lambda spec: resource("stream", spec.name), mutating=True)
+def _lands_in(spec: StreamSpec) -> list[Access]:
+    """A stream writes its dataset and, when it has one, its online view."""
+    found = [Access("datasets:Ingest", resource("dataset", spec.dataset or spec.name))]
+    if spec.online_view is not None:
+        found.append(Access("features:Materialize", resource("feature-view", spec.online_view)))
+    return found
+
+
+def _consume_uses(session: Session, name: str) -> list[Access]:
+    try:
+        return _lands_in(load_stream(session, name).spec)
+    except NotFound:
+        return []
+
+
+@operation(
+    "streams:CreateStream",
+    lambda spec: resource("stream", spec.name),
+    uses=_lands_in,
+    mutating=True,
+)
 def create_stream(ctx: RequestContext, spec: StreamSpec) -> StreamInfo:
     """Create a stream, or a new version of its spec; an unchanged spec keeps its version."""
     check_name(spec.name, field="spec.name")
@@ -103,6 +124,9 @@ def create_stream(ctx: RequestContext, spec: StreamSpec) -> StreamInfo:
     check_name(spec.dataset, field="spec.dataset")
     if spec.online_view is not None:
         check_name(spec.online_view, field="spec.online_view")
+    problem = source_url_problem(ctx.platform.settings, spec.source)
+    if problem is not None:
+        raise InvalidInput(problem, field="spec.source.url")
     digest = _digest(spec)
     with ctx.platform.db.session() as session:
         stream = session.scalar(sa.select(st.Stream).where(st.Stream.name == spec.name))
@@ -210,7 +234,9 @@ def list_rejections(ctx: RequestContext, name: str, limit: int = 100) -> list[Re
         ]
 
 
-@operation("streams:Consume", lambda name: resource("stream", name), mutating=True)
+@operation(
+    "streams:Consume", lambda name: resource("stream", name), uses=_consume_uses, mutating=True
+)
 def consume(
     ctx: RequestContext,
     name: str,

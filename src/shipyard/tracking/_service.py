@@ -6,6 +6,7 @@ import functools
 import math
 import re
 import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,17 +15,31 @@ from shipyard.clock import epoch_seconds, utcnow
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, operation
+from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._models import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
-_ARTIFACT_PATH = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+_ARTIFACT_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
+_MAX_ARTIFACT_PATH = 500  # the run_artifacts.path column
+MAX_RUN_NAME = 200
+MAX_KEY = 250  # of a metric, param or tag, as in MLflow
 _MAX_BATCH = 10_000
 
 
-def _run_resource(run_id: str) -> str:
-    return resource("run", run_id)
+def run_resource(session: Session, run_id: str) -> ResourceName:
+    """``sy:run/<experiment>/<run_id>`` (also ``sy:run/<run_id>``): runs are scoped by their
+    experiment, so a policy can give a tenant its experiments' runs and nothing else."""
+    experiment = session.scalar(
+        sa.select(t.Experiment.name)
+        .join(t.Run, t.Run.experiment_id == t.Experiment.id)
+        .where(t.Run.id == run_id)
+    )
+    return ResourceName.scoped("run", experiment, run_id)
+
+
+def _run_resource(session: Session, run_id: str) -> ResourceName:
+    return run_resource(session, run_id)
 
 
 def ensure_experiment(session: Session, name: str) -> t.Experiment:
@@ -80,6 +95,8 @@ def start_run(
     tags: dict[str, str] | None = None,
 ) -> t.Run:
     """Insert a running run (for service code that already authorized its caller)."""
+    if name is not None and len(name) > MAX_RUN_NAME:
+        raise InvalidInput(f"must be at most {MAX_RUN_NAME} characters", field="name")
     exp = ensure_experiment(session, experiment)
     run_id = uuid.uuid4().hex
     row = t.Run(id=run_id, experiment_id=exp.id, name=name or run_id[:8], created_by=principal)
@@ -135,6 +152,12 @@ def _metric_insert_sql(dialect: sa.Dialect) -> str:
     return f"INSERT INTO {quote(t.RunMetric.__tablename__)} ({columns}) VALUES ({values})"
 
 
+def _check_keys(kind: str, keys: Iterable[str]) -> None:
+    for key in keys:
+        if not key or len(key) > MAX_KEY:
+            raise InvalidInput(f"keys must be 1 to {MAX_KEY} characters", field=kind)
+
+
 def _write(
     session: Session,
     run_id: str,
@@ -142,6 +165,9 @@ def _write(
     params: dict[str, str],
     tags: dict[str, str],
 ) -> None:
+    _check_keys("metrics", [m.key for m in metrics])
+    _check_keys("params", params)
+    _check_keys("tags", tags)
     now = epoch_seconds()
     if metrics:
         rows = [
@@ -315,10 +341,7 @@ def store_artifact(
     platform: Platform, session: Session, run_id: str, path: str, data: bytes
 ) -> ArtifactInfo:
     """Put bytes in the blob store and record them under ``path`` of the run."""
-    if not _ARTIFACT_PATH.match(path) or ".." in path.split("/"):
-        raise InvalidInput(
-            "must be a relative path of letters, digits, '.', '_', '-'", field="path"
-        )
+    check_artifact_path(path)
     digest = platform.blobs.put_bytes(data)
     session.merge(t.RunArtifact(run_id=run_id, path=path, digest=digest, size_bytes=len(data)))
     return ArtifactInfo(path=path, digest=digest, size_bytes=len(data))
@@ -332,6 +355,23 @@ def log_artifact(ctx: RequestContext, run_id: str, path: str, content: bytes) ->
         return store_artifact(ctx.platform, session, run_id, path, content)
 
 
+def check_artifact_path(path: str) -> str:
+    """Refuse any artifact path but ``a/b.c``-style segments: no ``.``, ``..``, empty
+    segments, absolute paths, backslashes or control characters, at most 500 characters."""
+    segments = path.split("/")
+    if (
+        len(path) > _MAX_ARTIFACT_PATH
+        or not all(_ARTIFACT_SEGMENT.fullmatch(s) for s in segments)
+        or any(s in (".", "..") for s in segments)
+    ):
+        raise InvalidInput(
+            "must be a relative path of '/'-separated segments of letters, digits, '.', '_', "
+            f"'-' (no '.' or '..' segments, at most {_MAX_ARTIFACT_PATH} characters)",
+            field="path",
+        )
+    return path
+
+
 def artifact_row(session: Session, run_id: str, path: str) -> t.RunArtifact:
     row = session.get(t.RunArtifact, (run_id, path))
     if row is None:
@@ -342,6 +382,7 @@ def artifact_row(session: Session, run_id: str, path: str) -> t.RunArtifact:
 @operation("tracking:GetArtifact", _run_resource, mutating=False)
 def get_artifact(ctx: RequestContext, run_id: str, path: str) -> bytes:
     """An artifact's bytes, digest-checked."""
+    check_artifact_path(path)
     with ctx.platform.db.session() as session:
         digest = artifact_row(session, run_id, path).digest
     return ctx.platform.blobs.get_bytes(digest)

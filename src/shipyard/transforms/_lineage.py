@@ -11,10 +11,10 @@ from typing import Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.datasets import find_version
+from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput
-from shipyard.names import parse_reference, resource
-from shipyard.security import RequestContext, operation
+from shipyard.names import parse_reference
+from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
 from shipyard.transforms._models import DatasetLineage, LineageNode
@@ -100,9 +100,8 @@ class _Graph:
         return found
 
 
-def _lineage_resource(ref: str) -> str:
-    parsed = parse_reference(ref)
-    return resource("dataset", parsed.name, parsed.version)
+def _lineage_resource(session: Session, ref: str) -> ResourceName:
+    return dataset_ref_resource(session, ref, field="ref")
 
 
 @operation("transforms:GetLineage", _lineage_resource, mutating=False)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from shipyard.clock import utcnow
 from shipyard.datasets import (
     DatasetVersionInfo,
+    dataset_ref_resource,
     download_version_files,
     find_version,
     scratch_directory,
@@ -28,12 +29,12 @@ from shipyard.datasets import (
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import parse_reference, resource
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, operation
+from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
 from shipyard.transforms._models import Engine, TransformRunInfo, TransformSpec
 from shipyard.transforms._results import ResultBatches
-from shipyard.transforms._service import find_transform_version
+from shipyard.transforms._service import find_transform_version, transform_resource
 from shipyard.transforms._spec import canonical_digest, output_dataset
 
 Inputs = dict[str, tuple[str, t.DatasetVersion]]
@@ -61,9 +62,25 @@ def cache_key(code_digest: str, inputs: Inputs, output: str, partition_by: list[
     )
 
 
+def _run_uses(session: Session, name: str, version: int | None) -> list[Access]:
+    """Reading every input dataset version and writing the output dataset."""
+    try:
+        _, row = find_transform_version(session, name, version)
+    except NotFound:
+        return []
+    spec = TransformSpec.model_validate(row.spec)
+    found = [
+        Access("datasets:ReadData", dataset_ref_resource(session, ref, field=f"inputs.{alias}"))
+        for alias, ref in spec.inputs.items()
+    ]
+    found.append(Access("datasets:Ingest", resource("dataset", output_dataset(name, spec))))
+    return found
+
+
 @operation(
     "transforms:RunTransform",
-    lambda name, version: resource("transform", name, version),
+    lambda session, name, version: transform_resource(session, name, version),
+    uses=_run_uses,
     mutating=True,
 )
 def run_transform(
@@ -79,10 +96,7 @@ def run_transform(
         _, row = find_transform_version(session, name, version)
         spec = TransformSpec.model_validate(row.spec)
         inputs = _resolve_inputs(session, spec)
-    for dataset, input_row in inputs.values():
-        ctx.authorize("datasets:ReadData", resource("dataset", dataset, input_row.version))
     output = output_dataset(name, spec)
-    ctx.authorize("datasets:Ingest", resource("dataset", output))
     key = cache_key(row.code_digest, inputs, output, spec.output.partition_by)
     if not force:
         with platform.db.session() as session:

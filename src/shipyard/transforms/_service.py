@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import NotFound
 from shipyard.names import check_name, resource
-from shipyard.security import RequestContext, operation
+from shipyard.security import RequestContext, ResourceName, latest_versioned, operation
 from shipyard.store.blobs import compute_digest
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
@@ -144,9 +144,15 @@ def list_transforms(ctx: RequestContext) -> list[TransformInfo]:
     return result
 
 
+def transform_resource(session: Session, name: str, version: int | None) -> ResourceName:
+    """``sy:transform/<name>/<version>`` (also ``sy:transform/<name>``), the latest if None."""
+    number, owner = tt.TransformVersion.version, tt.Transform.name
+    return latest_versioned(session, "transform", name, version, number=number, owner_name=owner)
+
+
 @operation(
     "transforms:GetTransform",
-    lambda name, version: resource("transform", name, version),
+    lambda session, name, version: transform_resource(session, name, version),
     mutating=False,
 )
 def get_transform(

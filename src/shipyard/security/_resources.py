@@ -1,0 +1,82 @@
+"""What an authorization check is about: one resource under all its names, and an action on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+
+@dataclass(frozen=True)
+class ResourceName:
+    """One resource under every name a policy may use for it.
+
+    ``name`` is the most specific (``sy:model/churn/3``); ``others`` are the same object
+    named less specifically (``sy:model/churn``). A Deny on any of them refuses, an Allow
+    on any of them allows, so no way of naming a version escapes a statement about it.
+    """
+
+    name: str
+    others: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, value: str | ResourceName) -> ResourceName:
+        return value if isinstance(value, ResourceName) else cls(value)
+
+    @classmethod
+    def versioned(cls, kind: str, name: str, version: int | str | None) -> ResourceName:
+        """``sy:<kind>/<name>/<version>``, also known as ``sy:<kind>/<name>``."""
+        if version is None:
+            return cls(f"sy:{kind}/{name}")
+        return cls(f"sy:{kind}/{name}/{version}", (f"sy:{kind}/{name}",))
+
+    @classmethod
+    def scoped(cls, kind: str, owner: str | None, key: str) -> ResourceName:
+        """``sy:<kind>/<owner>/<key>`` (also ``sy:<kind>/<key>``): an object without a name
+        of its own, named under what owns it so a policy can scope it; unowned, by key."""
+        plain = f"sy:{kind}/{key}"
+        return cls(f"sy:{kind}/{owner}/{key}", (plain,)) if owner else cls(plain)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.others)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Access:
+    """An action an operation needs on one resource."""
+
+    action: str
+    resource: ResourceName
+
+    def __init__(self, action: str, resource: str | ResourceName) -> None:
+        object.__setattr__(self, "action", action)
+        object.__setattr__(self, "resource", ResourceName.of(resource))
+
+
+def latest_versioned(
+    session: Session,
+    kind: str,
+    name: str,
+    version: int | None,
+    *,
+    number: InstrumentedAttribute[Any],
+    owner_name: InstrumentedAttribute[Any],
+) -> ResourceName:
+    """The version ``sy:<kind>/<name>/<version>`` names, the latest when ``version`` is None.
+
+    ``number`` is the version column of the versions table and ``owner_name`` the name
+    column of the table it belongs to (joined by their foreign key). An object without
+    versions is named by ``name`` alone, so the check still runs before the caller learns
+    whether it exists.
+    """
+    if version is None:
+        version = session.scalar(
+            sa.select(sa.func.max(number)).join(owner_name.class_).where(owner_name == name)
+        )
+    return ResourceName.versioned(kind, name, version)

@@ -1,0 +1,525 @@
+"""The authorization battery: every catalog operation, every resource it declares, over REST.
+
+For each operation the catalog holds, a call with real arguments against a small world
+(datasets, a trained and registered model, endpoints, contracts, transforms, feature
+views, streams, jobs and exports) is made by principals whose policies differ only in
+one declared access:
+
+- "deny": allowed everything, with an explicit Deny on that one resource (once per name
+  the resource has, e.g. ``sy:model/m/1`` and ``sy:model/m``);
+- "allow-list": allowed exactly the operation's other declared accesses.
+
+Each must be refused with 403, leave the metadata database and the stored files as they
+were, and have its denial audited with the refused resource. A positive control, allowed
+exactly the declared accesses, must get through. The cases come from the catalog: an
+operation without a case here fails ``test_every_operation_has_a_case``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import sqlalchemy as sa
+from tests.conftest import LiveServer
+from tests.fixtures.lifecycle import lightgbm_spec
+
+from shipyard import errors
+from shipyard.api import create_app
+from shipyard.cli._quickstart import write_breast_cancer_csv
+from shipyard.client import HttpTransport
+from shipyard.config import Settings
+from shipyard.operations import BY_NAME, OPERATIONS
+from shipyard.platform import Platform
+from shipyard.security import ADMIN, Access, bootstrap, context_for
+from shipyard.store.metadata import tables as t
+
+Args = dict[str, Any]
+
+
+@dataclass
+class World:
+    """The resources every case names, created once by the admin through the catalog."""
+
+    platform: Platform
+    url: str
+    home: Path
+    csv: bytes
+    values: dict[str, Any] = field(default_factory=dict)
+    counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def call(self, operation: str, **arguments: Any) -> Any:
+        ctx = context_for(self.platform, ADMIN)
+        return BY_NAME[operation].invoke(ctx, arguments)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def _wait_for_jobs(platform: Platform, timeout: float = 180) -> None:
+    """Until every training and batch job has ended (their workers write state)."""
+    from shipyard.store.metadata import export_tables as x
+
+    deadline = time.monotonic() + timeout
+    final = ("succeeded", "failed", "cancelled")
+    while time.monotonic() < deadline:
+        with platform.db.session() as session:
+            busy = session.scalar(
+                sa.select(sa.func.count()).where(t.TrainingJob.status.not_in(final))
+            ) or session.scalar(sa.select(sa.func.count()).where(x.BatchJob.status.not_in(final)))
+        if not busy:
+            return
+        time.sleep(0.05)
+    raise AssertionError("jobs did not end")
+
+
+def _feature_tables(directory: Path) -> dict[str, bytes]:
+    stamp = pa.timestamp("us")
+    tables = {
+        "drivers": pa.table(
+            {
+                "driver_id": [1, 1, 2],
+                "ts": pa.array(
+                    [1_700_000_000_000_000, 1_700_000_100_000_000, 1_700_000_000_000_000], stamp
+                ),
+                "rate": [1.0, 2.0, 3.0],
+                "trips": [5, 6, 7],
+            }
+        ),
+        "trips": pa.table(
+            {
+                "driver_id": [1, 2],
+                "event_timestamp": pa.array([1_700_000_200_000_000] * 2, stamp),
+            }
+        ),
+    }
+    found = {}
+    for name, table in tables.items():
+        path = directory / f"{name}.parquet"
+        pq.write_table(table, path)
+        found[name] = path.read_bytes()
+    return found
+
+
+def _stream_spec(name: str, dataset: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "schema": {"id": "string", "x": "float"},
+        "id_field": "id",
+        "dataset": dataset,
+    }
+
+
+def _view_spec(source: str = "drivers") -> dict[str, Any]:
+    return {
+        "source": source,
+        "entities": ["driver_id"],
+        "event_time": "ts",
+        "features": ["rate", "trips"],
+    }
+
+
+def _transform_spec(output: str) -> dict[str, Any]:
+    return {
+        "inputs": {"bc": "bc"},
+        "sql": "select * from bc limit 5",
+        "output": {"dataset": output},
+    }
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    home = tmp_path_factory.mktemp("battery") / "home"
+    settings = Settings(home=home, key_cache_seconds=0.2)
+    platform = Platform.open(settings)
+    bootstrap(platform)
+    live = LiveServer(create_app(platform))
+    csv_path = write_breast_cancer_csv(home.parent / "bc.csv")
+    w = World(platform, live.url, home, csv_path.read_bytes())
+    try:
+        _build(w)
+        yield w
+    finally:
+        _wait_for_jobs(platform)
+        live.close()
+        platform.close()
+
+
+def _build(w: World) -> None:
+    v = w.values
+    w.call("datasets.ingest", name="bc", content=w.csv, filename="bc.csv")
+    for name, data in _feature_tables(w.home.parent).items():
+        w.call("datasets.ingest", name=name, content=data, filename=f"{name}.parquet")
+    job = w.call("training.create_job", spec=lightgbm_spec("bc@1", experiment="exp"))
+    _wait_for_jobs(w.platform)
+    v["job"] = job.id
+    v["run"] = w.call("training.get_job", job_id=job.id).run_id
+    assert v["run"] is not None
+    for model in ("m", "m2"):
+        w.call("registry.register", name=model, run_id=v["run"])
+        w.call("registry.set_approval", name=model, version=1, status="Approved")
+    w.call("registry.set_alias", name="m", alias="champion", version=1)
+    w.call("registry.set_alias", name="m", alias="old", version=1)
+    v["open_run"] = w.call("tracking.create_run", experiment="exp").id
+    v["end_run"] = w.call("tracking.create_run", experiment="exp").id
+    for endpoint in (
+        "ep",
+        "ep-upd",
+        "ep-del",
+        "ep-var",
+        "ep-rm",
+        "ep-dep",
+        "ep-dep2",
+        "ep-feat",
+        "ep-fdel",
+    ):
+        w.call("endpoints.create", name=endpoint, model="m@1")
+    w.call("endpoints.add_variant", name="ep-rm", variant="b", model="m@1")
+    two = [{"name": n, "model": "m@1", "weight": 1.0} for n in ("a", "b")]
+    w.call("endpoints.create", name="ep-bandit", variants=two)
+    suggestion = w.call("contracts.suggest", dataset="bc", name="c")
+    v["contract"] = suggestion.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
+    w.call("contracts.apply", document=v["contract"])
+    v["report"] = w.call("contracts.validate", dataset="bc", contract="c").id
+    w.call("transforms.apply", name="tr", spec=_transform_spec("tr-out"))
+    w.call("transforms.run", name="tr")
+    w.call("features.apply_view", name="fv", spec=_view_spec())
+    w.call("features.apply_view", name="fvb", spec=_view_spec())
+    w.call("features.materialize", name="fv")
+    w.call("features.materialize", name="fvb")
+    binding = [{"view": "fv", "features": {"rate": "mean_radius"}}]
+    for endpoint in ("ep-feat", "ep-fdel"):
+        w.call("features.put_endpoint_features", endpoint=endpoint, sources=binding)
+    w.call("streams.create", spec=_stream_spec("st", "st-data"))
+    v["batch"] = w.call("batch.create_job", model="m@1", input="bc@1", output="scores").id
+    _wait_for_jobs(w.platform)
+    v["export"] = w.call("edge.export", ref="m@1").id
+    v["deployment"] = w.call(
+        "deployments.create",
+        endpoint="ep-dep",
+        model="m2@1",
+        strategy="all-at-once",
+        bake="0s",
+        background=False,
+    ).id
+    for name in ("target-user", "target-user2"):
+        w.call("iam.create_principal", name=name)
+    w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
+    v["spare_key"] = w.call("iam.create_api_key", principal="target-user").key_id
+
+
+# Arguments of one call of each operation against the world. Mutating operations name
+# resources of their own where their positive control would disturb later cases.
+CASES: dict[str, Callable[[World], Args]] = {
+    "iam.create_principal": lambda w: {"name": "new-principal"},
+    "iam.list_principals": lambda w: {},
+    "iam.create_api_key": lambda w: {"principal": "target-user"},
+    "iam.revoke_api_key": lambda w: {"key_id": w["spare_key"]},
+    "iam.put_policy": lambda w: {
+        "name": "battery-policy",
+        "document": {
+            "Statement": [
+                {"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "sy:dataset/bc"}
+            ]
+        },
+    },
+    "iam.list_policies": lambda w: {},
+    "iam.attach_policy": lambda w: {"principal": "target-user", "policy": "ReadOnlyAccess"},
+    "iam.detach_policy": lambda w: {"principal": "target-user2", "policy": "ReadOnlyAccess"},
+    "audit.list_events": lambda w: {},
+    "contracts.suggest": lambda w: {"dataset": "bc"},
+    "contracts.apply": lambda w: {"document": w["contract"]},
+    "contracts.list": lambda w: {},
+    "contracts.get": lambda w: {"name": "c"},
+    "contracts.validate": lambda w: {"dataset": "bc", "contract": "c"},
+    "contracts.list_validations": lambda w: {"dataset": "bc"},
+    "contracts.get_validation": lambda w: {"report_id": w["report"]},
+    "contracts.ingest": lambda w: {
+        "name": "gated",
+        "content": w.csv,
+        "contract": "c",
+        "on_fail": "quarantine",
+        "filename": "bc.csv",
+    },
+    "datasets.ingest": lambda w: {"name": "fresh", "content": w.csv, "filename": "bc.csv"},
+    "datasets.list": lambda w: {},
+    "datasets.list_versions": lambda w: {"name": "bc"},
+    "datasets.get": lambda w: {"name": "bc"},
+    "datasets.head": lambda w: {"name": "bc"},
+    "tracking.create_experiment": lambda w: {"name": "exp-new"},
+    "tracking.list_experiments": lambda w: {},
+    "tracking.create_run": lambda w: {"experiment": "exp"},
+    "tracking.list_runs": lambda w: {"experiment": "exp"},
+    "tracking.get_run": lambda w: {"run_id": w["run"]},
+    "tracking.log_batch": lambda w: {
+        "run_id": w["open_run"],
+        "metrics": [{"key": "loss", "value": 0.5}],
+    },
+    "tracking.end_run": lambda w: {"run_id": w["end_run"]},
+    "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
+    "tracking.log_artifact": lambda w: {
+        "run_id": w["open_run"],
+        "path": "notes.txt",
+        "content": b"hello",
+    },
+    "tracking.get_artifact": lambda w: {"run_id": w["run"], "path": "model/meta.json"},
+    "training.create_job": lambda w: {"spec": lightgbm_spec("bc@1", experiment="exp")},
+    "training.list_jobs": lambda w: {},
+    "training.get_job": lambda w: {"job_id": w["job"]},
+    "training.read_log": lambda w: {"job_id": w["job"]},
+    "registry.register": lambda w: {"name": "m-reg", "run_id": w["run"]},
+    "registry.list_models": lambda w: {},
+    "registry.get_model": lambda w: {"name": "m"},
+    "registry.get_version": lambda w: {"ref": "m@champion"},
+    "registry.set_approval": lambda w: {"name": "m", "version": 1, "status": "Approved"},
+    "registry.set_alias": lambda w: {"name": "m", "alias": "staging", "version": 1},
+    "registry.delete_alias": lambda w: {"name": "m", "alias": "old"},
+    "registry.lineage": lambda w: {"kind": "model", "ref": "m@champion"},
+    "endpoints.create": lambda w: {"name": "ep-new", "model": "m@champion"},
+    "endpoints.list": lambda w: {},
+    "endpoints.get": lambda w: {"name": "ep"},
+    "endpoints.update": lambda w: {"name": "ep-upd", "model": "m2"},
+    "endpoints.delete": lambda w: {"name": "ep-del"},
+    "endpoints.set_weights": lambda w: {"name": "ep", "weights": {"primary": 1.0}},
+    "endpoints.add_variant": lambda w: {"name": "ep-var", "variant": "b", "model": "m2@1"},
+    "endpoints.remove_variant": lambda w: {"name": "ep-rm", "variant": "b"},
+    "endpoints.configure": lambda w: {"name": "ep", "production": False},
+    "endpoints.feedback": lambda w: {"name": "ep", "records": [{"request_id": "r1", "label": 1}]},
+    "endpoints.compare": lambda w: {"name": "ep"},
+    "endpoints.configure_bandit": lambda w: {"name": "ep-bandit", "enabled": True},
+    "endpoints.bandit_step": lambda w: {"name": "ep-bandit", "seed": 0},
+    "deployments.create": lambda w: {
+        "endpoint": "ep-dep2",
+        "model": "m2@1",
+        "strategy": "all-at-once",
+        "bake": "0s",
+        "background": False,
+    },
+    "deployments.list": lambda w: {},
+    "deployments.get": lambda w: {"deployment_id": w["deployment"]},
+    "deployments.advance": lambda w: {"deployment_id": w["deployment"]},
+    "deployments.resume": lambda w: {
+        "deployment_id": w["deployment"],
+        "background": False,
+        "force": True,
+    },
+    "deployments.rollback": lambda w: {"endpoint": "ep-dep"},
+    "transforms.apply": lambda w: {"name": "tr-new", "spec": _transform_spec("tr-new-out")},
+    "transforms.list": lambda w: {},
+    "transforms.get": lambda w: {"name": "tr"},
+    "transforms.run": lambda w: {"name": "tr", "force": True},
+    "transforms.list_runs": lambda w: {"name": "tr"},
+    "transforms.lineage": lambda w: {"ref": "tr-out"},
+    "streams.create": lambda w: {"spec": _stream_spec("st-new", "st-new-data")},
+    "streams.list": lambda w: {},
+    "streams.get": lambda w: {"name": "st"},
+    "streams.put_records": lambda w: {"name": "st", "records": [{"id": "1", "x": 1.0}]},
+    "streams.put_ndjson": lambda w: {"name": "st", "content": b'{"id": "2", "x": 2.0}\n'},
+    "streams.list_commits": lambda w: {"name": "st"},
+    "streams.list_rejections": lambda w: {"name": "st"},
+    "features.apply_view": lambda w: {"name": "fv-new", "spec": _view_spec()},
+    "features.list_views": lambda w: {},
+    "features.get_view": lambda w: {"name": "fv"},
+    "features.materialize": lambda w: {"name": "fv"},
+    "features.retrieve": lambda w: {
+        "output": "training-set",
+        "features": ["fv", "fvb:trips"],
+        "entities": "trips",
+    },
+    "features.get_online": lambda w: {
+        "features": ["fv:rate", "fvb:trips"],
+        "entities": [{"driver_id": 1}],
+    },
+    "features.put_endpoint_features": lambda w: {
+        "endpoint": "ep",
+        "sources": [{"view": "fvb", "features": {"rate": "mean_radius"}}],
+    },
+    "features.get_endpoint_features": lambda w: {"endpoint": "ep-feat"},
+    "features.delete_endpoint_features": lambda w: {"endpoint": "ep-fdel"},
+    "batch.create_job": lambda w: {"model": "m@champion", "input": "bc", "output": "scores-2"},
+    "batch.list_jobs": lambda w: {},
+    "batch.get_job": lambda w: {"job_id": w["batch"]},
+    "batch.resume_job": lambda w: {"job_id": w["batch"]},
+    "batch.read_log": lambda w: {"job_id": w["batch"]},
+    "edge.export": lambda w: {"ref": "m@champion"},
+    "edge.list": lambda w: {"ref": "m@champion"},
+    "edge.get": lambda w: {"export_id": w["export"]},
+    "edge.package": lambda w: {"export_id": w["export"]},
+}
+
+# What each operation reads or uses beyond its primary resource, as an attacker who owns
+# the primary would try to reach someone else's data through it. The declarations must
+# name at least these; an operation missing here declares nothing beyond its primary.
+USES: dict[str, list[str]] = {
+    "iam.attach_policy": ["iam:AttachPolicy"],
+    "iam.detach_policy": ["iam:DetachPolicy"],
+    "contracts.suggest": ["datasets:ReadData"],
+    "contracts.apply": ["datasets:GetDataset"],
+    "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],
+    "contracts.get_validation": ["datasets:ReadData"],
+    "contracts.ingest": ["contracts:GetContract", "datasets:Ingest"],
+    "training.create_job": ["datasets:ReadData", "tracking:CreateRun"],
+    "registry.register": ["tracking:GetArtifact"],
+    "registry.set_alias": ["registry:GetModelVersion"],
+    "endpoints.create": ["registry:GetModelVersion"],
+    "endpoints.update": ["registry:GetModelVersion"],
+    "endpoints.add_variant": ["registry:GetModelVersion"],
+    "deployments.create": ["registry:GetModelVersion"],
+    "deployments.resume": ["registry:GetModelVersion"],
+    "transforms.run": ["datasets:ReadData", "datasets:Ingest"],
+    "streams.create": ["datasets:Ingest"],
+    "features.apply_view": ["datasets:ReadData"],
+    "features.materialize": ["datasets:ReadData"],
+    "features.retrieve": [  # entity rows; both views read the same source version
+        "datasets:Ingest",
+        "datasets:ReadData",
+        "features:GetFeatureView",
+        "features:GetFeatureView",
+        "datasets:ReadData",
+    ],
+    "features.get_online": ["features:GetOnlineFeatures"],
+    "features.put_endpoint_features": ["features:GetOnlineFeatures"],
+    "batch.create_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
+    "batch.resume_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
+}
+
+# Positive controls that may end in a refusal other than authorization: the call got
+# past every check and then met the world's state (the status it answers with).
+NOT_AUTHORIZATION = {
+    "batch.resume_job": errors.Conflict,  # the job already succeeded
+}
+
+
+def test_every_operation_has_a_case() -> None:
+    """A new operation must come with a case, so its declared resources are enforced."""
+    assert sorted(set(BY_NAME) - set(CASES)) == []
+    assert sorted(set(CASES) - set(BY_NAME)) == []
+
+
+def test_no_check_is_made_by_hand_inside_a_service() -> None:
+    """Every check is declared on the operation, where the battery sees it."""
+    source = Path(__file__).parents[2] / "src" / "shipyard"
+    by_hand = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if "security" not in path.parts and "ctx.authorize(" in path.read_text()
+    ]
+    assert by_hand == []
+
+
+def _snapshot(w: World) -> str:
+    """A digest of every metadata row (but the audit trail) and every stored file."""
+    digest = hashlib.sha256()
+    with w.platform.db.engine.connect() as connection:
+        if "tables" not in w.values:
+            metadata = sa.MetaData()
+            metadata.reflect(connection)
+            skip = ("audit_events", "alembic_version")
+            w.values["tables"] = [
+                metadata.tables[n] for n in sorted(metadata.tables) if n not in skip
+            ]
+        for table in w.values["tables"]:
+            name = table.name
+            rows = connection.execute(sa.select(table)).all()
+            digest.update(name.encode())
+            for row in sorted(repr(tuple(r)) for r in rows):
+                digest.update(row.encode())
+    for path in sorted(w.home.rglob("*")):
+        if path.is_file() and not path.name.startswith("shipyard.db"):
+            digest.update(f"{path.relative_to(w.home)}:{path.stat().st_size}".encode())
+    return digest.hexdigest()
+
+
+def _principal(w: World, statements: list[dict[str, Any]]) -> tuple[str, str]:
+    """A new principal with one policy of these statements: (its name, its key)."""
+    name = f"tester-{next(w.counter)}"
+    w.call("iam.create_principal", name=name)
+    w.call("iam.put_policy", name=f"{name}-policy", document={"Statement": statements})
+    w.call("iam.attach_policy", principal=name, policy=f"{name}-policy")
+    return name, w.call("iam.create_api_key", principal=name).token
+
+
+def _allow(accesses: list[Access]) -> list[dict[str, Any]]:
+    return [{"Effect": "Allow", "Action": a.action, "Resource": a.resource.name} for a in accesses]
+
+
+def _rest(w: World, key: str, operation: str, args: Args) -> Any:
+    transport = HttpTransport(w.url, key)
+    try:
+        return transport.call(operation, **args)
+    finally:
+        transport.close()
+
+
+def _refused(
+    w: World,
+    operation: str,
+    args: Args,
+    statements: list[dict[str, Any]],
+    denied: Access,
+    name: str,
+) -> None:
+    principal, key = _principal(w, statements)
+    before = _snapshot(w)
+    with pytest.raises(errors.AccessDenied):
+        _rest(w, key, operation, args)
+    assert _snapshot(w) == before, f"{operation} changed stored state while refusing {principal}"
+    with w.platform.db.session() as session:
+        audited = session.scalars(
+            sa.select(t.AuditEvent).where(
+                t.AuditEvent.principal == principal, t.AuditEvent.outcome == "denied"
+            )
+        ).all()
+    assert [(e.action, e.resource) for e in audited] == [(denied.action, name)]
+
+
+def _declared(w: World, operation: str, args: Args) -> list[Access]:
+    op = BY_NAME[operation]
+    accesses = op.info.accesses(w.platform, op.validate(dict(args)))
+    return list(dict.fromkeys(accesses))
+
+
+@pytest.mark.parametrize("operation", [op.name for op in OPERATIONS])
+def test_each_declared_resource_is_enforced(world: World, operation: str) -> None:
+    args = CASES[operation](world)
+    accesses = _declared(world, operation, args)
+    assert sorted(a.action for a in accesses[1:]) == sorted(USES.get(operation, []))
+    for index, access in enumerate(accesses):
+        for name in access.resource.names:
+            deny = {"Effect": "Deny", "Action": access.action, "Resource": name}
+            everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+            _refused(world, operation, args, [everything, deny], access, name)
+        others = accesses[:index] + accesses[index + 1 :]
+        allow_list = _allow(others) or [
+            {"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "sy:dataset/none"}
+        ]
+        _refused(world, operation, args, allow_list, access, access.resource.name)
+    _, key = _principal(world, _allow(accesses))
+    expected = NOT_AUTHORIZATION.get(operation)
+    if expected is None:
+        _rest(world, key, operation, args)
+    else:
+        with pytest.raises(expected):
+            _rest(world, key, operation, args)
+    _wait_for_jobs(world.platform)
+    _report(operation, accesses)
+
+
+def _report(operation: str, accesses: list[Access]) -> None:
+    """With SHIPYARD_BATTERY_REPORT=<file>, append the operation's declared accesses."""
+    target = os.environ.get("SHIPYARD_BATTERY_REPORT")
+    if not target:
+        return
+    refusals = sum(len(a.resource.names) + 1 for a in accesses)
+    declared = "; ".join(f"`{a.action}` {' = '.join(a.resource.names)}" for a in accesses)
+    with open(target, "a") as report:
+        report.write(f"| `{operation}` | {declared} | {refusals} |\n")
