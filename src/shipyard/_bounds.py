@@ -4,6 +4,7 @@ annotations, so both transports and the OpenAPI document agree on them."""
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Annotated, Any
@@ -60,18 +61,45 @@ def bounded(annotation: Any, name: str = "") -> Any:
 
 def check_nested_ints(value: Any, where: str) -> None:
     """Refuse an integer past int64 anywhere inside a validated nested model."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            raise InvalidInput("must be a 64-bit integer", field=where)
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            check_nested_ints(getattr(value, name), f"{where}.{name}")
+    path = _int_out_of_range(value)
+    if path is not None:
+        raise InvalidInput("must be a 64-bit integer", field=".".join([where, *path]))
+
+
+def _int_out_of_range(value: Any) -> list[str] | None:
+    """The path to the first integer past int64 in ``value``, or None (the path is built
+    only on failure: a batch of a thousand metrics is checked without a string made)."""
+    if type(value) is int:
+        return None if INT64_MIN <= value <= INT64_MAX else []
+    if isinstance(value, BaseModel):
+        for name in _fields_with_ints(type(value)):
+            found = _int_out_of_range(getattr(value, name))
+            if found is not None:
+                return [name, *found]
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            if isinstance(item, BaseModel | list | tuple | int):
-                check_nested_ints(item, f"{where}.{i}")
+            found = _int_out_of_range(item)
+            if found is not None:
+                return [str(i), *found]
+    return None
+
+
+@functools.cache
+def _fields_with_ints(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of ``model`` whose type can hold an integer (directly or nested)."""
+    return tuple(
+        name for name, info in model.model_fields.items() if _can_hold_int(info.annotation)
+    )
+
+
+def _can_hold_int(annotation: Any) -> bool:
+    if annotation is int or annotation is Any:
+        return True
+    if isinstance(annotation, type):
+        return issubclass(annotation, BaseModel) or (
+            issubclass(annotation, int) and annotation is not bool
+        )
+    return any(_can_hold_int(a) for a in typing.get_args(annotation))
 
 
 def holds_model(annotation: Any) -> bool:

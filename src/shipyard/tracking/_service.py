@@ -27,14 +27,25 @@ MAX_KEY = 250  # of a metric, param or tag, as in MLflow
 _MAX_BATCH = 10_000
 
 
+_RUN_EXPERIMENTS: dict[str, str] = {}
+"""Run id -> experiment name, for authorizing the tracking hot path without a query per
+call: a run never moves to another experiment and run ids are random 128-bit values."""
+
+
 def run_resource(session: Session, run_id: str) -> ResourceName:
     """``sy:run/<experiment>/<run_id>`` (also ``sy:run/<run_id>``): runs are scoped by their
     experiment, so a policy can give a tenant its experiments' runs and nothing else."""
-    experiment = session.scalar(
-        sa.select(t.Experiment.name)
-        .join(t.Run, t.Run.experiment_id == t.Experiment.id)
-        .where(t.Run.id == run_id)
-    )
+    experiment = _RUN_EXPERIMENTS.get(run_id)
+    if experiment is None:
+        experiment = session.scalar(
+            sa.select(t.Experiment.name)
+            .join(t.Run, t.Run.experiment_id == t.Experiment.id)
+            .where(t.Run.id == run_id)
+        )
+        if experiment is not None:
+            if len(_RUN_EXPERIMENTS) >= 10_000:
+                _RUN_EXPERIMENTS.clear()
+            _RUN_EXPERIMENTS[run_id] = experiment
     return ResourceName.scoped("run", experiment, run_id)
 
 
