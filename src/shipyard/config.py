@@ -66,7 +66,7 @@ class Settings(BaseModel):
         default_factory=lambda: ["127.0.0.1", "::1", "localhost"]
     )
     """Hosts stream sources may connect to: hostnames (matched literally, never resolved),
-    IP addresses and CIDR networks such as ``10.0.0.0/8``. Loopback only by default."""
+    IP addresses and CIDR networks such as ``192.168.7.0/24``. Loopback only by default."""
     allowed_source_schemes: list[str] = Field(
         default_factory=lambda: ["redis", "rediss", "nats", "tls"]
     )

@@ -92,20 +92,6 @@ async def _spool_limited(
     return path
 
 
-def _authorize_before_body(op: Operation, ctx: RequestContext, arguments: dict[str, Any]) -> None:
-    """Refuse an upload from the method, path and key alone, before a byte of it is read.
-
-    Checks the operation's primary action on its primary resource (or, where the operation
-    cannot say which resource that is yet, that some policy allows the action at all); the
-    full check of every resource still runs when the operation is invoked.
-    """
-    authorize_primary = getattr(op.info, "authorize_primary", None)
-    if callable(authorize_primary):
-        authorize_primary(ctx, arguments)
-    else:
-        ctx.authorize_attempt(op.info.action)
-
-
 def _takes_file(op: Operation) -> bool:
     """Whether the operation's raw body may arrive as a spooled file (``bytes | Path``)."""
     return op.raw_body is not None and Path in typing.get_args(op.params[op.raw_body][0])
@@ -126,7 +112,8 @@ def _make_endpoint(
         spooled: Path | None = None
         idle = ctx.platform.settings.upload_idle_timeout_seconds
         if op.raw_body:
-            await run_in_threadpool(_authorize_before_body, op, ctx, dict(arguments))
+            # decided from the method, path and key before a byte of the body is read
+            await run_in_threadpool(op.info.authorize_primary, ctx, dict(arguments))
         if op.raw_body and _takes_file(op):
             scratch = process_scratch(ctx.platform.settings.home / "tmp")
             spooled = await _spool_limited(request, max_upload, idle, scratch)

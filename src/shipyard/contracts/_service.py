@@ -172,7 +172,7 @@ def list_contracts(ctx: RequestContext) -> list[ContractSummary]:
 
 @operation(
     "contracts:GetContract",
-    lambda session, name, version: contract_resource(session, name, version),
+    contract_resource,
     mutating=False,
 )
 def get(ctx: RequestContext, name: str, version: int | None = None) -> ContractInfo:

@@ -184,7 +184,7 @@ def list_datasets(ctx: RequestContext) -> list[DatasetInfo]:
 
 @operation(
     "datasets:GetDataset",
-    lambda session, name, version: dataset_resource(session, name, version),
+    dataset_resource,
     mutating=False,
 )
 def get_version(ctx: RequestContext, name: str, version: int | None = None) -> DatasetVersionInfo:
@@ -209,7 +209,7 @@ def list_versions(ctx: RequestContext, name: str) -> list[DatasetVersionInfo]:
 
 @operation(
     "datasets:ReadData",
-    lambda session, name, version: dataset_resource(session, name, version),
+    dataset_resource,
     mutating=False,
 )
 def head(

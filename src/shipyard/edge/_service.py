@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 FORMATS = ("onnx",)
 
 
-def _version_resource(session: Session, ref: str) -> ResourceName:
-    return model_version_resource(session, ref)
-
-
 def _parity_reads(session: Session, parity_data: str | None) -> list[Access]:
     """Parity on a named dataset version reads it."""
     if parity_data is None:
@@ -88,7 +84,7 @@ def _check_tolerance(value: float, field: str) -> None:
         raise InvalidInput(f"must be above 0 and at most {MAX_TOLERANCE}", field=field)
 
 
-@operation("edge:ExportModel", _version_resource, uses=_parity_reads, mutating=True)
+@operation("edge:ExportModel", model_version_resource, uses=_parity_reads, mutating=True)
 def export_model(
     ctx: RequestContext,
     ref: str,
@@ -249,7 +245,7 @@ def _parity_message(check: ParityCheck, what: str) -> str:
     )
 
 
-@operation("edge:ListEdgeExports", _version_resource, mutating=False)
+@operation("edge:ListEdgeExports", model_version_resource, mutating=False)
 def list_exports(ctx: RequestContext, ref: str) -> list[EdgeExportInfo]:
     """The exports of one model version, newest first."""
     with ctx.platform.db.session() as session:

@@ -39,8 +39,8 @@ def store_kind(url: str) -> str:
 
 @operation(
     "features:Materialize",
-    lambda session, name: view_resource(session, name),
-    uses=lambda session, name: view_source_access(session, name),
+    view_resource,
+    uses=view_source_access,
     mutating=True,
 )
 def materialize(

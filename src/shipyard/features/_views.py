@@ -122,7 +122,7 @@ def _check_source(
 @operation(
     "features:ApplyFeatureView",
     _view_resource,
-    uses=lambda session, spec: spec_source_access(session, spec),
+    uses=spec_source_access,
     mutating=True,
 )
 def apply_view(
@@ -220,7 +220,7 @@ def list_views(ctx: RequestContext) -> list[FeatureViewInfo]:
 
 @operation(
     "features:GetFeatureView",
-    lambda session, name, version: view_resource(session, name, version),
+    view_resource,
     mutating=False,
 )
 def get_view(ctx: RequestContext, name: str, version: int | None = None) -> FeatureViewInfo:

@@ -95,10 +95,6 @@ def model_version_access(session: Session, ref: str, *, field: str) -> Access:
     return Access("registry:GetModelVersion", model_version_resource(session, ref, field=field))
 
 
-def _version_resource(session: Session, ref: str) -> ResourceName:
-    return model_version_resource(session, ref)
-
-
 def _alias_resource(name: str, alias: str) -> ResourceName:
     return ResourceName(resource("model", name, alias), (resource("model", name),))
 
@@ -223,7 +219,7 @@ def get_model(ctx: RequestContext, name: str) -> ModelInfo:
         return _model_info(session, _model(session, name), detail=True)
 
 
-@operation("registry:GetModelVersion", _version_resource, mutating=False)
+@operation("registry:GetModelVersion", model_version_resource, mutating=False)
 def get_model_version(ctx: RequestContext, ref: str) -> ModelVersionInfo:
     """One version by ``name@version``, ``name@alias`` or ``name`` (latest)."""
     with ctx.platform.db.session() as session:

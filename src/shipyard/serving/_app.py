@@ -6,13 +6,11 @@ import asyncio
 import itertools
 import logging
 import os
-from collections.abc import Iterator
 from random import random
 from time import perf_counter
 from typing import Any, NoReturn
 
 import numpy as np
-from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from shipyard.errors import (
     AccessDenied,
@@ -63,6 +61,7 @@ from shipyard.serving._http import (
 )
 from shipyard.serving._metrics import ServingMetrics
 from shipyard.serving._router import Route, Router
+from shipyard.serving._runtime_metrics import runtime_metrics
 from shipyard.serving._settings import ServingSettings
 from shipyard.serving._shadow import ShadowCopy, ShadowRunner
 from shipyard.serving._slot import ModelSlot
@@ -128,7 +127,7 @@ class ServingApp:
             self._router.add(route)
         if link is not None:
             self._router.add(Route("/feedback", _POST, self._feedback, PUT_FEEDBACK))
-        self.metrics.add_collector(self._runtime_metrics)
+        self.metrics.add_collector(lambda: runtime_metrics(self))
 
     @property
     def slot(self) -> ModelSlot:
@@ -338,16 +337,21 @@ class ServingApp:
         self.metrics.rows(slot.model_name, slot.model_version, len(features))
         return prediction
 
-    async def _predict_later(self, variant: Variant, features: Features) -> Prediction:
-        """Predict with the variant's micro-batcher, or in a thread for big inputs."""
+    async def _predict_later(
+        self, variant: Variant, features: Features, params: Params | None = None
+    ) -> Prediction:
+        """Predict with the variant's micro-batcher, or in a thread for big inputs and for
+        requests with inference parameters (never micro-batched: they are per request)."""
         slot = variant.slot
         rows = len(features)
         batcher = variant.batcher
+        loop = asyncio.get_running_loop()
         try:
-            if batcher is not None and rows < batcher.max_rows and type(features) is np.ndarray:
+            if params is not None:
+                prediction = await loop.run_in_executor(None, slot.predict_with, features, params)
+            elif batcher is not None and rows < batcher.max_rows and type(features) is np.ndarray:
                 prediction = await batcher.predict(features)
             else:
-                loop = asyncio.get_running_loop()
                 prediction = await loop.run_in_executor(None, slot.predict, features)
         except InvalidInput:
             raise
@@ -373,7 +377,7 @@ class ServingApp:
                     body, request.content_type, variant.slot.features
                 )
                 if params is not None:
-                    prediction = await self._predict_params(variant.slot, features, params)
+                    prediction = await self._predict_later(variant, features, params)
                 elif variant.batcher is None and len(features) < self.settings.offload_rows:
                     prediction = self._predict_now(variant.slot, features)
                 else:
@@ -391,20 +395,6 @@ class ServingApp:
         if request.config.follow_up:
             response.after = (features, prediction, body, "invocations", enriched)
         return response
-
-    async def _predict_params(
-        self, slot: ModelSlot, features: Features, params: Params
-    ) -> Prediction:
-        """Predict with inference parameters, in a thread (never micro-batched: per request)."""
-        loop = asyncio.get_running_loop()
-        try:
-            prediction = await loop.run_in_executor(None, slot.predict_with, features, params)
-        except InvalidInput:
-            raise
-        except Exception as exc:
-            raise _failure(slot, exc) from exc
-        self.metrics.rows(slot.model_name, slot.model_version, len(features))
-        return prediction
 
     async def _predict_enriched(
         self,
@@ -575,73 +565,6 @@ class ServingApp:
                 await asyncio.get_running_loop().run_in_executor(None, self.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-    def _runtime_metrics(self) -> Iterator[Metric]:
-        endpoint = self.endpoint_name
-        config = self.config
-        generation = GaugeMetricFamily(
-            "shipyard_serving_generation", "Endpoint generation served.", labels=["endpoint"]
-        )
-        generation.add_metric([endpoint], config.generation)
-        weights = GaugeMetricFamily(
-            "shipyard_serving_variant_weight",
-            "Traffic weight of each production variant.",
-            labels=["endpoint", "variant"],
-        )
-        for name, weight in config.weights().items():
-            weights.add_metric([endpoint, name], weight)
-        shadow = CounterMetricFamily(
-            "shipyard_serving_shadow",
-            "Shadow copies answered, failed, and rows compared or agreeing with production.",
-            labels=["endpoint", "variant", "count"],
-        )
-        for name, totals in list(self.shadows.totals.items()):
-            for count, value in (
-                ("requests", totals.requests),
-                ("errors", totals.errors),
-                ("compared_rows", totals.shadow_comparisons),
-                ("agreeing_rows", totals.shadow_agreements),
-            ):
-                shadow.add_metric([endpoint, name, count], value)
-        dropped = CounterMetricFamily(
-            "shipyard_serving_dropped",
-            "Work shed to protect live latency: shadow copies, capture records, 503 answers, "
-            "audit events past the buffer (each batch of those is itself audited).",
-            labels=["endpoint", "kind"],
-        )
-        dropped.add_metric([endpoint, "shadow"], self.shadows.dropped)
-        dropped.add_metric([endpoint, "capture"], self.captures.dropped)
-        dropped.add_metric([endpoint, "overload"], self.rejected)
-        dropped.add_metric([endpoint, "audit"], self.audit.dropped)
-        captured = CounterMetricFamily(
-            "shipyard_serving_captured_records", "Records captured.", labels=["endpoint"]
-        )
-        captured.add_metric([endpoint], self.captures.recorded)
-        batches = CounterMetricFamily(
-            "shipyard_serving_batches",
-            "Micro-batched model calls and the rows they carried.",
-            labels=["endpoint", "variant", "count"],
-        )
-        for variant in config.variants:
-            if variant.batcher is not None:
-                batches.add_metric([endpoint, variant.name, "calls"], variant.batcher.batches)
-                batches.add_metric([endpoint, variant.name, "rows"], variant.batcher.rows)
-        online = CounterMetricFamily(
-            "shipyard_serving_online_feature_rows",
-            "Request rows enriched from the online store, and those whose entity it lacked.",
-            labels=["endpoint", "count"],
-        )
-        online.add_metric([endpoint, "rows"], self.feature_rows)
-        online.add_metric([endpoint, "absent"], self.absent_entities)
-        yield from (generation, weights, shadow, dropped, captured, batches, online)
-        if self.control is not None:
-            failures = CounterMetricFamily(
-                "shipyard_serving_reload_failures",
-                "Generations that failed to load (the previous one kept serving).",
-                labels=["endpoint"],
-            )
-            failures.add_metric([endpoint], self.control.reload_failures)
-            yield failures
 
 
 def _failure(slot: ModelSlot, exc: Exception) -> PredictionFailed:

@@ -49,10 +49,6 @@ def run_resource(session: Session, run_id: str) -> ResourceName:
     return ResourceName.scoped("run", experiment, run_id)
 
 
-def _run_resource(session: Session, run_id: str) -> ResourceName:
-    return run_resource(session, run_id)
-
-
 def ensure_experiment(session: Session, name: str) -> t.Experiment:
     """The experiment named ``name``, created when missing."""
     check_name(name, field="experiment")
@@ -228,7 +224,7 @@ def write_batch(
     _write(session, run_id, metrics, params, tags)
 
 
-@operation("tracking:LogBatch", _run_resource, mutating=True)
+@operation("tracking:LogBatch", run_resource, mutating=True)
 def log_batch(
     ctx: RequestContext,
     run_id: str,
@@ -241,7 +237,7 @@ def log_batch(
         write_batch(session, run_id, metrics or [], params or {}, tags or {})
 
 
-@operation("tracking:EndRun", _run_resource, mutating=True)
+@operation("tracking:EndRun", run_resource, mutating=True)
 def end_run(ctx: RequestContext, run_id: str, status: str = "finished") -> RunInfo:
     if status not in RUN_STATUSES[1:]:
         raise InvalidInput(f"must be one of {', '.join(RUN_STATUSES[1:])}", field="status")
@@ -307,7 +303,7 @@ def run_info(session: Session, row: t.Run) -> RunInfo:
     )
 
 
-@operation("tracking:GetRun", _run_resource, mutating=False)
+@operation("tracking:GetRun", run_resource, mutating=False)
 def get_run(ctx: RequestContext, run_id: str) -> RunInfo:
     with ctx.platform.db.session() as session:
         return run_info(session, _run(session, run_id))
@@ -333,7 +329,7 @@ def list_runs(ctx: RequestContext, experiment: str = "default", limit: int = 100
         return [run_info(session, r) for r in rows]
 
 
-@operation("tracking:GetRun", _run_resource, mutating=False)
+@operation("tracking:GetRun", run_resource, mutating=False)
 def metric_history(ctx: RequestContext, run_id: str, key: str) -> list[MetricPoint]:
     """Every logged value of one metric, by step."""
     with ctx.platform.db.session() as session:
@@ -358,7 +354,7 @@ def store_artifact(
     return ArtifactInfo(path=path, digest=digest, size_bytes=len(data))
 
 
-@operation("tracking:LogArtifact", _run_resource, mutating=True)
+@operation("tracking:LogArtifact", run_resource, mutating=True)
 def log_artifact(ctx: RequestContext, run_id: str, path: str, content: bytes) -> ArtifactInfo:
     """Attach a file to a run; stored content-addressed in the blob store."""
     with ctx.platform.db.session() as session:
@@ -390,7 +386,7 @@ def artifact_row(session: Session, run_id: str, path: str) -> t.RunArtifact:
     return row
 
 
-@operation("tracking:GetArtifact", _run_resource, mutating=False)
+@operation("tracking:GetArtifact", run_resource, mutating=False)
 def get_artifact(ctx: RequestContext, run_id: str, path: str) -> bytes:
     """An artifact's bytes, digest-checked."""
     check_artifact_path(path)

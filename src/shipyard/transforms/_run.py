@@ -79,7 +79,7 @@ def _run_uses(session: Session, name: str, version: int | None) -> list[Access]:
 
 @operation(
     "transforms:RunTransform",
-    lambda session, name, version: transform_resource(session, name, version),
+    transform_resource,
     uses=_run_uses,
     mutating=True,
 )

@@ -152,7 +152,7 @@ def transform_resource(session: Session, name: str, version: int | None) -> Reso
 
 @operation(
     "transforms:GetTransform",
-    lambda session, name, version: transform_resource(session, name, version),
+    transform_resource,
     mutating=False,
 )
 def get_transform(
