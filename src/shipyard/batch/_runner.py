@@ -119,7 +119,13 @@ class _Job:
             assert version is not None and source is not None
             self.source = source
             self.signature = ModelSignature.model_validate(version.signature)
-            self.model = (version.flavor, version.digest, self.signature.model_dump_json())
+            self.model = (
+                version.flavor,
+                version.digest,
+                self.signature.model_dump_json(),
+                version.code_digest or "",
+                version.code_registered_by or "",
+            )
             finished = sa.select(x.BatchChunk.chunk, x.BatchChunk.digest).where(
                 x.BatchChunk.job_id == job_id
             )
