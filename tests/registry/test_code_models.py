@@ -18,7 +18,7 @@ from tests.flavors.modelkit import code_model, table
 from shipyard import registry, tracking
 from shipyard.client import Client
 from shipyard.endpoints import build_serving_app
-from shipyard.errors import AccessDenied, IntegrityError, UnsafeArtifact
+from shipyard.errors import AccessDenied, IntegrityError, InvalidInput, UnsafeArtifact
 from shipyard.flavors import PICKLE_ALTERNATIVE, CodeModel, ModelSignature, SavedModel
 from shipyard.flavors._bundle import build_manifest
 from shipyard.names import parse_reference
@@ -253,3 +253,19 @@ def test_mlflow_pickle_models_are_stored_but_never_registered(
     assert _count_versions(platform) == 0
     stored = local.transport.call("tracking.get_artifact", run_id=run.id, path="model/model.pkl")
     assert stored == pickle.dumps(1)
+
+
+def test_pytorch_models_refuse_pickles_and_lying_weights(platform: Platform, local: Client) -> None:
+    lying = _raw_bundle(local, {"weights.safetensors": _lying_safetensors()}, flavor="pytorch")
+    with pytest.raises(InvalidInput, match="does not fit"):
+        local.models.register("torchy", lying)
+    pickled = _raw_bundle(local, {"weights.safetensors": pickle.dumps({})}, flavor="pytorch")
+    with pytest.raises(UnsafeArtifact, match="pickle-based"):
+        local.models.register("torchy", pickled)
+    meta = orjson.dumps({"flavor": "pytorch", "signature": SIGNATURE.model_dump(mode="json")})
+    with local.start_run(experiment="raw") as run:  # a torch.save file in place of a bundle
+        for path, data in (("model/model.bin", pickle.dumps({"w": 1})), ("model/meta.json", meta)):
+            local.transport.call("tracking.log_artifact", run_id=run.id, path=path, content=data)
+    with pytest.raises(UnsafeArtifact, match="pickle-based"):
+        local.models.register("torchy", run.id)
+    assert _count_versions(platform) == 0
