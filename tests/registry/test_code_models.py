@@ -269,3 +269,19 @@ def test_pytorch_models_refuse_pickles_and_lying_weights(platform: Platform, loc
     with pytest.raises(UnsafeArtifact, match="pickle-based"):
         local.models.register("torchy", run.id)
     assert _count_versions(platform) == 0
+
+
+def test_the_control_plane_checks_code_without_running_it(
+    platform: Platform, local: Client, tmp_path: Path
+) -> None:
+    from shipyard.deploy._rollout import check_loads
+
+    marker = tmp_path / "ran"
+    local.models.register("coded", _logged(local, _marker_model(marker)))
+    check_loads(platform, _version(platform, "coded@1"), "native", "coded@1")
+    assert not marker.exists()
+    with platform.db.session() as session:
+        session.execute(sa.update(t.ModelVersion).values(code_digest=None))
+    with pytest.raises(UnsafeArtifact, match="coded@1 failed to load"):
+        check_loads(platform, _version(platform, "coded@1"), "native", "coded@1")
+    assert not marker.exists()

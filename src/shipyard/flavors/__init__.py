@@ -31,7 +31,7 @@ from shipyard.flavors._base import (
     Predictor,
     Task,
 )
-from shipyard.flavors._bundle import CODE_FLAVORS, CodeGrant, parse_manifest
+from shipyard.flavors._bundle import CODE_FLAVORS, CodeGrant, open_bundle, parse_manifest
 from shipyard.flavors._layout import (
     ARTIFACTS_PREFIX,
     CODE_PREFIX,
@@ -100,6 +100,7 @@ __all__ = [
     "check_safe_artifact",
     "flavor_of",
     "load_predictor",
+    "open_bundle",
     "parse_manifest",
     "refuse_pickle",
     "save_for_logging",

@@ -10,6 +10,7 @@ from shipyard.registry._models import (
     ModelVersionInfo,
 )
 from shipyard.registry._service import (
+    check_version_code,
     code_grant,
     delete_alias,
     get_model,
@@ -34,6 +35,7 @@ __all__ = [
     "LineageNode",
     "ModelInfo",
     "ModelVersionInfo",
+    "check_version_code",
     "code_grant",
     "delete_alias",
     "get_model",

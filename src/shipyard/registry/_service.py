@@ -95,6 +95,14 @@ def load_version_predictor(platform: Platform, row: t.ModelVersion) -> Predictor
     )
 
 
+def check_version_code(platform: Platform, row: t.ModelVersion) -> None:
+    """For a code or PyTorch version: its files are the registered code, without running it
+    (the control plane checks a version this way; serving, batch and edge processes load)."""
+    from shipyard.flavors import open_bundle
+
+    open_bundle(platform.blobs.get_bytes(row.digest), platform.blobs.get_bytes, code_grant(row))
+
+
 def model_version_resource(session: Session, ref: str, *, field: str = "ref") -> ResourceName:
     """The concrete version a reference names, as ``sy:model/<name>/<version>`` (also
     ``sy:model/<name>``): aliases and "latest" are resolved first, so a statement about a
