@@ -99,7 +99,7 @@ _worker: ChunkScorer | None = None
 def init_worker(
     blob_url: str,
     storage_options: dict[str, Any],
-    model: tuple[str, str, str, str, str],
+    model: tuple[str, ...],
     plan_json: str,
 ) -> None:
     """Pool initializer: load the model (``flavor, digest, signature JSON``) once per process.
@@ -113,14 +113,14 @@ def init_worker(
     _worker = ChunkScorer(predictor, OutputPlan.model_validate_json(plan_json), blobs)
 
 
-def load_model(blobs: BlobStore, model: tuple[str, str, str, str, str]) -> Predictor:
-    """The predictor of ``(flavor, digest, signature JSON, code digest, code registered by)``
-    (empty code fields for models without code), its bytes checked on the way."""
+def load_model(blobs: BlobStore, model: tuple[str, ...]) -> Predictor:
+    """The predictor of ``(flavor, digest, signature JSON[, code digest, registered by])``
+    (the code fields only for code and PyTorch models), its bytes checked on the way."""
     from shipyard.flavors import CodeGrant, load_predictor
 
-    flavor, digest, signature_json, code_digest, registered_by = model
+    flavor, digest, signature_json, *registered = model
     signature = ModelSignature.model_validate_json(signature_json)
-    code = CodeGrant(code_digest, registered_by) if code_digest and registered_by else None
+    code = CodeGrant(registered[0], registered[1]) if len(registered) == 2 else None
     return load_predictor(
         flavor,
         blobs.get_bytes(digest),
