@@ -285,3 +285,67 @@ def test_the_control_plane_checks_code_without_running_it(
     with pytest.raises(UnsafeArtifact, match="coded@1 failed to load"):
         check_loads(platform, _version(platform, "coded@1"), "native", "coded@1")
     assert not marker.exists()
+
+
+def test_the_model_card_shows_the_code_digest_and_who_registered_it(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from shipyard.config import Settings
+
+    home = tmp_path / "home"
+    with Client(settings=Settings(home=home)) as client:
+        version = client.models.register("coded", _logged(client, _marker_model(tmp_path / "x")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
+    env |= {"SHIPYARD_HOME": str(home), "COLUMNS": "200"}
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "shipyard", "models", "show", "coded@1", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=True,
+        )
+        return done.stdout
+
+    assert json.loads(cli("--json"))["code_digest"] == version.code_digest
+    assert f"code {version.code_digest} registered by admin" in cli()
+
+
+def test_a_job_stores_its_model_in_the_layout_the_registry_reads(
+    platform: Platform, local: Client
+) -> None:
+    """``store_saved_model`` (what the job worker calls) writes meta, model and validation
+    rows so that registration and edge parity find them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sklearn.linear_model import LinearRegression
+
+    from shipyard.flavors import (
+        MODEL_META,
+        VALIDATION_ARTIFACT,
+        ValidationRows,
+        save_for_logging,
+    )
+
+    x, y = table()
+    saved = save_for_logging(LinearRegression().fit(x, y), input_example=x.head())
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(x.head(50)), sink)
+    rows = ValidationRows(sink.getvalue().to_pybytes(), 50, "holdout")
+    job_saved = SavedModel(saved.flavor, saved.model_bytes, saved.signature, validation=rows)
+    with local.start_run(experiment="job") as run, platform.db.session() as session:
+        stored = registry.store_saved_model(platform, session, run.id, job_saved)
+    stored_meta = local.transport.call("tracking.get_artifact", run_id=run.id, path=MODEL_META)
+    meta = orjson.loads(stored_meta)
+    assert meta["validation"] == {
+        "path": VALIDATION_ARTIFACT,
+        "digest": stored[VALIDATION_ARTIFACT].digest,
+        "rows": 50,
+        "split": "holdout",
+    }
+    assert local.models.register("job-model", run.id).digest == meta["digest"]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from shipyard.flavors._artifact import artifact_digest
@@ -89,8 +90,6 @@ class SavedModel:
 
     def artifacts(self) -> list[tuple[str, bytes]]:
         """Every ``(run artifact path, bytes)`` to store, in order: meta last."""
-        import orjson
-
         stored = [(f"{MODEL_DIR}/{path}", data) for path, data in sorted(self.files.items())]
         stored.append((MODEL_ARTIFACT, self.model_bytes))
         if self.validation is not None:
