@@ -349,3 +349,13 @@ def test_a_job_stores_its_model_in_the_layout_the_registry_reads(
         "split": "holdout",
     }
     assert local.models.register("job-model", run.id).digest == meta["digest"]
+
+
+def test_an_mlflow_directory_without_a_pickle_names_log_model(local: Client) -> None:
+    with local.start_run(experiment="mlflow") as run:
+        local.transport.call(
+            "tracking.log_artifact", run_id=run.id, path="model/MLmodel", content=b"flavors: {}\n"
+        )
+    with pytest.raises(InvalidInput, match="log_model") as refused:
+        local.models.register("from-mlflow", run.id)
+    assert refused.value.field == "run_id"

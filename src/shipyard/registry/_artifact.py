@@ -125,9 +125,14 @@ def refuse_pickle_based(session: Session, run_id: str) -> None:
     if MODEL_META in paths:
         return
     pickled = sorted(p for p in paths if p.lower().endswith(PICKLE_SUFFIXES))
-    if pickled or any(p == "MLmodel" or p.endswith("/MLmodel") for p in paths):
-        where = f" ({', '.join(pickled[:3])})" if pickled else ""
-        raise refuse_pickle(f"the model of run {run_id}{where}")
+    if pickled:
+        raise refuse_pickle(f"the model of run {run_id} ({', '.join(pickled[:3])})")
+    if any(p == "MLmodel" or p.endswith("/MLmodel") for p in paths):
+        raise _invalid(
+            run_id,
+            f"it holds an MLflow model directory but no {MODEL_META}; log the model with "
+            "shipyard's log_model (an ONNX file can be logged as is)",
+        )
 
 
 def _check_bundle(
