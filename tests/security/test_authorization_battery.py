@@ -32,12 +32,14 @@ import pytest
 import sqlalchemy as sa
 from tests.conftest import LiveServer
 from tests.fixtures.lifecycle import lightgbm_spec
+from tests.flavors import modelkit
 
 from shipyard import errors
 from shipyard.api import create_app
 from shipyard.cli._quickstart import write_breast_cancer_csv
 from shipyard.client import HttpTransport
 from shipyard.config import Settings
+from shipyard.flavors import save_for_logging
 from shipyard.operations import BY_NAME, OPERATIONS
 from shipyard.platform import Platform
 from shipyard.security import ADMIN, Access, bootstrap, context_for
@@ -154,6 +156,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         platform.close()
 
 
+def _code_model_run(w: World) -> str:
+    """A finished run holding a code model (registering it needs registry:RegisterCode)."""
+    saved = save_for_logging(
+        modelkit.code_model(), input_example=modelkit.table()[0].head(), task="regression"
+    )
+    run_id: str = w.call("tracking.create_run", experiment="exp").id
+    for path, data in saved.artifacts():
+        w.call("tracking.log_artifact", run_id=run_id, path=path, content=data)
+    w.call("tracking.end_run", run_id=run_id)
+    return run_id
+
+
 def _build(w: World) -> None:
     v = w.values
     w.call("datasets.ingest", name="bc", content=w.csv, filename="bc.csv")
@@ -169,6 +183,7 @@ def _build(w: World) -> None:
         w.call("registry.set_approval", name=model, version=1, status="Approved")
     w.call("registry.set_alias", name="m", alias="champion", version=1)
     w.call("registry.set_alias", name="m", alias="old", version=1)
+    v["code_run"] = _code_model_run(w)
     v["open_run"] = w.call("tracking.create_run", experiment="exp").id
     v["end_run"] = w.call("tracking.create_run", experiment="exp").id
     for endpoint in (
@@ -276,7 +291,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "training.list_jobs": lambda w: {},
     "training.get_job": lambda w: {"job_id": w["job"]},
     "training.read_log": lambda w: {"job_id": w["job"]},
-    "registry.register": lambda w: {"name": "m-reg", "run_id": w["run"]},
+    "registry.register": lambda w: {"name": "m-reg", "run_id": w["code_run"]},
     "registry.list_models": lambda w: {},
     "registry.get_model": lambda w: {"name": "m"},
     "registry.get_version": lambda w: {"ref": "m@champion"},
@@ -368,7 +383,7 @@ USES: dict[str, list[str]] = {
     "contracts.get_validation": ["datasets:ReadData"],
     "contracts.ingest": ["contracts:GetContract", "datasets:Ingest"],
     "training.create_job": ["datasets:ReadData", "tracking:CreateRun"],
-    "registry.register": ["tracking:GetArtifact"],
+    "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],
     "endpoints.create": ["registry:GetModelVersion"],
     "endpoints.update": ["registry:GetModelVersion"],

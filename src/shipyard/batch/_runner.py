@@ -41,6 +41,7 @@ from shipyard.datasets import (
 from shipyard.errors import IntegrityError, ShipyardError
 from shipyard.flavors import ModelSignature
 from shipyard.platform import Platform
+from shipyard.registry import code_grant
 from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t
 
@@ -119,7 +120,14 @@ class _Job:
             assert version is not None and source is not None
             self.source = source
             self.signature = ModelSignature.model_validate(version.signature)
-            self.model = (version.flavor, version.digest, self.signature.model_dump_json())
+            self.model: tuple[str, ...] = (
+                version.flavor,
+                version.digest,
+                self.signature.model_dump_json(),
+            )
+            grant = code_grant(version)
+            if grant is not None:
+                self.model += (grant.digest, grant.registered_by)
             finished = sa.select(x.BatchChunk.chunk, x.BatchChunk.digest).where(
                 x.BatchChunk.job_id == job_id
             )

@@ -99,7 +99,7 @@ _worker: ChunkScorer | None = None
 def init_worker(
     blob_url: str,
     storage_options: dict[str, Any],
-    model: tuple[str, str, str],
+    model: tuple[str, ...],
     plan_json: str,
 ) -> None:
     """Pool initializer: load the model (``flavor, digest, signature JSON``) once per process.
@@ -113,13 +113,22 @@ def init_worker(
     _worker = ChunkScorer(predictor, OutputPlan.model_validate_json(plan_json), blobs)
 
 
-def load_model(blobs: BlobStore, model: tuple[str, str, str]) -> Predictor:
-    """The predictor of ``(flavor, digest, signature JSON)``, its bytes checked on the way."""
-    from shipyard.flavors import load_predictor
+def load_model(blobs: BlobStore, model: tuple[str, ...]) -> Predictor:
+    """The predictor of ``(flavor, digest, signature JSON[, code digest, registered by])``
+    (the code fields only for code and PyTorch models), its bytes checked on the way."""
+    from shipyard.flavors import CodeGrant, load_predictor
 
-    flavor, digest, signature_json = model
+    flavor, digest, signature_json, *registered = model
     signature = ModelSignature.model_validate_json(signature_json)
-    return load_predictor(flavor, blobs.get_bytes(digest), signature, expected_digest=digest)
+    code = CodeGrant(registered[0], registered[1]) if len(registered) == 2 else None
+    return load_predictor(
+        flavor,
+        blobs.get_bytes(digest),
+        signature,
+        expected_digest=digest,
+        fetch=blobs.get_bytes,
+        code=code,
+    )
 
 
 def _exit_with_parent() -> None:

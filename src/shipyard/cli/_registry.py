@@ -139,6 +139,11 @@ def show_model(
 
         def show() -> None:
             _versions_table(v.ref, [v])
+            if v.code_digest is not None:
+                console.print(
+                    f"code {v.code_digest} registered by {v.code_registered_by} "
+                    "(checked before the code runs)"
+                )
             table(
                 "Signature",
                 ["input", "type"],

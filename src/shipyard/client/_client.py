@@ -11,6 +11,7 @@ from shipyard.client._deployments import Deployments
 from shipyard.client._edge import Edge
 from shipyard.client._endpoints import Endpoints
 from shipyard.client._features import Features
+from shipyard.client._log_model import LoggedModel, log_model
 from shipyard.client._resources import Datasets, Iam, Models
 from shipyard.client._streams import Streams
 from shipyard.client._tracking import ActiveRun, Tracking
@@ -69,6 +70,24 @@ class Client:
     ) -> ActiveRun:
         """Start a tracked run: ``with client.start_run(experiment="x") as run: ...``."""
         return self.tracking.start_run(experiment, name, **kw)
+
+    def log_model(self, run_id: str, model: Any, **options: Any) -> LoggedModel:
+        """Serialize ``model`` here, in a safe format, and store it as the run's model.
+
+        scikit-learn estimators and Pipelines are stored with skops (trusted types only),
+        LightGBM and XGBoost models (Booster or scikit-learn API) natively, ONNX as given
+        (a ModelProto or bytes from any framework), a PyTorch module as safetensors weights
+        plus its class's source file (a code model: registering it needs
+        ``registry:RegisterCode``; ``init=`` gives its JSON constructor arguments) or, with
+        ``export="onnx"``, through ``torch.onnx.export`` (no code). A ``CodeModel`` is a
+        class with ``load(artifacts)`` and ``predict(table)``, its source and safe artifacts.
+
+        The signature is inferred from ``input_example`` (pandas, Arrow or numpy) and the
+        model (``task=``, ``classes=`` when it cannot tell), or given as ``signature=``.
+        With ``name=`` the model is registered as the next version of ``name`` at once
+        (the run must have ended). Pickle-based formats are never produced.
+        """
+        return log_model(self.transport, run_id, model, **options)
 
     def close(self) -> None:
         self.transport.close()

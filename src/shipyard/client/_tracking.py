@@ -8,8 +8,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from shipyard.client._log_model import LoggedModel, log_model
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._transport import Transport
+from shipyard.errors import InvalidInput
 from shipyard.tracking import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 
 
@@ -69,6 +71,15 @@ class ActiveRun:
                 "tracking.log_artifact", run_id=self.id, path=name or Path(path).name, content=data
             )
         )
+
+    def log_model(self, model: Any, **options: Any) -> LoggedModel:
+        """Store ``model`` as this run's model (see ``Client.log_model``); register it after
+        the run ends with ``client.models.register(name, run.id)``."""
+        if "name" in options:
+            raise InvalidInput(
+                "register after the run ends: client.models.register(name, run.id)", field="name"
+            )
+        return log_model(self._t, self.id, model, **options)
 
     def flush(self) -> None:
         """Send buffered metrics now."""

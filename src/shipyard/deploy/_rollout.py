@@ -68,9 +68,11 @@ def _refuse_if_running(session: Any, endpoint: str) -> None:
 
 
 def check_loads(platform: Platform, version: t.ModelVersion, runtime: str, ref: str) -> None:
-    """Load the version here, as a serving worker would; any failure names the version."""
+    """Load the version here, as a serving worker would (a code model's files are checked
+    against its registered code instead, without running it); any failure names it."""
     from shipyard.edge import latest_export, load_export_predictor
-    from shipyard.registry import load_version_predictor
+    from shipyard.flavors import CODE_FLAVORS
+    from shipyard.registry import check_version_code, load_version_predictor
 
     try:
         if runtime == "onnx":
@@ -79,6 +81,8 @@ def check_loads(platform: Platform, version: t.ModelVersion, runtime: str, ref: 
             if export is None:
                 raise NotFound(f"{ref} has no ONNX export", field="runtime")
             load_export_predictor(platform, export)
+        elif version.flavor in CODE_FLAVORS:  # the control plane runs no model code
+            check_version_code(platform, version)
         else:
             load_version_predictor(platform, version)
     except ShipyardError as error:

@@ -6,7 +6,7 @@ Converters (skl2onnx, onnxmltools) and onnxruntime load on first use, from the
 
 from shipyard.edge._models import EdgeExportInfo
 from shipyard.edge._package import archive_bytes, import_package, read_archive, write_package
-from shipyard.edge._parity import PARITY_ROWS, VALIDATION_ARTIFACT, ParityCheck
+from shipyard.edge._parity import PARITY_ROWS, ParityCheck
 from shipyard.edge._service import (
     export_model,
     get_export,
@@ -15,6 +15,7 @@ from shipyard.edge._service import (
     list_exports,
     load_export_predictor,
 )
+from shipyard.flavors import VALIDATION_ARTIFACT  # the run-to-model layout's; kept for callers
 
 __all__ = [
     "PARITY_ROWS",

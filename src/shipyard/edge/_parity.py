@@ -33,13 +33,11 @@ from sqlalchemy.orm import Session
 from shipyard.data import normalize_table
 from shipyard.datasets import iter_version_batches, scratch_directory
 from shipyard.errors import InvalidInput
-from shipyard.flavors import ModelSignature, Predictor
+from shipyard.flavors import MODEL_META, VALIDATION_ARTIFACT, ModelSignature, Predictor
 from shipyard.flavors._base import arrow_column_type
 from shipyard.platform import Platform
-from shipyard.registry import MODEL_META
 from shipyard.store.metadata import tables as t
 
-VALIDATION_ARTIFACT = "model/validation.parquet"
 PARITY_ROWS = 10_000
 FIELD = "parity_data"
 

@@ -18,7 +18,13 @@ from shipyard.edge._models import EdgeExportInfo
 from shipyard.edge._package import archive_bytes, package_files
 from shipyard.edge._parity import FIELD, ParityCheck, ParityRows, compare, parity_rows
 from shipyard.errors import IntegrityError, InvalidInput, NotFound
-from shipyard.flavors import ModelSignature, Predictor, artifact_digest, load_predictor
+from shipyard.flavors import (
+    CODE_FLAVORS,
+    ModelSignature,
+    Predictor,
+    artifact_digest,
+    load_predictor,
+)
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor, model_version_resource, resolve
@@ -111,6 +117,13 @@ def export_model(
     platform = ctx.platform
     with platform.db.session() as session:
         model, version = resolve(session, parse_reference(ref))
+        if version.flavor in CODE_FLAVORS:
+            raise InvalidInput(
+                f"{model.name}@{version.version} is a {version.flavor} model whose code the "
+                "control plane does not run; export it to ONNX yourself (torch.onnx.export) "
+                "and log that with log_model",
+                field="ref",
+            )
         dataset = None
         if parity_data is not None:
             parsed = parse_reference(parity_data, field=FIELD)

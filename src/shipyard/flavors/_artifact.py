@@ -7,6 +7,12 @@ import hashlib
 from shipyard.errors import IntegrityError, UnsafeArtifact
 
 _PICKLE_PROTOCOL_0_STARTS = frozenset(b"(c]}NIFLSVX")
+PICKLE_ALTERNATIVE = (
+    "pickle-based model formats are never loaded; log it with shipyard's log_model "
+    "(skops for scikit-learn, native LightGBM/XGBoost, safetensors for PyTorch) "
+    "or export it to ONNX"
+)
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".pt", ".pth", ".cloudpickle", ".dill")
 
 
 def artifact_digest(data: bytes) -> str:
@@ -31,12 +37,16 @@ def looks_like_pickle(data: bytes) -> bool:
     return len(data) > 0 and data[0] in _PICKLE_PROTOCOL_0_STARTS and data.rstrip().endswith(b".")
 
 
+def refuse_pickle(what: str) -> UnsafeArtifact:
+    """The one refusal for a pickle-based model (a pickle in disguise, an MLflow sklearn
+    pickle or cloudpickle pyfunc): stored fine, never loaded, registered or served."""
+    return UnsafeArtifact(f"{what} is pickle-based: {PICKLE_ALTERNATIVE}")
+
+
 def require_magic(data: bytes, magic: bytes, flavor: str) -> None:
     """Refuse bytes that do not start like a ``flavor`` artifact; name pickles as unsafe."""
     if data.startswith(magic):
         return
     if looks_like_pickle(data):
-        raise UnsafeArtifact(
-            f"the {flavor} artifact is a Python pickle; Shipyard never loads pickles"
-        )
+        raise refuse_pickle(f"the {flavor} artifact")
     raise IntegrityError(f"the artifact is not a {flavor} model: unexpected leading bytes")

@@ -9,8 +9,9 @@ from shipyard.errors import InvalidInput
 from shipyard.flavors import _lightgbm_audit, _xgboost_audit
 from shipyard.flavors._artifact import verify_digest
 from shipyard.flavors._base import ModelSignature, Predictor, Task
+from shipyard.flavors._bundle import CODE_FLAVORS, CodeGrant, Fetch
 
-FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost", "onnx")
+FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost", "onnx", "pytorch", "code")
 
 SUPPORTED_OBJECTIVES: Mapping[str, Mapping[Task, frozenset[str]]] = {
     "lightgbm": {
@@ -27,10 +28,10 @@ SUPPORTED_OBJECTIVES: Mapping[str, Mapping[Task, frozenset[str]]] = {
 def flavor_of(estimator: Any) -> str:
     """The flavor an estimator is stored in, from the library that defines it."""
     library = type(estimator).__module__.split(".", 1)[0]
-    if library not in FLAVORS:
+    if library not in FLAVORS or library in CODE_FLAVORS:
         raise InvalidInput(
             f"cannot store a {type(estimator).__name__} from {library!r}; "
-            f"supported libraries are {list(FLAVORS)}",
+            f"supported libraries are {[f for f in FLAVORS if f not in CODE_FLAVORS]}",
             field="estimator",
         )
     return library
@@ -57,12 +58,21 @@ def save_model(estimator: Any) -> tuple[str, bytes]:
 
 
 def load_predictor(
-    flavor: str, data: bytes, signature: ModelSignature, *, expected_digest: str
+    flavor: str,
+    data: bytes,
+    signature: ModelSignature,
+    *,
+    expected_digest: str,
+    fetch: Fetch | None = None,
+    code: CodeGrant | None = None,
 ) -> Predictor:
     """Verify ``data`` against its recorded digest, then load it as ``flavor``.
 
+    Bundle flavors (code, pytorch) read their files through ``fetch`` and run their code
+    only when ``code`` (the version's record of who registered which code) matches it.
     Raises IntegrityError on a digest mismatch or damaged bytes, and UnsafeArtifact
-    when the bytes would need untrusted code (a pickle, an unknown type) to load.
+    when the bytes would need untrusted code (a pickle, an unknown type, code nobody
+    allowed to register code vouched for) to load.
     """
     if flavor not in FLAVORS:
         raise InvalidInput(
@@ -81,6 +91,14 @@ def load_predictor(
         from shipyard.flavors._onnx import load_onnx
 
         return load_onnx(data, signature)
+    if flavor == "code":
+        from shipyard.flavors._code import load_code
+
+        return load_code(data, signature, fetch, code)
+    if flavor == "pytorch":
+        from shipyard.flavors._pytorch import load_pytorch
+
+        return load_pytorch(data, signature, fetch, code)
     from shipyard.flavors._sklearn import load_sklearn
 
     return load_sklearn(data, signature)

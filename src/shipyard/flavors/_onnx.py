@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError  # type: ignore[import-untyped]
 
 from shipyard.errors import IntegrityError, InvalidInput, UnsafeArtifact
 from shipyard.flavors._arrays import as_matrix, class_array, float_column, string_values
-from shipyard.flavors._artifact import looks_like_pickle
+from shipyard.flavors._artifact import looks_like_pickle, refuse_pickle
 from shipyard.flavors._base import ModelSignature, Prediction, Predictor
 
 FLAVOR = "onnx"
@@ -38,7 +38,7 @@ _RUNTIME_ERRORS: tuple[type[Exception], ...] = tuple(
 def check_onnx(data: bytes) -> onnx.ModelProto:
     """Parse and check ONNX bytes; refuse pickles, custom domains and external data."""
     if looks_like_pickle(data):
-        raise UnsafeArtifact("the onnx artifact is a Python pickle; Shipyard never loads pickles")
+        raise refuse_pickle("the onnx artifact")
     try:
         model = onnx.load_model_from_string(data)
     except (DecodeError, ValueError) as exc:

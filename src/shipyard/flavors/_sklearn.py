@@ -99,6 +99,8 @@ class SklearnPredictor(Predictor):
     def __init__(self, model: Any, signature: ModelSignature) -> None:
         super().__init__(model, signature)
         self._classes = class_array(signature)
+        # fitted on a DataFrame (a logged model): give sklearn named columns, as it expects
+        self._named = getattr(model, "feature_names_in_", None) is not None
         self._method = model.predict_proba if self._classes is not None else model.predict
         self._encode: Callable[[Any], np.ndarray] = partial(as_matrix, signature=signature)
         self._kernel: Kernel | None = None
@@ -141,6 +143,8 @@ class SklearnPredictor(Predictor):
         return bool(np.isfinite(x).all())
 
     def _call_sklearn(self, data: np.ndarray | pd.DataFrame) -> np.ndarray:
+        if isinstance(data, np.ndarray) and self._named:
+            data = pd.DataFrame(data, columns=self.signature.input_names)
         try:
             with sklearn.config_context(skip_parameter_validation=True):
                 output: np.ndarray = self._method(data)

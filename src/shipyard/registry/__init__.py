@@ -1,6 +1,7 @@
 """The model registry: versions, approval, aliases, lineage."""
 
-from shipyard.registry._artifact import MODEL_ARTIFACT, MODEL_META
+from shipyard.flavors import MODEL_ARTIFACT, MODEL_META, VALIDATION_ARTIFACT
+from shipyard.registry._artifact import refuse_pickle_based
 from shipyard.registry._lineage import lineage
 from shipyard.registry._models import (
     LineageGraph,
@@ -9,6 +10,8 @@ from shipyard.registry._models import (
     ModelVersionInfo,
 )
 from shipyard.registry._service import (
+    check_version_code,
+    code_grant,
     delete_alias,
     get_model,
     get_model_version,
@@ -22,14 +25,18 @@ from shipyard.registry._service import (
     set_approval,
     version_info,
 )
+from shipyard.registry._store import store_saved_model
 
 __all__ = [
     "MODEL_ARTIFACT",
     "MODEL_META",
+    "VALIDATION_ARTIFACT",
     "LineageGraph",
     "LineageNode",
     "ModelInfo",
     "ModelVersionInfo",
+    "check_version_code",
+    "code_grant",
     "delete_alias",
     "get_model",
     "get_model_version",
@@ -38,9 +45,11 @@ __all__ = [
     "load_version_predictor",
     "model_version_access",
     "model_version_resource",
+    "refuse_pickle_based",
     "register_model",
     "resolve",
     "set_alias",
     "set_approval",
+    "store_saved_model",
     "version_info",
 ]

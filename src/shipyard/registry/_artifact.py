@@ -2,9 +2,12 @@
 
 A version enters the registry only if it will load: ``model/meta.json`` must be a JSON
 object with a known ``flavor`` and a valid ``signature``, and ``model/model.bin`` must
-load as that flavor's safe format (never a pickle) and fit the signature. Every problem
-is the caller's to fix, so each is an ``InvalidInput`` naming the run and the artifact
-(or an ``UnsafeArtifact`` for bytes that would need untrusted code).
+load as that flavor's safe format (never a pickle) and fit the signature. A bundle (code
+or PyTorch model) must name only files of the same run, each in a safe format; its code
+is not run here (the control plane never runs model code), only when a serving, batch or
+edge process loads the registered version. Every problem is the caller's to fix, so each
+is an ``InvalidInput`` naming the run and the artifact (or an ``UnsafeArtifact`` for bytes
+that would need untrusted code, e.g. a model an MLflow client logged as a pickle).
 """
 
 from __future__ import annotations
@@ -14,28 +17,27 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from shipyard.errors import IntegrityError, InvalidInput, UnsafeArtifact
-from shipyard.flavors import ModelSignature
+from shipyard.flavors import (
+    CODE_FLAVORS,
+    MODEL_ARTIFACT,
+    MODEL_META,
+    PICKLE_SUFFIXES,
+    ModelMeta,
+    bundle_path,
+    parse_manifest,
+    refuse_pickle,
+)
 from shipyard.platform import Platform
+from shipyard.store.metadata import tables as t
 from shipyard.tracking import artifact_row
 
-MODEL_ARTIFACT = "model/model.bin"
-MODEL_META = "model/meta.json"
 MAX_META_BYTES = 16 << 20
 CLIENT_TOKEN = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-
-
-class ModelMeta(BaseModel):
-    """The part of ``model/meta.json`` the registry relies on (other keys are kept as is)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    flavor: str
-    signature: ModelSignature
-    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class CheckedModel:
     signature: dict[str, Any]
     digest: str
     size_bytes: int
+    code_digest: str | None = None
 
 
 def check_client_token(token: str) -> str:
@@ -59,6 +62,7 @@ def check_client_token(token: str) -> str:
 
 def check_run_model(platform: Platform, session: Session, run_id: str) -> CheckedModel:
     """The run's model, once its meta document is valid and its bytes load as declared."""
+    refuse_pickle_based(session, run_id)
     artifact = artifact_row(session, run_id, MODEL_ARTIFACT)
     meta = _meta(platform, session, run_id)
     from shipyard.flavors import FLAVORS, load_predictor  # model libraries load on use
@@ -77,8 +81,12 @@ def check_run_model(platform: Platform, session: Session, run_id: str) -> Checke
     if not names or len(set(names)) != len(names):
         raise _invalid(run_id, f"{MODEL_META} signature needs one or more distinct input names")
     data = platform.blobs.get_bytes(artifact.digest)
+    code_digest = None
     try:
-        load_predictor(meta.flavor, data, meta.signature, expected_digest=artifact.digest)
+        if meta.flavor in CODE_FLAVORS:
+            code_digest = _check_bundle(platform, session, run_id, data, meta)
+        else:
+            load_predictor(meta.flavor, data, meta.signature, expected_digest=artifact.digest)
     except UnsafeArtifact as error:
         raise UnsafeArtifact(f"{MODEL_ARTIFACT} of run {run_id}: {error.message}") from None
     except (IntegrityError, InvalidInput) as error:
@@ -90,7 +98,63 @@ def check_run_model(platform: Platform, session: Session, run_id: str) -> Checke
         signature=meta.signature.model_dump(mode="json"),
         digest=artifact.digest,
         size_bytes=artifact.size_bytes,
+        code_digest=code_digest,
     )
+
+
+def run_model_has_code(session: Session, run_id: str) -> bool:
+    """Whether the run stores model code (``model/code/...``): registering a code or PyTorch
+    model runs none of it, but serving it will, so it needs ``registry:RegisterCode``. A
+    bundle may name no code file outside ``model/code/``, so this is decided from the
+    metadata alone, before anything is read."""
+    prefix = bundle_path("code", "")
+    found = session.scalar(
+        sa.select(t.RunArtifact.path)
+        .where(t.RunArtifact.run_id == run_id, t.RunArtifact.path.startswith(prefix))
+        .limit(1)
+    )
+    return found is not None
+
+
+def refuse_pickle_based(session: Session, run_id: str) -> None:
+    """Refuse a run whose model is stored pickle-based (an MLflow ``MLmodel`` directory with
+    a pickle, or no Shipyard meta beside .pkl/.pt files): stored fine, never registered."""
+    paths = list(
+        session.scalars(sa.select(t.RunArtifact.path).where(t.RunArtifact.run_id == run_id))
+    )
+    if MODEL_META in paths:
+        return
+    pickled = sorted(p for p in paths if p.lower().endswith(PICKLE_SUFFIXES))
+    if pickled:
+        raise refuse_pickle(f"the model of run {run_id} ({', '.join(pickled[:3])})")
+    if any(p == "MLmodel" or p.endswith("/MLmodel") for p in paths):
+        raise _invalid(
+            run_id,
+            f"it holds an MLflow model directory but no {MODEL_META}; log the model with "
+            "shipyard's log_model (an ONNX file can be logged as is)",
+        )
+
+
+def _check_bundle(
+    platform: Platform, session: Session, run_id: str, data: bytes, meta: ModelMeta
+) -> str:
+    """The code digest of a bundle whose every file is an artifact of this run, in a safe
+    format; the manifest may name nothing else (no other run's or dataset's blobs)."""
+    from shipyard.flavors import check_safe_artifact
+
+    manifest = parse_manifest(data)
+    named = [("code", p, d) for p, d in manifest.code.items()]
+    named += [("artifacts", n, d) for n, d in manifest.artifacts.items()]
+    for kind, name, digest in named:
+        path = bundle_path(kind, name)
+        row = session.get(t.RunArtifact, (run_id, path))
+        if row is None or row.digest != digest:
+            raise _invalid(run_id, f"{MODEL_ARTIFACT} names {path} ({digest}), not in this run")
+        if kind == "artifacts":
+            check_safe_artifact(name, platform.blobs.get_bytes(digest))
+    if meta.code_digest is not None and meta.code_digest != manifest.code_digest:
+        raise _invalid(run_id, f"{MODEL_META} records another code digest than the model's")
+    return manifest.code_digest
 
 
 def _meta(platform: Platform, session: Session, run_id: str) -> ModelMeta:

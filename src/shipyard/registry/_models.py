@@ -25,6 +25,10 @@ class ModelVersionInfo(BaseModel):
     run_id: str
     created_by: str
     created_at: datetime
+    code_digest: str | None = None
+    """For code and PyTorch models: the digest of the registered code loading checks."""
+    code_registered_by: str | None = None
+    """Who registered that code (a principal allowed ``registry:RegisterCode``)."""
 
     @property
     def resource(self) -> str:

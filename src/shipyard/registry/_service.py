@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.errors import Conflict, InvalidInput, NotFound
-from shipyard.flavors import ModelSignature, Predictor
+from shipyard.flavors import CodeGrant, ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
 from shipyard.platform import Platform
-from shipyard.registry._artifact import check_client_token, check_run_model
+from shipyard.registry._artifact import check_client_token, check_run_model, run_model_has_code
 from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
@@ -47,6 +47,8 @@ def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersi
         run_id=row.run_id,
         created_by=row.created_by,
         created_at=row.created_at,
+        code_digest=row.code_digest,
+        code_registered_by=row.code_registered_by,
     )
 
 
@@ -69,13 +71,36 @@ def resolve(session: Session, ref: Reference) -> tuple[t.Model, t.ModelVersion]:
     return model, row
 
 
+def code_grant(row: t.ModelVersion) -> CodeGrant | None:
+    """The version's record of registered code, which loading checks before running any."""
+    if row.code_digest is None or row.code_registered_by is None:
+        return None
+    return CodeGrant(row.code_digest, row.code_registered_by)
+
+
 def load_version_predictor(platform: Platform, row: t.ModelVersion) -> Predictor:
-    """Load a registered version's predictor, digest-verified, never via pickle."""
+    """Load a registered version's predictor, digest-verified, never via pickle; a code or
+    PyTorch model's code runs only if it is the code registered with RegisterCode."""
     from shipyard.flavors import load_predictor  # model libraries load only when serving
 
     data = platform.blobs.get_bytes(row.digest)
     signature = ModelSignature.model_validate(row.signature)
-    return load_predictor(row.flavor, data, signature, expected_digest=row.digest)
+    return load_predictor(
+        row.flavor,
+        data,
+        signature,
+        expected_digest=row.digest,
+        fetch=platform.blobs.get_bytes,
+        code=code_grant(row),
+    )
+
+
+def check_version_code(platform: Platform, row: t.ModelVersion) -> None:
+    """For a code or PyTorch version: its files are the registered code, without running it
+    (the control plane checks a version this way; serving, batch and edge processes load)."""
+    from shipyard.flavors import open_bundle
+
+    open_bundle(platform.blobs.get_bytes(row.digest), platform.blobs.get_bytes, code_grant(row))
 
 
 def model_version_resource(session: Session, ref: str, *, field: str = "ref") -> ResourceName:
@@ -99,10 +124,19 @@ def _alias_resource(name: str, alias: str) -> ResourceName:
     return ResourceName(resource("model", name, alias), (resource("model", name),))
 
 
+def _register_uses(session: Session, name: str, run_id: str) -> list[Access]:
+    """Reading the run's artifacts; and, when the run's model carries code, registering code
+    (which serving will run) under the model's name."""
+    uses = [Access("tracking:GetArtifact", run_resource(session, run_id))]
+    if run_model_has_code(session, run_id):
+        uses.append(Access("registry:RegisterCode", ResourceName.of(resource("model", name))))
+    return uses
+
+
 @operation(
     "registry:RegisterModel",
     lambda name: resource("model", name),
-    uses=lambda session, run_id: [Access("tracking:GetArtifact", run_resource(session, run_id))],
+    uses=_register_uses,
     mutating=True,
 )
 def register_model(
@@ -110,7 +144,9 @@ def register_model(
 ) -> ModelVersionInfo:
     """Register the model a run produced as the next version of ``name`` (from 1).
 
-    The model must load as its declared flavor. A ``client_token`` makes the call
+    The model must load as its declared flavor. A code or PyTorch model needs
+    ``registry:RegisterCode`` too; the version records its code digest and who registered
+    it, and loading refuses any other code. A ``client_token`` makes the call
     idempotent: repeated with the same token (a retry after a lost response), it returns
     the version the first call made instead of making another.
     """
@@ -156,6 +192,8 @@ def register_model(
             metrics=metrics,
             created_by=ctx.principal,
             client_token=client_token,
+            code_digest=checked.code_digest,
+            code_registered_by=ctx.principal if checked.code_digest else None,
         )
         session.add(row)
         session.flush()

@@ -69,6 +69,7 @@ ACTIONS: frozenset[str] = frozenset(
         "registry:GetModel",
         "registry:GetModelVersion",
         "registry:ListModels",
+        "registry:RegisterCode",
         "registry:RegisterModel",
         "registry:SetAlias",
         "registry:UpdateApproval",

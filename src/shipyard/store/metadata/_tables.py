@@ -238,6 +238,8 @@ class ModelVersion(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     client_token: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_digest: Mapped[str | None] = mapped_column(String(80), default=None)
+    code_registered_by: Mapped[str | None] = mapped_column(String(100), default=None)
 
 
 class ModelAlias(Base):
