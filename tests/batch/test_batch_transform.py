@@ -312,3 +312,24 @@ def test_a_corrupt_input_file_fails_the_job_before_any_output_is_registered(
     with platform.db.session() as session:
         assert session.scalar(sa.select(t.Dataset).where(t.Dataset.name == "scored")) is None
         assert session.scalar(sa.select(sa.func.count()).select_from(x.BatchChunk)) == 0
+
+
+def test_a_cancelled_job_can_be_resumed(
+    platform: Platform,
+    rows: pd.DataFrame,
+    booster: lightgbm.LGBMClassifier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register_model(platform, rows, booster)
+    ctx = context_for(platform, "admin")
+    with monkeypatch.context() as patched:
+        patched.setattr(batch_service.control, "launch", lambda platform, kind, job_id: None)
+        job = create_batch_job(ctx, "m@1", "numbers@1", "scored", chunk_rows=1000, workers=1)
+    client = Client(settings=platform.settings)
+    cancelled = client.batch.cancel(job.id)
+    assert cancelled.status == "cancelled" and cancelled.ended_at is not None
+    with pytest.raises(Conflict, match="already cancelled"):
+        client.batch.cancel(job.id)
+    resume_batch_job(ctx, job.id)
+    done = client.batch.wait(job.id, timeout=180)
+    assert done.status == "succeeded" and done.attempts == 1 and done.resources is not None

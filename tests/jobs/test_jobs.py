@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 import sqlalchemy as sa
+from tests.cli.conftest import environment
 from tests.conftest import LiveServer
-from tests.jobs.conftest import SLEEPER
+from tests.jobs.conftest import SLEEPER, write_code
 
 from shipyard.api import create_app
 from shipyard.client import Client, HttpTransport
@@ -156,3 +160,33 @@ def test_resource_record_and_system_metrics(data_platform: Platform) -> None:
     memory = client.tracking.metric_history(job.run_id, "system/memory_mb")
     assert history and memory and memory[0].value > 10
     assert [p.step for p in history] == sorted({p.step for p in history})
+
+
+def test_cancel_a_job_another_process_started(data_platform: Platform, tmp_path: Path) -> None:
+    """The CLI submits the job from its own process; this process ends it."""
+    if not data_platform.db.is_sqlite:
+        return  # the CLI below opens the home's SQLite database
+    out = tmp_path / "pids.txt"
+    write_code(tmp_path / "code", {"train.py": SLEEPER})
+    spec = tmp_path / "code" / "spec.yaml"
+    spec.write_text(f"dataset: bc@1\nentrypoint: train.py:main\nparams:\n  out: {out}\n")
+    printed = tmp_path / "cli.json"
+    with printed.open("wb") as sink:
+        cli = subprocess.Popen(
+            [sys.executable, "-m", "shipyard", "train", str(spec), "--no-wait", "--json"],
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+            env=environment(data_platform.settings.home),
+        )
+    try:
+        _wait_for(lambda: out.exists() and out.read_text())
+        worker, grandchild = (int(p) for p in out.read_text().split())
+        _wait_for(lambda: printed.read_text().strip().endswith("}"))
+        job_id = orjson.loads(printed.read_bytes())["id"]
+
+        job = Client(settings=data_platform.settings).training.cancel(job_id)
+
+        assert job.status == "cancelled" and _gone(worker) and _gone(grandchild)
+    finally:
+        cli.kill()
+        cli.wait(timeout=30)

@@ -135,7 +135,18 @@ def common_fields(row: j.Job) -> dict[str, Any]:
 
 def describe(platform: Platform, kind: JobKind, job_id: str) -> JobInfo:
     with platform.db.session() as session:
-        return kind.describe(session, job_row(session, kind, job_id))
+        row = job_row(session, kind, job_id)
+        return kind.describe(session, _reconciled(platform, session, row))
+
+
+def _reconciled(platform: Platform, session: Session, row: j.Job) -> j.Job:
+    """A running job whose worker no longer holds its lock died unrecorded (killed by the
+    kernel, its server gone with it): it failed."""
+    if row.status == "running" and not lock_held(platform.settings.jobs_dir, row.id):
+        row.status, row.ended_at = "failed", utcnow()
+        row.message = "the worker process ended without recording an outcome"
+        end_run(session, row.run_id, "failed")
+    return row
 
 
 def list_jobs(platform: Platform, kind: JobKind, limit: int) -> list[JobInfo]:
@@ -153,7 +164,7 @@ def list_jobs(platform: Platform, kind: JobKind, limit: int) -> list[JobInfo]:
 
 def read_log(platform: Platform, kind: JobKind, job_id: str, offset: int) -> LogChunk:
     with platform.db.session() as session:
-        row = job_row(session, kind, job_id)
+        row = _reconciled(platform, session, job_row(session, kind, job_id))
         status, progress, message = row.status, row.progress, row.message
     return read_log_chunk(
         log_path(platform, job_id), offset, status=status, progress=progress, message=message

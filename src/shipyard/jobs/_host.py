@@ -29,6 +29,7 @@ from typing import Any
 PRELOAD = [
     "shipyard.jobs._worker_main",
     "shipyard.jobs._train_worker",
+    "shipyard.jobs._code_worker",
     "shipyard.batch._runner",
     "shipyard.deploy._worker",
     "shipyard.flavors",
