@@ -140,10 +140,11 @@ def test_a_retryable_failure_is_retried_and_counted(
 
 
 _BUSY = """
-import time
+import os, time
 
 
 def main(context):
+    context.run.log_metric("cores", len(os.sched_getaffinity(0)))
     end = time.monotonic() + 1.5
     while time.monotonic() < end:
         sum(range(10000))
@@ -152,7 +153,10 @@ def main(context):
 
 def test_resource_record_and_system_metrics(data_platform: Platform) -> None:
     client = Client(settings=data_platform.settings)
-    job = client.training.wait(_code(data_platform, _BUSY), timeout=120)
+    job = client.training.wait(_code(data_platform, _BUSY, cpus=1), timeout=120)
+    assert (
+        job.limits.cpus == 1 and client.tracking.metric_history(job.run_id, "cores")[0].value == 1
+    )
     assert job.resources is not None
     assert job.resources.wall_seconds >= 1.5 and job.resources.cpu_seconds > 0
     assert job.resources.peak_memory_mb > 10

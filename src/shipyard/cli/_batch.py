@@ -45,6 +45,12 @@ def batch_transform(
         str | None,
         typer.Option(metavar="JOB_ID", help="Resume a failed job; finished chunks are kept."),
     ] = None,
+    max_runtime: Annotated[
+        float | None, typer.Option(help="Seconds the job may run before it is timed out.")
+    ] = None,
+    memory_mb: Annotated[int | None, typer.Option(help="Memory the job may take (MiB).")] = None,
+    cpus: Annotated[int | None, typer.Option(help="Cores the job may run on.")] = None,
+    max_retries: Annotated[int, typer.Option(help="Retries of retryable failures.")] = 0,
     wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -63,6 +69,12 @@ def batch_transform(
             output_columns=_columns(output_columns),
             chunk_rows=chunk_rows,
             workers=workers,
+            limits={
+                "max_runtime": max_runtime,
+                "memory_mb": memory_mb,
+                "cpus": cpus,
+                "max_retries": max_retries,
+            },
         )
     if not wait:
         emit(job, as_json, lambda: console.print(f"started batch job [bold]{job.id}[/]"))

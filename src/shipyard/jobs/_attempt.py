@@ -8,6 +8,8 @@ nothing: its status is no longer ``running`` and the transaction rolls back.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,6 +44,7 @@ class JobAttempt:
     def __init__(self, platform: Platform, job_id: str, attempt: int, principal: str) -> None:
         self.platform, self.id, self.attempt, self.principal = platform, job_id, attempt, principal
         self.run_id: str | None = None
+        self.measure: Callable[[], dict[str, Any]] | None = None
 
     def log(self, message: str) -> None:
         log(message)
@@ -68,8 +71,12 @@ class JobAttempt:
         self._claim(session, run_id=run_id)
 
     def succeed(self, session: Session, message: str) -> None:
-        """Mark the job succeeded in the caller's transaction (with what it registers)."""
-        self._claim(session, status="succeeded", progress=1.0, message=message, ended_at=utcnow())
+        """Mark the job succeeded in the caller's transaction (with what it registers), its
+        resource record with it."""
+        record = {} if self.measure is None else {"resources": self.measure()}
+        self._claim(
+            session, status="succeeded", progress=1.0, message=message, ended_at=utcnow(), **record
+        )
 
     def _claim(self, session: Session, **values: object) -> None:
         updated = session.execute(

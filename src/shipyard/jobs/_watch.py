@@ -39,7 +39,8 @@ def memory_message(limits: JobLimits) -> str:
 
 
 def apply_limits(limits: JobLimits) -> None:
-    """Pin the process to ``cpus`` cores and cap its address space at ``memory_mb`` more."""
+    """Pin the process to ``cpus`` cores and cap its address space at ``memory_mb`` more than
+    it starts with (the sampler holds its tree's resident memory to the same growth)."""
     if limits.cpus is not None and hasattr(os, "sched_setaffinity"):
         allowed = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, allowed[: limits.cpus])
@@ -111,15 +112,20 @@ class Sampler:
         self._thread.join(timeout=5)
         return self.record(final=True)
 
-    def record(self, *, final: bool = False) -> ResourceRecord:
+    def measure(self, *, final: bool = True) -> ResourceRecord:
+        """What the job's tree has used so far."""
         cpu, memory = tree_usage()
         self.cpu = max(self.cpu, cpu)
         self.peak = max(self.peak, memory, own_peak_mib() if final else 0.0)
-        record = ResourceRecord(
+        return ResourceRecord(
             wall_seconds=round(time.monotonic() - self.started, 3),
             cpu_seconds=round(self.cpu, 3),
             peak_memory_mb=round(self.peak, 1),
         )
+
+    def record(self, *, final: bool = False) -> ResourceRecord:
+        """Measure, and store the record with the job."""
+        record = self.measure(final=final)
         with self.platform.db.session() as session:
             row = session.get(j.Job, self.job_id)
             if row is not None:
@@ -127,7 +133,8 @@ class Sampler:
         return record
 
     def _loop(self) -> None:
-        last_cpu, last_time = tree_usage()[0], time.monotonic()
+        last_cpu, baseline = tree_usage()
+        last_time = time.monotonic()
         while not self._stop.wait(SAMPLE_SECONDS if self.samples else 0.5):
             self.samples += 1
             cpu, memory = tree_usage()
@@ -139,7 +146,8 @@ class Sampler:
                 self._log_metrics(percent, memory)
             except ShipyardError:
                 pass  # a metric that cannot be written is no reason to stop the job
-            if self.limits.memory_mb is not None and memory > self.limits.memory_mb:
+            # What the job took beyond what it started with (a forked job shares the host's pages)
+            if self.limits.memory_mb is not None and memory - baseline > self.limits.memory_mb:
                 end_own_group(self.platform, self.job_id, "failed", memory_message(self.limits))
 
     def _log_metrics(self, percent: float, memory: float) -> None:

@@ -48,12 +48,15 @@ def _start(platform: Platform, job_id: str) -> tuple[JobLimits, float, str, int]
         return limits, left, row.created_by, row.attempts
 
 
-def _fail(platform: Platform, job_id: str, message: str, run_id: str | None) -> None:
+def _fail(job: JobAttempt, message: str) -> None:
+    """Mark the job failed (its resource record with it) and its run failed."""
+    platform, run_id = job.platform, job.run_id
+    record = {} if job.measure is None else {"resources": job.measure()}
     with platform.db.session() as session:
         session.execute(
             sa.update(j.Job)
-            .where(j.Job.id == job_id, j.Job.status == "running")
-            .values(status="failed", message=message, ended_at=utcnow())
+            .where(j.Job.id == job.id, j.Job.status == "running")
+            .values(status="failed", message=message, ended_at=utcnow(), **record)
             .execution_options(synchronize_session=False)
         )
         end_run(session, run_id, "failed")
@@ -80,6 +83,7 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
         start_watchdog(platform, job_id, left, "job")
     attempt = JobAttempt(platform, job_id, number, principal)
     sampler = Sampler(platform, job_id, limits, lambda: attempt.run_id).start()
+    attempt.measure = lambda: sampler.measure().model_dump(mode="json")
     worker = _worker(entry)
     code = 1
     try:
@@ -91,26 +95,27 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
             except RETRYABLE as error:
                 if attempt.attempt > limits.max_retries:
                     log(f"failed: {error}")
-                    _fail(platform, job_id, str(error), attempt.run_id)
+                    _fail(attempt, str(error))
                     break
                 log(f"attempt {attempt.attempt} failed, retrying: {error}")
                 _fail_run(platform, attempt.run_id)
                 attempt = JobAttempt(platform, job_id, _next_attempt(platform, job_id), principal)
+                attempt.measure = lambda: sampler.measure().model_dump(mode="json")
             except JobStopped:
                 log("stopped")
                 break
             except MemoryError:
                 message = memory_message(limits) if limits.memory_mb else "out of memory"
                 log(f"failed: {message}")
-                _fail(platform, job_id, message, attempt.run_id)
+                _fail(attempt, message)
                 break
             except ShipyardError as error:
                 log(f"failed: {error}")
-                _fail(platform, job_id, str(error), attempt.run_id)
+                _fail(attempt, str(error))
                 break
             except Exception as error:
                 traceback.print_exc()
-                _fail(platform, job_id, f"{type(error).__name__}: {error}", attempt.run_id)
+                _fail(attempt, f"{type(error).__name__}: {error}")
                 break
     finally:
         record = sampler.stop()
