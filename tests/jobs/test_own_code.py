@@ -95,6 +95,8 @@ def test_cli_script_over_http(
     )
     record = orjson.loads(shown.stdout)
     assert record["status"] == "succeeded" and record["resources"]["peak_memory_mb"] > 0
+    refused = shipyard(tmp_path / "cli-home", "jobs", "cancel", job.id, url=live.url, api_key=key)
+    assert refused.returncode == 1 and "already succeeded" in refused.stderr
 
 
 def test_run_code_needs_its_own_permission(
