@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rollout.py
 	$(BIN)/python bench/streaming.py
 	$(BIN)/python bench/batch_transform.py
+	$(BIN)/python bench/jobs.py
 	$(BIN)/python bench/edge.py
 	$(BIN)/python bench/features.py
 	$(BIN)/python bench/serving_enriched.py

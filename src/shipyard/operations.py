@@ -247,6 +247,15 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("training.list_jobs", "GET", f"{_V1}/training-jobs", jobs.list_training_jobs),
     Operation("training.get_job", "GET", f"{_V1}/training-jobs/{{job_id}}", jobs.get_training_job),
     Operation(
+        "training.run_code", "POST", f"{_V1}/training-jobs/code", jobs.run_training_code, 201
+    ),
+    Operation(
+        "training.cancel_job",
+        "POST",
+        f"{_V1}/training-jobs/{{job_id}}/cancel",
+        jobs.cancel_training_job,
+    ),
+    Operation(
         "training.read_log", "GET", f"{_V1}/training-jobs/{{job_id}}/log", jobs.read_training_log
     ),
     # registry
@@ -480,6 +489,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("batch.create_job", "POST", f"{_V1}/batch-jobs", batch_service.create_batch_job, 201),
     Operation("batch.list_jobs", "GET", f"{_V1}/batch-jobs", batch_service.list_batch_jobs),
     Operation("batch.get_job", "GET", f"{_V1}/batch-jobs/{{job_id}}", batch_service.get_batch_job),
+    Operation(
+        "batch.cancel_job",
+        "POST",
+        f"{_V1}/batch-jobs/{{job_id}}/cancel",
+        batch_service.cancel_batch_job,
+    ),
     Operation(
         "batch.resume_job",
         "POST",

@@ -62,7 +62,13 @@ ENDPOINT = "fuzz-ep"
 DATASET = "bc"
 # Operations that start real work (a conversion, a training or batch job, a rollout) when
 # their arguments are valid: fuzzed over REST, but never pointed at the seeded world.
-HEAVY = {"edge.export", "training.create_job", "batch.create_job", "deployments.create"}
+HEAVY = {
+    "edge.export",
+    "training.create_job",
+    "training.run_code",
+    "batch.create_job",
+    "deployments.create",
+}
 
 
 class World:

@@ -33,6 +33,7 @@ from shipyard.errors import Conflict, InvalidInput, JobFailed
 from shipyard.platform import Platform
 from shipyard.security import bootstrap, context_for, issue_admin_key_if_none
 from shipyard.store.metadata import export_tables as x
+from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 
 
@@ -110,6 +111,7 @@ def expected_probability_names() -> list[str]:
 _CRASH_AFTER_TWO_CHUNKS = """
 import os, sys
 from shipyard.batch import _runner
+from shipyard.jobs import _worker_main
 finish = _runner._Job._finish
 def crashing(self, *args):
     output = finish(self, *args)
@@ -117,7 +119,7 @@ def crashing(self, *args):
         os._exit(9)
     return output
 _runner._Job._finish = crashing
-sys.exit(_runner.main(["runner", sys.argv[1]]))
+sys.exit(_worker_main.main(["main", sys.argv[1], "shipyard.batch._runner:run"]))
 """
 
 
@@ -130,7 +132,7 @@ def test_resumed_job_does_not_redo_finished_chunks(
     register_model(platform, rows, booster)
     ctx = context_for(platform, "admin")
     with monkeypatch.context() as patched:
-        patched.setattr(batch_service, "_launch", lambda platform, job_id: None)
+        patched.setattr(batch_service.control, "launch", lambda platform, kind, job_id: None)
         job = create_batch_job(
             ctx,
             "m@1",
@@ -207,6 +209,7 @@ def test_bad_input_is_refused_before_any_job_starts(
     assert alias.value.field == "input"
     with home_platform.db.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(x.BatchJob)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(j.Job)) == 0
 
 
 def test_cli_scores_a_partitioned_dataset(
@@ -309,3 +312,24 @@ def test_a_corrupt_input_file_fails_the_job_before_any_output_is_registered(
     with platform.db.session() as session:
         assert session.scalar(sa.select(t.Dataset).where(t.Dataset.name == "scored")) is None
         assert session.scalar(sa.select(sa.func.count()).select_from(x.BatchChunk)) == 0
+
+
+def test_a_cancelled_job_can_be_resumed(
+    platform: Platform,
+    rows: pd.DataFrame,
+    booster: lightgbm.LGBMClassifier,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register_model(platform, rows, booster)
+    ctx = context_for(platform, "admin")
+    with monkeypatch.context() as patched:
+        patched.setattr(batch_service.control, "launch", lambda platform, kind, job_id: None)
+        job = create_batch_job(ctx, "m@1", "numbers@1", "scored", chunk_rows=1000, workers=1)
+    client = Client(settings=platform.settings)
+    cancelled = client.batch.cancel(job.id)
+    assert cancelled.status == "cancelled" and cancelled.ended_at is not None
+    with pytest.raises(Conflict, match="already cancelled"):
+        client.batch.cancel(job.id)
+    resume_batch_job(ctx, job.id)
+    done = client.batch.wait(job.id, timeout=180)
+    assert done.status == "succeeded" and done.attempts == 1 and done.resources is not None

@@ -69,15 +69,15 @@ class World:
 
 def _wait_for_jobs(platform: Platform, timeout: float = 180) -> None:
     """Until every training and batch job has ended (their workers write state)."""
-    from shipyard.store.metadata import export_tables as x
+    from shipyard.jobs import FINAL_STATUSES
+    from shipyard.store.metadata import job_tables as j
 
     deadline = time.monotonic() + timeout
-    final = ("succeeded", "failed", "cancelled")
     while time.monotonic() < deadline:
         with platform.db.session() as session:
             busy = session.scalar(
-                sa.select(sa.func.count()).where(t.TrainingJob.status.not_in(final))
-            ) or session.scalar(sa.select(sa.func.count()).where(x.BatchJob.status.not_in(final)))
+                sa.select(sa.func.count()).where(j.Job.status.not_in(FINAL_STATUSES))
+            )
         if not busy:
             return
         time.sleep(0.05)
@@ -291,6 +291,11 @@ CASES: dict[str, Callable[[World], Args]] = {
     "training.list_jobs": lambda w: {},
     "training.get_job": lambda w: {"job_id": w["job"]},
     "training.read_log": lambda w: {"job_id": w["job"]},
+    "training.cancel_job": lambda w: {"job_id": w["job"]},
+    "training.run_code": lambda w: {
+        "spec": {"entrypoint": "train.py:main", "dataset": "bc@1", "experiment": "exp"},
+        "files": {"train.py": "def main(context):\n    context.run.log_metric('x', 1.0)\n"},
+    },
     "registry.register": lambda w: {"name": "m-reg", "run_id": w["code_run"]},
     "registry.list_models": lambda w: {},
     "registry.get_model": lambda w: {"name": "m"},
@@ -365,6 +370,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "batch.get_job": lambda w: {"job_id": w["batch"]},
     "batch.resume_job": lambda w: {"job_id": w["batch"]},
     "batch.read_log": lambda w: {"job_id": w["batch"]},
+    "batch.cancel_job": lambda w: {"job_id": w["batch"]},
     "edge.export": lambda w: {"ref": "m@champion"},
     "edge.list": lambda w: {"ref": "m@champion"},
     "edge.get": lambda w: {"export_id": w["export"]},
@@ -383,6 +389,7 @@ USES: dict[str, list[str]] = {
     "contracts.get_validation": ["datasets:ReadData"],
     "contracts.ingest": ["contracts:GetContract", "datasets:Ingest"],
     "training.create_job": ["datasets:ReadData", "tracking:CreateRun"],
+    "training.run_code": ["training:RunCode", "datasets:ReadData", "tracking:CreateRun"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],
     "endpoints.create": ["registry:GetModelVersion"],
@@ -411,6 +418,8 @@ USES: dict[str, list[str]] = {
 # past every check and then met the world's state (the status it answers with).
 NOT_AUTHORIZATION = {
     "batch.resume_job": errors.Conflict,  # the job already succeeded
+    "batch.cancel_job": errors.Conflict,  # the job already ended
+    "training.cancel_job": errors.Conflict,
 }
 
 

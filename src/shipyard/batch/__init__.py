@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from shipyard.batch._models import BatchJobInfo
     from shipyard.batch._plan import OutputPlan, check_input_schema, plan_output
     from shipyard.batch._service import (
+        cancel_batch_job,
         create_batch_job,
         get_batch_job,
         list_batch_jobs,
@@ -25,6 +26,7 @@ _LAZY = {
     "OutputPlan": "shipyard.batch._plan",
     "check_input_schema": "shipyard.batch._plan",
     "plan_output": "shipyard.batch._plan",
+    "cancel_batch_job": "shipyard.batch._service",
     "create_batch_job": "shipyard.batch._service",
     "get_batch_job": "shipyard.batch._service",
     "list_batch_jobs": "shipyard.batch._service",
@@ -35,6 +37,7 @@ _LAZY = {
 __all__ = [
     "BatchJobInfo",
     "OutputPlan",
+    "cancel_batch_job",
     "check_input_schema",
     "create_batch_job",
     "get_batch_job",

@@ -1,12 +1,11 @@
-"""Entry point of a batch job process: ``python -m shipyard.batch._main JOB_ID``.
+"""Kept for scripts that start a batch job by hand: ``python -m shipyard.batch._main JOB_ID``.
 
-Spawned scoring workers import the main module again, so this one imports
-nothing heavy at module level: workers pay only for what scoring needs.
+Jobs run under the one worker entry, ``shipyard.jobs._main``; this forwards to it.
 """
 
 import sys
 
 if __name__ == "__main__":
-    from shipyard.batch._runner import main
+    from shipyard.jobs._worker_main import main
 
-    raise SystemExit(main(sys.argv))
+    raise SystemExit(main([sys.argv[0], sys.argv[1], "shipyard.batch._runner:run"]))

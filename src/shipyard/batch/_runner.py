@@ -1,4 +1,4 @@
-"""The batch job process (started as ``python -m shipyard.batch._main JOB_ID``, settings on stdin).
+"""The batch kind's work in the job process (under ``shipyard.jobs._main``, settings on stdin).
 
 It reads the input version one chunk at a time (row-group aligned), scores
 chunks concurrently (see ``_scorers``), records each finished chunk in the
@@ -13,9 +13,7 @@ import contextlib
 import os
 import resource
 import shutil
-import sys
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,12 +23,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from shipyard.batch._liveness import hold_lock
 from shipyard.batch._plan import OutputPlan
 from shipyard.batch._scorers import Scored, Scorer, open_scorer
 from shipyard.batch._scoring import ChunkScorer, decode_chunk, load_model
-from shipyard.clock import utcnow
-from shipyard.config import Settings
 from shipyard.datasets import (
     InPlaceFiles,
     find_version,
@@ -40,19 +35,16 @@ from shipyard.datasets import (
 )
 from shipyard.errors import IntegrityError, ShipyardError
 from shipyard.flavors import ModelSignature
+from shipyard.jobs._attempt import JobAttempt
+from shipyard.jobs._attempt import log as _log
 from shipyard.platform import Platform
 from shipyard.registry import code_grant
 from shipyard.store.metadata import export_tables as x
+from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 
 Chunk = tuple[int, int, int]
 Pending = Future[Scored] | str
-
-
-def _log(message: str) -> None:
-    now = time.time()
-    stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
-    print(f"{stamp} {message}", flush=True)
 
 
 def _set(platform: Platform, job_id: str, **fields: object) -> None:
@@ -105,16 +97,14 @@ def _inputs(
 class _Job:
     """One attempt at a batch job."""
 
-    def __init__(self, platform: Platform, job_id: str) -> None:
-        self.platform, self.id = platform, job_id
+    def __init__(self, attempt: JobAttempt) -> None:
+        platform, job_id = attempt.platform, attempt.id
+        self.platform, self.id, self.job = platform, job_id, attempt
         with platform.db.session() as session:
             job = session.get(x.BatchJob, job_id)
-            if job is None:
-                raise SystemExit(f"batch job {job_id} does not exist")
-            job.status, job.pid, job.message = "running", os.getpid(), "starting"
-            job.attempts += 1
-            self.attempt, self.spec, self.output = job.attempts, job.spec, job.output_name
-            self.principal = job.created_by
+            assert job is not None
+            self.attempt, self.spec, self.output = attempt.attempt, job.spec, job.output_name
+            self.principal = attempt.principal
             version = session.get(t.ModelVersion, job.model_version_id)
             source = session.get(t.DatasetVersion, job.input_version_id)
             assert version is not None and source is not None
@@ -151,14 +141,8 @@ class _Job:
         self._collect_chunk_blobs()
         # Succeeded first, then the last log line: a follower that reads the line sees the
         # status with it and stops at once, without another back-off of polling.
-        _set(
-            self.platform,
-            self.id,
-            status="succeeded",
-            progress=1.0,
-            message=summary,
-            ended_at=utcnow(),
-        )
+        with self.platform.db.session() as session:
+            self.job.succeed(session, summary)
         _log(f"{summary} on {how}; peak RSS of the job process {peak:.0f} MiB")
 
     def _prepare(self, inputs: InPlaceFiles) -> tuple[ChunkScorer, list[pq.ParquetFile]]:
@@ -280,9 +264,10 @@ class _Job:
                 )
             job = session.get(x.BatchJob, self.id)
             assert job is not None
-            job.progress = round(min(fraction, 0.99), 3)
             job.chunks_done = len(self.done)
-            job.message = f"chunk {self.finished} of {total}"
+        self.job.update(
+            progress=round(min(fraction, 0.99), 3), message=f"chunk {self.finished} of {total}"
+        )
         self.last_finished = time.perf_counter()
         reused = ", reused" if isinstance(pending, str) else ""
         _log(f"[{fraction:4.0%}] chunk {index + 1}/{total} ({table.num_rows} rows{reused})")
@@ -308,8 +293,8 @@ class _Job:
             still_needed = set(
                 session.scalars(
                     sa.select(x.BatchChunk.digest)
-                    .join(x.BatchJob, x.BatchJob.id == x.BatchChunk.job_id)
-                    .where(x.BatchJob.id != self.id, x.BatchJob.status != "succeeded")
+                    .join(j.Job, j.Job.id == x.BatchChunk.job_id)
+                    .where(j.Job.id != self.id, j.Job.status != "succeeded")
                 )
             )
         for digest in set(self.done.values()) - still_needed:
@@ -339,43 +324,6 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(argv: list[str]) -> int:
-    job_id = argv[1]
-    settings = Settings.model_validate_json(sys.stdin.buffer.read())
-    platform = Platform.open(settings, migrate=False)
-    try:
-        lock = hold_lock(settings.jobs_dir, job_id)
-    except BlockingIOError:
-        _log(f"batch job {job_id} is already running in another process")
-        platform.close()
-        return 1
-    try:
-        _Job(platform, job_id).run()
-    except ShipyardError as error:
-        _log(f"failed: {error}")
-        _set(
-            platform,
-            job_id,
-            status="failed",
-            message=f"{error}; resume to continue",
-            ended_at=utcnow(),
-        )
-        return 1
-    except Exception as error:
-        traceback.print_exc()
-        _set(
-            platform,
-            job_id,
-            status="failed",
-            message=f"{type(error).__name__}: {error}",
-            ended_at=utcnow(),
-        )
-        return 1
-    finally:
-        platform.close()
-        lock.close()  # the lock goes with the file; a dying process drops it as well
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
+def run(attempt: JobAttempt) -> None:
+    """The batch kind's work in the job process: one attempt, reusing finished chunks."""
+    _Job(attempt).run()

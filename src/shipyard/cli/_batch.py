@@ -6,13 +6,11 @@ from typing import Annotated
 
 import typer
 
-from shipyard.batch import BatchJobInfo
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._follow import follow_with_progress
-from shipyard.cli._output import console, emit, print_json, table
+from shipyard.cli._jobs import job_commands, jobs_table
+from shipyard.cli._output import console, emit, print_json
 from shipyard.errors import InvalidInput
-
-jobs_app = typer.Typer(help="Inspect batch transform jobs.", no_args_is_help=True)
 
 
 def _columns(value: str | None) -> list[str] | None:
@@ -47,6 +45,12 @@ def batch_transform(
         str | None,
         typer.Option(metavar="JOB_ID", help="Resume a failed job; finished chunks are kept."),
     ] = None,
+    max_runtime: Annotated[
+        float | None, typer.Option(help="Seconds the job may run before it is timed out.")
+    ] = None,
+    memory_mb: Annotated[int | None, typer.Option(help="Memory the job may take (MiB).")] = None,
+    cpus: Annotated[int | None, typer.Option(help="Cores the job may run on.")] = None,
+    max_retries: Annotated[int, typer.Option(help="Retries of retryable failures.")] = 0,
     wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
     as_json: JsonOption = False,
 ) -> None:
@@ -65,6 +69,12 @@ def batch_transform(
             output_columns=_columns(output_columns),
             chunk_rows=chunk_rows,
             workers=workers,
+            limits={
+                "max_runtime": max_runtime,
+                "memory_mb": memory_mb,
+                "cpus": cpus,
+                "max_retries": max_retries,
+            },
         )
     if not wait:
         emit(job, as_json, lambda: console.print(f"started batch job [bold]{job.id}[/]"))
@@ -82,47 +92,14 @@ def batch_transform(
     console.print(f"[bold]{done.output_version}[/]: {done.message}")
 
 
-def _jobs_table(items: list[BatchJobInfo]) -> None:
-    table(
-        "Batch transform jobs",
-        ["id", "status", "progress", "chunks", "model", "input", "output", "created"],
-        [
-            (
-                j.id,
-                j.status,
-                f"{j.progress:.0%}",
-                f"{j.chunks_done}/{j.chunks_total}",
-                j.model,
-                j.input,
-                j.output_version or j.output,
-                j.created_at,
-            )
-            for j in items
-        ],
-    )
-
-
-@jobs_app.command("list")
-def list_jobs(as_json: JsonOption = False) -> None:
-    """Recent batch transform jobs."""
-    items = STATE.client().batch.list()
-    emit(items, as_json, lambda: _jobs_table(items))
-
-
-@jobs_app.command()
-def show(job_id: str, as_json: JsonOption = False) -> None:
-    """One batch transform job."""
-    job = STATE.client().batch.get(job_id)
-    emit(job, as_json, lambda: _jobs_table([job]))
-
-
-@jobs_app.command()
-def logs(job_id: str) -> None:
-    """The whole log of a batch transform job so far."""
-    offset = 0
-    while True:
-        chunk = STATE.client().batch.logs(job_id, offset)
-        if not chunk.text:
-            break
-        console.print(chunk.text, end="", highlight=False, markup=False)
-        offset = chunk.next_offset
+_jobs_table = jobs_table(
+    "Batch transform jobs",
+    ["chunks", "model", "input", "output"],
+    lambda j: (
+        f"{j.chunks_done}/{j.chunks_total}",
+        j.model,
+        j.input,
+        j.output_version or j.output,
+    ),
+)
+jobs_app = job_commands("batch transform job", lambda client: client.batch, _jobs_table)

@@ -9,11 +9,9 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._follow import follow_with_progress
-from shipyard.cli._output import console, emit, print_json, table
-from shipyard.client._training import read_spec
-from shipyard.jobs import TrainingJobInfo
-
-jobs_app = typer.Typer(help="Inspect training jobs.", no_args_is_help=True)
+from shipyard.cli._jobs import job_commands, jobs_table
+from shipyard.cli._output import console, emit, print_json
+from shipyard.client._training import code_files, read_spec
 
 
 def train(
@@ -22,11 +20,26 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="Train even if the dataset failed validation.")
     ] = False,
+    script: Annotated[
+        Path | None,
+        typer.Option(help="Your own training code: run its main(context) on the spec's data."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Train a model from SPEC in a worker process, streaming its log and progress."""
+    """Train a model from SPEC in a worker process, streaming its log and progress.
+
+    A spec with ``entrypoint: train.py:main`` (or --script) runs your own code.
+    """
     client = STATE.client()
-    job = client.training.submit(read_spec(spec) | {"force": True} if force else spec)
+    if force or script is not None or "entrypoint" in read_spec(spec):
+        body = read_spec(spec) | ({"force": True} if force else {})
+        if script is not None or "entrypoint" in body:
+            body, files = code_files(body, spec.parent, script)
+            job = client.training.submit_code(body, files)
+        else:
+            job = client.training.submit(body)
+    else:
+        job = client.training.submit(spec)
     if not wait:
         emit(job, as_json, lambda: console.print(f"started training job [bold]{job.id}[/]"))
         return
@@ -43,38 +56,9 @@ def train(
     console.print(f"run [bold]{done.run_id}[/]: {done.message}")
 
 
-def _jobs_table(items: list[TrainingJobInfo]) -> None:
-    table(
-        "Training jobs",
-        ["id", "name", "status", "progress", "dataset", "run", "created"],
-        [
-            (j.id, j.name, j.status, f"{j.progress:.0%}", j.dataset, j.run_id, j.created_at)
-            for j in items
-        ],
-    )
-
-
-@jobs_app.command("list")
-def list_jobs(as_json: JsonOption = False) -> None:
-    """Recent training jobs."""
-    items = STATE.client().training.list()
-    emit(items, as_json, lambda: _jobs_table(items))
-
-
-@jobs_app.command()
-def show(job_id: str, as_json: JsonOption = False) -> None:
-    """One training job."""
-    job = STATE.client().training.get(job_id)
-    emit(job, as_json, lambda: _jobs_table([job]))
-
-
-@jobs_app.command()
-def logs(job_id: str) -> None:
-    """The whole log of a training job so far."""
-    offset = 0
-    while True:
-        chunk = STATE.client().training.logs(job_id, offset)
-        if not chunk.text:
-            break
-        console.print(chunk.text, end="", highlight=False, markup=False)
-        offset = chunk.next_offset
+_jobs_table = jobs_table(
+    "Training jobs",
+    ["name", "dataset", "run"],
+    lambda j: (j.name, j.dataset, j.run_id),
+)
+jobs_app = job_commands("training job", lambda client: client.training, _jobs_table)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from shipyard.errors import JobFailed
-from shipyard.jobs import LogChunk
+from shipyard.jobs import FINAL_STATUSES, LogChunk
 
 _FIRST_POLL = 0.01
 
@@ -30,7 +30,7 @@ def follow_log(
             on_log(chunk.text)
         if on_progress:
             on_progress(chunk.progress, chunk.message)
-        if chunk.status in ("succeeded", "failed") and not chunk.text:
+        if chunk.status in FINAL_STATUSES and not chunk.text:
             return
         if deadline is not None and time.monotonic() > deadline:
             raise JobFailed(f"{what} did not finish within {timeout} s")

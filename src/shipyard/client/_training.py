@@ -1,19 +1,18 @@
-"""Training jobs in the SDK: submit a spec, follow its log and progress, get the run."""
+"""Training jobs in the SDK: submit a spec (or your own code), follow it, get the run."""
 
 from __future__ import annotations
 
-import builtins
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shipyard.client._follow import follow_log
-from shipyard.client._resources import _Group, read_file
-from shipyard.errors import InvalidInput, JobFailed
-from shipyard.jobs import LogChunk, TrainingJobInfo
+from shipyard.client._jobs import JobGroup
+from shipyard.client._resources import read_file
+from shipyard.errors import InvalidInput
+from shipyard.jobs import TrainingJobInfo
+from shipyard.jobs._code_spec import check_path, entry_parts
 
 
 def read_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -27,49 +26,58 @@ def read_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     return loaded
 
 
-class Training(_Group):
-    def submit(self, spec: dict[str, Any] | str | os.PathLike[str]) -> TrainingJobInfo:
-        """Start a training job from a spec (a dict, or the path of a YAML file)."""
-        body = spec if isinstance(spec, dict) else read_spec(spec)
-        return TrainingJobInfo.model_validate(self._t.call("training.create_job", spec=body))
+def code_files(
+    spec: dict[str, Any], base: Path, script: str | os.PathLike[str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The spec with its entrypoint, and the files to send: the entry file and the ``.py``
+    files beside it, by paths relative to ``base`` (the spec's folder)."""
+    if script is not None:
+        entry = Path(script)
+        function = entry_parts(spec["entrypoint"])[1] if "entrypoint" in spec else "main"
+        base = entry.parent if entry.parent != Path() else base
+        spec = {**spec, "entrypoint": f"{entry.name}:{function}"}
+    entry_file, _ = entry_parts(str(spec["entrypoint"]))
+    check_path(entry_file, "entrypoint")
+    entry_path = base / entry_file
+    if not entry_path.is_file():
+        raise InvalidInput(f"{entry_path} does not exist or is not a file", field="entrypoint")
+    files = {}
+    for path in sorted(entry_path.parent.glob("*.py")):
+        relative = path.relative_to(base).as_posix()
+        try:
+            files[relative] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InvalidInput(f"cannot read {relative}: {error}", field="files") from None
+    return spec, files
 
-    def get(self, job_id: str) -> TrainingJobInfo:
-        return TrainingJobInfo.model_validate(self._t.call("training.get_job", job_id=job_id))
 
-    def list(self, limit: int = 50) -> builtins.list[TrainingJobInfo]:
-        return [
-            TrainingJobInfo.model_validate(j)
-            for j in self._t.call("training.list_jobs", limit=limit)
-        ]
+class Training(JobGroup[TrainingJobInfo]):
+    prefix, noun, info_type = "training", "training job", TrainingJobInfo
 
-    def logs(self, job_id: str, offset: int = 0) -> LogChunk:
-        return LogChunk.model_validate(
-            self._t.call("training.read_log", job_id=job_id, offset=offset)
-        )
-
-    def wait(
+    def submit(
         self,
-        job_id: str,
+        spec: dict[str, Any] | str | os.PathLike[str],
         *,
-        on_log: Callable[[str], None] | None = None,
-        on_progress: Callable[[float, str], None] | None = None,
-        poll_seconds: float = 0.2,
-        timeout: float | None = None,
+        script: str | os.PathLike[str] | None = None,
     ) -> TrainingJobInfo:
-        """Follow a job to its end; raise JobFailed if it failed."""
-        follow_log(
-            lambda offset: self.logs(job_id, offset),
-            f"training job {job_id}",
-            on_log=on_log,
-            on_progress=on_progress,
-            poll_seconds=poll_seconds,
-            timeout=timeout,
+        """Start a training job from a spec (a dict, or the path of a YAML file).
+
+        A spec with an ``entrypoint`` (``train.py:main``, relative to the spec file), or a
+        ``script``, runs your own code: its files are sent with the request.
+        """
+        body = spec if isinstance(spec, dict) else read_spec(spec)
+        if script is None and "entrypoint" not in body:
+            return TrainingJobInfo.model_validate(self._t.call("training.create_job", spec=body))
+        base = Path.cwd() if isinstance(spec, dict) else Path(spec).parent
+        return self.submit_code(*code_files(body, base, script))
+
+    def submit_code(self, spec: dict[str, Any], files: dict[str, str]) -> TrainingJobInfo:
+        """Start own-code training: ``files`` maps relative paths to Python source."""
+        return TrainingJobInfo.model_validate(
+            self._t.call("training.run_code", spec=spec, files=files)
         )
-        job = self.get(job_id)
-        if job.status == "failed":
-            raise JobFailed(f"training job {job_id} failed: {job.message}")
-        return job
 
     def train(self, spec: dict[str, Any] | str | os.PathLike[str], **wait: Any) -> TrainingJobInfo:
-        """Submit a job and wait for it."""
-        return self.wait(self.submit(spec).id, **wait)
+        """Submit a job and wait for it (``script=`` goes to submit)."""
+        script = wait.pop("script", None)
+        return self.wait(self.submit(spec, script=script).id, **wait)

@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 PRELOAD = [
-    "shipyard.jobs._worker",
+    "shipyard.jobs._worker_main",
+    "shipyard.jobs._train_worker",
+    "shipyard.jobs._code_worker",
     "shipyard.batch._runner",
     "shipyard.deploy._worker",
     "shipyard.flavors",
@@ -96,11 +98,18 @@ class _JobProcess(ForkServerProcess):
 class HostedProcess:
     """A job process forked by the host; ``pid`` and ``wait()`` like ``subprocess.Popen``."""
 
-    def __init__(self, module: str, job_id: str, settings_json: bytes, log_path: Path) -> None:
+    def __init__(
+        self,
+        module: str,
+        args: list[str],
+        settings_json: bytes,
+        log_path: Path,
+    ) -> None:
         _host()
+        job_id = args[0]
         self._process = _JobProcess(
             target=_run_module,
-            args=(module, job_id, settings_json, str(log_path)),
+            args=(module, args, settings_json, str(log_path)),
             name=f"job-{job_id}",
         )
         self._process.start()
@@ -126,7 +135,7 @@ class HostedProcess:
             return self._code
 
 
-def _run_module(module: str, job_id: str, settings_json: bytes, log_path: str) -> None:
+def _run_module(module: str, args: list[str], settings_json: bytes, log_path: str) -> None:
     """In the forked job: a new session, the log as stdout/stderr, the settings on stdin."""
     os.setsid()
     log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -141,5 +150,5 @@ def _run_module(module: str, job_id: str, settings_json: bytes, log_path: str) -
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - lives as long as the process
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-    sys.argv = [module, job_id]
+    sys.argv = [module, *args]
     runpy.run_module(module, run_name="__main__", alter_sys=True)

@@ -32,8 +32,10 @@ def launch_worker(
     settings: Settings,
     log_path: Path,
     on_exit: Callable[[int], None],
+    args: tuple[str, ...] = (),
 ) -> WorkerProcess:
-    """Run ``module`` as ``__main__`` for ``job_id``, settings on stdin; then ``on_exit(code)``.
+    """Run ``module`` as ``__main__`` for ``job_id`` (``argv[2:]`` from ``args``), settings on
+    stdin; then ``on_exit(code)``.
 
     By default the process is forked from the warm job host (see ``_host``), which has the
     heavy imports done; the setting ``job_start: spawn`` starts a fresh ``python -m module``.
@@ -42,9 +44,9 @@ def launch_worker(
     document = settings.model_dump_json().encode()
     process: WorkerProcess
     if settings.job_start == "spawn":
-        process = _spawn(module, job_id, document, log_path)
+        process = _spawn(module, [job_id, *args], document, log_path)
     else:
-        process = HostedProcess(module, job_id, document, log_path)
+        process = HostedProcess(module, [job_id, *args], document, log_path)
 
     def watch() -> None:
         code = process.wait()
@@ -59,10 +61,10 @@ def launch_worker(
     return process
 
 
-def _spawn(module: str, job_id: str, document: bytes, log_path: Path) -> WorkerProcess:
+def _spawn(module: str, args: list[str], document: bytes, log_path: Path) -> WorkerProcess:
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed interpreter and module, no shell
-            [sys.executable, "-m", module, job_id],
+            [sys.executable, "-m", module, *args],
             stdin=subprocess.PIPE,
             stdout=log,
             stderr=subprocess.STDOUT,

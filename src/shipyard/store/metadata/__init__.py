@@ -5,6 +5,7 @@ from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
+from shipyard.store.metadata import _tables_jobs as job_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
@@ -15,6 +16,7 @@ __all__ = [
     "endpoint_tables",
     "export_tables",
     "feature_tables",
+    "job_tables",
     "stream_tables",
     "tables",
     "transform_tables",

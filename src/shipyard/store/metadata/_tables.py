@@ -198,18 +198,12 @@ class RunInput(Base):
 
 
 class TrainingJob(Base):
+    """What a training job trains on (its status and outcome are in ``jobs``)."""
+
     __tablename__ = "training_jobs"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
+    id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     spec: Mapped[dict[str, Any]]
     dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
-    message: Mapped[str] = mapped_column(Text, default="")
-    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), default=None)
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Model(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shipyard.clock import utcnow
@@ -35,27 +35,20 @@ class ModelExport(Base):
 
 
 class BatchJob(Base):
-    """Scoring one dataset version with one model version into a new dataset version."""
+    """Scoring one dataset version with one model version into a new dataset version
+    (its status, pid and attempts are in ``jobs``)."""
 
     __tablename__ = "batch_jobs"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
     input_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
     output_name: Mapped[str] = mapped_column(String(100))
     spec: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    progress: Mapped[float] = mapped_column(Float, default=0.0)
-    message: Mapped[str] = mapped_column(Text, default="")
     chunks_total: Mapped[int] = mapped_column(Integer, default=0)
     chunks_done: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    pid: Mapped[int | None] = mapped_column(Integer, default=None)
     output_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("dataset_versions.id"), default=None
     )
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class BatchChunk(Base):

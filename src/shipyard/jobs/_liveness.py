@@ -1,7 +1,7 @@
-"""Whether a batch job's process is alive: it holds an exclusive lock on a file of its own.
+"""Whether a job's process is alive: it holds an exclusive lock on a file of its own.
 
 A pid alone can be reused, and a job forked from the warm job host has the host's command
-line, so the process takes ``flock`` on ``<jobs>/batch-<id>.lock`` for as long as it runs;
+line, so the process takes ``flock`` on ``<jobs>/<id>.lock`` for as long as it runs;
 the kernel drops the lock when the process dies, however it dies.
 """
 
@@ -15,7 +15,7 @@ from typing import IO
 
 
 def lock_path(jobs_dir: Path, job_id: str) -> Path:
-    return jobs_dir / f"batch-{job_id}.lock"
+    return jobs_dir / f"{job_id}.lock"
 
 
 def hold_lock(jobs_dir: Path, job_id: str) -> IO[bytes]:
@@ -44,5 +44,13 @@ def pid_alive(pid: int) -> bool:
     """Whether a process with this pid exists (a job just started, before it takes its lock)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, 0)
+        return True
+    return False
+
+
+def group_alive(group: int) -> bool:
+    """Whether any process of this process group still exists."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, 0)
         return True
     return False

@@ -1,0 +1,148 @@
+"""What ``shipyard.jobs._main`` runs: one job, every attempt, whatever its kind."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from shipyard.clock import utcnow
+from shipyard.config import Settings
+from shipyard.errors import ShipyardError
+from shipyard.jobs._attempt import RETRYABLE, JobAttempt, JobStopped, log
+from shipyard.jobs._control import end_run
+from shipyard.jobs._liveness import hold_lock
+from shipyard.jobs._models import JobLimits
+from shipyard.jobs._watch import Sampler, apply_limits, memory_message, start_watchdog
+from shipyard.platform import Platform
+from shipyard.store.metadata import job_tables as j
+
+Worker = Callable[[JobAttempt], None]
+
+
+def _worker(entry: str) -> Worker:
+    module, _, function = entry.partition(":")
+    found: Worker = getattr(importlib.import_module(module), function)
+    return found
+
+
+def _start(platform: Platform, job_id: str) -> tuple[JobLimits, float, str, int] | None:
+    """Claim the job (pending or left running by a dead attempt) for this process:
+    (limits, seconds of max_runtime left, principal, attempt); None if it has ended."""
+    with platform.db.session() as session:
+        row = session.get(j.Job, job_id)
+        if row is None or row.status not in ("pending", "running"):
+            return None
+        now = utcnow()
+        row.status, row.pid, row.message = "running", os.getpid(), "starting"
+        row.started_at = row.started_at or now
+        row.attempts += 1
+        limits = JobLimits.model_validate(row.limits or {})
+        left = float("inf")
+        if limits.max_runtime is not None:
+            left = limits.max_runtime - (now - row.started_at).total_seconds()
+        return limits, left, row.created_by, row.attempts
+
+
+def _fail(job: JobAttempt, message: str) -> None:
+    """Mark the job failed (its resource record with it) and its run failed."""
+    platform, run_id = job.platform, job.run_id
+    record = {} if job.measure is None else {"resources": job.measure()}
+    with platform.db.session() as session:
+        session.execute(
+            sa.update(j.Job)
+            .where(j.Job.id == job.id, j.Job.status == "running")
+            .values(status="failed", message=message, ended_at=utcnow(), **record)
+            .execution_options(synchronize_session=False)
+        )
+        end_run(session, run_id, "failed")
+
+
+def _next_attempt(platform: Platform, job_id: str) -> int:
+    with platform.db.session() as session:
+        row = session.get(j.Job, job_id)
+        assert row is not None
+        row.attempts += 1
+        row.run_id = None
+        return row.attempts
+
+
+def run_job(platform: Platform, job_id: str, entry: str) -> int:
+    """Run the job's attempts to an end and record it; the process's exit code."""
+    started = _start(platform, job_id)
+    if started is None:
+        log(f"job {job_id} has ended already")
+        return 0
+    limits, left, principal, number = started
+    apply_limits(limits)
+    if limits.max_runtime is not None:
+        start_watchdog(platform, job_id, left, "job")
+    attempt = JobAttempt(platform, job_id, number, principal)
+    sampler = Sampler(platform, job_id, limits, lambda: attempt.run_id).start()
+    attempt.measure = lambda: sampler.measure().model_dump(mode="json")
+    worker = _worker(entry)
+    code = 1
+    try:
+        while True:
+            try:
+                worker(attempt)
+                code = 0
+                break
+            except RETRYABLE as error:
+                if attempt.attempt > limits.max_retries:
+                    log(f"failed: {error}")
+                    _fail(attempt, str(error))
+                    break
+                log(f"attempt {attempt.attempt} failed, retrying: {error}")
+                _fail_run(platform, attempt.run_id)
+                attempt = JobAttempt(platform, job_id, _next_attempt(platform, job_id), principal)
+                attempt.measure = lambda: sampler.measure().model_dump(mode="json")
+            except JobStopped:
+                log("stopped")
+                break
+            except MemoryError:
+                message = memory_message(limits) if limits.memory_mb else "out of memory"
+                log(f"failed: {message}")
+                _fail(attempt, message)
+                break
+            except ShipyardError as error:
+                log(f"failed: {error}")
+                _fail(attempt, str(error))
+                break
+            except Exception as error:
+                traceback.print_exc()
+                _fail(attempt, f"{type(error).__name__}: {error}")
+                break
+    finally:
+        record = sampler.stop()
+        log(
+            f"resources: {record.wall_seconds:.1f} s wall, {record.cpu_seconds:.1f} s CPU, "
+            f"peak {record.peak_memory_mb:.0f} MiB"
+        )
+    return code
+
+
+def _fail_run(platform: Platform, run_id: str | None) -> None:
+    with platform.db.session() as session:
+        end_run(session, run_id, "failed")
+
+
+def main(argv: list[str]) -> int:
+    job_id, entry = argv[1], argv[2]
+    settings = Settings.model_validate_json(sys.stdin.buffer.read())
+    platform = Platform.open(settings, migrate=False)
+    try:
+        lock = hold_lock(settings.jobs_dir, job_id)
+    except BlockingIOError:
+        log(f"job {job_id} is already running in another process")
+        platform.close()
+        return 1
+    try:
+        return run_job(platform, job_id, entry)
+    finally:
+        platform.close()
+        lock.close()  # the lock goes with the file; a dying process drops it as well
