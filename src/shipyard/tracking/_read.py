@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,12 +26,17 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
         yield ids[start : start + _CHUNK]
 
 
+def _among(column: Any, ids: Sequence[str]) -> Any:
+    """``column IN ids``, or ``=`` for one id (no expanding parameter to render)."""
+    return column == ids[0] if len(ids) == 1 else column.in_(ids)
+
+
 def _pairs(
     session: Session, ids: Sequence[str], table: type[t.RunParam] | type[t.RunTag]
 ) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = defaultdict(dict)
     for chunk in _chunks(ids):
-        query = sa.select(table.run_id, table.key, table.value).where(table.run_id.in_(chunk))
+        query = sa.select(table.run_id, table.key, table.value).where(_among(table.run_id, chunk))
         for run_id, key, value in session.execute(query):
             found[run_id][key] = value
     return found
@@ -42,7 +48,7 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
     experiments = dict(
         session.execute(
             sa.select(t.Experiment.id, t.Experiment.name).where(
-                t.Experiment.id.in_({r.experiment_id for r in rows})
+                t.Experiment.id.in_(list({r.experiment_id for r in rows}))
             )
         ).all()
     )
@@ -52,10 +58,11 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
     inputs: dict[str, list[str]] = defaultdict(list)
     latest = t.RunLatestMetric
     for chunk in _chunks(ids):
-        query = sa.select(latest.run_id, latest.key, latest.value).where(latest.run_id.in_(chunk))
+        query = sa.select(latest.run_id, latest.key, latest.value)
+        query = query.where(_among(latest.run_id, chunk))
         for run_id, key, value in session.execute(query):
             metrics[run_id][key] = value
-        stored = sa.select(t.RunArtifact).where(t.RunArtifact.run_id.in_(chunk))
+        stored = sa.select(t.RunArtifact).where(_among(t.RunArtifact.run_id, chunk))
         for a in session.scalars(stored.order_by(t.RunArtifact.path)):
             artifacts[a.run_id].append(
                 ArtifactInfo(path=a.path, digest=a.digest, size_bytes=a.size_bytes)
@@ -64,7 +71,7 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
             sa.select(t.RunInput.run_id, t.Dataset.name, t.DatasetVersion.version)
             .join(t.DatasetVersion, t.DatasetVersion.id == t.RunInput.dataset_version_id)
             .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
-            .where(t.RunInput.run_id.in_(chunk))
+            .where(_among(t.RunInput.run_id, chunk))
         )
         for run_id, name, version in session.execute(read):
             inputs[run_id].append(f"{name}@{version}")
