@@ -2,13 +2,16 @@
 
     python bench/tracking.py            # 100,000 metrics, 200 runs, medians of 3 repetitions
     python bench/tracking.py --quick    # 20,000 metrics, 50 runs, 1 repetition
+    python bench/tracking.py --side read   # only the read side (or --side write)
 
 Every case gets a fresh SQLite file in one temporary directory (same disk for both
 sides), migrated and warmed up by one finished run before the clock starts; only
 the logging loop is timed (final flush included), never imports or start-up.
 MLflow runs in its own virtualenv (bench/.venv-mlflow) in a subprocess that times
 itself; each group of Shipyard cases is followed at once by MLflow's, so both
-see the same machine load. Prints a markdown table of medians.
+see the same machine load. Prints a markdown table of medians. The read side
+(``_tracking_reads.py``) reads a 100,000-point run back: ``get_run`` and the full metric
+history, alternating rounds with MLflow, and prints its own table.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,12 +31,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 import _mlflow_env
-from shipyard.api import create_app
+from _live_api import LiveServer
+from _tracking_reads import READ_FULL, READ_QUICK, run_reads
 from shipyard.client import ActiveRun, Client, HttpTransport
 from shipyard.config import Settings
 from shipyard.platform import Platform
@@ -74,28 +75,6 @@ class Stopwatch:
 
     def stop(self) -> Timing:
         return time.perf_counter() - self._wall, time.process_time() - self._cpu
-
-
-class LiveServer:
-    """Shipyard's REST app under uvicorn on a free 127.0.0.1 port, in a thread."""
-
-    def __init__(self, platform: Platform) -> None:
-        config = uvicorn.Config(
-            create_app(platform), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("the Shipyard API server did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @contextmanager
@@ -194,7 +173,9 @@ def raw_sqlite(sizes: Sizes, home: Path) -> dict[str, Timing]:
         "CREATE TABLE run_metrics (id INTEGER PRIMARY KEY, run_id VARCHAR(32), key VARCHAR(250),"
         " value FLOAT, step BIGINT, timestamp FLOAT)"
     )
-    connection.execute("CREATE INDEX ix_run_metrics ON run_metrics (run_id, key, step)")
+    connection.execute(
+        "CREATE INDEX ix_run_metrics ON run_metrics (run_id, key, step, timestamp, value)"
+    )
     connection.commit()
     insert = "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)"
     run_id, keys = "0" * 32, [f"k{i}" for i in range(sizes.keys)]
@@ -396,26 +377,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller N, one repetition")
     parser.add_argument("--reps", type=int, help="repetitions (default 3, or 1 with --quick)")
+    parser.add_argument("--side", choices=("both", "write", "read"), default="both")
     args = parser.parse_args()
-    sizes = QUICK if args.quick else FULL
-    reps = args.reps or (1 if args.quick else 3)
+    with tempfile.TemporaryDirectory(prefix="shipyard-bench-tracking-") as tmp:
+        if args.side in ("both", "write"):
+            writes(args.quick, args.reps, Path(tmp) / "writes")
+        if args.side in ("both", "read"):
+            sizes = READ_QUICK if args.quick else READ_FULL
+            table = run_reads(sizes, Path(tmp) / "reads", lambda line: print(line, flush=True))
+            print()
+            print(table)
+
+
+def writes(quick: bool, reps_asked: int | None, tmp: Path) -> None:
+    """The write side: logging metrics and runs, Shipyard vs MLflow, medians of reps."""
+    sizes = QUICK if quick else FULL
+    reps = reps_asked or (1 if quick else 3)
     ours: dict[str, list[Timing]] = {}
     theirs: dict[str, list[Timing]] = {}
     version, load_before = "?", os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="shipyard-bench-tracking-") as tmp:
-        for rep in range(reps):
-            for number, (cases, mlflow_cases) in enumerate(GROUPS):
-                root = Path(tmp) / f"rep{rep}" / f"group{number}"
-                for case in cases:
-                    for name, timing in case(sizes, root / "shipyard" / case.__name__).items():
-                        ours.setdefault(name, []).append(timing)
-                        print(
-                            f"rep {rep + 1}/{reps} shipyard {name}: {timing[0]:.2f} s", flush=True
-                        )
-                version, timings = run_mlflow(sizes, mlflow_cases, root / "mlflow")
-                for name, timing in timings.items():
-                    theirs.setdefault(name, []).append(timing)
-                    print(f"rep {rep + 1}/{reps} mlflow {name}: {timing[0]:.2f} s", flush=True)
+    for rep in range(reps):
+        for number, (cases, mlflow_cases) in enumerate(GROUPS):
+            root = tmp / f"rep{rep}" / f"group{number}"
+            for case in cases:
+                for name, timing in case(sizes, root / "shipyard" / case.__name__).items():
+                    ours.setdefault(name, []).append(timing)
+                    print(f"rep {rep + 1}/{reps} shipyard {name}: {timing[0]:.2f} s", flush=True)
+            version, timings = run_mlflow(sizes, mlflow_cases, root / "mlflow")
+            for name, timing in timings.items():
+                theirs.setdefault(name, []).append(timing)
+                print(f"rep {rep + 1}/{reps} mlflow {name}: {timing[0]:.2f} s", flush=True)
     ours_median = _medians(ours)
     print()
     print(table(sizes, ours_median, _medians(theirs)))

@@ -220,6 +220,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("tracking.list_experiments", "GET", f"{_V1}/experiments", tracking.list_experiments),
     Operation("tracking.create_run", "POST", f"{_V1}/runs", tracking.create_run, 201),
     Operation("tracking.list_runs", "GET", f"{_V1}/runs", tracking.list_runs),
+    Operation("tracking.search_runs", "POST", f"{_V1}/runs/search", tracking.search_runs),
     Operation("tracking.get_run", "GET", f"{_V1}/runs/{{run_id}}", tracking.get_run),
     Operation("tracking.log_batch", "POST", f"{_V1}/runs/{{run_id}}/log", tracking.log_batch),
     Operation("tracking.end_run", "POST", f"{_V1}/runs/{{run_id}}/end", tracking.end_run),
@@ -228,6 +229,9 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         f"{_V1}/runs/{{run_id}}/metrics/{{key}}",
         tracking.metric_history,
+    ),
+    Operation(
+        "tracking.metric_series", "GET", f"{_V1}/runs/{{run_id}}/metrics", tracking.metric_series
     ),
     Operation(
         "tracking.log_artifact",

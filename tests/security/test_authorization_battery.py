@@ -186,6 +186,7 @@ def _build(w: World) -> None:
     v["code_run"] = _code_model_run(w)
     v["open_run"] = w.call("tracking.create_run", experiment="exp").id
     v["end_run"] = w.call("tracking.create_run", experiment="exp").id
+    w.call("tracking.create_experiment", name="exp2")
     for endpoint in (
         "ep",
         "ep-upd",
@@ -272,8 +273,13 @@ CASES: dict[str, Callable[[World], Args]] = {
     "datasets.head": lambda w: {"name": "bc"},
     "tracking.create_experiment": lambda w: {"name": "exp-new"},
     "tracking.list_experiments": lambda w: {},
-    "tracking.create_run": lambda w: {"experiment": "exp"},
+    "tracking.create_run": lambda w: {"experiment": "exp", "parent": w["open_run"]},
     "tracking.list_runs": lambda w: {"experiment": "exp"},
+    "tracking.search_runs": lambda w: {
+        "experiments": ["exp", "exp2"],
+        "filter": "metrics.accuracy > 0",
+        "order_by": ["metrics.accuracy DESC"],
+    },
     "tracking.get_run": lambda w: {"run_id": w["run"]},
     "tracking.log_batch": lambda w: {
         "run_id": w["open_run"],
@@ -281,6 +287,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     },
     "tracking.end_run": lambda w: {"run_id": w["end_run"]},
     "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
+    "tracking.metric_series": lambda w: {"run_id": w["run"]},
     "tracking.log_artifact": lambda w: {
         "run_id": w["open_run"],
         "path": "notes.txt",
@@ -390,6 +397,8 @@ USES: dict[str, list[str]] = {
     "contracts.ingest": ["contracts:GetContract", "datasets:Ingest"],
     "training.create_job": ["datasets:ReadData", "tracking:CreateRun"],
     "training.run_code": ["training:RunCode", "datasets:ReadData", "tracking:CreateRun"],
+    "tracking.create_run": ["tracking:LogBatch"],
+    "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],
     "endpoints.create": ["registry:GetModelVersion"],

@@ -19,6 +19,7 @@ from shipyard.cli import (
     _features,
     _iam,
     _registry,
+    _runs,
     _servers,
     _streams,
     _training,
@@ -74,7 +75,7 @@ app.add_typer(_transforms.app, name="transforms")
 app.add_typer(_training.jobs_app, name="jobs")
 app.add_typer(_batch.jobs_app, name="batch-jobs")
 app.add_typer(_registry.experiments_app, name="experiments")
-app.add_typer(_registry.runs_app, name="runs")
+app.add_typer(_runs.runs_app, name="runs")
 app.add_typer(_registry.models_app, name="models")
 app.add_typer(_endpoints.app, name="endpoints")
 app.command()(_deploy.deploy)

@@ -1,4 +1,4 @@
-"""``shipyard experiments|runs|models``: experiment tracking and the model registry."""
+"""``shipyard experiments|models``: experiments and the model registry (runs: ``_runs``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from shipyard.cli._output import console, emit, table
 from shipyard.registry import ModelVersionInfo
 
 experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
-runs_app = typer.Typer(help="Tracked runs.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
 
 
@@ -27,48 +26,6 @@ def list_experiments(as_json: JsonOption = False) -> None:
             [(e.name, e.runs, e.created_at) for e in items],
         ),
     )
-
-
-@runs_app.command("list")
-def list_runs(
-    experiment: Annotated[str, typer.Option("--experiment", "-e")] = "default",
-    as_json: JsonOption = False,
-) -> None:
-    """Runs of an experiment, newest first, with their metrics."""
-    items = STATE.client().tracking.list_runs(experiment)
-    keys = sorted({k for r in items for k in r.metrics})[:6]
-    emit(
-        items,
-        as_json,
-        lambda: table(
-            f"Runs of {experiment}",
-            ["id", "name", "status", *keys, "started"],
-            [
-                (r.id, r.name, r.status, *(r.metrics.get(k) for k in keys), r.start_time)
-                for r in items
-            ],
-        ),
-    )
-
-
-@runs_app.command("show")
-def show_run(run_id: str, as_json: JsonOption = False) -> None:
-    """A run's params, metrics, tags, inputs and artifacts."""
-    run = STATE.client().tracking.get_run(run_id)
-
-    def show() -> None:
-        console.print(f"[bold]run {run.id}[/] ({run.name}) in {run.experiment}: {run.status}")
-        table("Params", ["key", "value"], sorted(run.params.items()))
-        table("Metrics", ["key", "value"], sorted(run.metrics.items()))
-        table("Tags", ["key", "value"], sorted(run.tags.items()))
-        table(
-            "Artifacts",
-            ["path", "bytes", "digest"],
-            [(a.path, a.size_bytes, a.digest[:19]) for a in run.artifacts],
-        )
-        console.print(f"inputs: {', '.join(run.inputs) or '-'}")
-
-    emit(run, as_json, show)
 
 
 def _versions_table(title: str, items: list[ModelVersionInfo]) -> None:

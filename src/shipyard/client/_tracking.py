@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextvars import ContextVar, Token
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -12,7 +13,17 @@ from shipyard.client._log_model import LoggedModel, log_model
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput
-from shipyard.tracking import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
+from shipyard.tracking import (
+    ArtifactInfo,
+    ExperimentInfo,
+    MetricPoint,
+    MetricSeries,
+    RunInfo,
+    RunPage,
+)
+
+_ACTIVE: ContextVar[tuple[ActiveRun, ...]] = ContextVar("shipyard_active_runs", default=())
+"""The runs whose ``with`` blocks enclose the current code, innermost last."""
 
 
 class ActiveRun:
@@ -32,6 +43,7 @@ class ActiveRun:
         self._batch_size = batch_size
         self._flush_seconds = flush_seconds
         self._last_flush = time.monotonic()
+        self._entered: list[Token[tuple[ActiveRun, ...]]] = []
 
     @property
     def id(self) -> str:
@@ -96,6 +108,7 @@ class ActiveRun:
         return self.info
 
     def __enter__(self) -> ActiveRun:
+        self._entered.append(_ACTIVE.set((*_ACTIVE.get(), self)))
         return self
 
     def __exit__(
@@ -104,7 +117,17 @@ class ActiveRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._entered:
+            _ACTIVE.reset(self._entered.pop())
         self.end("failed" if exc_type else "finished")
+
+
+def _enclosing(transport: Transport, experiment: str) -> ActiveRun | None:
+    """The innermost run entered with ``with`` on this transport in ``experiment``."""
+    for run in reversed(_ACTIVE.get()):
+        if run._t is transport and run.info.experiment == experiment:
+            return run
+    return None
 
 
 class Tracking(_Group):
@@ -121,13 +144,20 @@ class Tracking(_Group):
         *,
         params: dict[str, Any] | None = None,
         tags: dict[str, Any] | None = None,
+        parent: str | ActiveRun | None = None,
+        nested: bool = True,
     ) -> ActiveRun:
+        """Start a run. Inside another run's ``with`` block of the same experiment it
+        becomes that run's child, unless ``parent`` names another or ``nested=False``."""
+        if parent is None and nested:
+            parent = _enclosing(self._t, experiment)
         info = self._t.call(
             "tracking.create_run",
             experiment=experiment,
             name=name,
             params={k: str(v) for k, v in (params or {}).items()},
             tags={k: str(v) for k, v in (tags or {}).items()},
+            parent=parent.id if isinstance(parent, ActiveRun) else parent,
         )
         return ActiveRun(self._t, RunInfo.model_validate(info))
 
@@ -140,11 +170,54 @@ class Tracking(_Group):
             for r in self._t.call("tracking.list_runs", experiment=experiment, limit=limit)
         ]
 
+    def search_runs(
+        self,
+        experiments: list[str] | None = None,
+        filter: str = "",
+        order_by: list[str] | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+    ) -> RunPage:
+        """Runs matching an MLflow-syntax filter, e.g. ``"metrics.auc > 0.8 and
+        params.depth = '6'"``, sorted by ``order_by`` (``["metrics.auc DESC"]``), one page."""
+        return RunPage.model_validate(
+            self._t.call(
+                "tracking.search_runs",
+                experiments=experiments,
+                filter=filter,
+                order_by=order_by,
+                max_results=max_results,
+                page_token=page_token,
+            )
+        )
+
+    def children(self, run_id: str, experiment: str | None = None) -> list[RunInfo]:
+        """The runs nested under ``run_id``, newest first (every page)."""
+        experiments = [experiment or self.get_run(run_id).experiment]
+        found: list[RunInfo] = []
+        token: str | None = None
+        while True:
+            page = self.search_runs(
+                experiments,
+                "attributes.parent_run_id = '{}'".format(run_id.replace("'", "''")),
+                max_results=1000,
+                page_token=token,
+            )
+            found.extend(page.runs)
+            token = page.next_page_token
+            if token is None:
+                return found
+
+    def metric_series(self, run_id: str, key: str | None = None) -> dict[str, MetricSeries]:
+        """A run's metric histories (every key, or one) as columns: steps, values, times."""
+        series = self._t.call("tracking.metric_series", run_id=run_id, key=key)
+        return {s["key"]: MetricSeries.model_validate(s) for s in series}
+
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
-        return [
-            MetricPoint.model_validate(m)
-            for m in self._t.call("tracking.metric_history", run_id=run_id, key=key)
-        ]
+        """Every logged value of one metric as point objects (``metric_series`` is faster
+        for long histories)."""
+        series = self.metric_series(run_id, key).get(key)
+        return [] if series is None else series.points()
 
     def get_artifact(self, run_id: str, path: str) -> bytes:
         data = self._t.call("tracking.get_artifact", run_id=run_id, path=path)

@@ -1,31 +1,49 @@
-"""Experiment tracking: experiments, runs, metrics, params, tags, artifacts."""
+"""Experiment tracking: experiments, runs, metrics, params, tags, artifacts, run search."""
 
-from shipyard.tracking._models import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
+from shipyard.tracking._filter import Comparison, OrderKey, parse_filter, parse_order_by
+from shipyard.tracking._models import (
+    ArtifactInfo,
+    ExperimentInfo,
+    MetricPoint,
+    MetricSeries,
+    RunInfo,
+    RunPage,
+)
+from shipyard.tracking._read import (
+    get_run,
+    list_runs,
+    metric_history,
+    metric_series,
+    read_series,
+    run_info,
+    run_infos,
+)
+from shipyard.tracking._rows import ensure_experiment, run_resource
+from shipyard.tracking._search import SYSTEM_TAGS, search_runs
 from shipyard.tracking._service import (
     artifact_row,
     create_experiment,
     create_run,
     end_run,
-    ensure_experiment,
     get_artifact,
-    get_run,
     list_experiments,
-    list_runs,
     log_artifact,
     log_batch,
-    metric_history,
-    run_info,
-    run_resource,
     start_run,
     store_artifact,
     write_batch,
 )
 
 __all__ = [
+    "SYSTEM_TAGS",
     "ArtifactInfo",
+    "Comparison",
     "ExperimentInfo",
     "MetricPoint",
+    "MetricSeries",
+    "OrderKey",
     "RunInfo",
+    "RunPage",
     "artifact_row",
     "create_experiment",
     "create_run",
@@ -38,8 +56,14 @@ __all__ = [
     "log_artifact",
     "log_batch",
     "metric_history",
+    "metric_series",
+    "parse_filter",
+    "parse_order_by",
+    "read_series",
     "run_info",
+    "run_infos",
     "run_resource",
+    "search_runs",
     "start_run",
     "store_artifact",
     "write_batch",

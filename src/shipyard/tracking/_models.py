@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 
 class ExperimentInfo(BaseModel):
@@ -42,6 +42,7 @@ class RunInfo(BaseModel):
     created_by: str
     start_time: datetime
     end_time: datetime | None
+    parent_run_id: str | None = None
     params: dict[str, str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
@@ -51,3 +52,33 @@ class RunInfo(BaseModel):
     @property
     def resource(self) -> str:
         return f"sy:run/{self.id}"
+
+
+class RunPage(BaseModel):
+    """One page of a run search; pass ``next_page_token`` back for the next (None at the end)."""
+
+    runs: list[RunInfo]
+    next_page_token: str | None = None
+
+
+class MetricSeries(BaseModel):
+    """Every logged value of one metric in columns, ordered by step, then time, then write."""
+
+    key: str
+    steps: list[int] = Field(default_factory=list)
+    values: list[float] = Field(default_factory=list)
+    timestamps: list[float] = Field(default_factory=list)
+
+    def points(self) -> list[MetricPoint]:
+        """The history as point objects (validated as one list: a fraction of the cost of
+        building them one by one)."""
+        key = self.key
+        return _POINTS.validate_python(
+            [
+                {"key": key, "value": v, "step": s, "timestamp": t}
+                for s, v, t in zip(self.steps, self.values, self.timestamps, strict=True)
+            ]
+        )
+
+
+_POINTS = TypeAdapter(list[MetricPoint])

@@ -15,9 +15,11 @@ from shipyard.clock import epoch_seconds, utcnow
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, ResourceName, operation
+from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._models import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
+from shipyard.tracking._read import run_info
+from shipyard.tracking._rows import ensure_experiment, run_resource, run_row
 
 RUN_STATUSES = ("running", "finished", "failed", "killed")
 _ARTIFACT_SEGMENT = re.compile(r"[A-Za-z0-9_.-]+")
@@ -25,46 +27,6 @@ _MAX_ARTIFACT_PATH = 500  # the run_artifacts.path column
 MAX_RUN_NAME = 200
 MAX_KEY = 250  # of a metric, param or tag, as in MLflow
 _MAX_BATCH = 10_000
-
-
-_RUN_EXPERIMENTS: dict[str, str] = {}
-"""Run id -> experiment name, for authorizing the tracking hot path without a query per
-call: a run never moves to another experiment and run ids are random 128-bit values."""
-
-
-def run_resource(session: Session, run_id: str) -> ResourceName:
-    """``sy:run/<experiment>/<run_id>`` (also ``sy:run/<run_id>``): runs are scoped by their
-    experiment, so a policy can give a tenant its experiments' runs and nothing else."""
-    experiment = _RUN_EXPERIMENTS.get(run_id)
-    if experiment is None:
-        experiment = session.scalar(
-            sa.select(t.Experiment.name)
-            .join(t.Run, t.Run.experiment_id == t.Experiment.id)
-            .where(t.Run.id == run_id)
-        )
-        if experiment is not None:
-            if len(_RUN_EXPERIMENTS) >= 10_000:
-                _RUN_EXPERIMENTS.clear()
-            _RUN_EXPERIMENTS[run_id] = experiment
-    return ResourceName.scoped("run", experiment, run_id)
-
-
-def ensure_experiment(session: Session, name: str) -> t.Experiment:
-    """The experiment named ``name``, created when missing."""
-    check_name(name, field="experiment")
-    row = session.scalar(sa.select(t.Experiment).where(t.Experiment.name == name))
-    if row is None:
-        row = t.Experiment(name=name)
-        session.add(row)
-        session.flush()
-    return row
-
-
-def _run(session: Session, run_id: str) -> t.Run:
-    row = session.get(t.Run, run_id)
-    if row is None:
-        raise NotFound(f"run {run_id!r} does not exist", field="run_id")
-    return row
 
 
 @operation("tracking:CreateExperiment", lambda name: resource("experiment", name), mutating=True)
@@ -100,21 +62,48 @@ def start_run(
     name: str | None = None,
     params: dict[str, str] | None = None,
     tags: dict[str, str] | None = None,
+    parent_run_id: str | None = None,
 ) -> t.Run:
-    """Insert a running run (for service code that already authorized its caller)."""
+    """Insert a running run (for service code that already authorized its caller), under
+    ``parent_run_id`` when given (a run of the same experiment)."""
     if name is not None and len(name) > MAX_RUN_NAME:
         raise InvalidInput(f"must be at most {MAX_RUN_NAME} characters", field="name")
     exp = ensure_experiment(session, experiment)
+    if parent_run_id is not None:
+        parent = session.get(t.Run, parent_run_id)
+        if parent is None:
+            raise NotFound(f"run {parent_run_id!r} does not exist", field="parent")
+        if parent.experiment_id != exp.id:
+            raise InvalidInput(
+                f"run {parent_run_id} is in another experiment; a child run shares its"
+                " parent's experiment",
+                field="parent",
+            )
     run_id = uuid.uuid4().hex
-    row = t.Run(id=run_id, experiment_id=exp.id, name=name or run_id[:8], created_by=principal)
+    row = t.Run(
+        id=run_id,
+        experiment_id=exp.id,
+        name=name or run_id[:8],
+        created_by=principal,
+        parent_run_id=parent_run_id,
+    )
     session.add(row)
     session.flush()
     _write(session, run_id, [], params or {}, tags or {})
     return row
 
 
+def parent_access(session: Session, parent: str | None) -> list[Access]:
+    """Nesting a run under another writes to the parent's record of children: the parent
+    needs ``tracking:LogBatch``, as logging to it would."""
+    return [] if parent is None else [Access("tracking:LogBatch", run_resource(session, parent))]
+
+
 @operation(
-    "tracking:CreateRun", lambda experiment: resource("experiment", experiment), mutating=True
+    "tracking:CreateRun",
+    lambda experiment: resource("experiment", experiment),
+    uses=parent_access,
+    mutating=True,
 )
 def create_run(
     ctx: RequestContext,
@@ -122,8 +111,10 @@ def create_run(
     name: str | None = None,
     params: dict[str, str] | None = None,
     tags: dict[str, str] | None = None,
+    parent: str | None = None,
 ) -> RunInfo:
-    """Start a run in an experiment (created on first use)."""
+    """Start a run in an experiment (created on first use), nested under ``parent`` (a run
+    of the same experiment) when given."""
     with ctx.platform.db.session() as session:
         row = start_run(
             session,
@@ -132,6 +123,7 @@ def create_run(
             name=name,
             params=params,
             tags=tags,
+            parent_run_id=parent,
         )
         return RunInfo(
             id=row.id,
@@ -141,6 +133,7 @@ def create_run(
             created_by=row.created_by,
             start_time=row.start_time,
             end_time=None,
+            parent_run_id=parent,
             params={k: str(v) for k, v in (params or {}).items()},
             tags={k: str(v) for k, v in (tags or {}).items()},
         )
@@ -157,6 +150,39 @@ def _metric_insert_sql(dialect: sa.Dialect) -> str:
     columns = ", ".join(quote(c) for c in _METRIC_COLUMNS)
     values = ", ".join([marker] * len(_METRIC_COLUMNS))
     return f"INSERT INTO {quote(t.RunMetric.__tablename__)} ({columns}) VALUES ({values})"
+
+
+@functools.cache
+def _latest_upsert_sql(dialect: sa.Dialect) -> str:
+    """Keep ``run_latest_metrics`` on write: a value replaces the stored one when its step
+    is higher, or equal with a time no earlier (so the later write wins a tie)."""
+    q = dialect.identifier_preparer.quote
+    table, key, value, step, stamp = (q(n) for n in (t.RunLatestMetric.__tablename__, *_LATEST))
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    values = ", ".join([marker] * len(_METRIC_COLUMNS))
+    return (
+        f"INSERT INTO {table} ({q('run_id')}, {key}, {value}, {step}, {stamp}) VALUES ({values})"
+        f" ON CONFLICT ({q('run_id')}, {key}) DO UPDATE SET {value} = excluded.{value},"
+        f" {step} = excluded.{step}, {stamp} = excluded.{stamp}"
+        f" WHERE excluded.{step} > {table}.{step}"
+        f" OR (excluded.{step} = {table}.{step} AND excluded.{stamp} >= {table}.{stamp})"
+    )
+
+
+_LATEST = ("key", "value", "step", "timestamp")
+
+
+_MetricRow = tuple[str, str, float, int, float]
+
+
+def _newest(rows: list[_MetricRow]) -> list[_MetricRow]:
+    """Per key, the batch's newest row (highest step, then time, then position)."""
+    newest: dict[str, _MetricRow] = {}
+    for row in rows:
+        best = newest.get(row[1])
+        if best is None or (row[3], row[4]) >= (best[3], best[4]):
+            newest[row[1]] = row
+    return list(newest.values())
 
 
 def _check_keys(kind: str, keys: Iterable[str]) -> None:
@@ -183,6 +209,7 @@ def _write(
         ]
         connection = session.connection()
         connection.exec_driver_sql(_metric_insert_sql(connection.dialect), rows)
+        connection.exec_driver_sql(_latest_upsert_sql(connection.dialect), _newest(rows))
     if params:
         existing = dict(
             session.execute(
@@ -218,7 +245,7 @@ def write_batch(
     for i, m in enumerate(metrics):
         if not math.isfinite(m.value):
             raise InvalidInput(f"{m.key} is not a finite number", field=f"metrics.{i}.value")
-    row = _run(session, run_id)
+    row = run_row(session, run_id)
     if row.status != "running":
         raise Conflict(f"run {run_id} is {row.status}; only running runs take logs", field="run_id")
     _write(session, run_id, metrics, params, tags)
@@ -242,106 +269,10 @@ def end_run(ctx: RequestContext, run_id: str, status: str = "finished") -> RunIn
     if status not in RUN_STATUSES[1:]:
         raise InvalidInput(f"must be one of {', '.join(RUN_STATUSES[1:])}", field="status")
     with ctx.platform.db.session() as session:
-        row = _run(session, run_id)
+        row = run_row(session, run_id)
         row.status = status
         row.end_time = utcnow()
         return run_info(session, row)
-
-
-def run_info(session: Session, row: t.Run) -> RunInfo:
-    experiment = session.get(t.Experiment, row.experiment_id)
-    ranked = (
-        sa.select(
-            t.RunMetric.key,
-            t.RunMetric.value,
-            sa.func.row_number()
-            .over(
-                partition_by=t.RunMetric.key,
-                order_by=(
-                    t.RunMetric.step.desc(),
-                    t.RunMetric.timestamp.desc(),
-                    t.RunMetric.id.desc(),
-                ),
-            )
-            .label("rank"),
-        )
-        .where(t.RunMetric.run_id == row.id)
-        .subquery()
-    )
-    latest = sa.select(ranked.c.key, ranked.c.value).where(ranked.c.rank == 1)
-    inputs = (
-        sa.select(t.Dataset.name, t.DatasetVersion.version)
-        .select_from(t.RunInput)
-        .join(t.DatasetVersion, t.DatasetVersion.id == t.RunInput.dataset_version_id)
-        .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
-        .where(t.RunInput.run_id == row.id)
-    )
-    return RunInfo(
-        id=row.id,
-        experiment=experiment.name if experiment else "",
-        name=row.name,
-        status=row.status,
-        created_by=row.created_by,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        params=dict(
-            session.execute(
-                sa.select(t.RunParam.key, t.RunParam.value).where(t.RunParam.run_id == row.id)
-            ).all()
-        ),
-        tags=dict(
-            session.execute(
-                sa.select(t.RunTag.key, t.RunTag.value).where(t.RunTag.run_id == row.id)
-            ).all()
-        ),
-        metrics=dict(session.execute(latest).all()),
-        artifacts=[
-            ArtifactInfo(path=a.path, digest=a.digest, size_bytes=a.size_bytes)
-            for a in session.scalars(sa.select(t.RunArtifact).where(t.RunArtifact.run_id == row.id))
-        ],
-        inputs=[f"{n}@{v}" for n, v in session.execute(inputs)],
-    )
-
-
-@operation("tracking:GetRun", run_resource, mutating=False)
-def get_run(ctx: RequestContext, run_id: str) -> RunInfo:
-    with ctx.platform.db.session() as session:
-        return run_info(session, _run(session, run_id))
-
-
-@operation(
-    "tracking:ListRuns", lambda experiment: resource("experiment", experiment), mutating=False
-)
-def list_runs(ctx: RequestContext, experiment: str = "default", limit: int = 100) -> list[RunInfo]:
-    """The newest runs of an experiment."""
-    if not 1 <= limit <= 10_000:
-        raise InvalidInput("must be between 1 and 10000", field="limit")
-    with ctx.platform.db.session() as session:
-        exp = session.scalar(sa.select(t.Experiment).where(t.Experiment.name == experiment))
-        if exp is None:
-            raise NotFound(f"experiment {experiment!r} does not exist", field="experiment")
-        rows = session.scalars(
-            sa.select(t.Run)
-            .where(t.Run.experiment_id == exp.id)
-            .order_by(t.Run.start_time.desc())
-            .limit(limit)
-        )
-        return [run_info(session, r) for r in rows]
-
-
-@operation("tracking:GetRun", run_resource, mutating=False)
-def metric_history(ctx: RequestContext, run_id: str, key: str) -> list[MetricPoint]:
-    """Every logged value of one metric, by step."""
-    with ctx.platform.db.session() as session:
-        _run(session, run_id)
-        rows = session.scalars(
-            sa.select(t.RunMetric)
-            .where(t.RunMetric.run_id == run_id, t.RunMetric.key == key)
-            .order_by(t.RunMetric.step, t.RunMetric.timestamp, t.RunMetric.id)
-        )
-        return [
-            MetricPoint(key=m.key, value=m.value, step=m.step, timestamp=m.timestamp) for m in rows
-        ]
 
 
 def store_artifact(
@@ -358,7 +289,7 @@ def store_artifact(
 def log_artifact(ctx: RequestContext, run_id: str, path: str, content: bytes) -> ArtifactInfo:
     """Attach a file to a run; stored content-addressed in the blob store."""
     with ctx.platform.db.session() as session:
-        _run(session, run_id)
+        run_row(session, run_id)
         return store_artifact(ctx.platform, session, run_id, path, content)
 
 

@@ -145,6 +145,7 @@ class Experiment(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_experiment_start", "experiment_id", "start_time"),)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     experiment_id: Mapped[int] = mapped_column(ForeignKey("experiments.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
@@ -152,6 +153,9 @@ class Run(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     start_time: Mapped[datetime] = mapped_column(default=utcnow)
     end_time: Mapped[datetime | None] = mapped_column(default=None)
+    parent_run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
+    )
 
 
 class RunParam(Base):
@@ -170,12 +174,26 @@ class RunTag(Base):
 
 class RunMetric(Base):
     __tablename__ = "run_metrics"
-    __table_args__ = (Index("ix_run_metrics_run_key_step", "run_id", "key", "step"),)
+    __table_args__ = (
+        Index("ix_run_metrics_history", "run_id", "key", "step", "timestamp", "value"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(250))
     value: Mapped[float] = mapped_column(Float)
     step: Mapped[int] = mapped_column(BigInteger, default=0)
+    timestamp: Mapped[float] = mapped_column(Float)
+
+
+class RunLatestMetric(Base):
+    """The newest value (highest step, then time, then the later write) of each metric of
+    a run, kept on write so reading a run never scans its history."""
+
+    __tablename__ = "run_latest_metrics"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    step: Mapped[int] = mapped_column(BigInteger)
     timestamp: Mapped[float] = mapped_column(Float)
 
 

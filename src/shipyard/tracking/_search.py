@@ -1,0 +1,253 @@
+"""Searching runs with MLflow's filter syntax, translated to parameterized SQL.
+
+Every user value reaches the database as a bound parameter; keys, comparators and
+sort directions are chosen from fixed tables, so no part of a filter becomes SQL text.
+Metric comparisons and sorting read each run's latest value (as MLflow does).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import operator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.names import check_name, resource
+from shipyard.security import Access, RequestContext, operation
+from shipyard.store.metadata import tables as t
+from shipyard.tracking._filter import (
+    Comparison,
+    Kind,
+    OrderKey,
+    Value,
+    parse_filter,
+    parse_order_by,
+)
+from shipyard.tracking._models import RunPage
+from shipyard.tracking._read import run_infos
+
+MAX_RESULTS = 50_000  # as MLflow
+MAX_EXPERIMENTS = 1000
+_ATTRIBUTE_COLUMNS: dict[str, Any] = {
+    "run_id": t.Run.id,
+    "run_name": t.Run.name,
+    "status": t.Run.status,
+    "user_id": t.Run.created_by,
+    "parent_run_id": t.Run.parent_run_id,
+    "start_time": t.Run.start_time,
+    "end_time": t.Run.end_time,
+}
+SYSTEM_TAGS = {
+    "mlflow.parentRunId": "parent_run_id",
+    "mlflow.runName": "run_name",
+    "mlflow.user": "user_id",
+}
+"""MLflow's system tags that Shipyard keeps as run attributes: a filter on the tag reads
+the attribute, so ``tags.mlflow.parentRunId = '...'`` finds a run's children."""
+
+
+def _searched(session: Session, experiments: list[str] | None) -> list[str]:
+    """The experiments a search reads: those named, or every experiment."""
+    if experiments:
+        return list(dict.fromkeys(experiments))
+    return list(session.scalars(sa.select(t.Experiment.name).order_by(t.Experiment.name)))
+
+
+def search_resource(session: Session, experiments: list[str] | None) -> str:
+    names = _searched(session, experiments)
+    return resource("experiment", names[0]) if names else resource("experiment")
+
+
+def search_uses(session: Session, experiments: list[str] | None) -> list[Access]:
+    """Listing runs in every other experiment searched (all of them when none is named)."""
+    return [
+        Access("tracking:ListRuns", resource("experiment", name))
+        for name in _searched(session, experiments)[1:]
+    ]
+
+
+def _like_to_glob(pattern: str) -> str:
+    """A LIKE pattern (``%``, ``_``, backslash escapes) as a case-sensitive SQLite GLOB."""
+    out, escaped = [], False
+    for char in pattern:
+        if escaped:
+            out.append(f"[{char}]" if char in "*?[" else char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(f"[{char}]" if char in "*?[" else char)
+    if escaped:
+        out.append("\\")
+    return "".join(out)
+
+
+def _compare(column: Any, op: str, value: Value, sqlite: bool) -> ColumnElement[bool]:
+    result: ColumnElement[bool]
+    if op == "LIKE" and sqlite:  # SQLite's LIKE ignores case; GLOB does not
+        result = column.op("GLOB")(_like_to_glob(str(value)))
+    elif op == "LIKE":
+        result = column.like(value, escape="\\")
+    elif op == "ILIKE":
+        result = column.ilike(value, escape="\\")
+    elif op in ("IN", "NOT IN"):
+        listed = list(value) if isinstance(value, tuple) else [value]
+        result = column.in_(listed) if op == "IN" else column.not_in(listed)
+    else:
+        result = _COMPARISONS[op](column, value)
+    return result
+
+
+_COMPARISONS: dict[str, Any] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _attribute_value(c: Comparison, key: str) -> Any:
+    value = c.value
+    if key in ("start_time", "end_time") and isinstance(value, float):  # epoch milliseconds
+        try:
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            problem = f"at position {c.position}: {value} is not a time in epoch milliseconds"
+            raise InvalidInput(problem, field="filter") from None
+    if key == "status":  # MLflow writes FINISHED, Shipyard finished
+        return tuple(v.lower() for v in value) if isinstance(value, tuple) else str(value).lower()
+    return value
+
+
+def _condition(c: Comparison, sqlite: bool) -> ColumnElement[bool]:
+    kind, key = c.kind, c.key
+    if kind == "tag" and key in SYSTEM_TAGS:
+        kind, key = "attribute", SYSTEM_TAGS[key]
+    if kind == "attribute":
+        column = _ATTRIBUTE_COLUMNS[key]
+        if c.op == "IS NULL":
+            return column.is_(None)  # type: ignore[no-any-return]
+        if c.op == "IS NOT NULL":
+            return column.is_not(None)  # type: ignore[no-any-return]
+        return _compare(column, c.op, _attribute_value(c, key), sqlite)
+    table: Any = {"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind]
+    stored = sa.exists().where(table.run_id == t.Run.id, table.key == key)
+    if c.op == "IS NULL":
+        return ~stored
+    if c.op == "IS NOT NULL":
+        return stored
+    return stored.where(_compare(table.value, c.op, c.value, sqlite))
+
+
+def _sort_expression(kind: Kind, key: str) -> Any:
+    if kind == "tag" and key in SYSTEM_TAGS:
+        kind, key = "attribute", SYSTEM_TAGS[key]
+    if kind == "attribute":
+        return _ATTRIBUTE_COLUMNS[key]
+    table: Any = {"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind]
+    return (
+        sa.select(table.value)
+        .where(table.run_id == t.Run.id, table.key == key)
+        .correlate(t.Run)
+        .scalar_subquery()
+    )
+
+
+def _ordering(keys: list[OrderKey]) -> list[Any]:
+    """The sort keys (runs without the value last either way), then newest first, then id."""
+    order = []
+    for k in keys:
+        expression = _sort_expression(k.kind, k.key)
+        order.append(sa.nulls_last(expression.asc() if k.ascending else expression.desc()))
+    return [*order, t.Run.start_time.desc(), t.Run.id.asc()]
+
+
+def _query_digest(experiments: list[str], filter: str, order_by: list[str]) -> str:
+    return hashlib.sha256(orjson.dumps([experiments, filter, order_by])).hexdigest()[:16]
+
+
+def _page_token(offset: int, digest: str) -> str:
+    raw = orjson.dumps({"offset": offset, "query": digest})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _page_offset(token: str | None, digest: str) -> int:
+    """Where a page token says to continue; refused unless it came from this same search."""
+    if not token:
+        return 0
+    refused = InvalidInput("is not a page token of this search", field="page_token")
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        raise refused from None
+    if not isinstance(decoded, dict) or decoded.get("query") != digest:
+        raise refused
+    offset = decoded.get("offset")
+    if type(offset) is not int or not 0 <= offset < 2**53:
+        raise refused
+    return offset
+
+
+def _experiment_ids(session: Session, names: list[str]) -> list[int]:
+    found = dict(
+        session.execute(
+            sa.select(t.Experiment.name, t.Experiment.id).where(t.Experiment.name.in_(names))
+        ).all()
+    )
+    for index, name in enumerate(names):
+        if name not in found:
+            raise NotFound(f"experiment {name!r} does not exist", field=f"experiments.{index}")
+    return [found[n] for n in names]
+
+
+@operation("tracking:ListRuns", search_resource, uses=search_uses, mutating=False)
+def search_runs(
+    ctx: RequestContext,
+    experiments: list[str] | None = None,
+    filter: str = "",
+    order_by: list[str] | None = None,
+    max_results: int = 100,
+    page_token: str | None = None,
+) -> RunPage:
+    """Runs of the given experiments (every experiment when none is named) matching an
+    MLflow-syntax filter, sorted by ``order_by``, a page at a time."""
+    if experiments is not None and len(experiments) > MAX_EXPERIMENTS:
+        raise InvalidInput(f"at most {MAX_EXPERIMENTS} experiments", field="experiments")
+    for index, name in enumerate(experiments or []):
+        check_name(name, field=f"experiments.{index}")
+    if not 1 <= max_results <= MAX_RESULTS:
+        raise InvalidInput(f"must be between 1 and {MAX_RESULTS}", field="max_results")
+    comparisons = parse_filter(filter)
+    order = parse_order_by(order_by or [])
+    with ctx.platform.db.session() as session:
+        names = _searched(session, experiments)
+        digest = _query_digest(names if experiments else [], filter, order_by or [])
+        offset = _page_offset(page_token, digest)
+        ids = _experiment_ids(session, names)
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        query = (
+            sa.select(t.Run)
+            .where(t.Run.experiment_id.in_(ids), *(_condition(c, sqlite) for c in comparisons))
+            .order_by(*_ordering(order))
+            .offset(offset)
+            .limit(max_results + 1)
+        )
+        rows = session.scalars(query).all()
+        more = len(rows) > max_results
+        runs = run_infos(session, rows[:max_results])
+    token = _page_token(offset + max_results, digest) if more else None
+    return RunPage(runs=runs, next_page_token=token)
