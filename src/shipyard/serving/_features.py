@@ -11,6 +11,7 @@ import pandas as pd
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors._base import ColumnType, ModelSignature
+from shipyard.flavors._timestamps import text_timestamp_seconds, timestamp_seconds
 
 Features: TypeAlias = np.ndarray | pd.DataFrame
 
@@ -224,6 +225,8 @@ def _check_column(name: str, kind: ColumnType, values: Sequence[Any]) -> np.ndar
             return np.array(values, dtype=np.int64)
         except OverflowError as exc:
             raise InvalidInput("integer out of the 64-bit range", field=name) from exc
+    if kind == "timestamp":
+        return timestamp_seconds(values, name)
     if kind == "boolean":
         if types == {bool}:
             return np.array(values, dtype=np.bool_)
@@ -238,6 +241,8 @@ def _check_column(name: str, kind: ColumnType, values: Sequence[Any]) -> np.ndar
 def _parse_text(name: str, kind: ColumnType, cells: Sequence[str]) -> np.ndarray:
     if kind == "string":
         return np.array(cells, dtype=object)
+    if kind == "timestamp":
+        return text_timestamp_seconds(cells, name)
     if kind == "boolean":
         lowered = [cell.strip().lower() for cell in cells]
         bad = next((c for c in lowered if c not in _TRUE_TEXT and c not in _FALSE_TEXT), None)
