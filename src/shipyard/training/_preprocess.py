@@ -31,7 +31,7 @@ from shipyard.training._preprocessing_spec import (
 
 ALLOWED_ROLES: Mapping[str, tuple[Role, ...]] = {
     "integer": ("numeric", "categorical", "timestamp"),
-    "float": ("numeric", "timestamp"),
+    "float": ("numeric", "categorical", "timestamp"),
     "boolean": ("boolean", "numeric", "categorical"),
     "string": ("categorical", "text"),
     "timestamp": ("timestamp",),
