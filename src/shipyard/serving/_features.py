@@ -217,9 +217,11 @@ def _check_column(name: str, kind: ColumnType, values: Sequence[Any]) -> np.ndar
         raise InvalidInput(f"expected a number, got {_describe(bad)}", field=name)
     if kind == "integer":
         if not types <= {int}:
-            bad = next((v for v in values if not _is_integral(v)), None)
+            bad = next((v for v in values if v is not None and not _is_integral(v)), None)
             if bad is not None:
                 raise InvalidInput(f"expected an integer, got {_describe(bad)}", field=name)
+            if type(None) in types:  # nulls reach the model as NaN, like missing floats
+                return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
             values = [int(v) for v in values]
         try:
             return np.array(values, dtype=np.int64)
@@ -230,11 +232,13 @@ def _check_column(name: str, kind: ColumnType, values: Sequence[Any]) -> np.ndar
     if kind == "boolean":
         if types == {bool}:
             return np.array(values, dtype=np.bool_)
+        if types <= {bool, type(None)}:
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
         bad = next(v for v in values if type(v) is not bool)
         raise InvalidInput(f"expected true or false, got {_describe(bad)}", field=name)
-    if types == {str}:
+    if types <= {str, type(None)}:
         return np.array(values, dtype=object)
-    bad = next(v for v in values if type(v) is not str)
+    bad = next(v for v in values if type(v) is not str and v is not None)
     raise InvalidInput(f"expected a string, got {_describe(bad)}", field=name)
 
 
@@ -245,17 +249,27 @@ def _parse_text(name: str, kind: ColumnType, cells: Sequence[str]) -> np.ndarray
         return text_timestamp_seconds(cells, name)
     if kind == "boolean":
         lowered = [cell.strip().lower() for cell in cells]
-        bad = next((c for c in lowered if c not in _TRUE_TEXT and c not in _FALSE_TEXT), None)
+        bad = next((c for c in lowered if c and c not in _TRUE_TEXT | _FALSE_TEXT), None)
         if bad is not None:
             raise InvalidInput(f"expected true or false, got {bad!r:.40}", field=name)
-        return np.array([c in _TRUE_TEXT for c in lowered], dtype=np.bool_)
-    target = np.float64 if kind == "float" else np.int64
-    prepared = [c if c.strip() else "nan" for c in cells] if kind == "float" else list(cells)
+        if all(lowered):
+            return np.array([c in _TRUE_TEXT for c in lowered], dtype=np.bool_)
+        return np.array([float(c in _TRUE_TEXT) if c else np.nan for c in lowered])
+    blanks = any(not c.strip() for c in cells)
+    target = np.float64 if kind == "float" or blanks else np.int64
+    prepared = [c if c.strip() else "nan" for c in cells] if target == np.float64 else list(cells)
+    expected = "a number" if kind == "float" else "an integer"
     try:
-        return np.array(prepared, dtype=target)
+        parsed = np.array(prepared, dtype=target)
     except (ValueError, OverflowError):
         pass
-    expected = "a number" if kind == "float" else "an integer"
+    else:
+        if kind == "float" or parsed.dtype == np.int64:
+            return parsed
+        fractional = parsed[np.isfinite(parsed) & (parsed != np.floor(parsed))]
+        if not len(fractional):
+            return parsed
+        raise InvalidInput(f"expected {expected}, got {fractional[0]!r:.40}", field=name)
     for cell in prepared:
         try:
             np.array(cell, dtype=target)
