@@ -328,7 +328,6 @@ class ServingApp:
 
     def _predict_now(self, slot: ModelSlot, features: Features) -> Prediction:
         """Predict on the event loop: cheapest for the small inputs most requests carry."""
-        slot.inputs.observe(features)
         try:
             prediction = slot.predict(features)
         except InvalidInput:
@@ -344,7 +343,6 @@ class ServingApp:
         """Predict with the variant's micro-batcher, or in a thread for big inputs and for
         requests with inference parameters (never micro-batched: they are per request)."""
         slot = variant.slot
-        slot.inputs.observe(features)
         rows = len(features)
         batcher = variant.batcher
         loop = asyncio.get_running_loop()
@@ -430,7 +428,6 @@ class ServingApp:
             except Exception as exc:
                 _raise_enriched(enriched, slot, exc)
         self._count_lookup(enriched)
-        slot.inputs.observe(features)
         self.metrics.rows(slot.model_name, slot.model_version, enriched.rows)
         return enriched, features, prediction
 

@@ -12,6 +12,7 @@ import pandas as pd
 from shipyard.errors import InvalidInput
 from shipyard.flavors._base import ColumnType, ModelSignature
 from shipyard.flavors._timestamps import text_timestamp_seconds, timestamp_seconds
+from shipyard.serving._input_stats import InputTally
 
 Features: TypeAlias = np.ndarray | pd.DataFrame
 
@@ -25,15 +26,23 @@ class FeatureBuilder:
 
     When the model takes a float matrix and every column is numeric, a well-formed
     batch goes straight from JSON lists to one ``np.array`` call; anything unusual
-    takes the checked path, which validates value by value.
+    takes the checked path, which validates value by value and reports the batch's
+    nulls and unseen categories to ``tally``.
     """
 
-    def __init__(self, signature: ModelSignature, *, ndarray: bool) -> None:
+    def __init__(
+        self, signature: ModelSignature, *, ndarray: bool, tally: InputTally | None = None
+    ) -> None:
         self.names: tuple[str, ...] = tuple(signature.input_names)
         self._name_list = list(self.names)
         self.types: dict[str, ColumnType] = {c.name: c.type for c in signature.inputs}
         self._ndarray = ndarray
-        self._fast = ndarray and all(c.type in ("float", "integer") for c in signature.inputs)
+        self._tally = tally
+        self._fast = (
+            ndarray
+            and all(c.type in ("float", "integer") for c in signature.inputs)
+            and not (tally is not None and tally.has_categories)
+        )
         self._integer_positions = [i for i, c in enumerate(signature.inputs) if c.type == "integer"]
         self._getter: Callable[[Any], Sequence[Any]]
         if len(self.names) == 1:
@@ -179,6 +188,8 @@ class FeatureBuilder:
         )
 
     def _finish(self, arrays: dict[str, np.ndarray]) -> Features:
+        if self._tally is not None:
+            self._tally.observe_columns([arrays[name] for name in self.names])
         if self._ndarray:
             return np.column_stack([arrays[name].astype(np.float64) for name in self.names])
         return pd.DataFrame(arrays)

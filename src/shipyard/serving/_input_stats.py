@@ -1,17 +1,20 @@
 """Counting what a model did not see in training: null inputs and unseen categories.
 
-Counted per request batch with vectorized numpy/pandas calls (a float matrix costs
-one ``isnan`` pass; categories one hash lookup per column), on the event-loop
-thread, and exported per input column in ``/metrics``.
+Counted per request batch, per column array, as ``FeatureBuilder`` checks it: a
+float column costs one summing pass (an exact ``isnan`` count only when the sum is
+NaN), a text column one C-level count of None and one set lookup per value through
+``map``. Batches of plain JSON numbers take the fast path, which cannot hold nulls,
+and are not counted. Exported per input column in ``/metrics``.
 """
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from prometheus_client.metrics_core import CounterMetricFamily, Metric
 
 from shipyard.flavors._base import ModelSignature
@@ -19,47 +22,55 @@ from shipyard.flavors._base import ModelSignature
 
 class InputTally:
     """Null values per input column, and values outside the training categories per
-    categorical column, of the requests one model version answered."""
+    categorical column, of the requests one model version answered.
 
-    __slots__ = ("_categories", "_names", "nulls", "unseen")
+    ``FeatureBuilder`` reports each checked batch's columns here, from the event
+    loop or a worker thread; the totals are added under a lock.
+    """
+
+    __slots__ = ("_categories", "_lock", "_names", "nulls", "unseen")
 
     def __init__(self, signature: ModelSignature, known: Mapping[str, Sequence[Any]]) -> None:
         self._names = signature.input_names
         self.nulls = np.zeros(len(self._names), dtype=np.int64)
         self.unseen = np.zeros(len(self._names), dtype=np.int64)
-        self._categories = [
-            (position, pd.Index(list(known[name]), dtype=object))
+        self._categories = {
+            position: frozenset(known[name])
             for position, name in enumerate(self._names)
             if name in known
-        ]
+        }
+        self._lock = threading.Lock()
 
-    def observe(self, features: np.ndarray | pd.DataFrame) -> None:
-        """Count one batch of model input (a float matrix or a DataFrame in signature order)."""
-        if type(features) is np.ndarray:
-            if features.ndim != 2 or features.shape[1] != len(self._names):
-                return
-            missing = np.isnan(features)
-            if missing.any():
-                self.nulls += missing.sum(axis=0)
-            columns: Any = features.T
-        elif isinstance(features, pd.DataFrame):
-            columns = [features[name].to_numpy() for name in self._names]
-            for position, values in enumerate(columns):
-                self.nulls[position] += int(pd.isna(values).sum())
-        else:
-            return
-        for position, index in self._categories:
-            values = columns[position]
-            outside = int(np.count_nonzero(index.get_indexer(values) < 0))
-            if outside:
-                self.unseen[position] += outside - int(pd.isna(values).sum())
+    @property
+    def has_categories(self) -> bool:
+        return bool(self._categories)
+
+    def observe_columns(self, columns: Sequence[np.ndarray]) -> None:
+        """Count one batch given as its input columns, in signature order."""
+        nulls = [0] * len(columns)
+        unseen: list[tuple[int, int]] = []
+        for position, values in enumerate(columns):
+            kind = values.dtype.kind
+            if kind == "f":
+                if math.isnan(np.add.reduce(values)):  # one pass; exact count only then
+                    nulls[position] = int(np.count_nonzero(np.isnan(values)))
+            elif kind == "O":
+                nulls[position] = values.tolist().count(None)
+            known = self._categories.get(position)
+            if known is not None:
+                present = sum(map(known.__contains__, values.tolist()))
+                unseen.append((position, len(values) - nulls[position] - present))
+        with self._lock:
+            self.nulls += nulls
+            for position, count in unseen:
+                self.unseen[position] += count
 
     def add_to(self, family: CounterMetricFamily, endpoint: str, model: str, version: str) -> None:
         """Add this version's counts (zeros too, so rates start at once) to ``family``."""
         nulls, unseen = self.nulls.tolist(), self.unseen.tolist()
         for position, name in enumerate(self._names):
             family.add_metric([endpoint, model, version, name, "null"], nulls[position])
-        for position, _ in self._categories:
+        for position in self._categories:
             family.add_metric(
                 [endpoint, model, version, self._names[position], "unseen_category"],
                 unseen[position],

@@ -37,8 +37,10 @@ class ModelSlot:
         self.runtime = runtime
         self.predictor = predictor
         self.signature = predictor.signature
-        self.features = FeatureBuilder(predictor.signature, ndarray=predictor.accepts_ndarray)
         self.inputs = InputTally(predictor.signature, predictor.known_categories)
+        self.features = FeatureBuilder(
+            predictor.signature, ndarray=predictor.accepts_ndarray, tally=self.inputs
+        )
         self.headers: Headers = [(b"x-shipyard-model-version", self.model_version.encode())]
         self._batchers: dict[BatchingSettings, MicroBatcher] = {}
 
