@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
@@ -43,3 +44,43 @@ def mixed_table() -> pa.Table:
             "label": label,
         }
     )
+
+
+def messy_frame(n: int = 600, seed: int = 3) -> pd.DataFrame:
+    """A real-looking mixed table: text categories, numbers, booleans and timestamps, all
+    with nulls, and a label that depends on each kind of column."""
+    rng = np.random.default_rng(seed)
+    city = rng.choice(["paris", "lyon", "nice", "lille", "brest"], n).astype(object)
+    plan = rng.choice(["free", "pro", "team"], n, p=[0.6, 0.3, 0.1]).astype(object)
+    spend = rng.gamma(2.0, 50.0, n)
+    visits = rng.integers(0, 30, n).astype(float)
+    mobile = rng.random(n) > 0.4
+    signup = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24, n), "h")
+    score = (
+        (plan == "pro") * 1.5
+        + (city == "paris") * 1.0
+        + spend / 100
+        + mobile * 0.5
+        + (signup.month >= 7) * 1.0
+        + rng.normal(0, 0.5, n)
+    )
+    frame = pd.DataFrame(
+        {
+            "city": city,
+            "plan": plan,
+            "spend": spend,
+            "visits": visits,
+            "mobile": pd.array(mobile, dtype="boolean"),
+            "signup": signup,
+            "churned": np.where(score > np.median(score), "yes", "no"),
+        }
+    )
+    for column, step in (("city", 17), ("spend", 13), ("visits", 11), ("mobile", 19)):
+        frame.loc[frame.index[::step], column] = None
+    frame.loc[frame.index[::23], "signup"] = pd.NaT
+    return frame
+
+
+@pytest.fixture(scope="session")
+def messy_table() -> pa.Table:
+    return pa.Table.from_pandas(messy_frame(), preserve_index=False)

@@ -71,10 +71,30 @@ def _train(name: str, breast: pa.Table, diabetes: pa.Table) -> FitResult:
     return fit(spec, diabetes if regression else breast)
 
 
+def _preprocessed(table: pa.Table, encode: str) -> FitResult:
+    """A mixed table through every preprocessing branch (timestamps included)."""
+    spec = parse_spec(
+        {
+            "dataset": "d",
+            "target": "churned",
+            "task": "classification",
+            "estimator": "sklearn.ensemble.RandomForestClassifier",
+            "params": {"n_estimators": 5},
+            "preprocessing": {"categorical": {"encode": encode, "max_categories": 3}},
+        }
+    )
+    return fit(spec, table)
+
+
 @pytest.fixture(scope="module")
-def results(breast_cancer_table: pa.Table, diabetes_table: pa.Table) -> dict[str, FitResult]:
+def results(
+    breast_cancer_table: pa.Table, diabetes_table: pa.Table, messy_table: pa.Table
+) -> dict[str, FitResult]:
     breast = breast_cancer_table.slice(0, 300)
-    return {name: _train(name, breast, diabetes_table) for name in SKLEARN}
+    found = {name: _train(name, breast, diabetes_table) for name in SKLEARN}
+    for encode in ("onehot", "ordinal"):
+        found[f"preprocessing:{encode}"] = _preprocessed(messy_table, encode)
+    return found
 
 
 @pytest.mark.parametrize("name", SKLEARN)

@@ -89,16 +89,20 @@ def test_string_regression_target() -> None:
 
 
 def test_unsupported_feature_type() -> None:
-    stamps = pa.array(np.arange(40).astype("datetime64[s]"))
-    problem = _fit_error(_table(when=stamps))
+    spans = pa.array(np.arange(40).astype("timedelta64[s]"))
+    problem = _fit_error(_table(wait=spans))
     assert problem.field == "features"
-    assert "'when' has type timestamp[s]" in problem.message
+    assert "'wait' has type duration[s]" in problem.message
 
 
-def test_missing_values_with_an_estimator_that_cannot_take_them() -> None:
+def test_missing_values_without_preprocessing_and_an_estimator_that_cannot_take_them() -> None:
     values = np.arange(40, dtype=float)
     values[5] = np.nan
-    problem = _fit_error(_table(a=values), estimator="sklearn.linear_model.LogisticRegression")
+    problem = _fit_error(
+        _table(a=values),
+        estimator="sklearn.linear_model.LogisticRegression",
+        preprocessing="none",
+    )
     assert problem.field == "features"
     assert "['a'] have missing values" in problem.message and "SimpleImputer" in problem.message
 

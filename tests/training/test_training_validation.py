@@ -21,7 +21,7 @@ from shipyard.platform import Platform
 from shipyard.registry import MODEL_ARTIFACT, MODEL_META
 from shipyard.store.metadata import tables as t
 from shipyard.training import VALIDATION_ROWS, fit, parse_spec, validation_parquet
-from shipyard.training._split import holdout_split
+from shipyard.training._split import content_order, holdout_split
 from shipyard.training._validation import validation_rows
 
 
@@ -68,9 +68,11 @@ def test_holdout_validation_is_capped_sampled_from_the_test_rows_and_reproducibl
     assert first.validation.num_rows == VALIDATION_ROWS == 10_000
     assert first.validation_split == "holdout"
     assert first.validation.column_names == ["row", "a", "b", "target"]
-    target = table.column("target").to_numpy()
+    ordered = table.take(content_order(table, table.column_names, None))
+    target = ordered.column("target").to_numpy()
     _, test = holdout_split(target, spec.split, np.unique(target))
-    held = first.validation.column("row").to_numpy().astype(np.int64)
+    position = {int(row): i for i, row in enumerate(ordered.column("row").to_numpy())}
+    held = [position[int(row)] for row in first.validation.column("row").to_numpy()]
     assert np.isin(held, test).all() and np.all(np.diff(held) > 0)
     assert first.digest == second.digest and first.metrics == second.metrics
     assert validation_parquet(first.validation) == validation_parquet(second.validation)

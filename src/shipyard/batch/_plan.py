@@ -20,6 +20,7 @@ _ACCEPTS: dict[str, frozenset[str]] = {
     "integer": frozenset({"integer"}),
     "boolean": frozenset({"boolean"}),
     "string": frozenset({"string"}),
+    "timestamp": frozenset({"timestamp", "date"}),
 }
 
 

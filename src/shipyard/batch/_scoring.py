@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from shipyard.batch._plan import PREDICTION, OutputPlan
 from shipyard.flavors import ModelSignature, Predictor
+from shipyard.flavors._timestamps import arrow_epoch_seconds
 from shipyard.store.blobs import BlobStore, open_blob_store
 
 _PARQUET_MAGIC = b"PAR1"
@@ -75,11 +75,14 @@ def score_batch(predictor: Predictor, plan: OutputPlan, batch: pa.RecordBatch) -
     if predictor.accepts_ndarray:
         features = np.empty((batch.num_rows, len(names)))
         for j, name in enumerate(names):
-            column = pc.cast(batch.column(name), pa.float64())
-            features[:, j] = column.to_numpy(zero_copy_only=False)
+            features[:, j] = arrow_epoch_seconds(batch.column(name))
         prediction = predictor.predict(features)
     else:
-        prediction = predictor.predict(batch.select(names).to_pandas())
+        frame = batch.select(names).to_pandas()
+        for column in predictor.signature.inputs:
+            if column.type == "timestamp":
+                frame[column.name] = arrow_epoch_seconds(batch.column(column.name))
+        prediction = predictor.predict(frame)
     columns: dict[str, pa.Array] = {name: batch.column(name) for name in plan.keep}
     if plan.prediction:
         labels = pa.array(prediction.predictions)

@@ -49,6 +49,7 @@ _ACCEPTS: dict[str, frozenset[str]] = {
     "integer": frozenset({"integer", "boolean"}),
     "boolean": frozenset({"boolean"}),
     "string": frozenset({"string"}),
+    "timestamp": frozenset({"timestamp"}),
 }
 
 

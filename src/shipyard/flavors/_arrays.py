@@ -119,7 +119,11 @@ def _numeric_columns(frame: pd.DataFrame, signature: ModelSignature) -> np.ndarr
 
 
 def float_column(values: pd.Series, name: str) -> np.ndarray:
-    """One DataFrame column as float64, missing values as NaN."""
+    """One DataFrame column as float64, missing values as NaN; datetimes as epoch seconds."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        from shipyard.flavors._timestamps import datetime_seconds
+
+        return datetime_seconds(values)
     try:
         column: np.ndarray = values.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:

@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict
 
-ColumnType = Literal["integer", "float", "string", "boolean"]
+ColumnType = Literal["integer", "float", "string", "boolean", "timestamp"]
+"""``timestamp`` inputs reach models as float seconds since the Unix epoch (UTC)."""
 
 
 def arrow_column_type(arrow_type: pa.DataType) -> ColumnType | None:
@@ -26,6 +27,8 @@ def arrow_column_type(arrow_type: pa.DataType) -> ColumnType | None:
         return "float"
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "string"
+    if pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type):
+        return "timestamp"
     return None
 
 
@@ -57,7 +60,7 @@ class ModelSignature(BaseModel):
 
     @property
     def all_numeric(self) -> bool:
-        return all(c.type in ("integer", "float", "boolean") for c in self.inputs)
+        return all(c.type != "string" for c in self.inputs)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class Predictor(ABC):
         self.model = model
         self.signature = signature
         self._accepts_ndarray = signature.all_numeric
+        self.known_categories: dict[str, list[Any]] = {}
 
     @property
     def accepts_ndarray(self) -> bool:

@@ -64,6 +64,7 @@ class LightGBMPredictor(Predictor):
         )
         self._predict = model.predict
         categories = _categories(model, signature)
+        self.known_categories = {name: list(values) for name, values in categories.items()}
         self._encode: Callable[[Any], np.ndarray | pd.DataFrame]
         if self.accepts_ndarray:
             self._encode = partial(as_matrix, signature=signature)

@@ -22,6 +22,7 @@ from shipyard.flavors._arrays import as_frame, as_matrix, class_array, to_predic
 from shipyard.flavors._artifact import require_magic
 from shipyard.flavors._base import ModelSignature, Prediction, Predictor
 from shipyard.flavors._frames import compile_one_hot, probe_frame
+from shipyard.flavors._sklearn_categories import encoder_categories
 from shipyard.flavors._sklearn_fast import Kernel, compile_kernel, compile_steps
 from shipyard.flavors._sklearn_trust import TRUSTED_TYPES, audit_structures, check_types
 
@@ -102,6 +103,7 @@ class SklearnPredictor(Predictor):
         # fitted on a DataFrame (a logged model): give sklearn named columns, as it expects
         self._named = getattr(model, "feature_names_in_", None) is not None
         self._method = model.predict_proba if self._classes is not None else model.predict
+        self.known_categories = encoder_categories(model, signature)
         self._encode: Callable[[Any], np.ndarray] = partial(as_matrix, signature=signature)
         self._kernel: Kernel | None = None
         self._kernel_handles_nan = False

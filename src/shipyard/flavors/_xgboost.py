@@ -78,6 +78,7 @@ class XGBoostPredictor(Predictor):
         self._classes = class_array(signature)
         self._encode: Callable[[Any], np.ndarray | pd.DataFrame]
         self._run: Callable[[Any], np.ndarray] = self._inplace
+        self.known_categories = {name: list(values) for name, values in (categories or {}).items()}
         if self.accepts_ndarray:
             self._encode = partial(as_matrix, signature=signature)
             probe = np.linspace(-3.0, 3.0, 4 * len(signature.inputs)).reshape(4, -1)

@@ -67,7 +67,11 @@ def split_limits(spec: dict[str, Any]) -> tuple[dict[str, Any], JobLimits]:
 
 
 def _check_against_dataset(spec: TrainingSpec, version: t.DatasetVersion) -> None:
-    """Refuse before any work starts: unknown target or features, nulls in the target."""
+    """Refuse before any work starts: unknown target or features, nulls in the target,
+    preprocessing roles that do not fit the columns."""
+    from shipyard.training import check_columns
+
+    check_columns(spec, {c["name"]: c["type"] for c in version.schema})
     columns = {c["name"] for c in version.schema}
     if spec.target not in columns:
         raise InvalidInput(

@@ -11,6 +11,8 @@ import pandas as pd
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors._base import ColumnType, ModelSignature
+from shipyard.flavors._timestamps import text_timestamp_seconds, timestamp_seconds
+from shipyard.serving._input_stats import InputTally
 
 Features: TypeAlias = np.ndarray | pd.DataFrame
 
@@ -24,15 +26,23 @@ class FeatureBuilder:
 
     When the model takes a float matrix and every column is numeric, a well-formed
     batch goes straight from JSON lists to one ``np.array`` call; anything unusual
-    takes the checked path, which validates value by value.
+    takes the checked path, which validates value by value and reports the batch's
+    nulls and unseen categories to ``tally``.
     """
 
-    def __init__(self, signature: ModelSignature, *, ndarray: bool) -> None:
+    def __init__(
+        self, signature: ModelSignature, *, ndarray: bool, tally: InputTally | None = None
+    ) -> None:
         self.names: tuple[str, ...] = tuple(signature.input_names)
         self._name_list = list(self.names)
         self.types: dict[str, ColumnType] = {c.name: c.type for c in signature.inputs}
         self._ndarray = ndarray
-        self._fast = ndarray and all(c.type in ("float", "integer") for c in signature.inputs)
+        self._tally = tally
+        self._fast = (
+            ndarray
+            and all(c.type in ("float", "integer") for c in signature.inputs)
+            and not (tally is not None and tally.has_categories)
+        )
         self._integer_positions = [i for i, c in enumerate(signature.inputs) if c.type == "integer"]
         self._getter: Callable[[Any], Sequence[Any]]
         if len(self.names) == 1:
@@ -178,6 +188,8 @@ class FeatureBuilder:
         )
 
     def _finish(self, arrays: dict[str, np.ndarray]) -> Features:
+        if self._tally is not None:
+            self._tally.observe_columns([arrays[name] for name in self.names])
         if self._ndarray:
             return np.column_stack([arrays[name].astype(np.float64) for name in self.names])
         return pd.DataFrame(arrays)
@@ -216,41 +228,59 @@ def _check_column(name: str, kind: ColumnType, values: Sequence[Any]) -> np.ndar
         raise InvalidInput(f"expected a number, got {_describe(bad)}", field=name)
     if kind == "integer":
         if not types <= {int}:
-            bad = next((v for v in values if not _is_integral(v)), None)
+            bad = next((v for v in values if v is not None and not _is_integral(v)), None)
             if bad is not None:
                 raise InvalidInput(f"expected an integer, got {_describe(bad)}", field=name)
+            if type(None) in types:  # nulls reach the model as NaN, like missing floats
+                return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
             values = [int(v) for v in values]
         try:
             return np.array(values, dtype=np.int64)
         except OverflowError as exc:
             raise InvalidInput("integer out of the 64-bit range", field=name) from exc
+    if kind == "timestamp":
+        return timestamp_seconds(values, name)
     if kind == "boolean":
         if types == {bool}:
             return np.array(values, dtype=np.bool_)
+        if types <= {bool, type(None)}:
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
         bad = next(v for v in values if type(v) is not bool)
         raise InvalidInput(f"expected true or false, got {_describe(bad)}", field=name)
-    if types == {str}:
+    if types <= {str, type(None)}:
         return np.array(values, dtype=object)
-    bad = next(v for v in values if type(v) is not str)
+    bad = next(v for v in values if type(v) is not str and v is not None)
     raise InvalidInput(f"expected a string, got {_describe(bad)}", field=name)
 
 
 def _parse_text(name: str, kind: ColumnType, cells: Sequence[str]) -> np.ndarray:
     if kind == "string":
         return np.array(cells, dtype=object)
+    if kind == "timestamp":
+        return text_timestamp_seconds(cells, name)
     if kind == "boolean":
         lowered = [cell.strip().lower() for cell in cells]
-        bad = next((c for c in lowered if c not in _TRUE_TEXT and c not in _FALSE_TEXT), None)
+        bad = next((c for c in lowered if c and c not in _TRUE_TEXT | _FALSE_TEXT), None)
         if bad is not None:
             raise InvalidInput(f"expected true or false, got {bad!r:.40}", field=name)
-        return np.array([c in _TRUE_TEXT for c in lowered], dtype=np.bool_)
-    target = np.float64 if kind == "float" else np.int64
-    prepared = [c if c.strip() else "nan" for c in cells] if kind == "float" else list(cells)
+        if all(lowered):
+            return np.array([c in _TRUE_TEXT for c in lowered], dtype=np.bool_)
+        return np.array([float(c in _TRUE_TEXT) if c else np.nan for c in lowered])
+    blanks = any(not c.strip() for c in cells)
+    target = np.float64 if kind == "float" or blanks else np.int64
+    prepared = [c if c.strip() else "nan" for c in cells] if target == np.float64 else list(cells)
+    expected = "a number" if kind == "float" else "an integer"
     try:
-        return np.array(prepared, dtype=target)
+        parsed = np.array(prepared, dtype=target)
     except (ValueError, OverflowError):
         pass
-    expected = "a number" if kind == "float" else "an integer"
+    else:
+        if kind == "float" or parsed.dtype == np.int64:
+            return parsed
+        fractional = parsed[np.isfinite(parsed) & (parsed != np.floor(parsed))]
+        if not len(fractional):
+            return parsed
+        raise InvalidInput(f"expected {expected}, got {fractional[0]!r:.40}", field=name)
     for cell in prepared:
         try:
             np.array(cell, dtype=target)

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from shipyard.serving._input_stats import input_metrics
+
 if TYPE_CHECKING:
     from shipyard.serving._app import ServingApp
 
 
 def runtime_metrics(app: ServingApp) -> Iterator[Metric]:
-    """Read at each scrape of ``/metrics``: what the app holds now, no history."""
+    """Read at each scrape of ``/metrics``: what the app holds now, and the input counts
+    of the model versions it serves."""
     endpoint = app.endpoint_name
     config = app.config
     generation = GaugeMetricFamily(
@@ -69,7 +72,11 @@ def runtime_metrics(app: ServingApp) -> Iterator[Metric]:
     )
     online.add_metric([endpoint, "rows"], app.feature_rows)
     online.add_metric([endpoint, "absent"], app.absent_entities)
+    slots = {id(variant.slot): variant.slot for variant in config.variants}
     yield from (generation, weights, shadow, dropped, captured, batches, online)
+    yield input_metrics(
+        endpoint, ((s.model_name, s.model_version, s.inputs) for s in slots.values())
+    )
     if app.control is not None:
         failures = CounterMetricFamily(
             "shipyard_serving_reload_failures",

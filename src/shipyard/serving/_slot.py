@@ -11,6 +11,7 @@ from shipyard.flavors._base import Prediction, Predictor
 from shipyard.serving._batcher import BatchingSettings, MicroBatcher
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._http import Headers
+from shipyard.serving._input_stats import InputTally
 from shipyard.serving._v2 import model_metadata
 
 
@@ -36,7 +37,10 @@ class ModelSlot:
         self.runtime = runtime
         self.predictor = predictor
         self.signature = predictor.signature
-        self.features = FeatureBuilder(predictor.signature, ndarray=predictor.accepts_ndarray)
+        self.inputs = InputTally(predictor.signature, predictor.known_categories)
+        self.features = FeatureBuilder(
+            predictor.signature, ndarray=predictor.accepts_ndarray, tally=self.inputs
+        )
         self.headers: Headers = [(b"x-shipyard-model-version", self.model_version.encode())]
         self._batchers: dict[BatchingSettings, MicroBatcher] = {}
 

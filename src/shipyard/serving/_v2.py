@@ -20,12 +20,14 @@ _ACCEPTED: dict[ColumnType, frozenset[str]] = {
     "integer": _INT_TYPES,
     "boolean": frozenset({"BOOL"}),
     "string": frozenset({"BYTES"}),
+    "timestamp": _FLOAT_TYPES | _INT_TYPES | {"BYTES"},
 }
 _COLUMN_DATATYPE: dict[ColumnType, str] = {
     "float": "FP64",
     "integer": "INT64",
     "boolean": "BOOL",
     "string": "BYTES",
+    "timestamp": "BYTES",
 }
 OUTPUT_NAMES = ("predictions", "probabilities")
 

@@ -4,9 +4,10 @@ Pure functions only; the job runner and the model registry build on them.
 """
 
 from shipyard.training._allowlist import ESTIMATORS, PIPELINE, EstimatorEntry
-from shipyard.training._check import check_spec
+from shipyard.training._check import check_columns, check_spec
 from shipyard.training._fit import FitResult, LogCallback, ProgressCallback, fit
 from shipyard.training._metrics import DEFAULT_METRICS, METRICS
+from shipyard.training._preprocessing_spec import PreprocessingSpec
 from shipyard.training._spec import SplitSpec, TrainingSpec, load_spec, parse_spec
 from shipyard.training._validation import VALIDATION_ROWS, validation_parquet
 
@@ -19,9 +20,11 @@ __all__ = [
     "EstimatorEntry",
     "FitResult",
     "LogCallback",
+    "PreprocessingSpec",
     "ProgressCallback",
     "SplitSpec",
     "TrainingSpec",
+    "check_columns",
     "check_spec",
     "fit",
     "load_spec",

@@ -1,15 +1,22 @@
-"""Checking a training spec completely before any data is read."""
+"""Checking a training spec completely before any data is read, and against a dataset's columns."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from shipyard.errors import InvalidInput
 from shipyard.training._estimators import BuiltEstimator, build_estimator
 from shipyard.training._metrics import resolve_metrics
+from shipyard.training._preprocess import check_roles
 
 if TYPE_CHECKING:
     from shipyard.training._spec import TrainingSpec
+
+_NATIVE = (
+    "LightGBM and XGBoost take categories, missing values and timestamps natively; "
+    "preprocessing options apply to scikit-learn estimators (leave the section out)"
+)
 
 
 def check_spec(spec: TrainingSpec) -> BuiltEstimator:
@@ -19,4 +26,36 @@ def check_spec(spec: TrainingSpec) -> BuiltEstimator:
             f"the target column {spec.target!r} cannot also be a feature", field="features"
         )
     resolve_metrics(spec.task, spec.metrics)
-    return build_estimator(spec.estimator, spec.params, spec.task, spec.split.seed)
+    built = build_estimator(spec.estimator, spec.params, spec.task, spec.split.seed)
+    _check_preprocessing(spec, built.flavor)
+    return built
+
+
+def check_columns(spec: TrainingSpec, types: Mapping[str, str]) -> None:
+    """Check the spec's roles and id column against a dataset's column types (name -> type,
+    as in its schema), so a job can be refused before it starts."""
+    features = spec.features or [name for name in types if name != spec.target]
+    check_roles(spec.preprocessing, {name: types[name] for name in features if name in types})
+    if spec.split.id_column is not None and spec.split.id_column not in types:
+        raise InvalidInput(
+            f"column {spec.split.id_column!r} is not in the dataset", field="split.id_column"
+        )
+
+
+def _check_preprocessing(spec: TrainingSpec, flavor: str) -> None:
+    preprocessing = spec.preprocessing
+    if not preprocessing.customized:
+        return
+    if flavor != "sklearn":
+        raise InvalidInput(_NATIVE, field="preprocessing")
+    if preprocessing.mode == "none":
+        raise InvalidInput(
+            "preprocessing: none takes no other options; use auto to set roles and options",
+            field="preprocessing.mode",
+        )
+    for column in preprocessing.roles:
+        field = f"preprocessing.roles.{column}"
+        if column == spec.target:
+            raise InvalidInput("the target column takes no role", field=field)
+        if spec.features is not None and column not in spec.features:
+            raise InvalidInput(f"column {column!r} is not among the spec's features", field=field)

@@ -15,8 +15,9 @@ from shipyard.flavors import ColumnSpec, ColumnType, ModelSignature, Task
 from shipyard.flavors._arrays import categorical as as_categorical
 from shipyard.flavors._arrays import string_values
 from shipyard.flavors._base import arrow_column_type
+from shipyard.flavors._timestamps import arrow_epoch_seconds
 
-_SUPPORTED = "integers, floats, booleans and strings"
+_SUPPORTED = "integers, floats, booleans, strings, timestamps and dates"
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def prepare_data(
     """Check ``table`` against the spec's columns and build the training inputs.
 
     String columns become pandas categoricals when ``categorical`` (LightGBM, XGBoost),
-    else object columns for a one-hot encoder.
+    else object columns for an encoder; timestamps become float epoch seconds.
     """
     if target not in table.column_names:
         raise InvalidInput(
@@ -91,8 +92,8 @@ def _plain(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
-    values: np.ndarray = _plain(column).cast(pa.float64()).to_numpy()
-    return values
+    """Numbers, booleans and timestamps (as epoch seconds) as float64, nulls as NaN."""
+    return arrow_epoch_seconds(column)
 
 
 def _features(

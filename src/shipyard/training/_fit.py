@@ -20,10 +20,11 @@ from shipyard.errors import InvalidInput, JobFailed
 from shipyard.flavors import ModelSignature, artifact_digest, load_predictor, save_model
 from shipyard.training._check import check_spec
 from shipyard.training._data import TrainingData, prepare_data
-from shipyard.training._estimators import invalid_parameter
+from shipyard.training._estimators import BuiltEstimator, invalid_parameter
 from shipyard.training._metrics import compute_metrics, resolve_metrics
+from shipyard.training._preprocess import preprocessing_steps
 from shipyard.training._spec import TrainingSpec
-from shipyard.training._split import holdout_split, kfold_splits
+from shipyard.training._split import content_order, holdout_split, kfold_splits
 from shipyard.training._validation import validation_rows, validation_table
 
 ProgressCallback = Callable[[float, str], None]
@@ -60,8 +61,10 @@ def fit(
 ) -> FitResult:
     """Train ``spec`` on ``table``; the same spec, seed and data give the same metrics.
 
-    Raises InvalidInput (naming the spec field) for problems with the spec or the data,
-    and JobFailed if the stored model does not reproduce the trained one.
+    Rows are put in an order fixed by their content first, so the same rows stored in
+    another order or partitioning give the same split, model and metrics. Raises
+    InvalidInput (naming the spec field) for problems with the spec or the data, and
+    JobFailed if the stored model does not reproduce the trained one.
     """
     progress = on_progress or (lambda fraction, message: None)
     say = log or (lambda line: None)
@@ -70,15 +73,11 @@ def fit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
+            table = _in_content_order(table, spec)
             data = prepare_data(
                 table, spec.target, spec.features, spec.task, categorical=built.flavor != "sklearn"
             )
-            _check_missing_values(data, built.allows_nan, spec.estimator)
-            prototype = (
-                _with_encoder(built.estimator, data)
-                if built.flavor == "sklearn"
-                else built.estimator
-            )
+            prototype = _prototype(built, data, spec)
             n_rows, n_features = table.num_rows, len(data.signature.inputs)
             say(f"training {spec.estimator} on {n_rows} rows and {n_features} features")
             progress(0.05, "data prepared")
@@ -190,6 +189,27 @@ class _Trainer:
         for note in notes:
             self.say(note)
         return values
+
+
+def _in_content_order(table: pa.Table, spec: TrainingSpec) -> pa.Table:
+    """``table`` sorted by the content of the columns the spec uses (see ``content_order``)."""
+    used = [c for c in (spec.features or table.column_names) if c in table.column_names]
+    if spec.target in table.column_names and spec.target not in used:
+        used.append(spec.target)
+    return table.take(content_order(table, used, spec.split.id_column))
+
+
+def _prototype(built: BuiltEstimator, data: TrainingData, spec: TrainingSpec) -> Any:
+    """The estimator to fit: scikit-learn ones behind the spec's preprocessing steps."""
+    if built.flavor != "sklearn":
+        return built.estimator
+    if spec.preprocessing.mode == "none":
+        _check_missing_values(data, built.allows_nan, spec.estimator)
+        return _with_encoder(built.estimator, data)
+    steps = preprocessing_steps(data.signature, spec.preprocessing)
+    estimator = built.estimator
+    tail = estimator.steps if isinstance(estimator, Pipeline) else [("model", estimator)]
+    return Pipeline([*steps, *tail])
 
 
 def _with_encoder(estimator: Any, data: TrainingData) -> Any:

@@ -13,10 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shipyard.errors import InvalidInput
 from shipyard.flavors import Task
 from shipyard.training._check import check_spec
+from shipyard.training._preprocessing_spec import OPTION_MODELS, PreprocessingSpec
 
 
 class SplitSpec(BaseModel):
-    """How rows are divided for evaluation: one holdout split, or k folds then a refit."""
+    """How rows are divided for evaluation: one holdout split, or k folds then a refit.
+
+    Rows are assigned by their content (a stable hash of their values, or of
+    ``id_column`` when given), never by stored order.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -25,6 +30,7 @@ class SplitSpec(BaseModel):
     folds: int = Field(5, ge=2, le=100)
     seed: int = Field(0, ge=0, le=2**32 - 1)
     stratify: bool = True
+    id_column: str | None = Field(None, min_length=1)
 
 
 class TrainingSpec(BaseModel):
@@ -40,6 +46,7 @@ class TrainingSpec(BaseModel):
     estimator: str = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
     split: SplitSpec = Field(default_factory=SplitSpec)
+    preprocessing: PreprocessingSpec = Field(default_factory=PreprocessingSpec)
     metrics: list[str] | None = None
     experiment: str = Field("default", min_length=1)
     force: bool = False
@@ -88,16 +95,19 @@ def load_spec(path: str | Path) -> TrainingSpec:
     return parse_spec(data)
 
 
+_MODELS: dict[str, type[BaseModel]] = {"": TrainingSpec, "split": SplitSpec, **OPTION_MODELS}
+
+
 def _first_problem(exc: ValidationError) -> InvalidInput:
     errors = exc.errors(include_url=False)
     error = errors[0]
-    location = tuple(part for part in error["loc"] if part != "[key]")
+    location = tuple(part for part in error["loc"] if part not in ("[key]", "function-before"))
     field = "".join(
         f"[{part}]" if isinstance(part, int) else (f".{part}" if i else str(part))
         for i, part in enumerate(location)
     )
     if error["type"] == "extra_forbidden":
-        parent = TrainingSpec if len(location) == 1 else SplitSpec
+        parent = _MODELS.get(".".join(str(p) for p in location[:-1]), TrainingSpec)
         known = list(parent.model_fields)
         close = difflib.get_close_matches(str(location[-1]), known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known keys are {known}"

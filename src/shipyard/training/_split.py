@@ -1,14 +1,54 @@
-"""Dividing rows for evaluation: a seeded holdout split or seeded k folds."""
+"""Dividing rows for evaluation: a seeded holdout split or seeded k folds, by content.
+
+Rows are first put in an order fixed by their content (``content_order``), so the
+same rows stored in any order or partitioning are split, and fitted, identically.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from shipyard.errors import InvalidInput
+from shipyard.flavors._base import arrow_column_type
+from shipyard.flavors._timestamps import arrow_epoch_seconds
 from shipyard.training._spec import SplitSpec
+
+
+def content_order(table: pa.Table, columns: Sequence[str], id_column: str | None) -> np.ndarray:
+    """Row indices sorted by a stable hash of each row's values in ``columns``.
+
+    With ``id_column`` rows are sorted by the hash of that column first (so a row's
+    place follows its id), then by their values. Equal rows are interchangeable,
+    so ties need no further order.
+    """
+    values = _row_hashes(table, columns)
+    if id_column is None:
+        return np.argsort(values, kind="stable")
+    if id_column not in table.column_names:
+        raise InvalidInput(f"column {id_column!r} is not in the dataset", field="split.id_column")
+    return np.lexsort((values, _row_hashes(table, [id_column])))
+
+
+def _row_hashes(table: pa.Table, columns: Sequence[str]) -> np.ndarray:
+    """One uint64 per row from the values alone: numbers, booleans and times as float64
+    (so integer widths, timestamp units and dictionary encoding do not matter), text as str."""
+    frame: dict[str, object] = {}
+    for i, name in enumerate(columns):
+        column = table.column(name)
+        kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            frame[str(i)] = column.cast(pa.string()).to_numpy(zero_copy_only=False)
+        elif arrow_column_type(kind) is not None:
+            frame[str(i)] = arrow_epoch_seconds(column)
+        else:  # a type training refuses later, with a message naming the column
+            frame[str(i)] = column.to_pandas().astype(str).to_numpy()
+    hashes: np.ndarray = pd.util.hash_pandas_object(pd.DataFrame(frame), index=False).to_numpy()
+    return hashes
 
 
 def holdout_split(
