@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from shipyard.evaluation import GateCheckInfo
+
 Approval = Literal["PendingManualApproval", "Approved", "Rejected"]
 
 
@@ -25,6 +27,8 @@ class ModelVersionInfo(BaseModel):
     run_id: str
     created_by: str
     created_at: datetime
+    gate_checks: list[GateCheckInfo] = []
+    """The newest gate decision per stage (register, approve, deploy), with its reason."""
 
     @property
     def resource(self) -> str:

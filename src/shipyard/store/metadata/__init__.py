@@ -3,6 +3,7 @@
 from shipyard.store.metadata import _tables as tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
+from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
@@ -13,6 +14,7 @@ __all__ = [
     "Database",
     "contract_tables",
     "endpoint_tables",
+    "evaluation_tables",
     "export_tables",
     "feature_tables",
     "stream_tables",
