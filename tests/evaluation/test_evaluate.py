@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from sklearn import metrics as sk
 from tests.evaluation import kit
@@ -182,6 +183,7 @@ BAD_INPUT: list[tuple[dict[str, object], type[Exception], str, str]] = [
     ({"baseline": "cancer@9"}, NotFound, "version", "cancer@9"),
     ({"resamples": 10**6}, InvalidInput, "resamples", "between"),
     ({"confidence": 1.5}, InvalidInput, "confidence", "below 1"),
+    ({"seed": -1}, InvalidInput, "seed", "negative"),
 ]
 
 
@@ -197,3 +199,32 @@ def test_bad_input_is_refused_naming_the_field(client: Client, tmp_path: Path) -
         assert getattr(refused.value, "field", None) == field, arguments
         assert words in str(refused.value), arguments
     assert client.evaluations.list("cancer") == []
+
+
+def test_data_is_scored_batch_by_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small batches over a partitioned version give the metrics one batch gives."""
+    from shipyard.config import Settings
+    from shipyard.evaluation import _scoring
+
+    frame = kit.cancer_frame()
+    with Client(settings=Settings(home=tmp_path / "home")) as client:
+        path = tmp_path / "cancer.parquet"
+        frame.to_parquet(path, index=False)
+        whole = client.datasets.ingest(path, "whole").ref
+        parts = client.datasets.ingest(path, "parts", partition_by="label").ref
+        kit.register(client, tmp_path, "cancer", *kit.fit_classifier(frame, "label", 4), "label")
+        one = client.evaluations.evaluate("cancer@1", whole, resamples=0)
+        seen: list[int] = []
+        predict = _scoring._features
+
+        def recording(predictor: object, batch: pa.RecordBatch) -> object:
+            seen.append(batch.num_rows)
+            return predict(predictor, batch)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(_scoring, "BATCH_ROWS", 50)
+        monkeypatch.setattr(_scoring, "_features", recording)
+        many = client.evaluations.evaluate("cancer@1", parts, resamples=0)
+    assert max(seen) <= 50 and sum(seen) == len(frame)
+    assert {k: m.value for k, m in many.metrics.items()} == pytest.approx(
+        {k: m.value for k, m in one.metrics.items()}, rel=1e-12
+    )

@@ -82,6 +82,13 @@ def test_bootstrap_weights_are_resamples_scikit_learn_agrees_with() -> None:
     assert got["f1"] == pytest.approx(sk.f1_score(s.y_true[rows], s.y_pred[rows]))
 
 
+def test_score_order_changes_no_metric() -> None:
+    s = _classification(2)
+    assert _point(s.in_score_order()) == pytest.approx(_point(s), rel=1e-12)
+    first = bootstrap(s.in_score_order().metric_fn(), 600, resamples=50, seed=1, confidence=0.9)
+    assert all(e.low <= e.value <= e.high for e in first.values())
+
+
 def test_intervals_hold_the_estimate_and_repeat_with_the_seed() -> None:
     s = _classification(3)
     first = bootstrap(s.metric_fn(), 600, resamples=300, seed=7, confidence=0.95)

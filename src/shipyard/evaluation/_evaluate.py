@@ -61,7 +61,7 @@ def _measure(scored: Scored, task: str, settings: Settings) -> dict[str, MetricE
         scores = ClassificationScores(
             scored.y_true, scored.y_pred, scored.probabilities, len(scored.classes)
         )
-        compute = scores.metric_fn()
+        compute = scores.in_score_order().metric_fn()
     else:
         compute = RegressionScores(scored.y_true, scored.y_pred).metric_fn()
     found = bootstrap(

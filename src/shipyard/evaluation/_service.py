@@ -69,6 +69,8 @@ def evaluate_model_version(
     """
     if not 0 <= resamples <= MAX_RESAMPLES:
         raise InvalidInput(f"must be between 0 and {MAX_RESAMPLES}", field="resamples")
+    if seed < 0:
+        raise InvalidInput("must not be negative", field="seed")
     if not 0.5 <= confidence < 1:
         raise InvalidInput("must be at least 0.5 and below 1", field="confidence")
     settings = Settings(resamples=resamples, confidence=confidence, seed=seed)
