@@ -30,6 +30,14 @@ def _gated_model(client: Client, tmp_path: Path) -> tuple[str, object]:
     return data, frame
 
 
+def _stored_files(home: Path) -> set[Path]:
+    return {
+        p
+        for p in home.rglob("*")
+        if p.is_file() and not p.name.startswith("shipyard.db") and "scratch" not in p.parts
+    }
+
+
 def _blocked(error: Conflict, stage: str) -> None:
     message = error.message
     assert error.field == "gate"
@@ -42,9 +50,11 @@ def test_registration_is_blocked_and_nothing_is_stored(client: Client, tmp_path:
     _, frame = _gated_model(client, tmp_path)
     model, columns = kit.fit_classifier(frame, "label", 2)  # the champion again: no better
     run_id = kit.log_model(client, tmp_path, model, kit.signature_of(model, columns, "label"))
+    stored = _stored_files(tmp_path / "home")
     with pytest.raises(Conflict) as refused:
         client.models.register("cancer", run_id)
     _blocked(refused.value, "registration")
+    assert _stored_files(tmp_path / "home") == stored  # no report of the refused version
     assert [v.version for v in client.models.get("cancer").versions] == [1, 2]
     [failed] = client.iam.audit_events(action="registry:RegisterModel")[:1]
     assert failed.outcome == "failed" and "min_absolute_change=0.005" in failed.detail["error"]

@@ -147,10 +147,14 @@ def run_evaluation(
 
 
 def stored_metrics(
-    platform: Platform, session: Session, principal: str, subject: Subject
+    platform: Platform,
+    session: Session,
+    principal: str,
+    subject: Subject,
+    made: list[str] | None = None,
 ) -> tuple[str, dict[str, float]]:
     """``(evaluation id, point metrics)`` of the version on the data: the newest stored
-    evaluation, or a new one (stored) when there is none."""
+    evaluation, or a new one (stored; its report's digest appended to ``made``)."""
     row = session.scalar(
         sa.select(vt.ModelEvaluation)
         .where(
@@ -163,5 +167,7 @@ def stored_metrics(
     if row is not None:
         info = EvaluationInfo.model_validate(row.document)
         return info.id, info.point()
-    made = run_evaluation(platform, session, principal, subject)
-    return made.id, made.point()
+    new = run_evaluation(platform, session, principal, subject)
+    if made is not None:
+        made.append(new.report_digest)
+    return new.id, new.point()

@@ -36,6 +36,8 @@ class Decision:
     passed: bool
     reason: str
     evaluation_id: str | None
+    reports: tuple[str, ...] = ()
+    """Digests of the reports of evaluations made for this decision."""
 
 
 def baseline_reference(model: str, baseline: str) -> Reference:
@@ -68,9 +70,10 @@ def decide(
     except NotFound as missing:
         return Decision(False, f"gate data {gate.data} is gone ({missing.message})", None)
     thresholds = {m: MetricThreshold.model_validate(r) for m, r in gate.thresholds.items()}
+    made: list[str] = []
     try:
         evaluation_id, metrics = stored_metrics(
-            platform, session, principal, Subject(model.name, version, data_ref, data_row)
+            platform, session, principal, Subject(model.name, version, data_ref, data_row), made
         )
     except InvalidInput as problem:
         return Decision(False, f"gate cannot evaluate {candidate}: {problem.message}", None)
@@ -88,16 +91,16 @@ def decide(
                 against += " (itself: comparison rules skipped)"
             else:
                 base_subject = Subject(model.name, base_row, data_ref, data_row)
-                _, base_metrics = stored_metrics(platform, session, principal, base_subject)
+                _, base_metrics = stored_metrics(platform, session, principal, base_subject, made)
     results = validate(thresholds, metrics, base_metrics)
     failed = [r.message for r in results if not r.passed]
     context = f"{candidate} on {data_ref} against {against} (evaluation {evaluation_id})"
     if failed:
-        return Decision(
-            False, f"gate blocks {_VERB[stage]} of {context}: {'; '.join(failed)}", evaluation_id
-        )
+        reason = f"gate blocks {_VERB[stage]} of {context}: {'; '.join(failed)}"
+        return Decision(False, reason, evaluation_id, tuple(made))
     met = "; ".join(r.message for r in results) or "no rule applies"
-    return Decision(True, f"gate passed for {_VERB[stage]} of {context}: {met}", evaluation_id)
+    reason = f"gate passed for {_VERB[stage]} of {context}: {met}"
+    return Decision(True, reason, evaluation_id, tuple(made))
 
 
 def _record(
@@ -131,6 +134,8 @@ def gate_registration(
         return
     decision = decide(ctx.platform, session, ctx.principal, gate, model, version, "register")
     if not decision.passed:
+        for digest in decision.reports:  # their rows roll back with the version
+            ctx.platform.blobs.delete(digest)
         raise Conflict(decision.reason, field="gate")
     _record(session, version, "register", decision, ctx.principal)
 
