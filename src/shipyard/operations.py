@@ -23,6 +23,7 @@ from shipyard import datasets, jobs, registry, security, tracking
 from shipyard import deploy as deploy_service
 from shipyard import edge as edge_service
 from shipyard import endpoints as endpoint_service
+from shipyard import evaluation as evaluation_service
 from shipyard import features as feature_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
@@ -287,6 +288,44 @@ OPERATIONS: tuple[Operation, ...] = (
         registry.delete_alias,
     ),
     Operation("registry.lineage", "GET", f"{_V1}/lineage", registry.lineage),
+    # evaluation and gates
+    Operation(
+        "evaluation.evaluate",
+        "POST",
+        f"{_V1}/model-versions/{{ref}}/evaluations",
+        evaluation_service.evaluate_model_version,
+        201,
+    ),
+    Operation(
+        "evaluation.list",
+        "GET",
+        f"{_V1}/model-versions/{{ref}}/evaluations",
+        evaluation_service.list_evaluations,
+    ),
+    Operation(
+        "evaluation.get",
+        "GET",
+        f"{_V1}/evaluations/{{evaluation_id}}",
+        evaluation_service.get_evaluation,
+    ),
+    Operation(
+        "evaluation.report",
+        "GET",
+        f"{_V1}/evaluations/{{evaluation_id}}/report",
+        evaluation_service.get_evaluation_report,
+    ),
+    Operation(
+        "evaluation.set_gate", "PUT", f"{_V1}/models/{{name}}/gate", evaluation_service.set_gate
+    ),
+    Operation(
+        "evaluation.get_gate", "GET", f"{_V1}/models/{{name}}/gate", evaluation_service.get_gate
+    ),
+    Operation(
+        "evaluation.delete_gate",
+        "DELETE",
+        f"{_V1}/models/{{name}}/gate",
+        evaluation_service.delete_gate,
+    ),
     # endpoints
     Operation(
         "endpoints.create", "POST", f"{_V1}/endpoints", endpoint_service.create_endpoint, 201

@@ -184,6 +184,15 @@ def _build(w: World) -> None:
     w.call("registry.set_alias", name="m", alias="champion", version=1)
     w.call("registry.set_alias", name="m", alias="old", version=1)
     v["code_run"] = _code_model_run(w)
+    v["evaluation"] = w.call("evaluation.evaluate", ref="m@1", data="bc@1", resamples=20).id
+    for model in ("m", "m2"):  # gating registration only: no case registers into them
+        w.call(
+            "evaluation.set_gate",
+            name=model,
+            data="bc@1",
+            thresholds={"accuracy": {"threshold": 0.5}},
+            stages=["register"],
+        )
     v["open_run"] = w.call("tracking.create_run", experiment="exp").id
     v["end_run"] = w.call("tracking.create_run", experiment="exp").id
     w.call("tracking.create_experiment", name="exp2")
@@ -311,6 +320,23 @@ CASES: dict[str, Callable[[World], Args]] = {
     "registry.set_alias": lambda w: {"name": "m", "alias": "staging", "version": 1},
     "registry.delete_alias": lambda w: {"name": "m", "alias": "old"},
     "registry.lineage": lambda w: {"kind": "model", "ref": "m@champion"},
+    "evaluation.evaluate": lambda w: {
+        "ref": "m@champion",
+        "data": "bc@1",
+        "baseline": "m@1",
+        "resamples": 20,
+    },
+    "evaluation.list": lambda w: {"ref": "m@champion"},
+    "evaluation.get": lambda w: {"evaluation_id": w["evaluation"]},
+    "evaluation.report": lambda w: {"evaluation_id": w["evaluation"]},
+    "evaluation.set_gate": lambda w: {
+        "name": "m",
+        "data": "bc@1",
+        "thresholds": {"accuracy": {"threshold": 0.6}},
+        "stages": ["register"],
+    },
+    "evaluation.get_gate": lambda w: {"name": "m"},
+    "evaluation.delete_gate": lambda w: {"name": "m2"},
     "endpoints.create": lambda w: {"name": "ep-new", "model": "m@champion"},
     "endpoints.list": lambda w: {},
     "endpoints.get": lambda w: {"name": "ep"},
@@ -401,6 +427,8 @@ USES: dict[str, list[str]] = {
     "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],
+    "evaluation.evaluate": ["datasets:ReadData", "registry:GetModelVersion"],
+    "evaluation.set_gate": ["datasets:ReadData"],
     "endpoints.create": ["registry:GetModelVersion"],
     "endpoints.update": ["registry:GetModelVersion"],
     "endpoints.add_variant": ["registry:GetModelVersion"],

@@ -16,6 +16,7 @@ from shipyard.cli import (
     _deploy,
     _edge,
     _endpoints,
+    _evaluation,
     _features,
     _iam,
     _registry,
@@ -77,6 +78,8 @@ app.add_typer(_batch.jobs_app, name="batch-jobs")
 app.add_typer(_registry.experiments_app, name="experiments")
 app.add_typer(_runs.runs_app, name="runs")
 app.add_typer(_registry.models_app, name="models")
+app.command()(_evaluation.evaluate)
+app.add_typer(_evaluation.evaluations_app, name="evaluations")
 app.add_typer(_endpoints.app, name="endpoints")
 app.command()(_deploy.deploy)
 app.add_typer(_deploy.deployments_app, name="deployments")

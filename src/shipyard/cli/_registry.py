@@ -7,11 +7,13 @@ from typing import Annotated
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
+from shipyard.cli._evaluation import gate_app
 from shipyard.cli._output import console, emit, table
 from shipyard.registry import ModelVersionInfo
 
 experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
+models_app.add_typer(gate_app, name="gate")
 
 
 @experiments_app.command("list")
@@ -106,6 +108,15 @@ def show_model(
                 ["input", "type"],
                 [(c["name"], c["type"]) for c in v.signature["inputs"]],
             )
+            if v.gate_checks:
+                table(
+                    "Gate checks",
+                    ["stage", "result", "reason", "checked"],
+                    [
+                        (g.stage, "passed" if g.passed else "BLOCKED", g.reason, g.checked_at)
+                        for g in v.gate_checks
+                    ],
+                )
 
         emit(v, as_json, show)
         return

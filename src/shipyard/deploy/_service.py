@@ -67,6 +67,9 @@ def create_deployment(
     ticks it with ``advance`` until it is done.
     """
     check_name(endpoint, field="endpoint")
+    from shipyard.evaluation import gate_deployment  # here: evaluation imports the registry
+
+    gate_deployment(ctx, [model])
     plan = RolloutPlan(
         endpoint=endpoint,
         model=model,

@@ -106,6 +106,9 @@ def create_endpoint(
     _check_specs(specs, shadow)
     capture_doc = check_capture(capture) if capture else {}
     batching_doc = check_batching(batching) if batching else {}
+    from shipyard.evaluation import gate_deployment  # here: evaluation imports the registry
+
+    gate_deployment(ctx, [s.model for s in specs])
     with ctx.platform.db.session() as session:
         if session.scalar(sa.select(t.Endpoint.id).where(t.Endpoint.name == name)) is not None:
             raise Conflict(f"endpoint {name!r} already exists", field="name")
@@ -161,6 +164,9 @@ def create_endpoint(
 def update_endpoint(ctx: RequestContext, name: str, model: str) -> EndpointInfo:
     """Serve only ``model`` from now on (one "primary" variant; a shadow stays), live."""
     ref = parse_reference(model, field="model")
+    from shipyard.evaluation import gate_deployment  # here: evaluation imports the registry
+
+    gate_deployment(ctx, [model])
     with ctx.platform.db.session() as session:
         row = find_endpoint(session, name)
         refuse_during_rollout(session, name)

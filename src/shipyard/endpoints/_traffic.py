@@ -79,6 +79,9 @@ def add_variant(
         check_percent(shadow_percent, field="shadow_percent", allow_zero=False)
         if weight:
             raise InvalidInput("a shadow variant takes no weight", field="weight")
+    from shipyard.evaluation import gate_deployment  # here: evaluation imports the registry
+
+    gate_deployment(ctx, [model] if shadow_percent is None else [])
     with ctx.platform.db.session() as session:
         row = find_endpoint(session, name)
         refuse_during_rollout(session, name)

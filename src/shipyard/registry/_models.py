@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from shipyard.evaluation import GateCheckInfo
+
 Approval = Literal["PendingManualApproval", "Approved", "Rejected"]
 
 
@@ -29,6 +31,8 @@ class ModelVersionInfo(BaseModel):
     """For code and PyTorch models: the digest of the registered code loading checks."""
     code_registered_by: str | None = None
     """Who registered that code (a principal allowed ``registry:RegisterCode``)."""
+    gate_checks: list[GateCheckInfo] = []
+    """The newest gate decision per stage (register, approve, deploy), with its reason."""
 
     @property
     def resource(self) -> str:

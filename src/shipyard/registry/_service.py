@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.errors import Conflict, InvalidInput, NotFound
+from shipyard.evaluation import gate_checks_of
 from shipyard.flavors import CodeGrant, ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
 from shipyard.platform import Platform
@@ -49,6 +50,7 @@ def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersi
         created_at=row.created_at,
         code_digest=row.code_digest,
         code_registered_by=row.code_registered_by,
+        gate_checks=gate_checks_of(session, name, row),
     )
 
 
@@ -197,6 +199,9 @@ def register_model(
         )
         session.add(row)
         session.flush()
+        from shipyard.evaluation import gate_registration  # here: evaluation imports the registry
+
+        gate_registration(ctx, session, model, row)
         return version_info(session, name, row)
 
 
@@ -274,6 +279,9 @@ def set_approval(ctx: RequestContext, name: str, version: int, status: str) -> M
     """Mark a version PendingManualApproval, Approved or Rejected."""
     if status not in APPROVALS:
         raise InvalidInput(f"must be one of {', '.join(APPROVALS)}", field="status")
+    from shipyard.evaluation import gate_approval  # here: evaluation imports the registry
+
+    gate_approval(ctx, name, version, status)
     with ctx.platform.db.session() as session:
         model, row = resolve(session, Reference(name, version=version))
         row.approval = status

@@ -3,6 +3,7 @@
 from shipyard.store.metadata import _tables as tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
+from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
@@ -14,6 +15,7 @@ __all__ = [
     "Database",
     "contract_tables",
     "endpoint_tables",
+    "evaluation_tables",
     "export_tables",
     "feature_tables",
     "job_tables",
