@@ -28,10 +28,13 @@ from shipyard.security import RequestContext, operation
 
 READ_BATCH_ROWS = 65_536
 MAX_BATCH_ROWS = 1 << 20
-# Row groups decoded ahead of the consumer: enough to keep the decoder busy while a batch
-# is sent, few enough that memory does not depend on the version's size.
-_BATCH_READAHEAD = 4
+# Batches decoded ahead of the consumer: enough to keep the decoder busy while a batch is
+# sent. Column chunks are read row group by row group, not pre-buffered for the whole file
+# (pyarrow's default caches every requested row group's bytes, so memory grew with the
+# version's size); a few row groups (1M rows each, see ``ROW_GROUP_ROWS``) are in flight.
+_BATCH_READAHEAD = 2
 _FRAGMENT_READAHEAD = 1
+_SCAN_OPTIONS = ds.ParquetFragmentScanOptions(pre_buffer=False)
 
 
 @operation("datasets:ReadData", dataset_resource, mutating=False)
@@ -74,6 +77,7 @@ def _scanner(
         batch_size=batch_rows,
         batch_readahead=_BATCH_READAHEAD,
         fragment_readahead=_FRAGMENT_READAHEAD,
+        fragment_scan_options=_SCAN_OPTIONS,
         use_threads=True,
     )
 
