@@ -9,9 +9,13 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from tests.conftest import LiveServer
 
-from shipyard.client import Client
+from shipyard.client import Client, HttpTransport
 from shipyard.datasets import find_version
 from shipyard.errors import AccessDenied, IntegrityError, InvalidInput, NotFound, StorageError
 from shipyard.platform import Platform
@@ -226,3 +230,29 @@ def test_a_stream_cut_short_is_an_error_not_a_short_table(
     with pytest.raises((IntegrityError, StorageError)):
         client.datasets.export("cut", tmp_path / "exports" / "cut.parquet")
     assert list((tmp_path / "exports").iterdir()) == []
+
+
+@pytest.mark.parametrize("missing", [8, 8 + 8_000], ids=["end-marker", "last-batch-part"])
+def test_a_stream_without_its_end_marker_is_an_error(missing: int) -> None:
+    """A server (or proxy) that ends the body cleanly but early does not give a short table."""
+    sink = pa.BufferOutputStream()
+    table = pa.table({"n": np.arange(10_000, dtype=np.int64)})
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(max_chunksize=1000):
+            writer.write_batch(batch)
+    whole = sink.getvalue().to_pybytes()
+    cut = whole[: len(whole) - missing]  # at a message boundary, or inside the last batch
+
+    async def data(request: Request) -> Response:
+        body = whole if request.query_params.get("version") == "1" else cut
+        return Response(body, media_type="application/vnd.apache.arrow.stream")
+
+    server = LiveServer(Starlette(routes=[Route("/api/v1/datasets/{name}/data", data)]))
+    try:
+        with Client(transport=HttpTransport(server.url, "key")) as remote:
+            assert remote.datasets.read("t@1").num_rows == 10_000
+            with pytest.raises(StorageError) as caught:
+                remote.datasets.read("t@2")
+            assert "broke off" in str(caught.value)
+    finally:
+        server.close()
