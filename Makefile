@@ -32,6 +32,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m compileall -q src  # job and worker processes start from bytecode
 	$(BIN)/python bench/tracking.py
+	$(BIN)/python bench/dataset_read.py
 	$(BIN)/python bench/serving.py
 	$(BIN)/python bench/serving_scale.py
 	$(BIN)/python bench/rollout.py

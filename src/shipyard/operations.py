@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, get_type_hints
 
+import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from shipyard import batch as batch_service
@@ -81,6 +83,16 @@ class Operation:
         config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
         return create_model(_camel(self.name) + "Request", __config__=config, **fields)
 
+    @cached_property
+    def streams_table(self) -> bool:
+        """Whether the result is a table streamed in record batches (Arrow IPC over HTTP)."""
+        return get_type_hints(self.handler).get("return") is pa.RecordBatchReader
+
+    @cached_property
+    def list_params(self) -> frozenset[str]:
+        """Parameters that take a list: repeated in a query string (``?columns=a&columns=b``)."""
+        return frozenset(n for n, (a, _) in self.params.items() if _takes_list(a))
+
     @property
     def body_params(self) -> tuple[str, ...]:
         if self.method in ("GET", "DELETE") or self.raw_body:
@@ -123,6 +135,12 @@ class Operation:
             ctx.authorize_attempt(self.info.action)
             raise
         return self.handler(ctx, **valid)
+
+
+def _takes_list(annotation: Any) -> bool:
+    if typing.get_origin(annotation) is list:
+        return True
+    return any(typing.get_origin(a) is list for a in typing.get_args(annotation))
 
 
 def _camel(name: str) -> str:
@@ -210,6 +228,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("datasets.get", "GET", f"{_V1}/datasets/{{name}}", datasets.get_version),
     Operation("datasets.head", "GET", f"{_V1}/datasets/{{name}}/head", datasets.head),
+    Operation("datasets.read", "GET", f"{_V1}/datasets/{{name}}/data", datasets.read),
     # tracking
     Operation(
         "tracking.create_experiment",

@@ -280,6 +280,11 @@ CASES: dict[str, Callable[[World], Args]] = {
     "datasets.list_versions": lambda w: {"name": "bc"},
     "datasets.get": lambda w: {"name": "bc"},
     "datasets.head": lambda w: {"name": "bc"},
+    "datasets.read": lambda w: {
+        "name": "bc",
+        "columns": ["mean_radius"],
+        "filter": "diagnosis = 'benign'",
+    },
     "tracking.create_experiment": lambda w: {"name": "exp-new"},
     "tracking.list_experiments": lambda w: {},
     "tracking.create_run": lambda w: {"experiment": "exp", "parent": w["open_run"]},

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any, get_type_hints
 
+import pyarrow as pa
 from pydantic import TypeAdapter
 
+from shipyard.api._stream import ARROW_STREAM
 from shipyard.operations import Operation
 
 ERROR = "Error"
@@ -48,6 +50,11 @@ ERROR_STATUSES: dict[int, str] = {
 BODY_ERROR_STATUSES: dict[int, str] = {413: "The body is over the limit (PayloadTooLarge)"}
 
 _Key = tuple[str, str | None]
+# Results sent as they are, not as JSON: bytes, and tables streamed as Arrow IPC.
+RAW_RESULTS: dict[Any, str] = {
+    bytes: "application/octet-stream",
+    pa.RecordBatchReader: ARROW_STREAM,
+}
 
 
 def result_type(op: Operation) -> Any:
@@ -66,7 +73,7 @@ class OperationSchemas:
                 if name != op.raw_body:
                     inputs.append(((op.name, name), "validation", TypeAdapter(annotation)))
             returns = result_type(op)
-            if returns is not bytes:
+            if returns not in RAW_RESULTS:
                 inputs.append(((op.name, None), "serialization", TypeAdapter(returns)))
         keyed, defs = TypeAdapter.json_schemas(inputs, ref_template=TEMPLATE)
         self._schemas: dict[_Key, dict[str, Any]] = {key: s for (key, _), s in keyed.items()}
@@ -116,8 +123,8 @@ class OperationSchemas:
     def responses(self, op: Operation) -> dict[int | str, dict[str, Any]]:
         """The success body (the handler's result) and every error status with its body."""
         returns = result_type(op)
-        if returns is bytes:
-            content = {"application/octet-stream": {"schema": {"type": "string"}}}
+        if returns in RAW_RESULTS:
+            content = {RAW_RESULTS[returns]: {"schema": {"type": "string"}}}
         else:
             content = {"application/json": {"schema": self._schemas[(op.name, None)]}}
         error = {"application/json": {"schema": {"$ref": TEMPLATE.format(model=ERROR)}}}

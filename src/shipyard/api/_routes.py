@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from shipyard.api._json import JSONResponse
-from shipyard.api._openapi import OperationSchemas, result_type
+from shipyard.api._openapi import RAW_RESULTS, OperationSchemas, result_type
+from shipyard.api._stream import arrow_stream_response
 from shipyard.errors import InvalidInput, PayloadTooLarge
 from shipyard.operations import OPERATIONS, Operation
 from shipyard.security import RequestContext
@@ -104,7 +106,10 @@ def _make_endpoint(
         ctx = await context(request)
         arguments: dict[str, Any] = dict(request.path_params)
         for name in op.query_params:
-            if name in request.query_params:
+            if name in op.list_params:
+                if name in request.query_params:
+                    arguments[name] = request.query_params.getlist(name)
+            elif name in request.query_params:
                 arguments[name] = request.query_params[name]
         unknown = set(request.query_params) - set(op.query_params)
         if unknown:
@@ -136,6 +141,8 @@ def _make_endpoint(
                 spooled.unlink(missing_ok=True)
         if isinstance(result, bytes):
             return Response(result, media_type="application/octet-stream")
+        if isinstance(result, pa.RecordBatchReader):
+            return arrow_stream_response(result, op.status_code)
         return JSONResponse(to_jsonable(result), status_code=op.status_code)
 
     endpoint.__name__ = op.name.replace(".", "_")
@@ -156,7 +163,7 @@ def add_operation_routes(
             summary=(op.handler.__doc__ or op.name).strip().splitlines()[0],
             status_code=op.status_code,
             response_model=None,
-            response_class=Response if result_type(op) is bytes else JSONResponse,
+            response_class=Response if result_type(op) in RAW_RESULTS else JSONResponse,
             responses=schemas.responses(op),
             openapi_extra=schemas.openapi_extra(op) | {"x-shipyard-action": op.info.action},
             tags=[op.name.split(".")[0]],

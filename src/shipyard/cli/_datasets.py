@@ -163,3 +163,36 @@ def head(
             [[r.get(c) for c in preview.columns] for r in preview.rows],
         ),
     )
+
+
+@app.command()
+def export(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION")],
+    file: Annotated[Path, typer.Argument(help="The file to write (.csv or .parquet).")],
+    format: Annotated[
+        str | None, typer.Option(help="csv or parquet (default: from the file's suffix).")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option(help="Columns to keep, comma-separated (default: all).")
+    ] = None,
+    filter: Annotated[
+        str | None, typer.Option(help="Rows to keep, e.g. \"age > 30 and country = 'FR'\".")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a version to FILE as CSV or Parquet, streamed in batches of rows.
+
+    FILE appears whole or not at all: rows go to a temporary file beside it, renamed at the end.
+    """
+    chosen = [c.strip() for c in columns.split(",")] if columns is not None else None
+    summary = STATE.client().datasets.export(
+        ref, file, format=format, columns=chosen, filter=filter
+    )
+    emit(
+        summary,
+        as_json,
+        lambda: console.print(
+            f"[bold]{ref}[/] exported: {summary.rows} rows to {summary.path} "
+            f"({summary.format}, {summary.size_bytes} bytes)"
+        ),
+    )

@@ -5,18 +5,30 @@ from __future__ import annotations
 import builtins
 import os
 import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
+import pyarrow as pa
 
 from shipyard.client._contracts import gated_ingest
+from shipyard.client._dataset_reads import (
+    ExportSummary,
+    export_format,
+    export_reader,
+    iter_reader,
+    open_reader,
+)
 from shipyard.client._transport import Transport
 from shipyard.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
 from shipyard.registry import LineageGraph, ModelInfo, ModelVersionInfo
 from shipyard.security import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _REGISTER_ATTEMPTS = 3
 
@@ -95,10 +107,73 @@ class Datasets(_Group):
         )
 
     def head(self, ref: str, rows: int = 10) -> TablePreview:
+        """The first rows as JSON-friendly values (at most 10,000; ``read`` has no cap)."""
         parsed = parse_reference(ref, field="dataset")
         return TablePreview.model_validate(
             self._t.call("datasets.head", name=parsed.name, version=parsed.version, rows=rows)
         )
+
+    @overload
+    def read(
+        self,
+        ref: str,
+        *,
+        columns: Sequence[str] | None = ...,
+        filter: str | None = ...,
+        as_pandas: Literal[False] = ...,
+    ) -> pa.Table: ...
+
+    @overload
+    def read(
+        self,
+        ref: str,
+        *,
+        columns: Sequence[str] | None = ...,
+        filter: str | None = ...,
+        as_pandas: Literal[True],
+    ) -> pd.DataFrame: ...
+
+    def read(
+        self,
+        ref: str,
+        *,
+        columns: Sequence[str] | None = None,
+        filter: str | None = None,
+        as_pandas: bool = False,
+    ) -> pa.Table | pd.DataFrame:
+        """A version (``name`` for the latest, or ``name@3``) as an Arrow table or a pandas
+        DataFrame: the ``columns`` chosen, the rows ``filter`` keeps (e.g.
+        ``"age > 30 and country = 'FR'"``). No row cap; see ``iter_batches`` for tables
+        larger than memory."""
+        table = open_reader(self._t, ref, columns, filter).read_all()
+        return table.to_pandas() if as_pandas else table
+
+    def iter_batches(
+        self,
+        ref: str,
+        *,
+        columns: Sequence[str] | None = None,
+        filter: str | None = None,
+        batch_rows: int = 65_536,
+    ) -> Iterator[pa.RecordBatch]:
+        """A version's rows as Arrow record batches of at most ``batch_rows`` rows, read as
+        they are consumed, in memory that does not grow with the version's size."""
+        return iter_reader(open_reader(self._t, ref, columns, filter, batch_rows))
+
+    def export(
+        self,
+        ref: str,
+        path: str | os.PathLike[str],
+        *,
+        format: str | None = None,
+        columns: Sequence[str] | None = None,
+        filter: str | None = None,
+    ) -> ExportSummary:
+        """Write a version to a CSV or Parquet file (``format``, else the file's extension),
+        streamed; the file appears whole or not at all."""
+        target = Path(path)
+        chosen = export_format(target, format)
+        return export_reader(open_reader(self._t, ref, columns, filter), target, chosen)
 
 
 class Models(_Group):

@@ -9,16 +9,19 @@ from urllib.parse import quote
 
 import httpx
 import orjson
+import pyarrow as pa
 
 from shipyard import errors
 from shipyard.api import to_jsonable
+from shipyard.client._arrow_stream import open_arrow_stream, stream_broke_off
 from shipyard.operations import BY_NAME, Operation
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, new_request_id
 
 
 class Transport(Protocol):
-    """Runs one catalog operation and returns its result as plain JSON data."""
+    """Runs one catalog operation and returns its result as plain JSON data (or, for an
+    operation that streams a table, a ``pyarrow.RecordBatchReader`` read as it arrives)."""
 
     def call(self, operation: str, **arguments: Any) -> Any: ...
 
@@ -87,8 +90,23 @@ class HttpTransport:
     def call(self, operation: str, **arguments: Any) -> Any:
         op = BY_NAME[operation]
         path, options = self._request(op, arguments)
+        if op.streams_table:
+            return self._stream(op, path, options)
         response = self._http.request(op.method, path, **options)
         return self._result(response)
+
+    def _stream(self, op: Operation, path: str, options: dict[str, Any]) -> pa.RecordBatchReader:
+        """A table result read as it arrives; errors before the first batch raise here."""
+        request = self._http.build_request(op.method, path, **options)
+        try:
+            response = self._http.send(request, stream=True)
+        except (httpx.ReadError, httpx.RemoteProtocolError) as error:
+            raise stream_broke_off(error) from None
+        if not response.is_success:
+            response.read()
+            response.close()
+            raise error_from_response(response.status_code, response.content)
+        return open_arrow_stream(response)
 
     def _request(self, op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         path = op.path

@@ -1,5 +1,6 @@
 """Dataset ingestion: read uploaded files, describe and profile them, encode them canonically."""
 
+from shipyard.data._filter import parse_filter
 from shipyard.data._normalize import normalize_table
 from shipyard.data._parquet import read_parquet_bytes, write_parquet_bytes
 from shipyard.data._preview import head_rows
@@ -22,6 +23,7 @@ __all__ = [
     "ValueCount",
     "head_rows",
     "normalize_table",
+    "parse_filter",
     "profile_table",
     "read_parquet_bytes",
     "read_table",

@@ -5,6 +5,7 @@ from shipyard.datasets._appends import append_version
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._in_place import InPlaceFiles
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.datasets._read import read
 from shipyard.datasets._service import (
     find_version,
     get_version,
@@ -49,6 +50,7 @@ __all__ = [
     "list_datasets",
     "list_versions",
     "load_version_table",
+    "read",
     "read_file_batches",
     "register_staged",
     "scratch_directory",
