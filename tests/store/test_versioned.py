@@ -21,7 +21,7 @@ from shipyard.store.metadata import (
     add_version,
     claim_parent,
     find_unchanged,
-    find_version,
+    find_versioned,
     next_number,
 )
 
@@ -39,7 +39,7 @@ def db(metadata_url: str) -> Iterator[Database]:
 def add_contract(db: Database, name: str, digest: str) -> tuple[int, bool]:
     with db.session() as session:
         row, created = add_version(
-            session, CONTRACTS, name, digest=digest, document={"d": digest}, created_by="t"
+            session, CONTRACTS, name, reuse_digest=digest, document={"d": digest}, created_by="t"
         )
         return row.version, created
 
@@ -47,7 +47,9 @@ def add_contract(db: Database, name: str, digest: str) -> tuple[int, bool]:
 def add_dataset(db: Database, name: str, digest: str) -> tuple[int, bool]:
     fields: dict[str, Any] = {"size_bytes": 1, "rows": 1, "schema": [], "profile": {}}
     with db.session() as session:
-        row, created = add_version(session, DATASETS, name, digest=digest, created_by="t", **fields)
+        row, created = add_version(
+            session, DATASETS, name, reuse_digest=digest, created_by="t", **fields
+        )
         return row.version, created
 
 
@@ -82,15 +84,15 @@ def test_name_at_n_and_latest_resolve_with_not_found_naming_the_field(db: Databa
     add_contract(db, "orders", "sha256:a")
     add_contract(db, "orders", "sha256:b")
     with db.session() as session:
-        parent, latest = find_version(session, CONTRACTS, "orders")
+        parent, latest = find_versioned(session, CONTRACTS, "orders")
         assert parent.name == "orders" and latest.version == 2
-        assert find_version(session, CONTRACTS, "orders", 1)[1].digest == "sha256:a"
+        assert find_versioned(session, CONTRACTS, "orders", 1)[1].digest == "sha256:a"
         with pytest.raises(NotFound) as missing_name:
-            find_version(session, CONTRACTS, "nope", field="contract")
+            find_versioned(session, CONTRACTS, "nope", field="contract")
         assert missing_name.value.field == "contract"
         assert missing_name.value.message == "contract 'nope' does not exist"
         with pytest.raises(NotFound) as missing_version:
-            find_version(session, CONTRACTS, "orders", 7, version_field="ref")
+            find_versioned(session, CONTRACTS, "orders", 7, version_field="ref")
         assert missing_version.value.field == "ref"
         assert missing_version.value.message == "contract 'orders' has no version 7"
 
@@ -100,7 +102,7 @@ def test_a_parent_without_versions_says_so(db: Database) -> None:
         parent = claim_parent(session, CONTRACTS, "empty")
         assert next_number(session, CONTRACTS, parent) == 1
     with db.session() as session, pytest.raises(NotFound, match="contract 'empty' has no versions"):
-        find_version(session, CONTRACTS, "empty")
+        find_versioned(session, CONTRACTS, "empty")
 
 
 def run_together(work: Any, count: int) -> list[Any]:
@@ -150,7 +152,7 @@ def test_a_creator_waits_for_an_open_transaction_on_the_same_name(db: Database) 
     def first() -> None:
         with db.session() as session:
             add_version(
-                session, CONTRACTS, "orders", digest="sha256:a", document={}, created_by="t"
+                session, CONTRACTS, "orders", reuse_digest="sha256:a", document={}, created_by="t"
             )
             first_added.set()
             release_first.wait(timeout=30)
@@ -166,7 +168,7 @@ def test_a_creator_waits_for_an_open_transaction_on_the_same_name(db: Database) 
     waiter.join()
     assert second == [(2, True)]
     with db.session() as session:
-        assert [find_version(session, CONTRACTS, "orders", n)[1].digest for n in (1, 2)] == [
+        assert [find_versioned(session, CONTRACTS, "orders", n)[1].digest for n in (1, 2)] == [
             "sha256:a",
             "sha256:b",
         ]

@@ -30,6 +30,7 @@ from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import DATASETS, find_versioned
 from shipyard.store.metadata import tables as t
 
 _info = version_info
@@ -37,19 +38,7 @@ _info = version_info
 
 def find_version(session: Session, name: str, version: int | None) -> t.DatasetVersion:
     """The named version, or the latest one when ``version`` is None; NotFound otherwise."""
-    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-    if dataset is None:
-        raise NotFound(f"dataset {name!r} does not exist", field="dataset")
-    query = sa.select(t.DatasetVersion).where(t.DatasetVersion.dataset_id == dataset.id)
-    if version is None:
-        query = query.order_by(t.DatasetVersion.version.desc()).limit(1)
-    else:
-        query = query.where(t.DatasetVersion.version == version)
-    row = session.scalar(query)
-    if row is None:
-        what = f"version {version}" if version is not None else "any version"
-        raise NotFound(f"dataset {name!r} has no {what}", field="version")
-    return row
+    return find_versioned(session, DATASETS, name, version, field="dataset")[1]
 
 
 def load_version_table(platform: Platform, row: t.DatasetVersion) -> pa.Table:
@@ -92,17 +81,16 @@ def ingest(
     data = write_parquet_bytes(table)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with ctx.platform.db.session() as session:
-        dataset, existing = find_content(session, name, digest)
+        existing = find_content(session, name, digest)
         if existing is not None:
             return _info(name, existing)
         schema = [c.model_dump() for c in table_schema(table)]
         profile = profile_table(table).model_dump(mode="json")
         ctx.platform.blobs.put_bytes(data)
-        row = add_next_version(
+        row, created = add_next_version(
             session,
-            dataset,
             name,
-            digest=digest,
+            digest,
             size_bytes=len(data),
             rows=table.num_rows,
             schema=schema,
@@ -110,7 +98,7 @@ def ingest(
             source=filename or "",
             created_by=ctx.principal,
         )
-        return _info(name, row, created=True)
+        return _info(name, row, created=created)
 
 
 def _file_size(path: Path) -> int:

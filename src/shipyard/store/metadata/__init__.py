@@ -15,7 +15,7 @@ from shipyard.store.metadata._versioned import (
     claim_parent,
     find_parent,
     find_unchanged,
-    find_version,
+    find_versioned,
     latest_version,
     next_number,
 )
@@ -46,7 +46,7 @@ __all__ = [
     "feature_tables",
     "find_parent",
     "find_unchanged",
-    "find_version",
+    "find_versioned",
     "latest_version",
     "next_number",
     "stream_tables",

@@ -99,7 +99,7 @@ def latest_version(
     )
 
 
-def find_version(
+def find_versioned(
     session: Session,
     kind: VersionedKind[ParentT, VersionT],
     name: str,
@@ -162,26 +162,32 @@ def add_version(
     session: Session,
     kind: VersionedKind[ParentT, VersionT],
     name: str,
+    /,
     *,
-    digest: str | None = None,
+    reuse_digest: str | None = None,
     **fields: Any,
 ) -> AddedVersion[VersionT]:
     """Record the next version of ``name`` with ``fields``, creating the parent on first use.
 
-    With a ``digest`` (stored in the kind's digest column), a version whose digest is
+    With ``reuse_digest`` (stored in the kind's digest column), a version whose digest is
     unchanged is returned instead, with ``created`` false. The row is flushed, not
     committed: it becomes visible with the caller's transaction.
     """
-    parent = claim_parent(session, kind, name)
-    if digest is not None and kind.digest is not None:
-        existing = _unchanged(session, kind, parent, digest)
+    if reuse_digest is not None:
+        if kind.digest is None:
+            raise TypeError(f"{kind.noun} versions have no digest to reuse them by")
+        # An unchanged spec is the common case: answer it without taking the lock.
+        existing = find_unchanged(session, kind, name, reuse_digest)
         if existing is not None:
             return AddedVersion(existing, False)
-        fields[kind.digest] = digest
-    row = kind.version(
-        **fields,
-        **{kind.owner_key: parent.id, "version": next_number(session, kind, parent)},
-    )
+    parent = claim_parent(session, kind, name)
+    if reuse_digest is not None and kind.digest is not None:
+        existing = _unchanged(session, kind, parent, reuse_digest)
+        if existing is not None:
+            return AddedVersion(existing, False)
+        fields[kind.digest] = reuse_digest
+    number = next_number(session, kind, parent)
+    row = kind.version(**fields, **{kind.owner_key: parent.id, "version": number})
     session.add(row)
     session.flush()
     return AddedVersion(row, True)
