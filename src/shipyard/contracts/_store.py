@@ -111,8 +111,7 @@ def refuse_failed_validation(session: Session, dataset_version_id: int, ref: str
 
 def contract_resource(session: Session, name: str, version: int | None) -> ResourceName:
     """``sy:contract/<name>/<version>`` (also ``sy:contract/<name>``), the latest if None."""
-    number, owner = ct.DataContractVersion.version, ct.DataContract.name
-    return latest_versioned(session, "contract", name, version, number=number, owner_name=owner)
+    return latest_versioned(session, "contract", CONTRACTS, name, version)
 
 
 def contract_access(session: Session, ref: str, *, field: str = "contract") -> Access:

@@ -122,8 +122,7 @@ def list_transforms(ctx: RequestContext) -> list[TransformInfo]:
 
 def transform_resource(session: Session, name: str, version: int | None) -> ResourceName:
     """``sy:transform/<name>/<version>`` (also ``sy:transform/<name>``), the latest if None."""
-    number, owner = tt.TransformVersion.version, tt.Transform.name
-    return latest_versioned(session, "transform", name, version, number=number, owner_name=owner)
+    return latest_versioned(session, "transform", TRANSFORMS, name, version)
 
 
 @operation(

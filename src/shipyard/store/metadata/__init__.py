@@ -16,6 +16,7 @@ from shipyard.store.metadata._versioned import (
     find_parent,
     find_unchanged,
     find_versioned,
+    latest_number,
     latest_version,
     next_number,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "find_parent",
     "find_unchanged",
     "find_versioned",
+    "latest_number",
     "latest_version",
     "next_number",
     "stream_tables",

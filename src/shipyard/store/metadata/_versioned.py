@@ -99,6 +99,19 @@ def latest_version(
     )
 
 
+def latest_number(
+    session: Session, kind: VersionedKind[ParentT, VersionT], name: str
+) -> int | None:
+    """The highest version number of ``name``; None when it has no versions or no parent."""
+    number: int | None = session.scalar(
+        sa.select(sa.func.max(kind._number()))
+        .select_from(kind.version)
+        .join(kind.parent)
+        .where(kind._name() == name)
+    )
+    return number
+
+
 def find_versioned(
     session: Session,
     kind: VersionedKind[ParentT, VersionT],
