@@ -27,6 +27,8 @@ from shipyard.contracts._store import (
     validation_resource,
 )
 from shipyard.contracts._suggest import suggest_contract
+from shipyard.contracts._type_failures import explain_type_failures
+from shipyard.data import ColumnTypeWarning
 from shipyard.datasets import (
     dataset_resource,
     find_version,
@@ -194,6 +196,8 @@ def validate(
         contract_ref=f"{contract_name}@{stored.version}",
         dataset_ref=f"{dataset}@{row.version}",
     )
+    stored_warnings = row.profile.get("warnings", [])
+    explain_type_failures(report, [ColumnTypeWarning.model_validate(w) for w in stored_warnings])
     with ctx.platform.db.session() as session:
         return save_report(session, report, row.id, stored.id, ctx.principal)
 

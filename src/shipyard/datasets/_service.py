@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.data import (
+    NumericTextScan,
     head_rows,
     profile_table,
     read_table,
@@ -20,7 +21,12 @@ from shipyard.data import (
 from shipyard.datasets._access import dataset_resource
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
-from shipyard.datasets._staging import add_next_version, find_content, version_info
+from shipyard.datasets._staging import (
+    add_next_version,
+    find_content,
+    version_info,
+    with_type_warnings,
+)
 from shipyard.datasets._versions import (
     iter_version_batches,
     read_version_table,
@@ -74,10 +80,14 @@ def ingest(
             [read_table(content, format=format, filename=filename)],
             partition_by=columns,
             source=filename or "",
+            type_scan=_type_scan(content, format, filename),
         )
     if not content:
         raise InvalidInput("file is empty", field="file")
     table = read_table(content, format=format, filename=filename)
+    scan = _type_scan(content, format, filename)
+    if scan is not None:
+        scan.observe(table)
     data = write_parquet_bytes(table)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with ctx.platform.db.session() as session:
@@ -85,7 +95,7 @@ def ingest(
         if existing is not None:
             return _info(name, existing)
         schema = [c.model_dump() for c in table_schema(table)]
-        profile = profile_table(table).model_dump(mode="json")
+        profile = with_type_warnings(profile_table(table).model_dump(mode="json"), scan)
         ctx.platform.blobs.put_bytes(data)
         row, created = add_next_version(
             session,
@@ -99,6 +109,17 @@ def ingest(
             created_by=ctx.principal,
         )
         return _info(name, row, created=created)
+
+
+def _type_scan(
+    content: bytes | Path, format: str | None, filename: str | None
+) -> NumericTextScan | None:
+    """A scan for numeric columns kept as text, for CSV (whose column types are inferred).
+
+    JSON Lines needs none: a column mixing numbers and strings fails to read at all.
+    """
+    fmt = resolve_format(content, format=format, filename=filename)
+    return NumericTextScan() if fmt == "csv" else None
 
 
 def _file_size(path: Path) -> int:
@@ -130,6 +151,7 @@ def _ingest_streaming(
             partition_by=columns,
             source=filename or path.name,
             allow_empty=False,
+            type_scan=NumericTextScan() if fmt == "csv" else None,  # afresh for each attempt
         ),
     )
 

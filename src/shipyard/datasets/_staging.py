@@ -24,7 +24,7 @@ import orjson
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from shipyard.data import ColumnSchema, normalize_table
+from shipyard.data import ColumnSchema, NumericTextScan, normalize_table
 from shipyard.data._parquet import ROW_GROUP_ROWS
 from shipyard.data._schema import column_type
 from shipyard.datasets._batch_profile import BatchProfiler
@@ -58,6 +58,7 @@ def version_info(name: str, row: t.DatasetVersion, *, created: bool = False) -> 
         created_by=row.created_by,
         created_at=row.created_at,
         created=created,
+        warnings=row.profile.get("warnings", []),
     )
 
 
@@ -197,6 +198,14 @@ def conform_batch(
 
 def _describe(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
+
+
+def with_type_warnings(profile: dict[str, Any], scan: NumericTextScan | None) -> dict[str, Any]:
+    """``profile`` with the scan's warnings (numeric columns kept as text), stored with it."""
+    found = scan.warnings() if scan is not None else []
+    if found:
+        profile["warnings"] = [w.model_dump() for w in found]
+    return profile
 
 
 def find_content(session: Session, name: str, digest: str) -> t.DatasetVersion | None:
