@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
-from shipyard.cli._output import console, emit, errors, print_json, table
+from shipyard.cli._output import console, emit, errors, print_json, table, warn_type_problems
 from shipyard.contracts import GatedIngest, ValidationReport, render_html
 from shipyard.errors import InvalidInput
 
@@ -205,6 +205,7 @@ def show_ingest(outcome: GatedIngest) -> None:
     if outcome.dataset is not None:
         d = outcome.dataset
         console.print(f"[bold]{d.ref}[/] stored: {d.rows} rows ({outcome.outcome})")
+        warn_type_problems(w.message for w in d.warnings)
     if outcome.quarantine is not None:
         q = outcome.quarantine
         console.print(f"[bold]{q.ref}[/] quarantined: {q.rows} rows with their _reasons")

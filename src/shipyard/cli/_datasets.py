@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._contracts import show_ingest
-from shipyard.cli._output import console, emit, table
+from shipyard.cli._output import console, emit, table, warn_type_problems
 from shipyard.contracts import OnFail
 from shipyard.datasets import DatasetVersionInfo
 
@@ -74,6 +74,7 @@ def _show_ingested(info: DatasetVersionInfo) -> None:
         f"[bold]{info.ref}[/] {verb}: {info.rows} rows, {len(info.columns)} columns, "
         f"{info.size_bytes} bytes{parts}, {info.digest[:19]}…"
     )
+    warn_type_problems(w.message for w in info.warnings)
 
 
 @app.command("list")

@@ -49,3 +49,20 @@ def emit(value: Any, as_json: bool, show: Callable[[], None]) -> None:
         print_json(value)
     else:
         show()
+
+
+TYPE_WARNING_HINT = (
+    "kept as text; to refuse such files, ingest with --contract and a contract "
+    "that declares the column integer or float"
+)
+
+
+def warn_type_problems(messages: Iterable[str]) -> None:
+    """Ingest warnings (a numeric column kept as text) on stderr, values shown verbatim."""
+    for message in messages:
+        errors.print(
+            f"warning: {message} ({TYPE_WARNING_HINT})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -29,7 +29,8 @@ from shipyard.contracts._store import (
     parse_contract_ref,
     save_report,
 )
-from shipyard.data import normalize_table, resolve_format
+from shipyard.contracts._type_failures import explain_type_failures, type_failure_details
+from shipyard.data import NumericTextScan, normalize_table, resolve_format
 from shipyard.datasets import (
     DatasetVersionInfo,
     StagedVersion,
@@ -39,7 +40,7 @@ from shipyard.datasets import (
     register_staged,
     scratch_directory,
 )
-from shipyard.datasets._staging import conform_batch
+from shipyard.datasets._staging import conform_batch, with_type_warnings
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, resource
 from shipyard.security import Access, RequestContext, operation
@@ -71,6 +72,7 @@ class _Gate:
     contract: Contract
     contract_ref: str
     contract_version_id: int
+    type_scan: NumericTextScan | None = None
 
     def batches(
         self,
@@ -189,14 +191,17 @@ def _validate(gate: _Gate, tables: Iterator[pa.Table]) -> _Checked:
     if first is None:
         raise InvalidInput("dataset has no rows", field="file")
     run = Validation(gate.contract, first.schema, contract_ref=gate.contract_ref)
+    scan = gate.type_scan = NumericTextScan() if gate.fmt == "csv" else None
 
     def parts() -> Iterator[pa.Table]:
         yield first
         yield from tables
 
-    report = run.run(parts())
+    report = run.run(parts() if scan is None else scan.passing(parts()))
     if run.rows == 0:
         raise InvalidInput("dataset has no rows", field="file")
+    if scan is not None:
+        explain_type_failures(report, scan.warnings())
     return _Checked(run, report, first.schema, {})
 
 
@@ -285,6 +290,7 @@ def _record(
 ) -> tuple[DatasetVersionInfo, ValidationReport]:
     """Register a staged version and its report in the caller's transaction."""
     principal = gate.ctx.principal
+    with_type_warnings(staged.profile, gate.type_scan)
     info = register_staged(session, gate.ctx.platform, principal, name, staged, gate.source)
     described = report.model_copy(update={"dataset": info.ref})
     row = find_version(session, name, info.version)
@@ -297,8 +303,13 @@ def _scratch(gate: _Gate) -> tempfile.TemporaryDirectory[str]:
 
 
 def _rejection(report: ValidationReport, contract_ref: str) -> str:
+    explained = type_failure_details(report)
     failed = [
-        f"{c.label} ({c.failing_rows} rows)" if c.failing_rows is not None else c.label
+        f"{c.label} ({c.failing_rows} rows)"
+        if c.failing_rows is not None
+        else f"{c.label} ({explained[c.label]})"
+        if c.label in explained
+        else c.label
         for c in report.failures("error")
     ]
     failed += [

@@ -19,7 +19,6 @@ from shipyard.contracts._store import (
     contract_access,
     contract_info,
     contract_resource,
-    find_contract,
     find_contract_version,
     parse_contract_ref,
     save_report,
@@ -28,6 +27,8 @@ from shipyard.contracts._store import (
     validation_resource,
 )
 from shipyard.contracts._suggest import suggest_contract
+from shipyard.contracts._type_failures import explain_type_failures
+from shipyard.data import ColumnTypeWarning
 from shipyard.datasets import (
     dataset_resource,
     find_version,
@@ -38,6 +39,7 @@ from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security import Access, RequestContext, ResourceName, operation
+from shipyard.store.metadata import CONTRACTS, add_version
 from shipyard.store.metadata import contract_tables as ct
 from shipyard.store.metadata import tables as t
 
@@ -95,27 +97,16 @@ def apply(ctx: RequestContext, document: dict[str, Any]) -> ContractInfo:
     with ctx.platform.db.session() as session:
         if contract.dataset is not None:
             _check_fits_dataset(ctx, session, contract)
-        row = find_contract(session, contract.name)
-        latest = None
-        if row is None:
-            row = ct.DataContract(name=contract.name)
-            session.add(row)
-            session.flush()
-        else:
-            latest = find_contract_version(session, contract.name, None)
-            if latest.digest == digest:
-                return contract_info(contract.name, latest)
-        version = ct.DataContractVersion(
-            contract_id=row.id,
-            version=(latest.version if latest else 0) + 1,
-            digest=digest,
+        row, created = add_version(
+            session,
+            CONTRACTS,
+            contract.name,
+            reuse_digest=digest,
             dataset=contract.dataset,
             document=contract_document(contract),
             created_by=ctx.principal,
         )
-        session.add(version)
-        session.flush()
-        return contract_info(contract.name, version, created=True)
+        return contract_info(contract.name, row, created=created)
 
 
 def _check_fits_dataset(ctx: RequestContext, session: Session, contract: Contract) -> None:
@@ -205,6 +196,8 @@ def validate(
         contract_ref=f"{contract_name}@{stored.version}",
         dataset_ref=f"{dataset}@{row.version}",
     )
+    stored_warnings = row.profile.get("warnings", [])
+    explain_type_failures(report, [ColumnTypeWarning.model_validate(w) for w in stored_warnings])
     with ctx.platform.db.session() as session:
         return save_report(session, report, row.id, stored.id, ctx.principal)
 

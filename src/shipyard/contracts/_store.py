@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from shipyard.contracts._document import parse_contract
 from shipyard.contracts._models import ContractInfo
 from shipyard.contracts._report import ValidationReport
-from shipyard.errors import InvalidInput, NotFound
+from shipyard.errors import InvalidInput
 from shipyard.names import parse_reference
 from shipyard.security import Access, ResourceName, latest_versioned
+from shipyard.store.metadata import CONTRACTS, find_versioned
 from shipyard.store.metadata import contract_tables as ct
 from shipyard.store.metadata import tables as t
 
@@ -30,28 +31,11 @@ def contract_info(name: str, row: ct.DataContractVersion, *, created: bool = Fal
     )
 
 
-def find_contract(session: Session, name: str) -> ct.DataContract | None:
-    return session.scalar(sa.select(ct.DataContract).where(ct.DataContract.name == name))
-
-
 def find_contract_version(
     session: Session, name: str, version: int | None, *, field: str = "contract"
 ) -> ct.DataContractVersion:
     """The named version, or the latest one; NotFound otherwise."""
-    contract = find_contract(session, name)
-    if contract is None:
-        raise NotFound(f"contract {name!r} does not exist", field=field)
-    query = sa.select(ct.DataContractVersion).where(
-        ct.DataContractVersion.contract_id == contract.id
-    )
-    if version is None:
-        query = query.order_by(ct.DataContractVersion.version.desc()).limit(1)
-    else:
-        query = query.where(ct.DataContractVersion.version == version)
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"contract {name!r} has no version {version}", field=field)
-    return row
+    return find_versioned(session, CONTRACTS, name, version, field=field, version_field=field)[1]
 
 
 def parse_contract_ref(ref: str, *, field: str = "contract") -> tuple[str, int | None]:
@@ -127,8 +111,7 @@ def refuse_failed_validation(session: Session, dataset_version_id: int, ref: str
 
 def contract_resource(session: Session, name: str, version: int | None) -> ResourceName:
     """``sy:contract/<name>/<version>`` (also ``sy:contract/<name>``), the latest if None."""
-    number, owner = ct.DataContractVersion.version, ct.DataContract.name
-    return latest_versioned(session, "contract", name, version, number=number, owner_name=owner)
+    return latest_versioned(session, "contract", CONTRACTS, name, version)
 
 
 def contract_access(session: Session, ref: str, *, field: str = "contract") -> Access:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.names import parse_reference
 from shipyard.security import ResourceName, latest_versioned
-from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import DATASETS
 
 
 def dataset_resource(session: Session, name: str, version: int | None = None) -> ResourceName:
@@ -15,14 +15,7 @@ def dataset_resource(session: Session, name: str, version: int | None = None) ->
     A dataset or version that does not exist is named without a version, so the check
     still runs (and refuses before the caller learns whether it exists).
     """
-    return latest_versioned(
-        session,
-        "dataset",
-        name,
-        version,
-        number=t.DatasetVersion.version,
-        owner_name=t.Dataset.name,
-    )
+    return latest_versioned(session, "dataset", DATASETS, name, version)
 
 
 def dataset_ref_resource(session: Session, ref: str, *, field: str) -> ResourceName:

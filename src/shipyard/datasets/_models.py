@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from shipyard.data._numeric_text import ColumnTypeWarning
 
 
 class DatasetVersionInfo(BaseModel):
@@ -22,6 +24,8 @@ class DatasetVersionInfo(BaseModel):
     created_by: str
     created_at: datetime
     created: bool = False
+    warnings: list[ColumnTypeWarning] = Field(default_factory=list)
+    """What reading the file noticed (a numeric column kept as text); stored with the version."""
 
     @property
     def resource(self) -> str:

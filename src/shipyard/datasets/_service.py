@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.data import (
+    NumericTextScan,
     head_rows,
     profile_table,
     read_table,
@@ -20,7 +21,12 @@ from shipyard.data import (
 from shipyard.datasets._access import dataset_resource
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
-from shipyard.datasets._staging import add_next_version, find_content, version_info
+from shipyard.datasets._staging import (
+    add_next_version,
+    find_content,
+    version_info,
+    with_type_warnings,
+)
 from shipyard.datasets._versions import (
     iter_version_batches,
     read_version_table,
@@ -30,6 +36,7 @@ from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import DATASETS, find_versioned
 from shipyard.store.metadata import tables as t
 
 _info = version_info
@@ -37,19 +44,7 @@ _info = version_info
 
 def find_version(session: Session, name: str, version: int | None) -> t.DatasetVersion:
     """The named version, or the latest one when ``version`` is None; NotFound otherwise."""
-    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-    if dataset is None:
-        raise NotFound(f"dataset {name!r} does not exist", field="dataset")
-    query = sa.select(t.DatasetVersion).where(t.DatasetVersion.dataset_id == dataset.id)
-    if version is None:
-        query = query.order_by(t.DatasetVersion.version.desc()).limit(1)
-    else:
-        query = query.where(t.DatasetVersion.version == version)
-    row = session.scalar(query)
-    if row is None:
-        what = f"version {version}" if version is not None else "any version"
-        raise NotFound(f"dataset {name!r} has no {what}", field="version")
-    return row
+    return find_versioned(session, DATASETS, name, version, field="dataset")[1]
 
 
 def load_version_table(platform: Platform, row: t.DatasetVersion) -> pa.Table:
@@ -85,24 +80,27 @@ def ingest(
             [read_table(content, format=format, filename=filename)],
             partition_by=columns,
             source=filename or "",
+            type_scan=_type_scan(content, format, filename),
         )
     if not content:
         raise InvalidInput("file is empty", field="file")
     table = read_table(content, format=format, filename=filename)
+    scan = _type_scan(content, format, filename)
+    if scan is not None:
+        scan.observe(table)
     data = write_parquet_bytes(table)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     with ctx.platform.db.session() as session:
-        dataset, existing = find_content(session, name, digest)
+        existing = find_content(session, name, digest)
         if existing is not None:
             return _info(name, existing)
         schema = [c.model_dump() for c in table_schema(table)]
-        profile = profile_table(table).model_dump(mode="json")
+        profile = with_type_warnings(profile_table(table).model_dump(mode="json"), scan)
         ctx.platform.blobs.put_bytes(data)
-        row = add_next_version(
+        row, created = add_next_version(
             session,
-            dataset,
             name,
-            digest=digest,
+            digest,
             size_bytes=len(data),
             rows=table.num_rows,
             schema=schema,
@@ -110,7 +108,18 @@ def ingest(
             source=filename or "",
             created_by=ctx.principal,
         )
-        return _info(name, row, created=True)
+        return _info(name, row, created=created)
+
+
+def _type_scan(
+    content: bytes | Path, format: str | None, filename: str | None
+) -> NumericTextScan | None:
+    """A scan for numeric columns kept as text, for CSV (whose column types are inferred).
+
+    JSON Lines needs none: a column mixing numbers and strings fails to read at all.
+    """
+    fmt = resolve_format(content, format=format, filename=filename)
+    return NumericTextScan() if fmt == "csv" else None
 
 
 def _file_size(path: Path) -> int:
@@ -142,6 +151,7 @@ def _ingest_streaming(
             partition_by=columns,
             source=filename or path.name,
             allow_empty=False,
+            type_scan=NumericTextScan() if fmt == "csv" else None,  # afresh for each attempt
         ),
     )
 

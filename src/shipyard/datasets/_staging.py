@@ -22,10 +22,9 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.data import ColumnSchema, normalize_table
+from shipyard.data import ColumnSchema, NumericTextScan, normalize_table
 from shipyard.data._parquet import ROW_GROUP_ROWS
 from shipyard.data._schema import column_type
 from shipyard.datasets._batch_profile import BatchProfiler
@@ -39,6 +38,7 @@ from shipyard.errors import InvalidInput
 from shipyard.names import check_name
 from shipyard.platform import Platform
 from shipyard.store.blobs import compute_digest
+from shipyard.store.metadata import DATASETS, AddedVersion, add_version, find_unchanged
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
 
@@ -58,6 +58,7 @@ def version_info(name: str, row: t.DatasetVersion, *, created: bool = False) -> 
         created_by=row.created_by,
         created_at=row.created_at,
         created=created,
+        warnings=row.profile.get("warnings", []),
     )
 
 
@@ -199,39 +200,27 @@ def _describe(schema: pa.Schema) -> str:
     return ", ".join(f"{f.name}: {f.type}" for f in schema)
 
 
-def find_content(
-    session: Session, name: str, digest: str
-) -> tuple[t.Dataset | None, t.DatasetVersion | None]:
-    """The dataset ``name`` (None if it has no versions yet) and its version holding the
-    content ``digest`` (None if no version does)."""
-    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-    if dataset is None:
-        return None, None
-    existing = session.scalar(
-        sa.select(t.DatasetVersion).where(
-            t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.digest == digest
-        )
-    )
-    return dataset, existing
+def with_type_warnings(profile: dict[str, Any], scan: NumericTextScan | None) -> dict[str, Any]:
+    """``profile`` with the scan's warnings (numeric columns kept as text), stored with it."""
+    found = scan.warnings() if scan is not None else []
+    if found:
+        profile["warnings"] = [w.model_dump() for w in found]
+    return profile
+
+
+def find_content(session: Session, name: str, digest: str) -> t.DatasetVersion | None:
+    """The version of dataset ``name`` holding the content ``digest``, None if none does."""
+    return find_unchanged(session, DATASETS, name, digest)
 
 
 def add_next_version(
-    session: Session, dataset: t.Dataset | None, name: str, **fields: Any
-) -> t.DatasetVersion:
-    """Record the next version of dataset ``name`` (creating the dataset with its first)."""
-    if dataset is None:
-        dataset = t.Dataset(name=name)
-        session.add(dataset)
-        session.flush()
-    latest = session.scalar(
-        sa.select(sa.func.max(t.DatasetVersion.version)).where(
-            t.DatasetVersion.dataset_id == dataset.id
-        )
-    )
-    row = t.DatasetVersion(dataset_id=dataset.id, version=(latest or 0) + 1, **fields)
-    session.add(row)
-    session.flush()
-    return row
+    session: Session, name: str, digest: str, **fields: Any
+) -> AddedVersion[t.DatasetVersion]:
+    """Record the next version of dataset ``name`` (creating the dataset with its first).
+
+    Content another writer stored meanwhile is returned instead, with ``created`` false.
+    """
+    return add_version(session, DATASETS, name, reuse_digest=digest, **fields)
 
 
 def register_staged(
@@ -284,7 +273,7 @@ def register_staged(
         ).model_dump()
         for f in schema
     ]
-    dataset, existing = find_content(session, name, digest)
+    existing = find_content(session, name, digest)
     if existing is not None:
         return version_info(name, existing)
     for part, part_digest, _ in files:
@@ -292,11 +281,10 @@ def register_staged(
         platform.blobs.adopt_file(part.path, part_digest)
     if manifest is not None:
         platform.blobs.put_bytes(manifest)
-    row = add_next_version(
+    row, created = add_next_version(
         session,
-        dataset,
         name,
-        digest=digest,
+        digest,
         size_bytes=sum(size for _, _, size in files),
         rows=sum(part.rows for part in written),
         schema=described,
@@ -304,7 +292,7 @@ def register_staged(
         source=source[:500],
         created_by=principal,
     )
-    if columns:
+    if columns and created:
         for ordinal, (part, part_digest, size) in enumerate(files):
             session.add(
                 tt.DatasetPartition(
@@ -317,4 +305,4 @@ def register_staged(
                 )
             )
         session.flush()
-    return version_info(name, row, created=True)
+    return version_info(name, row, created=created)

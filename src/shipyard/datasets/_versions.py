@@ -21,11 +21,12 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.data import read_parquet_bytes
+from shipyard.data import NumericTextScan, read_parquet_bytes
 from shipyard.datasets._models import DatasetVersionInfo
 from shipyard.datasets._staging import (
     VersionStager,
     register_staged,
+    with_type_warnings,
 )
 from shipyard.errors import IntegrityError, InvalidInput
 from shipyard.names import check_name
@@ -140,25 +141,28 @@ def write_version_from_batches(
     source: str = "",
     created_by: str | None = None,
     allow_empty: bool = True,
+    type_scan: NumericTextScan | None = None,
 ) -> DatasetVersionInfo:
     """Store record batches as a new version of ``name`` in bounded memory.
 
     Batches are normalised and must share one schema; a ``pa.RecordBatchReader`` with no
     rows still gives an (empty) version unless ``allow_empty`` is false. The caller
     authorizes: this is not an operation. Content identical to an existing version returns
-    that version with ``created=False``.
+    that version with ``created=False``. A ``type_scan`` observes the batches; its warnings
+    (numeric columns kept as text) are stored in the version's profile.
     """
     check_name(name)
     platform, principal = _who(target, created_by)
     with tempfile.TemporaryDirectory(dir=scratch_directory(platform), prefix="write-") as tmp:
         stager = VersionStager(Path(tmp), partition_by)
         try:
-            for batch in batches:
-                stager.write(batch)
             declared = getattr(batches, "schema", None)
+            for batch in batches if type_scan is None else type_scan.passing(batches):
+                stager.write(batch)
             staged = stager.finish(
                 declared if isinstance(declared, pa.Schema) else None, allow_empty=allow_empty
             )
+            with_type_warnings(staged.profile, type_scan)
         except BaseException:
             stager.abort()
             raise

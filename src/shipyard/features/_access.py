@@ -11,13 +11,13 @@ from shipyard.datasets import dataset_ref_resource
 from shipyard.errors import ShipyardError
 from shipyard.features._refs import parse_feature_refs
 from shipyard.security import Access, ResourceName, latest_versioned
+from shipyard.store.metadata import FEATURE_VIEWS
 from shipyard.store.metadata import feature_tables as ft
 
 
 def view_resource(session: Session, name: str, version: int | None = None) -> ResourceName:
     """``sy:feature-view/<name>/<version>`` (also ``sy:feature-view/<name>``), latest if None."""
-    number, owner = ft.FeatureViewVersion.version, ft.FeatureView.name
-    return latest_versioned(session, "feature-view", name, version, number=number, owner_name=owner)
+    return latest_versioned(session, "feature-view", FEATURE_VIEWS, name, version)
 
 
 def view_source_access(session: Session, name: str) -> list[Access]:

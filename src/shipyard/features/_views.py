@@ -20,6 +20,7 @@ from shipyard.features._pit_store import prepare_index
 from shipyard.features._spec import FeatureViewSpec, parse_view
 from shipyard.names import check_name, resource
 from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import FEATURE_VIEWS, add_version, find_unchanged, find_versioned
 from shipyard.store.metadata import feature_tables as ft
 from shipyard.store.metadata import tables as t
 
@@ -59,18 +60,7 @@ def find_view(
     session: Session, name: str, version: int | None = None
 ) -> tuple[ft.FeatureView, ft.FeatureViewVersion]:
     """The named view and its version (the latest when None); NotFound otherwise."""
-    view = session.scalar(sa.select(ft.FeatureView).where(ft.FeatureView.name == name))
-    if view is None:
-        raise NotFound(f"feature view {name!r} does not exist", field="view")
-    query = sa.select(ft.FeatureViewVersion).where(ft.FeatureViewVersion.view_id == view.id)
-    if version is None:
-        query = query.order_by(ft.FeatureViewVersion.version.desc()).limit(1)
-    else:
-        query = query.where(ft.FeatureViewVersion.version == version)
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"feature view {name!r} has no version {version}", field="version")
-    return view, row
+    return find_versioned(session, FEATURE_VIEWS, name, version, field="view")
 
 
 def _source_version(session: Session, row: ft.FeatureViewVersion) -> int:
@@ -140,11 +130,9 @@ def apply_view(
     digest = "sha256:" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
     with ctx.platform.db.session() as session:
         source, columns = _check_source(session, parsed)
-        view = session.scalar(sa.select(ft.FeatureView).where(ft.FeatureView.name == name))
-        if view is not None:
-            latest = find_view(session, name)[1]
-            if latest.digest == digest:
-                return view_info(name, latest, _source_version(session, latest))
+        latest = find_unchanged(session, FEATURE_VIEWS, name, digest)
+        if latest is not None:
+            return view_info(name, latest, _source_version(session, latest))
         if dry_run:
             return FeatureViewInfo(
                 **body,
@@ -155,26 +143,18 @@ def apply_view(
                 created_by=ctx.principal,
                 created_at=utcnow(),
             )
-        if view is None:
-            view = ft.FeatureView(name=name)
-            session.add(view)
-            session.flush()
-        number = session.scalar(
-            sa.select(sa.func.max(ft.FeatureViewVersion.version)).where(
-                ft.FeatureViewVersion.view_id == view.id
-            )
-        )
-        row = ft.FeatureViewVersion(
-            view_id=view.id,
-            version=(number or 0) + 1,
-            digest=digest,
+        row, created = add_version(
+            session,
+            FEATURE_VIEWS,
+            name,
+            reuse_digest=digest,
             spec=body,
             columns=columns,
             source_version_id=source.id,
             created_by=ctx.principal,
         )
-        session.add(row)
-        session.flush()
+        if not created:  # another writer stored the same spec meanwhile
+            return view_info(name, row, _source_version(session, row))
         info = view_info(name, row, source.version, created=True)
         files = version_files(session, source)
     _prepare_index(ctx, files, parsed)

@@ -13,6 +13,7 @@ from shipyard.platform import Platform
 from shipyard.registry._artifact import check_client_token, check_run_model, run_model_has_code
 from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
 from shipyard.security import Access, RequestContext, ResourceName, operation
+from shipyard.store.metadata import MODELS, add_version, find_versioned
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import run_resource
 
@@ -56,21 +57,13 @@ def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersi
 
 def resolve(session: Session, ref: Reference) -> tuple[t.Model, t.ModelVersion]:
     """The version a reference names: ``m@3``, ``m@champion``, or ``m`` (the latest)."""
+    if ref.alias is None:
+        return find_versioned(session, MODELS, ref.name, ref.version, field="model")
     model = _model(session, ref.name)
-    query = sa.select(t.ModelVersion).where(t.ModelVersion.model_id == model.id)
-    if ref.version is not None:
-        query = query.where(t.ModelVersion.version == ref.version)
-    elif ref.alias is not None:
-        alias = session.get(t.ModelAlias, (model.id, ref.alias))
-        if alias is None:
-            raise NotFound(f"model {ref.name!r} has no alias {ref.alias!r}", field="alias")
-        query = query.where(t.ModelVersion.id == alias.model_version_id)
-    else:
-        query = query.order_by(t.ModelVersion.version.desc()).limit(1)
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"model version {ref} does not exist", field="version")
-    return model, row
+    alias = session.get(t.ModelAlias, (model.id, ref.alias))
+    if alias is None:
+        raise NotFound(f"model {ref.name!r} has no alias {ref.alias!r}", field="alias")
+    return model, session.get_one(t.ModelVersion, alias.model_version_id)
 
 
 def code_grant(row: t.ModelVersion) -> CodeGrant | None:
@@ -167,25 +160,17 @@ def register_model(
         if run.status != "finished":
             raise Conflict(f"run {run_id} is {run.status}; only finished runs can be registered")
         checked = check_run_model(ctx.platform, session, run_id)
-        if model is None:
-            model = t.Model(name=name)
-            session.add(model)
-            session.flush()
-        latest = session.scalar(
-            sa.select(sa.func.max(t.ModelVersion.version)).where(
-                t.ModelVersion.model_id == model.id
-            )
-        )
         metrics = dict(
             session.execute(
-                sa.select(t.RunMetric.key, t.RunMetric.value)
-                .where(t.RunMetric.run_id == run_id)
-                .order_by(t.RunMetric.step, t.RunMetric.id)
+                sa.select(t.RunLatestMetric.key, t.RunLatestMetric.value).where(
+                    t.RunLatestMetric.run_id == run_id
+                )
             ).all()
         )
-        row = t.ModelVersion(
-            model_id=model.id,
-            version=(latest or 0) + 1,
+        row, _ = add_version(
+            session,
+            MODELS,
+            name,
             run_id=run_id,
             flavor=checked.flavor,
             digest=checked.digest,
@@ -197,11 +182,11 @@ def register_model(
             code_digest=checked.code_digest,
             code_registered_by=ctx.principal if checked.code_digest else None,
         )
-        session.add(row)
-        session.flush()
+        parent = session.get(t.Model, row.model_id)
+        assert parent is not None
         from shipyard.evaluation import gate_registration  # here: evaluation imports the registry
 
-        gate_registration(ctx, session, model, row)
+        gate_registration(ctx, session, parent, row)
         return version_info(session, name, row)
 
 

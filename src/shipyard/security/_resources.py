@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
+
+from shipyard.store.metadata import VersionedKind, latest_number
 
 
 @dataclass(frozen=True)
@@ -62,21 +63,16 @@ class Access:
 def latest_versioned(
     session: Session,
     kind: str,
+    versioned: VersionedKind[Any, Any],
     name: str,
     version: int | None,
-    *,
-    number: InstrumentedAttribute[Any],
-    owner_name: InstrumentedAttribute[Any],
 ) -> ResourceName:
     """The version ``sy:<kind>/<name>/<version>`` names, the latest when ``version`` is None.
 
-    ``number`` is the version column of the versions table and ``owner_name`` the name
-    column of the table it belongs to (joined by their foreign key). An object without
+    ``versioned`` says which tables hold the resource's versions. An object without
     versions is named by ``name`` alone, so the check still runs before the caller learns
     whether it exists.
     """
     if version is None:
-        version = session.scalar(
-            sa.select(sa.func.max(number)).join(owner_name.class_).where(owner_name == name)
-        )
+        version = latest_number(session, versioned, name)
     return ResourceName.versioned(kind, name, version)

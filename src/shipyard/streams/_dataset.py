@@ -21,8 +21,8 @@ from shipyard.datasets import append_version
 from shipyard.errors import NotFound
 from shipyard.platform import Platform
 from shipyard.store.blobs import BlobStore
+from shipyard.store.metadata import DATASETS, claim_parent, latest_version
 from shipyard.store.metadata import stream_tables as st
-from shipyard.store.metadata import tables as t
 from shipyard.streams._profile import merge_profiles
 
 if TYPE_CHECKING:
@@ -43,17 +43,8 @@ def register_partition(
 ) -> int:
     """Register the dataset version that adds ``partition``; returns its version number."""
     name = stream.spec.dataset
-    dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-    if dataset is None:
-        dataset = t.Dataset(name=name)
-        session.add(dataset)
-        session.flush()
-    previous = session.scalar(
-        sa.select(t.DatasetVersion)
-        .where(t.DatasetVersion.dataset_id == dataset.id)
-        .order_by(t.DatasetVersion.version.desc())
-        .limit(1)
-    )
+    dataset = claim_parent(session, DATASETS, name)
+    previous = latest_version(session, DATASETS, dataset)
     schema = [c.model_dump() for c in table_schema(table)]
     profile = None
     parent = None

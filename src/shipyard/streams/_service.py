@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.security import Access, RequestContext, operation
+from shipyard.store.metadata import STREAMS, add_version, find_versioned
 from shipyard.store.metadata import stream_tables as st
 from shipyard.streams._allowlist import source_url_problem
 from shipyard.streams._brokers import (
@@ -76,18 +77,7 @@ def _info(stream: st.Stream, version: st.StreamVersion, *, created: bool = False
 
 
 def _find(session: Session, name: str, version: int | None) -> tuple[st.Stream, st.StreamVersion]:
-    stream = session.scalar(sa.select(st.Stream).where(st.Stream.name == name))
-    if stream is None:
-        raise NotFound(f"stream {name!r} does not exist", field="stream")
-    query = sa.select(st.StreamVersion).where(st.StreamVersion.stream_id == stream.id)
-    if version is None:
-        query = query.order_by(st.StreamVersion.version.desc()).limit(1)
-    else:
-        query = query.where(st.StreamVersion.version == version)
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"stream {name!r} has no version {version}", field="version")
-    return stream, row
+    return find_versioned(session, STREAMS, name, version, field="stream")
 
 
 def load_stream(session: Session, name: str, version: int | None = None) -> LoadedStream:
@@ -129,33 +119,16 @@ def create_stream(ctx: RequestContext, spec: StreamSpec) -> StreamInfo:
         raise InvalidInput(problem, field="spec.source.url")
     digest = _digest(spec)
     with ctx.platform.db.session() as session:
-        stream = session.scalar(sa.select(st.Stream).where(st.Stream.name == spec.name))
-        if stream is None:
-            stream = st.Stream(name=spec.name)
-            session.add(stream)
-            session.flush()
-        else:
-            _, latest = _find(session, spec.name, None)
-            if latest.digest == digest:
-                return _info(stream, latest)
-        version = (
-            session.scalar(
-                sa.select(sa.func.max(st.StreamVersion.version)).where(
-                    st.StreamVersion.stream_id == stream.id
-                )
-            )
-            or 0
-        ) + 1
-        row = st.StreamVersion(
-            stream_id=stream.id,
-            version=version,
-            digest=digest,
+        row, created = add_version(
+            session,
+            STREAMS,
+            spec.name,
+            reuse_digest=digest,
             spec=spec.model_dump(mode="json"),
             created_by=ctx.principal,
         )
-        session.add(row)
-        session.flush()
-        return _info(stream, row, created=True)
+        stream = session.get_one(st.Stream, row.stream_id)
+        return _info(stream, row, created=created)
 
 
 @operation("streams:ListStreams", lambda: resource("stream"), mutating=False)

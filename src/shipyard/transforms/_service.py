@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.errors import NotFound
 from shipyard.names import check_name, resource
 from shipyard.security import RequestContext, ResourceName, latest_versioned, operation
 from shipyard.store.blobs import compute_digest
+from shipyard.store.metadata import TRANSFORMS, add_version, find_unchanged, find_versioned
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
 from shipyard.transforms._models import (
@@ -41,18 +41,7 @@ def find_transform_version(
     session: Session, name: str, version: int | None
 ) -> tuple[tt.Transform, tt.TransformVersion]:
     """The named version of a transform, or its latest; NotFound otherwise."""
-    transform = session.scalar(sa.select(tt.Transform).where(tt.Transform.name == name))
-    if transform is None:
-        raise NotFound(f"transform {name!r} does not exist", field="name")
-    query = sa.select(tt.TransformVersion).where(tt.TransformVersion.transform_id == transform.id)
-    if version is None:
-        query = query.order_by(tt.TransformVersion.version.desc()).limit(1)
-    else:
-        query = query.where(tt.TransformVersion.version == version)
-    row = session.scalar(query)
-    if row is None:
-        raise NotFound(f"transform {name!r} has no version {version}", field="version")
-    return transform, row
+    return find_versioned(session, TRANSFORMS, name, version)
 
 
 @operation("transforms:ApplyTransform", lambda name: resource("transform", name), mutating=True)
@@ -70,36 +59,23 @@ def apply_transform(
     source_digest = compute_digest(data) if data is not None else None
     digest = spec_digest(spec, source_digest)
     with ctx.platform.db.session() as session:
-        transform = session.scalar(sa.select(tt.Transform).where(tt.Transform.name == name))
-        latest = None
-        if transform is not None:
-            latest = session.scalar(
-                sa.select(tt.TransformVersion)
-                .where(tt.TransformVersion.transform_id == transform.id)
-                .order_by(tt.TransformVersion.version.desc())
-                .limit(1)
-            )
-            if latest is not None and latest.spec_digest == digest:
-                return version_info(name, latest)
+        existing = find_unchanged(session, TRANSFORMS, name, digest)
+        if existing is not None:
+            return version_info(name, existing)
         if data is not None:
             ctx.platform.blobs.put_bytes(data)
-        if transform is None:
-            transform = tt.Transform(name=name)
-            session.add(transform)
-            session.flush()
-        row = tt.TransformVersion(
-            transform_id=transform.id,
-            version=(latest.version if latest is not None else 0) + 1,
+        row, created = add_version(
+            session,
+            TRANSFORMS,
+            name,
+            reuse_digest=digest,
             kind=spec.kind,
             spec=spec.model_dump(mode="json"),
-            spec_digest=digest,
             code_digest=code_digest(spec, source_digest),
             source_digest=source_digest,
             created_by=ctx.principal,
         )
-        session.add(row)
-        session.flush()
-        return version_info(name, row, created=True)
+        return version_info(name, row, created=created)
 
 
 @operation("transforms:ListTransforms", lambda: resource("transform"), mutating=False)
@@ -146,8 +122,7 @@ def list_transforms(ctx: RequestContext) -> list[TransformInfo]:
 
 def transform_resource(session: Session, name: str, version: int | None) -> ResourceName:
     """``sy:transform/<name>/<version>`` (also ``sy:transform/<name>``), the latest if None."""
-    number, owner = tt.TransformVersion.version, tt.Transform.name
-    return latest_versioned(session, "transform", name, version, number=number, owner_name=owner)
+    return latest_versioned(session, "transform", TRANSFORMS, name, version)
 
 
 @operation(

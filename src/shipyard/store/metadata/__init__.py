@@ -10,15 +10,51 @@ from shipyard.store.metadata import _tables_jobs as job_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
+from shipyard.store.metadata._versioned import (
+    AddedVersion,
+    VersionedKind,
+    add_version,
+    claim_parent,
+    find_parent,
+    find_unchanged,
+    find_versioned,
+    latest_number,
+    latest_version,
+    next_number,
+)
+from shipyard.store.metadata._versioned_kinds import (
+    CONTRACTS,
+    DATASETS,
+    FEATURE_VIEWS,
+    MODELS,
+    STREAMS,
+    TRANSFORMS,
+)
 
 __all__ = [
+    "CONTRACTS",
+    "DATASETS",
+    "FEATURE_VIEWS",
+    "MODELS",
+    "STREAMS",
+    "TRANSFORMS",
+    "AddedVersion",
     "Database",
+    "VersionedKind",
+    "add_version",
+    "claim_parent",
     "contract_tables",
     "endpoint_tables",
     "evaluation_tables",
     "export_tables",
     "feature_tables",
+    "find_parent",
+    "find_unchanged",
+    "find_versioned",
     "job_tables",
+    "latest_number",
+    "latest_version",
+    "next_number",
     "stream_tables",
     "tables",
     "transform_tables",
