@@ -171,6 +171,7 @@ def _build(w: World) -> None:
     w.call("registry.set_alias", name="m", alias="old", version=1)
     v["open_run"] = w.call("tracking.create_run", experiment="exp").id
     v["end_run"] = w.call("tracking.create_run", experiment="exp").id
+    v["tag_run"] = w.call("tracking.create_run", experiment="exp", tags={"team": "a"}).id
     for endpoint in (
         "ep",
         "ep-upd",
@@ -257,6 +258,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "datasets.head": lambda w: {"name": "bc"},
     "tracking.create_experiment": lambda w: {"name": "exp-new"},
     "tracking.list_experiments": lambda w: {},
+    "tracking.get_experiment": lambda w: {"name": "exp"},
     "tracking.create_run": lambda w: {"experiment": "exp"},
     "tracking.list_runs": lambda w: {"experiment": "exp"},
     "tracking.get_run": lambda w: {"run_id": w["run"]},
@@ -265,6 +267,7 @@ CASES: dict[str, Callable[[World], Args]] = {
         "metrics": [{"key": "loss", "value": 0.5}],
     },
     "tracking.end_run": lambda w: {"run_id": w["end_run"]},
+    "tracking.delete_tag": lambda w: {"run_id": w["tag_run"], "key": "team"},
     "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
     "tracking.log_artifact": lambda w: {
         "run_id": w["open_run"],
@@ -277,6 +280,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "training.get_job": lambda w: {"job_id": w["job"]},
     "training.read_log": lambda w: {"job_id": w["job"]},
     "registry.register": lambda w: {"name": "m-reg", "run_id": w["run"]},
+    "registry.create_model": lambda w: {"name": "m-new"},
     "registry.list_models": lambda w: {},
     "registry.get_model": lambda w: {"name": "m"},
     "registry.get_version": lambda w: {"ref": "m@champion"},

@@ -1,6 +1,7 @@
 """The model registry: versions, approval, aliases, lineage."""
 
 from shipyard.registry._artifact import MODEL_ARTIFACT, MODEL_META
+from shipyard.registry._create import create_model
 from shipyard.registry._lineage import lineage
 from shipyard.registry._models import (
     LineageGraph,
@@ -30,6 +31,7 @@ __all__ = [
     "LineageNode",
     "ModelInfo",
     "ModelVersionInfo",
+    "create_model",
     "delete_alias",
     "get_model",
     "get_model_version",

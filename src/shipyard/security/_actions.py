@@ -83,6 +83,7 @@ ACTIONS: frozenset[str] = frozenset(
         "tracking:CreateRun",
         "tracking:EndRun",
         "tracking:GetArtifact",
+        "tracking:GetExperiment",
         "tracking:GetRun",
         "tracking:ListExperiments",
         "tracking:ListRuns",

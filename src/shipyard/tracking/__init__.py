@@ -1,5 +1,6 @@
 """Experiment tracking: experiments, runs, metrics, params, tags, artifacts."""
 
+from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
 from shipyard.tracking._models import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 from shipyard.tracking._service import (
     artifact_row,
@@ -20,6 +21,7 @@ from shipyard.tracking._service import (
     store_artifact,
     write_batch,
 )
+from shipyard.tracking._tags import delete_tag
 
 __all__ = [
     "ArtifactInfo",
@@ -29,9 +31,13 @@ __all__ = [
     "artifact_row",
     "create_experiment",
     "create_run",
+    "delete_tag",
     "end_run",
     "ensure_experiment",
+    "experiment_id",
+    "experiment_name",
     "get_artifact",
+    "get_experiment",
     "get_run",
     "list_experiments",
     "list_runs",

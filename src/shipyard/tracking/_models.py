@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 class ExperimentInfo(BaseModel):
     name: str
+    id: int
     created_at: datetime
     runs: int = 0
 
