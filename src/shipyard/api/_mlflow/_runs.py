@@ -1,0 +1,138 @@
+"""MLflow's run routes over ``tracking`` operations: create, get, update, log, tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shipyard.api._mlflow._convert import (
+    Json,
+    experiment_named,
+    metric_json,
+    mlflow_experiment_id,
+    run_info_json,
+    run_json,
+)
+from shipyard.api._mlflow._paging import MAX_HISTORY_PAGE, offset_of, page, page_size
+from shipyard.api._mlflow._request import MlflowRequest, run_id_of
+from shipyard.api._mlflow._routes import PREFIX, MlflowRoute, call
+from shipyard.api._mlflow._runs_search import search_runs
+from shipyard.errors import InvalidInput
+from shipyard.security import RequestContext
+from shipyard.tracking import RunInfo, experiment_id
+
+END_STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
+RUN_NAME_TAG = "mlflow.runName"
+
+
+def _experiment_id_of(ctx: RequestContext, run: RunInfo) -> str:
+    numeric = 0 if run.experiment == "default" else experiment_id(ctx.platform, run.experiment)
+    return mlflow_experiment_id(run.experiment, numeric)
+
+
+def create_run(ctx: RequestContext, request: MlflowRequest) -> Json:
+    """A run in the experiment the id names; tags (``mlflow.parentRunId`` too) kept as given."""
+    experiment = experiment_named(
+        ctx.platform, request.text("experiment_id", default="0", required=False)
+    )
+    tags = request.key_values("tags")
+    name = request.text("run_name", required=False) or tags.get(RUN_NAME_TAG) or None
+    run: RunInfo = call(ctx, "tracking.create_run", experiment=experiment, name=name, tags=tags)
+    return {"run": run_json(run, _experiment_id_of(ctx, run))}
+
+
+def get_run(ctx: RequestContext, request: MlflowRequest) -> Json:
+    run: RunInfo = call(ctx, "tracking.get_run", run_id=run_id_of(request))
+    return {"run": run_json(run, _experiment_id_of(ctx, run))}
+
+
+def update_run(ctx: RequestContext, request: MlflowRequest) -> Json:
+    """Ending a run (FINISHED, FAILED, KILLED); RUNNING, or no status, changes nothing."""
+    run_id = run_id_of(request)
+    status = request.text("status", required=False, default="RUNNING")
+    if status in END_STATUSES:
+        run: RunInfo = call(ctx, "tracking.end_run", run_id=run_id, status=END_STATUSES[status])
+    elif status == "RUNNING":
+        run = call(ctx, "tracking.get_run", run_id=run_id)
+    else:
+        raise InvalidInput(f"must be one of RUNNING, {', '.join(END_STATUSES)}", field="status")
+    if request.text("run_name", required=False) not in ("", run.name):
+        raise InvalidInput("runs cannot be renamed in Shipyard", field="run_name")
+    return {"run_info": run_info_json(run, _experiment_id_of(ctx, run))}
+
+
+def _metric(item: MlflowRequest, field: str) -> dict[str, Any]:
+    try:
+        timestamp = item.integer("timestamp")
+        return {
+            "key": item.text("key"),
+            "value": item.number("value"),
+            "step": item.integer("step", default=0),
+            "timestamp": None if timestamp is None else timestamp / 1000,
+        }
+    except InvalidInput as error:
+        raise InvalidInput(
+            error.message, field=".".join(filter(None, (field, error.field)))
+        ) from None
+
+
+def log_batch(ctx: RequestContext, request: MlflowRequest) -> Json:
+    metrics = [_metric(m, f"metrics.{i}") for i, m in enumerate(request.objects("metrics"))]
+    call(
+        ctx,
+        "tracking.log_batch",
+        run_id=run_id_of(request),
+        metrics=metrics,
+        params=request.key_values("params"),
+        tags=request.key_values("tags"),
+    )
+    return {}
+
+
+def log_metric(ctx: RequestContext, request: MlflowRequest) -> Json:
+    call(ctx, "tracking.log_batch", run_id=run_id_of(request), metrics=[_metric(request, "")])
+    return {}
+
+
+def log_param(ctx: RequestContext, request: MlflowRequest) -> Json:
+    params = {request.text("key"): request.text("value", required=False)}
+    call(ctx, "tracking.log_batch", run_id=run_id_of(request), params=params)
+    return {}
+
+
+def set_tag(ctx: RequestContext, request: MlflowRequest) -> Json:
+    tags = {request.text("key"): request.text("value", required=False)}
+    call(ctx, "tracking.log_batch", run_id=run_id_of(request), tags=tags)
+    return {}
+
+
+def delete_tag(ctx: RequestContext, request: MlflowRequest) -> Json:
+    call(ctx, "tracking.delete_tag", run_id=run_id_of(request), key=request.text("key"))
+    return {}
+
+
+def metric_history(ctx: RequestContext, request: MlflowRequest) -> Json:
+    points = call(
+        ctx, "tracking.metric_history", run_id=run_id_of(request), key=request.text("metric_key")
+    )
+    size = page_size(
+        request.integer("max_results"), default=max(len(points), 1), limit=MAX_HISTORY_PAGE
+    )
+    chunk, token = page(points, offset_of(request.text("page_token", required=False)), size)
+    result: Json = {"metrics": [metric_json(p) for p in chunk]}
+    if token:
+        result["next_page_token"] = token
+    return result
+
+
+ROUTES = (
+    MlflowRoute("POST", f"{PREFIX}/runs/create", create_run, "tracking.create_run"),
+    MlflowRoute("GET", f"{PREFIX}/runs/get", get_run, "tracking.get_run"),
+    MlflowRoute("POST", f"{PREFIX}/runs/update", update_run, "tracking.end_run"),
+    MlflowRoute("POST", f"{PREFIX}/runs/log-batch", log_batch, "tracking.log_batch"),
+    MlflowRoute("POST", f"{PREFIX}/runs/log-metric", log_metric, "tracking.log_batch"),
+    MlflowRoute("POST", f"{PREFIX}/runs/log-parameter", log_param, "tracking.log_batch"),
+    MlflowRoute("POST", f"{PREFIX}/runs/set-tag", set_tag, "tracking.log_batch"),
+    MlflowRoute("POST", f"{PREFIX}/runs/delete-tag", delete_tag, "tracking.delete_tag"),
+    MlflowRoute("POST", f"{PREFIX}/runs/search", search_runs, "tracking.list_runs"),
+    MlflowRoute("GET", f"{PREFIX}/metrics/get-history", metric_history, "tracking.metric_history"),
+)

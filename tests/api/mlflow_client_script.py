@@ -1,0 +1,130 @@
+"""Run under the MLflow client's venv: log into Shipyard as an MLflow user would.
+
+Reads its arguments as JSON on stdin (url, token, denied_token, work, model_dir,
+pickle_dir) and prints what it saw as one JSON line; the test asserts on it.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+
+def failure(call):
+    try:
+        call()
+    except MlflowException as error:
+        return {
+            "code": error.error_code,
+            "status": error.get_http_status_code(),
+            "message": error.message,
+        }
+    return None
+
+
+args = json.loads(sys.stdin.read())
+os.environ["MLFLOW_TRACKING_TOKEN"] = args["token"]
+mlflow.set_tracking_uri(args["url"])
+work = Path(args["work"])
+client = MlflowClient()
+out = {}
+
+experiment_id = mlflow.create_experiment("mlflow-client")
+out["experiment_id"] = experiment_id
+out["duplicate_experiment"] = failure(lambda: mlflow.create_experiment("mlflow-client"))
+mlflow.set_experiment("mlflow-client")
+out["experiment_by_id"] = client.get_experiment(experiment_id).name
+
+now = int(time.time() * 1000)
+with mlflow.start_run(run_name="parent") as parent:
+    parent_id = parent.info.run_id
+    mlflow.log_params({"alpha": "0.5", "depth": 3})
+    mlflow.log_metric("loss", 1.0, step=0)
+    mlflow.log_metric("loss", 0.25, step=1)
+    client.log_batch(
+        parent_id,
+        metrics=[Metric("auc", 0.5 + 0.1 * i, now + i, i) for i in range(4)],
+        params=[Param("batch", "yes")],
+        tags=[RunTag("team", "a")],
+    )
+    mlflow.set_tag("stage", "dev")
+    mlflow.set_tag("scratch", "gone")
+    client.delete_tag(parent_id, "scratch")
+    with mlflow.start_run(run_name="child", nested=True) as child:
+        child_id = child.info.run_id
+        mlflow.log_metric("child_metric", 3.0)
+    (work / "notes.txt").write_text("hello shipyard")
+    mlflow.log_artifact(str(work / "notes.txt"))
+    outputs = work / "outputs"
+    (outputs / "sub").mkdir(parents=True)
+    (outputs / "a.csv").write_text("x\n1\n")
+    (outputs / "sub" / "b.json").write_text('{"b": 1}')
+    mlflow.log_artifacts(str(outputs), artifact_path="outputs")
+    mlflow.log_artifacts(args["model_dir"], artifact_path="model")
+
+run = client.get_run(parent_id)
+out["parent"] = {
+    "status": run.info.status,
+    "name": run.info.run_name,
+    "experiment_id": run.info.experiment_id,
+    "params": run.data.params,
+    "metrics": run.data.metrics,
+    "tags": run.data.tags,
+    "artifact_uri": run.info.artifact_uri,
+}
+out["child_parent_tag"] = client.get_run(child_id).data.tags.get("mlflow.parentRunId")
+out["search"] = [r.info.run_id for r in client.search_runs([experiment_id])]
+first = client.search_runs([experiment_id], max_results=1)
+second = client.search_runs([experiment_id], max_results=1, page_token=first.token)
+out["pages"] = [[r.info.run_id for r in first], [r.info.run_id for r in second]]
+out["filtered"] = failure(lambda: client.search_runs([experiment_id], "metrics.auc > 0.5"))
+out["history"] = [[m.step, m.value] for m in client.get_metric_history(parent_id, "auc")]
+out["listed"] = [f.path for f in client.list_artifacts(parent_id)]
+out["listed_outputs"] = [[f.path, f.is_dir] for f in client.list_artifacts(parent_id, "outputs")]
+downloaded = Path(
+    mlflow.artifacts.download_artifacts(
+        run_id=parent_id, artifact_path="outputs", dst_path=str(work / "down")
+    )
+)
+out["downloaded"] = sorted(
+    str(p.relative_to(downloaded)) for p in downloaded.rglob("*") if p.is_file()
+)
+out["downloaded_b"] = (downloaded / "sub" / "b.json").read_text()
+notes = mlflow.artifacts.download_artifacts(
+    run_id=parent_id, artifact_path="notes.txt", dst_path=str(work / "down-notes")
+)
+out["notes"] = Path(notes).read_text()
+
+version = mlflow.register_model(f"runs:/{parent_id}/model", "mlflow-model")
+client.set_registered_model_alias("mlflow-model", "champion", version.version)
+got = client.get_model_version("mlflow-model", version.version)
+by_alias = client.get_model_version_by_alias("mlflow-model", "champion")
+model = client.get_registered_model("mlflow-model")
+out["registered"] = {
+    "version": version.version,
+    "run_id": got.run_id,
+    "status": got.status,
+    "alias_version": by_alias.version,
+    "aliases": model.aliases,
+    "latest": [v.version for v in client.get_latest_versions("mlflow-model")],
+}
+
+with mlflow.start_run(run_name="pickled") as pickled:
+    mlflow.log_artifacts(args["pickle_dir"], artifact_path="model")
+out["pickled_listed"] = [f.path for f in client.list_artifacts(pickled.info.run_id, "model")]
+out["pickled"] = failure(
+    lambda: mlflow.register_model(f"runs:/{pickled.info.run_id}/model", "pickled-model")
+)
+
+os.environ["MLFLOW_TRACKING_TOKEN"] = args["denied_token"]
+out["denied_get"] = failure(lambda: MlflowClient().get_run(parent_id))
+out["denied_create"] = failure(lambda: MlflowClient().create_experiment("not-mine"))
+del os.environ["MLFLOW_TRACKING_TOKEN"]
+out["anonymous"] = failure(lambda: MlflowClient().get_run(parent_id))
+print(json.dumps(out))
