@@ -121,6 +121,9 @@ out["pickled_listed"] = [f.path for f in client.list_artifacts(pickled.info.run_
 out["pickled"] = failure(
     lambda: mlflow.register_model(f"runs:/{pickled.info.run_id}/model", "pickled-model")
 )
+out["pickled_versions"] = [
+    v.version for v in client.get_registered_model("pickled-model").latest_versions
+]
 
 os.environ["MLFLOW_TRACKING_TOKEN"] = args["denied_token"]
 out["denied_get"] = failure(lambda: MlflowClient().get_run(parent_id))

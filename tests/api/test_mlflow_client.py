@@ -21,7 +21,9 @@ from tests.fixtures.mlflow_client_env import ensure_mlflow_client
 
 from shipyard.flavors import save_model
 from shipyard.platform import Platform
+from shipyard.registry import get_model_version
 from shipyard.security import context_for, create_api_key, create_principal
+from shipyard.tracking import get_run
 
 SCRIPT = Path(__file__).with_name("mlflow_client_script.py")
 MLMODEL = "artifact_path: model\nflavors:\n  {flavor}\n"
@@ -118,10 +120,18 @@ def test_the_mlflow_client_logs_searches_downloads_and_registers(
     assert registered["version"] == "1" and registered["status"] == "READY"
     assert registered["alias_version"] == "1" and registered["aliases"] == {"champion": "1"}
     assert registered["latest"] == ["1"]
+    shipyard_version = get_model_version(admin, "mlflow-model@champion")
+    assert shipyard_version.flavor == "lightgbm" and shipyard_version.version == 1
+    assert get_run(admin, shipyard_version.run_id).experiment == "mlflow-client"
 
     assert sorted(out["pickled_listed"]) == ["model/MLmodel", "model/model.pkl"]
-    assert out["pickled"]["status"] in (400, 404)
-    assert "model/model.bin" in out["pickled"]["message"]
+    # stored, but the registry refuses it: its message reaches the client, no version is made
+    assert out["pickled"]["code"] in ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")
+    assert (
+        "cannot be registered" in out["pickled"]["message"]
+        or "model/model.bin" in (out["pickled"]["message"])
+    )
+    assert out["pickled_versions"] == []
 
     assert out["denied_get"]["code"] == "PERMISSION_DENIED"
     assert out["denied_get"]["status"] == 403
