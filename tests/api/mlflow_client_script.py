@@ -113,6 +113,7 @@ out["registered"] = {
     "alias_version": by_alias.version,
     "aliases": model.aliases,
     "latest": [v.version for v in client.get_latest_versions("mlflow-model")],
+    "searched": [v.version for v in client.search_model_versions("name = 'mlflow-model'")],
 }
 
 with mlflow.start_run(run_name="pickled") as pickled:

@@ -149,6 +149,10 @@ def test_missing_and_clashing_resources(http: httpx.Client) -> None:
         400,
         "RESOURCE_ALREADY_EXISTS",
     )
+    by_run = http.get(f"{API}/model-versions/search", params={"filter": f"run_id = '{run_id}'"})
+    _error(by_run, 400, "INVALID_PARAMETER_VALUE", "filter")
+    none_yet = http.get(f"{API}/model-versions/search", params={"filter": "name = 'twice'"})
+    assert _ok(none_yet) == {"model_versions": []}
     other_folder = {"name": "twice", "source": f"runs:/{run_id}/weights", "run_id": run_id}
     _error(
         http.post(f"{API}/model-versions/create", json=other_folder),
@@ -248,6 +252,8 @@ def test_a_principal_without_the_action_learns_nothing_about_its_request(
     with httpx.Client(base_url=api_server.url, headers=headers) as stranger:
         malformed = stranger.post(f"{API}/runs/log-batch", content=b"{not json")
         _error(malformed, 403, "PERMISSION_DENIED")
+        unknown = stranger.get(f"{API}/experiments/get", params={"experiment_id": "999"})
+        _error(unknown, 403, "PERMISSION_DENIED")
         _error(stranger.get(f"{API}/runs/get", params={"run_id": run_id}), 403, "PERMISSION_DENIED")
         upload = stranger.put(
             f"/api/2.0/mlflow-artifacts/artifacts/1/{run_id}/artifacts/x.txt", content=b"x"

@@ -119,7 +119,7 @@ def test_the_mlflow_client_logs_searches_downloads_and_registers(
     registered = out["registered"]
     assert registered["version"] == "1" and registered["status"] == "READY"
     assert registered["alias_version"] == "1" and registered["aliases"] == {"champion": "1"}
-    assert registered["latest"] == ["1"]
+    assert registered["latest"] == registered["searched"] == ["1"]
     shipyard_version = get_model_version(admin, "mlflow-model@champion")
     assert shipyard_version.flavor == "lightgbm" and shipyard_version.version == 1
     assert get_run(admin, shipyard_version.run_id).experiment == "mlflow-client"

@@ -19,6 +19,7 @@ from shipyard.registry import ModelInfo, ModelVersionInfo
 from shipyard.security import RequestContext
 
 MODEL_FOLDER = "model"
+_NAME_FILTER = re.compile(r"name\s*=\s*(['\"])(?P<name>[^'\"]+)\1")
 _SOURCES = (
     re.compile(r"runs:/(?P<run>[^/]+)/(?P<path>.*)"),
     re.compile(r"mlflow-artifacts:/\d+/(?P<run>[^/]+)/artifacts/(?P<path>.*)"),
@@ -81,6 +82,21 @@ def create_version(ctx: RequestContext, request: MlflowRequest) -> Json:
     return {"model_version": version_json(version)}
 
 
+def search_versions(ctx: RequestContext, request: MlflowRequest) -> Json:
+    """The versions of one model, newest first: the filter must be ``name = '<model>'``."""
+    found = _NAME_FILTER.fullmatch(request.text("filter", required=False).strip())
+    if found is None:
+        raise InvalidInput("only name = '<model>' is supported yet", field="filter")
+    size = page_size(request.integer("max_results"), default=10_000)
+    model: ModelInfo = call(ctx, "registry.get_model", name=found["name"])
+    versions = sorted(model.versions, key=lambda v: v.version, reverse=True)
+    chunk, token = page(versions, offset_of(request.text("page_token", required=False)), size)
+    result: Json = {"model_versions": [version_json(v) for v in chunk]}
+    if token:
+        result["next_page_token"] = token
+    return result
+
+
 def get_version(ctx: RequestContext, request: MlflowRequest) -> Json:
     ref = f"{request.text('name')}@{_version_number(request)}"
     return {"model_version": version_json(call(ctx, "registry.get_version", ref=ref))}
@@ -135,4 +151,5 @@ ROUTES = (
     MlflowRoute("GET", f"{_MODELS}/alias", version_by_alias, "registry.get_version"),
     MlflowRoute("POST", f"{PREFIX}/model-versions/create", create_version, "registry.register"),
     MlflowRoute("GET", f"{PREFIX}/model-versions/get", get_version, "registry.get_version"),
+    MlflowRoute("GET", f"{PREFIX}/model-versions/search", search_versions, "registry.get_model"),
 )

@@ -3,8 +3,9 @@
 Each route names the catalog operation it calls first; its handler turns MLflow's JSON
 into arguments of catalog operations (called through ``call``, so they are validated
 and authorized exactly as over Shipyard's own API) and their results into MLflow's JSON.
-A request that cannot be read is reported only to a principal that may attempt the
-route's action, as ``Operation.invoke`` does. Errors leave in MLflow's error document.
+A request that cannot be read, or names an experiment id that does not exist, is
+reported only to a principal that may attempt the route's action, as ``Operation.invoke``
+does for malformed arguments. Errors leave in MLflow's error document.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from shipyard.api._json import JSONResponse
 from shipyard.api._mlflow._errors import HTTP_STATUS, error_code, error_document
 from shipyard.api._mlflow._request import MlflowRequest
 from shipyard.api._routes import _read_limited
-from shipyard.errors import InvalidInput, ShipyardError, Unauthenticated
+from shipyard.errors import InvalidInput, NotFound, ShipyardError, Unauthenticated
 from shipyard.operations import BY_NAME
 from shipyard.security import RequestContext
 
@@ -108,7 +109,7 @@ def _make_endpoint(
                 fields |= await _json_fields(request, max_body, idle)
             mlflow_request = MlflowRequest(fields, dict(request.path_params), content)
             result = await run_in_threadpool(route.handler, ctx, mlflow_request)
-        except InvalidInput as error:
+        except (InvalidInput, NotFound) as error:
             if ctx is not None:
                 try:
                     await run_in_threadpool(ctx.authorize_attempt, action)
