@@ -163,6 +163,15 @@ def test_missing_and_clashing_resources(http: httpx.Client) -> None:
     )
 
 
+def test_what_shipyard_does_not_implement_is_named_in_mlflow_terms(http: httpx.Client) -> None:
+    run_id = _run(http)
+    deleted = http.post(f"{API}/runs/delete", json={"run_id": run_id})
+    _error(deleted, 404, "ENDPOINT_NOT_FOUND", "does not implement", "/runs/delete")
+    wrong_method = http.get(f"{API}/runs/create")
+    _error(wrong_method, 405, "ENDPOINT_NOT_FOUND", "method")
+    assert _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]["info"]["status"]
+
+
 def test_update_ends_a_run_and_logs_stop(http: httpx.Client) -> None:
     run_id = _run(http)
     metric = {"run_id": run_id, "key": "loss", "value": 0.5, "timestamp": 1_700_000_000_000}

@@ -12,7 +12,7 @@ import httpx
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from shipyard.api import MLFLOW_ROUTES, PUBLIC_PATHS, create_app
+from shipyard.api import MLFLOW_PATHS, MLFLOW_ROUTES, PUBLIC_PATHS, create_app
 from shipyard.operations import OPERATIONS
 from shipyard.platform import Platform
 from shipyard.security import (
@@ -22,8 +22,6 @@ from shipyard.security import (
     list_audit_events,
     put_policy,
 )
-
-MLFLOW_PREFIXES = ("/api/2.0/mlflow/", "/api/2.0/mlflow-artifacts/")
 
 
 def _routes(platform: Platform) -> list[tuple[str, str]]:
@@ -56,7 +54,7 @@ def test_every_route_needs_a_key_and_a_policy(platform: Platform, api_server: ob
     url = api_server.url  # type: ignore[attr-defined]
     routes = _routes(platform)
     assert len(routes) >= len(OPERATIONS)
-    assert len([p for _, p in routes if p.startswith(MLFLOW_PREFIXES)]) == len(MLFLOW_ROUTES)
+    assert len([p for _, p in routes if p.startswith(MLFLOW_PATHS)]) == len(MLFLOW_ROUTES)
     with httpx.Client(base_url=url) as http:
         for method, path in routes:
             body = b"{}" if method in ("POST", "PUT", "PATCH") else None
@@ -74,7 +72,7 @@ def test_every_route_needs_a_key_and_a_policy(platform: Platform, api_server: ob
                 method, path, content=body, headers={"Authorization": f"Bearer {token}"}
             )
             assert denied.status_code == 403, (method, path, denied.text)
-            if path.startswith(MLFLOW_PREFIXES):
+            if path.startswith(MLFLOW_PATHS):
                 assert anonymous.json()["error_code"] == "UNAUTHENTICATED", (method, path)
                 assert denied.json()["error_code"] == "PERMISSION_DENIED", (method, path)
         assert http.get("/healthz").status_code == 200

@@ -41,5 +41,15 @@ def error_code(error: errors.ShipyardError, *, conflict: str = "INVALID_PARAMETE
     return "INTERNAL_ERROR"
 
 
+MLFLOW_PATHS = ("/api/2.0/mlflow/", "/api/2.0/mlflow-artifacts/")
+
+
 def error_document(code: str, message: str) -> dict[str, str]:
     return {"error_code": code, "message": message}
+
+
+def unrouted_document(method: str, path: str, status: int) -> dict[str, str]:
+    """A request under MLflow's paths that no route takes (404, 405): MLflow's document,
+    so the client shows what Shipyard does not implement."""
+    problem = "does not implement" if status == 404 else "does not answer this method on"
+    return error_document("ENDPOINT_NOT_FOUND", f"Shipyard {problem} MLflow's {method} {path}")
