@@ -109,7 +109,11 @@ def test_bad_input_is_a_400_naming_the_field(http: httpx.Client) -> None:
         "page_token",
     )
     run = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]
-    assert run["data"] == {"metrics": [], "params": [], "tags": []}
+    assert run["data"] == {
+        "metrics": [],
+        "params": [],
+        "tags": [{"key": "mlflow.runName", "value": "r"}],
+    }
 
 
 def test_missing_and_clashing_resources(http: httpx.Client) -> None:

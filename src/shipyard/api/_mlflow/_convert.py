@@ -23,6 +23,7 @@ RUN_STATUSES = {
     "failed": "FAILED",
     "killed": "KILLED",
 }
+RUN_NAME_TAG = "mlflow.runName"
 Json = dict[str, Any]
 
 
@@ -98,8 +99,10 @@ def run_info_json(run: RunInfo, mlflow_experiment: str) -> Json:
 
 
 def run_json(run: RunInfo, mlflow_experiment: str) -> Json:
-    """A run with its latest metric values (as step 0 at the run's last time), params, tags."""
+    """A run with its latest metric values (as step 0 at the run's last time), params, and
+    tags with ``mlflow.runName``, which MLflow's own server always sets."""
     stamp = millis(run.end_time or run.start_time)
+    tags = {RUN_NAME_TAG: run.name} | run.tags
     return {
         "info": run_info_json(run, mlflow_experiment),
         "data": {
@@ -108,7 +111,7 @@ def run_json(run: RunInfo, mlflow_experiment: str) -> Json:
                 for k, v in sorted(run.metrics.items())
             ],
             "params": [{"key": k, "value": v} for k, v in sorted(run.params.items())],
-            "tags": [{"key": k, "value": v} for k, v in sorted(run.tags.items())],
+            "tags": [{"key": k, "value": v} for k, v in sorted(tags.items())],
         },
         "inputs": {"dataset_inputs": []},
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shipyard.api._mlflow._convert import (
+    RUN_NAME_TAG,
     Json,
     experiment_named,
     metric_json,
@@ -21,7 +22,6 @@ from shipyard.security import RequestContext
 from shipyard.tracking import RunInfo, experiment_id
 
 END_STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
-RUN_NAME_TAG = "mlflow.runName"
 
 
 def _experiment_id_of(ctx: RequestContext, run: RunInfo) -> str:
