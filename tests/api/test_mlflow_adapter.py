@@ -188,6 +188,8 @@ def test_update_ends_a_run_and_logs_stop(http: httpx.Client) -> None:
     assert history["metrics"] == [
         {"key": "loss", "value": 0.5, "timestamp": 1_700_000_000_000, "step": 3}
     ]
+    renamed = http.post(f"{API}/runs/update", json={"run_id": run_id, "run_name": "other"})
+    _error(renamed, 400, "INVALID_PARAMETER_VALUE", "run_name")
     late = http.post(f"{API}/runs/log-metric", json=metric)
     _error(late, 400, "INVALID_PARAMETER_VALUE", "failed")
     _error(

@@ -3,6 +3,8 @@
 A run's artifact root is ``mlflow-artifacts:/<experiment id>/<run id>/artifacts``, so the
 client puts, gets and lists ``<experiment id>/<run id>/artifacts/<path>`` under
 ``/api/2.0/mlflow-artifacts/artifacts``; paths below the root are a run's artifact paths.
+The run id decides which run (and so which policies apply); the experiment id is the one
+the run's ``artifact_uri`` gave.
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ from typing import Any
 
 from shipyard.api._mlflow._convert import (
     RUN_NAME_TAG,
+    ExperimentIds,
     Json,
     experiment_named,
     metric_json,
-    mlflow_experiment_id,
     run_info_json,
     run_json,
 )
@@ -19,14 +19,13 @@ from shipyard.api._mlflow._routes import PREFIX, MlflowRoute, call
 from shipyard.api._mlflow._runs_search import search_runs
 from shipyard.errors import InvalidInput
 from shipyard.security import RequestContext
-from shipyard.tracking import RunInfo, experiment_id
+from shipyard.tracking import RunInfo
 
 END_STATUSES = {"FINISHED": "finished", "FAILED": "failed", "KILLED": "killed"}
 
 
 def _experiment_id_of(ctx: RequestContext, run: RunInfo) -> str:
-    numeric = 0 if run.experiment == "default" else experiment_id(ctx.platform, run.experiment)
-    return mlflow_experiment_id(run.experiment, numeric)
+    return ExperimentIds(ctx.platform)(run.experiment)
 
 
 def create_run(ctx: RequestContext, request: MlflowRequest) -> Json:
@@ -46,17 +45,19 @@ def get_run(ctx: RequestContext, request: MlflowRequest) -> Json:
 
 
 def update_run(ctx: RequestContext, request: MlflowRequest) -> Json:
-    """Ending a run (FINISHED, FAILED, KILLED); RUNNING, or no status, changes nothing."""
+    """Ending a run (FINISHED, FAILED, KILLED); RUNNING, or no status, changes nothing.
+    A run keeps the name it was created with (a new one is refused before anything ends)."""
     run_id = run_id_of(request)
     status = request.text("status", required=False, default="RUNNING")
+    if status not in ("RUNNING", *END_STATUSES):
+        raise InvalidInput(f"must be one of RUNNING, {', '.join(END_STATUSES)}", field="status")
+    name = request.text("run_name", required=False)
+    if name and name != call(ctx, "tracking.get_run", run_id=run_id).name:
+        raise InvalidInput("runs cannot be renamed in Shipyard", field="run_name")
     if status in END_STATUSES:
         run: RunInfo = call(ctx, "tracking.end_run", run_id=run_id, status=END_STATUSES[status])
-    elif status == "RUNNING":
-        run = call(ctx, "tracking.get_run", run_id=run_id)
     else:
-        raise InvalidInput(f"must be one of RUNNING, {', '.join(END_STATUSES)}", field="status")
-    if request.text("run_name", required=False) not in ("", run.name):
-        raise InvalidInput("runs cannot be renamed in Shipyard", field="run_name")
+        run = call(ctx, "tracking.get_run", run_id=run_id)
     return {"run_info": run_info_json(run, _experiment_id_of(ctx, run))}
 
 
