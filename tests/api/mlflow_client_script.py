@@ -10,10 +10,15 @@ import sys
 import time
 from pathlib import Path
 
+import lightgbm
 import mlflow
+import mlflow.lightgbm
+import mlflow.sklearn
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
 
 
 def failure(call):
@@ -126,8 +131,61 @@ out["pickled_versions"] = [
     v.version for v in client.get_registered_model("pickled-model").latest_versions
 ]
 
+
+def log_flavor(flavor, model, run_name, **options):
+    """log_model through MLflow 3's logged models; register it both ways; download it."""
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_metric("accuracy", 0.9)
+        info = flavor.log_model(model, name="model", input_example=x[:2], **options)
+    logged = client.get_logged_model(info.model_id)
+    down = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{info.model_id}", dst_path=str(work / run_name)
+        )
+    )
+    searched = mlflow.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string="name = 'model'",
+        output_format="list",
+    )
+    return {
+        "model_id": info.model_id,
+        "run_id": run.info.run_id,
+        "status": str(logged.status),
+        "source_run_id": logged.source_run_id,
+        "artifact_location": logged.artifact_location,
+        "outputs": [o.model_id for o in client.get_run(run.info.run_id).outputs.model_outputs],
+        "metric_history": len(client.get_metric_history(run.info.run_id, "accuracy")),
+        "listed": sorted(f.path for f in client.list_artifacts(run.info.run_id, "model")),
+        "downloaded": sorted(str(p.relative_to(down)) for p in down.rglob("*") if p.is_file()),
+        "searched": [m.model_id for m in searched],
+        "by_id": failure(lambda: mlflow.register_model(f"models:/{info.model_id}", run_name)),
+        "by_run": failure(
+            lambda: mlflow.register_model(f"runs:/{run.info.run_id}/model", run_name)
+        ),
+        "versions": [v.version for v in client.get_registered_model(run_name).latest_versions],
+    }
+
+
+x, y = load_iris(return_X_y=True)
+classifier = LogisticRegression(max_iter=300).fit(x, y)
+out["sklearn"] = log_flavor(
+    mlflow.sklearn, classifier, "sklearn-model", serialization_format="cloudpickle"
+)
+out["sklearn_skops"] = log_flavor(mlflow.sklearn, classifier, "sklearn-skops")
+out["lightgbm"] = log_flavor(
+    mlflow.lightgbm,
+    lightgbm.LGBMClassifier(n_estimators=5, verbose=-1).fit(x, y),
+    "lightgbm-model",
+    serialization_format="cloudpickle",
+)
+out["outside_run"] = failure(lambda: mlflow.sklearn.log_model(LogisticRegression(), name="m"))
+
 os.environ["MLFLOW_TRACKING_TOKEN"] = args["denied_token"]
 out["denied_get"] = failure(lambda: MlflowClient().get_run(parent_id))
+out["denied_logged_model"] = failure(
+    lambda: MlflowClient().get_logged_model(out["sklearn"]["model_id"])
+)
 out["denied_create"] = failure(lambda: MlflowClient().create_experiment("not-mine"))
 del os.environ["MLFLOW_TRACKING_TOKEN"]
 out["anonymous"] = failure(lambda: MlflowClient().get_run(parent_id))

@@ -80,9 +80,7 @@ def test_bad_input_is_a_400_naming_the_field(http: httpx.Client) -> None:
         "metrics.0.value",
     )
     bad_step = {"run_id": run_id, "key": "m", "value": 1.0, "timestamp": 1, "step": 1.5}
-    _error(
-        http.post(f"{API}/runs/log-metric", json=bad_step), 400, "INVALID_PARAMETER_VALUE", "step"
-    )
+    _refused(http.post(f"{API}/runs/log-metric", json=bad_step), "step")
     bad_tag = {"run_id": run_id, "tags": [{"value": "no key"}]}
     _error(
         http.post(f"{API}/runs/log-batch", json=bad_tag),
@@ -100,7 +98,7 @@ def test_bad_input_is_a_400_naming_the_field(http: httpx.Client) -> None:
     infinite = {"run_id": run_id, "key": "m", "value": "Infinity", "timestamp": 1}
     _error(http.post(f"{API}/runs/log-metric", json=infinite), 400, "INVALID_PARAMETER_VALUE")
     search = {"experiment_ids": ["0"], "filter": "metrics.auc > 0.5"}
-    _error(http.post(f"{API}/runs/search", json=search), 400, "INVALID_PARAMETER_VALUE", "filter")
+    _refused(http.post(f"{API}/runs/search", json=search), "filter")
     token = {"run_id": run_id, "metric_key": "m", "page_token": "garbage"}
     _error(
         http.get(f"{API}/metrics/get-history", params=token),
@@ -256,6 +254,103 @@ def test_artifacts_go_through_the_proxy_and_paths_are_contained(http: httpx.Clie
     assert run["run"]["info"]["artifact_uri"] == info["artifact_uri"]
 
 
+def _refused(response: httpx.Response, field: str) -> None:
+    _error(response, 400, "INVALID_PARAMETER_VALUE", field)
+
+
+def test_logged_models_live_in_their_run(http: httpx.Client) -> None:
+    """MLflow 3's logged models: a run's folder and a run tag; ids name both."""
+    run_id = _run(http)
+    run = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]
+    experiment_id = run["info"]["experiment_id"]
+    body = {
+        "experiment_id": experiment_id,
+        "name": "clf",
+        "source_run_id": run_id,
+        "model_type": "classifier",
+        "tags": [{"key": "team", "value": "a"}],
+        "params": [{"key": "alpha", "value": "1"}],
+    }
+    model = _ok(http.post(f"{API}/logged-models", json=body))["model"]
+    model_id = model["info"]["model_id"]
+    assert model_id == f"m-{run_id}-{b'clf'.hex()}"
+    assert model["info"]["status"] == "LOGGED_MODEL_PENDING"
+    root = f"mlflow-artifacts:/{experiment_id}/models/{model_id}/artifacts"
+    assert model["info"]["artifact_uri"] == root
+    assert model["data"]["params"] == [{"key": "alpha", "value": "1"}]
+    again = http.post(f"{API}/logged-models", json=body)
+    _error(again, 400, "RESOURCE_ALREADY_EXISTS", "name", "clf")
+
+    # its files are the run's, under its name; listed once, as the model's
+    proxy = f"/api/2.0/mlflow-artifacts/artifacts/{experiment_id}/models/{model_id}/artifacts"
+    _ok(http.put(f"{proxy}/MLmodel", content=b"flavors: {}"))
+    assert http.get(f"{proxy}/MLmodel").content == b"flavors: {}"
+    in_model = {"path": f"{experiment_id}/models/{model_id}/artifacts"}
+    listed = _ok(http.get("/api/2.0/mlflow-artifacts/artifacts", params=in_model))["files"]
+    assert [f["path"] for f in listed] == ["MLmodel"]
+    in_run = {"path": f"{experiment_id}/{run_id}/artifacts"}
+    assert _ok(http.get("/api/2.0/mlflow-artifacts/artifacts", params=in_run)) == {"files": []}
+    got = _ok(http.get(f"{API}/logged-models/{model_id}"))["model"]
+    assert got["info"]["status"] == "LOGGED_MODEL_READY"
+
+    tags = {"tags": [{"key": "stage", "value": "dev"}]}
+    _ok(http.patch(f"{API}/logged-models/{model_id}/tags", json=tags))
+    _ok(http.delete(f"{API}/logged-models/{model_id}/tags/team"))
+    params = {"params": [{"key": "beta", "value": "2"}]}
+    _ok(http.post(f"{API}/logged-models/{model_id}/params", json=params))
+    status = {"model_id": model_id, "status": "LOGGED_MODEL_UPLOAD_FAILED"}
+    finalized = _ok(http.patch(f"{API}/logged-models/{model_id}", json=status))["model"]
+    assert finalized["info"]["status"] == "LOGGED_MODEL_UPLOAD_FAILED"
+    assert finalized["info"]["tags"] == [{"key": "stage", "value": "dev"}]
+    assert [p["key"] for p in finalized["data"]["params"]] == ["alpha", "beta"]
+    outputs = {"run_id": run_id, "models": [{"model_id": model_id, "step": 0}]}
+    _ok(http.post(f"{API}/runs/outputs", json=outputs))
+    run = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]
+    assert run["outputs"]["model_outputs"] == [{"model_id": model_id, "step": 0}]
+
+    search = {"experiment_ids": [experiment_id], "filter": "name = 'clf'"}
+    found = _ok(http.post(f"{API}/logged-models/search", json=search))["models"]
+    assert [m["info"]["model_id"] for m in found] == [model_id]
+    other = {"experiment_ids": [experiment_id], "filter": "name = 'other'"}
+    assert _ok(http.post(f"{API}/logged-models/search", json=other)) == {"models": []}
+
+    # a refused model leaves nothing behind
+    outside = body | {"source_run_id": "", "name": "free"}
+    _error(
+        http.post(f"{API}/logged-models", json=outside),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "source_run_id",
+    )
+    bad_name = body | {"name": "a/b"}
+    _refused(http.post(f"{API}/logged-models", json=bad_name), "name")
+    elsewhere = body | {"name": "x", "experiment_id": "0"}
+    _error(
+        http.post(f"{API}/logged-models", json=elsewhere),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "experiment_id",
+    )
+    filtered = search | {"filter": "metrics.auc > 1"}
+    _error(
+        http.post(f"{API}/logged-models/search", json=filtered),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "filter",
+    )
+    unknown = http.get(f"{API}/logged-models/m-{'0' * 32}-6d")
+    _error(unknown, 404, "RESOURCE_DOES_NOT_EXIST", "does not exist")
+    not_ours = {"run_id": _run(http, "other"), "models": [{"model_id": model_id}]}
+    _error(
+        http.post(f"{API}/runs/outputs", json=not_ours),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        "models.0.model_id",
+    )
+    found = _ok(http.post(f"{API}/logged-models/search", json={"experiment_ids": [experiment_id]}))
+    assert [m["info"]["name"] for m in found["models"]] == ["clf"]
+
+
 def test_a_principal_without_the_action_learns_nothing_about_its_request(
     platform: Platform, api_server: LiveServer, http: httpx.Client
 ) -> None:
@@ -270,6 +365,10 @@ def test_a_principal_without_the_action_learns_nothing_about_its_request(
         unknown = stranger.get(f"{API}/experiments/get", params={"experiment_id": "999"})
         _error(unknown, 403, "PERMISSION_DENIED")
         _error(stranger.get(f"{API}/runs/get", params={"run_id": run_id}), 403, "PERMISSION_DENIED")
+        model = stranger.get(f"{API}/logged-models/m-{run_id}-{b'model'.hex()}")
+        _error(model, 403, "PERMISSION_DENIED")
+        create = {"source_run_id": run_id, "name": "mine"}
+        _error(stranger.post(f"{API}/logged-models", json=create), 403, "PERMISSION_DENIED")
         upload = stranger.put(
             f"/api/2.0/mlflow-artifacts/artifacts/1/{run_id}/artifacts/x.txt", content=b"x"
         )
@@ -317,6 +416,10 @@ FIELDS = (
     "filter",
     "order_by",
     "stages",
+    "source_run_id",
+    "model_type",
+    "models",
+    "model_id",
 )
 
 
@@ -325,7 +428,11 @@ def test_odd_values_in_every_field_never_fail_the_server(http: httpx.Client) -> 
     refusal in MLflow's error document."""
     _run(http)
     for route in MLFLOW_ROUTES:
-        path = route.path.replace("{artifact_path:path}", "1/run/artifacts/x")
+        path = (
+            route.path.replace("{artifact_path:path}", "1/run/artifacts/x")
+            .replace("{model_id}", f"m-{'0' * 32}-6d")
+            .replace("{tag_key:path}", "k")
+        )
         for value in ODD_VALUES:
             body = dict.fromkeys(FIELDS, value)
             if route.method in ("GET", "DELETE"):

@@ -133,6 +133,38 @@ def test_the_mlflow_client_logs_searches_downloads_and_registers(
     )
     assert out["pickled_versions"] == []
 
+    for flavor, model_file in (
+        ("sklearn", "model/model.pkl"),
+        ("lightgbm", "model/model.pkl"),
+        ("sklearn_skops", "model/model.skops"),
+    ):
+        logged = out[flavor]
+        run_id = logged["run_id"]
+        assert logged["model_id"].startswith(f"m-{run_id}-")
+        assert logged["status"] == "READY" and logged["source_run_id"] == run_id
+        assert (
+            logged["artifact_location"]
+            == f"mlflow-artifacts:/{experiment_id}/models/{logged['model_id']}/artifacts"
+        )
+        assert logged["outputs"] == [logged["model_id"]]
+        # log_model sends the run's metric again for the model: no second point
+        assert logged["metric_history"] == 1
+        assert model_file in logged["listed"] and "model/MLmodel" in logged["listed"]
+        assert len(logged["listed"]) == len(set(logged["listed"]))  # once, as the model's
+        assert {"MLmodel", model_file.removeprefix("model/")} <= set(logged["downloaded"])
+        assert logged["searched"][0] == logged["model_id"]  # newest first
+        # stored, but refused for serving by either URI, naming the safe alternatives
+        for refused in (logged["by_id"], logged["by_run"]):
+            assert refused["code"] == "INVALID_PARAMETER_VALUE", refused
+            assert ("pickle" in refused["message"]) == model_file.endswith(".pkl")
+            assert "cannot be registered" in refused["message"]
+            assert "client.log_model" in refused["message"] and "ONNX" in refused["message"]
+        assert logged["versions"] == []
+        assert model_file in {a.path for a in get_run(admin, run_id).artifacts}
+    assert out["outside_run"]["code"] == "INVALID_PARAMETER_VALUE"
+    assert "start_run" in out["outside_run"]["message"]
+    assert out["denied_logged_model"]["code"] == "PERMISSION_DENIED"
+
     assert out["denied_get"]["code"] == "PERMISSION_DENIED"
     assert out["denied_get"]["status"] == 403
     assert out["denied_create"]["status"] == 403

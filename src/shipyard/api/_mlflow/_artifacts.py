@@ -4,7 +4,8 @@ A run's artifact root is ``mlflow-artifacts:/<experiment id>/<run id>/artifacts`
 client puts, gets and lists ``<experiment id>/<run id>/artifacts/<path>`` under
 ``/api/2.0/mlflow-artifacts/artifacts``; paths below the root are a run's artifact paths.
 The run id decides which run (and so which policies apply); the experiment id is the one
-the run's ``artifact_uri`` gave.
+the run's ``artifact_uri`` gave. A logged model's files are its run's, under the model's
+name, at ``<experiment id>/models/<model id>/artifacts/<path>`` (MLflow's own layout).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import mimetypes
 
 from fastapi import Response
 
-from shipyard.api._mlflow._convert import ExperimentIds, Json, artifact_root
+from shipyard.api._mlflow._convert import LOGGED_MODEL_TAG, ExperimentIds, Json, artifact_root
+from shipyard.api._mlflow._logged_models import parse_model_id
 from shipyard.api._mlflow._request import MlflowRequest, run_id_of
 from shipyard.api._mlflow._routes import ARTIFACTS_PREFIX, PREFIX, MlflowRoute, call
 from shipyard.errors import InvalidInput
@@ -22,7 +24,14 @@ from shipyard.tracking import ArtifactInfo, RunInfo
 
 
 def split_proxy_path(location: str, *, field: str = "path") -> tuple[str, str, str]:
-    """``<experiment id>/<run id>/artifacts[/<path>]`` as (experiment id, run id, path)."""
+    """``<experiment id>/<run id>/artifacts[/<path>]`` as (experiment id, run id, path);
+    ``<experiment id>/models/<model id>/artifacts[/<path>]`` is ``<name>/<path>`` of the
+    logged model's run."""
+    in_model = location.strip("/").split("/", 4)
+    if len(in_model) >= 4 and in_model[1] == "models" and in_model[3] == "artifacts":
+        run_id, name = parse_model_id(in_model[2], field=field)
+        below = in_model[4] if len(in_model) == 5 else ""
+        return in_model[0], run_id, f"{name}/{below}".rstrip("/")
     parts = location.strip("/").split("/", 3)
     if len(parts) < 3 or parts[2] != "artifacts" or not parts[0].isdigit() or not parts[1]:
         raise InvalidInput(
@@ -79,11 +88,20 @@ def _files(names: list[tuple[str, bool, int]], under: str) -> list[Json]:
     ]
 
 
+def run_files(run: RunInfo) -> list[ArtifactInfo]:
+    """A run's own files: a logged model's folder is the model's (the MLflow client lists
+    a run's artifacts and then its models', so it would otherwise see those files twice)."""
+    models = {k.removeprefix(LOGGED_MODEL_TAG) for k in run.tags if k.startswith(LOGGED_MODEL_TAG)}
+    return [a for a in run.artifacts if a.path.split("/", 1)[0] not in models]
+
+
 def list_proxy(ctx: RequestContext, request: MlflowRequest) -> Json:
     """Names relative to the listed folder, as MLflow's artifact proxy answers."""
-    _, run_id, path = split_proxy_path(request.text("path"))
+    location = request.text("path")
+    _, run_id, path = split_proxy_path(location)
     run: RunInfo = call(ctx, "tracking.get_run", run_id=run_id)
-    return {"files": _files(entries(run.artifacts, path), "")}
+    in_model = location.strip("/").split("/")[1:2] == ["models"]
+    return {"files": _files(entries(run.artifacts if in_model else run_files(run), path), "")}
 
 
 def list_run_artifacts(ctx: RequestContext, request: MlflowRequest) -> Json:
@@ -93,7 +111,7 @@ def list_run_artifacts(ctx: RequestContext, request: MlflowRequest) -> Json:
     root = artifact_root(ExperimentIds(ctx.platform)(run.experiment), run.id)
     return {
         "root_uri": root,
-        "files": _files(entries(run.artifacts, path), f"{path}/" if path else ""),
+        "files": _files(entries(run_files(run), path), f"{path}/" if path else ""),
     }
 
 

@@ -24,6 +24,9 @@ RUN_STATUSES = {
     "killed": "KILLED",
 }
 RUN_NAME_TAG = "mlflow.runName"
+LOGGED_MODEL_TAG = "mlflow.loggedModel."
+"""A run tag ``mlflow.loggedModel.<name>`` records the MLflow 3 logged model ``<name>``
+whose files are the run's artifacts under ``<name>/`` (see ``_logged_models``)."""
 Json = dict[str, Any]
 
 
@@ -65,6 +68,25 @@ class ExperimentIds:
 def artifact_root(mlflow_experiment: str, run_id: str) -> str:
     """Where the client puts and gets a run's artifacts: the artifact proxy routes."""
     return f"mlflow-artifacts:/{mlflow_experiment}/{run_id}/artifacts"
+
+
+def model_artifact_root(mlflow_experiment: str, model_id: str) -> str:
+    """Where the client puts and gets a logged model's files (they are its run's)."""
+    return f"mlflow-artifacts:/{mlflow_experiment}/models/{model_id}/artifacts"
+
+
+def logged_model_id(run_id: str, name: str) -> str:
+    """A logged model's id: its run and its name (hex), so no table maps one to the other."""
+    return f"m-{run_id}-{name.encode().hex()}"
+
+
+def model_outputs(run: RunInfo) -> list[Json]:
+    """The logged models a run produced, as MLflow's ``run.outputs.model_outputs``."""
+    return [
+        {"model_id": logged_model_id(run.id, key[len(LOGGED_MODEL_TAG) :]), "step": 0}
+        for key in sorted(run.tags)
+        if key.startswith(LOGGED_MODEL_TAG)
+    ]
 
 
 def experiment_json(info: ExperimentInfo) -> Json:
@@ -114,11 +136,12 @@ def run_json(run: RunInfo, mlflow_experiment: str) -> Json:
             "tags": [{"key": k, "value": v} for k, v in sorted(tags.items())],
         },
         "inputs": {"dataset_inputs": []},
+        "outputs": {"model_outputs": model_outputs(run)},
     }
 
 
 def metric_json(point: MetricPoint) -> Json:
-    timestamp = 0 if point.timestamp is None else int(point.timestamp * 1000)
+    timestamp = 0 if point.timestamp is None else round(point.timestamp * 1000)
     return {"key": point.key, "value": point.value, "timestamp": timestamp, "step": point.step}
 
 

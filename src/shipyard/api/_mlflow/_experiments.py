@@ -45,18 +45,6 @@ def search_experiments(ctx: RequestContext, request: MlflowRequest) -> Json:
     return result
 
 
-def search_logged_models(ctx: RequestContext, request: MlflowRequest) -> Json:
-    """None: models live in runs' ``model`` folders and in the registry, not as MLflow 3
-    "logged models"; the client asks while it lists a run's artifacts."""
-    experiment_ids = request.strings("experiment_ids")
-    if not experiment_ids:
-        raise InvalidInput("name one or more experiments", field="experiment_ids")
-    for mlflow_id in experiment_ids:
-        name = experiment_named(ctx.platform, mlflow_id, field="experiment_ids")
-        call(ctx, "tracking.get_experiment", name=name)
-    return {"models": []}
-
-
 ROUTES = (
     MlflowRoute(
         "POST",
@@ -77,8 +65,5 @@ ROUTES = (
     ),
     MlflowRoute(
         "GET", f"{PREFIX}/experiments/search", search_experiments, "tracking.list_experiments"
-    ),
-    MlflowRoute(
-        "POST", f"{PREFIX}/logged-models/search", search_logged_models, "tracking.get_experiment"
     ),
 )

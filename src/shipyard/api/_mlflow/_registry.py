@@ -2,7 +2,8 @@
 
 A version is registered from the ``model`` folder of a run's artifacts, where Shipyard's
 registry reads a model (``model/model.bin`` in a safe format with ``model/meta.json``);
-anything else there (an MLflow pickle) is refused by the registry with its own message.
+a pickle-based MLflow model there is refused first (``_pickled``), anything else by the
+registry with its own message. A logged model (``models:/<id>``) is its run's folder.
 Shipyard has no stages: every version is in stage "None", and the latest is the highest.
 """
 
@@ -11,15 +12,19 @@ from __future__ import annotations
 import re
 
 from shipyard.api._mlflow._convert import Json, model_json, version_json
+from shipyard.api._mlflow._logged_models import parse_model_id
 from shipyard.api._mlflow._paging import offset_of, page, page_size
+from shipyard.api._mlflow._pickled import mlflow_format_refusal, pickle_refusal, pickled_files
 from shipyard.api._mlflow._request import MlflowRequest
 from shipyard.api._mlflow._routes import PREFIX, MlflowRoute, call
 from shipyard.errors import InvalidInput
 from shipyard.registry import ModelInfo, ModelVersionInfo
 from shipyard.security import RequestContext
+from shipyard.tracking import RunInfo
 
 MODEL_FOLDER = "model"
 _NAME_FILTER = re.compile(r"name\s*=\s*(['\"])(?P<name>[^'\"]+)\1")
+_LOGGED_MODEL = "models:/"
 _SOURCES = (
     re.compile(r"runs:/(?P<run>[^/]+)/(?P<path>.*)"),
     re.compile(r"mlflow-artifacts:/\d+/(?P<run>[^/]+)/artifacts/(?P<path>.*)"),
@@ -34,7 +39,11 @@ def _version_number(request: MlflowRequest) -> int:
 
 
 def source_run(source: str, run_id: str) -> str:
-    """The run whose ``model`` folder ``source`` names (``runs:/`` or the artifact proxy)."""
+    """The run whose ``model`` folder ``source`` names (``runs:/``, the artifact proxy, or
+    ``models:/<id>`` of a logged model, which is a run's folder)."""
+    if source.startswith(_LOGGED_MODEL):
+        found_run, name = parse_model_id(source[len(_LOGGED_MODEL) :], field="source")
+        source = f"runs:/{found_run}/{name}"
     for pattern in _SOURCES:
         found = pattern.fullmatch(source.rstrip("/"))
         if found is None:
@@ -49,7 +58,9 @@ def source_run(source: str, run_id: str) -> str:
             raise InvalidInput(f"names run {found['run']}, not run {run_id}", field="source")
         return str(found["run"])
     raise InvalidInput(
-        f"must be runs:/<run id>/{MODEL_FOLDER} or that run's artifact location", field="source"
+        f"must be runs:/<run id>/{MODEL_FOLDER}, that run's artifact location, "
+        "or models:/<logged model id>",
+        field="source",
     )
 
 
@@ -78,6 +89,13 @@ def search_models(ctx: RequestContext, request: MlflowRequest) -> Json:
 def create_version(ctx: RequestContext, request: MlflowRequest) -> Json:
     name = request.text("name")
     run_id = source_run(request.text("source"), request.text("run_id", required=False))
+    run: RunInfo = call(ctx, "tracking.get_run", run_id=run_id)
+    paths = {a.path for a in run.artifacts}
+    pickled = pickled_files(sorted(paths), MODEL_FOLDER)
+    if pickled:
+        raise pickle_refusal(run_id, MODEL_FOLDER, pickled)
+    if f"{MODEL_FOLDER}/MLmodel" in paths and f"{MODEL_FOLDER}/model.bin" not in paths:
+        raise mlflow_format_refusal(run_id, MODEL_FOLDER)
     version: ModelVersionInfo = call(ctx, "registry.register", name=name, run_id=run_id)
     return {"model_version": version_json(version)}
 

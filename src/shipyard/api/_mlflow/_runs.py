@@ -76,8 +76,29 @@ def _metric(item: MlflowRequest, field: str) -> dict[str, Any]:
         ) from None
 
 
+def _repeats(ctx: RequestContext, run_id: str, items: list[MlflowRequest]) -> set[int]:
+    """Metrics sent with a ``model_id`` that are already the run's points: ``log_model``
+    sends the run's metrics again for its logged model, which is part of the run here."""
+    repeated: set[int] = set()
+    history: dict[str, set[tuple[int, float, int]]] = {}
+    for i, item in enumerate(items):
+        key = item.fields.get("key")
+        if not item.fields.get("model_id") or not isinstance(key, str) or not key:
+            continue
+        if key not in history:
+            points = call(ctx, "tracking.metric_history", run_id=run_id, key=key)
+            history[key] = {(p.step, p.value, metric_json(p)["timestamp"]) for p in points}
+        metric = _metric(item, f"metrics.{i}")
+        point = (metric["step"], metric["value"], item.integer("timestamp", default=0))
+        if point in history[key]:
+            repeated.add(i)
+    return repeated
+
+
 def log_batch(ctx: RequestContext, request: MlflowRequest) -> Json:
-    metrics = [_metric(m, f"metrics.{i}") for i, m in enumerate(request.objects("metrics"))]
+    items = request.objects("metrics")
+    repeated = _repeats(ctx, run_id_of(request), items)
+    metrics = [_metric(m, f"metrics.{i}") for i, m in enumerate(items) if i not in repeated]
     call(
         ctx,
         "tracking.log_batch",
