@@ -308,6 +308,13 @@ def test_logged_models_live_in_their_run(http: httpx.Client) -> None:
     run = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]
     assert run["outputs"]["model_outputs"] == [{"model_id": model_id, "step": 0}]
 
+    # registered from its location too; Shipyard registers a run's "model" folder only
+    _ok(http.post(f"{API}/registered-models/create", json={"name": "clf-model"}))
+    for source in (f"models:/{model_id}", root):
+        version = {"name": "clf-model", "source": source}
+        refused = http.post(f"{API}/model-versions/create", json=version)
+        _error(refused, 400, "INVALID_PARAMETER_VALUE", "source", "'model' folder", "'clf'")
+
     search = {"experiment_ids": [experiment_id], "filter": "name = 'clf'"}
     found = _ok(http.post(f"{API}/logged-models/search", json=search))["models"]
     assert [m["info"]["model_id"] for m in found] == [model_id]

@@ -24,7 +24,9 @@ from shipyard.tracking import RunInfo
 
 MODEL_FOLDER = "model"
 _NAME_FILTER = re.compile(r"name\s*=\s*(['\"])(?P<name>[^'\"]+)\1")
-_LOGGED_MODEL = "models:/"
+_LOGGED_MODEL = re.compile(
+    r"models:/(?P<id>[^/]+)|mlflow-artifacts:/\d+/models/(?P<at>[^/]+)/artifacts"
+)
 _SOURCES = (
     re.compile(r"runs:/(?P<run>[^/]+)/(?P<path>.*)"),
     re.compile(r"mlflow-artifacts:/\d+/(?P<run>[^/]+)/artifacts/(?P<path>.*)"),
@@ -41,8 +43,9 @@ def _version_number(request: MlflowRequest) -> int:
 def source_run(source: str, run_id: str) -> str:
     """The run whose ``model`` folder ``source`` names (``runs:/``, the artifact proxy, or
     ``models:/<id>`` of a logged model, which is a run's folder)."""
-    if source.startswith(_LOGGED_MODEL):
-        found_run, name = parse_model_id(source[len(_LOGGED_MODEL) :], field="source")
+    logged = _LOGGED_MODEL.fullmatch(source.rstrip("/"))
+    if logged is not None:
+        found_run, name = parse_model_id(logged["id"] or logged["at"], field="source")
         source = f"runs:/{found_run}/{name}"
     for pattern in _SOURCES:
         found = pattern.fullmatch(source.rstrip("/"))
