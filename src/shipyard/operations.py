@@ -226,6 +226,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("tracking.get_run", "GET", f"{_V1}/runs/{{run_id}}", tracking.get_run),
     Operation("tracking.log_batch", "POST", f"{_V1}/runs/{{run_id}}/log", tracking.log_batch),
     Operation("tracking.end_run", "POST", f"{_V1}/runs/{{run_id}}/end", tracking.end_run),
+    Operation("tracking.delete_run", "DELETE", f"{_V1}/runs/{{run_id}}", tracking.delete_run),
+    Operation(
+        "tracking.restore_run", "POST", f"{_V1}/runs/{{run_id}}/restore", tracking.restore_run
+    ),
     Operation(
         "tracking.delete_tag", "DELETE", f"{_V1}/runs/{{run_id}}/tags/{{key}}", tracking.delete_tag
     ),

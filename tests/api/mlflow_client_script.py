@@ -15,7 +15,7 @@ import mlflow
 import mlflow.lightgbm
 import mlflow.sklearn
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric, Param, RunTag, ViewType
 from mlflow.exceptions import MlflowException
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
@@ -180,6 +180,24 @@ out["lightgbm"] = log_flavor(
     serialization_format="cloudpickle",
 )
 out["outside_run"] = failure(lambda: mlflow.sklearn.log_model(LogisticRegression(), name="m"))
+
+doomed = client.create_run(experiment_id).info.run_id
+client.set_terminated(doomed)
+client.delete_run(doomed)
+out["deleted"] = {
+    "stage": client.get_run(doomed).info.lifecycle_stage,
+    "active": [r.info.run_id for r in client.search_runs([experiment_id])].count(doomed),
+    "deleted": [
+        r.info.run_id
+        for r in client.search_runs([experiment_id], run_view_type=ViewType.DELETED_ONLY)
+    ],
+}
+client.restore_run(doomed)
+out["restored"] = {
+    "stage": client.get_run(doomed).info.lifecycle_stage,
+    "active": [r.info.run_id for r in client.search_runs([experiment_id])].count(doomed),
+    "run_id": doomed,
+}
 
 os.environ["MLFLOW_TRACKING_TOKEN"] = args["denied_token"]
 out["denied_get"] = failure(lambda: MlflowClient().get_run(parent_id))

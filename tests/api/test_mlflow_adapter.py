@@ -167,8 +167,8 @@ def test_missing_and_clashing_resources(http: httpx.Client) -> None:
 
 def test_what_shipyard_does_not_implement_is_named_in_mlflow_terms(http: httpx.Client) -> None:
     run_id = _run(http)
-    deleted = http.post(f"{API}/runs/delete", json={"run_id": run_id})
-    _error(deleted, 404, "ENDPOINT_NOT_FOUND", "does not implement", "/runs/delete")
+    deleted = http.post(f"{API}/experiments/delete", json={"experiment_id": "1"})
+    _error(deleted, 404, "ENDPOINT_NOT_FOUND", "does not implement", "/experiments/delete")
     wrong_method = http.get(f"{API}/runs/create")
     _error(wrong_method, 405, "ENDPOINT_NOT_FOUND", "method")
     assert _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]["info"]["status"]
@@ -256,6 +256,39 @@ def test_artifacts_go_through_the_proxy_and_paths_are_contained(http: httpx.Clie
 
 def _refused(response: httpx.Response, field: str) -> None:
     _error(response, 400, "INVALID_PARAMETER_VALUE", field)
+
+
+def test_runs_are_deleted_softly_and_restored(http: httpx.Client) -> None:
+    run_id = _run(http)
+    experiment_id = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]["info"][
+        "experiment_id"
+    ]
+
+    def searched(view: str | None = None) -> list[str]:
+        body: dict[str, Any] = {"experiment_ids": [experiment_id]}
+        if view is not None:
+            body["run_view_type"] = view
+        runs = _ok(http.post(f"{API}/runs/search", json=body)).get("runs", [])
+        return [r["info"]["run_id"] for r in runs]
+
+    _ok(http.post(f"{API}/runs/delete", json={"run_id": run_id}))
+    _ok(http.post(f"{API}/runs/delete", json={"run_id": run_id}))  # again: no change
+    run = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]
+    assert run["info"]["lifecycle_stage"] == "deleted"
+    assert searched() == searched("ACTIVE_ONLY") == []
+    assert searched("DELETED_ONLY") == searched("ALL") == [run_id]
+    _refused(
+        http.post(
+            f"{API}/runs/search", json={"experiment_ids": [experiment_id], "run_view_type": "SOME"}
+        ),
+        "run_view_type",
+    )
+    _ok(http.post(f"{API}/runs/restore", json={"run_id": run_id}))
+    run = _ok(http.get(f"{API}/runs/get", params={"run_id": run_id}))["run"]
+    assert run["info"]["lifecycle_stage"] == "active"
+    assert searched() == [run_id] and searched("DELETED_ONLY") == []
+    missing = http.post(f"{API}/runs/delete", json={"run_id": "0" * 32})
+    _error(missing, 404, "RESOURCE_DOES_NOT_EXIST", "run_id")
 
 
 def test_logged_models_live_in_their_run(http: httpx.Client) -> None:
@@ -427,6 +460,7 @@ FIELDS = (
     "model_type",
     "models",
     "model_id",
+    "run_view_type",
 )
 
 

@@ -165,6 +165,12 @@ def test_the_mlflow_client_logs_searches_downloads_and_registers(
     assert "start_run" in out["outside_run"]["message"]
     assert out["denied_logged_model"]["code"] == "PERMISSION_DENIED"
 
+    # runs/delete is MLflow's soft delete: hidden from search, restorable
+    doomed = out["restored"]["run_id"]
+    assert out["deleted"] == {"stage": "deleted", "active": 0, "deleted": [doomed]}
+    assert out["restored"]["stage"] == "active" and out["restored"]["active"] == 1
+    assert not get_run(admin, doomed).deleted
+
     assert out["denied_get"]["code"] == "PERMISSION_DENIED"
     assert out["denied_get"]["status"] == 403
     assert out["denied_create"]["status"] == 403

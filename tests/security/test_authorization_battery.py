@@ -172,6 +172,8 @@ def _build(w: World) -> None:
     v["open_run"] = w.call("tracking.create_run", experiment="exp").id
     v["end_run"] = w.call("tracking.create_run", experiment="exp").id
     v["tag_run"] = w.call("tracking.create_run", experiment="exp", tags={"team": "a"}).id
+    v["deleted_run"] = w.call("tracking.create_run", experiment="exp").id
+    w.call("tracking.delete_run", run_id=v["deleted_run"])
     for endpoint in (
         "ep",
         "ep-upd",
@@ -268,6 +270,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     },
     "tracking.end_run": lambda w: {"run_id": w["end_run"]},
     "tracking.delete_tag": lambda w: {"run_id": w["tag_run"], "key": "team"},
+    "tracking.delete_run": lambda w: {"run_id": w["end_run"]},
+    "tracking.restore_run": lambda w: {"run_id": w["deleted_run"]},
     "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
     "tracking.log_artifact": lambda w: {
         "run_id": w["open_run"],

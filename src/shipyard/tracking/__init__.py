@@ -1,5 +1,6 @@
 """Experiment tracking: experiments, runs, metrics, params, tags, artifacts."""
 
+from shipyard.tracking._lifecycle import delete_run, restore_run
 from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
 from shipyard.tracking._models import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 from shipyard.tracking._service import (
@@ -31,6 +32,7 @@ __all__ = [
     "artifact_row",
     "create_experiment",
     "create_run",
+    "delete_run",
     "delete_tag",
     "end_run",
     "ensure_experiment",
@@ -44,6 +46,7 @@ __all__ = [
     "log_artifact",
     "log_batch",
     "metric_history",
+    "restore_run",
     "run_info",
     "run_resource",
     "start_run",

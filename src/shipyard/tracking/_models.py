@@ -43,6 +43,7 @@ class RunInfo(BaseModel):
     created_by: str
     start_time: datetime
     end_time: datetime | None
+    deleted: bool = False
     params: dict[str, str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)

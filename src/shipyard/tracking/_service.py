@@ -284,6 +284,7 @@ def run_info(session: Session, row: t.Run) -> RunInfo:
         created_by=row.created_by,
         start_time=row.start_time,
         end_time=row.end_time,
+        deleted=row.deleted_at is not None,
         params=dict(
             session.execute(
                 sa.select(t.RunParam.key, t.RunParam.value).where(t.RunParam.run_id == row.id)
@@ -309,20 +310,31 @@ def get_run(ctx: RequestContext, run_id: str) -> RunInfo:
         return run_info(session, _run(session, run_id))
 
 
+RUN_VIEWS: dict[str, tuple[sa.ColumnElement[bool], ...]] = {
+    "active": (t.Run.deleted_at.is_(None),),
+    "deleted": (t.Run.deleted_at.is_not(None),),
+    "all": (),
+}
+
+
 @operation(
     "tracking:ListRuns", lambda experiment: resource("experiment", experiment), mutating=False
 )
-def list_runs(ctx: RequestContext, experiment: str = "default", limit: int = 100) -> list[RunInfo]:
-    """The newest runs of an experiment."""
+def list_runs(
+    ctx: RequestContext, experiment: str = "default", limit: int = 100, view: str = "active"
+) -> list[RunInfo]:
+    """The newest runs of an experiment: ``active`` ones (not deleted), ``deleted`` or ``all``."""
     if not 1 <= limit <= 10_000:
         raise InvalidInput("must be between 1 and 10000", field="limit")
+    if view not in RUN_VIEWS:
+        raise InvalidInput(f"must be one of {', '.join(RUN_VIEWS)}", field="view")
     with ctx.platform.db.session() as session:
         exp = session.scalar(sa.select(t.Experiment).where(t.Experiment.name == experiment))
         if exp is None:
             raise NotFound(f"experiment {experiment!r} does not exist", field="experiment")
         rows = session.scalars(
             sa.select(t.Run)
-            .where(t.Run.experiment_id == exp.id)
+            .where(t.Run.experiment_id == exp.id, *RUN_VIEWS[view])
             .order_by(t.Run.start_time.desc())
             .limit(limit)
         )

@@ -113,7 +113,7 @@ def run_info_json(run: RunInfo, mlflow_experiment: str) -> Json:
         "status": RUN_STATUSES.get(run.status, run.status.upper()),
         "start_time": millis(run.start_time),
         "artifact_uri": artifact_root(mlflow_experiment, run.id),
-        "lifecycle_stage": "active",
+        "lifecycle_stage": "deleted" if run.deleted else "active",
     }
     if run.end_time is not None:
         info["end_time"] = millis(run.end_time)

@@ -1,4 +1,5 @@
-"""MLflow's run routes over ``tracking`` operations: create, get, update, log, tags."""
+"""MLflow's run routes over ``tracking`` operations: create, get, update, log, tags, and
+delete and restore (soft: a deleted run is left out of searches unless asked for)."""
 
 from __future__ import annotations
 
@@ -132,6 +133,17 @@ def delete_tag(ctx: RequestContext, request: MlflowRequest) -> Json:
     return {}
 
 
+def delete_run(ctx: RequestContext, request: MlflowRequest) -> Json:
+    """MLflow's soft delete: the run's lifecycle stage becomes "deleted"; it is restorable."""
+    call(ctx, "tracking.delete_run", run_id=run_id_of(request))
+    return {}
+
+
+def restore_run(ctx: RequestContext, request: MlflowRequest) -> Json:
+    call(ctx, "tracking.restore_run", run_id=run_id_of(request))
+    return {}
+
+
 def metric_history(ctx: RequestContext, request: MlflowRequest) -> Json:
     points = call(
         ctx, "tracking.metric_history", run_id=run_id_of(request), key=request.text("metric_key")
@@ -156,5 +168,7 @@ ROUTES = (
     MlflowRoute("POST", f"{PREFIX}/runs/set-tag", set_tag, "tracking.log_batch"),
     MlflowRoute("POST", f"{PREFIX}/runs/delete-tag", delete_tag, "tracking.delete_tag"),
     MlflowRoute("POST", f"{PREFIX}/runs/search", search_runs, "tracking.list_runs"),
+    MlflowRoute("POST", f"{PREFIX}/runs/delete", delete_run, "tracking.delete_run"),
+    MlflowRoute("POST", f"{PREFIX}/runs/restore", restore_run, "tracking.restore_run"),
     MlflowRoute("GET", f"{PREFIX}/metrics/get-history", metric_history, "tracking.metric_history"),
 )

@@ -15,6 +15,7 @@ from shipyard.errors import InvalidInput
 from shipyard.security import RequestContext
 from shipyard.tracking import RunInfo
 
+VIEWS = {"ACTIVE_ONLY": "active", "DELETED_ONLY": "deleted", "ALL": "all"}
 NEWEST_FIRST = ("", "start_time DESC", "attributes.start_time DESC", "attribute.start_time DESC")
 
 
@@ -29,12 +30,17 @@ def search_runs(ctx: RequestContext, request: MlflowRequest) -> Json:
         raise InvalidInput("filters on runs are not supported yet", field="filter")
     if any(o.strip() not in NEWEST_FIRST for o in request.strings("order_by")):
         raise InvalidInput("runs are ordered newest first (start_time DESC) only", field="order_by")
+    view = request.text("run_view_type", required=False, default="ACTIVE_ONLY")
+    if view not in VIEWS:
+        raise InvalidInput(f"must be one of {', '.join(VIEWS)}", field="run_view_type")
     size = page_size(request.integer("max_results"), default=1000)
     offset = offset_of(request.text("page_token", required=False))
     wanted = min(offset + size + 1, MAX_PAGE)
     runs: list[RunInfo] = []
     for experiment in experiments:
-        runs += call(ctx, "tracking.list_runs", experiment=experiment, limit=wanted)
+        runs += call(
+            ctx, "tracking.list_runs", experiment=experiment, limit=wanted, view=VIEWS[view]
+        )
     runs.sort(key=lambda r: (r.start_time, r.id), reverse=True)
     chunk, token = page(runs[:wanted], offset, size)
     ids = ExperimentIds(ctx.platform)

@@ -152,6 +152,7 @@ class Run(Base):
     created_by: Mapped[str] = mapped_column(String(100))
     start_time: Mapped[datetime] = mapped_column(default=utcnow)
     end_time: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RunParam(Base):
