@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
+# the official mlflow client in its own venv, for tests/api/test_mlflow_client.py
+MLFLOW_CLIENT := $(VENV)/mlflow-client/.installed
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -14,6 +16,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(MLFLOW_CLIENT): tests/fixtures/mlflow_client_env.py | $(STAMP)
+	$(BIN)/python tests/fixtures/mlflow_client_env.py
+
 demo: $(STAMP)
 	$(BIN)/shipyard quickstart --serve
 
@@ -24,7 +29,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/shipyard
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(MLFLOW_CLIENT)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest

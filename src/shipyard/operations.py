@@ -238,12 +238,22 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
     ),
     Operation("tracking.list_experiments", "GET", f"{_V1}/experiments", tracking.list_experiments),
+    Operation(
+        "tracking.get_experiment", "GET", f"{_V1}/experiments/{{name}}", tracking.get_experiment
+    ),
     Operation("tracking.create_run", "POST", f"{_V1}/runs", tracking.create_run, 201),
     Operation("tracking.list_runs", "GET", f"{_V1}/runs", tracking.list_runs),
     Operation("tracking.search_runs", "POST", f"{_V1}/runs/search", tracking.search_runs),
     Operation("tracking.get_run", "GET", f"{_V1}/runs/{{run_id}}", tracking.get_run),
     Operation("tracking.log_batch", "POST", f"{_V1}/runs/{{run_id}}/log", tracking.log_batch),
     Operation("tracking.end_run", "POST", f"{_V1}/runs/{{run_id}}/end", tracking.end_run),
+    Operation("tracking.delete_run", "DELETE", f"{_V1}/runs/{{run_id}}", tracking.delete_run),
+    Operation(
+        "tracking.restore_run", "POST", f"{_V1}/runs/{{run_id}}/restore", tracking.restore_run
+    ),
+    Operation(
+        "tracking.delete_tag", "DELETE", f"{_V1}/runs/{{run_id}}/tags/{{key}}", tracking.delete_tag
+    ),
     Operation(
         "tracking.metric_history",
         "GET",
@@ -286,6 +296,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "registry.register", "POST", f"{_V1}/models/{{name}}/versions", registry.register_model, 201
     ),
+    Operation("registry.create_model", "POST", f"{_V1}/models", registry.create_model, 201),
     Operation("registry.list_models", "GET", f"{_V1}/models", registry.list_models),
     Operation("registry.get_model", "GET", f"{_V1}/models/{{name}}", registry.get_model),
     Operation(

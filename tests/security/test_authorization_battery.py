@@ -196,6 +196,9 @@ def _build(w: World) -> None:
     v["open_run"] = w.call("tracking.create_run", experiment="exp").id
     v["end_run"] = w.call("tracking.create_run", experiment="exp").id
     w.call("tracking.create_experiment", name="exp2")
+    v["tag_run"] = w.call("tracking.create_run", experiment="exp", tags={"team": "a"}).id
+    v["deleted_run"] = w.call("tracking.create_run", experiment="exp").id
+    w.call("tracking.delete_run", run_id=v["deleted_run"])
     for endpoint in (
         "ep",
         "ep-upd",
@@ -287,6 +290,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     },
     "tracking.create_experiment": lambda w: {"name": "exp-new"},
     "tracking.list_experiments": lambda w: {},
+    "tracking.get_experiment": lambda w: {"name": "exp"},
     "tracking.create_run": lambda w: {"experiment": "exp", "parent": w["open_run"]},
     "tracking.list_runs": lambda w: {"experiment": "exp"},
     "tracking.search_runs": lambda w: {
@@ -300,6 +304,9 @@ CASES: dict[str, Callable[[World], Args]] = {
         "metrics": [{"key": "loss", "value": 0.5}],
     },
     "tracking.end_run": lambda w: {"run_id": w["end_run"]},
+    "tracking.delete_tag": lambda w: {"run_id": w["tag_run"], "key": "team"},
+    "tracking.delete_run": lambda w: {"run_id": w["end_run"]},
+    "tracking.restore_run": lambda w: {"run_id": w["deleted_run"]},
     "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
     "tracking.metric_series": lambda w: {"run_id": w["run"]},
     "tracking.log_artifact": lambda w: {
@@ -318,6 +325,7 @@ CASES: dict[str, Callable[[World], Args]] = {
         "files": {"train.py": "def main(context):\n    context.run.log_metric('x', 1.0)\n"},
     },
     "registry.register": lambda w: {"name": "m-reg", "run_id": w["code_run"]},
+    "registry.create_model": lambda w: {"name": "m-new"},
     "registry.list_models": lambda w: {},
     "registry.get_model": lambda w: {"name": "m"},
     "registry.get_version": lambda w: {"ref": "m@champion"},

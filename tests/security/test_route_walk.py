@@ -1,4 +1,8 @@
-"""Every REST route answers 401 without a key and 403 for a principal whose policy denies it."""
+"""Every REST route answers 401 without a key and 403 for a principal whose policy denies it.
+
+MLflow's routes (``/api/2.0/mlflow...``) are walked too, and answer in MLflow's error
+document (``{"error_code": "UNAUTHENTICATED" | "PERMISSION_DENIED", "message"}``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import httpx
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
-from shipyard.api import PUBLIC_PATHS, create_app
+from shipyard.api import MLFLOW_PATHS, MLFLOW_ROUTES, PUBLIC_PATHS, create_app
 from shipyard.operations import OPERATIONS
 from shipyard.platform import Platform
 from shipyard.security import (
@@ -27,7 +31,7 @@ def _routes(platform: Platform) -> list[tuple[str, str]]:
         if isinstance(route, APIRoute | Route) and route.path not in PUBLIC_PATHS:
             for method in sorted(route.methods or ()):
                 if method != "HEAD":
-                    found.append((method, re.sub(r"{\w+}", "x", route.path)))
+                    found.append((method, re.sub(r"{[\w:]+}", "x", route.path)))
     return found
 
 
@@ -50,6 +54,7 @@ def test_every_route_needs_a_key_and_a_policy(platform: Platform, api_server: ob
     url = api_server.url  # type: ignore[attr-defined]
     routes = _routes(platform)
     assert len(routes) >= len(OPERATIONS)
+    assert len([p for _, p in routes if p.startswith(MLFLOW_PATHS)]) == len(MLFLOW_ROUTES)
     with httpx.Client(base_url=url) as http:
         for method, path in routes:
             body = b"{}" if method in ("POST", "PUT", "PATCH") else None
@@ -67,6 +72,9 @@ def test_every_route_needs_a_key_and_a_policy(platform: Platform, api_server: ob
                 method, path, content=body, headers={"Authorization": f"Bearer {token}"}
             )
             assert denied.status_code == 403, (method, path, denied.text)
+            if path.startswith(MLFLOW_PATHS):
+                assert anonymous.json()["error_code"] == "UNAUTHENTICATED", (method, path)
+                assert denied.json()["error_code"] == "PERMISSION_DENIED", (method, path)
         assert http.get("/healthz").status_code == 200
 
 

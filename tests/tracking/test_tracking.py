@@ -71,3 +71,24 @@ def test_bad_tracking_input(client: Client) -> None:
     with pytest.raises(Conflict):
         client.tracking.create_experiment("exp")
     assert client.tracking.get_run(run.id).params == {"lr": "0.1"}
+
+
+def test_a_deleted_run_is_hidden_from_lists_and_restorable(client: Client) -> None:
+    with client.start_run(experiment="soft", name="kept") as kept:
+        kept.log_metric("loss", 0.5)
+    with client.start_run(experiment="soft", name="dropped") as dropped:
+        dropped.log_metric("loss", 0.7)
+    gone = client.tracking.delete_run(dropped.id)
+    assert gone.deleted and gone.metrics == {"loss": pytest.approx(0.7)}
+    assert client.tracking.delete_run(dropped.id).deleted  # again: no change
+    assert [r.id for r in client.tracking.list_runs("soft")] == [kept.id]
+    assert [r.id for r in client.tracking.list_runs("soft", view="deleted")] == [dropped.id]
+    assert {r.id for r in client.tracking.list_runs("soft", view="all")} == {kept.id, dropped.id}
+    assert client.tracking.get_run(dropped.id).deleted
+    with pytest.raises(InvalidInput, match="view"):
+        client.tracking.list_runs("soft", view="gone")
+    restored = client.tracking.restore_run(dropped.id)
+    assert not restored.deleted and restored.metrics == gone.metrics
+    assert {r.id for r in client.tracking.list_runs("soft")} == {kept.id, dropped.id}
+    with pytest.raises(NotFound):
+        client.tracking.delete_run("0" * 32)

@@ -12,6 +12,7 @@ from shipyard import __version__
 from shipyard.api._body import BodyGuard
 from shipyard.api._errors import install_error_handlers
 from shipyard.api._json import JSONResponse
+from shipyard.api._mlflow import MLFLOW_ROUTES, add_mlflow_routes
 from shipyard.api._routes import add_operation_routes
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, authenticate, new_request_id
@@ -40,6 +41,13 @@ def create_app(platform: Platform) -> FastAPI:
 
     components = add_operation_routes(
         app, context, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    add_mlflow_routes(
+        app,
+        MLFLOW_ROUTES,
+        context,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
     )
 
     @app.get("/healthz", include_in_schema=False)

@@ -6,7 +6,8 @@ every failure with ``{"error": {"type", "message", "field"}}``: ``type`` is the
 ``ShipyardError`` subclass name (``InvalidInput``, ``NotFound``, ``AccessDenied`` ...),
 or ``InternalError`` for a failure nobody raised on purpose (details in the server
 log, under the request id the message quotes); ``field`` names the offending input
-or is null.
+or is null. MLflow's routes answer in MLflow's document (``api/_mlflow``), and so does a
+request under MLflow's paths that no route takes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 from shipyard import errors
 from shipyard.api._json import JSONResponse
+from shipyard.api._mlflow._errors import MLFLOW_PATHS, unrouted_document
 from shipyard.errors import error_document as error_body
 from shipyard.errors import http_status as status_for
 
@@ -57,7 +59,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if request.url.path.startswith(MLFLOW_PATHS):
+            document = unrouted_document(request.method, request.url.path, exc.status_code)
+            return JSONResponse(document, status_code=exc.status_code, headers=exc.headers)
         kind = _BY_STATUS.get(exc.status_code, "HTTPError")
         return JSONResponse(
             error_body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers

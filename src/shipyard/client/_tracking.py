@@ -164,11 +164,19 @@ class Tracking(_Group):
     def get_run(self, run_id: str) -> RunInfo:
         return RunInfo.model_validate(self._t.call("tracking.get_run", run_id=run_id))
 
-    def list_runs(self, experiment: str = "default", limit: int = 100) -> list[RunInfo]:
-        return [
-            RunInfo.model_validate(r)
-            for r in self._t.call("tracking.list_runs", experiment=experiment, limit=limit)
-        ]
+    def list_runs(
+        self, experiment: str = "default", limit: int = 100, view: str = "active"
+    ) -> list[RunInfo]:
+        """The newest runs: ``active`` (not deleted), ``deleted`` or ``all``."""
+        runs = self._t.call("tracking.list_runs", experiment=experiment, limit=limit, view=view)
+        return [RunInfo.model_validate(r) for r in runs]
+
+    def delete_run(self, run_id: str) -> RunInfo:
+        """Delete a run softly: hidden from ``list_runs``, restorable, nothing removed."""
+        return RunInfo.model_validate(self._t.call("tracking.delete_run", run_id=run_id))
+
+    def restore_run(self, run_id: str) -> RunInfo:
+        return RunInfo.model_validate(self._t.call("tracking.restore_run", run_id=run_id))
 
     def search_runs(
         self,

@@ -2,6 +2,7 @@
 
 from shipyard.flavors import MODEL_ARTIFACT, MODEL_META, VALIDATION_ARTIFACT
 from shipyard.registry._artifact import refuse_pickle_based
+from shipyard.registry._create import create_model
 from shipyard.registry._lineage import lineage
 from shipyard.registry._models import (
     LineageGraph,
@@ -37,6 +38,7 @@ __all__ = [
     "ModelVersionInfo",
     "check_version_code",
     "code_grant",
+    "create_model",
     "delete_alias",
     "get_model",
     "get_model_version",

@@ -1,6 +1,8 @@
 """Experiment tracking: experiments, runs, metrics, params, tags, artifacts, run search."""
 
 from shipyard.tracking._filter import Comparison, OrderKey, parse_filter, parse_order_by
+from shipyard.tracking._lifecycle import delete_run, restore_run
+from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
 from shipyard.tracking._models import (
     ArtifactInfo,
     ExperimentInfo,
@@ -33,6 +35,7 @@ from shipyard.tracking._service import (
     store_artifact,
     write_batch,
 )
+from shipyard.tracking._tags import delete_tag
 
 __all__ = [
     "SYSTEM_TAGS",
@@ -47,9 +50,14 @@ __all__ = [
     "artifact_row",
     "create_experiment",
     "create_run",
+    "delete_run",
+    "delete_tag",
     "end_run",
     "ensure_experiment",
+    "experiment_id",
+    "experiment_name",
     "get_artifact",
+    "get_experiment",
     "get_run",
     "list_experiments",
     "list_runs",
@@ -60,6 +68,7 @@ __all__ = [
     "parse_filter",
     "parse_order_by",
     "read_series",
+    "restore_run",
     "run_info",
     "run_infos",
     "run_resource",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 class ExperimentInfo(BaseModel):
     name: str
+    id: int
     created_at: datetime
     runs: int = 0
 
@@ -43,6 +44,7 @@ class RunInfo(BaseModel):
     start_time: datetime
     end_time: datetime | None
     parent_run_id: str | None = None
+    deleted: bool = False
     params: dict[str, str] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)

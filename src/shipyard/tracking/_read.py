@@ -85,6 +85,7 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
             start_time=r.start_time,
             end_time=r.end_time,
             parent_run_id=r.parent_run_id,
+            deleted=r.deleted_at is not None,
             params=params.get(r.id, {}),
             tags=tags.get(r.id, {}),
             metrics=metrics.get(r.id, {}),
@@ -106,11 +107,26 @@ def get_run(ctx: RequestContext, run_id: str) -> RunInfo:
         return run_info(session, run_row(session, run_id))
 
 
+RUN_VIEWS = ("active", "deleted", "all")
+
+
+def run_view(view: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """The condition of a run view: ``active`` runs (not deleted), ``deleted`` or ``all``."""
+    if view not in RUN_VIEWS:
+        raise InvalidInput(f"must be one of {', '.join(RUN_VIEWS)}", field="view")
+    if view == "all":
+        return ()
+    return (t.Run.deleted_at.is_(None),) if view == "active" else (t.Run.deleted_at.is_not(None),)
+
+
 @operation(
     "tracking:ListRuns", lambda experiment: resource("experiment", experiment), mutating=False
 )
-def list_runs(ctx: RequestContext, experiment: str = "default", limit: int = 100) -> list[RunInfo]:
-    """The newest runs of an experiment (``search_runs`` filters, sorts and pages)."""
+def list_runs(
+    ctx: RequestContext, experiment: str = "default", limit: int = 100, view: str = "active"
+) -> list[RunInfo]:
+    """The newest runs of an experiment: ``active`` ones (not deleted), ``deleted`` or ``all``
+    (``search_runs`` filters, sorts and pages)."""
     if not 1 <= limit <= 10_000:
         raise InvalidInput("must be between 1 and 10000", field="limit")
     with ctx.platform.db.session() as session:
@@ -119,7 +135,7 @@ def list_runs(ctx: RequestContext, experiment: str = "default", limit: int = 100
             raise NotFound(f"experiment {experiment!r} does not exist", field="experiment")
         rows = session.scalars(
             sa.select(t.Run)
-            .where(t.Run.experiment_id == exp.id)
+            .where(t.Run.experiment_id == exp.id, *run_view(view))
             .order_by(t.Run.start_time.desc(), t.Run.id)
             .limit(limit)
         ).all()

@@ -32,7 +32,7 @@ from shipyard.tracking._filter import (
     parse_order_by,
 )
 from shipyard.tracking._models import RunPage
-from shipyard.tracking._read import run_infos
+from shipyard.tracking._read import run_infos, run_view
 
 MAX_RESULTS = 50_000  # as MLflow
 MAX_EXPERIMENTS = 1000
@@ -222,9 +222,11 @@ def search_runs(
     order_by: list[str] | None = None,
     max_results: int = 100,
     page_token: str | None = None,
+    view: str = "active",
 ) -> RunPage:
     """Runs of the given experiments (every experiment when none is named) matching an
-    MLflow-syntax filter, sorted by ``order_by``, a page at a time."""
+    MLflow-syntax filter, sorted by ``order_by``, a page at a time; ``view`` is ``active``
+    (not deleted, as MLflow's ACTIVE_ONLY), ``deleted`` or ``all``."""
     if experiments is not None and len(experiments) > MAX_EXPERIMENTS:
         raise InvalidInput(f"at most {MAX_EXPERIMENTS} experiments", field="experiments")
     for index, name in enumerate(experiments or []):
@@ -233,15 +235,20 @@ def search_runs(
         raise InvalidInput(f"must be between 1 and {MAX_RESULTS}", field="max_results")
     comparisons = parse_filter(filter)
     order = parse_order_by(order_by or [])
+    shown = run_view(view)
     with ctx.platform.db.session() as session:
         names = _searched(session, experiments)
-        digest = _query_digest(names if experiments else [], filter, order_by or [])
+        digest = _query_digest(names if experiments else [], filter, [*(order_by or []), view])
         offset = _page_offset(page_token, digest)
         ids = _experiment_ids(session, names)
         sqlite = session.get_bind().dialect.name == "sqlite"
         query = (
             sa.select(t.Run)
-            .where(t.Run.experiment_id.in_(ids), *(_condition(c, sqlite) for c in comparisons))
+            .where(
+                t.Run.experiment_id.in_(ids),
+                *shown,
+                *(_condition(c, sqlite) for c in comparisons),
+            )
             .order_by(*_ordering(order))
             .offset(offset)
             .limit(max_results + 1)

@@ -36,7 +36,7 @@ def create_experiment(ctx: RequestContext, name: str) -> ExperimentInfo:
         if session.scalar(sa.select(t.Experiment.id).where(t.Experiment.name == name)):
             raise Conflict(f"experiment {name!r} already exists", field="name")
         row = ensure_experiment(session, name)
-        return ExperimentInfo(name=row.name, created_at=row.created_at)
+        return ExperimentInfo(name=row.name, id=row.id, created_at=row.created_at)
 
 
 @operation("tracking:ListExperiments", lambda: resource("experiment"), mutating=False)
@@ -49,7 +49,7 @@ def list_experiments(ctx: RequestContext) -> list[ExperimentInfo]:
     )
     with ctx.platform.db.session() as session:
         return [
-            ExperimentInfo(name=e.name, created_at=e.created_at, runs=n)
+            ExperimentInfo(name=e.name, id=e.id, created_at=e.created_at, runs=n)
             for e, n in session.execute(query)
         ]
 

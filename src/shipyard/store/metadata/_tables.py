@@ -156,6 +156,7 @@ class Run(Base):
     parent_run_id: Mapped[str | None] = mapped_column(
         ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
     )
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class RunParam(Base):
