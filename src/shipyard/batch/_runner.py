@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import shutil
 import time
 from collections import deque
@@ -37,6 +36,7 @@ from shipyard.errors import IntegrityError, ShipyardError
 from shipyard.flavors import ModelSignature
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.jobs._attempt import log as _log
+from shipyard.jobs._usage import own_peak_mib
 from shipyard.platform import Platform
 from shipyard.registry import code_grant
 from shipyard.store.metadata import export_tables as x
@@ -136,7 +136,7 @@ class _Job:
         finally:
             shutil.rmtree(self.scratch, ignore_errors=True)
         seconds = time.perf_counter() - started
-        peak = _peak_rss_mib()
+        peak = own_peak_mib()
         summary = f"scored {rows} rows in {seconds:.1f} s ({rows / max(seconds, 1e-9):,.0f} rows/s)"
         self._collect_chunk_blobs()
         # Succeeded first, then the last log line: a follower that reads the line sees the
@@ -310,18 +310,6 @@ def _process_age() -> float | None:
     except (OSError, ValueError, IndexError):
         return None
     return uptime - ticks / os.sysconf("SC_CLK_TCK")
-
-
-def _peak_rss_mib() -> float:
-    """This process's peak RSS since it started its program (VmHWM; getrusage also counts
-    the launching process's pages from before exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(attempt: JobAttempt) -> None:
