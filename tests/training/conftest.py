@@ -84,3 +84,45 @@ def messy_frame(n: int = 600, seed: int = 3) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def messy_table() -> pa.Table:
     return pa.Table.from_pandas(messy_frame(), preserve_index=False)
+
+
+_GOOD = ["wonderful", "excellent", "delightful", "superb", "lovely", "brilliant", "great"]
+_BAD = ["terrible", "awful", "broken", "disappointing", "dreadful", "useless", "poor"]
+_OPENERS = ["honestly", "overall", "to be fair", "after a week", "in short", "frankly"]
+_THINGS = ["the kettle", "this blender", "the delivery", "the packaging", "my order", "the lamp"]
+_CLOSERS = ["would tell friends", "will see again", "no more to add", "that is all", "as expected"]
+
+
+def review_frame(n: int = 600, seed: int = 5) -> pd.DataFrame:
+    """Product reviews as sentences from word lists: the label is mostly in the words
+    (good or bad ones), a little in the price and channel; some reviews are missing."""
+    rng = np.random.default_rng(seed)
+    positive = rng.random(n) > 0.5
+    price = rng.gamma(2.0, 20.0, n)
+    channel = rng.choice(["web", "store", "phone"], n)
+
+    def sentence(good: bool) -> str:
+        words = [
+            str(rng.choice(_GOOD if (rng.random() < 0.85) == good else _BAD)) for _ in range(2)
+        ]
+        return (
+            f"{rng.choice(_OPENERS)} {rng.choice(_THINGS)} was {words[0]} and really "
+            f"{words[1]}, {rng.choice(_CLOSERS)}"
+        )
+
+    review = np.array([sentence(bool(p)) for p in positive], dtype=object)
+    review[::31] = None
+    score = positive * 2.0 - 1.0 + (price - 40.0) / 80.0 + (channel == "web") * 0.3
+    return pd.DataFrame(
+        {
+            "review": review,
+            "price": price,
+            "channel": channel,
+            "liked": np.where(score + rng.normal(0, 0.3, n) > 0, "yes", "no"),
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def review_table() -> pa.Table:
+    return pa.Table.from_pandas(review_frame(), preserve_index=False)

@@ -86,14 +86,32 @@ def _preprocessed(table: pa.Table, encode: str) -> FitResult:
     return fit(spec, table)
 
 
+def _with_text(table: pa.Table) -> FitResult:
+    """A free-text column through the TF-IDF branch (words and word pairs)."""
+    spec = parse_spec(
+        {
+            "dataset": "d",
+            "target": "liked",
+            "task": "classification",
+            "estimator": "sklearn.linear_model.LogisticRegression",
+            "preprocessing": {"roles": {"review": "text"}, "text": {"ngram_max": 2}},
+        }
+    )
+    return fit(spec, table)
+
+
 @pytest.fixture(scope="module")
 def results(
-    breast_cancer_table: pa.Table, diabetes_table: pa.Table, messy_table: pa.Table
+    breast_cancer_table: pa.Table,
+    diabetes_table: pa.Table,
+    messy_table: pa.Table,
+    review_table: pa.Table,
 ) -> dict[str, FitResult]:
     breast = breast_cancer_table.slice(0, 300)
     found = {name: _train(name, breast, diabetes_table) for name in SKLEARN}
     for encode in ("onehot", "ordinal"):
         found[f"preprocessing:{encode}"] = _preprocessed(messy_table, encode)
+    found["preprocessing:text"] = _with_text(review_table)
     return found
 
 

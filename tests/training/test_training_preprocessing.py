@@ -149,7 +149,7 @@ def test_timestamp_parts_are_utc_calendar_fields() -> None:
         ({"roles": {"nowhere": "numeric"}}, "preprocessing.roles.nowhere", "not a feature"),
         ({"roles": {"city": "numeric"}}, "preprocessing.roles.city", "string column cannot"),
         ({"roles": {"signup": "categorical"}}, "preprocessing.roles.signup", "timestamp column"),
-        ({"roles": {"city": "text"}}, "preprocessing.roles.city", "'text' is not supported"),
+        ({"roles": {"signup": "text"}}, "preprocessing.roles.signup", "role 'text'"),
     ],
 )
 def test_roles_that_do_not_fit_the_table_name_the_role(

@@ -4,8 +4,8 @@ skops trusts scikit-learn estimator classes and plain numpy/builtin types by
 itself. ``TRUSTED_TYPES`` lists the few extra types that Shipyard's
 allowlisted estimators need (found with ``skops.io.get_untrusted_types`` on
 every allowlisted estimator, fitted, and on the preprocessing pipelines training
-builds, whose timestamp step is Shipyard's own ``TimestampParts``; ``tests/flavors``
-re-checks it). Tree
+builds, whose timestamp and text steps are Shipyard's own ``TimestampParts`` and
+``TextDocuments``; ``tests/flavors`` re-checks it). Tree
 nodes and SVM supports hold raw indices that compiled code follows without
 bounds checks, so ``audit_structures`` verifies them before any predict.
 """
@@ -26,6 +26,7 @@ from shipyard.errors import IntegrityError, UnsafeArtifact
 
 TRUSTED_TYPES: tuple[str, ...] = (
     "numpy.dtype",
+    "shipyard.flavors._text_documents.TextDocuments",
     "shipyard.flavors._timestamp_parts.TimestampParts",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 _NATIVE = (
     "LightGBM and XGBoost take categories, missing values and timestamps natively; "
-    "preprocessing options apply to scikit-learn estimators (leave the section out)"
+    "preprocessing options, including role text (TF-IDF), apply to scikit-learn "
+    "estimators (leave the section out)"
 )
 
 

@@ -22,7 +22,7 @@ from shipyard.training._check import check_spec
 from shipyard.training._data import TrainingData, prepare_data
 from shipyard.training._estimators import BuiltEstimator, invalid_parameter
 from shipyard.training._metrics import compute_metrics, resolve_metrics
-from shipyard.training._preprocess import preprocessing_steps
+from shipyard.training._preprocess import column_roles, preprocessing_steps
 from shipyard.training._spec import TrainingSpec
 from shipyard.training._split import content_order, holdout_split, kfold_splits
 from shipyard.training._validation import validation_rows, validation_table
@@ -77,7 +77,7 @@ def fit(
             data = prepare_data(
                 table, spec.target, spec.features, spec.task, categorical=built.flavor != "sklearn"
             )
-            prototype = _prototype(built, data, spec)
+            prototype = _prototype(built, data, spec, say)
             n_rows, n_features = table.num_rows, len(data.signature.inputs)
             say(f"training {spec.estimator} on {n_rows} rows and {n_features} features")
             progress(0.05, "data prepared")
@@ -199,14 +199,21 @@ def _in_content_order(table: pa.Table, spec: TrainingSpec) -> pa.Table:
     return table.take(content_order(table, used, spec.split.id_column))
 
 
-def _prototype(built: BuiltEstimator, data: TrainingData, spec: TrainingSpec) -> Any:
+def _prototype(
+    built: BuiltEstimator, data: TrainingData, spec: TrainingSpec, say: LogCallback
+) -> Any:
     """The estimator to fit: scikit-learn ones behind the spec's preprocessing steps."""
     if built.flavor != "sklearn":
         return built.estimator
     if spec.preprocessing.mode == "none":
         _check_missing_values(data, built.allows_nan, spec.estimator)
         return _with_encoder(built.estimator, data)
-    steps = preprocessing_steps(data.signature, spec.preprocessing)
+    frame = data.features if isinstance(data.features, pd.DataFrame) else None
+    roles = column_roles(data.signature, spec.preprocessing, frame)
+    for name, role in roles.items():
+        if role == "text" and name not in spec.preprocessing.roles:
+            say(f"column {name!r} reads as free text: role text (TF-IDF)")
+    steps = preprocessing_steps(data.signature, spec.preprocessing, roles)
     estimator = built.estimator
     tail = estimator.steps if isinstance(estimator, Pipeline) else [("model", estimator)]
     return Pipeline([*steps, *tail])

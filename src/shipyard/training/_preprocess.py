@@ -1,11 +1,12 @@
 """Column roles and the scikit-learn preprocessing steps a spec's roles and options call for.
 
 Roles come from each column's type in the dataset (integers and floats numeric,
-booleans boolean, strings categorical, timestamps and dates timestamp) unless
-``preprocessing.roles`` overrides them. Tables whose columns are all numeric get a
-flat imputer-and-scaler prefix (which serving compiles to a lean kernel); others
-get one ColumnTransformer with a branch per role. LightGBM and XGBoost take the
-table natively instead: categories, missing values, timestamps as epoch seconds.
+booleans boolean, strings categorical, or text when their values read as free text
+(``_text_role``), timestamps and dates timestamp) unless ``preprocessing.roles``
+overrides them. Tables whose columns are all numeric get a flat imputer-and-scaler
+prefix (which serving compiles to a lean kernel); others get one ColumnTransformer
+with a branch per role, and one TF-IDF branch per text column. LightGBM and XGBoost
+take the table natively instead: categories, missing values, timestamps as epoch seconds.
 """
 
 from __future__ import annotations
@@ -14,20 +15,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors import ModelSignature
+from shipyard.flavors._text_documents import TextDocuments
 from shipyard.flavors._timestamp_parts import TimestampParts
 from shipyard.training._preprocessing_spec import (
     CategoricalOptions,
     NumericOptions,
     PreprocessingSpec,
     Role,
+    TextOptions,
 )
+from shipyard.training._text_role import SAMPLE_ROWS, looks_like_free_text
 
 ALLOWED_ROLES: Mapping[str, tuple[Role, ...]] = {
     "integer": ("numeric", "categorical", "timestamp"),
@@ -44,11 +50,6 @@ _DEFAULT_ROLE: Mapping[str, Role] = {
     "string": "categorical",
     "timestamp": "timestamp",
 }
-_TEXT = (
-    "role 'text' is not supported yet: free text is neither one-hot encoded nor "
-    "vectorized by Shipyard; use role 'categorical' (rare values are grouped by "
-    "preprocessing.categorical.max_categories) or leave the column out of features"
-)
 Steps = list[tuple[str, Any]]
 
 
@@ -71,29 +72,43 @@ def check_roles(preprocessing: PreprocessingSpec, types: Mapping[str, str]) -> N
                 f"a {kind} column cannot have role {role!r}; its roles are {list(allowed)}",
                 field=field,
             )
-        if role == "text":
-            raise InvalidInput(_TEXT, field=field)
 
 
-def column_roles(signature: ModelSignature, preprocessing: PreprocessingSpec) -> dict[str, Role]:
-    """The role of every model input: its override, else the default for its type."""
+def column_roles(
+    signature: ModelSignature,
+    preprocessing: PreprocessingSpec,
+    features: pd.DataFrame | None = None,
+) -> dict[str, Role]:
+    """The role of every model input: its override, else the default for its type, with
+    string columns in ``features`` whose values read as free text given ``text``."""
     types = {c.name: c.type for c in signature.inputs}
     check_roles(preprocessing, types)
-    return {
-        c.name: preprocessing.roles.get(c.name, _DEFAULT_ROLE[c.type]) for c in signature.inputs
-    }
+    roles: dict[str, Role] = {}
+    for column in signature.inputs:
+        role = preprocessing.roles.get(column.name, _DEFAULT_ROLE[column.type])
+        if (
+            column.name not in preprocessing.roles
+            and role == "categorical"
+            and features is not None
+            and column.name in features
+            and looks_like_free_text(features[column.name].iloc[:SAMPLE_ROWS].tolist())
+        ):
+            role = "text"
+        roles[column.name] = role
+    return roles
 
 
-def preprocessing_steps(signature: ModelSignature, preprocessing: PreprocessingSpec) -> Steps:
+def preprocessing_steps(
+    signature: ModelSignature, preprocessing: PreprocessingSpec, roles: Mapping[str, Role]
+) -> Steps:
     """The unfitted steps to put before the estimator (``preprocessing`` in ``auto`` mode)."""
-    roles = column_roles(signature, preprocessing)
     if all(role == "numeric" for role in roles.values()):
         return _numeric_steps(preprocessing.numeric)
     positions: dict[str, list[int]] = {}
     for i, column in enumerate(signature.inputs):
         role: str = roles[column.name]
         branch = "categorical_text" if role == "categorical" and column.type == "string" else role
-        positions.setdefault(branch, []).append(i)
+        positions.setdefault(f"text_{i}" if role == "text" else branch, []).append(i)
     branches: list[tuple[str, Any, list[int]]] = []
     for branch, columns in positions.items():
         branches.append((branch, _branch(branch, preprocessing), columns))
@@ -101,6 +116,8 @@ def preprocessing_steps(signature: ModelSignature, preprocessing: PreprocessingS
 
 
 def _branch(branch: str, spec: PreprocessingSpec) -> Any:
+    if branch.startswith("text_"):
+        return Pipeline([("documents", TextDocuments()), ("tfidf", _tfidf(spec.text))])
     if branch == "numeric":
         return _pipeline(_numeric_steps(spec.numeric))
     if branch == "boolean":
@@ -111,6 +128,15 @@ def _branch(branch: str, spec: PreprocessingSpec) -> Any:
         steps += _numeric_steps(spec.numeric.model_copy(update={"impute": "median"}))
         return Pipeline(steps)
     return _pipeline(_categorical_steps(spec.categorical, text=branch == "categorical_text"))
+
+
+def _tfidf(options: TextOptions) -> TfidfVectorizer:
+    """Built-in tokenizing only: a custom callable would not load from skops."""
+    return TfidfVectorizer(
+        lowercase=True,
+        max_features=options.max_features,
+        ngram_range=(1, options.ngram_max),
+    )
 
 
 def _numeric_steps(options: NumericOptions) -> Steps:

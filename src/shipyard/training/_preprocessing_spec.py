@@ -68,6 +68,16 @@ class TimestampOptions(BaseModel):
         return value
 
 
+class TextOptions(BaseModel):
+    """Free text: TF-IDF of lowercased words (or words and word pairs), the
+    ``max_features`` most frequent terms in the training rows; missing text is ""."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_features: int = Field(1000, ge=1, le=20_000)
+    ngram_max: Literal[1, 2] = 1
+
+
 class PreprocessingSpec(BaseModel):
     """How each feature column is prepared for a scikit-learn estimator."""
 
@@ -79,6 +89,7 @@ class PreprocessingSpec(BaseModel):
     categorical: CategoricalOptions = Field(default_factory=CategoricalOptions)
     boolean: BooleanOptions = Field(default_factory=BooleanOptions)
     timestamp: TimestampOptions = Field(default_factory=TimestampOptions)
+    text: TextOptions = Field(default_factory=TextOptions)
 
     @model_validator(mode="before")
     @classmethod
@@ -102,4 +113,5 @@ OPTION_MODELS: dict[str, type[BaseModel]] = {
     "preprocessing.categorical": CategoricalOptions,
     "preprocessing.boolean": BooleanOptions,
     "preprocessing.timestamp": TimestampOptions,
+    "preprocessing.text": TextOptions,
 }
