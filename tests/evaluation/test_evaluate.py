@@ -180,7 +180,7 @@ BAD_INPUT: list[tuple[dict[str, object], type[Exception], str, str]] = [
     ),
     ({"data": "no-such-data"}, NotFound, "dataset", "does not exist"),
     ({"data": "features-only"}, InvalidInput, "data", "no column 'label'"),
-    ({"baseline": "cancer@9"}, NotFound, "version", "cancer@9"),
+    ({"baseline": "cancer@9"}, NotFound, "version", "has no version 9"),
     ({"resamples": 10**6}, InvalidInput, "resamples", "between"),
     ({"confidence": 1.5}, InvalidInput, "confidence", "below 1"),
     ({"seed": -1}, InvalidInput, "seed", "negative"),

@@ -205,13 +205,13 @@ def test_the_rest_api_returns_the_same_version_for_a_repeated_token(
 
 
 def test_migration_0111_adds_the_token_column_and_its_unique_index(metadata_url: str) -> None:
+    """A database made before 0111 (upgraded only that far) gains the column and the index."""
     from alembic import command
     from alembic.config import Config
 
     from shipyard.store.metadata import Database
 
     db = Database(metadata_url)
-    db.upgrade()
     config = Config()
     config.set_main_option("script_location", str(Path(t.__file__).parent / "migrations"))
 
@@ -226,10 +226,11 @@ def test_migration_0111_adds_the_token_column_and_its_unique_index(metadata_url:
         )
         return "client_token" in columns, unique
 
-    assert token_parts() == (True, True)
+    if db.is_sqlite and db.engine.url.database:
+        Path(db.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0110_feature_source_indexes")
+        command.upgrade(config, "0110_feature_source_indexes")
     assert token_parts() == (False, False)
     db.upgrade()
     assert token_parts() == (True, True)
