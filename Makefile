@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src/shipyard
 
 pytest: $(STAMP) $(MLFLOW_CLIENT)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15
 
 test: lint typecheck pytest
 
