@@ -12,7 +12,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# PyTorch's CPU build first: a plain `torch` requirement resolves to the CUDA build and
+# several GB of nvidia-* libraries, which the tests never use.
+TORCH_CPU ?= torch==2.13.0+cpu
+
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet '$(TORCH_CPU)'
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
