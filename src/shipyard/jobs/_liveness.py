@@ -13,6 +13,8 @@ import os
 from pathlib import Path
 from typing import IO
 
+from shipyard.jobs._usage import group_members
+
 
 def lock_path(jobs_dir: Path, job_id: str) -> Path:
     return jobs_dir / f"{job_id}.lock"
@@ -49,8 +51,9 @@ def pid_alive(pid: int) -> bool:
 
 
 def group_alive(group: int) -> bool:
-    """Whether any process of this process group still exists."""
+    """Whether any process of this process group still runs: one that has ended but is not
+    reaped yet by its parent (the job host reaps on its own schedule) does not count."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(group, 0)
-        return True
+        return bool(group_members(group))
     return False

@@ -20,6 +20,7 @@ class _Proc:
     pid: int
     ppid: int
     group: int
+    zombie: bool
     cpu_seconds: float
     rss_bytes: int
 
@@ -35,6 +36,7 @@ def _read(pid: int) -> _Proc | None:
         pid=pid,
         ppid=int(fields[1]),
         group=int(fields[2]),
+        zombie=fields[0] == "Z",
         cpu_seconds=(int(fields[11]) + int(fields[12])) / _TICK,
         rss_bytes=int(statm[1]) * _PAGE,
     )
@@ -66,8 +68,9 @@ def tree(root: int) -> list[_Proc]:
 
 
 def group_members(group: int) -> list[int]:
-    """Pids of the live processes in a process group."""
-    return [p.pid for p in _all() if p.group == group]
+    """Pids of the live processes in a process group (an ended process its parent has not
+    reaped yet, a zombie, is not live)."""
+    return [p.pid for p in _all() if p.group == group and not p.zombie]
 
 
 def tree_usage() -> tuple[float, float]:
