@@ -115,6 +115,7 @@ def list_evaluations(
     ref: Annotated[str, typer.Argument(help="NAME (every version) or NAME@VERSION.")],
     as_json: JsonOption = False,
 ) -> None:
+    """Stored evaluations of a model or of one version, newest first."""
     items = STATE.client().evaluations.list(ref)
     emit(
         items,
@@ -129,6 +130,7 @@ def list_evaluations(
 
 @evaluations_app.command("show")
 def show_evaluation(evaluation_id: str, as_json: JsonOption = False) -> None:
+    """One evaluation: metrics with their intervals, and the threshold verdicts."""
     info = STATE.client().evaluations.get(evaluation_id)
     emit(info, as_json, lambda: _show_evaluation(info))
 
@@ -190,11 +192,13 @@ def set_gate(
 
 @gate_app.command("show")
 def show_gate(model: str, as_json: JsonOption = False) -> None:
+    """The gate a model's versions are held to: data, baseline, thresholds and stages."""
     gate = STATE.client().evaluations.get_gate(model)
     emit(gate, as_json, lambda: _show_gate(gate))
 
 
 @gate_app.command("delete")
 def delete_gate(model: str, as_json: JsonOption = False) -> None:
+    """Remove a model's gate; decisions already recorded on its versions stay."""
     gate = STATE.client().evaluations.delete_gate(model)
     emit(gate, as_json, lambda: console.print(f"removed the gate on {gate.model}"))

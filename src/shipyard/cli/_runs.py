@@ -121,7 +121,7 @@ def compare_runs(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Params and final metrics of runs side by side; ``--html`` charts their histories."""
+    """Params and final metrics of runs side by side; --html charts their histories."""
     if len(run_ids) < 2:
         raise InvalidInput("give at least two runs to compare", field="run_ids")
     client = STATE.client()
