@@ -109,3 +109,39 @@ def test_old_job_rows_move_into_the_jobs_table(data_platform: Platform, tmp_path
         assert version.version == 1
     finally:
         reopened.close()
+
+
+def test_downgrade_puts_job_state_back_and_upgrade_moves_it_again(
+    data_platform: Platform, tmp_path: Path
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    code = write_code(tmp_path / "code", {"train.py": TRAIN, "helpers.py": HELPERS})
+    client = Client(settings=data_platform.settings)
+    spec = {"entrypoint": "train.py:main", "dataset": "bc@1", "params": {"max_iter": 300}}
+    job = client.training.train(spec, script=code / "train.py", timeout=180)
+    with data_platform.db.session() as session:
+        session.get(j.Job, job.id).status = "cancelled"  # type: ignore[union-attr]
+    config = Config()
+    config.set_main_option("script_location", str(Path(t.__file__).parent / "migrations"))
+    with data_platform.db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0112_security_generation")
+    with data_platform.db.engine.connect() as connection:
+        assert "jobs" not in sa.inspect(connection).get_table_names()
+        old = connection.execute(
+            sa.text("SELECT name, status, run_id, created_by FROM training_jobs")
+        ).one()
+    assert (old.status, old.run_id, old.created_by) == ("failed", job.run_id, "admin")
+    assert old.name == job.name
+    data_platform.close()
+
+    reopened = Platform.open(data_platform.settings)
+    try:
+        with reopened.db.session() as session:
+            moved = session.get(j.Job, job.id)
+            assert moved is not None
+            assert (moved.kind, moved.status, moved.run_id) == ("training", "failed", job.run_id)
+    finally:
+        reopened.close()

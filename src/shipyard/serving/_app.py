@@ -8,7 +8,7 @@ import logging
 import os
 from random import random
 from time import perf_counter
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +18,6 @@ from shipyard.errors import (
     MethodNotAllowed,
     NotFound,
     Overloaded,
-    PredictionFailed,
     ShipyardError,
     Unauthenticated,
 )
@@ -43,6 +42,7 @@ from shipyard.serving._enrich import (
     check_columns,
     enrich,
 )
+from shipyard.serving._failures import model_failure, raise_enriched
 from shipyard.serving._features import Features
 from shipyard.serving._feedback import FeedbackBuffer, parse_feedback
 from shipyard.serving._formats import Params, invocation_columns, read_invocation
@@ -333,7 +333,7 @@ class ServingApp:
         except InvalidInput:
             raise
         except Exception as exc:
-            raise _failure(slot, exc) from exc
+            raise model_failure(slot, exc) from exc
         self.metrics.rows(slot.model_name, slot.model_version, len(features))
         return prediction
 
@@ -356,7 +356,7 @@ class ServingApp:
         except InvalidInput:
             raise
         except Exception as exc:
-            raise _failure(slot, exc) from exc
+            raise model_failure(slot, exc) from exc
         self.metrics.rows(slot.model_name, slot.model_version, rows)
         return prediction
 
@@ -426,7 +426,7 @@ class ServingApp:
                 else:
                     prediction = await loop.run_in_executor(None, slot.predict, features)
             except Exception as exc:
-                _raise_enriched(enriched, slot, exc)
+                raise_enriched(enriched, slot, exc)
         self._count_lookup(enriched)
         self.metrics.rows(slot.model_name, slot.model_version, enriched.rows)
         return enriched, features, prediction
@@ -444,7 +444,7 @@ class ServingApp:
             else:
                 prediction = slot.predict_with(features, params)
         except Exception as exc:
-            _raise_enriched(enriched, slot, exc)
+            raise_enriched(enriched, slot, exc)
         return enriched, features, prediction
 
     def _count_lookup(self, enriched: EnrichedRequest) -> None:
@@ -565,26 +565,6 @@ class ServingApp:
                 await asyncio.get_running_loop().run_in_executor(None, self.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _failure(slot: ModelSlot, exc: Exception) -> PredictionFailed:
-    """What the caller hears when the model raised on input that passed the checks."""
-    logger.error(
-        "model %s v%s failed to predict", slot.model_name, slot.model_version, exc_info=exc
-    )
-    detail = f"{type(exc).__name__}: {exc}"
-    return PredictionFailed(f"the model failed on this input ({detail[:300]})")
-
-
-def _raise_enriched(enriched: EnrichedRequest, slot: ModelSlot, exc: Exception) -> NoReturn:
-    """Raise a model's refusal of an enriched input: blamed on the store's nulls when they fed
-    it (422), else as any refusal (``InvalidInput`` as it is, other errors as failures)."""
-    failure: Exception | None = enriched.explain(slot, exc)
-    if failure is None and not isinstance(exc, InvalidInput):
-        failure = _failure(slot, exc)
-    if failure is None:
-        raise exc
-    raise failure from exc
 
 
 def _jsonable(array: np.ndarray) -> object:

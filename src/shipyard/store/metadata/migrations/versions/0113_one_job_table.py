@@ -111,4 +111,52 @@ def _common(row: Any, kind: str, name: str, scope: str) -> dict[str, Any]:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0113 moves job state into one table; restore a backup instead")
+    """Put each job's state back on its kind's table; statuses the old tables did not know
+    (cancelled, timed_out) become failed, and limits, retries and resource records go."""
+    bind = op.get_bind()
+    chunks = [dict(r) for r in bind.execute(sa.text("SELECT * FROM batch_chunks")).mappings()]
+    with op.batch_alter_table("training_jobs") as batch:
+        batch.drop_constraint("fk_training_jobs_job", type_="foreignkey")
+        for column in _old_columns(_TRAINING_MOVED):
+            batch.add_column(column)
+    with op.batch_alter_table("batch_jobs") as batch:
+        batch.drop_constraint("fk_batch_jobs_job", type_="foreignkey")
+        for column in _old_columns(_BATCH_MOVED):
+            batch.add_column(column)
+    for kind_table, moved in (("training_jobs", _TRAINING_MOVED), ("batch_jobs", _BATCH_MOVED)):
+        names = (*moved, *_TRAINING_TIMES)
+        assignments = ", ".join(
+            f"{n} = (SELECT j.{n} FROM jobs j WHERE j.id = {kind_table}.id)" for n in names
+        )
+        bind.execute(sa.text(f"UPDATE {kind_table} SET {assignments}"))
+        bind.execute(
+            sa.text(
+                f"UPDATE {kind_table} SET status = 'failed' "
+                "WHERE status NOT IN ('pending', 'running', 'succeeded', 'failed')"
+            )
+        )
+    kept = bind.execute(sa.text("SELECT count(*) FROM batch_chunks")).scalar()
+    if chunks and not kept:  # SQLite's rebuild of batch_jobs cascaded to its chunks
+        table = sa.table("batch_chunks", *(sa.column(name) for name in chunks[0]))
+        bind.execute(sa.insert(table), chunks)
+    op.drop_table("job_code_files")
+    op.drop_index("ix_jobs_created_at", table_name="jobs")
+    op.drop_index("ix_jobs_kind", table_name="jobs")
+    op.drop_table("jobs")
+
+
+def _old_columns(moved: tuple[str, ...]) -> list[sa.Column[Any]]:
+    """The columns 0113 took off a kind table, as they were (filled by the downgrade)."""
+    types: dict[str, Any] = {
+        "name": sa.String(length=200),
+        "status": sa.String(length=20),
+        "progress": sa.Float(),
+        "message": sa.Text(),
+        "run_id": sa.String(length=32),
+        "created_by": sa.String(length=100),
+        "attempts": sa.Integer(),
+        "pid": sa.Integer(),
+        "created_at": _TZ,
+        "ended_at": _TZ,
+    }
+    return [sa.Column(n, types[n], nullable=True) for n in (*moved, *_TRAINING_TIMES)]
