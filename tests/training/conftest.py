@@ -1,12 +1,44 @@
-"""Arrow tables the training tests fit on: sklearn's toy datasets and one with strings."""
+"""Arrow tables the training tests fit on (sklearn's toy datasets and one with strings), an
+SDK client on the test platform, and a key that may call one endpoint."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+
+from shipyard.client import Client
+from shipyard.platform import Platform
+from shipyard.security import (
+    attach_policy,
+    context_for,
+    create_api_key,
+    create_principal,
+    put_policy,
+)
+
+
+@pytest.fixture
+def sdk(platform: Platform) -> Iterator[Client]:
+    client = Client(settings=platform.settings)
+    yield client
+    client.close()
+
+
+def endpoint_caller(platform: Platform, endpoint: str, actions: list[str]) -> str:
+    """A key for a new principal ``app`` allowed only ``actions`` on ``endpoint``."""
+    admin = context_for(platform, "admin")
+    create_principal(admin, "app")
+    statement = {"Effect": "Allow", "Action": actions, "Resource": f"sy:endpoint/{endpoint}"}
+    put_policy(admin, "app-policy", {"Statement": [statement]})
+    attach_policy(admin, "app", "app-policy")
+    token = create_api_key(admin, "app").token
+    assert token
+    return token
 
 
 @pytest.fixture(scope="session")

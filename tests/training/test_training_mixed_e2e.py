@@ -4,32 +4,16 @@ hand encoding; and the same CSV stored whole or shuffled and partitioned trains 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from tests.conftest import LiveServer
-from tests.training.conftest import messy_frame
+from tests.training.conftest import endpoint_caller, messy_frame
 
 from shipyard.client import Client
 from shipyard.endpoints import build_serving_app
 from shipyard.platform import Platform
-from shipyard.security import (
-    attach_policy,
-    context_for,
-    create_api_key,
-    create_principal,
-    put_policy,
-)
-
-
-@pytest.fixture
-def sdk(platform: Platform) -> Iterator[Client]:
-    client = Client(settings=platform.settings)
-    yield client
-    client.close()
 
 
 def _spec(dataset: str, **fields: Any) -> dict[str, Any]:
@@ -41,18 +25,6 @@ def _spec(dataset: str, **fields: Any) -> dict[str, Any]:
         "experiment": "tests",
         **fields,
     }
-
-
-def _caller(platform: Platform) -> str:
-    admin = context_for(platform, "admin")
-    create_principal(admin, "app")
-    actions = ["endpoints:Invoke", "endpoints:ReadMetrics"]
-    statement = {"Effect": "Allow", "Action": actions, "Resource": "sy:endpoint/churn"}
-    put_policy(admin, "app-policy", {"Statement": [statement]})
-    attach_policy(admin, "app", "app-policy")
-    token = create_api_key(admin, "app").token
-    assert token
-    return token
 
 
 def _counted(metrics: str, column: str, kind: str) -> float:
@@ -78,7 +50,8 @@ def test_a_mixed_csv_trains_serves_and_counts_nulls_and_unseen_categories(
     app = build_serving_app(platform, "churn")
     live = LiveServer(app)
     try:
-        headers = {"Authorization": f"Bearer {_caller(platform)}"}
+        key = endpoint_caller(platform, "churn", ["endpoints:Invoke", "endpoints:ReadMetrics"])
+        headers = {"Authorization": f"Bearer {key}"}
         records = [
             {
                 "city": "atlantis",

@@ -3,42 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from tests.conftest import LiveServer
-from tests.training.conftest import review_frame
+from tests.training.conftest import endpoint_caller, review_frame
 
 from shipyard.client import Client
 from shipyard.endpoints import build_serving_app
 from shipyard.platform import Platform
-from shipyard.security import (
-    attach_policy,
-    context_for,
-    create_api_key,
-    create_principal,
-    put_policy,
-)
-
-
-@pytest.fixture
-def sdk(platform: Platform) -> Iterator[Client]:
-    client = Client(settings=platform.settings)
-    yield client
-    client.close()
-
-
-def _caller(platform: Platform) -> str:
-    admin = context_for(platform, "admin")
-    create_principal(admin, "app")
-    statement = {"Effect": "Allow", "Action": ["endpoints:Invoke"], "Resource": "sy:endpoint/rev"}
-    put_policy(admin, "app-policy", {"Statement": [statement]})
-    attach_policy(admin, "app", "app-policy")
-    token = create_api_key(admin, "app").token
-    assert token
-    return token
 
 
 def test_free_text_trains_registers_serves_and_scores_a_batch(
@@ -76,10 +49,11 @@ def test_free_text_trains_registers_serves_and_scores_a_batch(
             },
             {"review": None, "price": None, "channel": "fax"},
         ]
+        key = endpoint_caller(platform, "rev", ["endpoints:Invoke"])
         answer = httpx.post(
             f"{live.url}/invocations",
             json={"dataframe_records": records},
-            headers={"Authorization": f"Bearer {_caller(platform)}"},
+            headers={"Authorization": f"Bearer {key}"},
         )
         assert answer.status_code == 200, answer.text
         assert answer.json()["predictions"][:2] == ["yes", "no"]
