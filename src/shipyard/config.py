@@ -62,6 +62,9 @@ class Settings(BaseModel):
     ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
     online_store_url: str | None = None
     job_start: Literal["warm", "spawn"] = "warm"
+    executor: str = "local"
+    """Where job work runs: ``local`` (a process pool on this machine), ``ray:local`` (a
+    Ray instance started on 127.0.0.1) or ``ray://HOST:PORT`` (a Ray cluster)."""
     allowed_source_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "::1", "localhost"]
     )
@@ -71,6 +74,16 @@ class Settings(BaseModel):
         default_factory=lambda: ["redis", "rediss", "nats", "tls"]
     )
     """URL schemes stream sources may use; add ``unix``, ``ws`` or ``wss`` to allow those."""
+
+    @field_validator("executor")
+    @classmethod
+    def _known_executor(cls, value: str) -> str:
+        from shipyard.executors import parse_executor
+
+        try:
+            return parse_executor(value)
+        except InvalidInput as problem:
+            raise ValueError(str(problem)) from None
 
     @field_validator("allowed_source_hosts", "allowed_source_schemes", mode="before")
     @classmethod

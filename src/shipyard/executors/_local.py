@@ -1,0 +1,98 @@
+"""The default executor: a pool of worker processes on this machine.
+
+Workers are started once (``spawn``, so nothing of the parent's threads or open
+connections is inherited) and reused, so a task costs a pickle of its payload each way,
+not a process start. Cancelling a running task ends its worker process; the pool is then
+rebuilt for the tasks that follow.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING, Any
+
+from shipyard.executors._base import TaskFailed, TaskSpec, bind_settings, run_task
+
+if TYPE_CHECKING:
+    from shipyard.config import Settings
+
+
+def _initialize(settings_json: str) -> None:
+    from shipyard.config import Settings
+
+    bind_settings(Settings.model_validate_json(settings_json))
+
+
+def _call(entry: str, payload: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return run_task(entry, payload)
+    except Exception as error:  # the parent sees the message and type, never a pickled object
+        raise TaskFailed(str(error), type(error).__name__) from None
+
+
+class _LocalHandle:
+    def __init__(self, executor: LocalExecutor, future: Future[dict[str, Any]]) -> None:
+        self._executor, self._future = executor, future
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self, timeout: float | None = None) -> dict[str, Any]:
+        try:
+            return self._future.result(timeout)
+        except FutureTimeout:
+            raise TimeoutError(f"task still running after {timeout} s") from None
+        except BrokenProcessPool:
+            raise TaskFailed("the task's worker process died", "WorkerDied") from None
+
+    def cancel(self) -> None:
+        if not self._future.cancel() and not self._future.done():
+            self._executor._restart()
+
+
+class LocalExecutor:
+    """Up to ``max_workers`` tasks at a time, each in a worker process of this machine."""
+
+    name = "local"
+
+    def __init__(self, settings: Settings, max_workers: int = 1) -> None:
+        self._settings_json = settings.model_dump_json()
+        self._max_workers = max_workers
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self._max_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_initialize,
+            initargs=(self._settings_json,),
+        )
+
+    def submit(self, task: TaskSpec) -> _LocalHandle:
+        with self._lock:
+            try:
+                future = self._pool.submit(_call, task.entry, task.payload)
+            except BrokenProcessPool:
+                self._pool = self._new_pool()
+                future = self._pool.submit(_call, task.entry, task.payload)
+        return _LocalHandle(self, future)
+
+    def _restart(self) -> None:
+        """End every worker (the running tasks fail as cancelled) and start a fresh pool."""
+        with self._lock:
+            old = self._pool
+            for process in list(getattr(old, "_processes", {}).values()):
+                process.kill()
+            old.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+
+    def close(self) -> None:
+        with self._lock:
+            for process in list(getattr(self._pool, "_processes", {}).values()):
+                process.kill()
+            self._pool.shutdown(wait=True, cancel_futures=True)
