@@ -65,6 +65,9 @@ class Settings(BaseModel):
     executor: str = "local"
     """Where job work runs: ``local`` (a process pool on this machine), ``ray:local`` (a
     Ray instance started on 127.0.0.1) or ``ray://HOST:PORT`` (a Ray cluster)."""
+    ray_token_file: Path | None = None
+    """The file holding the Ray cluster's authentication token (``ray://``); unset, Ray
+    looks where it always does (``RAY_AUTH_TOKEN``, ~/.ray/auth_token)."""
     allowed_source_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "::1", "localhost"]
     )

@@ -36,10 +36,22 @@ class TaskSpec:
     memory_mb: int | None = None
 
 
+@dataclass(frozen=True)
+class TaskUsage:
+    """What a task used in its own process: CPU seconds and peak resident memory (MiB)."""
+
+    cpu_seconds: float = 0.0
+    peak_memory_mb: float = 0.0
+
+
 class TaskHandle(Protocol):
     """A submitted task."""
 
     def done(self) -> bool: ...
+
+    def usage(self) -> TaskUsage | None:
+        """What the task used, once it has returned a result (None before, or if it failed)."""
+        ...
 
     def result(self, timeout: float | None = None) -> dict[str, Any]:
         """The task's result; raises ``TaskFailed``, or ``TimeoutError`` after ``timeout``."""
@@ -67,8 +79,14 @@ _platform: Platform | None = None
 
 
 def bind_settings(settings: Settings) -> None:
-    """Set the settings a task process opens the platform from (once per worker process)."""
-    global _settings
+    """Set the settings a task process opens the platform from (once per worker process;
+    a worker shared by installations opens the platform again when they change)."""
+    global _settings, _platform
+    if settings == _settings:
+        return
+    if _platform is not None:
+        _platform.close()
+        _platform = None
     _settings = settings
 
 

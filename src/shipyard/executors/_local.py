@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from shipyard.executors._base import TaskFailed, TaskSpec, bind_settings, run_task
+from shipyard.executors._base import TaskFailed, TaskSpec, TaskUsage, bind_settings
+from shipyard.executors._running import run_outcome, unpack
 
 if TYPE_CHECKING:
     from shipyard.config import Settings
@@ -27,29 +28,34 @@ def _initialize(settings_json: str) -> None:
     bind_settings(Settings.model_validate_json(settings_json))
 
 
-def _call(entry: str, payload: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return run_task(entry, payload)
-    except Exception as error:  # the parent sees the message and type, never a pickled object
-        raise TaskFailed(str(error), type(error).__name__) from None
-
-
 class _LocalHandle:
     def __init__(self, executor: LocalExecutor, future: Future[dict[str, Any]]) -> None:
         self._executor, self._future = executor, future
+        self._usage: TaskUsage | None = None
+        self._cancelled = False
 
     def done(self) -> bool:
         return self._future.done()
 
+    def usage(self) -> TaskUsage | None:
+        return self._usage
+
     def result(self, timeout: float | None = None) -> dict[str, Any]:
         try:
-            return self._future.result(timeout)
+            outcome = self._future.result(timeout)
         except FutureTimeout:
             raise TimeoutError(f"task still running after {timeout} s") from None
+        except CancelledError:
+            raise TaskFailed("the task was cancelled", "Cancelled") from None
         except BrokenProcessPool:
+            if self._cancelled:
+                raise TaskFailed("the task was cancelled", "Cancelled") from None
             raise TaskFailed("the task's worker process died", "WorkerDied") from None
+        result, self._usage = unpack(outcome)
+        return result
 
     def cancel(self) -> None:
+        self._cancelled = not self._future.done()
         if not self._future.cancel() and not self._future.done():
             self._executor._restart()
 
@@ -76,10 +82,10 @@ class LocalExecutor:
     def submit(self, task: TaskSpec) -> _LocalHandle:
         with self._lock:
             try:
-                future = self._pool.submit(_call, task.entry, task.payload)
+                future = self._pool.submit(run_outcome, task.entry, task.payload, task.memory_mb)
             except BrokenProcessPool:
                 self._pool = self._new_pool()
-                future = self._pool.submit(_call, task.entry, task.payload)
+                future = self._pool.submit(run_outcome, task.entry, task.payload, task.memory_mb)
         return _LocalHandle(self, future)
 
     def _restart(self) -> None:

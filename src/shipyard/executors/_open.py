@@ -25,10 +25,14 @@ def parse_executor(value: str) -> str:
 
 
 def open_executor(settings: Settings, max_workers: int = 1) -> Executor:
-    """The executor the settings name, running up to ``max_workers`` tasks at once."""
+    """The executor the settings name, running up to ``max_workers`` tasks at once on the
+    local pool (a Ray cluster runs as many as its resources allow).
+
+    Raises InvalidInput (field ``executor``) when Ray is chosen but not installed, and
+    StorageError (field ``executor``) when the Ray cluster cannot be reached."""
     kind = parse_executor(settings.executor)
     if kind == "local":
         return LocalExecutor(settings, max_workers)
-    raise InvalidInput(
-        "the Ray executor is not available in this build yet", field="executor"
-    )  # replaced by shipyard.executors._ray
+    from shipyard.executors._ray import RayExecutor  # Ray loads only when it is chosen
+
+    return RayExecutor(settings)
