@@ -98,7 +98,7 @@ def test_cancel_ends_a_running_task(executor: Executor, tmp_path: Path) -> None:
 
 
 def test_a_tasks_memory_limit_holds_and_is_lifted_after(executor: Executor) -> None:
-    capped = executor.submit(TaskSpec(f"{TASKS}:allocate", {"mb": 1024}, memory_mb=64))
+    capped = executor.submit(TaskSpec(f"{TASKS}:allocate", {"mb": 2048}, memory_mb=64))
     with pytest.raises(TaskFailed, match="memory limit of 64 MiB") as caught:
         capped.result(timeout=120)
     assert caught.value.kind == "MemoryError"

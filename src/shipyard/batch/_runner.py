@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from shipyard.batch._plan import OutputPlan
+from shipyard.batch._remote_chunks import RemoteChunks
 from shipyard.batch._scorers import Scored, Scorer, open_scorer
 from shipyard.batch._scoring import ChunkScorer, decode_chunk, load_model
 from shipyard.datasets import (
@@ -174,8 +175,19 @@ class _Job:
                     raise
                 raise
 
+    def _input_files(self, inputs: InPlaceFiles) -> tuple[list[str], list[pq.ParquetFile]]:
+        """The input's file digests and files, for a job whose chunks are scored elsewhere."""
+        with self.platform.db.session() as session:
+            stored = version_files(session, self.source)
+        digests = [f.digest for f in stored]
+        return digests, [pq.ParquetFile(path) for path in inputs.paths(stored)]
+
     def _score_from(self, inputs: InPlaceFiles) -> tuple[int, str]:
-        local, files = self._prepare(inputs)
+        remote = self.job.remote
+        if remote is None:
+            local, files = self._prepare(inputs)
+        else:
+            digests, files = self._input_files(inputs)
         chunk_rows = int(self.spec["chunk_rows"])
         chunks = plan_chunks(files, chunk_rows)
         todo = len(chunks) - len(self.done)
@@ -185,20 +197,35 @@ class _Job:
         )
         _set(self.platform, self.id, chunks_total=len(chunks), chunks_done=len(chunks) - todo)
         settings = self.platform.settings
-        scorer = open_scorer(
-            self.model[0],
-            local,
-            int(self.spec["workers"]),
-            todo,
-            (
-                settings.blobs_url,
-                settings.blob_storage_options,
-                self.model,
-                self.plan.model_dump_json(),
-            ),
-        )
+        columns = list(dict.fromkeys([*self.signature.input_names, *self.plan.keep]))
+        scorer: Scorer | RemoteChunks
+        if remote is not None:
+            common = {
+                "model": list(self.model),
+                "plan": self.plan.model_dump_json(),
+                "columns": columns,
+                "chunk_rows": chunk_rows,
+            }
+            scorer = RemoteChunks(
+                remote, self.platform.blobs, int(self.spec["workers"]), chunks, digests, common
+            )
+            pending = self._remote_pending(scorer, len(chunks))
+        else:
+            scorer = open_scorer(
+                self.model[0],
+                local,
+                int(self.spec["workers"]),
+                todo,
+                (
+                    settings.blobs_url,
+                    settings.blob_storage_options,
+                    self.model,
+                    self.plan.model_dump_json(),
+                ),
+            )
+            pending = self._local_pending(scorer, files, chunks, columns, chunk_rows)
         try:
-            outputs = self._outputs(scorer, files, chunks, chunk_rows, inputs.verify)
+            outputs = self._outputs(scorer.slots, pending, len(chunks), inputs.verify)
             version = write_version_from_batches(
                 self.platform,
                 self.output,
@@ -219,28 +246,43 @@ class _Job:
         _set(self.platform, self.id, output_version_id=version_id)
         return version.rows, scorer.describe()
 
-    def _outputs(
+    def _local_pending(
         self,
         scorer: Scorer,
         files: list[pq.ParquetFile],
         chunks: list[Chunk],
+        columns: list[str],
         chunk_rows: int,
+    ) -> Iterator[tuple[int, Pending]]:
+        """Each chunk in order: its stored output's digest if done, else its rows submitted."""
+        for index, item in _inputs(files, chunks, self.done, columns, chunk_rows):
+            yield index, item if isinstance(item, str) else scorer.submit(item)
+
+    def _remote_pending(self, scorer: RemoteChunks, total: int) -> Iterator[tuple[int, Pending]]:
+        """Each chunk in order: its stored output's digest if done, else its task submitted."""
+        for index in range(total):
+            yield index, self.done[index] if index in self.done else scorer.submit(index)
+
+    def _outputs(
+        self,
+        slots: int,
+        pending: Iterator[tuple[int, Pending]],
+        total: int,
         verify_inputs: Callable[[], None],
     ) -> Iterator[pa.Table]:
         """Every chunk's output in order, at most two per scoring slot in flight; the input's
         digests are checked before the last one goes out (and so before the output is
         registered)."""
-        columns = list(dict.fromkeys([*self.signature.input_names, *self.plan.keep]))
         queue: deque[tuple[int, Pending]] = deque()
-        for index, item in _inputs(files, chunks, self.done, columns, chunk_rows):
-            queue.append((index, item if isinstance(item, str) else scorer.submit(item)))
-            while sum(not isinstance(p, str) for _, p in queue) >= 2 * scorer.slots:
-                yield self._finish(*queue.popleft(), len(chunks))
+        for index, item in pending:
+            queue.append((index, item))
+            while sum(not isinstance(p, str) for _, p in queue) >= 2 * slots:
+                yield self._finish(*queue.popleft(), total)
         while len(queue) > 1:
-            yield self._finish(*queue.popleft(), len(chunks))
+            yield self._finish(*queue.popleft(), total)
         verify_inputs()
         while queue:
-            yield self._finish(*queue.popleft(), len(chunks))
+            yield self._finish(*queue.popleft(), total)
 
     def _finish(self, index: int, pending: Pending, total: int) -> pa.Table:
         """Record a scored chunk (with the job's progress, in one transaction); its output."""

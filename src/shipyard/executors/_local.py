@@ -2,8 +2,9 @@
 
 Workers are started once (``spawn``, so nothing of the parent's threads or open
 connections is inherited) and reused, so a task costs a pickle of its payload each way,
-not a process start. Cancelling a running task ends its worker process; the pool is then
-rebuilt for the tasks that follow.
+not a process start. Cancelling a running task ends the pool's worker processes (a task
+running beside it fails as its worker died); the pool is then rebuilt for the tasks that
+follow.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from shipyard.executors._base import TaskFailed, TaskSpec, TaskUsage, bind_settings
-from shipyard.executors._running import run_outcome, unpack
+from shipyard.executors._running import died_message, run_outcome, unpack
 
 if TYPE_CHECKING:
     from shipyard.config import Settings
@@ -29,8 +30,10 @@ def _initialize(settings_json: str) -> None:
 
 
 class _LocalHandle:
-    def __init__(self, executor: LocalExecutor, future: Future[dict[str, Any]]) -> None:
-        self._executor, self._future = executor, future
+    def __init__(
+        self, executor: LocalExecutor, future: Future[dict[str, Any]], memory_mb: int | None
+    ) -> None:
+        self._executor, self._future, self._memory_mb = executor, future, memory_mb
         self._usage: TaskUsage | None = None
         self._cancelled = False
 
@@ -50,7 +53,7 @@ class _LocalHandle:
         except BrokenProcessPool:
             if self._cancelled:
                 raise TaskFailed("the task was cancelled", "Cancelled") from None
-            raise TaskFailed("the task's worker process died", "WorkerDied") from None
+            raise TaskFailed(died_message(self._memory_mb), "WorkerDied") from None
         result, self._usage = unpack(outcome)
         return result
 
@@ -86,7 +89,7 @@ class LocalExecutor:
             except BrokenProcessPool:
                 self._pool = self._new_pool()
                 future = self._pool.submit(run_outcome, task.entry, task.payload, task.memory_mb)
-        return _LocalHandle(self, future)
+        return _LocalHandle(self, future, task.memory_mb)
 
     def _restart(self) -> None:
         """End every worker (the running tasks fail as cancelled) and start a fresh pool."""

@@ -8,7 +8,7 @@ the file the ``ray_token_file`` setting names, else where Ray itself looks (the
 ``RAY_AUTH_TOKEN`` variable, ~/.ray/auth_token).
 
 A task runs ``run_outcome`` in a Ray worker process with ``num_cpus=cpus`` and
-``memory=memory_mb`` (Ray schedules by it; ``run_outcome`` enforces it), never retried by
+``memory=memory_mb`` (Ray schedules by it; ``run_outcome`` holds the task to it), never retried by
 Ray (jobs own retries). Its outcome is a JSON-able document: task errors come back by
 type name and message, never as pickled exceptions. The platform is opened in the worker
 from the settings shipped with each task, once per worker process.
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.executors._base import TaskFailed, TaskSpec, TaskUsage, bind_settings
-from shipyard.executors._running import memory_message, run_outcome, unpack
+from shipyard.executors._running import died_message, memory_message, run_outcome, unpack
 
 if TYPE_CHECKING:
     from shipyard.config import Settings
@@ -222,10 +222,10 @@ class _RayHandle:
             limit = self._memory_mb
             message = memory_message(limit) if limit else "Ray ended the task: out of memory"
             raise TaskFailed(message, "MemoryError") from None
-        except (exceptions.TaskCancelledError, exceptions.WorkerCrashedError) as error:
+        except (exceptions.TaskCancelledError, exceptions.WorkerCrashedError):
             if self._cancelled:
                 raise TaskFailed("the task was cancelled", "Cancelled") from None
-            raise TaskFailed(f"the task's worker process died: {error}", "WorkerDied") from None
+            raise TaskFailed(died_message(self._memory_mb), "WorkerDied") from None
         except exceptions.RayError as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise TaskFailed(first or type(error).__name__, type(error).__name__) from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +18,9 @@ from shipyard.clock import utcnow
 from shipyard.errors import ShipyardError, StorageError
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
+
+if TYPE_CHECKING:
+    from shipyard.jobs._remote import RemoteWork
 
 
 class RetryableError(ShipyardError, RuntimeError):
@@ -45,6 +48,8 @@ class JobAttempt:
         self.platform, self.id, self.attempt, self.principal = platform, job_id, attempt, principal
         self.run_id: str | None = None
         self.measure: Callable[[], dict[str, Any]] | None = None
+        self.remote: RemoteWork | None = None
+        """The job's Ray executor, when its work runs there; None: in this process."""
 
     def log(self, message: str) -> None:
         log(message)

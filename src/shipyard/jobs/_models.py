@@ -26,11 +26,17 @@ class JobLimits(BaseModel):
 
 
 class ResourceRecord(BaseModel):
-    """What a job used: wall time, CPU seconds and peak memory of its process tree."""
+    """What a job used: wall time, CPU seconds and peak memory of its process tree.
+
+    On a Ray executor (``executor`` names it) ``cpu_seconds`` adds what its ``tasks`` used
+    and ``peak_memory_mb`` is the larger of the job process tree's and any one task's.
+    """
 
     wall_seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_memory_mb: float = 0.0
+    executor: str = "local"
+    tasks: int = 0
 
 
 class JobInfo(BaseModel):

@@ -3,18 +3,27 @@
 The run is started first (so it gets the job's system metrics and is ended as killed if
 the job is stopped); everything the job produced (metrics, model artifact, the validation
 rows it was scored on) is recorded with the job's success in one transaction, so a job
-stopped meanwhile registers nothing.
+stopped meanwhile registers nothing. On a Ray executor the fit itself is a task there
+(``_train_task``); the job process keeps the run and the transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from shipyard.clock import utcnow
 from shipyard.datasets import load_version_table
-from shipyard.flavors import SavedModel, ValidationRows
+from shipyard.flavors import ModelSignature, SavedModel, ValidationRows
 from shipyard.jobs._attempt import JobAttempt
+from shipyard.jobs._remote import RemoteWork
+from shipyard.jobs._train_task import ENTRY
 from shipyard.registry import store_saved_model
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, write_batch
+
+if TYPE_CHECKING:
+    from shipyard.training import TrainingSpec
 
 
 def run(job: JobAttempt) -> None:
@@ -32,11 +41,67 @@ def run(job: JobAttempt) -> None:
     _run_spec(job, spec_document, version_id)
 
 
+@dataclass(frozen=True)
+class _Fitted:
+    """What a fit produced, wherever it ran: the model, how it scored, its validation rows."""
+
+    flavor: str
+    model_bytes: bytes
+    signature: ModelSignature
+    metrics: dict[str, float]
+    params: dict[str, str]
+    validation: bytes
+    validation_rows: int
+    validation_split: str
+
+
+def _fit_here(job: JobAttempt, spec: TrainingSpec, version: t.DatasetVersion) -> _Fitted:
+    from shipyard.training import fit, validation_parquet
+
+    table = load_version_table(job.platform, version)
+    job.log(f"loaded {table.num_rows} rows x {table.num_columns} columns (digest verified)")
+    result = fit(spec, table, on_progress=job.progress, log=job.log)
+    return _Fitted(
+        result.flavor,
+        result.model_bytes,
+        result.signature,
+        {k: float(v) for k, v in result.metrics.items()},
+        {k: str(v) for k, v in result.params.items()},
+        validation_parquet(result.validation),
+        result.validation.num_rows,
+        result.validation_split,
+    )
+
+
+def _fit_remotely(
+    job: JobAttempt, remote: RemoteWork, document: dict[str, object], version_id: int
+) -> _Fitted:
+    """The fit as a task on the job's executor; model and validation table come back as
+    blob digests (read back here, checked against them)."""
+    job.log(f"fitting on {remote.name}")
+    payload = {"job_id": job.id, "spec": document, "version_id": version_id}
+    found = remote.run(ENTRY, payload)
+    for line in found["log"]:
+        job.log(f"(task) {line}")
+    blobs = job.platform.blobs
+    return _Fitted(
+        found["flavor"],
+        blobs.get_bytes(found["model"]),
+        ModelSignature.model_validate(found["signature"]),
+        found["metrics"],
+        found["params"],
+        blobs.get_bytes(found["validation"]),
+        found["validation_rows"],
+        found["validation_split"],
+    )
+
+
 def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> None:
-    from shipyard.training import TrainingSpec, fit, validation_parquet
+    from shipyard.training import TrainingSpec
 
     platform = job.platform
     spec = TrainingSpec.model_validate(document)
+    executor = job.remote.name if job.remote is not None else "local"
     with platform.db.session() as session:
         version = session.get(t.DatasetVersion, version_id)
         assert version is not None
@@ -45,27 +110,32 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
             experiment=spec.experiment,
             principal=job.principal,
             name=spec.name or job.id[:8],
-            tags={"shipyard.job": job.id, "estimator": spec.estimator, "task": spec.task},
+            tags={
+                "shipyard.job": job.id,
+                "shipyard.executor": executor,
+                "estimator": spec.estimator,
+                "task": spec.task,
+            },
         )
         session.add(t.RunInput(run_id=run.id, dataset_version_id=version.id))
         job.attach_run(session, run.id)
         run_id = run.id
     job.log(f"job {job.id}: {spec.estimator} on {spec.dataset}, target {spec.target!r}")
-    table = load_version_table(platform, version)
-    job.log(f"loaded {table.num_rows} rows x {table.num_columns} columns (digest verified)")
-    result = fit(spec, table, on_progress=job.progress, log=job.log)
-    validation = validation_parquet(result.validation)
+    if job.remote is None:
+        result = _fit_here(job, spec, version)
+    else:
+        result = _fit_remotely(job, job.remote, document, version_id)
     job.log(
-        f"validation table: {result.validation.num_rows} {result.validation_split} rows "
-        f"({len(validation)} bytes of Parquet)"
+        f"validation table: {result.validation_rows} {result.validation_split} rows "
+        f"({len(result.validation)} bytes of Parquet)"
     )
     metrics = ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items()))
     with platform.db.session() as session:
         write_batch(
             session,
             run_id,
-            [MetricPoint(key=k, value=float(v)) for k, v in result.metrics.items()],
-            {k: str(v) for k, v in result.params.items()},
+            [MetricPoint(key=k, value=v) for k, v in result.metrics.items()],
+            result.params,
             {},
         )
         saved = SavedModel(
@@ -73,7 +143,7 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
             result.model_bytes,
             result.signature,
             validation=ValidationRows(
-                validation, result.validation.num_rows, result.validation_split
+                result.validation, result.validation_rows, result.validation_split
             ),
         )
         store_saved_model(platform, session, run_id, saved)

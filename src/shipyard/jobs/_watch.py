@@ -24,6 +24,7 @@ from shipyard.errors import ShipyardError
 from shipyard.jobs._attempt import log
 from shipyard.jobs._control import TERM_GRACE_SECONDS, end_run
 from shipyard.jobs._models import ACTIVE_STATUSES, JobLimits, ResourceRecord
+from shipyard.jobs._remote import RemoteWork, cancel_outstanding
 from shipyard.jobs._usage import address_space_mib, group_members, own_peak_mib, tree_usage
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
@@ -38,13 +39,17 @@ def memory_message(limits: JobLimits) -> str:
     return f"job exceeded its memory limit of {limits.memory_mb} MiB"
 
 
-def apply_limits(limits: JobLimits) -> None:
+def apply_limits(limits: JobLimits, *, address_space: bool = True) -> None:
     """Pin the process to ``cpus`` cores and cap its address space at ``memory_mb`` more than
-    it starts with (the sampler holds its tree's resident memory to the same growth)."""
+    it starts with (the sampler holds its tree's resident memory to the same growth).
+
+    A job whose work runs on Ray leaves out the address-space cap (``address_space``): its
+    tasks carry ``memory_mb`` themselves, and the Ray client reserves address space it
+    never touches."""
     if limits.cpus is not None and hasattr(os, "sched_setaffinity"):
         allowed = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, allowed[: limits.cpus])
-    if limits.memory_mb is not None:
+    if limits.memory_mb is not None and address_space:
         cap = int((address_space_mib() + limits.memory_mb + _ADDRESS_SLACK_MIB) * 2**20)
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
@@ -54,7 +59,9 @@ def apply_limits(limits: JobLimits) -> None:
 
 def end_own_group(platform: Platform, job_id: str, status: str, message: str) -> None:
     """Mark the job ``status`` (if it still runs), end its run, then end this process group:
-    SIGTERM to the others, SIGKILL to all (this process too) after a grace."""
+    SIGTERM to the others, SIGKILL to all (this process too) after a grace. Its tasks on
+    an executor are cancelled first."""
+    cancel_outstanding()
     with platform.db.session() as session:
         claimed = session.execute(
             sa.update(j.Job)
@@ -100,6 +107,7 @@ class Sampler:
         self.cpu = 0.0
         self.step = 0
         self.samples = 0
+        self.remote: RemoteWork | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sampler", daemon=True)
 
@@ -113,14 +121,17 @@ class Sampler:
         return self.record(final=True)
 
     def measure(self, *, final: bool = True) -> ResourceRecord:
-        """What the job's tree has used so far."""
+        """What the job's tree has used so far, and its finished tasks on an executor."""
         cpu, memory = tree_usage()
         self.cpu = max(self.cpu, cpu)
         self.peak = max(self.peak, memory, own_peak_mib() if final else 0.0)
+        remote = self.remote
         return ResourceRecord(
             wall_seconds=round(time.monotonic() - self.started, 3),
-            cpu_seconds=round(self.cpu, 3),
-            peak_memory_mb=round(self.peak, 1),
+            cpu_seconds=round(self.cpu + (remote.cpu_seconds if remote else 0.0), 3),
+            peak_memory_mb=round(max(self.peak, remote.peak_memory_mb if remote else 0.0), 1),
+            executor=remote.name if remote else "local",
+            tasks=remote.tasks if remote else 0,
         )
 
     def record(self, *, final: bool = False) -> ResourceRecord:

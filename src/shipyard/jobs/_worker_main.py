@@ -17,6 +17,7 @@ from shipyard.jobs._attempt import RETRYABLE, JobAttempt, JobStopped, log
 from shipyard.jobs._control import end_run
 from shipyard.jobs._liveness import hold_lock
 from shipyard.jobs._models import JobLimits
+from shipyard.jobs._remote import RemoteWork, cancel_outstanding, open_remote, take_sigterm
 from shipyard.jobs._watch import Sampler, apply_limits, memory_message, start_watchdog
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
@@ -78,7 +79,10 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
         log(f"job {job_id} has ended already")
         return 0
     limits, left, principal, number = started
-    apply_limits(limits)
+    on_executor = platform.settings.executor != "local"
+    if on_executor:  # before any thread starts: a stopped job cancels its tasks first
+        take_sigterm(cancel_outstanding)
+    apply_limits(limits, address_space=not on_executor)
     if limits.max_runtime is not None:
         start_watchdog(platform, job_id, left, "job")
     attempt = JobAttempt(platform, job_id, number, principal)
@@ -86,7 +90,17 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
     attempt.measure = lambda: sampler.measure().model_dump(mode="json")
     worker = _worker(entry)
     code = 1
+    remote: RemoteWork | None = None
     try:
+        try:
+            remote = open_remote(platform.settings, limits)
+        except ShipyardError as error:
+            log(f"failed: {error}")
+            _fail(attempt, str(error))
+            return code
+        attempt.remote = sampler.remote = remote
+        if remote is not None:
+            log(f"work runs on {remote.name}")
         while True:
             try:
                 worker(attempt)
@@ -101,6 +115,7 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
                 _fail_run(platform, attempt.run_id)
                 attempt = JobAttempt(platform, job_id, _next_attempt(platform, job_id), principal)
                 attempt.measure = lambda: sampler.measure().model_dump(mode="json")
+                attempt.remote = remote
             except JobStopped:
                 log("stopped")
                 break
@@ -118,10 +133,13 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
                 _fail(attempt, f"{type(error).__name__}: {error}")
                 break
     finally:
+        if remote is not None:
+            remote.close()
         record = sampler.stop()
         log(
             f"resources: {record.wall_seconds:.1f} s wall, {record.cpu_seconds:.1f} s CPU, "
             f"peak {record.peak_memory_mb:.0f} MiB"
+            + (f" ({record.tasks} task(s) on {record.executor})" if record.tasks else "")
         )
     return code
 
