@@ -3,7 +3,8 @@
 Training jobs, tuning trials and batch transform chunks hand their work to an ``Executor``
 as tasks: a function named ``module:function`` that takes a JSON-able payload and returns
 a JSON-able result, run in a process that opens the platform itself from the settings the
-executor was given (``task_platform``). The same tasks give the same results on every
+executor was given (``task_platform``), with ``cpus`` and ``memory_mb`` it is held to, and
+what it used (``TaskUsage``) reported back. The same tasks give the same results on every
 executor; the contract suite in ``tests/executors`` runs each one.
 """
 
@@ -12,6 +13,7 @@ from shipyard.executors._base import (
     TaskFailed,
     TaskHandle,
     TaskSpec,
+    TaskUsage,
     run_task,
     task_platform,
 )
@@ -24,6 +26,7 @@ __all__ = [
     "TaskFailed",
     "TaskHandle",
     "TaskSpec",
+    "TaskUsage",
     "open_executor",
     "parse_executor",
     "run_task",

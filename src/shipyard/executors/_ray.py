@@ -125,9 +125,13 @@ def _start_local(ray: Any) -> _Connection:
             logging_level="WARNING",
         )
     except Exception as error:
+        with contextlib.suppress(Exception):
+            ray.shutdown()
         _restore_env(saved)
         shutil.rmtree(temp_dir, ignore_errors=True)
-        raise StorageError(f"could not start Ray on 127.0.0.1: {error}", field="executor") from None
+        problem = str(error) or type(error).__name__
+        message = f"could not start Ray on 127.0.0.1: {problem}"
+        raise StorageError(message, field="executor") from None
     return _Connection("ray:local", temp_dir, saved)
 
 
@@ -147,6 +151,8 @@ def _connect_client(ray: Any, address: str, token_file: Path | None) -> _Connect
                 ray_init_kwargs={"log_to_driver": False, "logging_level": "WARNING"},
             )
     except Exception as error:
+        with contextlib.suppress(Exception):  # leave no half-made client behind
+            ray.util.disconnect()
         _restore_env(saved)
         problem = " ".join(str(error).split())[:300] or type(error).__name__
         raise StorageError(

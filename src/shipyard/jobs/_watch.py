@@ -117,7 +117,8 @@ class Sampler:
 
     def stop(self) -> ResourceRecord:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=5)
         return self.record(final=True)
 
     def measure(self, *, final: bool = True) -> ResourceRecord:

@@ -86,7 +86,7 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
     if limits.max_runtime is not None:
         start_watchdog(platform, job_id, left, "job")
     attempt = JobAttempt(platform, job_id, number, principal)
-    sampler = Sampler(platform, job_id, limits, lambda: attempt.run_id).start()
+    sampler = Sampler(platform, job_id, limits, lambda: attempt.run_id)
     attempt.measure = lambda: sampler.measure().model_dump(mode="json")
     worker = _worker(entry)
     code = 1
@@ -99,6 +99,7 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
             _fail(attempt, str(error))
             return code
         attempt.remote = sampler.remote = remote
+        sampler.start()  # its memory baseline includes the executor's client, if any
         if remote is not None:
             log(f"work runs on {remote.name}")
         while True:
