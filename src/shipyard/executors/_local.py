@@ -2,7 +2,9 @@
 
 Workers are started once (``spawn``, so nothing of the parent's threads or open
 connections is inherited) and reused, so a task costs a pickle of its payload each way,
-not a process start. Cancelling a running task ends the pool's worker processes (a task
+not a process start. Each worker's native thread pools (BLAS, OpenMP) get its share of the
+machine's cores, so workers side by side do not oversubscribe them (Ray does the same for
+its tasks). Cancelling a running task ends the pool's worker processes (a task
 running beside it fails as its worker died); the pool is then rebuilt for the tasks that
 follow.
 """
@@ -10,6 +12,7 @@ follow.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -23,9 +26,15 @@ if TYPE_CHECKING:
     from shipyard.config import Settings
 
 
-def _initialize(settings_json: str) -> None:
+# Native thread pools (BLAS, OpenMP) read these once, when their library loads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _initialize(settings_json: str, threads: int) -> None:
     from shipyard.config import Settings
 
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(threads))
     bind_settings(Settings.model_validate_json(settings_json))
 
 
@@ -71,6 +80,8 @@ class LocalExecutor:
     def __init__(self, settings: Settings, max_workers: int = 1) -> None:
         self._settings_json = settings.model_dump_json()
         self._max_workers = max_workers
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        self._threads = max(1, (cores or 1) // max_workers)
         self._lock = threading.Lock()
         self._pool = self._new_pool()
 
@@ -79,16 +90,17 @@ class LocalExecutor:
             max_workers=self._max_workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_initialize,
-            initargs=(self._settings_json,),
+            initargs=(self._settings_json, self._threads),
         )
 
     def submit(self, task: TaskSpec) -> _LocalHandle:
+        arguments = (task.entry, task.payload, task.memory_mb)
         with self._lock:
             try:
-                future = self._pool.submit(run_outcome, task.entry, task.payload, task.memory_mb)
+                future = self._pool.submit(run_outcome, *arguments)
             except BrokenProcessPool:
                 self._pool = self._new_pool()
-                future = self._pool.submit(run_outcome, task.entry, task.payload, task.memory_mb)
+                future = self._pool.submit(run_outcome, *arguments)
         return _LocalHandle(self, future, task.memory_mb)
 
     def _restart(self) -> None:
