@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import service_unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
-START_SECONDS = 90
+START_SECONDS = 120
 
 
 @dataclass(frozen=True)
