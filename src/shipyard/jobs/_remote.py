@@ -37,11 +37,17 @@ def cancel_outstanding() -> None:
 
 
 class RemoteWork:
-    """The job's executor and its tasks in flight, with what finished ones used."""
+    """The job's executor (opened with its first task: work that stays in the job process,
+    such as own-code training, never connects) and its tasks in flight, with what finished
+    ones used. ``on_open`` runs once the executor is open (the sampler re-takes its memory
+    baseline: the executor's client is not the job's work)."""
 
-    def __init__(self, executor: Executor, limits: JobLimits) -> None:
-        self.executor, self.limits = executor, limits
-        self.name = executor.name
+    def __init__(
+        self, settings: Settings, limits: JobLimits, on_open: Callable[[], None] | None = None
+    ) -> None:
+        self.settings, self.limits, self.on_open = settings, limits, on_open
+        self.name = settings.executor
+        self.executor: Executor | None = None
         self.cpu_seconds = 0.0
         self.peak_memory_mb = 0.0
         self.tasks = 0
@@ -49,11 +55,19 @@ class RemoteWork:
         self._running: set[TaskHandle] = set()
         _open.append(self)
 
+    def _executor(self) -> Executor:
+        if self.executor is None:
+            self.executor = open_executor(self.settings)
+            log(f"connected to {self.name} for this job's tasks")
+            if self.on_open is not None:
+                self.on_open()
+        return self.executor
+
     def submit(self, entry: str, payload: dict[str, Any], cpus: float | None = None) -> TaskHandle:
         """Start ``entry(payload)`` with the job's cpus and memory_mb."""
         cores = cpus or float(self.limits.cpus or 1)
         spec = TaskSpec(entry, payload, cpus=cores, memory_mb=self.limits.memory_mb)
-        handle = self.executor.submit(spec)
+        handle = self._executor().submit(spec)
         with self._lock:
             self._running.add(handle)
             self.tasks += 1
@@ -99,14 +113,17 @@ class RemoteWork:
     def close(self) -> None:
         if self in _open:
             _open.remove(self)
-        self.executor.close()
+        if self.executor is not None:
+            self.executor.close()
 
 
-def open_remote(settings: Settings, limits: JobLimits) -> RemoteWork | None:
+def open_remote(
+    settings: Settings, limits: JobLimits, on_open: Callable[[], None] | None = None
+) -> RemoteWork | None:
     """The job's executor when it is not the local default; None for in-process work."""
     if settings.executor == "local":
         return None
-    return RemoteWork(open_executor(settings), limits)
+    return RemoteWork(settings, limits, on_open)
 
 
 def take_sigterm(on_term: Callable[[], None]) -> None:

@@ -109,16 +109,20 @@ class Sampler:
         self.samples = 0
         self.remote: RemoteWork | None = None
         self._stop = threading.Event()
+        self._rebase = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sampler", daemon=True)
 
     def start(self) -> Sampler:
         self._thread.start()
         return self
 
+    def rebase(self) -> None:
+        """Take the memory baseline again (what the process holds now is not the job's work)."""
+        self._rebase.set()
+
     def stop(self) -> ResourceRecord:
         self._stop.set()
-        if self._thread.ident is not None:  # started
-            self._thread.join(timeout=5)
+        self._thread.join(timeout=5)
         return self.record(final=True)
 
     def measure(self, *, final: bool = True) -> ResourceRecord:
@@ -150,6 +154,9 @@ class Sampler:
         while not self._stop.wait(SAMPLE_SECONDS if self.samples else 0.5):
             self.samples += 1
             cpu, memory = tree_usage()
+            if self._rebase.is_set():
+                self._rebase.clear()
+                baseline = memory
             now = time.monotonic()
             percent = 100.0 * max(cpu - last_cpu, 0.0) / max(now - last_time, 1e-6)
             last_cpu, last_time = cpu, now

@@ -17,7 +17,7 @@ from shipyard.jobs._attempt import RETRYABLE, JobAttempt, JobStopped, log
 from shipyard.jobs._control import end_run
 from shipyard.jobs._liveness import hold_lock
 from shipyard.jobs._models import JobLimits
-from shipyard.jobs._remote import RemoteWork, cancel_outstanding, open_remote, take_sigterm
+from shipyard.jobs._remote import cancel_outstanding, open_remote, take_sigterm
 from shipyard.jobs._watch import Sampler, apply_limits, memory_message, start_watchdog
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
@@ -86,22 +86,13 @@ def run_job(platform: Platform, job_id: str, entry: str) -> int:
     if limits.max_runtime is not None:
         start_watchdog(platform, job_id, left, "job")
     attempt = JobAttempt(platform, job_id, number, principal)
-    sampler = Sampler(platform, job_id, limits, lambda: attempt.run_id)
+    sampler = Sampler(platform, job_id, limits, lambda: attempt.run_id).start()
     attempt.measure = lambda: sampler.measure().model_dump(mode="json")
     worker = _worker(entry)
     code = 1
-    remote: RemoteWork | None = None
+    remote = open_remote(platform.settings, limits, on_open=sampler.rebase)
+    attempt.remote = sampler.remote = remote
     try:
-        try:
-            remote = open_remote(platform.settings, limits)
-        except ShipyardError as error:
-            log(f"failed: {error}")
-            _fail(attempt, str(error))
-            return code
-        attempt.remote = sampler.remote = remote
-        sampler.start()  # its memory baseline includes the executor's client, if any
-        if remote is not None:
-            log(f"work runs on {remote.name}")
         while True:
             try:
                 worker(attempt)
