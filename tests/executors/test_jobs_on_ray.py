@@ -163,3 +163,20 @@ def test_cancelling_a_ray_training_job_ends_its_task(homes: dict[str, Client]) -
     assert cancelled.status == "cancelled"
     _wait_for(lambda: not any(FIT_TITLE in title for title in _titles()), timeout=60)
     assert "cancelled 1 task(s) on ray://" in client.training.logs(job.id).text
+
+
+def test_a_ray_training_job_past_its_max_runtime_ends_its_task(homes: dict[str, Client]) -> None:
+    client = homes["ray"]
+    spec = {
+        "dataset": "bc@1",
+        "target": "target",
+        "task": "classification",
+        "estimator": "sklearn.ensemble.GradientBoostingClassifier",
+        "params": {"n_estimators": 1_000_000},
+        "max_runtime": 12,
+    }
+    job = client.training.submit(spec)
+    _wait_for(lambda: client.training.get(job.id).done, timeout=120)
+    assert client.training.get(job.id).status == "timed_out"
+    _wait_for(lambda: not any(FIT_TITLE in title for title in _titles()), timeout=60)
+    assert "cancelled 1 task(s) on ray://" in client.training.logs(job.id).text

@@ -102,8 +102,13 @@ def task_platform() -> Platform:
     return _platform
 
 
-def run_task(entry: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Import ``module:function`` and call it with ``payload`` (in the task's process)."""
+def task_function(entry: str) -> TaskFunction:
+    """The function ``module:function`` names (its module imported here)."""
     module, _, name = entry.partition(":")
     function: TaskFunction = getattr(importlib.import_module(module), name)
-    return function(payload)
+    return function
+
+
+def run_task(entry: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """Import ``module:function`` and call it with ``payload`` (in the task's process)."""
+    return task_function(entry)(payload)

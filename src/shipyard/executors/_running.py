@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shipyard.executors._base import TaskFailed, TaskUsage, run_task
+from shipyard.executors._base import TaskFailed, TaskUsage, task_function
 
 
 def memory_message(memory_mb: int) -> str:
@@ -105,13 +105,15 @@ def run_outcome(entry: str, payload: dict[str, Any], memory_mb: int | None) -> d
     """Run ``entry(payload)`` here under ``memory_mb``: its result and usage, or its error."""
     peak_reset = _reset_peak()
     started = time.process_time()
-    watch = _MemoryWatch(memory_mb) if memory_mb is not None else None
+    watch: _MemoryWatch | None = None
     try:
+        function = task_function(entry)  # its module's imports are not the task's memory
+        watch = _MemoryWatch(memory_mb) if memory_mb is not None else None
         if watch is None:
-            result = run_task(entry, payload)
+            result = function(payload)
         else:
             with watch:
-                result = run_task(entry, payload)
+                result = function(payload)
     except Exception as error:  # MemoryError included; task code may have wrapped it
         if isinstance(error, MemoryError) or (watch is not None and watch.exceeded):
             message = memory_message(memory_mb) if memory_mb is not None else "out of memory"

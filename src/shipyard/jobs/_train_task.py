@@ -13,19 +13,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from shipyard.datasets import load_version_table
 from shipyard.executors import task_platform
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
-
-ENTRY = "shipyard.jobs._train_task:fit_task"
+from shipyard.training import TrainingSpec, fit, validation_parquet
 
 
 def fit_task(payload: dict[str, Any]) -> dict[str, Any]:
     """Fit ``payload["spec"]`` on dataset version ``payload["version_id"]`` for job
     ``payload["job_id"]``."""
-    from shipyard.datasets import load_version_table
-    from shipyard.training import TrainingSpec, fit, validation_parquet
-
     platform = task_platform()
     job_id = payload["job_id"]
     spec = TrainingSpec.model_validate(payload["spec"])

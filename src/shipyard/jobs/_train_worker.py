@@ -17,13 +17,14 @@ from shipyard.datasets import load_version_table
 from shipyard.flavors import ModelSignature, SavedModel, ValidationRows
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.jobs._remote import RemoteWork
-from shipyard.jobs._train_task import ENTRY
 from shipyard.registry import store_saved_model
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, write_batch
 
 if TYPE_CHECKING:
     from shipyard.training import TrainingSpec
+
+FIT_TASK = "shipyard.jobs._train_task:fit_task"
 
 
 def run(job: JobAttempt) -> None:
@@ -80,7 +81,7 @@ def _fit_remotely(
     blob digests (read back here, checked against them)."""
     job.log(f"fitting on {remote.name}")
     payload = {"job_id": job.id, "spec": document, "version_id": version_id}
-    found = remote.run(ENTRY, payload)
+    found = remote.run(FIT_TASK, payload)
     for line in found["log"]:
         job.log(f"(task) {line}")
     blobs = job.platform.blobs
