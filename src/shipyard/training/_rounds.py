@@ -1,0 +1,70 @@
+"""Per-round reporting while a boosted model trains: the validation metric after each
+boosting round of LightGBM or XGBoost, for tuning's pruners (estimators without rounds
+report only their final value).
+
+The reporter may raise ``StopTraining`` to end the fit early (a pruned trial).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from shipyard.errors import ShipyardError
+from shipyard.training._metrics import compute_metrics
+
+ROUND_FLAVORS = ("lightgbm", "xgboost")
+
+
+class StopTraining(ShipyardError, RuntimeError):
+    """Raised by a round reporter to stop a fit (the trial was pruned)."""
+
+
+@dataclass(frozen=True)
+class RoundReporter:
+    """``report(round, value)`` gets ``metric`` on the validation rows after each round."""
+
+    metric: str
+    report: Callable[[int, float], None]
+
+
+class _Scorer:
+    def __init__(
+        self, reporter: RoundReporter, features: Any, y_true: np.ndarray, classes: Any
+    ) -> None:
+        self.reporter, self.features, self.y_true, self.classes = reporter, features, y_true, classes
+
+    def __call__(self, round_number: int, output: np.ndarray) -> None:
+        output = np.asarray(output, dtype=np.float64)
+        if self.classes is not None and output.ndim == 1:
+            output = np.column_stack([1.0 - output, output])
+        values, _ = compute_metrics([self.reporter.metric], self.y_true, output, self.classes)
+        if self.reporter.metric in values:
+            self.reporter.report(round_number, float(values[self.reporter.metric]))
+
+
+def round_fit_options(
+    flavor: str, model: Any, reporter: RoundReporter, features: Any, y_true: np.ndarray, classes: Any
+) -> dict[str, Any]:
+    """Extra ``fit`` keyword arguments (and model settings) that report each round."""
+    score = _Scorer(reporter, features, y_true, classes)
+    if flavor == "lightgbm":
+
+        def after_round(env: Any) -> None:
+            score(env.iteration + 1, env.model.predict(features, num_iteration=env.iteration + 1))
+
+        return {"callbacks": [after_round]}
+    if flavor == "xgboost":
+        import xgboost
+
+        class _AfterRound(xgboost.callback.TrainingCallback):  # type: ignore[misc]
+            def after_iteration(self, booster: Any, epoch: int, evals_log: Any) -> bool:
+                score(epoch + 1, booster.inplace_predict(features, iteration_range=(0, epoch + 1)))
+                return False
+
+        model.set_params(callbacks=[_AfterRound()])
+        return {}
+    return {}
