@@ -25,10 +25,12 @@ class StopTraining(ShipyardError, RuntimeError):
 
 @dataclass(frozen=True)
 class RoundReporter:
-    """``report(round, value)`` gets ``metric`` on the validation rows after each round."""
+    """``report(round, value)`` gets ``metric`` on the validation rows after each round that
+    ``wanted`` accepts (each scored round costs a prediction)."""
 
     metric: str
     report: Callable[[int, float], None]
+    wanted: Callable[[int], bool] = lambda step: True
 
 
 class _Scorer:
@@ -54,7 +56,9 @@ def round_fit_options(
     if flavor == "lightgbm":
 
         def after_round(env: Any) -> None:
-            score(env.iteration + 1, env.model.predict(features, num_iteration=env.iteration + 1))
+            step = env.iteration + 1
+            if reporter.wanted(step):
+                score(step, env.model.predict(features, num_iteration=step))
 
         return {"callbacks": [after_round]}
     if flavor == "xgboost":
@@ -62,7 +66,9 @@ def round_fit_options(
 
         class _AfterRound(xgboost.callback.TrainingCallback):  # type: ignore[misc]
             def after_iteration(self, booster: Any, epoch: int, evals_log: Any) -> bool:
-                score(epoch + 1, booster.inplace_predict(features, iteration_range=(0, epoch + 1)))
+                if reporter.wanted(epoch + 1):
+                    output = booster.inplace_predict(features, iteration_range=(0, epoch + 1))
+                    score(epoch + 1, output)
                 return False
 
         model.set_params(callbacks=[_AfterRound()])

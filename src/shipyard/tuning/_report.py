@@ -4,6 +4,8 @@ optimization history, parameter importances and parallel coordinates of a study.
 from __future__ import annotations
 
 import html
+import warnings
+from typing import Any
 
 import optuna
 
@@ -22,6 +24,12 @@ def render_report(study: optuna.Study, spec: TuningSpec, title: str) -> str:
         raise InvalidInput(
             f"the tuning report needs plotly: pip install 'shipyard[{EXTRA}]'", field="report"
         ) from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # optuna's notes on few trials per regime, experimental APIs
+        return _render(study, spec, title, visualization)
+
+
+def _render(study: optuna.Study, spec: TuningSpec, title: str, visualization: Any) -> str:
     goals = spec.goals
     sections: list[tuple[str, str]] = []
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))

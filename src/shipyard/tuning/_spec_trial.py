@@ -42,7 +42,9 @@ def train_spec(
     rounds = None
     watched = target.spec.pruner != "none"
     if watched and check_spec(spec).flavor in ROUND_FLAVORS and spec.split.kind == "holdout":
-        rounds = RoundReporter(target.spec.goals[0].metric, report)
+        from shipyard.tuning._trial import reported_step
+
+        rounds = RoundReporter(target.spec.goals[0].metric, report, reported_step)
     result = fit(spec, table, rounds=rounds)
 
     def save(session: Session, run_id: str) -> None:

@@ -69,7 +69,20 @@ def open_storage(settings: Settings) -> optuna.storages.RDBStorage:
         if key not in _opened:
             url, options = storage_target(settings)
             try:
-                _opened[key] = optuna.storages.RDBStorage(url, engine_kwargs=options)
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=options)
             except Exception as error:  # optuna and SQLAlchemy raise their own types
                 raise StorageError(f"cannot open the tuning study storage: {error}") from None
+            if url.startswith("sqlite"):
+                sa.event.listen(storage.engine, "connect", _sqlite_pragmas)
+                storage.engine.dispose()  # connections from here on get the pragmas
+            _opened[key] = storage
         return _opened[key]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """As the metadata database: write-ahead log, fsync at checkpoints (a report per
+    boosting round is one small commit)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

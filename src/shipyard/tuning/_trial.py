@@ -23,6 +23,7 @@ from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, write_batch
+from shipyard.training._rounds import StopTraining
 from shipyard.tuning._spec import TuningSpec
 from shipyard.tuning._storage import open_storage
 from shipyard.tuning._strategy import pruner
@@ -38,7 +39,7 @@ def reported_step(step: int) -> bool:
     return step <= REPORT_EVERY_FROM or step % REPORT_EVERY == 0
 
 
-class Pruned(Exception):
+class Pruned(StopTraining):
     """The pruner stopped this trial; the message says at which step and value."""
 
 
@@ -144,7 +145,7 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
             )
         values = [_value(metrics, g.metric) for g in spec.goals]
     except Exception as error:
-        pruned = isinstance(error, Pruned) or type(error).__name__ in ("StopTraining", "TrialPruned")
+        pruned = isinstance(error, StopTraining | optuna.TrialPruned)
         reason = str(error) if pruned else f"{type(error).__name__}: {error}"
         _end(platform, run_id, "killed" if pruned else "failed", steps, {}, reason, None)
         state = "pruned" if pruned else "failed"
