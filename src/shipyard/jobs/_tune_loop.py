@@ -131,13 +131,13 @@ class TrialLoop:
         if state == "complete":
             if outcome.get("model"):
                 trial.set_user_attr("model", True)
-            self.study.tell(trial, outcome["values"])
+            _tell(self.study, trial, outcome["values"])
             if outcome.get("model"):
                 self._consider(trial.number, list(outcome["values"]))
         elif state == "pruned":
-            self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            _tell(self.study, trial, state=optuna.trial.TrialState.PRUNED)
         else:
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            _tell(self.study, trial, state=optuna.trial.TrialState.FAIL)
         self.finished += 1
         self._show(trial, outcome)
 
@@ -170,7 +170,7 @@ class TrialLoop:
         for trial, handle in running.values():
             handle.cancel()
             trial.set_user_attr("reason", "cancelled: the tuning job's timeout was reached")
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            _tell(self.study, trial, state=optuna.trial.TrialState.FAIL)
         running.clear()
         with self.job.platform.db.session() as session:
             session.execute(
@@ -180,6 +180,17 @@ class TrialLoop:
                 .execution_options(synchronize_session=False)
             )
         self.job.log("timeout reached: running trials cancelled")
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, *args: Any, **kwargs: Any) -> None:
+    """``study.tell``; the grid sampler's ``study.stop()`` on its last point only works
+    inside ``optimize`` and raises after the trial is stored (the loop's budget already
+    ends at the grid's size)."""
+    try:
+        study.tell(trial, *args, **kwargs)
+    except RuntimeError as error:
+        if "Study.stop" not in str(error):
+            raise
 
 
 def _short(value: Any) -> str:
