@@ -13,7 +13,7 @@ from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import start_run
 from shipyard.tuning import TuningSpec, best_trials, open_storage
-from shipyard.tuning._space import distribution, fits
+from shipyard.tuning._space import distribution, fits, holds
 
 LOST = "the tuning job's process ended while this trial ran; asked again"
 
@@ -48,16 +48,18 @@ def parent_run(job: JobAttempt, study: optuna.Study, spec: TuningSpec, version_i
     return run_id
 
 
-def recover(job: JobAttempt, study: optuna.Study, parent_run_id: str) -> None:
+def recover(job: JobAttempt, study: optuna.Study, spec: TuningSpec, parent_run_id: str) -> None:
     """Trials left running by a dead attempt: failed (with the reason), their runs failed,
-    and their parameters asked again."""
+    and their parameters asked again (unless the process died while choosing them)."""
     storage = study._storage
     lost = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
     for trial in lost:
         storage.set_trial_user_attr(trial._trial_id, "reason", LOST)
         storage.set_trial_user_attr(trial._trial_id, "lost", True)
         storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
-        study.enqueue_trial(dict(trial.params), user_attrs={"retry_of": trial.number})
+        params = dict(trial.params)
+        if all(name in params for name, p in spec.search_space.items() if holds(p, params)):
+            study.enqueue_trial(params, user_attrs={"retry_of": trial.number})
     with job.platform.db.session() as session:
         session.execute(
             sa.update(t.Run)

@@ -42,7 +42,7 @@ def run(job: JobAttempt) -> None:
         load_if_exists=True,
     )
     run_id = parent_run(job, study, spec, version_id)
-    recover(job, study, run_id)
+    recover(job, study, spec, run_id)
     if not study.user_attrs.get("warm_started"):
         warm_start(job, study, spec, version_id)
         study.set_user_attr("warm_started", True)
