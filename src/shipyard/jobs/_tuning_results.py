@@ -5,6 +5,7 @@ HTML report."""
 from __future__ import annotations
 
 import optuna
+import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
@@ -14,8 +15,11 @@ from shipyard.jobs._tuning import TUNING, job_resource
 from shipyard.names import resource
 from shipyard.platform import Platform
 from shipyard.registry import ModelVersionInfo, register_model
+from shipyard.registry._artifact import run_model_has_code
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import job_tables as j
+from shipyard.store.metadata import tables as t
+from shipyard.tracking import run_resource
 from shipyard.tuning import (
     TrialInfo,
     TuningBest,
@@ -64,33 +68,63 @@ def best_tuning_trials(ctx: RequestContext, job_id: str) -> TuningBest:
     return TuningBest(objectives=spec.goals, trials=[trial_info(t) for t in best_trials(study, spec.goals)])
 
 
+def best_runs(session: Session, job_id: str) -> list[tuple[int, str]]:
+    """(trial, run) of a finished tuning job's best trial or Pareto front, as recorded on the
+    job's run when it succeeded; empty before."""
+    job = session.get(j.Job, job_id)
+    if job is None or job.kind != TUNING.name or job.run_id is None or job.status != "succeeded":
+        return []
+    tags = dict(
+        session.execute(
+            sa.select(t.RunTag.key, t.RunTag.value).where(
+                t.RunTag.run_id == job.run_id, t.RunTag.key.in_(_BEST_TAGS)
+            )
+        ).all()
+    )
+    numbers, runs = (tags.get(k, "").split(",") for k in _BEST_TAGS)
+    return [(int(n), r) for n, r in zip(numbers, runs, strict=False) if n and r]
+
+
+_BEST_TAGS = ("shipyard.tuning.best_trials", "shipyard.tuning.best_runs")
+
+
 def _register_uses(session: Session, job_id: str, name: str) -> list[Access]:
-    return [Access("registry:RegisterModel", ResourceName.of(resource("model", name)))]
+    """Registering under ``name``, reading the best runs' artifacts, and registering code
+    when a best run's model carries code (as ``registry.register`` declares them)."""
+    model = ResourceName.of(resource("model", name))
+    found = [Access("registry:RegisterModel", model)]
+    for _, run_id in best_runs(session, job_id):
+        found.append(Access("tracking:GetArtifact", run_resource(session, run_id)))
+        if run_model_has_code(session, run_id):
+            found.append(Access("registry:RegisterCode", model))
+    return found
 
 
 @operation("tuning:DescribeTuningJob", job_resource, uses=_register_uses, mutating=True)
 def register_best_trial(
     ctx: RequestContext, job_id: str, name: str, trial: int | None = None
 ) -> ModelVersionInfo:
-    """Register the best trial's model (or trial ``trial`` of a Pareto front) as the next
-    version of ``name``, through the registry's register path and its evaluation gates."""
-    study, spec, _ = _study(ctx.platform, job_id)
-    best = best_trials(study, spec.goals)
+    """Register the best trial's model (or trial ``trial`` of a Pareto front) of a finished
+    tuning job as the next version of ``name``, through ``registry.register`` (its checks
+    and evaluation gates); registering the same trial again returns the same version."""
+    with ctx.platform.db.session() as session:
+        control.job_row(session, TUNING, job_id)
+        best = best_runs(session, job_id)
     if not best:
-        raise Conflict(f"tuning job {job_id} has no finished trial with a model", field="job_id")
+        raise Conflict(f"tuning job {job_id} has not succeeded with a best trial", field="job_id")
     chosen = best[0]
     if trial is not None:
-        found = [t for t in best if t.number == trial]
+        found = [b for b in best if b[0] == trial]
         if not found:
-            raise InvalidInput(f"trial {trial} is not among the best {[t.number for t in best]}", field="trial")
+            raise InvalidInput(f"trial {trial} is not among the best {[n for n, _ in best]}", field="trial")
         chosen = found[0]
     elif len(best) > 1:
         raise InvalidInput(
-            f"several objectives: name a trial of the Pareto front {[t.number for t in best]}",
+            f"several objectives: name a trial of the Pareto front {[n for n, _ in best]}",
             field="trial",
         )
-    run_id = str(chosen.user_attrs["run_id"])
-    return register_model(ctx, name, run_id, client_token=f"tuning-{job_id}-{chosen.number}")
+    number, run_id = chosen
+    return register_model(ctx, name, run_id, client_token=f"tuning-{job_id}-{number}")
 
 
 @operation("tuning:DescribeTuningJob", job_resource, mutating=False)
