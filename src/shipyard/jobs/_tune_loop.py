@@ -17,18 +17,13 @@ from shipyard.clock import utcnow
 
 from shipyard.executors import TaskFailed, TaskHandle, TaskSpec, open_executor
 from shipyard.jobs._attempt import JobAttempt
+from shipyard.jobs._tune_mirror import FINAL, AskedTrial, StudyMirror
 from shipyard.store.metadata import tables as t
 from shipyard.tuning import TuningSpec, own_trials
-from shipyard.tuning._space import suggest
 from shipyard.tuning._spec import grid_size
 from shipyard.tuning._trial import ENTRY, execute_trial
 
 _POLL_SECONDS = 0.01
-_FINAL = (
-    optuna.trial.TrialState.COMPLETE,
-    optuna.trial.TrialState.PRUNED,
-    optuna.trial.TrialState.FAIL,
-)
 
 
 class _Done:
@@ -48,10 +43,20 @@ class _Done:
 
 
 class TrialLoop:
-    def __init__(self, job: JobAttempt, study: optuna.Study, spec: TuningSpec, run_id: str) -> None:
-        self.job, self.study, self.spec, self.run_id = job, study, spec, run_id
+    def __init__(
+        self,
+        job: JobAttempt,
+        study: optuna.Study,
+        spec: TuningSpec,
+        run_id: str,
+        first: list[tuple[dict[str, Any], dict[str, Any]]],
+    ) -> None:
+        self.job, self.spec, self.run_id = job, spec, run_id
+        self.mirror = StudyMirror(study, spec)
+        for params, attrs in first:
+            self.mirror.enqueue(params, attrs)
         counted = [
-            tr for tr in own_trials(study) if tr.state in _FINAL and not tr.user_attrs.get("lost")
+            tr for tr in own_trials(study) if tr.state in FINAL and not tr.user_attrs.get("lost")
         ]
         self.finished = len(counted)
         self.budget = spec.max_trials
@@ -66,15 +71,17 @@ class TrialLoop:
 
     def run(self, deadline: float | None) -> None:
         inline = self.spec.max_parallel == 1
-        executor = None if inline else open_executor(self.job.platform.settings, self.spec.max_parallel)
-        running: dict[int, tuple[optuna.Trial, TaskHandle]] = {}
+        executor = None
+        if not inline:
+            executor = open_executor(self.job.platform.settings, self.spec.max_parallel)
+        running: dict[int, tuple[AskedTrial, TaskHandle]] = {}
         asked = self.finished
         try:
             while True:
                 late = deadline is not None and time.monotonic() >= deadline
                 while not late and len(running) < self.spec.max_parallel and asked < self.budget:
-                    trial = self.study.ask()
-                    payload = self._payload(trial, suggest(trial, self.spec))
+                    trial = self.mirror.ask()
+                    payload = self._payload(trial)
                     asked += 1
                     if executor is None:
                         handle: TaskHandle = _Done(self._inline(payload))
@@ -87,7 +94,9 @@ class TrialLoop:
                     self._stop_running(running)
                     self.stopped_by_timeout = True
                 if not running:
-                    self.stopped_by_timeout = self.stopped_by_timeout or (late and asked < self.budget)
+                    self.stopped_by_timeout = self.stopped_by_timeout or (
+                        late and asked < self.budget
+                    )
                     return
                 for number in [n for n, (_, h) in running.items() if h.done()]:
                     trial, handle = running.pop(number)
@@ -104,12 +113,12 @@ class TrialLoop:
         except Exception as error:  # a trial's failure is the trial's, not the job's
             return {"state": "failed", "reason": f"{type(error).__name__}: {error}", "values": None}
 
-    def _payload(self, trial: optuna.Trial, params: dict[str, Any]) -> dict[str, Any]:
+    def _payload(self, trial: AskedTrial) -> dict[str, Any]:
         return {
             "job_id": self.job.id,
-            "trial_id": trial._trial_id,
+            "trial_id": trial.stored_id,
             "number": trial.number,
-            "params": params,
+            "params": trial.params,
             "principal": self.job.principal,
             "parent_run_id": self.run_id,
             "best": self.best,
@@ -122,22 +131,20 @@ class TrialLoop:
         except TaskFailed as error:
             return {"state": "failed", "reason": f"{error.kind}: {error}", "values": None}
 
-    def _tell(self, trial: optuna.Trial, outcome: dict[str, Any]) -> None:
-        state = outcome["state"]
+    def _tell(self, trial: AskedTrial, outcome: dict[str, Any]) -> None:
+        state = _STATES[outcome["state"]]
+        attrs: dict[str, Any] = {}
         if outcome.get("run_id"):
-            trial.set_user_attr("run_id", outcome["run_id"])
+            attrs["run_id"] = outcome["run_id"]
         if outcome.get("reason"):
-            trial.set_user_attr("reason", str(outcome["reason"])[:2000])
-        if state == "complete":
-            if outcome.get("model"):
-                trial.set_user_attr("model", True)
-            _tell(self.study, trial, outcome["values"])
-            if outcome.get("model"):
-                self._consider(trial.number, list(outcome["values"]))
-        elif state == "pruned":
-            _tell(self.study, trial, state=optuna.trial.TrialState.PRUNED)
-        else:
-            _tell(self.study, trial, state=optuna.trial.TrialState.FAIL)
+            attrs["reason"] = str(outcome["reason"])[:2000]
+        if state == optuna.trial.TrialState.COMPLETE and outcome.get("model"):
+            attrs["model"] = True
+        steps = {int(k): float(v) for k, v in (outcome.get("intermediate") or {}).items()}
+        values = outcome.get("values") if state == optuna.trial.TrialState.COMPLETE else None
+        self.mirror.tell(trial, state, values, attrs, steps)
+        if attrs.get("model"):
+            self._consider(trial.number, list(outcome["values"]))
         self.finished += 1
         self._show(trial, outcome)
 
@@ -145,14 +152,18 @@ class TrialLoop:
         if len(self.spec.goals) > 1:
             return
         maximize = self.spec.goals[0].direction == "maximize"
-        if self.best is None or (values[0] > self.best[0] if maximize else values[0] < self.best[0]):
+        if self.best is None or (
+            values[0] > self.best[0] if maximize else values[0] < self.best[0]
+        ):
             self.best, self.best_number = values, number
 
-    def _show(self, trial: optuna.Trial, outcome: dict[str, Any]) -> None:
+    def _show(self, trial: AskedTrial, outcome: dict[str, Any]) -> None:
         goals = self.spec.goals
         params = ", ".join(f"{k}={_short(v)}" for k, v in trial.params.items())
         if outcome["state"] == "complete":
-            value = ", ".join(f"{g.metric}={v:.6g}" for g, v in zip(goals, outcome["values"], strict=True))
+            value = ", ".join(
+                f"{g.metric}={v:.6g}" for g, v in zip(goals, outcome["values"], strict=True)
+            )
         else:
             value = f"{outcome['state']}: {outcome.get('reason', '')}"
         best = ""
@@ -165,12 +176,12 @@ class TrialLoop:
         )
         self.job.progress(self.finished / max(self.budget, 1), stage)
 
-    def _stop_running(self, running: dict[int, tuple[optuna.Trial, TaskHandle]]) -> None:
+    def _stop_running(self, running: dict[int, tuple[AskedTrial, TaskHandle]]) -> None:
         """Cancel running trials at the timeout: failed with the reason, their runs killed."""
         for trial, handle in running.values():
             handle.cancel()
-            trial.set_user_attr("reason", "cancelled: the tuning job's timeout was reached")
-            _tell(self.study, trial, state=optuna.trial.TrialState.FAIL)
+            reason = {"reason": "cancelled: the tuning job's timeout was reached"}
+            self.mirror.tell(trial, optuna.trial.TrialState.FAIL, None, reason)
         running.clear()
         with self.job.platform.db.session() as session:
             session.execute(
@@ -182,15 +193,11 @@ class TrialLoop:
         self.job.log("timeout reached: running trials cancelled")
 
 
-def _tell(study: optuna.Study, trial: optuna.Trial, *args: Any, **kwargs: Any) -> None:
-    """``study.tell``; the grid sampler's ``study.stop()`` on its last point only works
-    inside ``optimize`` and raises after the trial is stored (the loop's budget already
-    ends at the grid's size)."""
-    try:
-        study.tell(trial, *args, **kwargs)
-    except RuntimeError as error:
-        if "Study.stop" not in str(error):
-            raise
+_STATES = {
+    "complete": optuna.trial.TrialState.COMPLETE,
+    "pruned": optuna.trial.TrialState.PRUNED,
+    "failed": optuna.trial.TrialState.FAIL,
+}
 
 
 def _short(value: Any) -> str:

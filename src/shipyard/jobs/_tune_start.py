@@ -3,6 +3,8 @@ and warm starts from earlier tuning jobs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import optuna
 import sqlalchemy as sa
 
@@ -48,10 +50,14 @@ def parent_run(job: JobAttempt, study: optuna.Study, spec: TuningSpec, version_i
     return run_id
 
 
-def recover(job: JobAttempt, study: optuna.Study, spec: TuningSpec, parent_run_id: str) -> None:
+First = list[tuple[dict[str, Any], dict[str, Any]]]
+
+
+def recover(job: JobAttempt, study: optuna.Study, spec: TuningSpec, parent_run_id: str) -> First:
     """Trials left running by a dead attempt: failed (with the reason), their runs failed,
-    and their parameters asked again (unless the process died while choosing them)."""
+    and their parameters to ask again (unless the process died while choosing them)."""
     storage = study._storage
+    again: First = []
     lost = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
     for trial in lost:
         storage.set_trial_user_attr(trial._trial_id, "reason", LOST)
@@ -59,7 +65,7 @@ def recover(job: JobAttempt, study: optuna.Study, spec: TuningSpec, parent_run_i
         storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
         params = dict(trial.params)
         if all(name in params for name, p in spec.search_space.items() if holds(p, params)):
-            study.enqueue_trial(params, user_attrs={"retry_of": trial.number})
+            again.append((params, {"retry_of": trial.number}))
     with job.platform.db.session() as session:
         session.execute(
             sa.update(t.Run)
@@ -69,11 +75,14 @@ def recover(job: JobAttempt, study: optuna.Study, spec: TuningSpec, parent_run_i
         )
     if lost:
         job.log(f"resumed: trials {[tr.number for tr in lost]} were running; asked again")
+    return again
 
 
-def warm_start(job: JobAttempt, study: optuna.Study, spec: TuningSpec, version_id: int) -> None:
+def warm_start(job: JobAttempt, study: optuna.Study, spec: TuningSpec, version_id: int) -> First:
     """From each earlier job: on the same data, algorithm and objectives its finished trials
-    join this study as known results; otherwise its best parameters are tried first."""
+    join this study as known results; otherwise its best parameters are returned, to be
+    tried first."""
+    seeds: First = []
     for source in spec.warm_start:
         with job.platform.db.session() as session:
             row = session.get(j.TuningJob, source)
@@ -100,11 +109,11 @@ def warm_start(job: JobAttempt, study: optuna.Study, spec: TuningSpec, version_i
                 added += 1
             job.log(f"warm start: {added} finished trials of job {source} added")
         else:
-            seeds = [b.params for b in best_trials(old, earlier.goals)][:3]
-            for params in seeds:
+            for params in [b.params for b in best_trials(old, earlier.goals)][:3]:
                 known = {k: v for k, v in params.items() if k in spec.search_space}
-                study.enqueue_trial(known, user_attrs={"warm_start_seed": source})
-            job.log(f"warm start: best parameters of job {source} tried first ({len(seeds)})")
+                seeds.append((known, {"warm_start_seed": source}))
+            job.log(f"warm start: best parameters of job {source} tried first")
+    return seeds
 
 
 def _algorithm(spec: TuningSpec) -> str:

@@ -42,12 +42,12 @@ def run(job: JobAttempt) -> None:
         load_if_exists=True,
     )
     run_id = parent_run(job, study, spec, version_id)
-    recover(job, study, spec, run_id)
+    first = recover(job, study, spec, run_id)
     if not study.user_attrs.get("warm_started"):
-        warm_start(job, study, spec, version_id)
+        first += warm_start(job, study, spec, version_id)
         study.set_user_attr("warm_started", True)
     started = time.monotonic()
-    loop = TrialLoop(job, study, spec, run_id)
+    loop = TrialLoop(job, study, spec, run_id, first)
     loop.run(deadline=started + spec.timeout_seconds if spec.timeout_seconds else None)
     job.log(f"study: {loop.finished} trials in {time.monotonic() - started:.3f} s")
     _finish(job, study, spec, run_id, loop.stopped_by_timeout)

@@ -75,6 +75,22 @@ def _read_target(platform: Platform, job_id: str) -> TuningTarget:
         )
 
 
+_studies: dict[tuple[int, str], optuna.Study] = {}
+
+
+def _study(platform: Platform, target: TuningTarget) -> optuna.Study:
+    """The stored study (with the job's pruner), loaded once per process."""
+    key = (id(platform), target.study_name)
+    if key not in _studies:
+        _studies[key] = optuna.load_study(
+            study_name=target.study_name,
+            storage=open_storage(platform.settings),
+            sampler=optuna.samplers.RandomSampler(),
+            pruner=pruner(target.spec),
+        )
+    return _studies[key]
+
+
 def _table(platform: Platform, version_id: int) -> pa.Table:
     """The dataset version, loaded (and its digest verified) once per process."""
     key = (id(platform), version_id)
@@ -99,13 +115,7 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
     started = time.perf_counter()
     target = _target(platform, payload["job_id"])
     spec = target.spec
-    study = optuna.load_study(
-        study_name=target.study_name,
-        storage=open_storage(platform.settings),
-        sampler=optuna.samplers.RandomSampler(),
-        pruner=pruner(spec),
-    )
-    trial = optuna.Trial(study, int(payload["trial_id"]))
+    trial = optuna.Trial(_study(platform, target), int(payload["trial_id"]))
     params: dict[str, Any] = dict(payload["params"])
     experiment = str(spec.training.get("experiment", "default"))
     with platform.db.session() as session:
@@ -149,7 +159,13 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
         reason = str(error) if pruned else f"{type(error).__name__}: {error}"
         _end(platform, run_id, "killed" if pruned else "failed", steps, {}, reason, None)
         state = "pruned" if pruned else "failed"
-        return outcome | {"state": state, "reason": reason, "values": None, "seconds": _since(started)}
+        return outcome | {
+            "state": state,
+            "reason": reason,
+            "values": None,
+            "intermediate": _reported(steps, spec),
+            "seconds": _since(started),
+        }
     keep = _beats(values, payload.get("best"), spec)
     _end(platform, run_id, "finished", steps, metrics, None, saved if keep else None)
     return outcome | {
@@ -157,8 +173,16 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
         "values": values,
         "metrics": metrics,
         "model": keep and saved is not None,
+        "intermediate": _reported(steps, spec),
         "seconds": _since(started),
     }
+
+
+def _reported(steps: list[MetricPoint], spec: TuningSpec) -> dict[int, float]:
+    """The intermediate values given to the pruner, for the job's copy of the study."""
+    if spec.pruner == "none":
+        return {}
+    return {p.step: p.value for p in steps if reported_step(p.step)}
 
 
 def _since(started: float) -> float:
