@@ -128,7 +128,7 @@ def reach(client: Client, seeds: int, trials: int, target: float) -> None:
     print(f"\n2. Trials to reach roc_auc >= {target} (budget {trials}; {trials + 1} = not reached)")
     print(f"{'strategy':>9} {'per seed':>30} {'median':>7}")
     for strategy, firsts in found.items():
-        print(f"{strategy:>9} {str(firsts):>30} {statistics.median(firsts):>7}")
+        print(f"{strategy:>9} {firsts!s:>30} {statistics.median(firsts):>7}")
 
 
 def main() -> None:

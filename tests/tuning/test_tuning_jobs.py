@@ -96,8 +96,10 @@ def test_resume_after_kill_keeps_finished_trials(tuner: Client) -> None:
     spec["training"] = {**spec["training"], "params": {"boosting_type": "dart"}}  # slow rounds
     job = tuner.tuning.start(spec)
     _wait_for(
-        lambda: sum(t.state == "complete" for t in _trials(tuner, job.id)) >= 1
-        and any(t.state == "running" and len(t.params) == 2 for t in _trials(tuner, job.id))
+        lambda: (
+            sum(t.state == "complete" for t in _trials(tuner, job.id)) >= 1
+            and any(t.state == "running" and len(t.params) == 2 for t in _trials(tuner, job.id))
+        )
     )
     os.kill(_job_pid(platform, job.id), signal.SIGKILL)
     _wait_for(lambda: tuner.tuning.get(job.id).status == "failed")
@@ -114,7 +116,9 @@ def test_resume_after_kill_keeps_finished_trials(tuner: Client) -> None:
         assert after[number].state == "complete" and after[number].run_id == run_id
     again = after[lost[0].number]
     assert again.state == "failed" and "ended while this trial ran" in (again.reason or "")
-    retried = [t for t in after.values() if t.number > lost[0].number and t.params == lost[0].params]
+    retried = [
+        t for t in after.values() if t.number > lost[0].number and t.params == lost[0].params
+    ]
     assert retried and retried[0].state == "complete"
     counted = [t for t in after.values() if t.state in ("complete", "pruned", "failed")]
     assert len(counted) == 4 + 1  # the budget, and the trial the kill lost

@@ -106,21 +106,51 @@ def test_several_objectives_give_a_pareto_front(tuner: Client) -> None:
 
 
 BAD: list[tuple[dict[str, Any], str]] = [
-    ({"search_space": {"learning_rate": {"type": "float", "low": 0.3, "high": 0.1}}}, "search_space.learning_rate.low"),
-    ({"search_space": {"n_estimatorz": {"type": "int", "low": 1, "high": 3}}}, "search_space.n_estimatorz"),
-    ({"strategy": "grid", "search_space": {"learning_rate": {"type": "float", "low": 0.1, "high": 0.3}}}, "search_space.learning_rate.step"),
-    ({"strategy": "cmaes", "search_space": {"boosting_type": {"type": "categorical", "choices": ["gbdt"]}}}, "strategy"),
-    ({"objective": None, "objectives": [{"metric": "roc_auc"}, {"metric": "log_loss", "direction": "minimize"}], "pruner": "median"}, "pruner"),
+    (
+        {"search_space": {"learning_rate": {"type": "float", "low": 0.3, "high": 0.1}}},
+        "search_space.learning_rate.low",
+    ),
+    (
+        {"search_space": {"n_estimatorz": {"type": "int", "low": 1, "high": 3}}},
+        "search_space.n_estimatorz",
+    ),
+    (
+        {
+            "strategy": "grid",
+            "search_space": {"learning_rate": {"type": "float", "low": 0.1, "high": 0.3}},
+        },
+        "search_space.learning_rate.step",
+    ),
+    (
+        {
+            "strategy": "cmaes",
+            "search_space": {"boosting_type": {"type": "categorical", "choices": ["gbdt"]}},
+        },
+        "strategy",
+    ),
+    (
+        {
+            "objective": None,
+            "objectives": [{"metric": "roc_auc"}, {"metric": "log_loss", "direction": "minimize"}],
+            "pruner": "median",
+        },
+        "pruner",
+    ),
     ({"objective": {"metric": "rmse"}}, "objective.metric"),
-    ({"search_space": {"x": {"type": "float", "low": 0, "high": 1, "when": {"y": "a"}}}}, "search_space.x.when"),
+    (
+        {"search_space": {"x": {"type": "float", "low": 0, "high": 1, "when": {"y": "a"}}}},
+        "search_space.x.when",
+    ),
     ({"max_parallel": 9}, "max_parallel"),
     ({"timeout": "soon"}, "timeout"),
-    ({"warm_start": ["0" * 32]}, "job_id"),
+    ({"warm_start": ["0" * 32]}, "warm_start.0"),
 ]
 
 
 @pytest.mark.parametrize(("change", "field"), BAD, ids=[f for _, f in BAD])
-def test_bad_specs_are_refused_naming_the_field(tuner: Client, change: dict[str, Any], field: str) -> None:
+def test_bad_specs_are_refused_naming_the_field(
+    tuner: Client, change: dict[str, Any], field: str
+) -> None:
     before = len(tuner.tuning.list())
     with pytest.raises((InvalidInput, NotFound)) as caught:
         tuner.tuning.start(lgbm_spec(**change))
@@ -129,8 +159,15 @@ def test_bad_specs_are_refused_naming_the_field(tuner: Client, change: dict[str,
 
 
 def test_hyperband_needs_an_estimator_with_rounds(tuner: Client) -> None:
-    spec = lgbm_spec(pruner="hyperband", search_space={"C": {"type": "float", "low": 0.1, "high": 10, "log": True}})
-    spec["training"] = {**spec["training"], "estimator": "sklearn.linear_model.LogisticRegression", "params": {}}
+    spec = lgbm_spec(
+        pruner="hyperband",
+        search_space={"C": {"type": "float", "low": 0.1, "high": 10, "log": True}},
+    )
+    spec["training"] = {
+        **spec["training"],
+        "estimator": "sklearn.linear_model.LogisticRegression",
+        "params": {},
+    }
     with pytest.raises(InvalidInput, match="reports none") as caught:
         tuner.tuning.start(spec)
     assert caught.value.field == "pruner"

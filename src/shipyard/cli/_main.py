@@ -24,8 +24,8 @@ from shipyard.cli import (
     _servers,
     _streams,
     _training,
-    _tuning,
     _transforms,
+    _tuning,
 )
 from shipyard.cli._context import STATE
 from shipyard.cli._output import errors

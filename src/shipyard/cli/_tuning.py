@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.table import Table
 from typer.core import TyperGroup
@@ -23,16 +22,20 @@ from shipyard.cli._output import console, emit, print_json
 class _TuneGroup(TyperGroup):
     """Subcommands, and ``tune SPEC.yaml`` as ``tune start SPEC.yaml``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and not args[0].startswith("-") and args[0] not in self.commands:
             args = ["start", *args]
         return super().parse_args(ctx, args)
 
 
-_table = jobs_table("Tuning jobs", ["name", "dataset", "run"], lambda j: (j.name, j.dataset, j.run_id))
+_table = jobs_table(
+    "Tuning jobs", ["name", "dataset", "run"], lambda j: (j.name, j.dataset, j.run_id)
+)
 tune_app = job_commands("tuning job", lambda client: client.tuning, _table)
 tune_app.info.cls = _TuneGroup
-tune_app.info.help = "Tune a training spec's parameters: shipyard tune SPEC.yaml, then best, trials, report."
+tune_app.info.help = (
+    "Tune a training spec's parameters: shipyard tune SPEC.yaml, then best, trials, report."
+)
 
 
 @tune_app.command("start")
@@ -52,7 +55,9 @@ def start(
         return
     console.print(f"tuning job [bold]{job.id}[/] ({job.name}) on {job.dataset}")
     done = follow_with_progress(
-        lambda on_log, on_progress: client.tuning.wait(job.id, on_log=on_log, on_progress=on_progress),
+        lambda on_log, on_progress: client.tuning.wait(
+            job.id, on_log=on_log, on_progress=on_progress
+        ),
         "tuning",
     )
     console.print(f"run [bold]{done.run_id}[/]: {done.message}")
@@ -71,7 +76,9 @@ def _trials_table(title: str, trials: list[Any]) -> Table:
         table.add_column(column)
     for t in trials:
         values = ", ".join(f"{v:.6g}" for v in t.values) if t.values else ""
-        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items())
+        params = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
+        )
         table.add_row(str(t.number), t.state, values, params, t.run_id or "", t.reason or "")
     return table
 
@@ -96,17 +103,29 @@ def best(
     client = STATE.client()
     if register is not None:
         version = client.tuning.register_best(job_id, register, trial)
-        emit(version, as_json, lambda: console.print(f"registered [bold]{register}@{version.version}[/] from run {version.run_id}"))
+        emit(
+            version,
+            as_json,
+            lambda: console.print(
+                f"registered [bold]{register}@{version.version}[/] from run {version.run_id}"
+            ),
+        )
         return
     found = client.tuning.best(job_id)
     goals = ", ".join(f"{g.metric} ({g.direction})" for g in found.objectives)
-    emit(found, as_json, lambda: console.print(_trials_table(f"Best of {job_id}: {goals}", found.trials)))
+    emit(
+        found,
+        as_json,
+        lambda: console.print(_trials_table(f"Best of {job_id}: {goals}", found.trials)),
+    )
 
 
 @tune_app.command()
 def report(
     job_id: str,
-    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("tuning-report.html"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path(
+        "tuning-report.html"
+    ),
 ) -> None:
     """Write the HTML report: optimization history, parameter importances, parallel coordinates."""
     STATE.client().tuning.report(job_id, output)

@@ -17,9 +17,9 @@ from shipyard.client._resources import Datasets, Iam, Models
 from shipyard.client._streams import Streams
 from shipyard.client._tracking import ActiveRun, Tracking
 from shipyard.client._training import Training
-from shipyard.client._tuning import Tuning
 from shipyard.client._transforms import Transforms
 from shipyard.client._transport import HttpTransport, LocalTransport, Transport
+from shipyard.client._tuning import Tuning
 from shipyard.config import Settings, load_settings
 from shipyard.platform import Platform
 from shipyard.security import ADMIN, bootstrap, context_for

@@ -301,7 +301,10 @@ def resume(platform: Platform, kind: JobKind, job_id: str) -> None:
     with platform.db.session() as session:
         row = _reconciled(platform, session, job_row(session, kind, job_id))
         if row.status not in ("failed", "cancelled", "timed_out"):
-            raise Conflict(f"{kind.noun} {job_id} is {row.status}; only ended, unsuccessful jobs resume", field="job_id")
+            raise Conflict(
+                f"{kind.noun} {job_id} is {row.status}; only ended, unsuccessful jobs resume",
+                field="job_id",
+            )
         row.status, row.message, row.ended_at, row.pid = "pending", "resuming", None, None
         row.started_at = None
     launch(platform, kind, job_id)

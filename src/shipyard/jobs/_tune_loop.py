@@ -14,7 +14,6 @@ import optuna
 import sqlalchemy as sa
 
 from shipyard.clock import utcnow
-
 from shipyard.executors import TaskFailed, TaskHandle, TaskSpec, open_executor
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.jobs._tune_mirror import FINAL, AskedTrial, StudyMirror

@@ -9,7 +9,6 @@ import optuna
 import sqlalchemy as sa
 
 from shipyard.clock import utcnow
-
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
@@ -99,11 +98,12 @@ def warm_start(job: JobAttempt, study: optuna.Study, spec: TuningSpec, version_i
                 study.add_trial(
                     optuna.trial.create_trial(
                         params=trial.params,
-                        distributions={
-                            k: distribution(spec.search_space[k]) for k in trial.params
-                        },
+                        distributions={k: distribution(spec.search_space[k]) for k in trial.params},
                         values=trial.values,
-                        user_attrs={"warm_start_from": source, "run_id": trial.user_attrs.get("run_id")},
+                        user_attrs={
+                            "warm_start_from": source,
+                            "run_id": trial.user_attrs.get("run_id"),
+                        },
                     )
                 )
                 added += 1

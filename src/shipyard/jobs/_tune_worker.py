@@ -9,6 +9,7 @@ again with the same parameters. The job's run is the parent of every trial's run
 from __future__ import annotations
 
 import time
+
 import optuna
 
 from shipyard.clock import utcnow
@@ -66,7 +67,9 @@ def _finish(
     summary += f"{counts['fail']} failed" + (" (timeout)" if timed_out else "")
     if not best:
         reasons = [str(t.user_attrs.get("reason", "")) for t in mine if t.user_attrs.get("reason")]
-        raise JobFailed("no trial finished; " + summary + (f"; last: {reasons[-1]}" if reasons else ""))
+        raise JobFailed(
+            "no trial finished; " + summary + (f"; last: {reasons[-1]}" if reasons else "")
+        )
     goals = spec.goals
     if len(goals) == 1:
         top = best[0]
@@ -84,4 +87,3 @@ def _finish(
         finished.status, finished.end_time = "finished", utcnow()
         job.succeed(session, message)
     job.log(message)
-

@@ -11,9 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shipyard.contracts import refuse_failed_validation
-from shipyard.datasets import dataset_ref_resource, find_version
-from shipyard.errors import InvalidInput
+from shipyard.datasets import dataset_ref_resource
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
 from shipyard.jobs._models import LogChunk, TuningJobInfo
@@ -70,7 +69,10 @@ def _tuning_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
     for ref in refs:
         if isinstance(ref, str) and ref:
             found.append(
-                Access("datasets:ReadData", dataset_ref_resource(session, ref, field="training.dataset"))
+                Access(
+                    "datasets:ReadData",
+                    dataset_ref_resource(session, ref, field="training.dataset"),
+                )
             )
     experiment = spec_text(training, "experiment", "default")
     if named(experiment):
@@ -98,9 +100,8 @@ def create_tuning_job(
     parsed = parse_tuning_spec(body)
     with ctx.platform.db.session() as session:
         for index, source in enumerate(parsed.warm_start):
-            control.job_row(session, TUNING, source).id  # NotFound names the job
             if session.get(j.TuningJob, source) is None:
-                raise InvalidInput(f"{source} is not a tuning job", field=f"warm_start.{index}")
+                raise NotFound(f"tuning job {source!r} does not exist", field=f"warm_start.{index}")
         if "entrypoint" in parsed.training:
             training, version_id = check_code_training(ctx.platform, session, parsed, files)
         else:

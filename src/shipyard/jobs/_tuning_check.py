@@ -40,12 +40,16 @@ def check_spec_training(session: Session, spec: TuningSpec) -> tuple[dict[str, A
             if error.field == f"params.{name}":
                 raise InvalidInput(message, field=f"search_space.{name}") from None
             raise InvalidInput(message, field=f"training.{error.field or 'spec'}") from None
-    parsed = parse_spec(trial_training(base, {n: _sample(p) for n, p in spec.search_space.items() if not p.when}))
+    parsed = parse_spec(
+        trial_training(base, {n: _sample(p) for n, p in spec.search_space.items() if not p.when})
+    )
     metrics = resolve_metrics(parsed.task, parsed.metrics)
     for index, goal in enumerate(spec.goals):
         if goal.metric not in metrics:
             field = "objective.metric" if spec.objective else f"objectives.{index}.metric"
-            raise InvalidInput(f"{goal.metric!r} is not among the training's metrics {list(metrics)}", field=field)
+            raise InvalidInput(
+                f"{goal.metric!r} is not among the training's metrics {list(metrics)}", field=field
+            )
     if spec.pruner != "none":
         flavor = check_spec(parsed).flavor
         if flavor not in ROUND_FLAVORS or parsed.split.kind != "holdout":
@@ -57,7 +61,9 @@ def check_spec_training(session: Session, spec: TuningSpec) -> tuple[dict[str, A
             )
     ref = parse_reference(parsed.dataset, field="training.dataset")
     if ref.alias is not None:
-        raise InvalidInput("datasets are named by version (name@3), not alias", field="training.dataset")
+        raise InvalidInput(
+            "datasets are named by version (name@3), not alias", field="training.dataset"
+        )
     check_name(parsed.experiment, field="training.experiment")
     version = find_version(session, ref.name, ref.version)
     _check_against_dataset(parsed, version)
@@ -84,7 +90,9 @@ def check_code_training(
     for name, text in refs.items():
         ref = parse_reference(text, field="training.dataset")
         if ref.alias is not None:
-            raise InvalidInput("datasets are named by version (name@3), not alias", field="training.dataset")
+            raise InvalidInput(
+                "datasets are named by version (name@3), not alias", field="training.dataset"
+            )
         version = find_version(session, ref.name, ref.version)
         if not code.force:
             refuse_failed_validation(session, version.id, f"{ref.name}@{version.version}")

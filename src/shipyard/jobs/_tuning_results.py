@@ -50,7 +50,9 @@ def _study(platform: Platform, job_id: str) -> tuple[optuna.Study, TuningSpec, s
     try:
         study = optuna.load_study(study_name=name, storage=storage)
     except KeyError:
-        raise Conflict(f"tuning job {job_id} has not started its study yet", field="job_id") from None
+        raise Conflict(
+            f"tuning job {job_id} has not started its study yet", field="job_id"
+        ) from None
     return study, spec, label
 
 
@@ -65,7 +67,9 @@ def list_tuning_trials(ctx: RequestContext, job_id: str) -> list[TrialInfo]:
 def best_tuning_trials(ctx: RequestContext, job_id: str) -> TuningBest:
     """The best trial, or the Pareto front of several objectives."""
     study, spec, _ = _study(ctx.platform, job_id)
-    return TuningBest(objectives=spec.goals, trials=[trial_info(t) for t in best_trials(study, spec.goals)])
+    return TuningBest(
+        objectives=spec.goals, trials=[trial_info(t) for t in best_trials(study, spec.goals)]
+    )
 
 
 def best_runs(session: Session, job_id: str) -> list[tuple[int, str]]:
@@ -116,7 +120,9 @@ def register_best_trial(
     if trial is not None:
         found = [b for b in best if b[0] == trial]
         if not found:
-            raise InvalidInput(f"trial {trial} is not among the best {[n for n, _ in best]}", field="trial")
+            raise InvalidInput(
+                f"trial {trial} is not among the best {[n for n, _ in best]}", field="trial"
+            )
         chosen = found[0]
     elif len(best) > 1:
         raise InvalidInput(
@@ -134,4 +140,6 @@ def tuning_report(ctx: RequestContext, job_id: str) -> TuningReport:
     study, spec, label = _study(ctx.platform, job_id)
     if not own_trials(study):
         raise Conflict(f"tuning job {job_id} has no trials yet", field="job_id")
-    return TuningReport(job_id=job_id, html=render_report(study, spec, f"Tuning job {label} ({job_id})"))
+    return TuningReport(
+        job_id=job_id, html=render_report(study, spec, f"Tuning job {label} ({job_id})")
+    )

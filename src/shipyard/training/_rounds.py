@@ -37,7 +37,12 @@ class _Scorer:
     def __init__(
         self, reporter: RoundReporter, features: Any, y_true: np.ndarray, classes: Any
     ) -> None:
-        self.reporter, self.features, self.y_true, self.classes = reporter, features, y_true, classes
+        self.reporter, self.features, self.y_true, self.classes = (
+            reporter,
+            features,
+            y_true,
+            classes,
+        )
 
     def __call__(self, round_number: int, output: np.ndarray) -> None:
         output = np.asarray(output, dtype=np.float64)
@@ -49,7 +54,12 @@ class _Scorer:
 
 
 def round_fit_options(
-    flavor: str, model: Any, reporter: RoundReporter, features: Any, y_true: np.ndarray, classes: Any
+    flavor: str,
+    model: Any,
+    reporter: RoundReporter,
+    features: Any,
+    y_true: np.ndarray,
+    classes: Any,
 ) -> dict[str, Any]:
     """Extra ``fit`` keyword arguments (and model settings) that report each round."""
     score = _Scorer(reporter, features, y_true, classes)
@@ -64,7 +74,7 @@ def round_fit_options(
     if flavor == "xgboost":
         import xgboost
 
-        class _AfterRound(xgboost.callback.TrainingCallback):  # type: ignore[misc]
+        class _AfterRound(xgboost.callback.TrainingCallback):
             def after_iteration(self, booster: Any, epoch: int, evals_log: Any) -> bool:
                 if reporter.wanted(epoch + 1):
                     output = booster.inplace_predict(features, iteration_range=(0, epoch + 1))

@@ -25,7 +25,9 @@ def render_report(study: optuna.Study, spec: TuningSpec, title: str) -> str:
             f"the tuning report needs plotly: pip install 'shipyard[{EXTRA}]'", field="report"
         ) from None
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # optuna's notes on few trials per regime, experimental APIs
+        warnings.simplefilter(
+            "ignore"
+        )  # optuna's notes on few trials per regime, experimental APIs
         return _render(study, spec, title, visualization)
 
 
@@ -71,4 +73,4 @@ def _render(study: optuna.Study, spec: TuningSpec, title: str, visualization: An
 
 def _figure(figure: object, first: bool) -> str:
     """A figure as an HTML fragment; plotly.js is embedded once, in the first."""
-    return str(figure.to_html(full_html=False, include_plotlyjs=True if first else False))  # type: ignore[attr-defined]
+    return str(figure.to_html(full_html=False, include_plotlyjs=first))  # type: ignore[attr-defined]

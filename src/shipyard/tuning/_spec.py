@@ -159,10 +159,14 @@ def _check_parameter(name: str, p: Parameter, spec: TuningSpec) -> None:
         raise InvalidInput("parameter names are identifiers (letters, digits, _)", field=where)
     if p.type == "categorical":
         if not p.choices:
-            raise InvalidInput("a categorical parameter needs choices: [...]", field=f"{where}.choices")
+            raise InvalidInput(
+                "a categorical parameter needs choices: [...]", field=f"{where}.choices"
+            )
         for key in ("low", "high", "step"):
             if getattr(p, key) is not None:
-                raise InvalidInput("categorical parameters take choices only", field=f"{where}.{key}")
+                raise InvalidInput(
+                    "categorical parameters take choices only", field=f"{where}.{key}"
+                )
         if len({repr(c) for c in p.choices}) != len(p.choices):
             raise InvalidInput("choices must be distinct", field=f"{where}.choices")
         if spec.strategy == "cmaes":
@@ -172,7 +176,9 @@ def _check_parameter(name: str, p: Parameter, spec: TuningSpec) -> None:
             )
         return
     if p.choices is not None:
-        raise InvalidInput(f"{p.type} parameters take low and high, not choices", field=f"{where}.choices")
+        raise InvalidInput(
+            f"{p.type} parameters take low and high, not choices", field=f"{where}.choices"
+        )
     for key in ("low", "high"):
         if getattr(p, key) is None:
             raise InvalidInput(f"a {p.type} parameter needs {key}", field=f"{where}.{key}")
@@ -205,7 +211,9 @@ def _check_conditions(spec: TuningSpec) -> None:
             continue
         where = f"search_space.{name}.when"
         if spec.strategy == "grid":
-            raise InvalidInput("grid enumerates every parameter; drop when: or use bayesian", field=where)
+            raise InvalidInput(
+                "grid enumerates every parameter; drop when: or use bayesian", field=where
+            )
         for other in p.when:
             if other not in spec.search_space:
                 raise InvalidInput(f"{other!r} is not a parameter of the search space", field=where)
@@ -213,10 +221,15 @@ def _check_conditions(spec: TuningSpec) -> None:
                 raise InvalidInput(f"{other!r} must be declared before {name!r}", field=where)
             parent = spec.search_space[other]
             if parent.type != "categorical":
-                raise InvalidInput(f"conditions hold on categorical parameters; {other!r} is {parent.type}", field=where)
+                raise InvalidInput(
+                    f"conditions hold on categorical parameters; {other!r} is {parent.type}",
+                    field=where,
+                )
             for value in p.condition_values(other):
                 if value not in (parent.choices or []):
-                    raise InvalidInput(f"{value!r} is not one of {other}'s choices", field=f"{where}.{other}")
+                    raise InvalidInput(
+                        f"{value!r} is not one of {other}'s choices", field=f"{where}.{other}"
+                    )
 
 
 def grid_size(spec: TuningSpec) -> int:
@@ -231,6 +244,6 @@ def grid_values(p: Parameter) -> list[Scalar]:
     if p.type == "categorical":
         return list(p.choices or [])
     low, high, step = float(p.low or 0), float(p.high or 0), float(p.step or 1)
-    count = int(round((high - low) / step)) + 1
+    count = round((high - low) / step) + 1
     values = [low + i * step for i in range(count) if low + i * step <= high + 1e-12]
-    return [int(v) for v in values] if p.type == "int" else values
+    return [int(v) if p.type == "int" else v for v in values]

@@ -35,8 +35,14 @@ def train_spec(
     params: dict[str, Any],
     report: Report,
 ) -> tuple[dict[str, float], SaveModel]:
-    from shipyard.training import ROUND_FLAVORS, RoundReporter, TrainingSpec, check_spec, fit
-    from shipyard.training import validation_parquet
+    from shipyard.training import (
+        ROUND_FLAVORS,
+        RoundReporter,
+        TrainingSpec,
+        check_spec,
+        fit,
+        validation_parquet,
+    )
 
     spec = TrainingSpec.model_validate(trial_training(target.spec.training, params))
     rounds = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import optuna
 
 from shipyard.tuning._spec import TuningSpec, grid_values
@@ -15,7 +17,7 @@ def sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
         return optuna.samplers.RandomSampler(seed=seed)
     if spec.strategy == "grid":
         space = {name: grid_values(p) for name, p in spec.search_space.items()}
-        return optuna.samplers.GridSampler(space, seed=seed)  # type: ignore[arg-type]
+        return optuna.samplers.GridSampler(space, seed=seed)
     if spec.strategy == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
     return optuna.samplers.TPESampler(seed=seed, constant_liar=spec.max_parallel > 1)
@@ -29,5 +31,5 @@ def pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def directions(spec: TuningSpec) -> list[str]:
+def directions(spec: TuningSpec) -> list[Literal["minimize", "maximize"]]:
     return [goal.direction for goal in spec.goals]
