@@ -3,9 +3,11 @@ several objectives, bad specs."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from tests.tuning.conftest import lgbm_spec
 
 from shipyard.client import Client
@@ -171,3 +173,37 @@ def test_hyperband_needs_an_estimator_with_rounds(tuner: Client) -> None:
     with pytest.raises(InvalidInput, match="reports none") as caught:
         tuner.tuning.start(spec)
     assert caught.value.field == "pruner"
+
+
+TRAIN_CODE = '''
+def main(context):
+    x = float(context.params["x"])
+    assert context.frame().shape[0] == 300
+    for step in range(1, 8):
+        context.report(-((x - 2.0) ** 2) * step / 7, step)
+        if context.should_prune():
+            return
+    context.run.log_metric("score", -((x - 2.0) ** 2))
+'''
+
+
+def test_own_code_gets_params_reports_and_is_pruned(tuner: Client, tmp_path: Path) -> None:
+    (tmp_path / "train.py").write_text(TRAIN_CODE)
+    spec = {
+        "training": {"entrypoint": "train.py:main", "dataset": "cancer@1"},
+        "objective": {"metric": "score", "direction": "maximize"},
+        "pruner": "median",
+        "strategy": "random",
+        "seed": 1,
+        "max_trials": 8,
+        "search_space": {"x": {"type": "float", "low": -10, "high": 10}},
+    }
+    (tmp_path / "tune.yaml").write_text(yaml.safe_dump(spec))
+    job = tuner.tuning.tune(tmp_path / "tune.yaml")
+    trials = tuner.tuning.trials(job.id)
+    complete = [t for t in trials if t.state == "complete"]
+    assert complete and all(t.values == [-((t.params["x"] - 2) ** 2)] for t in complete)
+    pruned = [t for t in trials if t.state == "pruned"]
+    assert pruned and all((t.reason or "").startswith("pruned at step") for t in pruned)
+    best = tuner.tuning.best(job.id).trials[0]
+    assert best.values == [max((t.values or [0.0])[0] for t in complete)]

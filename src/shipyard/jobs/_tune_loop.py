@@ -64,7 +64,7 @@ class TrialLoop:
         self.best: list[float] | None = None
         self.best_number: int | None = None
         for tr in counted:
-            if tr.state == optuna.trial.TrialState.COMPLETE and tr.user_attrs.get("model"):
+            if tr.state == optuna.trial.TrialState.COMPLETE:
                 self._consider(tr.number, list(tr.values))
         self.stopped_by_timeout = False
 
@@ -142,7 +142,7 @@ class TrialLoop:
         steps = {int(k): float(v) for k, v in (outcome.get("intermediate") or {}).items()}
         values = outcome.get("values") if state == optuna.trial.TrialState.COMPLETE else None
         self.mirror.tell(trial, state, values, attrs, steps)
-        if attrs.get("model"):
+        if state == optuna.trial.TrialState.COMPLETE:
             self._consider(trial.number, list(outcome["values"]))
         self.finished += 1
         self._show(trial, outcome)

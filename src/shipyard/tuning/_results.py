@@ -61,12 +61,9 @@ def own_trials(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
 
 
 def best_trials(study: optuna.Study, objectives: list[Objective]) -> list[optuna.trial.FrozenTrial]:
-    """This job's best complete trial with a model, or its Pareto front of several objectives."""
-    done = [
-        t
-        for t in own_trials(study)
-        if t.state == optuna.trial.TrialState.COMPLETE and t.user_attrs.get("model")
-    ]
+    """This job's best complete trial, or its Pareto front of several objectives (a spec
+    trial stores its model when it beats the best known as it started, so these have one)."""
+    done = [t for t in own_trials(study) if t.state == optuna.trial.TrialState.COMPLETE]
     if not done:
         return []
     if len(objectives) == 1:
