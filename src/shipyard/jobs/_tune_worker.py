@@ -47,10 +47,13 @@ def run(job: JobAttempt) -> None:
     if not study.user_attrs.get("warm_started"):
         first += warm_start(job, study, spec, version_id)
         study.set_user_attr("warm_started", True)
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     loop = TrialLoop(job, study, spec, run_id, first)
     loop.run(deadline=started + spec.timeout_seconds if spec.timeout_seconds else None)
-    job.log(f"study: {loop.finished} trials in {time.monotonic() - started:.3f} s")
+    job.log(
+        f"study: {loop.finished} trials in {time.monotonic() - started:.3f} s "
+        f"({time.process_time() - cpu:.3f} s CPU in this process)"
+    )
     _finish(job, study, spec, run_id, loop.stopped_by_timeout)
 
 
