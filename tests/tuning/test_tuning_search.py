@@ -175,7 +175,7 @@ def test_hyperband_needs_an_estimator_with_rounds(tuner: Client) -> None:
     assert caught.value.field == "pruner"
 
 
-TRAIN_CODE = '''
+TRAIN_CODE = """
 def main(context):
     x = float(context.params["x"])
     assert context.frame().shape[0] == 300
@@ -184,7 +184,7 @@ def main(context):
         if context.should_prune():
             return
     context.run.log_metric("score", -((x - 2.0) ** 2))
-'''
+"""
 
 
 def test_own_code_gets_params_reports_and_is_pruned(tuner: Client, tmp_path: Path) -> None:
