@@ -143,7 +143,7 @@ def reach(client: Client, seeds: int, trials: int, target: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--target", type=float, default=0.99)
+    parser.add_argument("--target", type=float, default=0.98)
     args = parser.parse_args()
     rounds, trials, seeds, budget = (2, 10, 3, 20) if args.quick else (3, 25, 5, 30)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
