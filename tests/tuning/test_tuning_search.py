@@ -65,7 +65,7 @@ def test_grid_enumerates_then_warm_start_adds_its_trials_and_tpe_improves(tuner:
 @pytest.mark.parametrize("pruner", ["median", "hyperband"])
 def test_pruners_stop_trials_and_record_why(tuner: Client, pruner: str) -> None:
     space = {
-        "n_estimators": {"type": "int", "low": 30, "high": 60},
+        "n_estimators": {"type": "int", "low": 20, "high": 40},
         "learning_rate": {"type": "float", "low": 0.0005, "high": 0.5, "log": True},
     }
     job = tuner.tuning.tune(
