@@ -13,7 +13,8 @@ from shipyard.jobs._attempt import JobAttempt
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import start_run
-from shipyard.tuning import TuningSpec, best_trials, open_storage
+from shipyard.tuning import TuningSpec, open_storage
+from shipyard.tuning._results import best_trials
 from shipyard.tuning._space import distribution, fits, holds
 
 LOST = "the tuning job's process ended while this trial ran; asked again"

@@ -20,7 +20,8 @@ from shipyard.jobs._tune_start import parent_run, recover, warm_start
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, write_batch
-from shipyard.tuning import TuningSpec, best_trials, open_storage, own_trials
+from shipyard.tuning import TuningSpec, open_storage
+from shipyard.tuning._results import best_trials, own_trials
 from shipyard.tuning._strategy import directions, pruner, sampler
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)

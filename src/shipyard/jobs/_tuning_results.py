@@ -4,7 +4,8 @@ HTML report."""
 
 from __future__ import annotations
 
-import optuna
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -20,16 +21,10 @@ from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import run_resource
-from shipyard.tuning import (
-    TrialInfo,
-    TuningBest,
-    TuningSpec,
-    best_trials,
-    open_storage,
-    own_trials,
-    render_report,
-    trial_info,
-)
+from shipyard.tuning import TrialInfo, TuningBest, TuningSpec, open_storage
+
+if TYPE_CHECKING:
+    import optuna
 
 
 class TuningReport(BaseModel):
@@ -46,6 +41,8 @@ def _study(platform: Platform, job_id: str) -> tuple[optuna.Study, TuningSpec, s
         assert tuning is not None
         spec = TuningSpec.model_validate(tuning.spec)
         name, label = tuning.study_name, row.name
+    import optuna
+
     storage = open_storage(platform.settings)
     try:
         study = optuna.load_study(study_name=name, storage=storage)
@@ -59,6 +56,8 @@ def _study(platform: Platform, job_id: str) -> tuple[optuna.Study, TuningSpec, s
 @operation("tuning:DescribeTuningJob", job_resource, mutating=False)
 def list_tuning_trials(ctx: RequestContext, job_id: str) -> list[TrialInfo]:
     """Every trial of the job (warm-start trials copied in are marked), in order."""
+    from shipyard.tuning._results import trial_info
+
     study, _, _ = _study(ctx.platform, job_id)
     return [trial_info(t) for t in study.get_trials(deepcopy=False)]
 
@@ -66,6 +65,8 @@ def list_tuning_trials(ctx: RequestContext, job_id: str) -> list[TrialInfo]:
 @operation("tuning:DescribeTuningJob", job_resource, mutating=False)
 def best_tuning_trials(ctx: RequestContext, job_id: str) -> TuningBest:
     """The best trial, or the Pareto front of several objectives."""
+    from shipyard.tuning._results import best_trials, trial_info
+
     study, spec, _ = _study(ctx.platform, job_id)
     return TuningBest(
         objectives=spec.goals, trials=[trial_info(t) for t in best_trials(study, spec.goals)]
@@ -137,6 +138,9 @@ def register_best_trial(
 def tuning_report(ctx: RequestContext, job_id: str) -> TuningReport:
     """Optimization history, parameter importances and parallel coordinates, as one HTML
     page with plotly.js embedded (needs the ``reports`` extra on the server)."""
+    from shipyard.tuning._report import render_report
+    from shipyard.tuning._results import own_trials
+
     study, spec, label = _study(ctx.platform, job_id)
     if not own_trials(study):
         raise Conflict(f"tuning job {job_id} has no trials yet", field="job_id")

@@ -3,11 +3,9 @@ front of several objectives)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import optuna
-from pydantic import BaseModel
 
+from shipyard.tuning._models import TrialInfo
 from shipyard.tuning._spec import Objective
 
 _STATES = {
@@ -17,27 +15,6 @@ _STATES = {
     optuna.trial.TrialState.RUNNING: "running",
     optuna.trial.TrialState.WAITING: "waiting",
 }
-
-
-class TrialInfo(BaseModel):
-    """One trial: its parameters, its objective values, its run, why it stopped early."""
-
-    number: int
-    state: str
-    params: dict[str, Any]
-    values: list[float] | None
-    run_id: str | None
-    reason: str | None
-    intermediate: dict[int, float]
-    has_model: bool
-    warm_start_from: str | None
-
-
-class TuningBest(BaseModel):
-    """The best trial (one objective) or the Pareto front (several), best first."""
-
-    objectives: list[Objective]
-    trials: list[TrialInfo]
 
 
 def trial_info(trial: optuna.trial.FrozenTrial) -> TrialInfo:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import optuna
 import sqlalchemy as sa
 
 from shipyard.config import Settings
 from shipyard.errors import StorageError
+
+if TYPE_CHECKING:
+    import optuna
 
 _opened: dict[str, optuna.storages.RDBStorage] = {}
 _lock = threading.Lock()
@@ -64,6 +66,8 @@ def storage_target(settings: Settings) -> tuple[str, dict[str, Any]]:
 
 def open_storage(settings: Settings) -> optuna.storages.RDBStorage:
     """The study storage for these settings, opened once per process."""
+    import optuna
+
     key = settings.metadata_url
     with _lock:
         if key not in _opened:
