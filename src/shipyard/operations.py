@@ -559,6 +559,29 @@ OPERATIONS: tuple[Operation, ...] = (
         feature_service.delete_endpoint_features,
     ),
     # batch transform
+    # tuning jobs
+    Operation("tuning.create_job", "POST", f"{_V1}/tuning-jobs", jobs.create_tuning_job, 201),
+    Operation("tuning.list_jobs", "GET", f"{_V1}/tuning-jobs", jobs.list_tuning_jobs),
+    Operation("tuning.get_job", "GET", f"{_V1}/tuning-jobs/{{job_id}}", jobs.get_tuning_job),
+    Operation(
+        "tuning.cancel_job", "POST", f"{_V1}/tuning-jobs/{{job_id}}/cancel", jobs.cancel_tuning_job
+    ),
+    Operation(
+        "tuning.resume_job", "POST", f"{_V1}/tuning-jobs/{{job_id}}/resume", jobs.resume_tuning_job
+    ),
+    Operation("tuning.read_log", "GET", f"{_V1}/tuning-jobs/{{job_id}}/log", jobs.read_tuning_log),
+    Operation(
+        "tuning.list_trials", "GET", f"{_V1}/tuning-jobs/{{job_id}}/trials", jobs.list_tuning_trials
+    ),
+    Operation("tuning.best", "GET", f"{_V1}/tuning-jobs/{{job_id}}/best", jobs.best_tuning_trials),
+    Operation(
+        "tuning.register_best",
+        "POST",
+        f"{_V1}/tuning-jobs/{{job_id}}/register",
+        jobs.register_best_trial,
+        201,
+    ),
+    Operation("tuning.report", "GET", f"{_V1}/tuning-jobs/{{job_id}}/report", jobs.tuning_report),
     Operation("batch.create_job", "POST", f"{_V1}/batch-jobs", batch_service.create_batch_job, 201),
     Operation("batch.list_jobs", "GET", f"{_V1}/batch-jobs", batch_service.list_batch_jobs),
     Operation("batch.get_job", "GET", f"{_V1}/batch-jobs/{{job_id}}", batch_service.get_batch_job),

@@ -168,6 +168,16 @@ def _code_model_run(w: World) -> str:
     return run_id
 
 
+def _tuning_spec(**extra: Any) -> dict[str, Any]:
+    return {
+        "training": lightgbm_spec("bc@1", experiment="exp"),
+        "objective": {"metric": "roc_auc"},
+        "max_trials": 1,
+        "search_space": {"n_estimators": {"type": "int", "low": 5, "high": 10}},
+        **extra,
+    }
+
+
 def _build(w: World) -> None:
     v = w.values
     w.call("datasets.ingest", name="bc", content=w.csv, filename="bc.csv")
@@ -176,6 +186,8 @@ def _build(w: World) -> None:
     job = w.call("training.create_job", spec=lightgbm_spec("bc@1", experiment="exp"))
     _wait_for_jobs(w.platform)
     v["job"] = job.id
+    v["tuning"] = w.call("tuning.create_job", spec=_tuning_spec()).id
+    _wait_for_jobs(w.platform)
     v["run"] = w.call("training.get_job", job_id=job.id).run_id
     assert v["run"] is not None
     for model in ("m", "m2"):
@@ -317,6 +329,16 @@ CASES: dict[str, Callable[[World], Args]] = {
     "tracking.get_artifact": lambda w: {"run_id": w["run"], "path": "model/meta.json"},
     "training.create_job": lambda w: {"spec": lightgbm_spec("bc@1", experiment="exp")},
     "training.list_jobs": lambda w: {},
+    "tuning.create_job": lambda w: {"spec": _tuning_spec(warm_start=[w["tuning"]])},
+    "tuning.list_jobs": lambda w: {},
+    "tuning.get_job": lambda w: {"job_id": w["tuning"]},
+    "tuning.read_log": lambda w: {"job_id": w["tuning"]},
+    "tuning.cancel_job": lambda w: {"job_id": w["tuning"]},
+    "tuning.resume_job": lambda w: {"job_id": w["tuning"]},
+    "tuning.list_trials": lambda w: {"job_id": w["tuning"]},
+    "tuning.best": lambda w: {"job_id": w["tuning"]},
+    "tuning.register_best": lambda w: {"job_id": w["tuning"], "name": "tuned"},
+    "tuning.report": lambda w: {"job_id": w["tuning"]},
     "training.get_job": lambda w: {"job_id": w["job"]},
     "training.read_log": lambda w: {"job_id": w["job"]},
     "training.cancel_job": lambda w: {"job_id": w["job"]},
@@ -436,6 +458,8 @@ USES: dict[str, list[str]] = {
     "contracts.ingest": ["contracts:GetContract", "datasets:Ingest"],
     "training.create_job": ["datasets:ReadData", "tracking:CreateRun"],
     "training.run_code": ["training:RunCode", "datasets:ReadData", "tracking:CreateRun"],
+    "tuning.create_job": ["datasets:ReadData", "tracking:CreateRun", "tuning:DescribeTuningJob"],
+    "tuning.register_best": ["registry:RegisterModel", "tracking:GetArtifact"],
     "tracking.create_run": ["tracking:LogBatch"],
     "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
@@ -470,6 +494,8 @@ NOT_AUTHORIZATION = {
     "batch.resume_job": errors.Conflict,  # the job already succeeded
     "batch.cancel_job": errors.Conflict,  # the job already ended
     "training.cancel_job": errors.Conflict,
+    "tuning.cancel_job": errors.Conflict,  # the job already ended
+    "tuning.resume_job": errors.Conflict,  # the job succeeded
 }
 
 

@@ -25,6 +25,7 @@ from shipyard.cli import (
     _streams,
     _training,
     _transforms,
+    _tuning,
 )
 from shipyard.cli._context import STATE
 from shipyard.cli._output import errors
@@ -74,6 +75,7 @@ app.add_typer(_features.app, name="features")
 app.add_typer(_streams.app, name="streams")
 app.add_typer(_transforms.app, name="transforms")
 app.add_typer(_training.jobs_app, name="jobs")
+app.add_typer(_tuning.tune_app, name="tune")
 app.add_typer(_batch.jobs_app, name="batch-jobs")
 app.add_typer(_registry.experiments_app, name="experiments")
 app.add_typer(_runs.runs_app, name="runs")

@@ -19,6 +19,7 @@ from shipyard.client._tracking import ActiveRun, Tracking
 from shipyard.client._training import Training
 from shipyard.client._transforms import Transforms
 from shipyard.client._transport import HttpTransport, LocalTransport, Transport
+from shipyard.client._tuning import Tuning
 from shipyard.config import Settings, load_settings
 from shipyard.platform import Platform
 from shipyard.security import ADMIN, bootstrap, context_for
@@ -50,6 +51,7 @@ class Client:
         self.contracts = Contracts(transport)
         self.tracking = Tracking(transport)
         self.training = Training(transport)
+        self.tuning = Tuning(transport)
         self.models = Models(transport)
         self.endpoints = Endpoints(transport)
         self.deployments = Deployments(transport)

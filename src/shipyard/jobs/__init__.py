@@ -11,6 +11,7 @@ from shipyard.jobs._models import (
     LogChunk,
     ResourceRecord,
     TrainingJobInfo,
+    TuningJobInfo,
 )
 from shipyard.jobs._training import (
     cancel_training_job,
@@ -20,6 +21,21 @@ from shipyard.jobs._training import (
     read_training_log,
 )
 from shipyard.jobs._training_code import run_training_code
+from shipyard.jobs._tuning import (
+    cancel_tuning_job,
+    create_tuning_job,
+    get_tuning_job,
+    list_tuning_jobs,
+    read_tuning_log,
+    resume_tuning_job,
+)
+from shipyard.jobs._tuning_results import (
+    TuningReport,
+    best_tuning_trials,
+    list_tuning_trials,
+    register_best_trial,
+    tuning_report,
+)
 
 __all__ = [
     "FINAL_STATUSES",
@@ -35,11 +51,23 @@ __all__ = [
     "RunLog",
     "TrainingContext",
     "TrainingJobInfo",
+    "TuningJobInfo",
+    "TuningReport",
+    "best_tuning_trials",
     "cancel_training_job",
+    "cancel_tuning_job",
     "create_training_job",
+    "create_tuning_job",
     "get_training_job",
+    "get_tuning_job",
     "list_training_jobs",
+    "list_tuning_jobs",
+    "list_tuning_trials",
     "read_training_log",
+    "read_tuning_log",
+    "register_best_trial",
     "register_kind",
+    "resume_tuning_job",
     "run_training_code",
+    "tuning_report",
 ]

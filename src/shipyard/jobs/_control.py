@@ -293,3 +293,18 @@ def end_run(session: Session, run_id: str | None, status: str) -> None:
     run = session.get(t.Run, run_id)
     if run is not None and run.status == "running":
         run.status, run.end_time = status, utcnow()
+
+
+def resume(platform: Platform, kind: JobKind, job_id: str) -> None:
+    """Start an ended job again (not one that succeeded): pending, then its worker launched;
+    its kind's worker picks up from what the earlier attempts stored."""
+    with platform.db.session() as session:
+        row = _reconciled(platform, session, job_row(session, kind, job_id))
+        if row.status not in ("failed", "cancelled", "timed_out"):
+            raise Conflict(
+                f"{kind.noun} {job_id} is {row.status}; only ended, unsuccessful jobs resume",
+                field="job_id",
+            )
+        row.status, row.message, row.ended_at, row.pid = "pending", "resuming", None, None
+        row.started_at = None
+    launch(platform, kind, job_id)

@@ -85,3 +85,14 @@ class LogChunk(BaseModel):
     status: JobStatus
     progress: float
     message: str
+
+
+class TuningJobInfo(JobInfo):
+    """A tuning job: a search over a training spec's (or own code's) parameters."""
+
+    dataset: str
+    spec: dict[str, Any]
+
+    @property
+    def resource(self) -> str:
+        return f"sy:tuning-job/{self.id}"

@@ -105,6 +105,11 @@ ACTIONS: frozenset[str] = frozenset(
         "training:ListTrainingJobs",
         "training:RunCode",
         "transforms:ApplyTransform",
+        "tuning:CancelTuningJob",
+        "tuning:CreateTuningJob",
+        "tuning:DescribeTuningJob",
+        "tuning:ListTuningJobs",
+        "tuning:ResumeTuningJob",
         "transforms:GetLineage",
         "transforms:GetTransform",
         "transforms:ListTransformRuns",
@@ -135,6 +140,7 @@ RESOURCE_KINDS: frozenset[str] = frozenset(
         "stream",
         "training-job",
         "transform",
+        "tuning-job",
         "validation",
     }
 )

@@ -8,6 +8,7 @@ from shipyard.training._check import check_columns, check_spec
 from shipyard.training._fit import FitResult, LogCallback, ProgressCallback, fit
 from shipyard.training._metrics import DEFAULT_METRICS, METRICS
 from shipyard.training._preprocessing_spec import PreprocessingSpec
+from shipyard.training._rounds import ROUND_FLAVORS, RoundReporter, StopTraining
 from shipyard.training._spec import SplitSpec, TrainingSpec, load_spec, parse_spec
 from shipyard.training._validation import VALIDATION_ROWS, validation_parquet
 
@@ -16,13 +17,16 @@ __all__ = [
     "ESTIMATORS",
     "METRICS",
     "PIPELINE",
+    "ROUND_FLAVORS",
     "VALIDATION_ROWS",
     "EstimatorEntry",
     "FitResult",
     "LogCallback",
     "PreprocessingSpec",
     "ProgressCallback",
+    "RoundReporter",
     "SplitSpec",
+    "StopTraining",
     "TrainingSpec",
     "check_columns",
     "check_spec",

@@ -23,6 +23,7 @@ from shipyard.training._data import TrainingData, prepare_data
 from shipyard.training._estimators import BuiltEstimator, invalid_parameter
 from shipyard.training._metrics import compute_metrics, resolve_metrics
 from shipyard.training._preprocess import column_roles, preprocessing_steps
+from shipyard.training._rounds import RoundReporter, StopTraining, round_fit_options
 from shipyard.training._spec import TrainingSpec
 from shipyard.training._split import content_order, holdout_split, kfold_splits
 from shipyard.training._validation import validation_rows, validation_table
@@ -58,13 +59,15 @@ def fit(
     *,
     on_progress: ProgressCallback | None = None,
     log: LogCallback | None = None,
+    rounds: RoundReporter | None = None,
 ) -> FitResult:
     """Train ``spec`` on ``table``; the same spec, seed and data give the same metrics.
 
     Rows are put in an order fixed by their content first, so the same rows stored in
     another order or partitioning give the same split, model and metrics. Raises
     InvalidInput (naming the spec field) for problems with the spec or the data, and
-    JobFailed if the stored model does not reproduce the trained one.
+    JobFailed if the stored model does not reproduce the trained one. ``rounds`` gets the
+    validation metric after each boosting round (LightGBM, XGBoost; holdout split only).
     """
     progress = on_progress or (lambda fraction, message: None)
     say = log or (lambda line: None)
@@ -82,6 +85,7 @@ def fit(
             say(f"training {spec.estimator} on {n_rows} rows and {n_features} features")
             progress(0.05, "data prepared")
             trainer = _Trainer(prototype, built.flavor, data, metric_names, spec.estimator, say)
+            trainer.rounds = rounds
             if spec.split.kind == "holdout":
                 model, metrics, held_out = trainer.holdout(spec, progress)
             else:
@@ -123,13 +127,14 @@ class _Trainer:
     ) -> None:
         self.prototype, self.flavor, self.data = prototype, flavor, data
         self.metric_names, self.label, self.say = metric_names, label, say
+        self.rounds: RoundReporter | None = None
 
     def holdout(
         self, spec: TrainingSpec, progress: ProgressCallback
     ) -> tuple[Any, dict[str, float], np.ndarray]:
         train, test = holdout_split(self.data.target, spec.split, self.data.classes)
         progress(0.1, f"split {len(train)} training and {len(test)} test rows")
-        model = self.fit_rows(train)
+        model = self.fit_rows(train, watch=test)
         progress(0.8, "fitted")
         metrics = self.score(model, test)
         progress(0.85, "evaluated")
@@ -160,13 +165,26 @@ class _Trainer:
         progress(0.8, "refitted on all rows")
         return model, metrics, validation_rows(every, spec.split.seed)
 
-    def fit_rows(self, rows: np.ndarray) -> Any:
+    def fit_rows(self, rows: np.ndarray, watch: np.ndarray | None = None) -> Any:
+        """A clone fitted on ``rows``; reporting each round on ``watch`` rows when asked."""
         model = clone(self.prototype)
         y = self.data.target[rows]
         if self.flavor == "xgboost" and self.data.classes is not None:
             y = np.searchsorted(self.data.classes, y)
+        options: dict[str, Any] = {}
+        if self.rounds is not None and watch is not None:
+            options = round_fit_options(
+                self.flavor,
+                model,
+                self.rounds,
+                self.data.rows(watch),
+                self.data.target[watch],
+                self.data.classes,
+            )
         try:
-            model.fit(self.data.rows(rows), y)
+            model.fit(self.data.rows(rows), y, **options)
+        except StopTraining:
+            raise
         except InvalidParameterError as exc:
             raise invalid_parameter(exc, "params") from exc
         except Exception as exc:  # estimator libraries raise their own types for bad params/data

@@ -49,3 +49,14 @@ class CodeFile(Base):
     path: Mapped[str] = mapped_column(String(200), primary_key=True)
     digest: Mapped[str] = mapped_column(String(80))
     size_bytes: Mapped[int] = mapped_column(Integer)
+
+
+class TuningJob(Base):
+    """What a tuning job searches: its spec (the training spec inside), the dataset version it
+    trains on, and the Optuna study that holds its trials (in the study storage)."""
+
+    __tablename__ = "tuning_jobs"
+    id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    spec: Mapped[dict[str, Any]]
+    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
+    study_name: Mapped[str] = mapped_column(String(100), unique=True)

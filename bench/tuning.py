@@ -1,0 +1,164 @@
+"""Tuning bench: per-trial platform overhead against bare Optuna, and TPE against random.
+
+    python bench/tuning.py            # 3 rounds x 25 trials; 5 seeds x 30 trials
+    python bench/tuning.py --quick    # 2 rounds x 10 trials; 3 seeds x 20 trials
+
+1. Overhead. The same objective (``training.fit`` of a LightGBM spec on scikit-learn's
+   breast-cancer data, the trial's parameters over the spec's), the same TPE sampler and
+   seed, one trial at a time. Bare: ``optuna.create_study()`` in memory, ``optimize``.
+   Platform: a tuning job (max_parallel 1: trials in the job process), its study in the
+   SQLite sidecar, every trial a child run with params and metrics, a model stored for
+   each improving trial. Per-trial time is the study loop's wall time over its trials (the
+   job's log says it), so the job process's start is left out; it is shown apart. Sides
+   alternate round by round; the table gives each round's ratio, the median and range.
+2. Trials to reach a target ROC AUC, TPE against random search, at the same budget, on
+   the platform, for several seeds: the first trial number reaching it (budget + 1 when
+   none did), median over seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pyarrow as pa
+from sklearn.datasets import load_breast_cancer
+
+from shipyard.client import Client
+from shipyard.config import Settings
+from shipyard.training import TrainingSpec, fit
+from shipyard.tuning._space import suggest
+from shipyard.tuning._spec import parse_tuning_spec
+from shipyard.tuning._spec_trial import trial_training
+
+TRAINING = {
+    "dataset": "cancer@1",
+    "target": "target",
+    "task": "classification",
+    "estimator": "lightgbm.LGBMClassifier",
+    "split": {"kind": "holdout", "test_size": 0.25, "seed": 7},
+}
+SPACE = {
+    "n_estimators": {"type": "int", "low": 20, "high": 200, "log": True},
+    "learning_rate": {"type": "float", "low": 0.0005, "high": 0.5, "log": True},
+    "num_leaves": {"type": "int", "low": 2, "high": 64},
+    "min_child_samples": {"type": "int", "low": 2, "high": 100, "log": True},
+}
+
+
+def _spec(strategy: str, trials: int, seed: int) -> dict[str, Any]:
+    return {
+        "training": TRAINING,
+        "objective": {"metric": "roc_auc", "direction": "maximize"},
+        "strategy": strategy,
+        "max_trials": trials,
+        "seed": seed,
+        "search_space": SPACE,
+    }
+
+
+def _bare(table: pa.Table, trials: int, seed: int) -> tuple[float, float]:
+    """(wall, CPU) seconds per trial of bare Optuna on the same objective and sampler."""
+    spec = parse_tuning_spec(_spec("bayesian", trials, seed))
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=False)
+    )
+
+    def objective(trial: optuna.Trial) -> float:
+        params = suggest(trial, spec)
+        training = TrainingSpec.model_validate(trial_training(TRAINING, params))
+        return fit(training, table).metrics["roc_auc"]
+
+    started, cpu = time.perf_counter(), time.process_time()
+    study.optimize(objective, n_trials=trials)
+    return (time.perf_counter() - started) / trials, (time.process_time() - cpu) / trials
+
+
+_STUDY = re.compile(r"study: (\d+) trials in ([\d.]+) s \(([\d.]+) s CPU")
+
+
+def _platform(client: Client, trials: int, seed: int) -> tuple[float, float, float]:
+    """(wall, CPU seconds per trial of the study loop, seconds of the whole job)."""
+    started = time.perf_counter()
+    job = client.tuning.tune(_spec("bayesian", trials, seed))
+    total = time.perf_counter() - started
+    text = client.tuning.logs(job.id).text
+    found = _STUDY.search(text)
+    assert found is not None, text[-500:]
+    count = int(found[1])
+    return float(found[2]) / count, float(found[3]) / count, total
+
+
+def overhead(client: Client, table: pa.Table, rounds: int, trials: int) -> None:
+    rows = []
+    for index in range(rounds):
+        if index % 2 == 0:
+            bare, bare_cpu = _bare(table, trials, seed=index)
+            ours, ours_cpu, job = _platform(client, trials, seed=index)
+        else:
+            ours, ours_cpu, job = _platform(client, trials, seed=index)
+            bare, bare_cpu = _bare(table, trials, seed=index)
+        rows.append((index, bare, ours, bare_cpu, ours_cpu, job))
+    print(f"\n1. Per-trial time, TPE, {trials} trials, max_parallel 1 (ms per trial)")
+    header = ("round", "bare wall", "ours wall", "ratio", "bare CPU", "ours CPU", "ratio", "job")
+    print("{:>5} {:>10} {:>10} {:>6} {:>9} {:>9} {:>6} {:>7}".format(*header))
+    for index, bare, ours, bare_cpu, ours_cpu, job in rows:
+        print(
+            f"{index:>5} {bare * 1e3:>10.1f} {ours * 1e3:>10.1f} {ours / bare:>6.3f} "
+            f"{bare_cpu * 1e3:>9.1f} {ours_cpu * 1e3:>9.1f} {ours_cpu / bare_cpu:>6.3f} "
+            f"{job:>6.1f}s"
+        )
+    for label, ratios in (
+        ("wall", [r[2] / r[1] for r in rows]),
+        ("CPU", [r[4] / r[3] for r in rows]),
+    ):
+        median = statistics.median(ratios)
+        print(
+            f"{label}: median ratio {median:.3f} (range {min(ratios):.3f} - {max(ratios):.3f}); "
+            f"overhead {(median - 1) * 100:+.1f}% per trial"
+        )
+
+
+def reach(client: Client, seeds: int, trials: int, target: float) -> None:
+    found: dict[str, list[int]] = {"bayesian": [], "random": []}
+    for seed in range(seeds):
+        order = ("bayesian", "random") if seed % 2 == 0 else ("random", "bayesian")
+        for strategy in order:
+            job = client.tuning.tune(_spec(strategy, trials, 100 + seed))
+            values = [(t.number, (t.values or [0.0])[0]) for t in client.tuning.trials(job.id)]
+            first = next((n + 1 for n, v in sorted(values) if v >= target), trials + 1)
+            found[strategy].append(first)
+    print(f"\n2. Trials to reach roc_auc >= {target} (budget {trials}; {trials + 1} = not reached)")
+    print(f"{'strategy':>9} {'per seed':>30} {'median':>7}")
+    for strategy, firsts in found.items():
+        print(f"{strategy:>9} {firsts!s:>30} {statistics.median(firsts):>7}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--target", type=float, default=0.98)
+    args = parser.parse_args()
+    rounds, trials, seeds, budget = (2, 10, 3, 20) if args.quick else (3, 25, 5, 30)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as root:
+        frame = load_breast_cancer(as_frame=True).frame
+        frame.columns = [c.replace(" ", "_") for c in frame.columns]
+        csv = Path(root) / "cancer.csv"
+        frame.to_csv(csv, index=False)
+        client = Client(settings=Settings(home=Path(root) / "home"))
+        client.datasets.ingest(csv, "cancer")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        overhead(client, table, rounds, trials)
+        reach(client, seeds, budget, args.target)
+        client.close()
+
+
+if __name__ == "__main__":
+    main()
