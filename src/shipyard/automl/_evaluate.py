@@ -41,6 +41,7 @@ class TrialResult:
     oof: np.ndarray | None
     model: Any = field(repr=False, default=None)
     number: int = 0
+    size_bytes: int = 0
 
     @property
     def mean(self) -> float:
@@ -77,9 +78,9 @@ def fit_model(model: Any, family: Family | None, data: SearchData, rows: np.ndar
     return model
 
 
-def model_output(model: Any, family: Family, data: SearchData, rows: np.ndarray) -> np.ndarray:
+def model_output(model: Any, native: bool, data: SearchData, rows: np.ndarray) -> np.ndarray:
     """Class probabilities (in the classes' order) or predicted values on ``rows``."""
-    features = data.features(family.native).rows(rows)
+    features = data.features(native).rows(rows)
     method = model.predict_proba if data.classes is not None else model.predict
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,7 +132,7 @@ class Evaluator:
             started = time.perf_counter()
             fit_model(model, family, data, train)
             fitted = time.perf_counter()
-            output = model_output(model, family, data, test)
+            output = model_output(model, family.native, data, test)
             predict_seconds += time.perf_counter() - fitted
             fit_seconds += fitted - started
             predicted += len(test)
@@ -149,4 +150,36 @@ class Evaluator:
             predict_seconds / max(predicted, 1),
             oof,
             model,
+            size_bytes=model_size(model),
         )
+
+
+def model_size(model: Any) -> int:
+    """The bytes of the arrays a fitted model holds (LightGBM and XGBoost: its text dump),
+    a cheap stand-in for its stored size; the winner's entry gets the stored size itself."""
+    booster = getattr(model, "booster_", None)
+    if booster is not None:
+        return len(booster.model_to_string())
+    if hasattr(model, "get_booster"):
+        return len(model.get_booster().save_raw("json"))
+    return _array_bytes(model, {})
+
+
+def _array_bytes(obj: Any, seen: dict[int, Any]) -> int:
+    if id(obj) in seen:
+        return 0
+    seen[id(obj)] = obj  # held, so that no later object reuses its id
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            return sum(_array_bytes(item, seen) for item in obj.flat)
+        return int(obj.nbytes)
+    if isinstance(obj, list | tuple):
+        return sum(_array_bytes(item, seen) for item in obj)
+    if isinstance(obj, dict):
+        return sum(_array_bytes(item, seen) for item in obj.values())
+    state = getattr(obj, "__getstate__", None)
+    if type(obj).__module__.startswith("sklearn.tree") and callable(state):
+        return _array_bytes(state(), seen)
+    if hasattr(obj, "__dict__"):
+        return _array_bytes(vars(obj), seen)
+    return 0

@@ -32,11 +32,14 @@ PRELOAD = [
     "shipyard.jobs._code_worker",
     "shipyard.batch._runner",
     "shipyard.deploy._worker",
+    "shipyard.jobs._automl_worker",
+    "shipyard.automl._run",
     "shipyard.flavors",
     "lightgbm",
     "xgboost",
     "sklearn.ensemble",
     "onnxruntime",
+    "skops.io",  # seconds: it lists every scikit-learn estimator, importing their modules
     "shipyard.jobs._mapped",  # last: configures the ORM mappers of every table imported
 ]
 

@@ -1,0 +1,39 @@
+"""Datasets the AutoML tests search: sklearn's breast cancer (classification) and diabetes
+(regression) tables, ingested as CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sklearn.datasets import load_breast_cancer, load_diabetes
+
+from shipyard.client import Client
+from shipyard.jobs._host import HostedProcess
+
+BUDGET_SECONDS = 12.0
+
+
+def ingest_breast_cancer(client: Client, tmp_path: Path) -> str:
+    frame = load_breast_cancer(as_frame=True).frame
+    frame.columns = [c.replace(" ", "_") for c in frame.columns]
+    frame.to_csv(tmp_path / "cancer.csv", index=False)
+    return client.datasets.ingest(tmp_path / "cancer.csv", "cancer").ref
+
+
+def ingest_diabetes(client: Client, tmp_path: Path) -> str:
+    load_diabetes(as_frame=True).frame.to_csv(tmp_path / "diabetes.csv", index=False)
+    return client.datasets.ingest(tmp_path / "diabetes.csv", "diabetes").ref
+
+
+@pytest.fixture
+def sklearn_csvs(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_job_host(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Start the job host as ``shipyard server`` does when it starts: a budget runs from
+    submission, so the first job must not wait for the host's imports."""
+    log = tmp_path_factory.mktemp("host") / "warm-up.log"
+    assert HostedProcess("shipyard.jobs._mapped", ["warm-up"], b"", log).wait() == 0
