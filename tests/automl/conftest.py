@@ -3,22 +3,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_diabetes
 
+from shipyard.cli._quickstart import write_breast_cancer_csv
 from shipyard.client import Client
 from shipyard.jobs._host import HostedProcess
+from shipyard.platform import Platform
 
 BUDGET_SECONDS = 12.0
 
 
 def ingest_breast_cancer(client: Client, tmp_path: Path) -> str:
-    frame = load_breast_cancer(as_frame=True).frame
-    frame.columns = [c.replace(" ", "_") for c in frame.columns]
-    frame.to_csv(tmp_path / "cancer.csv", index=False)
-    return client.datasets.ingest(tmp_path / "cancer.csv", "cancer").ref
+    """Breast cancer with its target ``diagnosis`` as labels (malignant, benign)."""
+    path = write_breast_cancer_csv(tmp_path / "cancer.csv")
+    return client.datasets.ingest(path, "cancer").ref
 
 
 def ingest_diabetes(client: Client, tmp_path: Path) -> str:
@@ -27,8 +29,10 @@ def ingest_diabetes(client: Client, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def sklearn_csvs(tmp_path: Path) -> Path:
-    return tmp_path
+def sdk(platform: Platform) -> Iterator[Client]:
+    client = Client(settings=platform.settings)
+    yield client
+    client.close()
 
 
 @pytest.fixture(scope="session", autouse=True)

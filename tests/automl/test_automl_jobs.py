@@ -41,7 +41,7 @@ def test_a_winner_is_picked_within_the_budget_registered_and_served(
 ) -> None:
     client, task = case
     if task == "classification":
-        dataset, target, metric = ingest_breast_cancer(client, tmp_path), "target", "roc_auc"
+        dataset, target, metric = ingest_breast_cancer(client, tmp_path), "diagnosis", "roc_auc"
     else:
         dataset, target, metric = ingest_diabetes(client, tmp_path), "target", "r2"
     job = client.automl.start(
@@ -91,7 +91,7 @@ def test_a_winner_is_picked_within_the_budget_registered_and_served(
 
 def test_a_cancelled_job_stops_and_registers_nothing(sdk: Client, tmp_path: Path) -> None:
     dataset = ingest_breast_cancer(sdk, tmp_path)
-    job = sdk.automl.start(dataset, target="target", budget="60s", register="never")
+    job = sdk.automl.start(dataset, target="diagnosis", budget="60s", register="never")
     deadline = time.monotonic() + 30
     while sdk.automl.get(job.id).status != "running" and time.monotonic() < deadline:
         time.sleep(0.1)
