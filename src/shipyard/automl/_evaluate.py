@@ -42,6 +42,7 @@ class TrialResult:
     model: Any = field(repr=False, default=None)
     number: int = 0
     size_bytes: int = 0
+    store_seconds: float = 0.0
 
     @property
     def mean(self) -> float:
@@ -151,7 +152,21 @@ class Evaluator:
             oof,
             model,
             size_bytes=model_size(model),
+            store_seconds=store_seconds(model, family.native),
         )
+
+
+STORE_BASE_SECONDS = 0.3
+STORE_SECONDS_PER_TREE = 0.012
+STORE_SECONDS_PER_BYTE = 1e-6
+
+
+def store_seconds(model: Any, native: bool) -> float:
+    """How long storing the model, then loading and checking it, should take: skops spends
+    about 6 ms per tree of a forest here, and every format a little per byte (doubled)."""
+    last = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    trees = 0 if native else len(getattr(last, "estimators_", []) or [])
+    return STORE_BASE_SECONDS + STORE_SECONDS_PER_TREE * trees + STORE_SECONDS_PER_BYTE * model_size(model)
 
 
 def model_size(model: Any) -> int:

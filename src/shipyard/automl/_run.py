@@ -41,20 +41,13 @@ class Outcome:
     fit_seconds: float
 
 
-STORE_SECONDS_PER_BYTE = {True: 1e-6, False: 1.2e-5}
-"""Storing and checking a model (native text dumps; skops archives) per byte of its arrays,
-measured here on forests and boosters, with a margin."""
-STORE_BASE_SECONDS = 0.3
-
-
 def refit_seconds(trial: TrialResult | None, folds: int) -> float:
     """How long refitting a trial's configuration on every row, then storing and checking
     the model, should take."""
     if trial is None:
         return 0.0
     refit = REFIT_MARGIN * trial.fit_seconds / max(folds, 1) * folds / max(folds - 1, 1)
-    native = trial.family in ("lightgbm", "xgboost")
-    return refit + STORE_BASE_SECONDS + STORE_SECONDS_PER_BYTE[native] * trial.size_bytes
+    return refit + trial.store_seconds
 
 
 def run_search(

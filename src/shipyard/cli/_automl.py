@@ -18,6 +18,8 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._follow import follow_with_progress
 from shipyard.cli._jobs import job_commands, jobs_table
 from shipyard.cli._output import console, emit, print_json, table
+from shipyard.client._transport import LocalTransport
+from shipyard.jobs._host import wait_until_warm
 
 _RUN = "run"
 
@@ -102,6 +104,9 @@ def run(
 ) -> None:
     """Start an AutoML job and follow it: best so far, family, elapsed / budget."""
     client = STATE.client()
+    if isinstance(client.transport, LocalTransport) and client.transport.platform.settings.job_start != "spawn":
+        with console.status("starting the job host (the budget starts at submission)"):
+            wait_until_warm(client.transport.platform.settings.jobs_dir / "warm-up.log")
     options: dict[str, Any] = {
         "target": target,
         "budget": budget,

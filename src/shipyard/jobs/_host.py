@@ -64,6 +64,12 @@ def warm_up() -> None:
     forkserver.ensure_running()
 
 
+def wait_until_warm(log_path: Path) -> None:
+    """Start the host if needed and block until its imports are done (a no-op process forked
+    from it ends): for work whose clock starts at submission, such as an AutoML budget."""
+    HostedProcess("shipyard.jobs._mapped", ["warm-up"], b"", log_path).wait()
+
+
 class _PopenWithoutMain(popen_forkserver.Popen):
     """multiprocessing's fork-server launch, minus re-importing the launcher's ``__main__``.
 
