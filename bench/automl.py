@@ -95,13 +95,16 @@ def main() -> None:
     sides = {"shipyard": _shipyard, "flaml": _flaml}
     summary = []
     print(f"budget {args.budget:g} s per run, {args.rounds} rounds, one thread per side")
-    print(f"{'dataset':<24} {'round':>5} {'side':<9} {'metric':<8} {'held-out':>9} "
-          f"{'wall s':>7} {'winner':<14}")
+    print(
+        f"{'dataset':<24} {'round':>5} {'side':<9} {'metric':<8} {'held-out':>9} "
+        f"{'wall s':>7} {'winner':<14}"
+    )
     for name in args.datasets.split(","):
         loader, task = DATA[name]
         x, y = loader()
-        split = train_test_split(x, y, test_size=0.25, random_state=0,
-                                 stratify=y if task == "classification" else None)
+        split = train_test_split(
+            x, y, test_size=0.25, random_state=0, stratify=y if task == "classification" else None
+        )
         xtr, xte, ytr, yte = split
         scores: dict[str, list[float]] = {side: [] for side in sides}
         walls: dict[str, list[float]] = {side: [] for side in sides}
@@ -113,12 +116,17 @@ def main() -> None:
                 metric, value = _held_out(task, yte, np.asarray(output))
                 scores[side].append(value)
                 walls[side].append(wall)
-                print(f"{name:<24} {round_ + 1:>5} {side:<9} {metric:<8} {value:>9.5f} "
-                      f"{wall:>7.2f} {winner:<14}", flush=True)
+                print(
+                    f"{name:<24} {round_ + 1:>5} {side:<9} {metric:<8} {value:>9.5f} "
+                    f"{wall:>7.2f} {winner:<14}",
+                    flush=True,
+                )
         summary.append((name, metric, scores, walls))
     print()
-    print(f"{'dataset':<24} {'metric':<8} {'shipyard':>9} {'flaml':>9} {'diff (range)':>24} "
-          f"{'wall/budget S':>14} {'wall/budget F':>14} {'better':>8}")
+    print(
+        f"{'dataset':<24} {'metric':<8} {'shipyard':>9} {'flaml':>9} {'diff (range)':>24} "
+        f"{'wall/budget S':>14} {'wall/budget F':>14} {'better':>8}"
+    )
     wins = 0
     for name, metric, scores, walls in summary:
         sign = -1.0 if metric == "log_loss" else 1.0
@@ -133,8 +141,10 @@ def main() -> None:
             f"{statistics.median(walls['flaml']) / args.budget:>14.3f} "
             f"{'shipyard' if better else 'flaml':>8}"
         )
-    print(f"\nShipyard's median held-out score at least FLAML's on {wins} of {len(summary)} datasets"
-          " (diff: + means Shipyard better)")
+    print(
+        f"\nShipyard's median held-out score at least FLAML's on {wins} of {len(summary)} datasets"
+        " (diff: + means Shipyard better)"
+    )
 
 
 if __name__ == "__main__":

@@ -560,7 +560,9 @@ OPERATIONS: tuple[Operation, ...] = (
         feature_service.delete_endpoint_features,
     ),
     # automl jobs
-    Operation("automl.create_job", "POST", f"{_V1}/automl-jobs", automl_jobs.create_automl_job, 201),
+    Operation(
+        "automl.create_job", "POST", f"{_V1}/automl-jobs", automl_jobs.create_automl_job, 201
+    ),
     Operation("automl.list_jobs", "GET", f"{_V1}/automl-jobs", automl_jobs.list_automl_jobs),
     Operation("automl.get_job", "GET", f"{_V1}/automl-jobs/{{job_id}}", automl_jobs.get_automl_job),
     Operation(

@@ -21,9 +21,7 @@ from shipyard.platform import Platform
 
 
 @pytest.fixture(params=["local-classification", "http-regression"])
-def case(
-    request: pytest.FixtureRequest, settings: Settings
-) -> Iterator[tuple[Client, str]]:
+def case(request: pytest.FixtureRequest, settings: Settings) -> Iterator[tuple[Client, str]]:
     """Classification in-process, regression over HTTP: each task, each transport."""
     transport, task = request.param.split("-")
     if transport == "local":

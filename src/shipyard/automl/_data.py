@@ -55,4 +55,6 @@ def prepare(table: pa.Table, target: str, task: Task) -> SearchData:
     frame = encoded.features if not isinstance(encoded.features, np.ndarray) else None
     spec = PreprocessingSpec()
     roles = column_roles(encoded.signature, spec, frame)
-    return SearchData(table, native, encoded, preprocessing_steps(encoded.signature, spec, roles), task)
+    return SearchData(
+        table, native, encoded, preprocessing_steps(encoded.signature, spec, roles), task
+    )

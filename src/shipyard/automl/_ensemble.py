@@ -54,7 +54,7 @@ def select(
     best_loss, best_counts = np.inf, Counter[int]()
     for size in range(1, ROUNDS + 1):
         step = []
-        for i, trial in enumerate(candidates):
+        for trial in candidates:
             assert trial.oof is not None
             mixed = trial.oof if total is None else (total + trial.oof)
             step.append(loss(metric, score(metric, y, mixed / size, classes)))

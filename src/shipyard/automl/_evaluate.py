@@ -63,7 +63,9 @@ def build_model(family: Family, data: SearchData, params: dict[str, Any], n_jobs
     built = build_estimator(name, used, data.task, 0)
     if family.native:
         return built.estimator
-    return Pipeline([*((name, clone(step)) for name, step in data.steps), ("model", built.estimator)])
+    return Pipeline(
+        [*((name, clone(step)) for name, step in data.steps), ("model", built.estimator)]
+    )
 
 
 def fit_model(model: Any, family: Family | None, data: SearchData, rows: np.ndarray) -> Any:
@@ -166,7 +168,11 @@ def store_seconds(model: Any, native: bool) -> float:
     about 6 ms per tree of a forest here, and every format a little per byte (doubled)."""
     last = model.steps[-1][1] if isinstance(model, Pipeline) else model
     trees = 0 if native else len(getattr(last, "estimators_", []) or [])
-    return STORE_BASE_SECONDS + STORE_SECONDS_PER_TREE * trees + STORE_SECONDS_PER_BYTE * model_size(model)
+    return (
+        STORE_BASE_SECONDS
+        + STORE_SECONDS_PER_TREE * trees
+        + STORE_SECONDS_PER_BYTE * model_size(model)
+    )
 
 
 def model_size(model: Any) -> int:

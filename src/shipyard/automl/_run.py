@@ -24,7 +24,7 @@ from shipyard.automl._models import Leaderboard, LeaderboardEntry
 from shipyard.automl._scoring import LOWER_IS_BETTER, default_metric, loss, score
 from shipyard.automl._search import FamilyState, Search, SearchResult
 from shipyard.errors import JobFailed
-from shipyard.flavors import Task, save_model
+from shipyard.flavors import Task
 
 REFIT_MARGIN = 1.5
 """Refitting on every row is reserved this many times its estimated time."""
@@ -94,7 +94,10 @@ def run_search(
     if selection is not None:
         model = _composite(selection, by_name, data, n_jobs)
         fit_model(model, None, data, np.arange(data.rows))
-        say(f"ensemble of {len(selection.members)} members, out-of-fold {metric}={selection.score:.5g}")
+        say(
+            f"ensemble of {len(selection.members)} members, "
+            f"out-of-fold {metric}={selection.score:.5g}"
+        )
     else:
         family = by_name[best.family]
         model = build_model(family, data, best.params, n_jobs)
@@ -141,12 +144,20 @@ def _ensemble(
     return selection if time.monotonic() + needed < deadline else None
 
 
+def blend(selection: Selection) -> np.ndarray:
+    """The members' out-of-fold outputs averaged with their weights."""
+    total = np.zeros_like(selection.members[0][0].oof, dtype=np.float64)
+    for trial, count in selection.members:
+        assert trial.oof is not None
+        total += trial.oof * count
+    return total / sum(count for _, count in selection.members)
+
+
 def fold_scores(
     selection: Selection, data: SearchData, metric: str, splits: list[tuple[np.ndarray, np.ndarray]]
 ) -> list[float]:
     """The ensemble's score on each fold's held-out rows, from its members' out-of-fold outputs."""
-    total = sum(n for _, n in selection.members)
-    mixed = sum(t.oof * n for t, n in selection.members if t.oof is not None) / total
+    mixed = blend(selection)
     return [score(metric, data.y[test], mixed[test], data.classes) for _, test in splits]
 
 
@@ -154,7 +165,10 @@ def _composite(
     selection: Selection, by_name: dict[str, Family], data: SearchData, n_jobs: int
 ) -> Any:
     members = [
-        (f"{trial.family}_{trial.number}", build_model(by_name[trial.family], data, trial.params, n_jobs))
+        (
+            f"{trial.family}_{trial.number}",
+            build_model(by_name[trial.family], data, trial.params, n_jobs),
+        )
         for trial, _ in selection.members
     ]
     weights = [count for _, count in selection.members]

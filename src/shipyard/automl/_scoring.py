@@ -1,4 +1,4 @@
-"""The metric AutoML optimizes: checked for the task, with its direction, computed as training does."""
+"""The metric AutoML optimizes: its default, its direction, computed as training does."""
 
 from __future__ import annotations
 

@@ -88,7 +88,9 @@ class Search:
         start = rows if rows <= 2 * SAMPLE_START_ROWS else SAMPLE_START_ROWS
         self.states: dict[str, FamilyState] = {}
         for i, family in enumerate(sorted(families, key=lambda f: f.cost)):
-            sampler = optuna.samplers.TPESampler(seed=seed + i, n_startup_trials=4, multivariate=True)
+            sampler = optuna.samplers.TPESampler(
+                seed=seed + i, n_startup_trials=4, multivariate=True
+            )
             study = optuna.create_study(direction="minimize", sampler=sampler)
             for params in family.starts:
                 study.enqueue_trial(params)
@@ -142,7 +144,9 @@ class Search:
             return untried[0]
         leader = self.leader()
         best = leader.best_loss if leader is not None else math.inf
-        cheapest = min(s.last_seconds for s in fits if s.trials) if any(s.trials for s in fits) else 0
+        cheapest = (
+            min(s.last_seconds for s in fits if s.trials) if any(s.trials for s in fits) else 0
+        )
         weights = [1.0 / max(s.eci(best, cheapest), 1e-4) for s in fits]
         return self.random.choices(fits, weights=weights)[0]
 

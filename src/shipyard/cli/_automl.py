@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -27,9 +26,7 @@ _RUN = "run"
 class _StartByDefault(TyperGroup):
     """``shipyard automl DATASET ...`` means ``shipyard automl run DATASET ...``."""
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             args = [_RUN, *args]
         return super().resolve_command(ctx, args)
@@ -104,7 +101,10 @@ def run(
 ) -> None:
     """Start an AutoML job and follow it: best so far, family, elapsed / budget."""
     client = STATE.client()
-    if isinstance(client.transport, LocalTransport) and client.transport.platform.settings.job_start != "spawn":
+    if (
+        isinstance(client.transport, LocalTransport)
+        and client.transport.platform.settings.job_start != "spawn"
+    ):
         with console.status("starting the job host (the budget starts at submission)"):
             wait_until_warm(client.transport.platform.settings.jobs_dir / "warm-up.log")
     options: dict[str, Any] = {

@@ -4,9 +4,10 @@ skops trusts scikit-learn estimator classes and plain numpy/builtin types by
 itself. ``TRUSTED_TYPES`` lists the few extra types that Shipyard's
 allowlisted estimators need (found with ``skops.io.get_untrusted_types`` on
 every allowlisted estimator, fitted, on the preprocessing pipelines training
-builds, and on AutoML's soft-voting ensembles, whose ``named_estimators_`` is a
-``Bunch`` (a dict with attribute access, no code of its own), whose timestamp and text steps are Shipyard's own ``TimestampParts`` and
-``TextDocuments``; ``tests/flavors`` re-checks it). Tree
+builds, whose timestamp and text steps are Shipyard's own ``TimestampParts`` and
+``TextDocuments``, and on AutoML's soft-voting ensembles, whose
+``named_estimators_`` is a ``Bunch``: a dict with attribute access and no code of
+its own; ``tests/flavors`` re-checks it). Tree
 nodes and SVM supports hold raw indices that compiled code follows without
 bounds checks, so ``audit_structures`` verifies them before any predict.
 """

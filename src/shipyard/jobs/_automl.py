@@ -164,7 +164,9 @@ def create_automl_job(
         raise InvalidInput("datasets are named by version (name@3), not alias", field="dataset")
     given = control.parse_limits(limits)
     if given.max_runtime is not None:
-        raise InvalidInput("the budget sets an automl job's max_runtime", field="limits.max_runtime")
+        raise InvalidInput(
+            "the budget sets an automl job's max_runtime", field="limits.max_runtime"
+        )
     with ctx.platform.db.session() as session:
         version = find_version(session, ref.name, ref.version)
         chosen = _check_target(version, target, task)

@@ -42,9 +42,7 @@ class TrialRecorder:
         self.count += 1
         self.pending.append(result)
         if state.best is result and result.sample >= state.sample:
-            better = self.best is None or (
-                state.best_loss < self.best[0]
-            )
+            better = self.best is None or (state.best_loss < self.best[0])
             if better:
                 self.best = (state.best_loss, f"{result.mean:.5g} ({result.family})")
         now = time.monotonic()

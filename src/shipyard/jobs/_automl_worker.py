@@ -61,8 +61,7 @@ def run(job: JobAttempt) -> None:
         job.attach_run(session, run_row.id)
         run_id = run_row.id
     job.log(
-        f"job {job.id}: automl on {spec['dataset']}, target {spec['target']!r}, "
-        f"budget {budget:g} s"
+        f"job {job.id}: automl on {spec['dataset']}, target {spec['target']!r}, budget {budget:g} s"
     )
     table = load_version_table(platform, version)
     target = table.column(spec["target"])
@@ -144,8 +143,10 @@ def _saved_model(outcome: Any) -> SavedModel:
     prediction = predictor.predict(features)
     served = prediction.predictions if data.classes is None else prediction.probabilities
     trained = model_output(outcome.model, native, data, rows)
-    if served is None or served.shape != trained.shape or not np.allclose(
-        served, trained, rtol=1e-5, atol=1e-6
+    if (
+        served is None
+        or served.shape != trained.shape
+        or not np.allclose(served, trained, rtol=1e-5, atol=1e-6)
     ):
         raise JobFailed(f"the stored {flavor} model does not reproduce the fitted model")
     validation = validation_table(data.table, data.signature, data.signature.target or "", rows)
@@ -156,4 +157,3 @@ def _saved_model(outcome: Any) -> SavedModel:
         data.signature,
         validation=ValidationRows(parquet, validation.num_rows, "all"),
     )
-
