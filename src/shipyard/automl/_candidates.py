@@ -122,7 +122,7 @@ _XGB_LOW = {
 }
 _XGB_DEFAULT = {**_XGB_LOW, "n_estimators": 100, "max_leaves": 32}
 _FOREST_LOW = {"n_estimators": 4, "max_leaf_nodes": 4, "max_features": 0.5}
-_FOREST_DEFAULT = {"n_estimators": 100, "max_leaf_nodes": 4096, "max_features": 0.5}
+_FOREST_NEXT = {"n_estimators": 16, "max_leaf_nodes": 64, "max_features": 0.5}
 
 
 def families(task: Task, rows: int, features: int) -> list[Family]:
@@ -165,7 +165,7 @@ def families(task: Task, rows: int, features: int) -> list[Family]:
                 "regression": "sklearn.ensemble.ExtraTreesRegressor",
             },
             forest,
-            ({**_FOREST_LOW, **criterion}, {**_FOREST_DEFAULT, **criterion}),
+            ({**_FOREST_LOW, **criterion}, {**_FOREST_NEXT, **criterion}),
             native=False,
             cost=2.0,
             grows=("n_estimators", "max_leaf_nodes"),
@@ -177,7 +177,7 @@ def families(task: Task, rows: int, features: int) -> list[Family]:
                 "regression": "sklearn.ensemble.RandomForestRegressor",
             },
             forest,
-            ({**_FOREST_LOW, **criterion}, {**_FOREST_DEFAULT, **criterion}),
+            ({**_FOREST_LOW, **criterion}, {**_FOREST_NEXT, **criterion}),
             native=False,
             cost=2.0,
             grows=("n_estimators", "max_leaf_nodes"),

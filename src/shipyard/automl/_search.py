@@ -54,6 +54,8 @@ class FamilyState:
         """Estimated seconds until this family improves on the leader's loss."""
         if self.trials == 0:
             return self.family.cost * max(cheapest, 1e-3)
+        if self.trials < len(self.family.starts) + 1:  # its start points first, then one step
+            return 2 * self.last_seconds
         stalled = max(self.seconds - self.seconds_at_best, self.last_seconds)
         if self.best_loss <= leader:
             return stalled
