@@ -66,7 +66,13 @@ def _shipyard(x: np.ndarray, y: np.ndarray, xt: np.ndarray, task: str, budget: f
     columns["y"] = y
     started = time.monotonic()
     outcome = run_search(
-        pa.table(columns), "y", task, metric=None, deadline=started + budget, tail_seconds=0.2
+        pa.table(columns),
+        "y",
+        task,
+        metric=None,
+        deadline=started + budget,
+        tail_seconds=0.2,
+        budget_seconds=budget,
     )
     wall = time.monotonic() - started
     model = outcome.model

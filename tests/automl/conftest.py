@@ -35,7 +35,7 @@ def sdk(platform: Platform) -> Iterator[Client]:
     client.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def warm_job_host(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Start the job host as ``shipyard server`` does when it starts: a budget runs from
     submission, so the first job must not wait for the host's imports."""

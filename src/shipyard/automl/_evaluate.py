@@ -25,7 +25,16 @@ from shipyard.training._estimators import build_estimator
 from shipyard.training._spec import SplitSpec
 from shipyard.training._split import holdout_split, kfold_splits
 
-HOLDOUT_ABOVE_ROWS = 50_000
+HOLDOUT_ABOVE_ROWS = 100_000
+CELLS_PER_HOUR_FOR_CV = 10_000_000
+HOLDOUT_SHARE = 0.1
+
+
+def use_holdout(rows: int, features: int, budget_seconds: float) -> bool:
+    """FLAML's rule: cross-validate while the data is small for the budget (under 10 M cells
+    per hour of it) and under 100,000 rows; else one holdout split of 10%."""
+    cells = rows * features / (1 - HOLDOUT_SHARE)
+    return rows >= HOLDOUT_ABOVE_ROWS or cells >= CELLS_PER_HOUR_FOR_CV * budget_seconds / 3600
 
 
 @dataclass
@@ -93,7 +102,15 @@ def model_output(model: Any, native: bool, data: SearchData, rows: np.ndarray) -
 class Evaluator:
     """Cross-validates configurations on a sample of the prepared data."""
 
-    def __init__(self, data: SearchData, metric: str, folds: int, seed: int, n_jobs: int) -> None:
+    def __init__(
+        self,
+        data: SearchData,
+        metric: str,
+        folds: int,
+        seed: int,
+        n_jobs: int,
+        holdout: bool = False,
+    ) -> None:
         self.data, self.metric, self.folds, self.seed, self.n_jobs = (
             data,
             metric,
@@ -101,6 +118,7 @@ class Evaluator:
             seed,
             n_jobs,
         )
+        self.holdout = holdout
         self._splits: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     def splits(self, sample: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -111,8 +129,9 @@ class Evaluator:
 
     def _make_splits(self, sample: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         y = self.data.y[:sample]
-        if sample > HOLDOUT_ABOVE_ROWS:
-            yield holdout_split(y, SplitSpec(test_size=0.1, seed=self.seed), self.data.classes)
+        if self.holdout:
+            split = SplitSpec(test_size=HOLDOUT_SHARE, seed=self.seed)
+            yield holdout_split(y, split, self.data.classes)
             return
         spec = SplitSpec(kind="kfold", folds=self.folds, seed=self.seed)
         yield from kfold_splits(y, spec, self.data.classes)
@@ -121,7 +140,7 @@ class Evaluator:
         self, family: Family, params: dict[str, Any], sample: int, deadline: float
     ) -> TrialResult | None:
         """Score ``params``; None when the deadline passed before every fold was done."""
-        data, full = self.data, sample >= self.data.rows
+        data, full = self.data, sample >= self.data.rows and not self.holdout
         width = len(data.classes) if data.classes is not None else 0
         oof = np.zeros((sample, width) if width else sample) if full else None
         scores: list[float] = []

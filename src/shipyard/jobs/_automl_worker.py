@@ -75,6 +75,7 @@ def run(job: JobAttempt) -> None:
         metric=metric,
         deadline=deadline,
         tail_seconds=TAIL_SECONDS + TAIL_SHARE * budget,
+        budget_seconds=budget,
         folds=int(spec["folds"]),
         seed=int(spec["seed"]),
         n_jobs=cpus,

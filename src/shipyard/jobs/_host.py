@@ -67,6 +67,7 @@ def warm_up() -> None:
 def wait_until_warm(log_path: Path) -> None:
     """Start the host if needed and block until its imports are done (a no-op process forked
     from it ends): for work whose clock starts at submission, such as an AutoML budget."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     HostedProcess("shipyard.jobs._mapped", ["warm-up"], b"", log_path).wait()
 
 
