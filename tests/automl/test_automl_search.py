@@ -37,7 +37,7 @@ def test_a_soft_voting_ensemble_is_stored_with_skops_and_serves_its_outputs() ->
     x, y = load_wine(return_X_y=True)
     columns = {f"f{i}": x[:, i] for i in range(x.shape[1])} | {"y": np.array(["a", "b", "c"])[y]}
     data = prepare(pa.table(columns), "y", "classification")
-    by_name = {f.name: f for f in families("classification", data.rows, x.shape[1])}
+    by_name = {f.name: f for f in families("classification", data.rows)}
     evaluator = Evaluator(data, "log_loss", 3, 0, 1)
     later = time.monotonic() + 60
     linear = evaluator.evaluate(by_name["linear"], {"C": 1.0, "max_iter": 1000}, data.rows, later)

@@ -125,8 +125,8 @@ _FOREST_LOW = {"n_estimators": 4, "max_leaf_nodes": 4, "max_features": 0.5}
 _FOREST_NEXT = {"n_estimators": 16, "max_leaf_nodes": 64, "max_features": 0.5}
 
 
-def families(task: Task, rows: int, features: int) -> list[Family]:
-    """The families worth trying for ``task`` on ``rows`` x ``features``, cheapest first:
+def families(task: Task, rows: int) -> list[Family]:
+    """The families worth trying for ``task`` on ``rows`` rows, cheapest first:
     k-NN only while the data is small enough for brute-force neighbours."""
     regress = task == "regression"
 
@@ -204,7 +204,6 @@ def families(task: Task, rows: int, features: int) -> list[Family]:
             max_rows=20_000,
         ),
     ]
-    del features
     return [f for f in chosen if f.max_rows is None or rows <= f.max_rows]
 
 

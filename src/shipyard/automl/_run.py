@@ -78,7 +78,7 @@ def run_search(
     data = prepare(table, target, task)
     classes = 0 if data.classes is None else len(data.classes)
     metric = metric or default_metric(task, classes)
-    chosen = families(task, data.rows, len(data.signature.inputs))
+    chosen = families(task, data.rows)
     say(
         f"{data.rows} rows x {len(data.signature.inputs)} features, {task}, metric {metric}; "
         f"families: {', '.join(f.name for f in chosen)}"

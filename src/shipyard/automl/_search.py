@@ -49,6 +49,8 @@ class FamilyState:
     full_best: TrialResult | None = None
     grow_next: bool = False
     caps: dict[str, int] = field(default_factory=dict)
+    seconds_per_unit: float = 0.0
+    rate_sample: int = 0
 
     def eci(self, leader: float, cheapest: float) -> float:
         """Estimated seconds until this family improves on the leader's loss."""
@@ -130,6 +132,10 @@ class Search:
         done = [s.full_best for s in self.states.values() if s.full_best is not None]
         return min(done, key=lambda r: loss(self.evaluator.metric, r.mean)) if done else None
 
+    @staticmethod
+    def _sample_of_rate(state: FamilyState) -> int:
+        return state.rate_sample or state.sample
+
     def _estimate(self, state: FamilyState) -> float:
         if state.trials == 0:
             seen = [s.last_seconds for s in self.states.values() if s.trials]
@@ -161,12 +167,28 @@ class Search:
         else:
             trial = state.study.ask()
             params = state.family.space(trial, state.caps)
+        expected = (
+            state.seconds_per_unit
+            * cost_units(params)
+            * state.sample
+            / max(self._sample_of_rate(state), 1)
+        )
+        if state.seconds_per_unit and time.monotonic() + expected > deadline:
+            if trial is not None:  # too big for the time left: not run, and not counted
+                state.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            state.last_seconds = max(state.last_seconds, expected)
+            return
         started = time.monotonic()
         try:
             result = self.evaluator.evaluate(state.family, params, state.sample, deadline)
         except Exception:  # a configuration the estimator refuses is a failed trial
             result = None
         spent = time.monotonic() - started
+        rate = spent / cost_units(params)
+        state.seconds_per_unit = (
+            rate if state.rate_sample != state.sample else max(rate, state.seconds_per_unit * 0.8)
+        )
+        state.rate_sample = state.sample
         state.trials += 1
         state.seconds += spent
         state.last_seconds = spent
@@ -198,6 +220,8 @@ class Search:
         self.on_trial(result, state)
 
 
-def trial_params(result: TrialResult) -> dict[str, Any]:
-    """A trial's estimator parameters as run (for the leaderboard and child runs)."""
-    return dict(result.params)
+def cost_units(params: dict[str, Any]) -> float:
+    """A configuration's relative cost: trees times their depth (log of their leaves)."""
+    trees = float(params.get("n_estimators", 1))
+    leaves = params.get("num_leaves") or params.get("max_leaves") or params.get("max_leaf_nodes")
+    return trees * (math.log2(float(leaves)) + 1 if leaves else 1.0)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.automl import AutoMLJobInfo, Leaderboard, parse_budget
@@ -252,8 +251,3 @@ def cancel_automl_job(ctx: RequestContext, job_id: str) -> AutoMLJobInfo:
     control.refuse_if_ended(ctx.platform, AUTOML, job_id)
     control.stop(ctx.platform, job_id, "cancelled", f"cancelled by {ctx.principal}")
     return _info(ctx, job_id)
-
-
-def leaderboard_of(session: Session, job_id: str) -> dict[str, Any] | None:
-    """The stored leaderboard document of a job (None until it succeeds)."""
-    return session.scalar(sa.select(j.AutoMLJob.leaderboard).where(j.AutoMLJob.id == job_id))
