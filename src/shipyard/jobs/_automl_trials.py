@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from shipyard.clock import utcnow
 from shipyard.jobs._attempt import JobAttempt
-from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, write_batch
 
 if TYPE_CHECKING:
@@ -88,4 +87,3 @@ class TrialRecorder:
                 write_batch(session, run.id, points, {}, {})
                 run.status, run.end_time = "finished", utcnow()
                 session.flush()
-            session.get(t.Run, self.run_id)
