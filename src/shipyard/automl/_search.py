@@ -28,6 +28,9 @@ from shipyard.automl._scoring import loss
 SAMPLE_START_ROWS = 10_000
 SAMPLE_GROWTH = 4
 STALE_TRIALS = 3
+ESTIMATE_MARGIN = 1.5
+MAX_SKIPPED = 10
+"""Proposals in a row too big for the time left, after which the search stops."""
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
@@ -104,6 +107,7 @@ class Search:
             }
             self.states[family.name] = FamilyState(family, study, start, caps=caps)
         self.trials: list[TrialResult] = []
+        self.skipped = 0
 
     def leader(self) -> FamilyState | None:
         tried = [s for s in self.states.values() if s.best is not None]
@@ -119,7 +123,7 @@ class Search:
             if left <= 0:
                 break
             state = self._pick(first_round, left)
-            if state is None:
+            if state is None or self.skipped >= MAX_SKIPPED:
                 stopped = "no trial fits in the time left"
                 break
             if state in first_round:
@@ -176,8 +180,9 @@ class Search:
         if state.seconds_per_unit and time.monotonic() + expected > deadline:
             if trial is not None:  # too big for the time left: not run, and not counted
                 state.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-            state.last_seconds = max(state.last_seconds, expected)
+            self.skipped += 1
             return
+        self.skipped = 0
         started = time.monotonic()
         try:
             result = self.evaluator.evaluate(state.family, params, state.sample, deadline)
@@ -221,7 +226,8 @@ class Search:
 
 
 def cost_units(params: dict[str, Any]) -> float:
-    """A configuration's relative cost: trees times their depth (log of their leaves)."""
+    """A configuration's relative cost: trees times the square root of their leaves (a
+    margin over the logarithm that histogram boosting would cost in theory)."""
     trees = float(params.get("n_estimators", 1))
     leaves = params.get("num_leaves") or params.get("max_leaves") or params.get("max_leaf_nodes")
-    return trees * (math.log2(float(leaves)) + 1 if leaves else 1.0)
+    return trees * (math.sqrt(float(leaves)) if leaves else 1.0)
