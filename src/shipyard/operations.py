@@ -31,7 +31,6 @@ from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
 from shipyard._bounds import bounded, check_nested_ints, holds_model
 from shipyard.errors import InvalidInput
-from shipyard.jobs import _automl as automl_jobs
 from shipyard.security import OperationInfo, RequestContext
 
 _PATH_PARAM = re.compile(r"{(\w+)}")
@@ -560,25 +559,21 @@ OPERATIONS: tuple[Operation, ...] = (
         feature_service.delete_endpoint_features,
     ),
     # automl jobs
-    Operation(
-        "automl.create_job", "POST", f"{_V1}/automl-jobs", automl_jobs.create_automl_job, 201
-    ),
-    Operation("automl.list_jobs", "GET", f"{_V1}/automl-jobs", automl_jobs.list_automl_jobs),
-    Operation("automl.get_job", "GET", f"{_V1}/automl-jobs/{{job_id}}", automl_jobs.get_automl_job),
+    Operation("automl.create_job", "POST", f"{_V1}/automl-jobs", jobs.create_automl_job, 201),
+    Operation("automl.list_jobs", "GET", f"{_V1}/automl-jobs", jobs.list_automl_jobs),
+    Operation("automl.get_job", "GET", f"{_V1}/automl-jobs/{{job_id}}", jobs.get_automl_job),
     Operation(
         "automl.cancel_job",
         "POST",
         f"{_V1}/automl-jobs/{{job_id}}/cancel",
-        automl_jobs.cancel_automl_job,
+        jobs.cancel_automl_job,
     ),
-    Operation(
-        "automl.read_log", "GET", f"{_V1}/automl-jobs/{{job_id}}/log", automl_jobs.read_automl_log
-    ),
+    Operation("automl.read_log", "GET", f"{_V1}/automl-jobs/{{job_id}}/log", jobs.read_automl_log),
     Operation(
         "automl.leaderboard",
         "GET",
         f"{_V1}/automl-jobs/{{job_id}}/leaderboard",
-        automl_jobs.get_automl_leaderboard,
+        jobs.get_automl_leaderboard,
     ),
     # batch transform
     Operation("batch.create_job", "POST", f"{_V1}/batch-jobs", batch_service.create_batch_job, 201),
