@@ -15,7 +15,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from shipyard.automl._budget import MIN_BUDGET_SECONDS, parse_budget
-from shipyard.automl._job_info import AutoMLJobInfo
 from shipyard.automl._models import Leaderboard, LeaderboardEntry
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ _LAZY = {"Outcome": "shipyard.automl._run", "run_search": "shipyard.automl._run"
 
 __all__ = [
     "MIN_BUDGET_SECONDS",
-    "AutoMLJobInfo",
     "Leaderboard",
     "LeaderboardEntry",
     "Outcome",

@@ -13,6 +13,7 @@ from shipyard.jobs._context import RunLog, TrainingContext
 from shipyard.jobs._kinds import KINDS, JobKind, register_kind
 from shipyard.jobs._models import (
     FINAL_STATUSES,
+    AutoMLJobInfo,
     JobInfo,
     JobLimits,
     JobStatus,
@@ -32,6 +33,7 @@ from shipyard.jobs._training_code import run_training_code
 __all__ = [
     "FINAL_STATUSES",
     "KINDS",
+    "AutoMLJobInfo",
     "JobAttempt",
     "JobInfo",
     "JobKind",

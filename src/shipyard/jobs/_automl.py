@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shipyard.automl import AutoMLJobInfo, Leaderboard, parse_budget
+from shipyard.automl import Leaderboard, parse_budget
 from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
-from shipyard.jobs._models import JobLimits, LogChunk
+from shipyard.jobs._models import AutoMLJobInfo, JobLimits, LogChunk
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import job_tables as j
