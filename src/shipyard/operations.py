@@ -558,6 +558,23 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/endpoints/{{endpoint}}/features",
         feature_service.delete_endpoint_features,
     ),
+    # automl jobs
+    Operation("automl.create_job", "POST", f"{_V1}/automl-jobs", jobs.create_automl_job, 201),
+    Operation("automl.list_jobs", "GET", f"{_V1}/automl-jobs", jobs.list_automl_jobs),
+    Operation("automl.get_job", "GET", f"{_V1}/automl-jobs/{{job_id}}", jobs.get_automl_job),
+    Operation(
+        "automl.cancel_job",
+        "POST",
+        f"{_V1}/automl-jobs/{{job_id}}/cancel",
+        jobs.cancel_automl_job,
+    ),
+    Operation("automl.read_log", "GET", f"{_V1}/automl-jobs/{{job_id}}/log", jobs.read_automl_log),
+    Operation(
+        "automl.leaderboard",
+        "GET",
+        f"{_V1}/automl-jobs/{{job_id}}/leaderboard",
+        jobs.get_automl_leaderboard,
+    ),
     # batch transform
     # tuning jobs
     Operation("tuning.create_job", "POST", f"{_V1}/tuning-jobs", jobs.create_tuning_job, 201),

@@ -241,6 +241,8 @@ def _build(w: World) -> None:
         w.call("features.put_endpoint_features", endpoint=endpoint, sources=binding)
     w.call("streams.create", spec=_stream_spec("st", "st-data"))
     v["batch"] = w.call("batch.create_job", model="m@1", input="bc@1", output="scores").id
+    v["automl"] = w.call("automl.create_job", dataset="bc@1", target="diagnosis", budget="10s").id
+    w.call("automl.cancel_job", job_id=v["automl"])
     _wait_for_jobs(w.platform)
     v["export"] = w.call("edge.export", ref="m@1").id
     v["deployment"] = w.call(
@@ -433,6 +435,18 @@ CASES: dict[str, Callable[[World], Args]] = {
     },
     "features.get_endpoint_features": lambda w: {"endpoint": "ep-feat"},
     "features.delete_endpoint_features": lambda w: {"endpoint": "ep-fdel"},
+    "automl.create_job": lambda w: {  # refused for its budget once every check has passed
+        "dataset": "bc@1",
+        "target": "diagnosis",
+        "budget": "5s",
+        "experiment": "exp",
+        "register_to": "automl-model",
+    },
+    "automl.list_jobs": lambda w: {},
+    "automl.get_job": lambda w: {"job_id": w["automl"]},
+    "automl.read_log": lambda w: {"job_id": w["automl"]},
+    "automl.leaderboard": lambda w: {"job_id": w["automl"]},
+    "automl.cancel_job": lambda w: {"job_id": w["automl"]},
     "batch.create_job": lambda w: {"model": "m@champion", "input": "bc", "output": "scores-2"},
     "batch.list_jobs": lambda w: {},
     "batch.get_job": lambda w: {"job_id": w["batch"]},
@@ -484,6 +498,7 @@ USES: dict[str, list[str]] = {
     ],
     "features.get_online": ["features:GetOnlineFeatures"],
     "features.put_endpoint_features": ["features:GetOnlineFeatures"],
+    "automl.create_job": ["datasets:ReadData", "tracking:CreateRun", "registry:RegisterModel"],
     "batch.create_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
     "batch.resume_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
 }
@@ -496,6 +511,9 @@ NOT_AUTHORIZATION = {
     "training.cancel_job": errors.Conflict,
     "tuning.cancel_job": errors.Conflict,  # the job already ended
     "tuning.resume_job": errors.Conflict,  # the job succeeded
+    "automl.create_job": errors.InvalidInput,  # a budget under 10 s
+    "automl.cancel_job": errors.Conflict,  # the job was cancelled already
+    "automl.leaderboard": errors.Conflict,  # a cancelled job has none
 }
 
 

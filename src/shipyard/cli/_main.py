@@ -10,6 +10,7 @@ import typer
 
 from shipyard import __version__
 from shipyard.cli import (
+    _automl,
     _batch,
     _contracts,
     _datasets,
@@ -77,6 +78,7 @@ app.add_typer(_transforms.app, name="transforms")
 app.add_typer(_training.jobs_app, name="jobs")
 app.add_typer(_tuning.tune_app, name="tune")
 app.add_typer(_batch.jobs_app, name="batch-jobs")
+app.add_typer(_automl.app, name="automl")
 app.add_typer(_registry.experiments_app, name="experiments")
 app.add_typer(_runs.runs_app, name="runs")
 app.add_typer(_registry.models_app, name="models")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from shipyard.client._automl import AutoML
 from shipyard.client._batch import BatchTransforms
 from shipyard.client._contracts import Contracts
 from shipyard.client._deployments import Deployments
@@ -57,6 +58,7 @@ class Client:
         self.deployments = Deployments(transport)
         self.iam = Iam(transport)
         self.batch = BatchTransforms(transport)
+        self.automl = AutoML(transport)
         self.edge = Edge(transport)
         self.evaluations = Evaluations(transport)
         self.features = Features(transport)

@@ -3,9 +3,11 @@
 skops trusts scikit-learn estimator classes and plain numpy/builtin types by
 itself. ``TRUSTED_TYPES`` lists the few extra types that Shipyard's
 allowlisted estimators need (found with ``skops.io.get_untrusted_types`` on
-every allowlisted estimator, fitted, and on the preprocessing pipelines training
+every allowlisted estimator, fitted, on the preprocessing pipelines training
 builds, whose timestamp and text steps are Shipyard's own ``TimestampParts`` and
-``TextDocuments``; ``tests/flavors`` re-checks it). Tree
+``TextDocuments``, and on AutoML's soft-voting ensembles, whose
+``named_estimators_`` is a ``Bunch``: a dict with attribute access and no code of
+its own; ``tests/flavors`` re-checks it). Tree
 nodes and SVM supports hold raw indices that compiled code follows without
 bounds checks, so ``audit_structures`` verifies them before any predict.
 """
@@ -32,6 +34,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",
+    "sklearn.utils._bunch.Bunch",
 )
 
 _SVM_KERNELS = frozenset({"linear", "poly", "rbf", "sigmoid"})

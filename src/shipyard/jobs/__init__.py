@@ -1,10 +1,19 @@
 """One job system: kinds (training, batch transform, ...) under one service and worker main."""
 
 from shipyard.jobs._attempt import JobAttempt, RetryableError
+from shipyard.jobs._automl import (
+    cancel_automl_job,
+    create_automl_job,
+    get_automl_job,
+    get_automl_leaderboard,
+    list_automl_jobs,
+    read_automl_log,
+)
 from shipyard.jobs._context import RunLog, TrainingContext
 from shipyard.jobs._kinds import KINDS, JobKind, register_kind
 from shipyard.jobs._models import (
     FINAL_STATUSES,
+    AutoMLJobInfo,
     JobInfo,
     JobLimits,
     JobStatus,
@@ -38,13 +47,14 @@ from shipyard.jobs._tuning_results import (
 )
 
 __all__ = [
+    "AutoMLJobInfo",
     "FINAL_STATUSES",
-    "KINDS",
     "JobAttempt",
     "JobInfo",
     "JobKind",
     "JobLimits",
     "JobStatus",
+    "KINDS",
     "LogChunk",
     "ResourceRecord",
     "RetryableError",
@@ -54,15 +64,21 @@ __all__ = [
     "TuningJobInfo",
     "TuningReport",
     "best_tuning_trials",
+    "cancel_automl_job",
     "cancel_training_job",
     "cancel_tuning_job",
+    "create_automl_job",
     "create_training_job",
     "create_tuning_job",
+    "get_automl_job",
+    "get_automl_leaderboard",
     "get_training_job",
     "get_tuning_job",
+    "list_automl_jobs",
     "list_training_jobs",
     "list_tuning_jobs",
     "list_tuning_trials",
+    "read_automl_log",
     "read_training_log",
     "read_tuning_log",
     "register_best_trial",

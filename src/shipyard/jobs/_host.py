@@ -32,11 +32,14 @@ PRELOAD = [
     "shipyard.jobs._code_worker",
     "shipyard.batch._runner",
     "shipyard.deploy._worker",
+    "shipyard.jobs._automl_worker",
+    "shipyard.automl._run",
     "shipyard.flavors",
     "lightgbm",
     "xgboost",
     "sklearn.ensemble",
     "onnxruntime",
+    "skops.io",  # seconds: it lists every scikit-learn estimator, importing their modules
     "shipyard.jobs._mapped",  # last: configures the ORM mappers of every table imported
 ]
 
@@ -59,6 +62,13 @@ def warm_up() -> None:
     """Start the host now, so the first job does not wait for its imports."""
     _host()
     forkserver.ensure_running()
+
+
+def wait_until_warm(log_path: Path) -> None:
+    """Start the host if needed and block until its imports are done (a no-op process forked
+    from it ends): for work whose clock starts at submission, such as an AutoML budget."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    HostedProcess("shipyard.jobs._mapped", ["warm-up"], b"", log_path).wait()
 
 
 class _PopenWithoutMain(popen_forkserver.Popen):

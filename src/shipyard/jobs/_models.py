@@ -77,6 +77,25 @@ class TrainingJobInfo(JobInfo):
         return f"sy:training-job/{self.id}"
 
 
+class AutoMLJobInfo(JobInfo):
+    """An AutoML job: what it searches, under which budget, and (once done) what it picked."""
+
+    dataset: str
+    target: str
+    task: str
+    metric: str
+    budget_seconds: float
+    experiment: str
+    register_to: str | None
+    registered: str | None = None
+    winner: str | None = None
+    score: float | None = None
+
+    @property
+    def resource(self) -> str:
+        return f"sy:automl-job/{self.id}"
+
+
 class LogChunk(BaseModel):
     """A slice of a job's log from ``offset``; poll again from ``next_offset``."""
 

@@ -149,45 +149,57 @@ def register_model(
     if client_token is not None:
         check_client_token(client_token)
     with ctx.platform.db.session() as session:
-        run = session.get(t.Run, run_id)
-        if run is None:
-            raise NotFound(f"run {run_id!r} does not exist", field="run_id")
-        model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
-        if model is not None and client_token is not None:
-            earlier = _registered_with(session, model, client_token, run_id)
-            if earlier is not None:
-                return version_info(session, name, earlier)
-        if run.status != "finished":
-            raise Conflict(f"run {run_id} is {run.status}; only finished runs can be registered")
-        checked = check_run_model(ctx.platform, session, run_id)
-        metrics = dict(
-            session.execute(
-                sa.select(t.RunLatestMetric.key, t.RunLatestMetric.value).where(
-                    t.RunLatestMetric.run_id == run_id
-                )
-            ).all()
-        )
-        row, _ = add_version(
-            session,
-            MODELS,
-            name,
-            run_id=run_id,
-            flavor=checked.flavor,
-            digest=checked.digest,
-            size_bytes=checked.size_bytes,
-            signature=checked.signature,
-            metrics=metrics,
-            created_by=ctx.principal,
-            client_token=client_token,
-            code_digest=checked.code_digest,
-            code_registered_by=ctx.principal if checked.code_digest else None,
-        )
-        parent = session.get(t.Model, row.model_id)
-        assert parent is not None
-        from shipyard.evaluation import gate_registration  # here: evaluation imports the registry
+        return register_in_session(ctx, session, name, run_id, client_token)
 
-        gate_registration(ctx, session, parent, row)
-        return version_info(session, name, row)
+
+def register_in_session(
+    ctx: RequestContext,
+    session: Session,
+    name: str,
+    run_id: str,
+    client_token: str | None = None,
+) -> ModelVersionInfo:
+    """``register_model``'s work in the caller's transaction, for service code that has
+    authorized ``ctx`` already (a job that registers with its outcome, atomically)."""
+    run = session.get(t.Run, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+    model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
+    if model is not None and client_token is not None:
+        earlier = _registered_with(session, model, client_token, run_id)
+        if earlier is not None:
+            return version_info(session, name, earlier)
+    if run.status != "finished":
+        raise Conflict(f"run {run_id} is {run.status}; only finished runs can be registered")
+    checked = check_run_model(ctx.platform, session, run_id)
+    metrics = dict(
+        session.execute(
+            sa.select(t.RunLatestMetric.key, t.RunLatestMetric.value).where(
+                t.RunLatestMetric.run_id == run_id
+            )
+        ).all()
+    )
+    row, _ = add_version(
+        session,
+        MODELS,
+        name,
+        run_id=run_id,
+        flavor=checked.flavor,
+        digest=checked.digest,
+        size_bytes=checked.size_bytes,
+        signature=checked.signature,
+        metrics=metrics,
+        created_by=ctx.principal,
+        client_token=client_token,
+        code_digest=checked.code_digest,
+        code_registered_by=ctx.principal if checked.code_digest else None,
+    )
+    parent = session.get(t.Model, row.model_id)
+    assert parent is not None
+    from shipyard.evaluation import gate_registration  # here: evaluation imports the registry
+
+    gate_registration(ctx, session, parent, row)
+    return version_info(session, name, row)
 
 
 def _registered_with(

@@ -12,6 +12,10 @@ ACTIONS: frozenset[str] = frozenset(
     {
         "api:DescribeSchema",
         "audit:ListEvents",
+        "automl:CancelAutoMLJob",
+        "automl:CreateAutoMLJob",
+        "automl:DescribeAutoMLJob",
+        "automl:ListAutoMLJobs",
         "batch:CancelBatchTransformJob",
         "batch:CreateBatchTransformJob",
         "batch:DescribeBatchTransformJob",
@@ -124,6 +128,7 @@ RESOURCE_KINDS: frozenset[str] = frozenset(
         "api",
         "apikey",
         "audit",
+        "automl-job",
         "batch-job",
         "contract",
         "dataset",

@@ -41,6 +41,17 @@ class Job(Base):
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class AutoMLJob(Base):
+    """What an AutoML job searches (dataset version, target, budget...) and, once it has
+    succeeded, its leaderboard."""
+
+    __tablename__ = "automl_jobs"
+    id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    spec: Mapped[dict[str, Any]]
+    dataset_version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
+    leaderboard: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
 class CodeFile(Base):
     """A source file of an own-code training job, kept until its worker stored it with the run."""
 
