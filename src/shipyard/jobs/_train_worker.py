@@ -8,13 +8,19 @@ stopped meanwhile registers nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shipyard.clock import utcnow
 from shipyard.datasets import load_version_table
 from shipyard.flavors import SavedModel, ValidationRows
 from shipyard.jobs._attempt import JobAttempt
+from shipyard.jobs._init_model import load_init_model, record_model_input
 from shipyard.registry import store_saved_model
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, write_batch
+
+if TYPE_CHECKING:
+    from shipyard.training import TrainingSpec
 
 
 def run(job: JobAttempt) -> None:
@@ -37,6 +43,9 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
 
     platform = job.platform
     spec = TrainingSpec.model_validate(document)
+    parent, parent_id = None, None
+    if spec.init_model is not None:
+        parent, parent_id = load_init_model(platform, spec.init_model)
     with platform.db.session() as session:
         version = session.get(t.DatasetVersion, version_id)
         assert version is not None
@@ -48,12 +57,14 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
             tags={"shipyard.job": job.id, "estimator": spec.estimator, "task": spec.task},
         )
         session.add(t.RunInput(run_id=run.id, dataset_version_id=version.id))
+        if parent_id is not None:
+            record_model_input(session, run.id, parent_id)
         job.attach_run(session, run.id)
         run_id = run.id
     job.log(f"job {job.id}: {spec.estimator} on {spec.dataset}, target {spec.target!r}")
     table = load_version_table(platform, version)
     job.log(f"loaded {table.num_rows} rows x {table.num_columns} columns (digest verified)")
-    result = fit(spec, table, on_progress=job.progress, log=job.log)
+    result = fit(spec, table, on_progress=job.progress, log=job.log, parent=parent)
     validation = validation_parquet(result.validation)
     job.log(
         f"validation table: {result.validation.num_rows} {result.validation_split} rows "
@@ -65,7 +76,7 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
             session,
             run_id,
             [MetricPoint(key=k, value=float(v)) for k, v in result.metrics.items()],
-            {k: str(v) for k, v in result.params.items()},
+            {k: str(v) for k, v in _run_params(spec, result.params).items()},
             {},
         )
         saved = SavedModel(
@@ -82,3 +93,8 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
         finished.status, finished.end_time = "finished", utcnow()
         job.succeed(session, metrics)
     job.log(f"run {run_id} finished: {metrics}")
+
+
+def _run_params(spec: TrainingSpec, params: dict[str, object]) -> dict[str, object]:
+    """The estimator's parameters, and the version training continued from."""
+    return {**params, "init_model": spec.init_model} if spec.init_model else params

@@ -13,6 +13,7 @@ from shipyard.training._preprocess import check_roles
 if TYPE_CHECKING:
     from shipyard.training._spec import TrainingSpec
 
+WARM_START_FLAVORS = ("lightgbm", "xgboost")
 _NATIVE = (
     "LightGBM and XGBoost take categories, missing values and timestamps natively; "
     "preprocessing options, including role text (TF-IDF), apply to scikit-learn "
@@ -29,6 +30,12 @@ def check_spec(spec: TrainingSpec) -> BuiltEstimator:
     resolve_metrics(spec.task, spec.metrics)
     built = build_estimator(spec.estimator, spec.params, spec.task, spec.split.seed)
     _check_preprocessing(spec, built.flavor)
+    if spec.init_model is not None and built.flavor not in WARM_START_FLAVORS:
+        raise InvalidInput(
+            f"{spec.estimator} cannot continue from a registered model; init_model works "
+            "with the LightGBM and XGBoost estimators",
+            field="init_model",
+        )
     return built
 
 

@@ -26,6 +26,7 @@ from shipyard.training._preprocess import column_roles, preprocessing_steps
 from shipyard.training._spec import TrainingSpec
 from shipyard.training._split import content_order, holdout_split, kfold_splits
 from shipyard.training._validation import validation_rows, validation_table
+from shipyard.training._warm_start import ParentModel, check_parent
 
 ProgressCallback = Callable[[float, str], None]
 LogCallback = Callable[[str], None]
@@ -58,8 +59,11 @@ def fit(
     *,
     on_progress: ProgressCallback | None = None,
     log: LogCallback | None = None,
+    parent: ParentModel | None = None,
 ) -> FitResult:
     """Train ``spec`` on ``table``; the same spec, seed and data give the same metrics.
+
+    With ``parent`` (the spec's ``init_model``, loaded), boosting continues from its trees.
 
     Rows are put in an order fixed by their content first, so the same rows stored in
     another order or partitioning give the same split, model and metrics. Raises
@@ -75,13 +79,22 @@ def fit(
         try:
             table = _in_content_order(table, spec)
             data = prepare_data(
-                table, spec.target, spec.features, spec.task, categorical=built.flavor != "sklearn"
+                table,
+                spec.target,
+                spec.features,
+                spec.task,
+                categorical=built.flavor != "sklearn",
+                categories=parent.categories if parent is not None else None,
             )
+            if parent is not None:
+                check_parent(parent, built.flavor, data.signature)
+                say(f"continuing from {parent.ref} ({parent.flavor})")
             prototype = _prototype(built, data, spec, say)
             n_rows, n_features = table.num_rows, len(data.signature.inputs)
             say(f"training {spec.estimator} on {n_rows} rows and {n_features} features")
             progress(0.05, "data prepared")
             trainer = _Trainer(prototype, built.flavor, data, metric_names, spec.estimator, say)
+            trainer.fit_arguments = parent.fit_arguments() if parent is not None else {}
             if spec.split.kind == "holdout":
                 model, metrics, held_out = trainer.holdout(spec, progress)
             else:
@@ -123,6 +136,7 @@ class _Trainer:
     ) -> None:
         self.prototype, self.flavor, self.data = prototype, flavor, data
         self.metric_names, self.label, self.say = metric_names, label, say
+        self.fit_arguments: dict[str, Any] = {}
 
     def holdout(
         self, spec: TrainingSpec, progress: ProgressCallback
@@ -166,7 +180,7 @@ class _Trainer:
         if self.flavor == "xgboost" and self.data.classes is not None:
             y = np.searchsorted(self.data.classes, y)
         try:
-            model.fit(self.data.rows(rows), y)
+            model.fit(self.data.rows(rows), y, **self.fit_arguments)
         except InvalidParameterError as exc:
             raise invalid_parameter(exc, "params") from exc
         except Exception as exc:  # estimator libraries raise their own types for bad params/data
