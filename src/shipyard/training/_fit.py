@@ -83,7 +83,7 @@ def fit(
                 spec.target,
                 spec.features,
                 spec.task,
-                categorical=built.flavor != "sklearn",
+                categorical=built.flavor in ("lightgbm", "xgboost"),
                 categories=parent.categories if parent is not None else None,
             )
             if parent is not None:
