@@ -20,7 +20,7 @@ from tests.conftest import LiveServer
 from tests.training.conftest import endpoint_caller
 
 from shipyard import errors
-from shipyard.cli._tickets import support_tickets, write_support_tickets_csv
+from shipyard.cli._tickets import LABELS, support_tickets, write_support_tickets_csv
 from shipyard.client import Client
 from shipyard.config import Settings
 from shipyard.endpoints import build_serving_app
@@ -223,3 +223,13 @@ def test_the_encoder_matches_sentence_transformers(monkeypatch: pytest.MonkeyPat
         ids, mask = tokens(texts)
         ours = encoder(ids, mask).numpy()
     assert np.abs(ours - expected).max() < 1e-5
+
+
+def test_a_text_version_is_evaluated_against_the_other_mode(trained: Trained) -> None:
+    evaluation = trained.sdk.evaluations.evaluate(
+        "tickets-finetune@1", trained.dataset, baseline="tickets-frozen@1", resamples=20
+    )
+    assert evaluation.rows == 160 and evaluation.classes == list(sorted(LABELS))
+    accuracy = evaluation.metrics["accuracy"].value
+    assert accuracy is not None and accuracy > 0.7
+    assert evaluation.baseline_metrics is not None and "accuracy" in evaluation.baseline_metrics

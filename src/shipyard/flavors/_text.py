@@ -2,7 +2,7 @@
 
 A text model is one safetensors file: the classifier head and, for a fine-tuned model,
 the encoder layers training changed. The untouched base weights are not copied into
-every version (the full encoder is 87 MB, two changed layers 14 MB, a head 3 KB); the
+every version (the full encoder is 91 MB, two changed layers 14 MB, a head under 7 KB); the
 file's metadata names the base encoder and the digest of its weights, and loading
 refuses a model whose base is not the installed one. It is Shipyard's own code (no
 user code, no pickle): the encoder is built from the installed package, then the stored
