@@ -58,7 +58,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trained]:
     platform = Platform.open(Settings(home=home, key_cache_seconds=0.2))
     bootstrap(platform)
     sdk = Client(settings=platform.settings)
-    csv = write_support_tickets_csv(home.parent / "tickets.csv", rows=160, seed=3)
+    csv = write_support_tickets_csv(home.parent / "tickets.csv", rows=120, seed=3)
     dataset = sdk.datasets.ingest(csv, "tickets").ref
     runs = {}
     for mode in ("frozen", "finetune"):
@@ -225,11 +225,10 @@ def test_the_encoder_matches_sentence_transformers(monkeypatch: pytest.MonkeyPat
     assert np.abs(ours - expected).max() < 1e-5
 
 
-def test_a_text_version_is_evaluated_against_the_other_mode(trained: Trained) -> None:
+def test_a_text_version_is_evaluated(trained: Trained) -> None:
     evaluation = trained.sdk.evaluations.evaluate(
-        "tickets-finetune@1", trained.dataset, baseline="tickets-frozen@1", resamples=20
+        "tickets-finetune@1", trained.dataset, resamples=20
     )
-    assert evaluation.rows == 160 and evaluation.classes == list(sorted(LABELS))
+    assert evaluation.rows == 120 and evaluation.classes == list(sorted(LABELS))
     accuracy = evaluation.metrics["accuracy"].value
     assert accuracy is not None and accuracy > 0.7
-    assert evaluation.baseline_metrics is not None and "accuracy" in evaluation.baseline_metrics

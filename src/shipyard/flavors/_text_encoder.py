@@ -159,19 +159,25 @@ def encoder_key(base_key: str) -> str | None:
     return None
 
 
-def load_encoder() -> SentenceEncoder:
-    """The base encoder with the package's weights, every parameter loaded by name."""
+@functools.cache
+def _base_state() -> dict[str, torch.Tensor]:
+    """The base weights under this module's names, read once per process (loading copies
+    them into each encoder, so training one never changes them)."""
     from safetensors.torch import load_file
 
-    base = base_encoder()
-    encoder = SentenceEncoder(base.config)
     state = {}
-    for key, tensor in load_file(str(base.path / "model.safetensors")).items():
+    for key, tensor in load_file(str(base_encoder().path / "model.safetensors")).items():
         mapped = encoder_key(key)
         if mapped is not None:
             state[mapped] = tensor
+    return state
+
+
+def load_encoder() -> SentenceEncoder:
+    """The base encoder with the package's weights, every parameter loaded by name."""
+    encoder = SentenceEncoder(base_encoder().config)
     try:
-        encoder.load_state_dict(state, strict=True)
+        encoder.load_state_dict(_base_state(), strict=True)
     except RuntimeError as error:
         raise IntegrityError(f"the {BASE_NAME} weights do not fit its config: {error}") from None
     encoder.eval()
