@@ -60,11 +60,17 @@ def resolve_init_model(
     features = spec.features or [c for c in columns if c != spec.target]
     if features != signature.input_names:
         raise InvalidInput(
-            f"{ref} takes the feature columns {signature.input_names}, but the spec trains on "
-            f"{features}; continuing needs the same columns in the same order (set features:)",
+            f"{ref} takes the feature columns {_preview(signature.input_names)}, but the spec "
+            f"trains on {_preview(features)}; continuing needs the same columns in the same "
+            "order (set features:)",
             field=FIELD,
         )
     return ref
+
+
+def _preview(names: list[str]) -> str:
+    shown = ", ".join(names[:6])
+    return f"[{shown}{f', ... {len(names) - 6} more' if len(names) > 6 else ''}]"
 
 
 def load_init_model(platform: Platform, ref: str) -> tuple[ParentModel, int]:
