@@ -329,7 +329,9 @@ CASES: dict[str, Callable[[World], Args]] = {
         "content": b"hello",
     },
     "tracking.get_artifact": lambda w: {"run_id": w["run"], "path": "model/meta.json"},
-    "training.create_job": lambda w: {"spec": lightgbm_spec("bc@1", experiment="exp")},
+    "training.create_job": lambda w: {
+        "spec": lightgbm_spec("bc@1", experiment="exp", init_model="m@champion")
+    },
     "training.list_jobs": lambda w: {},
     "tuning.create_job": lambda w: {"spec": _tuning_spec(warm_start=[w["tuning"]])},
     "tuning.list_jobs": lambda w: {},
@@ -470,7 +472,7 @@ USES: dict[str, list[str]] = {
     "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],
     "contracts.get_validation": ["datasets:ReadData"],
     "contracts.ingest": ["contracts:GetContract", "datasets:Ingest"],
-    "training.create_job": ["datasets:ReadData", "tracking:CreateRun"],
+    "training.create_job": ["datasets:ReadData", "tracking:CreateRun", "registry:GetModelVersion"],
     "training.run_code": ["training:RunCode", "datasets:ReadData", "tracking:CreateRun"],
     "tuning.create_job": ["datasets:ReadData", "tracking:CreateRun", "tuning:DescribeTuningJob"],
     "tuning.register_best": ["registry:RegisterModel", "tracking:GetArtifact"],

@@ -59,8 +59,11 @@ def register(
 ) -> None:
     """Register a run's model as the next version of NAME."""
     v = STATE.client().models.register(name, run_id)
+    parents = f", continued from {', '.join(v.parents)}" if v.parents else ""
     emit(
-        v, as_json, lambda: console.print(f"registered [bold]{v.ref}[/] ({v.flavor}, {v.approval})")
+        v,
+        as_json,
+        lambda: console.print(f"registered [bold]{v.ref}[/] ({v.flavor}, {v.approval}{parents})"),
     )
 
 
@@ -98,6 +101,8 @@ def show_model(
 
         def show() -> None:
             _versions_table(v.ref, [v])
+            if v.parents:
+                console.print(f"continued from {', '.join(v.parents)} (init_model)")
             if v.code_digest is not None:
                 console.print(
                     f"code {v.code_digest} registered by {v.code_registered_by} "

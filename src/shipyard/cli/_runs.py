@@ -95,6 +95,8 @@ def show_run(run_id: str, as_json: JsonOption = False) -> None:
             [(a.path, a.size_bytes, a.digest[:19]) for a in run.artifacts],
         )
         console.print(f"inputs: {', '.join(run.inputs) or '-'}")
+        if run.input_models:
+            console.print(f"continued from model {', '.join(run.input_models)} (init_model)")
 
     emit(run, as_json, show)
 

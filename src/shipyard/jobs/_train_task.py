@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from shipyard.datasets import load_version_table
 from shipyard.executors import task_platform
+from shipyard.jobs._init_model import load_init_model
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.training import TrainingSpec, fit, validation_parquet
@@ -43,7 +44,10 @@ def fit_task(payload: dict[str, Any]) -> dict[str, Any]:
         assert version is not None
         table = load_version_table(platform, version)
     lines.append(f"loaded {table.num_rows} rows x {table.num_columns} columns (digest verified)")
-    result = fit(spec, table, on_progress=progress, log=lines.append)
+    parent = None
+    if spec.init_model is not None:  # the job resolved it to name@version at creation
+        parent, _ = load_init_model(platform, spec.init_model)
+    result = fit(spec, table, on_progress=progress, log=lines.append, parent=parent)
     validation = validation_parquet(result.validation)
     return {
         "flavor": result.flavor,

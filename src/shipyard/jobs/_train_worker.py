@@ -9,6 +9,7 @@ stopped meanwhile registers nothing. On a Ray executor the fit itself is a task 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from shipyard.clock import utcnow
 from shipyard.datasets import load_version_table
 from shipyard.flavors import ModelSignature, SavedModel, ValidationRows
 from shipyard.jobs._attempt import JobAttempt
+from shipyard.jobs._init_model import load_init_model, record_model_input
 from shipyard.jobs._remote import RemoteWork
 from shipyard.registry import store_saved_model
 from shipyard.store.metadata import tables as t
@@ -23,6 +25,7 @@ from shipyard.tracking import MetricPoint, start_run, write_batch
 
 if TYPE_CHECKING:
     from shipyard.training import TrainingSpec
+    from shipyard.training._warm_start import ParentModel
 
 FIT_TASK = "shipyard.jobs._train_task:fit_task"
 
@@ -56,12 +59,14 @@ class _Fitted:
     validation_split: str
 
 
-def _fit_here(job: JobAttempt, spec: TrainingSpec, version: t.DatasetVersion) -> _Fitted:
+def _fit_here(
+    job: JobAttempt, spec: TrainingSpec, version: t.DatasetVersion, parent: ParentModel | None
+) -> _Fitted:
     from shipyard.training import fit, validation_parquet
 
     table = load_version_table(job.platform, version)
     job.log(f"loaded {table.num_rows} rows x {table.num_columns} columns (digest verified)")
-    result = fit(spec, table, on_progress=job.progress, log=job.log)
+    result = fit(spec, table, on_progress=job.progress, log=job.log, parent=parent)
     return _Fitted(
         result.flavor,
         result.model_bytes,
@@ -103,6 +108,9 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
     platform = job.platform
     spec = TrainingSpec.model_validate(document)
     executor = job.remote.name if job.remote is not None else "local"
+    parent, parent_id = None, None
+    if spec.init_model is not None:
+        parent, parent_id = load_init_model(platform, spec.init_model)
     with platform.db.session() as session:
         version = session.get(t.DatasetVersion, version_id)
         assert version is not None
@@ -119,11 +127,13 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
             },
         )
         session.add(t.RunInput(run_id=run.id, dataset_version_id=version.id))
+        if parent_id is not None:
+            record_model_input(session, run.id, parent_id)
         job.attach_run(session, run.id)
         run_id = run.id
     job.log(f"job {job.id}: {spec.estimator} on {spec.dataset}, target {spec.target!r}")
     if job.remote is None:
-        result = _fit_here(job, spec, version)
+        result = _fit_here(job, spec, version, parent)
     else:
         result = _fit_remotely(job, job.remote, document, version_id)
     job.log(
@@ -136,7 +146,7 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
             session,
             run_id,
             [MetricPoint(key=k, value=v) for k, v in result.metrics.items()],
-            result.params,
+            {k: str(v) for k, v in _run_params(spec, result.params).items()},
             {},
         )
         saved = SavedModel(
@@ -153,3 +163,8 @@ def _run_spec(job: JobAttempt, document: dict[str, object], version_id: int) -> 
         finished.status, finished.end_time = "finished", utcnow()
         job.succeed(session, metrics)
     job.log(f"run {run_id} finished: {metrics}")
+
+
+def _run_params(spec: TrainingSpec, params: Mapping[str, object]) -> dict[str, object]:
+    """The estimator's parameters, and the version training continued from."""
+    return {**params, "init_model": spec.init_model} if spec.init_model else dict(params)

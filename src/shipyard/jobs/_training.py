@@ -16,6 +16,7 @@ from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput
 from shipyard.jobs import _control as control
+from shipyard.jobs._init_model import init_model_uses, resolve_init_model
 from shipyard.jobs._kinds import JobKind, register_kind
 from shipyard.jobs._models import JobLimits, LogChunk, TrainingJobInfo
 from shipyard.names import NAME_PATTERN, check_name, parse_reference, resource
@@ -102,7 +103,8 @@ def new_job_resource(spec: dict[str, Any]) -> str:
 
 
 def _training_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
-    """Reading the dataset version it trains on, and a run in its experiment."""
+    """Reading the dataset version it trains on, a run in its experiment, and the model
+    version it continues from (``init_model``)."""
     found = []
     dataset = spec_text(spec, "dataset")
     if dataset:
@@ -112,7 +114,7 @@ def _training_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
     experiment = spec_text(spec, "experiment", "default")
     if named(experiment):
         found.append(Access("tracking:CreateRun", resource("experiment", experiment or "")))
-    return found
+    return found + init_model_uses(session, spec)
 
 
 @operation("training:CreateTrainingJob", new_job_resource, uses=_training_uses, mutating=True)
@@ -122,7 +124,7 @@ def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJo
     Limits go in the spec: ``max_runtime`` (seconds), ``cpus``, ``memory_mb``,
     ``max_retries``, at the top level or under ``limits``.
     """
-    from shipyard.training import parse_spec  # scikit-learn & co. load only when training
+    from shipyard.training import check_spec, parse_spec  # libraries load only when training
 
     if not isinstance(spec, dict):
         raise InvalidInput("a training spec must be a mapping of keys to values", field="spec")
@@ -143,8 +145,15 @@ def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJo
         _check_against_dataset(parsed, version)
         if not parsed.force:
             refuse_failed_validation(session, version.id, f"{ref.name}@{version.version}")
+        columns = [c["name"] for c in version.schema]
+        flavor = check_spec(parsed).flavor
+        parent = resolve_init_model(session, parsed, flavor, columns)
         stored = parsed.model_dump(mode="json")
         stored["dataset"] = f"{ref.name}@{version.version}"
+        if parent is None:
+            del stored["init_model"]
+        else:
+            stored["init_model"] = parent
         row = control.new_job(
             session,
             TRAINING,

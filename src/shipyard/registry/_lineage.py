@@ -1,4 +1,8 @@
-"""Lineage queries: dataset version -> run -> model version, walked from either end."""
+"""Lineage queries: dataset version -> run -> model version, walked from either end.
+
+A run that continued from a registered version (``init_model``) has that version
+upstream too: parent model version -> run -> child model version.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import parse_reference
 from shipyard.registry._models import LineageGraph, LineageNode
+from shipyard.registry._parents import parent_version_rows
 from shipyard.registry._service import model_version_resource, resolve
 from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
@@ -52,6 +57,8 @@ class _Graph:
         )
         for version_id in inputs:
             self.edges.add((self.dataset(session, version_id), run_node))
+        for parent in parent_version_rows(session, run.id):
+            self.edges.add((self.model(session, parent), run_node))
         return run_node
 
     def downstream_of_run(self, session: Session, run: t.Run) -> str:

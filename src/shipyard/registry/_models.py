@@ -33,6 +33,8 @@ class ModelVersionInfo(BaseModel):
     """Who registered that code (a principal allowed ``registry:RegisterCode``)."""
     gate_checks: list[GateCheckInfo] = []
     """The newest gate decision per stage (register, approve, deploy), with its reason."""
+    parents: list[str] = []
+    """The versions (``name@version``) its run continued training from (``init_model``)."""
 
     @property
     def resource(self) -> str:

@@ -12,6 +12,7 @@ from shipyard.names import Reference, check_alias, check_name, parse_reference, 
 from shipyard.platform import Platform
 from shipyard.registry._artifact import check_client_token, check_run_model, run_model_has_code
 from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
+from shipyard.registry._parents import parents_of_runs
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import MODELS, add_version, find_versioned
 from shipyard.store.metadata import tables as t
@@ -52,6 +53,7 @@ def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersi
         code_digest=row.code_digest,
         code_registered_by=row.code_registered_by,
         gate_checks=gate_checks_of(session, name, row),
+        parents=parents_of_runs(session, [row.run_id]).get(row.run_id, []),
     )
 
 

@@ -50,6 +50,8 @@ class RunInfo(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     artifacts: list[ArtifactInfo] = Field(default_factory=list)
     inputs: list[str] = Field(default_factory=list)
+    input_models: list[str] = Field(default_factory=list)
+    """Registered model versions (``name@version``) the run continued training from."""
 
     @property
     def resource(self) -> str:

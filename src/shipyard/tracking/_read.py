@@ -56,6 +56,7 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
     metrics: dict[str, dict[str, float]] = defaultdict(dict)
     artifacts: dict[str, list[ArtifactInfo]] = defaultdict(list)
     inputs: dict[str, list[str]] = defaultdict(list)
+    models: dict[str, list[str]] = defaultdict(list)
     latest = t.RunLatestMetric
     for chunk in _chunks(ids):
         query = sa.select(latest.run_id, latest.key, latest.value)
@@ -75,6 +76,14 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
         )
         for run_id, name, version in session.execute(read):
             inputs[run_id].append(f"{name}@{version}")
+        continued = (
+            sa.select(t.RunModelInput.run_id, t.Model.name, t.ModelVersion.version)
+            .join(t.ModelVersion, t.ModelVersion.id == t.RunModelInput.model_version_id)
+            .join(t.Model, t.Model.id == t.ModelVersion.model_id)
+            .where(_among(t.RunModelInput.run_id, chunk))
+        )
+        for run_id, name, version in session.execute(continued):
+            models[run_id].append(f"{name}@{version}")
     return [
         RunInfo(
             id=r.id,
@@ -91,6 +100,7 @@ def run_infos(session: Session, rows: Sequence[t.Run]) -> list[RunInfo]:
             metrics=metrics.get(r.id, {}),
             artifacts=artifacts.get(r.id, []),
             inputs=inputs.get(r.id, []),
+            input_models=models.get(r.id, []),
         )
         for r in rows
     ]

@@ -17,26 +17,34 @@ class EstimatorEntry:
     ``forbidden`` ones may not be set at all, ``extra_params`` are accepted beyond
     ``get_params()`` (LightGBM core options). ``reason`` explains forced/forbidden ones.
     ``calibrated`` estimators are wrapped in CalibratedClassifierCV for probabilities.
+    ``import_path`` (``module:Class``) locates Shipyard's own estimators, whose spec name
+    is not a module path (``text.SentenceClassifier``).
     """
 
     name: str
     role: Role
-    flavor: Literal["sklearn", "lightgbm", "xgboost"] = "sklearn"
+    flavor: Literal["sklearn", "lightgbm", "xgboost", "text"] = "sklearn"
     forced: Mapping[str, Any] = field(default_factory=dict)
     extra_params: frozenset[str] = frozenset()
     reason: str = ""
     forbidden: frozenset[str] = frozenset()
     calibrated: bool = False
+    import_path: str = ""
 
     @property
     def module(self) -> str:
+        if self.import_path:
+            return self.import_path.split(":", 1)[0]
         return self.name.rsplit(".", 1)[0]
 
     @property
     def class_name(self) -> str:
+        if self.import_path:
+            return self.import_path.split(":", 1)[1]
         return self.name.rsplit(".", 1)[1]
 
 
+TEXT_ESTIMATOR = "text.SentenceClassifier"
 _LIGHTGBM_FORCED = {"deterministic": True, "force_row_wise": True, "verbose": -1}
 _LIGHTGBM_EXTRA = frozenset(
     {
@@ -97,6 +105,12 @@ _ENTRIES = [
         _XGBOOST_FORCED,
         reason=_XGBOOST_REASON,
         forbidden=_XGBOOST_FORBIDDEN,
+    ),
+    EstimatorEntry(
+        TEXT_ESTIMATOR,
+        "classifier",
+        "text",
+        import_path="shipyard.training._text_estimator:SentenceClassifier",
     ),
     EstimatorEntry("sklearn.linear_model.LogisticRegression", "classifier"),
     EstimatorEntry("sklearn.linear_model.LinearRegression", "regressor"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,12 +36,19 @@ class TrainingData:
 
 
 def prepare_data(
-    table: pa.Table, target: str, features: Sequence[str] | None, task: Task, *, categorical: bool
+    table: pa.Table,
+    target: str,
+    features: Sequence[str] | None,
+    task: Task,
+    *,
+    categorical: bool,
+    categories: Mapping[str, Sequence[str]] | None = None,
 ) -> TrainingData:
     """Check ``table`` against the spec's columns and build the training inputs.
 
     String columns become pandas categoricals when ``categorical`` (LightGBM, XGBoost),
-    else object columns for an encoder; timestamps become float epoch seconds.
+    else object columns for an encoder; timestamps become float epoch seconds. A column
+    in ``categories`` (a parent model's) keeps those codes first, new values after them.
     """
     if target not in table.column_names:
         raise InvalidInput(
@@ -68,7 +75,8 @@ def prepare_data(
         target=target,
         classes=None if classes is None else classes.tolist(),
     )
-    return TrainingData(_features(table, inputs, categorical), y, signature, classes)
+    features_ = _features(table, inputs, categorical, categories or {})
+    return TrainingData(features_, y, signature, classes)
 
 
 def _preview(names: Sequence[str]) -> str:
@@ -97,7 +105,10 @@ def _floats(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _features(
-    table: pa.Table, inputs: list[ColumnSpec], categorical: bool
+    table: pa.Table,
+    inputs: list[ColumnSpec],
+    categorical: bool,
+    categories: Mapping[str, Sequence[str]],
 ) -> np.ndarray | pd.DataFrame:
     if all(spec.type != "string" for spec in inputs):
         return np.ascontiguousarray(
@@ -108,7 +119,8 @@ def _features(
         column = _plain(table.column(spec.name))
         if spec.type == "string":
             text = string_values(column.to_numpy(zero_copy_only=False))
-            seen = sorted({v for v in text if v is not None})
+            known = list(categories.get(spec.name, ()))
+            seen = known + sorted({v for v in text if v is not None} - set(known))
             columns[spec.name] = as_categorical(text, seen) if categorical else text
         else:
             columns[spec.name] = _floats(column)

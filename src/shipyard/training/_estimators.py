@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors import SUPPORTED_OBJECTIVES, Task
+from shipyard.flavors._formats import require_text_extra
 from shipyard.training._allowlist import ESTIMATORS, PIPELINE, EstimatorEntry
 
 _ROLE_OF_TASK = {"classification": "classifier", "regression": "regressor"}
@@ -37,6 +38,8 @@ def build_estimator(name: str, params: Mapping[str, Any], task: Task, seed: int)
         return _build_pipeline(params, task, seed)
     entry = _lookup(name, "estimator")
     _check_role(entry, task, "estimator")
+    if entry.flavor == "text":
+        require_text_extra("estimator")
     estimator, used = _instantiate(entry, params, seed, "params")
     allows_nan = entry.flavor != "sklearn" or _allows_nan(estimator)
     if entry.calibrated:
@@ -137,11 +140,11 @@ def _instantiate(
     used = {**params, **entry.forced}
     if "random_state" in known and "random_state" not in params:
         used["random_state"] = seed
-    if entry.flavor != "sklearn" and "n_jobs" not in params:
+    if entry.flavor in ("lightgbm", "xgboost") and "n_jobs" not in params:
         used["n_jobs"] = 1
     estimator = cls(**used)
     validate = getattr(estimator, "_validate_params", None)
-    if entry.flavor == "sklearn" and callable(validate):
+    if entry.flavor in ("sklearn", "text") and callable(validate):
         try:
             validate()
         except InvalidParameterError as exc:
@@ -150,7 +153,7 @@ def _instantiate(
 
 
 def _check_objective(entry: EstimatorEntry, params: Mapping[str, Any], prefix: str) -> None:
-    if entry.flavor == "sklearn" or "objective" not in params:
+    if entry.flavor not in SUPPORTED_OBJECTIVES or "objective" not in params:
         return
     task: Task = "classification" if entry.role == "classifier" else "regression"
     allowed = SUPPORTED_OBJECTIVES[entry.flavor][task]

@@ -27,6 +27,7 @@ from shipyard.training._rounds import RoundReporter, StopTraining, round_fit_opt
 from shipyard.training._spec import TrainingSpec
 from shipyard.training._split import content_order, holdout_split, kfold_splits
 from shipyard.training._validation import validation_rows, validation_table
+from shipyard.training._warm_start import ParentModel, check_parent
 
 ProgressCallback = Callable[[float, str], None]
 LogCallback = Callable[[str], None]
@@ -60,8 +61,11 @@ def fit(
     on_progress: ProgressCallback | None = None,
     log: LogCallback | None = None,
     rounds: RoundReporter | None = None,
+    parent: ParentModel | None = None,
 ) -> FitResult:
     """Train ``spec`` on ``table``; the same spec, seed and data give the same metrics.
+
+    With ``parent`` (the spec's ``init_model``, loaded), boosting continues from its trees.
 
     Rows are put in an order fixed by their content first, so the same rows stored in
     another order or partitioning give the same split, model and metrics. Raises
@@ -78,14 +82,23 @@ def fit(
         try:
             table = _in_content_order(table, spec)
             data = prepare_data(
-                table, spec.target, spec.features, spec.task, categorical=built.flavor != "sklearn"
+                table,
+                spec.target,
+                spec.features,
+                spec.task,
+                categorical=built.flavor in ("lightgbm", "xgboost"),
+                categories=parent.categories if parent is not None else None,
             )
+            if parent is not None:
+                check_parent(parent, built.flavor, data.signature)
+                say(f"continuing from {parent.ref} ({parent.flavor})")
             prototype = _prototype(built, data, spec, say)
             n_rows, n_features = table.num_rows, len(data.signature.inputs)
             say(f"training {spec.estimator} on {n_rows} rows and {n_features} features")
             progress(0.05, "data prepared")
             trainer = _Trainer(prototype, built.flavor, data, metric_names, spec.estimator, say)
             trainer.rounds = rounds
+            trainer.fit_arguments = parent.fit_arguments() if parent is not None else {}
             if spec.split.kind == "holdout":
                 model, metrics, held_out = trainer.holdout(spec, progress)
             else:
@@ -128,6 +141,7 @@ class _Trainer:
         self.prototype, self.flavor, self.data = prototype, flavor, data
         self.metric_names, self.label, self.say = metric_names, label, say
         self.rounds: RoundReporter | None = None
+        self.fit_arguments: dict[str, Any] = {}
 
     def holdout(
         self, spec: TrainingSpec, progress: ProgressCallback
@@ -182,7 +196,7 @@ class _Trainer:
                 self.data.classes,
             )
         try:
-            model.fit(self.data.rows(rows), y, **options)
+            model.fit(self.data.rows(rows), y, **self.fit_arguments, **options)
         except StopTraining:
             raise
         except InvalidParameterError as exc:

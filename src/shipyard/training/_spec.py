@@ -48,6 +48,9 @@ class TrainingSpec(BaseModel):
     split: SplitSpec = Field(default_factory=SplitSpec)
     preprocessing: PreprocessingSpec = Field(default_factory=PreprocessingSpec)
     metrics: list[str] | None = None
+    init_model: str | None = Field(None, min_length=1)
+    """``NAME@VERSION`` (or an alias) of a registered LightGBM/XGBoost model to continue
+    boosting from; a job stores the concrete version it resolved."""
     experiment: str = Field("default", min_length=1)
     force: bool = False
 

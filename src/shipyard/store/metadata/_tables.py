@@ -216,6 +216,16 @@ class RunInput(Base):
     )
 
 
+class RunModelInput(Base):
+    """Lineage: which registered model versions a run continued from (``init_model``)."""
+
+    __tablename__ = "run_model_inputs"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id"), primary_key=True, index=True
+    )
+
+
 class TrainingJob(Base):
     """What a training job trains on (its status and outcome are in ``jobs``)."""
 
