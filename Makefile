@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 # the official mlflow client in its own venv, for tests/api/test_mlflow_client.py
 MLFLOW_CLIENT := $(VENV)/mlflow-client/.installed
-# pytest runs in this many processes (pytest-xdist); tests marked spark share one of them
+# pytest runs in this many processes (pytest-xdist), each taking whole test files
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck pytest bench clean
@@ -37,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src/shipyard
 
 pytest: $(STAMP) $(MLFLOW_CLIENT)
-	$(BIN)/pytest -q -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

@@ -5,15 +5,16 @@ on 127.0.0.1:5432, database ``test``). When it cannot be reached the tests that
 need it skip with the reason, unless ``SHIPYARD_REQUIRE_SERVICES=1``, which
 turns the skip into a failure (CI sets it).
 
-``make test`` runs the suite in two processes (pytest-xdist ``-n 2 --dist loadgroup``), so any
-two tests may run at the same moment. A test is parallel-safe when it takes what it shares
-from these fixtures instead of fixed names: ``tmp_path`` for files (never a fixed /tmp path or
-the home directory), ``postgres_url`` / ``metadata_url`` (a fresh schema per test, so tables
-never meet), ``s3_storage_options`` (a fresh bucket), the streams and features ``redis_url`` /
-``redis_key`` / ``jetstream`` fixtures (per-test key prefixes and stream names), port 0 or
-``free_port()`` for servers, and its own Ray temp dir with ``address="local"``. Session
-fixtures run once per worker; tests that must share one process (a JVM, say) get the same
-``xdist_group`` marker, as ``spark`` tests do below.
+``make test`` runs the suite in two processes (pytest-xdist ``-n 2 --dist loadfile``), so
+tests of two different files may run at the same moment. A test is parallel-safe when it takes
+what it shares from these fixtures instead of fixed names: ``tmp_path`` for files (never a
+fixed /tmp path or the home directory), ``postgres_url`` / ``metadata_url`` (a fresh schema
+per test, so tables never meet), ``s3_storage_options`` (a fresh bucket), the streams and
+features ``redis_url`` / ``redis_key`` / ``jetstream`` fixtures (per-test key prefixes and
+stream names), port 0 or ``free_port()`` for servers, and its own Ray temp dir with
+``address="local"``. A file's tests all run in one worker, in order, so module fixtures are
+made once; session fixtures are made once per worker. Tests that must share one process (the
+Spark JVM, say) stay in one file.
 """
 
 from __future__ import annotations
@@ -44,14 +45,6 @@ REQUIRE_SERVICES = os.environ.get("SHIPYARD_REQUIRE_SERVICES") == "1"
 
 
 S3_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``-n 2 --dist loadgroup``), tests marked ``spark`` share one worker:
-    each worker would otherwise start its own JVM for them."""
-    for item in items:
-        if item.get_closest_marker("spark") is not None:
-            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(scope="session")
