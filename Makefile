@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 # the official mlflow client in its own venv, for tests/api/test_mlflow_client.py
 MLFLOW_CLIENT := $(VENV)/mlflow-client/.installed
-# pytest runs in this many processes (pytest-xdist), each taking whole test files
+# pytest runs in this many processes (pytest-xdist), each taking whole test files; 0: in one
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck pytest bench clean
