@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 # the official mlflow client in its own venv, for tests/api/test_mlflow_client.py
 MLFLOW_CLIENT := $(VENV)/mlflow-client/.installed
+# pytest runs in this many processes (pytest-xdist), each taking whole test files; 0: in one
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck pytest bench clean
 
@@ -35,7 +37,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy src/shipyard
 
 pytest: $(STAMP) $(MLFLOW_CLIENT)
-	$(BIN)/pytest -q -p no:cacheprovider --durations=15
+	$(BIN)/pytest -q -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

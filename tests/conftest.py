@@ -4,6 +4,17 @@ PostgreSQL comes from ``SHIPYARD_TEST_POSTGRES_URL`` (default: the local server
 on 127.0.0.1:5432, database ``test``). When it cannot be reached the tests that
 need it skip with the reason, unless ``SHIPYARD_REQUIRE_SERVICES=1``, which
 turns the skip into a failure (CI sets it).
+
+``make test`` runs the suite in two processes (pytest-xdist ``-n 2 --dist loadfile``), so
+tests of two different files may run at the same moment. A test is parallel-safe when it takes
+what it shares from these fixtures instead of fixed names: ``tmp_path`` for files (never a
+fixed /tmp path or the home directory), ``postgres_url`` / ``metadata_url`` (a fresh schema
+per test, so tables never meet), ``s3_storage_options`` (a fresh bucket), the streams and
+features ``redis_url`` / ``redis_key`` / ``jetstream`` fixtures (per-test key prefixes and
+stream names), port 0 or ``free_port()`` for servers, and its own Ray temp dir with
+``address="local"``. A file's tests all run in one worker, in order, so module fixtures are
+made once; session fixtures are made once per worker. Tests that must share one process (the
+Spark JVM, say) stay in one file.
 """
 
 from __future__ import annotations
