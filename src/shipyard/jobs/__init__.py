@@ -47,14 +47,14 @@ from shipyard.jobs._tuning_results import (
 )
 
 __all__ = [
-    "AutoMLJobInfo",
     "FINAL_STATUSES",
+    "KINDS",
+    "AutoMLJobInfo",
     "JobAttempt",
     "JobInfo",
     "JobKind",
     "JobLimits",
     "JobStatus",
-    "KINDS",
     "LogChunk",
     "ResourceRecord",
     "RetryableError",
