@@ -14,6 +14,7 @@ import optuna
 import sqlalchemy as sa
 
 from shipyard.clock import utcnow
+from shipyard.errors import ShipyardError
 from shipyard.executors import TaskFailed, TaskHandle, TaskSpec, open_executor
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.jobs._tune_mirror import FINAL, AskedTrial, StudyMirror
@@ -40,6 +41,9 @@ class _Done:
 
     def cancel(self) -> None:
         return None
+
+    def usage(self) -> None:
+        return None  # counted in the job process's own record
 
 
 class TrialLoop:
@@ -70,9 +74,10 @@ class TrialLoop:
         self.stopped_by_timeout = False
 
     def run(self, deadline: float | None) -> None:
-        inline = self.spec.max_parallel == 1
+        remote = self.job.remote  # Ray: trials are tasks there, cancelled with the job
+        inline = self.spec.max_parallel == 1 and remote is None
         executor = None
-        if not inline:
+        if not inline and remote is None:
             executor = open_executor(self.job.platform.settings, self.spec.max_parallel)
         running: dict[int, tuple[AskedTrial, TaskHandle]] = {}
         asked = self.finished
@@ -83,8 +88,11 @@ class TrialLoop:
                     trial = self.mirror.ask()
                     payload = self._payload(trial)
                     asked += 1
-                    if executor is None:
-                        handle: TaskHandle = _Done(self._inline(payload))
+                    handle: TaskHandle
+                    if remote is not None:
+                        handle = remote.submit(ENTRY, payload, cpus=1.0)
+                    elif executor is None:
+                        handle = _Done(self._inline(payload))
                     else:
                         handle = executor.submit(TaskSpec(ENTRY, payload))
                     running[trial.number] = (trial, handle)
@@ -124,12 +132,15 @@ class TrialLoop:
             "best": self.best,
         }
 
-    @staticmethod
-    def _outcome(handle: TaskHandle) -> dict[str, Any]:
+    def _outcome(self, handle: TaskHandle) -> dict[str, Any]:
         try:
+            if self.job.remote is not None:  # counts the task's usage in the job's record
+                return self.job.remote.wait(handle)
             return handle.result()
         except TaskFailed as error:
             return {"state": "failed", "reason": f"{error.kind}: {error}", "values": None}
+        except ShipyardError as error:
+            return {"state": "failed", "reason": f"{type(error).__name__}: {error}", "values": None}
 
     def _tell(self, trial: AskedTrial, outcome: dict[str, Any]) -> None:
         state = _STATES[outcome["state"]]
