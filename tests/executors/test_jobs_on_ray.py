@@ -180,3 +180,37 @@ def test_a_ray_training_job_past_its_max_runtime_ends_its_task(homes: dict[str, 
     assert client.training.get(job.id).status == "timed_out"
     _wait_for(lambda: not any(FIT_TITLE in title for title in _titles()), timeout=60)
     assert "cancelled 1 task(s) on ray://" in client.training.logs(job.id).text
+
+
+def test_a_tuning_job_runs_its_trials_on_either_executor(homes: dict[str, Client]) -> None:
+    spec = {
+        "training": {
+            "dataset": "bc@1",
+            "target": "target",
+            "task": "classification",
+            "estimator": "lightgbm.LGBMClassifier",
+            "params": {"n_jobs": 1, "min_child_samples": 5},
+        },
+        "objective": {"metric": "roc_auc", "direction": "maximize"},
+        "strategy": "random",
+        "max_trials": 4,
+        "max_parallel": 2,
+        "seed": 3,
+        "search_space": {
+            "n_estimators": {"type": "int", "low": 5, "high": 30},
+            "num_leaves": {"type": "int", "low": 3, "high": 15},
+        },
+    }
+    jobs = {name: client.tuning.tune(spec, timeout=240) for name, client in homes.items()}
+    assert {name: job.status for name, job in jobs.items()} == {
+        "local": "succeeded",
+        "ray": "succeeded",
+    }
+    trials = {
+        name: sorted((t.number, t.state, t.params["n_estimators"], t.values) for t in found)
+        for name, found in ((n, homes[n].tuning.trials(j.id)) for n, j in jobs.items())
+    }
+    assert trials["ray"] == trials["local"] and len(trials["local"]) == 4
+    assert all(state == "complete" for _, state, _, _ in trials["local"])
+    record = jobs["ray"].resources
+    assert record is not None and record.executor.startswith("ray://") and record.tasks == 4

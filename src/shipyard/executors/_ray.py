@@ -22,6 +22,7 @@ import secrets
 import shutil
 import tempfile
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -135,6 +136,9 @@ def _start_local(ray: Any) -> _Connection:
     return _Connection("ray:local", temp_dir, saved)
 
 
+_SERVER_START_ATTEMPTS = 3
+
+
 def _connect_client(ray: Any, address: str, token_file: Path | None) -> _Connection:
     """A Ray client connection to ``ray://HOST:PORT``."""
     saved: dict[str, str | None] = {}
@@ -143,13 +147,27 @@ def _connect_client(ray: Any, address: str, token_file: Path | None) -> _Connect
             raise InvalidInput(f"{token_file} is not a file", field="ray_token_file")
         saved = _set_env({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(token_file)})
     try:
-        with warnings.catch_warnings():  # the error below says it, with the address
-            warnings.simplefilter("ignore")
-            ray.util.connect(
-                address.removeprefix("ray://"),
-                connection_retries=CONNECT_RETRIES,
-                ray_init_kwargs={"log_to_driver": False, "logging_level": "WARNING"},
-            )
+        for attempt in range(_SERVER_START_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():  # the error below says it, with the address
+                    warnings.simplefilter("ignore")
+                    ray.util.connect(
+                        address.removeprefix("ray://"),
+                        connection_retries=CONNECT_RETRIES,
+                        ray_init_kwargs={"log_to_driver": False, "logging_level": "WARNING"},
+                    )
+                break
+            except Exception as error:
+                # the head starts a server per client; on a busy machine that start can fail
+                # once and succeed at the next connect
+                if (
+                    "client server failed" not in str(error)
+                    or attempt + 1 == _SERVER_START_ATTEMPTS
+                ):
+                    raise
+                with contextlib.suppress(Exception):
+                    ray.util.disconnect()
+                time.sleep(1.0)
     except Exception as error:
         with contextlib.suppress(Exception):  # leave no half-made client behind
             ray.util.disconnect()
