@@ -64,11 +64,16 @@ def _spec(strategy: str, trials: int, seed: int, dataset: str = "cancer@1") -> d
     }
 
 
-def _bare(table: pa.Table, trials: int, seed: int, dataset: str) -> tuple[float, float]:
-    """(wall, CPU) seconds per trial of bare Optuna on the same objective and sampler."""
+def _bare(
+    table: pa.Table, trials: int, seed: int, dataset: str, storage: str | None = None
+) -> tuple[float, float]:
+    """(wall, CPU) seconds per trial of bare Optuna on the same objective and sampler, its
+    study in memory or (``storage``) in Optuna's own RDB storage."""
     spec = parse_tuning_spec(_spec("bayesian", trials, seed, dataset))
     study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=False)
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=False),
+        storage=storage,
     )
 
     def objective(trial: optuna.Trial) -> float:
@@ -101,35 +106,41 @@ def _platform(client: Client, trials: int, seed: int, dataset: str) -> tuple[flo
 def overhead(
     client: Client, table: pa.Table, rounds: int, trials: int, dataset: str, label: str
 ) -> None:
+    """Bare Optuna in memory, bare Optuna on its SQLite RDB storage, and a tuning job;
+    the order rotates round by round."""
     rows = []
     for index in range(rounds):
-        if index % 2 == 0:
-            bare, bare_cpu = _bare(table, trials, index, dataset)
-            ours, ours_cpu, job = _platform(client, trials, index, dataset)
-        else:
-            ours, ours_cpu, job = _platform(client, trials, index, dataset)
-            bare, bare_cpu = _bare(table, trials, index, dataset)
-        rows.append((index, bare, ours, bare_cpu, ours_cpu, job))
+        with tempfile.TemporaryDirectory() as scratch:
+            rdb = f"sqlite:///{scratch}/bare.db"
+            sides = {
+                "bare": lambda i=index: _bare(table, trials, i, dataset),
+                "rdb": lambda i=index, url=rdb: _bare(table, trials, i, dataset, url),
+                "ours": lambda i=index: _platform(client, trials, i, dataset)[:2],
+            }
+            order = list(sides)[index % 3 :] + list(sides)[: index % 3]
+            got = {name: sides[name]() for name in order}
+        rows.append((index, got["bare"], got["rdb"], got["ours"]))
     print(f"\n1. Per-trial time on {label}, TPE, {trials} trials, max_parallel 1 (ms per trial)")
-    header = ("round", "bare wall", "ours wall", "ratio", "bare CPU", "ours CPU", "ratio", "job")
-    print("{:>5} {:>10} {:>10} {:>6} {:>9} {:>9} {:>6} {:>7}".format(*header))
-    for index, bare, ours, bare_cpu, ours_cpu, job in rows:
+    header = ("round", "bare", "bare+RDB", "ours", "ours/bare", "ours/RDB", "CPU ours/bare")
+    print("{:>5} {:>8} {:>9} {:>8} {:>10} {:>9} {:>14}".format(*header))
+    for index, bare, rdb, ours in rows:
         print(
-            f"{index:>5} {bare * 1e3:>10.1f} {ours * 1e3:>10.1f} {ours / bare:>6.3f} "
-            f"{bare_cpu * 1e3:>9.1f} {ours_cpu * 1e3:>9.1f} {ours_cpu / bare_cpu:>6.3f} "
-            f"{job:>6.1f}s"
+            f"{index:>5} {bare[0] * 1e3:>8.1f} {rdb[0] * 1e3:>9.1f} {ours[0] * 1e3:>8.1f} "
+            f"{ours[0] / bare[0]:>10.3f} {ours[0] / rdb[0]:>9.3f} {ours[1] / bare[1]:>14.3f}"
         )
-    for kind, ratios in (
-        ("wall", [r[2] / r[1] for r in rows]),
-        ("CPU", [r[4] / r[3] for r in rows]),
+    for kind, ratios, added in (
+        ("wall, ours/bare", [r[3][0] / r[1][0] for r in rows], [r[3][0] - r[1][0] for r in rows]),
+        (
+            "wall, ours/bare+RDB",
+            [r[3][0] / r[2][0] for r in rows],
+            [r[3][0] - r[2][0] for r in rows],
+        ),
+        ("CPU, ours/bare", [r[3][1] / r[1][1] for r in rows], [r[3][1] - r[1][1] for r in rows]),
     ):
         median = statistics.median(ratios)
-        added = statistics.median(
-            [(r[2] - r[1]) if kind == "wall" else (r[4] - r[3]) for r in rows]
-        )
         print(
             f"{kind}: median ratio {median:.3f} (range {min(ratios):.3f} - {max(ratios):.3f}); "
-            f"overhead {(median - 1) * 100:+.1f}% per trial ({added * 1e3:+.1f} ms)"
+            f"{(median - 1) * 100:+.1f}% per trial ({statistics.median(added) * 1e3:+.1f} ms)"
         )
 
 

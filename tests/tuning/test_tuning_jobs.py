@@ -148,7 +148,7 @@ def test_cancel_ends_every_trial_process(tuner: Client) -> None:
 def test_timeout_ends_the_study_with_what_finished(tuner: Client) -> None:
     spec = lgbm_spec(max_trials=50, timeout="3s")
     spec["training"] = {**spec["training"], "params": {"boosting_type": "dart"}}  # slow rounds
-    spec["search_space"] = {"n_estimators": {"type": "int", "low": 10, "high": 12}}
+    spec["search_space"] = {"n_estimators": {"type": "int", "low": 150, "high": 160}}
     job = tuner.tuning.tune(spec)
     assert job.status == "succeeded" and "(timeout)" in job.message
     finished = [t for t in tuner.tuning.trials(job.id) if t.state == "complete"]

@@ -82,6 +82,13 @@ def test_pruners_stop_trials_and_record_why(tuner: Client, pruner: str) -> None:
     assert complete and all(len(t.intermediate) > 5 for t in complete)
 
 
+def test_cmaes_searches_a_numeric_space(tuner: Client) -> None:
+    job = tuner.tuning.tune(lgbm_spec(strategy="cmaes", max_trials=5))
+    trials = tuner.tuning.trials(job.id)
+    assert [t.state for t in trials] == ["complete"] * 5
+    assert len({t.params["learning_rate"] for t in trials}) == 5
+
+
 def test_several_objectives_give_a_pareto_front(tuner: Client) -> None:
     spec = lgbm_spec(
         objective=None,
@@ -128,7 +135,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
             "strategy": "cmaes",
             "search_space": {"boosting_type": {"type": "categorical", "choices": ["gbdt"]}},
         },
-        "strategy",
+        "search_space.boosting_type.type",
     ),
     (
         {

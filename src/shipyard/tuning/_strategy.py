@@ -24,8 +24,12 @@ def sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:
 
 
 def pruner(spec: TuningSpec) -> optuna.pruners.BasePruner:
+    """Median: Optuna's default of five trials before any is judged and, for a spec's
+    boosting rounds, no judgement in a trial's first ten (an early round says little about a
+    slow learning rate); own code's steps are its own (epochs, say), judged from the first."""
     if spec.pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2)
+        warmup = 0 if "entrypoint" in spec.training else 10
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
     if spec.pruner == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.NopPruner()

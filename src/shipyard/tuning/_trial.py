@@ -115,7 +115,13 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
     started = time.perf_counter()
     target = _target(platform, payload["job_id"])
     spec = target.spec
-    trial = optuna.Trial(_study(platform, target), int(payload["trial_id"]))
+    stored: list[optuna.Trial] = []  # the stored trial, read only when a pruner needs it
+
+    def trial() -> optuna.Trial:
+        if not stored:
+            stored.append(optuna.Trial(_study(platform, target), int(payload["trial_id"])))
+        return stored[0]
+
     params: dict[str, Any] = dict(payload["params"])
     experiment = str(spec.training.get("experiment", "default"))
     with platform.db.session() as session:
@@ -137,8 +143,8 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
         steps.append(MetricPoint(key=goal, value=value, step=step))
         if len(spec.goals) > 1 or spec.pruner == "none" or not reported_step(step):
             return
-        trial.report(value, step)
-        if trial.should_prune():
+        trial().report(value, step)
+        if trial().should_prune():
             raise Pruned(f"pruned at step {step}: {goal}={value:.6g} ({spec.pruner})")
 
     outcome: dict[str, Any] = {"run_id": run_id, "number": payload["number"]}
