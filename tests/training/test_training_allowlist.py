@@ -7,6 +7,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import skops.io
+from sklearn.datasets import load_breast_cancer
+from sklearn.ensemble import VotingClassifier
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier
 
 from shipyard.flavors import TRUSTED_TYPES, load_predictor
 from shipyard.training import ESTIMATORS, FitResult, fit, parse_spec
@@ -138,5 +142,10 @@ def test_trusted_types_are_exactly_what_the_allowlist_needs(results: dict[str, F
     needed = set()
     for result in results.values():
         needed |= set(skops.io.get_untrusted_types(data=result.model_bytes))
+    # AutoML's ensembles: a soft-voting composite of allowlisted estimators
+    features, labels = load_breast_cancer(return_X_y=True)
+    members = [("a", GaussianNB()), ("b", DecisionTreeClassifier(max_depth=3))]
+    ensemble = VotingClassifier(members, voting="soft").fit(features[:200], labels[:200])
+    needed |= set(skops.io.get_untrusted_types(data=skops.io.dumps(ensemble)))
 
     assert needed == set(TRUSTED_TYPES)
