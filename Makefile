@@ -58,6 +58,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/dataset_write.py
 	$(BIN)/python bench/validation.py
 	$(BIN)/python bench/drift.py
+	$(BIN)/python bench/tuning.py
+	$(BIN)/python bench/automl.py
+	$(BIN)/python bench/executors.py
+	$(BIN)/python bench/text.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
