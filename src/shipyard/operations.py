@@ -8,16 +8,7 @@ service function, so every entry is authorized where it is implemented.
 
 from __future__ import annotations
 
-import inspect
-import re
-import typing
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, get_type_hints
-
-import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from typing import Any
 
 from shipyard import batch as batch_service
 from shipyard import contracts as contract_service
@@ -29,125 +20,27 @@ from shipyard import evaluation as evaluation_service
 from shipyard import features as feature_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
-from shipyard._bounds import bounded, check_nested_ints, holds_model
-from shipyard.errors import InvalidInput
-from shipyard.security import OperationInfo, RequestContext
+from shipyard._operation import Operation
 
-_PATH_PARAM = re.compile(r"{(\w+)}")
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One control-plane operation and where it lives on the REST API."""
-
-    name: str
-    method: str
-    path: str
-    handler: Callable[..., Any]
-    status_code: int = 200
-    raw_body: str | None = None
-    summary: str = field(default="", compare=False)
-
-    @property
-    def info(self) -> OperationInfo:
-        info = getattr(self.handler, "__shipyard_operation__", None)
-        if not isinstance(info, OperationInfo):
-            raise TypeError(f"{self.name}: handler is not an @operation service function")
-        return info
-
-    @cached_property
-    def path_params(self) -> tuple[str, ...]:
-        return tuple(_PATH_PARAM.findall(self.path))
-
-    @cached_property
-    def params(self) -> dict[str, tuple[Any, Any]]:
-        """Parameter name -> (annotation, default) of the handler, without the context."""
-        hints = get_type_hints(self.handler)
-        signature = inspect.signature(self.handler)
-        return {
-            name: (hints[name], ... if p.default is inspect.Parameter.empty else p.default)
-            for name, p in signature.parameters.items()
-            if name != "ctx"
-        }
-
-    @cached_property
-    def request_params(self) -> dict[str, tuple[Any, Any]]:
-        """``params`` as validated: ints bounded (to int64, or int32 for versions and report
-        ids), floats finite, strings storable."""
-        return {name: (bounded(a, name), default) for name, (a, default) in self.params.items()}
-
-    @cached_property
-    def request_model(self) -> type[BaseModel]:
-        """A model of every parameter: one validation for both transports."""
-        fields: dict[str, Any] = dict(self.request_params.items())
-        config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-        return create_model(_camel(self.name) + "Request", __config__=config, **fields)
-
-    @cached_property
-    def streams_table(self) -> bool:
-        """Whether the result is a table streamed in record batches (Arrow IPC over HTTP)."""
-        return get_type_hints(self.handler).get("return") is pa.RecordBatchReader
-
-    @cached_property
-    def list_params(self) -> frozenset[str]:
-        """Parameters that take a list: repeated in a query string (``?columns=a&columns=b``)."""
-        return frozenset(n for n, (a, _) in self.params.items() if _takes_list(a))
-
-    @property
-    def body_params(self) -> tuple[str, ...]:
-        if self.method in ("GET", "DELETE") or self.raw_body:
-            return ()
-        skip = set(self.path_params) | {self.raw_body}
-        return tuple(p for p in self.params if p not in skip)
-
-    @property
-    def query_params(self) -> tuple[str, ...]:
-        skip = set(self.path_params) | {self.raw_body} | set(self.body_params)
-        return tuple(p for p in self.params if p not in skip)
-
-    def validate(self, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Check and coerce arguments; the first problem names its field."""
-        try:
-            model = self.request_model.model_validate(arguments)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidInput(
-                first["msg"].removeprefix("Value error, "),
-                field=".".join(str(p) for p in first["loc"]) or None,
-            ) from None
-        valid = {name: getattr(model, name) for name in self.params}
-        for name in self._model_params:
-            check_nested_ints(valid[name], name)
-        return valid
-
-    @cached_property
-    def _model_params(self) -> tuple[str, ...]:
-        return tuple(n for n, (a, _) in self.params.items() if holds_model(a))
-
-    def invoke(self, ctx: RequestContext, arguments: dict[str, Any]) -> Any:
-        """Validate, then call the service function (which authorizes before it acts).
-
-        Malformed arguments are reported only to a principal that may attempt the action.
-        """
-        try:
-            valid = self.validate(arguments)
-        except InvalidInput:
-            ctx.authorize_attempt(self.info.action)
-            raise
-        return self.handler(ctx, **valid)
-
-
-def _takes_list(annotation: Any) -> bool:
-    if typing.get_origin(annotation) is list:
-        return True
-    return any(typing.get_origin(a) is list for a in typing.get_args(annotation))
-
-
-def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[._]", name))
-
+__all__ = ["BY_NAME", "OPERATIONS", "Operation"]
 
 _V1 = "/api/v1"
+
+
+def _job_operations(
+    area: str, path: str, create: Any, list_: Any, get: Any, cancel: Any, read_log: Any
+) -> tuple[Operation, ...]:
+    """The five operations every job kind has, under ``/api/v1/<path>``: create, list, get,
+    cancel and read its log."""
+    base = f"{_V1}/{path}"
+    return (
+        Operation(f"{area}.create_job", "POST", base, create, 201),
+        Operation(f"{area}.list_jobs", "GET", base, list_),
+        Operation(f"{area}.get_job", "GET", f"{base}/{{job_id}}", get),
+        Operation(f"{area}.cancel_job", "POST", f"{base}/{{job_id}}/cancel", cancel),
+        Operation(f"{area}.read_log", "GET", f"{base}/{{job_id}}/log", read_log),
+    )
+
 
 OPERATIONS: tuple[Operation, ...] = (
     # identity and access
@@ -277,20 +170,17 @@ OPERATIONS: tuple[Operation, ...] = (
         tracking.get_artifact,
     ),
     # training jobs
-    Operation("training.create_job", "POST", f"{_V1}/training-jobs", jobs.create_training_job, 201),
-    Operation("training.list_jobs", "GET", f"{_V1}/training-jobs", jobs.list_training_jobs),
-    Operation("training.get_job", "GET", f"{_V1}/training-jobs/{{job_id}}", jobs.get_training_job),
+    *_job_operations(
+        "training",
+        "training-jobs",
+        jobs.create_training_job,
+        jobs.list_training_jobs,
+        jobs.get_training_job,
+        jobs.cancel_training_job,
+        jobs.read_training_log,
+    ),
     Operation(
         "training.run_code", "POST", f"{_V1}/training-jobs/code", jobs.run_training_code, 201
-    ),
-    Operation(
-        "training.cancel_job",
-        "POST",
-        f"{_V1}/training-jobs/{{job_id}}/cancel",
-        jobs.cancel_training_job,
-    ),
-    Operation(
-        "training.read_log", "GET", f"{_V1}/training-jobs/{{job_id}}/log", jobs.read_training_log
     ),
     # registry
     Operation(
@@ -559,34 +449,34 @@ OPERATIONS: tuple[Operation, ...] = (
         feature_service.delete_endpoint_features,
     ),
     # automl jobs
-    Operation("automl.create_job", "POST", f"{_V1}/automl-jobs", jobs.create_automl_job, 201),
-    Operation("automl.list_jobs", "GET", f"{_V1}/automl-jobs", jobs.list_automl_jobs),
-    Operation("automl.get_job", "GET", f"{_V1}/automl-jobs/{{job_id}}", jobs.get_automl_job),
-    Operation(
-        "automl.cancel_job",
-        "POST",
-        f"{_V1}/automl-jobs/{{job_id}}/cancel",
+    *_job_operations(
+        "automl",
+        "automl-jobs",
+        jobs.create_automl_job,
+        jobs.list_automl_jobs,
+        jobs.get_automl_job,
         jobs.cancel_automl_job,
+        jobs.read_automl_log,
     ),
-    Operation("automl.read_log", "GET", f"{_V1}/automl-jobs/{{job_id}}/log", jobs.read_automl_log),
     Operation(
         "automl.leaderboard",
         "GET",
         f"{_V1}/automl-jobs/{{job_id}}/leaderboard",
         jobs.get_automl_leaderboard,
     ),
-    # batch transform
     # tuning jobs
-    Operation("tuning.create_job", "POST", f"{_V1}/tuning-jobs", jobs.create_tuning_job, 201),
-    Operation("tuning.list_jobs", "GET", f"{_V1}/tuning-jobs", jobs.list_tuning_jobs),
-    Operation("tuning.get_job", "GET", f"{_V1}/tuning-jobs/{{job_id}}", jobs.get_tuning_job),
-    Operation(
-        "tuning.cancel_job", "POST", f"{_V1}/tuning-jobs/{{job_id}}/cancel", jobs.cancel_tuning_job
+    *_job_operations(
+        "tuning",
+        "tuning-jobs",
+        jobs.create_tuning_job,
+        jobs.list_tuning_jobs,
+        jobs.get_tuning_job,
+        jobs.cancel_tuning_job,
+        jobs.read_tuning_log,
     ),
     Operation(
         "tuning.resume_job", "POST", f"{_V1}/tuning-jobs/{{job_id}}/resume", jobs.resume_tuning_job
     ),
-    Operation("tuning.read_log", "GET", f"{_V1}/tuning-jobs/{{job_id}}/log", jobs.read_tuning_log),
     Operation(
         "tuning.list_trials", "GET", f"{_V1}/tuning-jobs/{{job_id}}/trials", jobs.list_tuning_trials
     ),
@@ -599,23 +489,21 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
     ),
     Operation("tuning.report", "GET", f"{_V1}/tuning-jobs/{{job_id}}/report", jobs.tuning_report),
-    Operation("batch.create_job", "POST", f"{_V1}/batch-jobs", batch_service.create_batch_job, 201),
-    Operation("batch.list_jobs", "GET", f"{_V1}/batch-jobs", batch_service.list_batch_jobs),
-    Operation("batch.get_job", "GET", f"{_V1}/batch-jobs/{{job_id}}", batch_service.get_batch_job),
-    Operation(
-        "batch.cancel_job",
-        "POST",
-        f"{_V1}/batch-jobs/{{job_id}}/cancel",
+    # batch transform
+    *_job_operations(
+        "batch",
+        "batch-jobs",
+        batch_service.create_batch_job,
+        batch_service.list_batch_jobs,
+        batch_service.get_batch_job,
         batch_service.cancel_batch_job,
+        batch_service.read_batch_log,
     ),
     Operation(
         "batch.resume_job",
         "POST",
         f"{_V1}/batch-jobs/{{job_id}}/resume",
         batch_service.resume_batch_job,
-    ),
-    Operation(
-        "batch.read_log", "GET", f"{_V1}/batch-jobs/{{job_id}}/log", batch_service.read_batch_log
     ),
     # edge export
     Operation(
