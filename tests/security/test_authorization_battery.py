@@ -476,6 +476,7 @@ USES: dict[str, list[str]] = {
     "training.run_code": ["training:RunCode", "datasets:ReadData", "tracking:CreateRun"],
     "tuning.create_job": ["datasets:ReadData", "tracking:CreateRun", "tuning:DescribeTuningJob"],
     "tuning.register_best": ["registry:RegisterModel", "tracking:GetArtifact"],
+    "tuning.resume_job": ["datasets:ReadData", "tracking:CreateRun"],
     "tracking.create_run": ["tracking:LogBatch"],
     "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],

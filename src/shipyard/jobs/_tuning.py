@@ -165,7 +165,17 @@ def cancel_tuning_job(ctx: RequestContext, job_id: str) -> TuningJobInfo:
     return _info(ctx, job_id)
 
 
-@operation("tuning:ResumeTuningJob", job_resource, mutating=True)
+def _resume_uses(session: Session, job_id: str) -> list[Access]:
+    """What running on needs, as at creation: the dataset versions, runs in the experiment,
+    running code (own code). The warm-start sources were read when the job began."""
+    row = session.get(j.TuningJob, job_id)
+    if row is None:
+        return []  # the job's own check answers for a job that does not exist
+    spec = {key: value for key, value in dict(row.spec).items() if key != "warm_start"}
+    return _tuning_uses(session, spec)
+
+
+@operation("tuning:ResumeTuningJob", job_resource, uses=_resume_uses, mutating=True)
 def resume_tuning_job(ctx: RequestContext, job_id: str) -> TuningJobInfo:
     """Start a failed, cancelled or timed-out tuning job again: finished trials are kept,
     trials it left running are asked again, and it runs on to its budget."""
