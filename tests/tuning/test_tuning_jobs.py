@@ -89,7 +89,7 @@ def test_tune_register_serve_and_report(
 def test_resume_after_kill_keeps_finished_trials(tuner: Client) -> None:
     platform: Platform = tuner.transport.platform  # type: ignore[attr-defined]
     space = {
-        "n_estimators": {"type": "int", "low": 15, "high": 20},
+        "n_estimators": {"type": "int", "low": 150, "high": 160},  # long enough to be seen
         "learning_rate": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
     }
     spec = lgbm_spec(max_trials=4, search_space=space)
