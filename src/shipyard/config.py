@@ -77,6 +77,21 @@ class Settings(BaseModel):
         default_factory=lambda: ["redis", "rediss", "nats", "tls"]
     )
     """URL schemes stream sources may use; add ``unix``, ``ws`` or ``wss`` to allow those."""
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1", "localhost"]
+    )
+    """Hosts alarm webhooks may be sent to, as ``allowed_source_hosts``. Loopback only by
+    default."""
+    scheduler_in_server: bool = True
+    """Whether ``shipyard server`` runs the scheduler (monitors, alarms, pipeline schedules);
+    ``shipyard scheduler`` runs it on its own."""
+    price_cpu_hour: float = Field(default=0.04048, ge=0)
+    """What one CPU-hour costs (default: AWS Fargate's Linux/x86 price per vCPU-hour in
+    us-east-1), in ``currency``."""
+    price_gb_hour: float = Field(default=0.004445, ge=0)
+    """What one GB of memory held for an hour costs (default: Fargate's per GB-hour)."""
+    currency: str = "USD"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("executor")
     @classmethod
@@ -88,7 +103,9 @@ class Settings(BaseModel):
         except InvalidInput as problem:
             raise ValueError(str(problem)) from None
 
-    @field_validator("allowed_source_hosts", "allowed_source_schemes", mode="before")
+    @field_validator(
+        "allowed_source_hosts", "allowed_source_schemes", "webhook_allowed_hosts", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         """Accept ``SHIPYARD_ALLOWED_SOURCE_HOSTS=a,b`` as well as a YAML list."""
@@ -96,7 +113,7 @@ class Settings(BaseModel):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("allowed_source_hosts")
+    @field_validator("allowed_source_hosts", "webhook_allowed_hosts")
     @classmethod
     def _hosts_or_networks(cls, value: list[str]) -> list[str]:
         for entry in value:
