@@ -86,21 +86,36 @@ def test_tune_register_serve_and_report(
     assert caught.value.field == "max_trials"
 
 
-def test_resume_after_kill_keeps_finished_trials(tuner: Client) -> None:
+SLOW_TRIAL = """
+import time
+
+def main(context):
+    time.sleep(2.0)  # long enough to be seen running between two polls, even on a busy machine
+    context.run.log_metric("score", -((float(context.params["x"]) - 2.0) ** 2))
+"""
+
+
+def test_resume_after_kill_keeps_finished_trials(tuner: Client, tmp_path: Path) -> None:
     platform: Platform = tuner.transport.platform  # type: ignore[attr-defined]
-    space = {
-        "n_estimators": {"type": "int", "low": 150, "high": 160},  # long enough to be seen
-        "learning_rate": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
+    (tmp_path / "train.py").write_text(SLOW_TRIAL)
+    spec = {
+        "training": {"entrypoint": "train.py:main", "dataset": "cancer@1"},
+        "objective": {"metric": "score", "direction": "maximize"},
+        "strategy": "random",
+        "seed": 0,
+        "max_trials": 4,
+        "search_space": {"x": {"type": "float", "low": -10, "high": 10}},
     }
-    spec = lgbm_spec(max_trials=4, search_space=space)
-    spec["training"] = {**spec["training"], "params": {"boosting_type": "dart"}}  # slow rounds
-    job = tuner.tuning.start(spec)
-    _wait_for(
-        lambda: (
-            sum(t.state == "complete" for t in _trials(tuner, job.id)) >= 1
-            and any(t.state == "running" and len(t.params) == 2 for t in _trials(tuner, job.id))
+    (tmp_path / "tune.yaml").write_text(__import__("yaml").safe_dump(spec))
+    job = tuner.tuning.start(tmp_path / "tune.yaml")
+
+    def one_done_one_running() -> bool:
+        trials = _trials(tuner, job.id)  # one read, so both states are seen at one moment
+        return sum(t.state == "complete" for t in trials) >= 1 and any(
+            t.state == "running" and t.params for t in trials
         )
-    )
+
+    _wait_for(one_done_one_running)
     os.kill(_job_pid(platform, job.id), signal.SIGKILL)
     _wait_for(lambda: tuner.tuning.get(job.id).status == "failed")
     before = {t.number: t for t in tuner.tuning.trials(job.id)}

@@ -10,8 +10,11 @@ share one study, and a job that is resumed after a crash finds its finished tria
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +76,8 @@ def open_storage(settings: Settings) -> optuna.storages.RDBStorage:
         if key not in _opened:
             url, options = storage_target(settings)
             try:
-                storage = optuna.storages.RDBStorage(url, engine_kwargs=options)
+                with _creation_lock(url, options):
+                    storage = optuna.storages.RDBStorage(url, engine_kwargs=options)
             except Exception as error:  # optuna and SQLAlchemy raise their own types
                 raise StorageError(f"cannot open the tuning study storage: {error}") from None
             if url.startswith("sqlite"):
@@ -81,6 +85,33 @@ def open_storage(settings: Settings) -> optuna.storages.RDBStorage:
                 storage.engine.dispose()  # connections from here on get the pragmas
             _opened[key] = storage
         return _opened[key]
+
+
+@contextmanager
+def _creation_lock(url: str, options: dict[str, Any]) -> Iterator[None]:
+    """Held while Optuna opens the storage: it creates its tables on first open without a
+    lock, so two processes opening a new storage at once (a job starting its study while
+    a client lists its trials) made one fail with "table trials already exists"."""
+    if url.startswith("sqlite"):
+        with open(f"{url.removeprefix('sqlite:///')}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = sa.create_engine(url, **options)
+    try:
+        with engine.connect() as connection:
+            key = sa.select(sa.func.hashtext(options["connect_args"]["options"]))
+            lock = connection.scalar(key)
+            connection.execute(sa.select(sa.func.pg_advisory_lock(lock)))
+            try:
+                yield
+            finally:
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(lock)))
+    finally:
+        engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
