@@ -7,14 +7,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from shipyard.statistics import (
-    PROFILE,
+# Submodules, not the package: shipyard.statistics itself imports shipyard.data's schema.
+from shipyard.statistics._options import PROFILE
+from shipyard.statistics._profile import (
     QUANTILES,
     TOP_VALUES,
     ColumnProfile,
     DatasetProfile,
     Quantiles,
-    TableSummary,
     ValueCount,
 )
 
@@ -36,6 +36,8 @@ def profile_document(table: pa.Table) -> dict[str, Any]:
     The table is in memory already, so quantiles are exact at any size; distinct counts
     and top values are exact up to the profile sketch sizes (``shipyard.statistics.PROFILE``).
     """
+    from shipyard.statistics._table import TableSummary
+
     options = replace(PROFILE, exact_values=max(PROFILE.exact_values, table.num_rows))
     summary = TableSummary.for_schema(table.schema, options).update(table)
     return summary.profile(method="table")

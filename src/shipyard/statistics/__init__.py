@@ -15,7 +15,7 @@ every column keeps a k-minimum-values distinct count. ``SummaryOptions`` sizes t
     later.columns["age"].quantile([0.5]), later.profile()
 """
 
-from shipyard.statistics._column import ColumnSummary
+from shipyard.statistics._column import CATEGORICAL, NUMERIC, TEMPORAL, ColumnSummary
 from shipyard.statistics._distinct import DistinctSketch
 from shipyard.statistics._moments import Moments
 from shipyard.statistics._options import COMPACT, PROFILE, SummaryOptions
@@ -32,9 +32,12 @@ from shipyard.statistics._table import TableSummary, as_table
 from shipyard.statistics._top import TopCounts
 
 __all__ = [
+    "CATEGORICAL",
     "COMPACT",
+    "NUMERIC",
     "PROFILE",
     "QUANTILES",
+    "TEMPORAL",
     "TOP_VALUES",
     "ColumnProfile",
     "ColumnSummary",

@@ -18,6 +18,8 @@ import math
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from shipyard.statistics._encoding import decode_array, encode_array
 
@@ -94,9 +96,9 @@ class QuantileSketch:
         if self.count == 0:
             return [math.nan] * len(points)
         with np.errstate(invalid="ignore", over="ignore"):
-            if self.exact:
-                found = np.quantile(self.levels[0], points)
-                return [float(v) for v in found]
+            if self.exact:  # Arrow's linear interpolation, as numpy's but sound at infinities
+                found = pc.quantile(pa.array(self.levels[0]), q=points, interpolation="linear")
+                return [float(v) for v in found.to_pylist()]
             items, weights = self.weighted()
             cumulative = np.cumsum(weights)
             total = cumulative[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -100,7 +101,8 @@ class TableSummary:
         """
         columns = [c.profile() for c in self.columns.values()]
         profile = DatasetProfile.model_validate({"rows": self.rows, "columns": columns})
-        document: dict[str, Any] = profile.model_dump(mode="json")
+        # Through JSON text, so infinities and NaN become the strings "Infinity" and "NaN".
+        document: dict[str, Any] = json.loads(profile.model_dump_json())
         if method is not None:
             o = self.options
             document["method"] = {
