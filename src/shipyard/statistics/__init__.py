@@ -5,7 +5,10 @@ pandas), merged with another summary, serialized to JSON-safe data and read back
 turned into the profile documents datasets, streams and contracts store. Numeric columns
 keep count, missing, min, max, mean and variance exactly (Chan's merge), quantiles and
 histograms from a KLL sketch; string and boolean columns keep capped top-value counts;
-every column keeps a k-minimum-values distinct count. ``SummaryOptions`` sizes the sketches.
+every column keeps a k-minimum-values distinct count. ``SummaryOptions`` sizes the sketches:
+``PROFILE`` for in-memory dataset profiles, ``COMPACT`` for summaries that are stored (about
+20 KB of JSON per column at most; quantile rank error about 0.4%, distinct counts within
+about 3%, top values exact below 1,000 distinct values).
 
     summary = TableSummary(COMPACT)
     for batch in batches:

@@ -10,7 +10,7 @@ from typing import Any
 class SummaryOptions:
     """Sketch sizes of a summary.
 
-    - ``quantile_k``: KLL accuracy; rank error about ``1.7 / quantile_k`` (99% confidence).
+    - ``quantile_k``: KLL accuracy; rank error about ``2 / quantile_k`` of the count.
     - ``exact_values``: values held as they are (exact quantiles) before the first compaction.
     - ``distinct_k``: distinct counts are exact below it, then within about ``1/sqrt(k)``.
     - ``top_cap``: categorical counts are exact while at most this many distinct values.

@@ -108,7 +108,7 @@ class TableSummary:
             document["method"] = {
                 "kind": method,
                 "quantiles": f"exact up to {o.exact_values} values, else a KLL sketch "
-                f"(k={o.quantile_k}, rank error about {1.7 / o.quantile_k:.2%})",
+                f"(k={o.quantile_k}, rank error about {2 / o.quantile_k:.2%})",
                 "distinct": f"exact below {o.distinct_k} values, else a k-minimum-values estimate",
                 "top_values": f"exact below {o.top_cap} distinct values",
                 "approximate": self.approximations(),
