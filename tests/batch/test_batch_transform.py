@@ -190,7 +190,7 @@ def test_bad_input_is_refused_before_any_job_starts(
         create_batch_job(ctx, "m@1", "broken@1", "out")
     assert mismatch.value.field == "input"
     message = str(mismatch.value)
-    assert "missing columns: f1, f3" in message
+    assert "missing input columns ['f1', 'f3']" in message
     assert "f2 (model expects float, dataset has string)" in message
     cases = [
         ({"keep_columns": ["nope"]}, "keep_columns"),

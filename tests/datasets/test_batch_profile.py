@@ -7,14 +7,13 @@ import pyarrow as pa
 import pytest
 
 from shipyard.data import normalize_table, profile_table
-from shipyard.datasets._batch_profile import (
-    MAX_TRACKED_VALUES,
-    RESERVOIR_SIZE,
-    SKETCH_SIZE,
-    BatchProfiler,
-    DistinctSketch,
-    _mix64,
-)
+from shipyard.datasets._batch_profile import BatchProfiler
+from shipyard.statistics import PROFILE, DistinctSketch
+from shipyard.statistics._hashing import mix64 as _mix64
+
+RESERVOIR_SIZE = PROFILE.exact_values
+SKETCH_SIZE = PROFILE.distinct_k
+MAX_TRACKED_VALUES = PROFILE.top_cap
 
 
 def _profile(table: pa.Table, chunk: int) -> dict[str, dict[str, object]]:
@@ -83,7 +82,7 @@ def test_large_columns_are_estimated_closely_and_say_so() -> None:
 def test_distinct_sketch_keeps_exactly_the_smallest_distinct_hashes(cardinality: int) -> None:
     """The selection shortcut for large batches keeps what sorting every batch would."""
     rng = np.random.default_rng(cardinality % 1000)
-    sketch = DistinctSketch()
+    sketch = DistinctSketch(SKETCH_SIZE)
     seen = np.empty(0, dtype=np.uint64)
     for size in (5, 200_000, 90_000, 300_000):
         hashes = _mix64(rng.integers(0, cardinality, size).astype(np.uint64))

@@ -8,41 +8,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from shipyard.errors import InvalidInput
-from shipyard.flavors import ModelSignature
+from shipyard.flavors import ModelSignature, check_conforms
 
 PREDICTION = "prediction"
 PROBABILITIES = "probabilities"
 PROBABILITY_PREFIX = "probability_"
 
-# Dataset column types each signature type accepts; integers widen to floats without loss.
-_ACCEPTS: dict[str, frozenset[str]] = {
-    "float": frozenset({"float", "integer"}),
-    "integer": frozenset({"integer"}),
-    "boolean": frozenset({"boolean"}),
-    "string": frozenset({"string"}),
-    "timestamp": frozenset({"timestamp", "date"}),
-}
-
 
 def check_input_schema(columns: Sequence[dict[str, Any]], signature: ModelSignature) -> None:
-    """InvalidInput listing every signature column the dataset lacks or holds with another type."""
-    types = {c["name"]: c["type"] for c in columns}
-    missing = [c.name for c in signature.inputs if c.name not in types]
-    wrong = [
-        f"{c.name} (model expects {c.type}, dataset has {types[c.name]})"
-        for c in signature.inputs
-        if c.name in types and types[c.name] not in _ACCEPTS[c.type]
-    ]
-    if not missing and not wrong:
-        return
-    problems = []
-    if missing:
-        problems.append(f"missing columns: {', '.join(missing)}")
-    if wrong:
-        problems.append(f"columns of the wrong type: {'; '.join(wrong)}")
-    raise InvalidInput(
-        "the input dataset does not match the model signature: " + " | ".join(problems),
+    """InvalidInput listing every signature column the dataset lacks or holds with another type
+    (the one rule of ``shipyard.flavors.check_conforms``)."""
+    check_conforms(
+        signature,
+        {c["name"]: c["type"] for c in columns},
+        what="the rows of the input dataset",
         field="input",
+        noun="dataset",
     )
 
 

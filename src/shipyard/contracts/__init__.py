@@ -6,6 +6,7 @@ from shipyard.contracts._document import (
     contract_yaml,
     parse_contract,
 )
+from shipyard.contracts._drift import summary_counts, summary_reference
 from shipyard.contracts._drift_stats import (
     ChiSquare,
     DriftStatistic,
@@ -96,6 +97,8 @@ __all__ = [
     "render_html",
     "suggest",
     "suggest_contract",
+    "summary_counts",
+    "summary_reference",
     "validate",
     "validate_parquet",
     "validate_table",

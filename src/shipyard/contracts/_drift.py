@@ -15,6 +15,8 @@ from shipyard.contracts._drift_stats import (
 )
 from shipyard.contracts._model import CategoricalReference, DriftPolicy, NumericReference
 from shipyard.contracts._report import DriftBin, DriftResult
+from shipyard.statistics import NUMERIC as NUMERIC_KINDS
+from shipyard.statistics import ColumnSummary
 
 REFERENCE_BINS = 100
 MAX_CATEGORIES = 50
@@ -195,3 +197,51 @@ def _numeric_bars(edges: list[float], reference: Counts, current: Counts) -> lis
             )
         )
     return bars
+
+
+def summary_reference(summary: ColumnSummary) -> NumericReference | CategoricalReference | None:
+    """A drift reference from a column's summary (a stored baseline, no rows needed).
+
+    Numeric: edges at the summary's percentiles, counts from its quantile sketch (exact
+    while the sketch is). Categorical: its most frequent values, the rest as ``other``.
+    """
+    if summary.count == 0:
+        return None
+    if summary.kind in NUMERIC_KINDS:
+        cuts = np.asarray(summary.quantile(np.linspace(0.0, 1.0, REFERENCE_BINS + 1).tolist()))
+        finite = cuts[np.isfinite(cuts)]
+        if len(finite) == 0:
+            return None
+        edges = np.unique([float(f"{q:.7g}") for q in finite.tolist()])
+        counts = summary.histogram(edges)
+        return NumericReference(
+            count=summary.count, edges=edges.tolist(), counts=[int(c) for c in counts]
+        )
+    if summary.top is None:
+        return None
+    ranked = sorted(
+        ((_label(v), c) for v, c in summary.category_counts().items()),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    kept = dict(ranked[:MAX_CATEGORIES])
+    return CategoricalReference(
+        count=summary.count, values=kept, other=summary.count - sum(kept.values())
+    )
+
+
+def summary_counts(
+    summary: ColumnSummary, reference: NumericReference | CategoricalReference
+) -> Counts:
+    """A column summary's histogram on a reference's bins (categories, then all others)."""
+    if isinstance(reference, NumericReference):
+        return summary.histogram(np.asarray(reference.edges, dtype=np.float64))
+    seen = {_label(v): c for v, c in summary.category_counts().items()}
+    counts = [seen.get(label, 0) for label in reference.values]
+    return np.asarray([*counts, summary.count - sum(counts)], dtype=np.int64)
+
+
+def _label(value: object) -> str:
+    """A category as references key it (booleans as true/false, as Arrow casts them)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

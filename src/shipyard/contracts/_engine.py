@@ -35,7 +35,7 @@ from shipyard.contracts._report import (
     Status,
     ValidationReport,
 )
-from shipyard.contracts._stats import NUMERIC, Moments, measure
+from shipyard.contracts._stats import NUMERIC, Moments, column_statistics, measure
 from shipyard.contracts._unique import Duplicates, sortable_numpy
 from shipyard.data import head_rows
 from shipyard.data._schema import column_type
@@ -369,7 +369,7 @@ def _drift(plan: ColumnPlan, contract: Contract) -> list[DriftResult]:
 
 
 def _statistics(plan: ColumnPlan) -> ColumnStatistics:
-    statistics = plan.moments.statistics(plan.name, plan.kind)
+    statistics = column_statistics(plan.moments, plan.name, plan.kind)
     if plan.categorical_reference is None or plan.drift_counts is None:
         return statistics
     labels = [*plan.categorical_reference.values, "(other)"]

@@ -1,10 +1,13 @@
-"""Column statistics gathered part by part and merged: the profile in a validation report."""
+"""Column moments of one part, measured fast; merged with shipyard.statistics.Moments.
+
+The report's column profile is built from the merged moments, so the contract engine and
+every other profile share one merge (Chan's update) and one definition of each statistic.
+"""
 
 from __future__ import annotations
 
 import datetime
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,53 +17,27 @@ import pyarrow.compute as pc
 from shipyard.contracts._fixed_width import string_offsets
 from shipyard.contracts._report import ColumnStatistics
 from shipyard.data import ColumnType
+from shipyard.statistics import NUMERIC, TEMPORAL, Moments
 
-NUMERIC: frozenset[ColumnType] = frozenset({"integer", "float"})
-TEMPORAL: frozenset[ColumnType] = frozenset({"date", "timestamp"})
+__all__ = ["NUMERIC", "TEMPORAL", "Moments", "column_statistics", "measure", "string_lengths"]
 
 
-@dataclass
-class Moments:
-    """Count, extremes, mean and sum of squared deviations; merged with Chan's formula."""
-
-    count: int = 0
-    missing: int = 0
-    min: Any = None
-    max: Any = None
-    mean: float = 0.0
-    m2: float = 0.0
-    min_length: int | None = None
-    max_length: int | None = None
-
-    def merge(self, other: Moments) -> None:
-        total = self.count + other.count
-        if total and other.count:
-            delta = other.mean - self.mean
-            self.m2 += other.m2 + delta * delta * self.count * other.count / total
-            self.mean += delta * other.count / total
-        self.count = total
-        self.missing += other.missing
-        self.min = _pick(min, self.min, other.min)
-        self.max = _pick(max, self.max, other.max)
-        self.min_length = _pick(min, self.min_length, other.min_length)
-        self.max_length = _pick(max, self.max_length, other.max_length)
-
-    def statistics(self, name: str, kind: ColumnType) -> ColumnStatistics:
-        numeric = kind in NUMERIC and self.count > 0
-        return ColumnStatistics(
-            name=name,
-            type=kind,
-            count=self.count,
-            missing=self.missing,
-            min=_json_number(self.min),
-            max=_json_number(self.max),
-            mean=_finite(self.mean) if numeric else None,
-            std=_finite(math.sqrt(self.m2 / (self.count - 1)))
-            if numeric and self.count > 1
-            else None,
-            min_length=self.min_length,
-            max_length=self.max_length,
-        )
+def column_statistics(moments: Moments, name: str, kind: ColumnType) -> ColumnStatistics:
+    """The report's profile of a column from its merged moments (non-finite numbers as None)."""
+    numeric = kind in NUMERIC and moments.count > 0
+    variance = moments.variance() if numeric else None
+    return ColumnStatistics(
+        name=name,
+        type=kind,
+        count=moments.count,
+        missing=moments.missing,
+        min=_json_number(moments.min),
+        max=_json_number(moments.max),
+        mean=_finite(moments.mean) if numeric else None,
+        std=_finite(math.sqrt(variance)) if variance is not None and variance >= 0 else None,
+        min_length=moments.min_length,
+        max_length=moments.max_length,
+    )
 
 
 def measure(
@@ -118,12 +95,6 @@ def _float_extremes(values: pa.ChunkedArray) -> tuple[float | None, float | None
         low = chunk_low if low is None else min(low, chunk_low)
         high = chunk_high if high is None else max(high, chunk_high)
     return low, high
-
-
-def _pick(choose: Any, a: Any, b: Any) -> Any:
-    if a is None:
-        return b
-    return a if b is None else choose(a, b)
 
 
 def _finite(value: float) -> float | None:

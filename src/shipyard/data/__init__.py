@@ -15,6 +15,7 @@ from shipyard.data._profile import (
     DatasetProfile,
     Quantiles,
     ValueCount,
+    profile_document,
     profile_table,
 )
 from shipyard.data._readers import read_table, resolve_format
@@ -33,6 +34,7 @@ __all__ = [
     "normalize_table",
     "numeric_text_message",
     "parse_filter",
+    "profile_document",
     "profile_table",
     "read_parquet_bytes",
     "read_table",

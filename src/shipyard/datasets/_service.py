@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shipyard.data import (
     NumericTextScan,
     head_rows,
-    profile_table,
+    profile_document,
     read_table,
     resolve_format,
     table_schema,
@@ -95,7 +95,7 @@ def ingest(
         if existing is not None:
             return _info(name, existing)
         schema = [c.model_dump() for c in table_schema(table)]
-        profile = with_type_warnings(profile_table(table).model_dump(mode="json"), scan)
+        profile = with_type_warnings(profile_document(table), scan)
         ctx.platform.blobs.put_bytes(data)
         row, created = add_next_version(
             session,

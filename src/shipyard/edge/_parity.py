@@ -33,8 +33,14 @@ from sqlalchemy.orm import Session
 from shipyard.data import normalize_table
 from shipyard.datasets import iter_version_batches, scratch_directory
 from shipyard.errors import InvalidInput
-from shipyard.flavors import MODEL_META, VALIDATION_ARTIFACT, ModelSignature, Predictor
-from shipyard.flavors._base import arrow_column_type
+from shipyard.flavors import (
+    MODEL_META,
+    VALIDATION_ARTIFACT,
+    ModelSignature,
+    Predictor,
+    check_conforms,
+    schema_kinds,
+)
 from shipyard.platform import Platform
 from shipyard.store.metadata import tables as t
 
@@ -42,15 +48,6 @@ PARITY_ROWS = 10_000
 FIELD = "parity_data"
 
 ParityData = Literal["validation", "training-sample", "dataset"]
-
-# Column kinds each signature type accepts; integers and booleans widen to floats losslessly.
-_ACCEPTS: dict[str, frozenset[str]] = {
-    "float": frozenset({"float", "integer", "boolean"}),
-    "integer": frozenset({"integer", "boolean"}),
-    "boolean": frozenset({"boolean"}),
-    "string": frozenset({"string"}),
-    "timestamp": frozenset({"timestamp"}),
-}
 
 
 class ParityCheck(BaseModel):
@@ -152,9 +149,7 @@ def _artifact_sample(
         path = platform.blobs.download(digest, Path(scratch) / "validation.parquet")
         try:
             with pq.ParquetFile(path) as parquet:
-                kinds = {
-                    f.name: arrow_column_type(f.type) or str(f.type) for f in parquet.schema_arrow
-                }
+                kinds = schema_kinds(parquet.schema_arrow)
                 _check_columns(kinds, signature, what)
                 batches = parquet.iter_batches(columns=signature.input_names)
                 return _sample(batches, parquet.metadata.num_rows, what)
@@ -164,24 +159,7 @@ def _artifact_sample(
 
 def _check_columns(kinds: Mapping[str, str], signature: ModelSignature, what: str) -> None:
     """InvalidInput listing every input column ``what`` lacks or holds with another type."""
-    missing = [c.name for c in signature.inputs if c.name not in kinds]
-    wrong = [
-        f"{c.name} (model expects {c.type}, data has {kinds[c.name]})"
-        for c in signature.inputs
-        if c.name in kinds and kinds[c.name] not in _ACCEPTS[c.type]
-    ]
-    if not missing and not wrong:
-        return
-    problems = []
-    if missing:
-        problems.append(f"missing input columns {missing}")
-    if wrong:
-        problems.append(f"columns of the wrong type: {'; '.join(wrong)}")
-    raise InvalidInput(
-        f"{what} do not match the model's signature: {' | '.join(problems)}; "
-        f"the model takes {signature.input_names}, the data has {list(kinds)}",
-        field=FIELD,
-    )
+    check_conforms(signature, kinds, what=what, field=FIELD)
 
 
 def _sample(batches: Iterable[pa.RecordBatch], total: int, what: str) -> pd.DataFrame:

@@ -44,6 +44,14 @@ from shipyard.flavors._layout import (
     ValidationRows,
     bundle_path,
 )
+from shipyard.flavors._signature_check import (
+    Conformance,
+    accepts,
+    batch_conformance,
+    check_conforms,
+    conformance,
+    schema_kinds,
+)
 
 if TYPE_CHECKING:
     from shipyard.flavors._formats import (
@@ -87,6 +95,7 @@ __all__ = [
     "CodeModel",
     "ColumnSpec",
     "ColumnType",
+    "Conformance",
     "ModelArtifacts",
     "ModelMeta",
     "ModelSignature",
@@ -95,9 +104,13 @@ __all__ = [
     "SavedModel",
     "Task",
     "ValidationRows",
+    "accepts",
     "artifact_digest",
+    "batch_conformance",
     "bundle_path",
+    "check_conforms",
     "check_safe_artifact",
+    "conformance",
     "flavor_of",
     "load_predictor",
     "open_bundle",
@@ -105,6 +118,7 @@ __all__ = [
     "refuse_pickle",
     "save_for_logging",
     "save_model",
+    "schema_kinds",
 ]
 
 

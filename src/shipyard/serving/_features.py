@@ -11,12 +11,16 @@ import pandas as pd
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors._base import ColumnType, ModelSignature
+from shipyard.flavors._signature_check import python_types
 from shipyard.flavors._timestamps import text_timestamp_seconds, timestamp_seconds
 from shipyard.serving._input_stats import InputTally
 
 Features: TypeAlias = np.ndarray | pd.DataFrame
 
 _NUMBER_KINDS = ("i", "u", "f")
+# The JSON values numeric columns take, by the one signature rule: numbers, not booleans.
+_FLOAT_VALUES = python_types("float")
+_INTEGER_VALUES = python_types("integer")
 _TRUE_TEXT = frozenset({"true", "1"})
 _FALSE_TEXT = frozenset({"false", "0"})
 
@@ -217,17 +221,17 @@ def _describe(value: object) -> str:
 def _check_column(name: str, kind: ColumnType, values: Sequence[Any]) -> np.ndarray:
     types = set(map(type, values))
     if kind == "float":
-        if types <= {int, float}:
+        if types <= _FLOAT_VALUES:
             try:
                 return np.array(values, dtype=np.float64)
             except OverflowError as exc:
                 raise InvalidInput("number too large for a float", field=name) from exc
-        if types <= {int, float, type(None)}:
+        if types <= _FLOAT_VALUES | {type(None)}:
             return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        bad = next(v for v in values if type(v) not in (int, float) and v is not None)
+        bad = next(v for v in values if type(v) not in _FLOAT_VALUES and v is not None)
         raise InvalidInput(f"expected a number, got {_describe(bad)}", field=name)
     if kind == "integer":
-        if not types <= {int}:
+        if not types <= _INTEGER_VALUES:
             bad = next((v for v in values if v is not None and not _is_integral(v)), None)
             if bad is not None:
                 raise InvalidInput(f"expected an integer, got {_describe(bad)}", field=name)

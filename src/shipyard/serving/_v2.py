@@ -8,6 +8,7 @@ import numpy as np
 
 from shipyard.errors import InvalidInput
 from shipyard.flavors._base import ColumnType, ModelSignature, Prediction
+from shipyard.flavors._signature_check import accepts
 from shipyard.serving._enrich import RequestColumns
 from shipyard.serving._features import FeatureBuilder, Features
 from shipyard.serving._formats import may_hold_booleans, parse_json
@@ -15,13 +16,18 @@ from shipyard.serving._formats import may_hold_booleans, parse_json
 _FLOAT_TYPES = frozenset({"FP16", "FP32", "FP64"})
 _INT_TYPES = frozenset({"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"})
 _DATATYPES = _FLOAT_TYPES | _INT_TYPES | {"BOOL", "BYTES"}
-_ACCEPTED: dict[ColumnType, frozenset[str]] = {
-    "float": _FLOAT_TYPES | _INT_TYPES,
-    "integer": _INT_TYPES,
-    "boolean": frozenset({"BOOL"}),
-    "string": frozenset({"BYTES"}),
-    "timestamp": _FLOAT_TYPES | _INT_TYPES | {"BYTES"},
+_DATATYPE_KIND = {
+    **dict.fromkeys(_FLOAT_TYPES, "float"),
+    **dict.fromkeys(_INT_TYPES, "integer"),
+    "BOOL": "boolean",
+    "BYTES": "string",
 }
+# Datatypes per column type, by the one signature rule; timestamps travel as epoch numbers
+# or ISO text, so they take numeric and BYTES tensors.
+_ACCEPTED: dict[ColumnType, frozenset[str]] = {
+    kind: frozenset(d for d, given in _DATATYPE_KIND.items() if accepts(kind, given))
+    for kind in ("float", "integer", "boolean", "string")
+} | {"timestamp": _FLOAT_TYPES | _INT_TYPES | {"BYTES"}}
 _COLUMN_DATATYPE: dict[ColumnType, str] = {
     "float": "FP64",
     "integer": "INT64",

@@ -16,7 +16,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.data import profile_table, read_parquet_bytes, table_schema
+from shipyard.data import read_parquet_bytes, table_schema
 from shipyard.datasets import append_version
 from shipyard.errors import NotFound
 from shipyard.platform import Platform
@@ -61,7 +61,7 @@ def register_partition(
         [(partition.digest, partition.rows, partition.size_bytes)],
         version=(previous.version if previous is not None else 0) + 1,
         schema=schema,
-        profile=merge_profiles(profile, profile_table(table).model_dump(mode="json")),
+        profile=merge_profiles(profile, table),
         source=f"stream:{stream.name}#{partition.seq}",
         created_by=principal,
     )
