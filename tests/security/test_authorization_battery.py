@@ -459,6 +459,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "edge.list": lambda w: {"ref": "m@champion"},
     "edge.get": lambda w: {"export_id": w["export"]},
     "edge.package": lambda w: {"export_id": w["export"]},
+    "cost.report": lambda w: {"by": "principal", "since": "1d"},
 }
 
 # What each operation reads or uses beyond its primary resource, as an attacker who owns

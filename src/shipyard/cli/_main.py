@@ -13,6 +13,7 @@ from shipyard.cli import (
     _automl,
     _batch,
     _contracts,
+    _cost,
     _datasets,
     _deploy,
     _edge,
@@ -65,6 +66,7 @@ app.command()(_servers.init)
 app.command()(_servers.server)
 app.command()(_servers.serve)
 app.command()(quickstart)
+app.command()(_cost.cost)
 app.command()(_training.train)
 app.command("batch-transform")(_batch.batch_transform)
 app.command("export-edge")(_edge.export_edge)
