@@ -27,7 +27,7 @@ from shipyard.jobs import (
     read_training_log,
 )
 from shipyard.platform import Platform
-from shipyard.security import ADMIN, context_for, issue_admin_key_if_none
+from shipyard.security import ADMIN, context_for
 from shipyard.serving import ServingSettings
 from shipyard.store.metadata import cost_tables as ct
 from shipyard.store.metadata import job_tables as j
@@ -150,11 +150,10 @@ def test_grouping_by_principal(platform: Platform, two_teams: Client) -> None:
 def test_a_principal_sees_only_the_cost_of_what_it_may_describe(
     platform: Platform, two_teams: Client
 ) -> None:
-    key = issue_admin_key_if_none(platform)
-    assert key is not None
     live = LiveServer(create_app(platform))
     try:
         alice_key = two_teams.iam.create_api_key("alice").token
+        assert alice_key is not None
         alice = Client(transport=HttpTransport(live.url, alice_key))
         report = alice.cost.report(by="principal", since="1d")
         assert [line.key for line in report.lines] == ["alice"]

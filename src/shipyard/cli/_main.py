@@ -21,6 +21,7 @@ from shipyard.cli import (
     _evaluation,
     _features,
     _iam,
+    _logs,
     _registry,
     _runs,
     _servers,
@@ -67,6 +68,7 @@ app.command()(_servers.server)
 app.command()(_servers.serve)
 app.command()(quickstart)
 app.command()(_cost.cost)
+app.command()(_logs.logs)
 app.command()(_training.train)
 app.command("batch-transform")(_batch.batch_transform)
 app.command("export-edge")(_edge.export_edge)
