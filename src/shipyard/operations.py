@@ -508,6 +508,12 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     # cost
     Operation("cost.report", "GET", f"{_V1}/cost", cost_service.cost_report),
+    Operation(
+        "endpoints.recommend",
+        "POST",
+        f"{_V1}/endpoints/{{name}}/recommendations",
+        cost_service.recommend_configuration,
+    ),
     # edge export
     Operation(
         "edge.export",

@@ -1,6 +1,25 @@
 """Cost: what jobs and endpoints used, priced with the settings' price table."""
 
-from shipyard.cost._models import GROUPINGS, CostLine, CostReport, Grouping, Prices
+from shipyard.cost._models import (
+    GROUPINGS,
+    CandidateResult,
+    CostLine,
+    CostReport,
+    Grouping,
+    Prices,
+    Recommendation,
+)
+from shipyard.cost._recommend import recommend_configuration
 from shipyard.cost._service import cost_report
 
-__all__ = ["GROUPINGS", "CostLine", "CostReport", "Grouping", "Prices", "cost_report"]
+__all__ = [
+    "GROUPINGS",
+    "CandidateResult",
+    "CostLine",
+    "CostReport",
+    "Grouping",
+    "Prices",
+    "Recommendation",
+    "cost_report",
+    "recommend_configuration",
+]

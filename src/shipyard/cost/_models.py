@@ -47,3 +47,41 @@ class CostReport(BaseModel):
     lines: list[CostLine]
     total: float
     note: str = ""
+
+
+class CandidateResult(BaseModel):
+    """One configuration under load: latency, throughput, what it held, what it would cost.
+
+    ``cost_per_hour`` reserves one CPU per worker and the copy's resident memory;
+    ``cost_per_million`` is that over the throughput measured."""
+
+    workers: int
+    max_batch_size: int
+    """0: adaptive batching off."""
+    max_wait_ms: float
+    requests: int
+    errors: int
+    p50_ms: float
+    p99_ms: float
+    throughput: float
+    cpu_seconds: float
+    memory_mb: float
+    cost_per_hour: float
+    cost_per_million: float | None
+    meets_target: bool
+
+
+class Recommendation(BaseModel):
+    """The cheapest configuration whose p99 met the target with no errors (None if none did),
+    and every candidate measured."""
+
+    endpoint: str
+    target_p99_ms: float
+    request_mix: str
+    """Where the requests came from: the endpoint's capture or the training data."""
+    requests_in_mix: int
+    seconds_per_candidate: float
+    concurrency: int
+    currency: str
+    candidates: list[CandidateResult]
+    recommended: CandidateResult | None

@@ -47,6 +47,8 @@ ACTIONS: frozenset[str] = frozenset(
         "endpoints:DescribeEndpoint",
         "endpoints:ListEndpoints",
         "endpoints:PutFeedback",
+        "endpoints:ReadCapture",
+        "endpoints:RecommendConfiguration",
         "endpoints:UpdateEndpoint",
         "endpoints:UpdateTraffic",
         # The data plane (serving/_auth.py): invoke, describe, metrics and feedback.
