@@ -11,6 +11,7 @@ from tests.endpoints.dataplanekit import booster, embedded, register, rows, serv
 from shipyard.client import Client
 from shipyard.cost import recommend_configuration
 from shipyard.errors import AccessDenied, Conflict
+from shipyard.platform import Platform
 from shipyard.security import context_for
 from shipyard.serving import ServingSettings
 from shipyard.store.metadata import cost_tables as ct
@@ -24,10 +25,9 @@ NO_CAPTURE = {
 }
 
 
-def _counts(client: Client) -> tuple[int, int, int, int]:
-    platform = client.transport.platform  # type: ignore[attr-defined]
+def _counts(platform: Platform) -> list[int | None]:
     with platform.db.session() as session:
-        return tuple(  # type: ignore[return-value]
+        return list(
             session.scalar(sa.select(sa.func.count()).select_from(table))
             for table in (
                 et.CaptureFile,
@@ -49,7 +49,7 @@ def test_recommend_replays_the_capture_on_a_private_copy(tmp_path: Path) -> None
             for i in range(12):
                 answer = http.post("/invocations", json={"instances": rows(1 + i % 3, i)})
                 assert answer.status_code == 200
-        before = _counts(client)
+        before = _counts(platform)
 
         found = client.cost.recommend(
             "tiny",
@@ -69,7 +69,7 @@ def test_recommend_replays_the_capture_on_a_private_copy(tmp_path: Path) -> None
             assert candidate.meets_target
         assert found.recommended is not None
         assert found.recommended.cost_per_hour == min(c.cost_per_hour for c in found.candidates)
-        assert _counts(client) == before  # the copy captured, registered and reported nothing
+        assert _counts(platform) == before  # the copy captured, registered and reported nothing
 
         # replaying the capture reads it: a principal refused that is refused the whole call
         client.iam.create_principal("tuner")

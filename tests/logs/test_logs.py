@@ -11,7 +11,7 @@ import httpx
 import orjson
 import pytest
 from tests.conftest import LiveServer
-from tests.endpoints.dataplanekit import wait_for
+from tests.endpoints.dataplanekit import booster, register, rows, serving, wait_for
 from tests.jobs.conftest import bc_parquet
 from typer.testing import CliRunner
 
@@ -183,3 +183,21 @@ def test_a_job_writes_json_lines_with_its_id_and_keeps_its_text_log(
     assert lines and all(line["job_id"] == job.id for line in lines)
     assert {line["resource"] for line in lines} == {f"sy:training-job/logged/{job.id}"}
     assert any(str(line["message"]).startswith("resources:") for line in lines)
+
+
+def test_a_serving_worker_logs_to_the_serving_file_with_its_endpoint(
+    settings: Settings, platform: Platform
+) -> None:
+    from shipyard.endpoints import create_endpoint
+
+    register(platform, booster(3))
+    create_endpoint(context_for(platform, ADMIN), "logged", model="bc-model@1")
+    configure_logging(settings, "serving", resource="sy:endpoint/logged")
+    try:
+        with serving(platform, "logged") as served, served.client() as http:
+            assert http.post("/invocations", json={"instances": rows(1)}).status_code == 200
+    finally:
+        stop_logging()
+    lines = read_logs(settings, LogFilter(resource="sy:endpoint/logged"), ("serving",))
+    assert any("started: endpoint logged" in str(line["message"]) for line in lines)
+    assert all(line["component"] == "serving" for line in lines)

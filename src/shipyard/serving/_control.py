@@ -109,6 +109,12 @@ class ControlLoop:
 
     def start(self) -> None:
         if self._thread is None:
+            logger.info(
+                "serving worker %s started: endpoint %s, generation %d",
+                self.worker,
+                self.app.endpoint_name,
+                self.app.config.generation,
+            )
             self._guard("report", self._report)
             self._thread = threading.Thread(target=self._run, name="serving-control", daemon=True)
             self._thread.start()
