@@ -35,9 +35,10 @@ def logs(
     as_json: JsonOption = False,
 ) -> None:
     """Show the JSON logs every server and job writes under <home>/logs (this machine's)."""
-    if STATE.server_url:
+    if STATE.url:
         raise InvalidInput(
-            "shipyard logs reads this machine's log files; run it where the server runs",
+            "shipyard logs reads this machine's log files (<home>/logs), not a server's; "
+            "run it where the server runs",
             field="url",
         )
     components = tuple(component or COMPONENTS)
