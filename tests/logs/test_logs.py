@@ -201,3 +201,38 @@ def test_a_serving_worker_logs_to_the_serving_file_with_its_endpoint(
     lines = read_logs(settings, LogFilter(resource="sy:endpoint/logged"), ("serving",))
     assert any("started: endpoint logged" in str(line["message"]) for line in lines)
     assert all(line["component"] == "serving" for line in lines)
+
+
+def test_follow_yields_lines_written_after_it_started(
+    settings: Settings, server_logs: Path
+) -> None:
+    import threading
+
+    from shipyard.logs import follow_logs
+
+    logging.getLogger("shipyard.tests").warning("before following")
+    seen: list[str] = []
+    done = threading.Event()
+
+    def follow() -> None:
+        which = LogFilter(level="WARNING")
+        for line in follow_logs(settings, which, ("server",), poll_seconds=0.02, stop=done.is_set):
+            seen.append(str(line["message"]))
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    wait_for(lambda: server_logs.stat().st_size > 0)
+    try:
+        for attempt in range(200):  # until the follower has taken its starting offset
+            logging.getLogger("shipyard.tests").warning("new %d", attempt)
+            if seen:
+                break
+            threading.Event().wait(0.02)
+        logging.getLogger("shipyard.tests").info("too low")
+        logging.getLogger("shipyard.tests").error("last")
+        wait_for(lambda: "last" in seen)
+    finally:
+        done.set()
+        thread.join(timeout=5)
+    assert "before following" not in seen and "too low" not in seen
+    assert seen[0].startswith("new ")
