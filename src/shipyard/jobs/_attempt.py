@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.errors import ShipyardError, StorageError
+from shipyard.logs import FILE_ONLY
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
 
@@ -44,7 +45,7 @@ def log(message: str) -> None:
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
     print(f"{stamp} {message}", flush=True)
     level = logging.ERROR if message.startswith("failed") else logging.INFO
-    _log.log(level, "%s", message, extra={"printed": True})
+    _log.log(level, "%s", message, extra=FILE_ONLY)
 
 
 class JobAttempt:

@@ -3,10 +3,11 @@
 from shipyard.logs._context import log_context
 from shipyard.logs._format import JsonFormatter, mask_secrets
 from shipyard.logs._read import LEVELS, LogFilter, follow_logs, read_logs
-from shipyard.logs._setup import COMPONENTS, configure_logging, log_file, stop_logging
+from shipyard.logs._setup import COMPONENTS, FILE_ONLY, configure_logging, log_file, stop_logging
 
 __all__ = [
     "COMPONENTS",
+    "FILE_ONLY",
     "LEVELS",
     "JsonFormatter",
     "LogFilter",

@@ -22,6 +22,8 @@ COMPONENTS = ("server", "serving", "jobs", "scheduler")
 MAX_BYTES = 20 * 1024 * 1024
 BACKUPS = 5
 _LOGGERS = ("shipyard", "uvicorn.error")
+FILE_ONLY = {"file_only": True}
+"""``extra=FILE_ONLY``: write the record to the log file only, never to stderr."""
 
 
 def logs_dir(settings: Settings) -> Path:
@@ -41,7 +43,8 @@ class _Handler(logging.handlers.RotatingFileHandler):
 class _Printed(logging.StreamHandler):  # type: ignore[type-arg]
     """Warnings and errors on stderr as before: Python prints them through its last-resort
     handler only while no handler is installed, and the file handler is one. Lines a job
-    printed itself (marked ``printed``) are not printed again."""
+    printed itself, and lines new with the log files (operations, requests), are marked
+    ``FILE_ONLY`` and not printed."""
 
 
 def configure_logging(settings: Settings, component: str, **fixed: str) -> logging.Handler:
@@ -59,7 +62,7 @@ def configure_logging(settings: Settings, component: str, **fixed: str) -> loggi
     handler.setLevel(level)
     printed = _Printed(sys.stderr)
     printed.setLevel(logging.WARNING)
-    printed.addFilter(lambda record: not getattr(record, "printed", False))
+    printed.addFilter(lambda record: not getattr(record, "file_only", False))
     stop_logging()
     for name in _LOGGERS:
         logger = logging.getLogger(name)

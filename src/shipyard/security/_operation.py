@@ -30,7 +30,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy.orm import Session
 
 from shipyard.errors import AccessDenied, ShipyardError
-from shipyard.logs import log_context
+from shipyard.logs import FILE_ONLY, log_context
 from shipyard.platform import Platform
 from shipyard.security._audit import record_event
 from shipyard.security._context import RequestContext
@@ -133,7 +133,7 @@ def operation(
                 try:
                     accesses = info.authorize(ctx, arguments)
                 except AccessDenied as denied:
-                    _log.warning("%s refused: %s", action, denied)
+                    _log.warning("%s refused: %s", action, denied, extra=FILE_ONLY)
                     raise
                 target = accesses[0].resource.name
                 with log_context(resource=target):
@@ -162,14 +162,21 @@ def _run(
         if info.mutating and not isinstance(error, AccessDenied):
             detail = {"error": str(error)} | _touched(accesses)
             _audit(ctx, action, target, "failed", detail)
-        _log.log(max(level, logging.INFO), "%s on %s failed: %s", action, target, error)
+        _log.log(
+            max(level, logging.INFO),
+            "%s on %s failed: %s",
+            action,
+            target,
+            error,
+            extra=FILE_ONLY,
+        )
         raise
     except Exception:
-        _log.exception("%s on %s failed unexpectedly", action, target)
+        _log.exception("%s on %s failed unexpectedly", action, target, extra=FILE_ONLY)
         raise
     if info.mutating:
         _audit(ctx, action, target, "succeeded", _describe(result) | _touched(accesses))
-    _log.log(level, "%s on %s by %s", action, target, ctx.principal)
+    _log.log(level, "%s on %s by %s", action, target, ctx.principal, extra=FILE_ONLY)
     return result
 
 
