@@ -71,6 +71,20 @@ def test_recommend_replays_the_capture_on_a_private_copy(tmp_path: Path) -> None
         assert found.recommended.cost_per_hour == min(c.cost_per_hour for c in found.candidates)
         assert _counts(platform) == before  # the copy captured, registered and reported nothing
 
+        from typer.testing import CliRunner
+
+        from shipyard.cli._context import STATE
+        from shipyard.cli._main import app
+
+        STATE._client, saved = client, STATE._client
+        try:
+            command = "endpoints recommend tiny --target-p99 60s --workers 1 --batch-size 4"
+            shown = CliRunner().invoke(app, [*command.split(), "--seconds", "0.3"])
+        finally:
+            STATE._client = saved
+        assert shown.exit_code == 0, shown.output
+        assert "recommended: 1 worker(s), batching up to 4 rows" in shown.output
+
         # replaying the capture reads it: a principal refused that is refused the whole call
         client.iam.create_principal("tuner")
         client.iam.put_policy("tuner-policy", NO_CAPTURE)
