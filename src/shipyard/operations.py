@@ -12,6 +12,7 @@ from typing import Any
 
 from shipyard import batch as batch_service
 from shipyard import contracts as contract_service
+from shipyard import cost as cost_service
 from shipyard import datasets, jobs, registry, security, tracking
 from shipyard import deploy as deploy_service
 from shipyard import edge as edge_service
@@ -504,6 +505,14 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         f"{_V1}/batch-jobs/{{job_id}}/resume",
         batch_service.resume_batch_job,
+    ),
+    # cost
+    Operation("cost.report", "GET", f"{_V1}/cost", cost_service.cost_report),
+    Operation(
+        "endpoints.recommend",
+        "POST",
+        f"{_V1}/endpoints/{{name}}/recommendations",
+        cost_service.recommend_configuration,
     ),
     # edge export
     Operation(

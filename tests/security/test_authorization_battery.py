@@ -459,6 +459,14 @@ CASES: dict[str, Callable[[World], Args]] = {
     "edge.list": lambda w: {"ref": "m@champion"},
     "edge.get": lambda w: {"export_id": w["export"]},
     "edge.package": lambda w: {"export_id": w["export"]},
+    "cost.report": lambda w: {"by": "principal", "since": "1d"},
+    "endpoints.recommend": lambda w: {
+        "name": "ep",
+        "workers": [1],
+        "batch_sizes": [0],
+        "seconds": 0.3,
+        "concurrency": 1,
+    },
 }
 
 # What each operation reads or uses beyond its primary resource, as an attacker who owns
@@ -484,6 +492,8 @@ USES: dict[str, list[str]] = {
     "evaluation.evaluate": ["datasets:ReadData", "registry:GetModelVersion"],
     "evaluation.set_gate": ["datasets:ReadData"],
     "endpoints.create": ["registry:GetModelVersion"],
+    # serving the versions in a private copy, replaying the training data (no capture)
+    "endpoints.recommend": ["registry:GetModelVersion", "datasets:ReadData"],
     "endpoints.update": ["registry:GetModelVersion"],
     "endpoints.add_variant": ["registry:GetModelVersion"],
     "deployments.create": ["registry:GetModelVersion"],

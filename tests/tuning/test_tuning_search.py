@@ -80,6 +80,9 @@ def test_pruners_stop_trials_and_record_why(tuner: Client, pruner: str) -> None:
         assert run.status == "killed" and run.tags["shipyard.trial.state"] == "pruned"
     complete = [t for t in trials if t.state == "complete"]
     assert complete and all(len(t.intermediate) > 5 for t in complete)
+    saved = tuner.tuning.best(job.id).pruning
+    assert saved is not None and saved.pruned_trials == len(pruned)
+    assert saved.rounds_saved > 0 and saved.cpu_seconds_saved > 0 and 0 < saved.share_saved < 1
 
 
 def test_cmaes_searches_a_numeric_space(tuner: Client) -> None:

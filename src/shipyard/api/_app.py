@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
 from shipyard import __version__
+from shipyard.api._access_log import AccessLog
 from shipyard.api._body import BodyGuard
 from shipyard.api._errors import install_error_handlers
 from shipyard.api._json import JSONResponse
@@ -68,7 +69,8 @@ def create_app(platform: Platform) -> FastAPI:
         response.headers["x-request-id"] = request.headers.get("x-request-id", "")[:64]
         return response
 
-    app.add_middleware(BodyGuard, idle_timeout=settings.upload_idle_timeout_seconds)  # outermost
+    app.add_middleware(BodyGuard, idle_timeout=settings.upload_idle_timeout_seconds)
+    app.add_middleware(AccessLog)  # outermost: names the request and logs its outcome
     app.state.platform = platform
     return app
 

@@ -13,6 +13,7 @@ from shipyard.cli import (
     _automl,
     _batch,
     _contracts,
+    _cost,
     _datasets,
     _deploy,
     _edge,
@@ -20,6 +21,7 @@ from shipyard.cli import (
     _evaluation,
     _features,
     _iam,
+    _logs,
     _registry,
     _runs,
     _servers,
@@ -65,6 +67,8 @@ app.command()(_servers.init)
 app.command()(_servers.server)
 app.command()(_servers.serve)
 app.command()(quickstart)
+app.command()(_cost.cost)
+app.command()(_logs.logs)
 app.command()(_training.train)
 app.command("batch-transform")(_batch.batch_transform)
 app.command("export-edge")(_edge.export_edge)
@@ -84,6 +88,7 @@ app.add_typer(_runs.runs_app, name="runs")
 app.add_typer(_registry.models_app, name="models")
 app.command()(_evaluation.evaluate)
 app.add_typer(_evaluation.evaluations_app, name="evaluations")
+_endpoints.app.command("recommend")(_cost.recommend)
 app.add_typer(_endpoints.app, name="endpoints")
 app.command()(_deploy.deploy)
 app.add_typer(_deploy.deployments_app, name="deployments")

@@ -18,6 +18,7 @@ from shipyard.cli._output import console, errors
 from shipyard.endpoints import ServingAppFactory, build_serving_app
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.jobs._host import warm_up
+from shipyard.logs import configure_logging
 from shipyard.platform import Platform
 from shipyard.security import CachedKeyAuthorizer, bootstrap, issue_admin_key_if_none
 from shipyard.serving import ServingApp, is_loopback, uvicorn_config
@@ -145,7 +146,9 @@ def server(
     if settings.job_start == "warm":  # jobs submitted to this server fork from a warm host
         threading.Thread(target=warm_up, name="job-host", daemon=True).start()
     console.print(f"Shipyard control plane on http://{host}:{port}/api/v1 (Ctrl+C stops)")
-    run_servers([uvicorn_server(create_app(platform), host, port)])
+    control_plane = uvicorn_server(create_app(platform), host, port)
+    configure_logging(settings, "server")  # after uvicorn has configured its loggers
+    run_servers([control_plane])
 
 
 def serve(
@@ -177,7 +180,9 @@ def serve(
         "(Ctrl+C stops)"
     )
     if count == 1:
-        run_servers([uvicorn_server(app, host, port)])
+        worker = uvicorn_server(app, host, port)
+        configure_logging(settings, "serving", resource=f"sy:endpoint/{endpoint}")
+        run_servers([worker])
         return
     if isinstance(app.authorizer, CachedKeyAuthorizer):
         app.authorizer.stop()

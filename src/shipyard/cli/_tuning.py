@@ -113,11 +113,13 @@ def best(
         return
     found = client.tuning.best(job_id)
     goals = ", ".join(f"{g.metric} ({g.direction})" for g in found.objectives)
-    emit(
-        found,
-        as_json,
-        lambda: console.print(_trials_table(f"Best of {job_id}: {goals}", found.trials)),
-    )
+
+    def show() -> None:
+        console.print(_trials_table(f"Best of {job_id}: {goals}", found.trials))
+        if found.pruning is not None:
+            console.print(found.pruning.sentence())
+
+    emit(found, as_json, show)
 
 
 @tune_app.command()

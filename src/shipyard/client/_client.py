@@ -8,6 +8,7 @@ from typing import Any
 from shipyard.client._automl import AutoML
 from shipyard.client._batch import BatchTransforms
 from shipyard.client._contracts import Contracts
+from shipyard.client._cost import Cost
 from shipyard.client._deployments import Deployments
 from shipyard.client._edge import Edge
 from shipyard.client._endpoints import Endpoints
@@ -64,6 +65,7 @@ class Client:
         self.features = Features(transport)
         self.streams = Streams(transport)
         self.transforms = Transforms(transport)
+        self.cost = Cost(transport)
 
     @staticmethod
     def _local(settings: Settings) -> LocalTransport:

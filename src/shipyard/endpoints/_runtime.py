@@ -74,5 +74,8 @@ class ServingAppFactory:
         self.url = url
 
     def __call__(self) -> ServingApp:
+        from shipyard.logs import configure_logging
+
+        configure_logging(self.settings, "serving", resource=f"sy:endpoint/{self.endpoint}")
         platform = Platform.open(self.settings, migrate=False)
         return build_serving_app(platform, self.endpoint, url=self.url)

@@ -7,6 +7,7 @@ nothing: its status is no longer ``running`` and the transaction rolls back.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -16,11 +17,15 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.errors import ShipyardError, StorageError
+from shipyard.logs import FILE_ONLY
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
 
 if TYPE_CHECKING:
     from shipyard.jobs._remote import RemoteWork
+
+
+_log = logging.getLogger("shipyard.jobs.log")
 
 
 class RetryableError(ShipyardError, RuntimeError):
@@ -39,6 +44,8 @@ def log(message: str) -> None:
     now = time.time()
     stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now % 1 * 1000):03d}"
     print(f"{stamp} {message}", flush=True)
+    level = logging.ERROR if message.startswith("failed") else logging.INFO
+    _log.log(level, "%s", message, extra=FILE_ONLY)
 
 
 class JobAttempt:

@@ -65,11 +65,15 @@ def list_tuning_trials(ctx: RequestContext, job_id: str) -> list[TrialInfo]:
 @operation("tuning:DescribeTuningJob", job_resource, mutating=False)
 def best_tuning_trials(ctx: RequestContext, job_id: str) -> TuningBest:
     """The best trial, or the Pareto front of several objectives."""
-    from shipyard.tuning._results import best_trials, trial_info
+    from shipyard.tuning._results import best_trials, own_trials, trial_info
+    from shipyard.tuning._savings import pruning_savings
 
     study, spec, _ = _study(ctx.platform, job_id)
+    settings = ctx.platform.settings
     return TuningBest(
-        objectives=spec.goals, trials=[trial_info(t) for t in best_trials(study, spec.goals)]
+        objectives=spec.goals,
+        trials=[trial_info(t) for t in best_trials(study, spec.goals)],
+        pruning=pruning_savings(own_trials(study), settings.price_cpu_hour, settings.currency),
     )
 
 
@@ -144,6 +148,9 @@ def tuning_report(ctx: RequestContext, job_id: str) -> TuningReport:
     study, spec, label = _study(ctx.platform, job_id)
     if not own_trials(study):
         raise Conflict(f"tuning job {job_id} has no trials yet", field="job_id")
-    return TuningReport(
-        job_id=job_id, html=render_report(study, spec, f"Tuning job {label} ({job_id})")
-    )
+    from shipyard.tuning._savings import pruning_savings
+
+    settings = ctx.platform.settings
+    saved = pruning_savings(own_trials(study), settings.price_cpu_hour, settings.currency)
+    title = f"Tuning job {label} ({job_id})"
+    return TuningReport(job_id=job_id, html=render_report(study, spec, title, saved))

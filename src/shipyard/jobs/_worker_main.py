@@ -15,11 +15,14 @@ from shipyard.config import Settings
 from shipyard.errors import ShipyardError
 from shipyard.jobs._attempt import RETRYABLE, JobAttempt, JobStopped, log
 from shipyard.jobs._control import end_run
+from shipyard.jobs._kinds import KINDS
 from shipyard.jobs._liveness import hold_lock
 from shipyard.jobs._models import JobLimits
 from shipyard.jobs._remote import cancel_outstanding, open_remote, take_sigterm
 from shipyard.jobs._watch import Sampler, apply_limits, memory_message, start_watchdog
+from shipyard.logs import configure_logging
 from shipyard.platform import Platform
+from shipyard.security import ResourceName
 from shipyard.store.metadata import job_tables as j
 
 Worker = Callable[[JobAttempt], None]
@@ -141,10 +144,22 @@ def _fail_run(platform: Platform, run_id: str | None) -> None:
         end_run(session, run_id, "failed")
 
 
+def _resource(platform: Platform, job_id: str) -> str:
+    """The job's resource name, ``sy:<kind>-job/<scope>/<id>``, for its log lines."""
+    with platform.db.session() as session:
+        row = session.get(j.Job, job_id)
+        if row is None:
+            return ""
+        kind = KINDS.get(row.kind)
+        name = kind.resource_kind if kind else f"{row.kind.replace('_', '-')}-job"
+        return ResourceName.scoped(name, row.scope, job_id).name
+
+
 def main(argv: list[str]) -> int:
     job_id, entry = argv[1], argv[2]
     settings = Settings.model_validate_json(sys.stdin.buffer.read())
     platform = Platform.open(settings, migrate=False)
+    configure_logging(settings, "jobs", job_id=job_id, resource=_resource(platform, job_id))
     try:
         lock = hold_lock(settings.jobs_dir, job_id)
     except BlockingIOError:

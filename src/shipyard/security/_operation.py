@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -29,11 +30,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy.orm import Session
 
 from shipyard.errors import AccessDenied, ShipyardError
+from shipyard.logs import FILE_ONLY, log_context
 from shipyard.platform import Platform
 from shipyard.security._audit import record_event
 from shipyard.security._context import RequestContext
 from shipyard.security._resources import Access, ResourceName
 
+_log = logging.getLogger("shipyard.operations")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -126,23 +129,55 @@ def operation(
             bound.apply_defaults()
             arguments = dict(bound.arguments)
             arguments.pop("ctx", None)
-            accesses = info.authorize(ctx, arguments)
-            target = accesses[0].resource.name
-            try:
-                result = fn(ctx, *args, **kwargs)
-            except ShipyardError as error:
-                if mutating and not isinstance(error, AccessDenied):
-                    detail = {"error": str(error)} | _touched(accesses)
-                    _audit(ctx, action, target, "failed", detail)
-                raise
-            if mutating:
-                _audit(ctx, action, target, "succeeded", _describe(result) | _touched(accesses))
-            return result
+            with log_context(request_id=ctx.request_id, principal=ctx.principal):
+                try:
+                    accesses = info.authorize(ctx, arguments)
+                except AccessDenied as denied:
+                    _log.warning("%s refused: %s", action, denied, extra=FILE_ONLY)
+                    raise
+                target = accesses[0].resource.name
+                with log_context(resource=target):
+                    return _run(fn, ctx, info, accesses, args, kwargs)
 
         wrapper.__shipyard_operation__ = info  # type: ignore[attr-defined]
         return wrapper
 
     return decorate
+
+
+def _run(
+    fn: Callable[..., R],
+    ctx: RequestContext,
+    info: OperationInfo,
+    accesses: list[Access],
+    args: Any,
+    kwargs: Any,
+) -> R:
+    """Call the service function; audit a mutating call, log its outcome."""
+    action, target = info.action, accesses[0].resource.name
+    level = logging.INFO if info.mutating else logging.DEBUG
+    try:
+        result = fn(ctx, *args, **kwargs)
+    except ShipyardError as error:
+        if info.mutating and not isinstance(error, AccessDenied):
+            detail = {"error": str(error)} | _touched(accesses)
+            _audit(ctx, action, target, "failed", detail)
+        _log.log(
+            max(level, logging.INFO),
+            "%s on %s failed: %s",
+            action,
+            target,
+            error,
+            extra=FILE_ONLY,
+        )
+        raise
+    except Exception:
+        _log.exception("%s on %s failed unexpectedly", action, target, extra=FILE_ONLY)
+        raise
+    if info.mutating:
+        _audit(ctx, action, target, "succeeded", _describe(result) | _touched(accesses))
+    _log.log(level, "%s on %s by %s", action, target, ctx.principal, extra=FILE_ONLY)
+    return result
 
 
 def _touched(accesses: Sequence[Access]) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Every 0.25 s it asks the control plane for the endpoint's generation (one
 small query, never on the event loop). On a change it builds the new
 snapshot, loading models for new variants first, and swaps it in; a model
 that fails to load leaves the old snapshot serving and is reported. Once a
-second it reports the worker's heartbeat and its per-variant window counts.
+second it reports the worker's heartbeat and its per-variant window counts; once a minute
+(``usage_seconds``) a sample of what the worker used (CPU seconds, memory).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from shipyard.serving._capture import capture_tables, hour_of
 from shipyard.serving._stats import StatsWindows, WindowRow
+from shipyard.serving._usage import UsageSample, UsageSampler
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -68,6 +70,10 @@ class ControlLink(Protocol):
         """Append data-plane events to the audit trail, in one transaction."""
         ...
 
+    def write_usage(self, worker: str, sample: UsageSample) -> None:
+        """Store what this worker used since its previous sample."""
+        ...
+
     def leave(self, worker: str) -> None:
         """Remove this worker's heartbeat on a clean shutdown."""
         ...
@@ -93,6 +99,8 @@ class ControlLoop:
         self._failed_at = 0.0
         self._reported_at = 0.0
         self._flushed_at = time.monotonic()
+        self._usage = UsageSampler()
+        self._sampled_at = time.monotonic()
         self._windows = StatsWindows()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,6 +109,12 @@ class ControlLoop:
 
     def start(self) -> None:
         if self._thread is None:
+            logger.info(
+                "serving worker %s started: endpoint %s, generation %d",
+                self.worker,
+                self.app.endpoint_name,
+                self.app.config.generation,
+            )
             self._guard("report", self._report)
             self._thread = threading.Thread(target=self._run, name="serving-control", daemon=True)
             self._thread.start()
@@ -116,6 +130,7 @@ class ControlLoop:
             self._guard("feedback", self._flush_feedback)
             self._guard("capture", lambda: self._flush_captures(force=True))
             self._guard("report", self._report)
+            self._guard("usage", self._sample_usage)
             self._guard("leave", lambda: self.link.leave(self.worker))
 
     def _run(self) -> None:
@@ -128,6 +143,8 @@ class ControlLoop:
         self._guard("reload", self._poll)
         if time.monotonic() - self._reported_at >= self.settings.report_seconds:
             self._guard("report", self._report)
+        if time.monotonic() - self._sampled_at >= self.settings.usage_seconds:
+            self._guard("usage", self._sample_usage)
         self._guard("audit", self._flush_audit)
         self._guard("feedback", self._flush_feedback)
         self._guard("capture", lambda: self._flush_captures(force=False))
@@ -193,6 +210,10 @@ class ControlLoop:
         rows = self._windows.rows(self.app.variant_totals(), now)
         self.link.report(status, rows)
         self._reported_at = time.monotonic()
+
+    def _sample_usage(self) -> None:
+        self._sampled_at = time.monotonic()
+        self.link.write_usage(self.worker, self._usage.sample())
 
     def _flush_audit(self) -> None:
         buffer = self.app.audit

@@ -30,6 +30,8 @@ from shipyard.serving._control import WorkerStatus
 from shipyard.serving._enrich import EnricherLoader
 from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import WindowRow
+from shipyard.serving._usage import UsageSample
+from shipyard.store.metadata import cost_tables as ct
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
 
@@ -229,6 +231,19 @@ class DatabaseLink:
             session.add(
                 et.CaptureFile(
                     endpoint=self.endpoint, hour=hour, digest=digest, rows=table.num_rows
+                )
+            )
+
+    def write_usage(self, worker: str, sample: UsageSample) -> None:
+        with self.platform.db.session() as session:
+            session.add(
+                ct.EndpointUsageSample(
+                    endpoint=self.endpoint,
+                    worker=worker[:100],
+                    time=datetime.fromtimestamp(sample.time, UTC),
+                    interval_seconds=sample.interval_seconds,
+                    cpu_seconds=sample.cpu_seconds,
+                    memory_mb=sample.memory_mb,
                 )
             )
 

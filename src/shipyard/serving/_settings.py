@@ -49,3 +49,6 @@ class ServingSettings(BaseModel):
 
     report_seconds: float = Field(default=1.0, gt=0)
     """How often a worker writes its heartbeat and per-variant window counts."""
+
+    usage_seconds: float = Field(default=60.0, gt=0)
+    """How often a worker stores a sample of its CPU seconds and memory (for cost)."""

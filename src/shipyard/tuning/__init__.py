@@ -5,13 +5,14 @@ Optuna loads only where a study is used (the tuning job's worker, its trials, th
 operations), so importing the job system stays cheap for every other kind of job.
 """
 
-from shipyard.tuning._models import TrialInfo, TuningBest
+from shipyard.tuning._models import PruningSavings, TrialInfo, TuningBest
 from shipyard.tuning._spec import Objective, Parameter, TuningSpec, parse_tuning_spec
 from shipyard.tuning._storage import open_storage, storage_target, study_name
 
 __all__ = [
     "Objective",
     "Parameter",
+    "PruningSavings",
     "TrialInfo",
     "TuningBest",
     "TuningSpec",

@@ -10,12 +10,15 @@ from typing import Any
 import optuna
 
 from shipyard.errors import InvalidInput
+from shipyard.tuning._models import PruningSavings
 from shipyard.tuning._spec import TuningSpec
 
 EXTRA = "reports"
 
 
-def render_report(study: optuna.Study, spec: TuningSpec, title: str) -> str:
+def render_report(
+    study: optuna.Study, spec: TuningSpec, title: str, saved: PruningSavings | None = None
+) -> str:
     """The report's HTML; InvalidInput naming the ``reports`` extra if plotly is missing."""
     try:
         import plotly  # noqa: F401
@@ -28,10 +31,16 @@ def render_report(study: optuna.Study, spec: TuningSpec, title: str) -> str:
         warnings.simplefilter(
             "ignore"
         )  # optuna's notes on few trials per regime, experimental APIs
-        return _render(study, spec, title, visualization)
+        return _render(study, spec, title, visualization, saved)
 
 
-def _render(study: optuna.Study, spec: TuningSpec, title: str, visualization: Any) -> str:
+def _render(
+    study: optuna.Study,
+    spec: TuningSpec,
+    title: str,
+    visualization: Any,
+    saved: PruningSavings | None,
+) -> str:
     goals = spec.goals
     sections: list[tuple[str, str]] = []
     complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
@@ -63,11 +72,13 @@ def _render(study: optuna.Study, spec: TuningSpec, title: str, visualization: An
         )
     }
     summary = ", ".join(f"{n} {state}" for state, n in counts.items())
+    savings = f"<p>{html.escape(saved.sentence())}</p>\n" if saved else ""
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
         f"<h1>{html.escape(title)}</h1><p>strategy {html.escape(spec.strategy)}, pruner "
-        f"{html.escape(spec.pruner)}; trials: {html.escape(summary)}</p>\n{body}</body></html>"
+        f"{html.escape(spec.pruner)}; trials: {html.escape(summary)}</p>\n{savings}{body}"
+        "</body></html>"
     )
 
 

@@ -2,6 +2,7 @@
 
 from shipyard.store.metadata import _tables as tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
+from shipyard.store.metadata import _tables_cost as cost_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
 from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
@@ -44,6 +45,7 @@ __all__ = [
     "add_version",
     "claim_parent",
     "contract_tables",
+    "cost_tables",
     "endpoint_tables",
     "evaluation_tables",
     "export_tables",
