@@ -22,6 +22,7 @@ from shipyard.cli import (
     _iam,
     _registry,
     _runs,
+    _scheduler,
     _servers,
     _streams,
     _training,
@@ -64,6 +65,7 @@ def root(
 app.command()(_servers.init)
 app.command()(_servers.server)
 app.command()(_servers.serve)
+app.command()(_scheduler.scheduler)
 app.command()(quickstart)
 app.command()(_training.train)
 app.command("batch-transform")(_batch.batch_transform)

@@ -145,7 +145,16 @@ def server(
     if settings.job_start == "warm":  # jobs submitted to this server fork from a warm host
         threading.Thread(target=warm_up, name="job-host", daemon=True).start()
     console.print(f"Shipyard control plane on http://{host}:{port}/api/v1 (Ctrl+C stops)")
-    run_servers([uvicorn_server(create_app(platform), host, port)])
+    scheduler = None
+    if settings.scheduler_in_server:  # monitors, alarms, pipeline schedules
+        from shipyard.scheduling import Scheduler
+
+        scheduler = Scheduler(platform).start()
+    try:
+        run_servers([uvicorn_server(create_app(platform), host, port)])
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
 
 
 def serve(

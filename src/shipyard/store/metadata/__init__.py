@@ -1,12 +1,14 @@
 """The metadata store: SQLAlchemy tables, Alembic migrations, SQLite or PostgreSQL by URL."""
 
 from shipyard.store.metadata import _tables as tables
+from shipyard.store.metadata import _tables_alarms as alarm_tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
 from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
+from shipyard.store.metadata import _tables_scheduling as scheduling_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
@@ -42,6 +44,7 @@ __all__ = [
     "Database",
     "VersionedKind",
     "add_version",
+    "alarm_tables",
     "claim_parent",
     "contract_tables",
     "endpoint_tables",
@@ -55,6 +58,7 @@ __all__ = [
     "latest_number",
     "latest_version",
     "next_number",
+    "scheduling_tables",
     "stream_tables",
     "tables",
     "transform_tables",
