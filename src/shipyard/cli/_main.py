@@ -10,6 +10,7 @@ import typer
 
 from shipyard import __version__
 from shipyard.cli import (
+    _alarms,
     _automl,
     _batch,
     _contracts,
@@ -89,6 +90,7 @@ app.add_typer(_evaluation.evaluations_app, name="evaluations")
 app.add_typer(_endpoints.app, name="endpoints")
 app.command()(_deploy.deploy)
 app.add_typer(_deploy.deployments_app, name="deployments")
+app.add_typer(_alarms.app, name="alarms")
 app.add_typer(_iam.principals_app, name="principals")
 app.add_typer(_iam.keys_app, name="keys")
 app.add_typer(_iam.policies_app, name="policies")

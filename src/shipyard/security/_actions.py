@@ -10,6 +10,11 @@ from __future__ import annotations
 
 ACTIONS: frozenset[str] = frozenset(
     {
+        "alarms:DeleteAlarm",
+        "alarms:DescribeAlarmHistory",
+        "alarms:DescribeAlarms",
+        "alarms:EvaluateAlarm",
+        "alarms:PutAlarm",
         "api:DescribeSchema",
         "audit:ListEvents",
         "automl:CancelAutoMLJob",
@@ -61,6 +66,9 @@ ACTIONS: frozenset[str] = frozenset(
         "features:Materialize",
         "features:PutEndpointFeatures",
         "features:RetrieveHistoricalFeatures",
+        # Alarms read a monitor's metrics and start pipeline runs (secondary checks).
+        "monitors:DescribeMonitor",
+        "pipelines:StartPipelineRun",
         "iam:AttachPolicy",
         "iam:CreateApiKey",
         "iam:CreatePrincipal",
@@ -125,6 +133,7 @@ ACTIONS: frozenset[str] = frozenset(
 
 RESOURCE_KINDS: frozenset[str] = frozenset(
     {
+        "alarm",
         "api",
         "apikey",
         "audit",
@@ -139,6 +148,8 @@ RESOURCE_KINDS: frozenset[str] = frozenset(
         "experiment",
         "feature-view",
         "model",
+        "monitor",
+        "pipeline",
         "policy",
         "principal",
         "run",
