@@ -178,3 +178,29 @@ def test_a_schedule_anchored_in_the_future_waits(platform: Platform, ended: int)
     source, clock = FakeSource(ended=ended), Clock()
     clock.now = NOW - 2 * HOUR
     assert _scheduler(platform, source, clock).tick() == 0
+
+
+def test_a_running_window_keeps_its_lease_while_its_scheduler_lives(platform: Platform) -> None:
+    source, clock = FakeSource(ended=1), Clock()
+    started, release = threading.Event(), threading.Event()
+
+    def block(due: Due) -> None:
+        started.set()
+        assert release.wait(30)
+
+    source.before_run = block
+    owner = _scheduler(platform, source, clock, lease_seconds=60)
+    assert owner.tick() == 1
+    assert started.wait(30)
+    other_clock = Clock()
+    other = _scheduler(platform, FakeSource(ended=1), other_clock, lease_seconds=60)
+    for _ in range(3):  # three lease lengths pass; the owner renews at each of its ticks
+        clock.now += timedelta(seconds=40)
+        other_clock.now = clock.now
+        owner.tick()
+        other_clock.now = clock.now + timedelta(seconds=59)
+        assert other.tick() == 0
+    release.set()
+    owner.wait_idle()
+    (row,) = _rows(platform)
+    assert (row.status, row.attempts, row.owner) == ("succeeded", 1, owner.owner)
