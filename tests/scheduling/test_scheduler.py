@@ -13,7 +13,7 @@ from tests.scheduling.schedulekit import HOUR, NOW, Clock, FakeSource
 from shipyard.config import Settings
 from shipyard.platform import Platform
 from shipyard.scheduling import MAX_ATTEMPTS, Due, Scheduler
-from shipyard.scheduling._claims import claim
+from shipyard.scheduling._claims import claim, mark_started
 from shipyard.store.metadata import scheduling_tables as st
 
 
@@ -84,14 +84,18 @@ def test_a_window_whose_scheduler_died_is_taken_over_after_its_lease(platform: P
     source, clock = FakeSource(ended=2), Clock()
     lease = timedelta(seconds=60)
     dead = claim(platform, source.items[0], "dead-scheduler", clock.now, lease)
-    assert len(dead) == 2
+    assert dead is not None and len(dead) == 2
+    assert mark_started(platform, "dead-scheduler", dead[0].row_id, clock.now)  # died in it
     survivor = _scheduler(platform, source, clock, lease_seconds=60)
     assert survivor.tick() == 0  # the lease still holds
     clock.now += lease
     assert survivor.tick() == 2
     survivor.wait_idle()
     rows = _rows(platform)
-    assert [(r.status, r.attempts, r.owner) for r in rows] == [("succeeded", 2, survivor.owner)] * 2
+    assert [(r.status, r.attempts, r.owner) for r in rows] == [
+        ("succeeded", 2, survivor.owner),  # its scheduler died running it
+        ("succeeded", 1, survivor.owner),  # claimed, never started: no death
+    ]
     assert len(source.runs) == 2
 
 
@@ -99,7 +103,9 @@ def test_a_window_that_keeps_killing_its_scheduler_is_given_up(platform: Platfor
     source, clock = FakeSource(ended=1), Clock()
     lease = timedelta(seconds=60)
     for attempt in range(MAX_ATTEMPTS):
-        assert len(claim(platform, source.items[0], f"dead-{attempt}", clock.now, lease)) == 1
+        claimed = claim(platform, source.items[0], f"dead-{attempt}", clock.now, lease)
+        assert claimed is not None and len(claimed) == 1
+        assert mark_started(platform, f"dead-{attempt}", claimed[0].row_id, clock.now)
         clock.now += lease
     scheduler = _scheduler(platform, source, clock)
     assert scheduler.tick() == 0
@@ -126,12 +132,15 @@ def test_stop_finishes_the_window_running_and_gives_back_the_rest(platform: Plat
     release.set()
     stopper.join(30)
     assert len(source.runs) == 1
-    assert [r.status for r in _rows(platform)] == ["succeeded"]
+    rows = _rows(platform)
+    assert [r.status for r in rows] == ["succeeded", "running", "running", "running"]
+    assert all(r.started_at is None for r in rows[1:])  # given back, never started
     source.before_run = None
     again = _scheduler(platform, source, clock)
-    assert again.tick() == 3
+    assert again.tick() == 3  # taken over at once: their lease ended when they were given back
     again.wait_idle()
     assert len(source.runs) == 4
+    assert [r.attempts for r in _rows(platform)] == [1, 1, 1, 1]
 
 
 def test_a_kind_whose_module_does_not_exist_yet_is_skipped(platform: Platform) -> None:

@@ -32,8 +32,9 @@ def rule_of(row: at.Alarm) -> Rule:
     )
 
 
-def find_alarm(session: Session, name: str) -> at.Alarm | None:
-    return session.scalar(sa.select(at.Alarm).where(at.Alarm.name == name))
+def find_alarm(session: Session, name: str, *, lock: bool = False) -> at.Alarm | None:
+    query = sa.select(at.Alarm).where(at.Alarm.name == name)
+    return session.scalar(query.with_for_update() if lock else query)
 
 
 def record(session: Session, row: at.Alarm, kind: str, reason: str, **fields: Any) -> None:
@@ -65,7 +66,7 @@ def evaluate(platform: Platform, name: str, end: datetime) -> State | None:
         verdict = rule.evaluate(found, current)
         points = [{"end": p.end.isoformat(), "value": p.value, "samples": p.samples} for p in found]
     with platform.db.session() as session:
-        row = find_alarm(session, name)
+        row = find_alarm(session, name, lock=True)  # two evaluations never both act
         if row is None:
             return None
         old = cast(State, row.state)

@@ -48,42 +48,60 @@ def window_start(schedule: Schedule, k: int) -> datetime:
 
 def claim(
     platform: Platform, schedule: Schedule, owner: str, now: datetime, lease: timedelta
-) -> list[Claimed]:
-    """Claim this schedule's due windows (taken-over ones first), oldest first; [] if busy."""
+) -> list[Claimed] | None:
+    """Claim this schedule's due windows (taken-over ones first), oldest first; None when
+    another scheduler holds or just took them (try again next tick)."""
     if schedule.every <= timedelta(0):
         return []
     try:
         with platform.db.session() as session:
             return _claim(session, schedule, owner, now, lease)
     except Conflict:  # another scheduler inserted one of these windows first
-        return []
+        return None
+
+
+def expired_targets(platform: Platform, kind: str, now: datetime) -> set[str]:
+    """Targets of ``kind`` with a window whose owner's lease has run out (to take over)."""
+    w = st.ScheduleWindow
+    with platform.db.session() as session:
+        found = session.scalars(
+            sa.select(w.target)
+            .where(w.kind == kind, w.status == "running", w.lease_until <= now)
+            .distinct()
+        )
+        return set(found)
 
 
 def _claim(
     session: Session, schedule: Schedule, owner: str, now: datetime, lease: timedelta
-) -> list[Claimed]:
+) -> list[Claimed] | None:
     w = st.ScheduleWindow
     mine = (w.kind == schedule.kind, w.target == schedule.target)
     running = list(
         session.scalars(sa.select(w).where(*mine, w.status == "running").order_by(w.window_start))
     )
     if any(row.lease_until > now for row in running):
-        return []
+        return None
     claimed: list[Claimed] = []
     for row in running:
         taken = session.execute(
             sa.update(w)
             .where(w.id == row.id, w.status == "running", w.lease_until <= now)
-            .values(owner=owner, lease_until=now + lease, attempts=w.attempts + 1)
+            .values(
+                owner=owner,
+                lease_until=now + lease,
+                attempts=w.attempts + sa.case((w.started_at.is_(None), 0), else_=1),
+            )
             .execution_options(synchronize_session=False)
         )
         if cast("sa.CursorResult[Any]", taken).rowcount != 1:
             session.rollback()
-            return []
+            return None
         session.refresh(row)
         if row.attempts > MAX_ATTEMPTS:
             row.status, row.ended_at = "failed", now
-            row.error = f"given up: its scheduler stopped while running it {row.attempts - 1} times"
+            deaths = row.attempts - 1
+            row.error = f"given up: its scheduler stopped while running it {deaths} times"
             continue
         due = Due(schedule, row.window_start, row.window_end)
         claimed.append(Claimed(row.id, due))
@@ -154,25 +172,15 @@ def mark_ended(
 
 
 def release(platform: Platform, owner: str, row_ids: list[int]) -> None:
-    """Give back windows claimed but not started (on stop), so the next scheduler runs them."""
+    """Give back windows claimed but not started (on stop): their lease ends now, so the
+    next scheduler takes them over at once (a window never started is no death)."""
     if not row_ids:
         return
     w = st.ScheduleWindow
     with platform.db.session() as session:
         session.execute(
-            sa.delete(w)
-            .where(
-                w.id.in_(row_ids),
-                w.owner == owner,
-                w.status == "running",
-                w.started_at.is_(None),
-                w.attempts == 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        session.execute(
             sa.update(w)
             .where(w.id.in_(row_ids), w.owner == owner, w.status == "running")
-            .values(lease_until=w.claimed_at)
+            .values(lease_until=w.claimed_at, started_at=None)
             .execution_options(synchronize_session=False)
         )

@@ -26,7 +26,17 @@ from typing import cast
 from shipyard.clock import utcnow
 from shipyard.platform import Platform
 from shipyard.scheduling._base import SOURCES, ScheduleSource
-from shipyard.scheduling._claims import Claimed, claim, mark_ended, mark_started, release, renew
+from shipyard.scheduling._claims import (
+    Claimed,
+    claim,
+    expired_targets,
+    mark_ended,
+    mark_started,
+    release,
+    renew,
+    window_index,
+    window_start,
+)
 
 log = logging.getLogger("shipyard.scheduler")
 
@@ -74,6 +84,7 @@ class Scheduler:
         self._running: dict[int, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self._loaded: dict[str, ScheduleSource | None] = {}
+        self._next_check: dict[tuple[str, str], tuple[tuple[timedelta, datetime], datetime]] = {}
         self._last_renewal = clock()
 
     def _source(self, kind: str) -> ScheduleSource | None:
@@ -101,6 +112,8 @@ class Scheduler:
             return 0
         with self.platform.db.session() as session:
             schedules = source.schedules(session)
+        now = self.clock()
+        orphaned = expired_targets(self.platform, kind, now)
         submitted = 0
         for schedule in schedules:
             key = (schedule.kind, schedule.target)
@@ -108,7 +121,15 @@ class Scheduler:
                 busy = key in self._busy
             if busy or self._stopping.is_set():
                 continue
+            check = (schedule.every, schedule.anchor)
+            known = self._next_check.get(key)
+            if known and known[0] == check and now < known[1] and key[1] not in orphaned:
+                continue  # no window of it has ended since the last look
             claimed = claim(self.platform, schedule, self.owner, self.clock(), self.lease)
+            if claimed is None:
+                continue  # another scheduler holds it: look again next tick
+            current = window_index(schedule, now) + 1
+            self._next_check[key] = (check, window_start(schedule, current))
             if not claimed:
                 continue
             pool = self._pools.get(kind)
