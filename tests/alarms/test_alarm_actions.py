@@ -127,8 +127,8 @@ def test_the_scheduler_evaluates_each_period_of_an_alarm(sdk: Client, platform: 
         (schedule,) = SOURCE.schedules(session)
     every = timedelta(seconds=10)
     assert (schedule.kind, schedule.target, schedule.every) == ("alarm", "sched", every)
-    start = schedule.anchor.timestamp()
-    write_stats(platform, "bc", "primary", requests=500, window_start=start + 10)
+    start = schedule.anchor.timestamp()  # a period boundary + 10 s settling time
+    write_stats(platform, "bc", "primary", requests=500, window_start=start)
     clock_now = utcnow() + timedelta(seconds=30)
     scheduler = Scheduler(platform, {"alarm": SOURCE}, clock=lambda: clock_now)
     assert scheduler.tick() >= 2  # the first period (no traffic), the second (500 requests)

@@ -20,6 +20,9 @@ from shipyard.store.metadata import alarm_tables as at
 
 log = logging.getLogger("shipyard.alarms")
 
+SETTLE_SECONDS = 10.0
+"""How long after a period ends the scheduler judges it (late stats windows arrive)."""
+
 
 def rule_of(row: at.Alarm) -> Rule:
     return Rule(

@@ -1,4 +1,10 @@
-"""Alarms as scheduled work: each enabled alarm is evaluated at the end of every period."""
+"""Alarms as scheduled work: each enabled alarm is evaluated at the end of every period.
+
+An alarm's windows are its periods shifted by ``SETTLE_SECONDS`` (its anchor is a period
+boundary plus that), and each run judges the periods ending ``SETTLE_SECONDS`` before the
+window does: serving workers report their 10-second stats windows a little after the
+fact, and a period is judged once they have.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.alarms._evaluate import evaluate
+from shipyard.alarms._evaluate import SETTLE_SECONDS, evaluate
 from shipyard.platform import Platform
 from shipyard.scheduling import Due, Schedule
 from shipyard.store.metadata import alarm_tables as at
@@ -30,7 +36,7 @@ class AlarmSchedules:
         ]
 
     def run(self, platform: Platform, due: Due) -> None:
-        evaluate(platform, due.schedule.target, due.end)
+        evaluate(platform, due.schedule.target, due.end - timedelta(seconds=SETTLE_SECONDS))
 
 
 SOURCE = AlarmSchedules()

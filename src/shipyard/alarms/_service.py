@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from shipyard.alarms._actions import check_webhook_url
-from shipyard.alarms._evaluate import find_alarm, record
+from shipyard.alarms._evaluate import SETTLE_SECONDS, find_alarm, record
 from shipyard.alarms._metrics import SOURCES, parse_source
 from shipyard.alarms._models import (
     AlarmAction,
@@ -197,7 +197,8 @@ def put_alarm(
                 raise NotFound(error.message, field="source") from None
     stored = _stored_actions(ctx, name, actions or [])
     now = utcnow()
-    anchor = datetime.fromtimestamp(now.timestamp() // seconds * seconds, UTC)
+    boundary = now.timestamp() // seconds * seconds
+    anchor = datetime.fromtimestamp(boundary + SETTLE_SECONDS, UTC)
     fields = {
         "source": source,
         "metric": metric,
