@@ -1,7 +1,9 @@
 """The scheduler loop: claim each kind's due windows and run them, one pool per kind.
 
 Every ``poll_seconds`` it asks each kind's source for its schedules, claims the windows
-that have ended (``_claims``) and hands each schedule's claimed windows, oldest first, to
+that have ended (``_claims``; several schedules at once, on ``claim_workers`` threads;
+a schedule is looked at again only once another of its windows has ended, or a window
+of it was orphaned) and hands each schedule's claimed windows, oldest first, to
 that kind's thread pool, so a slow kind never holds up another. While a window runs its
 lease (``lease_seconds``, default 60 s) is renewed every third of it; a window whose
 scheduler died is taken over by another once its lease has run out, so within about
@@ -68,6 +70,7 @@ class Scheduler:
         poll_seconds: float = POLL_SECONDS,
         lease_seconds: float = LEASE_SECONDS,
         workers_per_kind: int = 4,
+        claim_workers: int = 4,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.platform = platform
@@ -84,6 +87,7 @@ class Scheduler:
         self._running: dict[int, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self._loaded: dict[str, ScheduleSource | None] = {}
+        self._claimer = ThreadPoolExecutor(claim_workers, thread_name_prefix="sched-claim")
         self._next_check: dict[tuple[str, str], tuple[tuple[timedelta, datetime], datetime]] = {}
         self._last_renewal = clock()
 
@@ -114,34 +118,49 @@ class Scheduler:
             schedules = source.schedules(session)
         now = self.clock()
         orphaned = expired_targets(self.platform, kind, now)
-        submitted = 0
+        due = []
         for schedule in schedules:
             key = (schedule.kind, schedule.target)
             with self._lock:
                 busy = key in self._busy
             if busy or self._stopping.is_set():
                 continue
-            check = (schedule.every, schedule.anchor)
             known = self._next_check.get(key)
-            if known and known[0] == check and now < known[1] and key[1] not in orphaned:
+            if (
+                known is not None
+                and known[0] == (schedule.every, schedule.anchor)
+                and now < known[1]
+                and key[1] not in orphaned
+            ):
                 continue  # no window of it has ended since the last look
-            claimed = claim(self.platform, schedule, self.owner, self.clock(), self.lease)
+            due.append(schedule)
+        owner, lease = self.owner, self.lease
+        results = self._claimer.map(
+            lambda s: claim(self.platform, s, owner, self.clock(), lease), due
+        )
+        submitted = 0
+        for schedule, claimed in zip(due, results, strict=True):
+            key = (schedule.kind, schedule.target)
             if claimed is None:
                 continue  # another scheduler holds it: look again next tick
-            current = window_index(schedule, now) + 1
-            self._next_check[key] = (check, window_start(schedule, current))
-            if not claimed:
-                continue
-            pool = self._pools.get(kind)
-            if pool is None:
-                pool = ThreadPoolExecutor(self.workers_per_kind, thread_name_prefix=f"sched-{kind}")
-                self._pools[kind] = pool
-            with self._lock:
-                for item in claimed:
-                    self._running[item.row_id] = key
-                self._busy[key] = pool.submit(self._run_windows, source, claimed)
-            submitted += len(claimed)
+            current = window_start(schedule, window_index(schedule, now) + 1)
+            self._next_check[key] = ((schedule.every, schedule.anchor), current)
+            if claimed:
+                self._submit(kind, source, key, claimed)
+                submitted += len(claimed)
         return submitted
+
+    def _submit(
+        self, kind: str, source: ScheduleSource, key: tuple[str, str], claimed: list[Claimed]
+    ) -> None:
+        pool = self._pools.get(kind)
+        if pool is None:
+            pool = ThreadPoolExecutor(self.workers_per_kind, thread_name_prefix=f"sched-{kind}")
+            self._pools[kind] = pool
+        with self._lock:
+            for item in claimed:
+                self._running[item.row_id] = key
+            self._busy[key] = pool.submit(self._run_windows, source, claimed)
 
     def _run_windows(self, source: ScheduleSource, claimed: list[Claimed]) -> None:
         """Run one schedule's claimed windows in order; give back the rest when stopping."""
@@ -199,6 +218,7 @@ class Scheduler:
         finally:
             for pool in self._pools.values():
                 pool.shutdown(wait=True)
+            self._claimer.shutdown(wait=True)
             log.info("scheduler %s stopped", self.owner)
 
     def _wait_or_renew(self) -> None:
@@ -225,6 +245,7 @@ class Scheduler:
         else:
             for pool in self._pools.values():
                 pool.shutdown(wait=True)
+            self._claimer.shutdown(wait=True)
 
     def wait_idle(self) -> None:
         """Block until every submitted window has run (for tests and one-shot runs)."""
