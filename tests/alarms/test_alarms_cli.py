@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from tests.cli.conftest import Processes, free_port, processes, wait_answering
 from tests.deploy.test_deploy_cli import shipyard
 from tests.endpoints.endpointkit import MODEL, register_versions, write_stats
 
@@ -18,6 +19,9 @@ from shipyard.config import Settings
 from shipyard.platform import Platform
 from shipyard.security import bootstrap
 from shipyard.store.metadata import alarm_tables as at
+from shipyard.store.metadata import scheduling_tables as st
+
+__all__ = ["processes"]
 
 
 def _home(tmp_path: Path) -> tuple[Path, Platform]:
@@ -90,4 +94,28 @@ def test_the_scheduler_evaluates_alarms_until_interrupted(tmp_path: Path) -> Non
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "scheduler stopped" in out
+    platform.close()
+
+
+def test_shipyard_server_runs_the_scheduler(tmp_path: Path, processes: Processes) -> None:
+    home, platform = _home(tmp_path)
+    created = shipyard(
+        home, "alarms", "create", "busy", "--source", "endpoint:bc", "--metric", "requests",
+        "--threshold", "10", "--period", "10s",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    port = free_port()
+    server = processes.start(home, "server", "--port", str(port))
+    wait_answering(server, f"http://127.0.0.1:{port}/healthz")
+    deadline = time.monotonic() + 60
+    done: list[str] = []
+    while not done and time.monotonic() < deadline and server.poll() is None:
+        with platform.db.session() as session:
+            done = list(
+                session.scalars(
+                    sa.select(st.ScheduleWindow.status).where(st.ScheduleWindow.kind == "alarm")
+                )
+            )
+        time.sleep(0.1)
+    assert done and set(done) <= {"running", "succeeded"}
     platform.close()
