@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shipyard import alarms as alarm_service
 from shipyard import batch as batch_service
 from shipyard import contracts as contract_service
 from shipyard import cost as cost_service
@@ -70,6 +71,20 @@ OPERATIONS: tuple[Operation, ...] = (
         security.detach_policy,
     ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", security.list_audit_events),
+    # alarms
+    Operation("alarms.put", "PUT", f"{_V1}/alarms/{{name}}", alarm_service.put_alarm),
+    Operation("alarms.list", "GET", f"{_V1}/alarms", alarm_service.list_alarms),
+    Operation("alarms.get", "GET", f"{_V1}/alarms/{{name}}", alarm_service.get_alarm),
+    Operation(
+        "alarms.history", "GET", f"{_V1}/alarms/{{name}}/history", alarm_service.alarm_history
+    ),
+    Operation(
+        "alarms.evaluate",
+        "POST",
+        f"{_V1}/alarms/{{name}}/evaluations",
+        alarm_service.evaluate_alarm,
+    ),
+    Operation("alarms.delete", "DELETE", f"{_V1}/alarms/{{name}}", alarm_service.delete_alarm),
     # contracts
     Operation(
         "contracts.suggest",

@@ -253,15 +253,36 @@ def _build(w: World) -> None:
         bake="0s",
         background=False,
     ).id
+    for name in ("al", "al-del"):
+        w.call("alarms.put", name=name, **_alarm_args())
     for name in ("target-user", "target-user2"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
     v["spare_key"] = w.call("iam.create_api_key", principal="target-user").key_id
 
 
+def _alarm_args(**extra: Any) -> Args:
+    rule = {"comparison": ">", "threshold": 0.1, "period": "10s"}
+    return {"source": "endpoint:ep", "metric": "error_rate", **rule, **extra}
+
+
 # Arguments of one call of each operation against the world. Mutating operations name
 # resources of their own where their positive control would disturb later cases.
 CASES: dict[str, Callable[[World], Args]] = {
+    "alarms.put": lambda w: {
+        "name": "al-new",
+        **_alarm_args(
+            actions=[
+                {"kind": "rollback", "endpoint": "ep-dep"},
+                {"kind": "pipeline", "pipeline": "retrain"},
+            ]
+        ),
+    },
+    "alarms.list": lambda w: {},
+    "alarms.get": lambda w: {"name": "al"},
+    "alarms.history": lambda w: {"name": "al"},
+    "alarms.evaluate": lambda w: {"name": "al"},
+    "alarms.delete": lambda w: {"name": "al-del"},
     "iam.create_principal": lambda w: {"name": "new-principal"},
     "iam.list_principals": lambda w: {},
     "iam.create_api_key": lambda w: {"principal": "target-user"},
@@ -473,6 +494,12 @@ CASES: dict[str, Callable[[World], Args]] = {
 # the primary would try to reach someone else's data through it. The declarations must
 # name at least these; an operation missing here declares nothing beyond its primary.
 USES: dict[str, list[str]] = {
+    "alarms.put": [
+        "endpoints:ReadMetrics",
+        "deploy:RollbackDeployment",
+        "pipelines:StartPipelineRun",
+    ],
+    "alarms.evaluate": ["endpoints:ReadMetrics"],
     "iam.attach_policy": ["iam:AttachPolicy"],
     "iam.detach_policy": ["iam:DetachPolicy"],
     "contracts.suggest": ["datasets:ReadData"],

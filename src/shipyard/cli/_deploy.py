@@ -73,6 +73,16 @@ def deploy(
     health_timeout: Annotated[
         str, typer.Option(help="How long serving workers may take to load it.")
     ] = "60s",
+    min_requests: Annotated[
+        int, typer.Option(help="Requests a datapoint needs before error rate or latency is judged.")
+    ] = 50,
+    alarm_periods: Annotated[int, typer.Option(help="N: datapoints the alarm looks at.")] = 1,
+    alarm_datapoints: Annotated[
+        int | None, typer.Option(help="M: tripping datapoints that roll back (default N).")
+    ] = None,
+    alarm_period: Annotated[
+        str, typer.Option(help="Length of a datapoint when N > 1 (default 10s).")
+    ] = "10s",
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="Drive the rollout in a worker process.")
     ] = False,
@@ -101,6 +111,10 @@ def deploy(
         variant=variant,
         runtime=runtime,
         health_timeout=health_timeout,
+        min_requests=min_requests,
+        alarm_periods=alarm_periods,
+        alarm_datapoints=alarm_datapoints,
+        alarm_period=alarm_period,
     )
     if no_wait:
         started = run(wait=False)

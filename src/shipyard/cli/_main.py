@@ -10,6 +10,7 @@ import typer
 
 from shipyard import __version__
 from shipyard.cli import (
+    _alarms,
     _automl,
     _batch,
     _contracts,
@@ -24,6 +25,7 @@ from shipyard.cli import (
     _logs,
     _registry,
     _runs,
+    _scheduler,
     _servers,
     _streams,
     _training,
@@ -66,6 +68,7 @@ def root(
 app.command()(_servers.init)
 app.command()(_servers.server)
 app.command()(_servers.serve)
+app.command()(_scheduler.scheduler)
 app.command()(quickstart)
 app.command()(_cost.cost)
 app.command()(_logs.logs)
@@ -92,6 +95,7 @@ _endpoints.app.command("recommend")(_cost.recommend)
 app.add_typer(_endpoints.app, name="endpoints")
 app.command()(_deploy.deploy)
 app.add_typer(_deploy.deployments_app, name="deployments")
+app.add_typer(_alarms.app, name="alarms")
 app.add_typer(_iam.principals_app, name="principals")
 app.add_typer(_iam.keys_app, name="keys")
 app.add_typer(_iam.policies_app, name="policies")

@@ -148,7 +148,16 @@ def server(
     console.print(f"Shipyard control plane on http://{host}:{port}/api/v1 (Ctrl+C stops)")
     control_plane = uvicorn_server(create_app(platform), host, port)
     configure_logging(settings, "server")  # after uvicorn has configured its loggers
-    run_servers([control_plane])
+    scheduler = None
+    if settings.scheduler_in_server:  # monitors, alarms, pipeline schedules
+        from shipyard.scheduling import Scheduler
+
+        scheduler = Scheduler(platform).start()
+    try:
+        run_servers([control_plane])
+    finally:
+        if scheduler is not None:
+            scheduler.stop()
 
 
 def serve(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any
 
+from shipyard.client._alarms import Alarms
 from shipyard.client._automl import AutoML
 from shipyard.client._batch import BatchTransforms
 from shipyard.client._contracts import Contracts
@@ -62,6 +63,7 @@ class Client:
         self.automl = AutoML(transport)
         self.edge = Edge(transport)
         self.evaluations = Evaluations(transport)
+        self.alarms = Alarms(transport)
         self.features = Features(transport)
         self.streams = Streams(transport)
         self.transforms = Transforms(transport)

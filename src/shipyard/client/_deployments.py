@@ -28,11 +28,17 @@ class Deployments(_Group):
         variant: str | None = None,
         runtime: str = "native",
         health_timeout: float | str = "60s",
+        min_requests: int = 50,
+        alarm_periods: int = 1,
+        alarm_datapoints: int | None = None,
+        alarm_period: float | str = "10s",
+        alarm_missing: str = "not_breaching",
         wait: bool = True,
         on_event: OnEvent | None = None,
         on_progress: OnProgress | None = None,
     ) -> DeploymentInfo:
-        """Roll ``model`` out onto ``endpoint`` in baked steps, rolling back if an alarm trips.
+        """Roll ``model`` out onto ``endpoint`` in baked steps, rolling back if an alarm trips
+        (on ``alarm_datapoints`` of ``alarm_periods`` datapoints of at least ``min_requests``).
 
         With ``wait`` this call drives the controller until the rollout ends
         (succeeded, rolled_back or failed) and returns it; otherwise a worker
@@ -49,6 +55,11 @@ class Deployments(_Group):
             variant=variant,
             runtime=runtime,
             health_timeout=health_timeout,
+            min_requests=min_requests,
+            alarm_periods=alarm_periods,
+            alarm_datapoints=alarm_datapoints,
+            alarm_period=alarm_period,
+            alarm_missing=alarm_missing,
             background=not wait,
         )
         if not wait:

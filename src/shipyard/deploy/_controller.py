@@ -23,7 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.clock import epoch_seconds, utcnow
-from shipyard.deploy._alarms import format_metric, parse_alarm
+from shipyard.deploy._alarms import format_metric
+from shipyard.deploy._judge import judge
 from shipyard.deploy._models import DeploymentEvent, DeploymentInfo, StepProgress
 from shipyard.deploy._plan import step_weights
 from shipyard.endpoints import (
@@ -200,17 +201,15 @@ def _decide(session: Session, row: et.Deployment, now: float) -> _Decision:
         return _warming(session, row, now)
     spec = row.spec
     metrics = _step_metrics(session, row)
-    values = metrics.alarm_values()
     baked = now - row.step_started_at >= spec["bake_seconds"]
-    fired = parse_alarm(spec["rollback_on"]).tripped(values, final=baked)
-    if fired:
-        reason = "; ".join(c.describe(values) for c in fired)
-        return _Decision("rollback", f"alarm: {reason}", row.step, metrics)
+    judgement = judge(session, row, metrics, now, baked)
+    if judgement.fired:
+        return _Decision("rollback", f"alarm: {judgement.reason}", row.step, metrics)
     if not baked:
         return _Decision("wait", metrics=metrics)
     if row.step + 1 < len(spec["steps"]):
-        return _Decision("shift", step=row.step + 1, metrics=metrics)
-    return _Decision("succeed", step=row.step, metrics=metrics)
+        return _Decision("shift", judgement.note, step=row.step + 1, metrics=metrics)
+    return _Decision("succeed", judgement.note, step=row.step, metrics=metrics)
 
 
 def _summary(metrics: VariantMetrics) -> str:
@@ -318,7 +317,7 @@ def _shift(
     if row.step < 0:
         append(row, event("ready", note=decision.note, at=now))
     elif decision.metrics is not None:
-        append(row, _baked(row, decision.metrics, now))
+        append(row, _baked(row, decision.metrics, now, decision.note))
     old = {v["name"]: v["weight"] for v in row.from_variants if v["role"] == "production"}
     percent = steps[decision.step]
     weights = step_weights(old, row.to_variant, percent)
@@ -345,7 +344,7 @@ def _succeed(
 ) -> None:
     """The last step baked cleanly: the new variant takes over and the old ones are removed."""
     assert decision.metrics is not None
-    append(row, _baked(row, decision.metrics, now))
+    append(row, _baked(row, decision.metrics, now, decision.note))
     replaced = [v["name"] for v in row.from_variants if v["role"] == "production"]
     for variant in variants_of(session, endpoint.id):
         if variant.name == row.to_variant:
@@ -385,11 +384,15 @@ def _restore(
     finish(row, status, decision.note, cause, event(status, weights=weights, note=note, at=now))
 
 
-def _baked(row: et.Deployment, metrics: VariantMetrics, now: float) -> dict[str, Any]:
+def _baked(
+    row: et.Deployment, metrics: VariantMetrics, now: float, judged: str = ""
+) -> dict[str, Any]:
     percent = row.spec["steps"][row.step]
     note = f"step {row.step + 1} ({percent:g}%) baked {row.spec['bake_seconds']:g} s: " + _summary(
         metrics
     )
+    if judged:
+        note += f" ({judged})"
     return event("baked", step=row.step, metrics=metrics, note=note, at=now)
 
 

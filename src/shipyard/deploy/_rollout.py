@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from shipyard.deploy._controller import (
     finish,
     production_weights,
 )
+from shipyard.deploy._judge import AlarmRule
 from shipyard.deploy._models import DeploymentInfo
 from shipyard.endpoints import (
     bump,
@@ -55,6 +56,7 @@ class RolloutPlan:
     health_timeout_seconds: float
     canary_percent: float
     step_percent: float
+    alarm_rule: AlarmRule = field(default_factory=AlarmRule)
 
 
 def _refuse_if_running(session: Any, endpoint: str) -> None:
@@ -130,6 +132,7 @@ def start(platform: Platform, principal: str, plan: RolloutPlan) -> DeploymentIn
         "health_timeout_seconds": plan.health_timeout_seconds,
         "canary_percent": plan.canary_percent,
         "step_percent": plan.step_percent,
+        **plan.alarm_rule.spec(),
     }
     deployment_id = uuid.uuid4().hex
     try:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.deploy._controller import advance, deployment_info, find_deployment
+from shipyard.deploy._judge import MIN_REQUESTS, check_rule
 from shipyard.deploy._models import DeploymentInfo
 from shipyard.deploy._plan import Strategy, parse_duration, traffic_steps
 from shipyard.deploy._rollout import RolloutPlan, note_controller_exit, resume, rollback, start
@@ -59,8 +60,18 @@ def create_deployment(
     runtime: Runtime = "native",
     health_timeout: float | str = "60s",
     background: bool = True,
+    min_requests: int = MIN_REQUESTS,
+    alarm_periods: int = 1,
+    alarm_datapoints: int | None = None,
+    alarm_period: float | str = "10s",
+    alarm_missing: str = "not_breaching",
 ) -> DeploymentInfo:
     """Roll ``model`` out onto an endpoint beside the old version, in baked, alarmed steps.
+
+    The alarm follows the rules every alarm does: it judges error rates and latencies
+    only on datapoints of at least ``min_requests`` requests (default 50), and rolls
+    back when ``alarm_datapoints`` of the last ``alarm_periods`` datapoints trip (default
+    1 of 1: the whole step so far; see ``deploy._judge``).
 
     The version must load here first; nothing moves if it does not. With
     ``background`` a worker process drives the rollout; otherwise the caller
@@ -82,6 +93,13 @@ def create_deployment(
         health_timeout_seconds=parse_duration(health_timeout, field="health_timeout"),
         canary_percent=canary_percent,
         step_percent=step_percent,
+        alarm_rule=check_rule(
+            min_requests,
+            alarm_periods,
+            alarm_datapoints,
+            parse_duration(alarm_period, field="alarm_period"),
+            alarm_missing,
+        ),
     )
     info = start(ctx.platform, ctx.principal, plan)
     if background:

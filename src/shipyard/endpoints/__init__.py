@@ -31,7 +31,12 @@ from shipyard.endpoints._service import (
     update_endpoint,
 )
 from shipyard.endpoints._settings import configure_endpoint
-from shipyard.endpoints._stats import WINDOW_SECONDS, VariantMetrics, variant_metrics
+from shipyard.endpoints._stats import (
+    WINDOW_SECONDS,
+    VariantMetrics,
+    endpoint_metrics,
+    variant_metrics,
+)
 from shipyard.endpoints._traffic import add_variant, remove_variant, set_weights
 from shipyard.endpoints._variants import (
     PRIMARY,
@@ -84,6 +89,7 @@ __all__ = [
     "create_endpoint",
     "delete_endpoint",
     "endpoint_info",
+    "endpoint_metrics",
     "find_endpoint",
     "get_endpoint",
     "list_endpoints",

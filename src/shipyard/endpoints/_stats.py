@@ -107,3 +107,18 @@ def variant_metrics(
         tallies.setdefault(row.variant, _Tally()).add(row)
     names = set(tallies) | set(variants or ())
     return {name: tallies.get(name, _Tally()).metrics(name) for name in sorted(names)}
+
+
+def endpoint_metrics(
+    session: Session, endpoint: str, *, start: float, end: float
+) -> VariantMetrics:
+    """Every variant's traffic together (latency from the merged histograms), over the stats
+    windows that start in ``[start, end)`` (epoch seconds); ``variant`` is ``*``."""
+    stats = et.VariantStats
+    query = sa.select(stats).where(
+        stats.endpoint == endpoint, stats.window_start >= start, stats.window_start < end
+    )
+    tally = _Tally()
+    for row in session.scalars(query):
+        tally.add(row)
+    return tally.metrics("*")

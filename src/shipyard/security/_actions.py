@@ -10,6 +10,11 @@ from __future__ import annotations
 
 ACTIONS: frozenset[str] = frozenset(
     {
+        "alarms:DeleteAlarm",
+        "alarms:DescribeAlarmHistory",
+        "alarms:DescribeAlarms",
+        "alarms:EvaluateAlarm",
+        "alarms:PutAlarm",
         "api:DescribeSchema",
         "audit:ListEvents",
         "automl:CancelAutoMLJob",
@@ -64,6 +69,9 @@ ACTIONS: frozenset[str] = frozenset(
         "features:Materialize",
         "features:PutEndpointFeatures",
         "features:RetrieveHistoricalFeatures",
+        # Alarms read a monitor's metrics and start pipeline runs (secondary checks).
+        "monitors:DescribeMonitor",
+        "pipelines:StartPipelineRun",
         "iam:AttachPolicy",
         "iam:CreateApiKey",
         "iam:CreatePrincipal",
@@ -128,6 +136,7 @@ ACTIONS: frozenset[str] = frozenset(
 
 RESOURCE_KINDS: frozenset[str] = frozenset(
     {
+        "alarm",
         "api",
         "apikey",
         "audit",
@@ -143,6 +152,8 @@ RESOURCE_KINDS: frozenset[str] = frozenset(
         "experiment",
         "feature-view",
         "model",
+        "monitor",
+        "pipeline",
         "policy",
         "principal",
         "run",

@@ -19,9 +19,9 @@ every connection (a stream stored under an older, wider allowlist is refused lat
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
+from shipyard._hosts import host_allowed
 from shipyard.config import Settings
 from shipyard.streams._models import HttpSource, NatsSource, RedisSource, redact_url
 
@@ -29,8 +29,6 @@ SUPPORTED_SCHEMES = {
     "redis": ("redis", "rediss", "unix"),
     "nats": ("nats", "tls", "ws", "wss"),
 }
-
-_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def source_url_problem(
@@ -63,7 +61,7 @@ def source_url_problem(
     host = parts.hostname
     if not host:
         return f"{shown!r} names no host"
-    if not _host_allowed(host, settings.allowed_source_hosts):
+    if not host_allowed(host, settings.allowed_source_hosts):
         return (
             f"host {host!r} is not in the server's allowed_source_hosts "
             f"({_listed(settings.allowed_source_hosts)}); hostnames must be listed "
@@ -74,29 +72,3 @@ def source_url_problem(
 
 def _listed(values: list[str] | tuple[str, ...]) -> str:
     return ", ".join(values) if values else "none"
-
-
-def _host_allowed(host: str, allowed: list[str]) -> bool:
-    if "%" in host:
-        return False
-    address = _address(host)
-    if address is None:
-        return host.lower() in (entry.lower() for entry in allowed)
-    for entry in allowed:
-        try:
-            network = ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            continue
-        if address.version == network.version and address in network:
-            return True
-    return False
-
-
-def _address(host: str) -> _Address | None:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address

@@ -1,6 +1,7 @@
 """The metadata store: SQLAlchemy tables, Alembic migrations, SQLite or PostgreSQL by URL."""
 
 from shipyard.store.metadata import _tables as tables
+from shipyard.store.metadata import _tables_alarms as alarm_tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_cost as cost_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
@@ -8,6 +9,7 @@ from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
+from shipyard.store.metadata import _tables_scheduling as scheduling_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
@@ -43,6 +45,7 @@ __all__ = [
     "Database",
     "VersionedKind",
     "add_version",
+    "alarm_tables",
     "claim_parent",
     "contract_tables",
     "cost_tables",
@@ -57,6 +60,7 @@ __all__ = [
     "latest_number",
     "latest_version",
     "next_number",
+    "scheduling_tables",
     "stream_tables",
     "tables",
     "transform_tables",
