@@ -119,6 +119,15 @@ ACTIONS: frozenset[str] = frozenset(
         "transforms:ListTransformRuns",
         "transforms:ListTransforms",
         "transforms:RunTransform",
+        "pipelines:CancelPipelineRun",
+        "pipelines:CreatePipeline",
+        "pipelines:DeletePipeline",
+        "pipelines:DescribePipeline",
+        "pipelines:DescribePipelineRun",
+        "pipelines:ListPipelineRuns",
+        "pipelines:ListPipelines",
+        "pipelines:ResumePipelineRun",
+        "pipelines:StartPipelineRun",
     }
 )
 """Every action an operation, a secondary check or the data plane authorizes."""
@@ -139,6 +148,8 @@ RESOURCE_KINDS: frozenset[str] = frozenset(
         "experiment",
         "feature-view",
         "model",
+        "pipeline",
+        "pipeline-run",
         "policy",
         "principal",
         "run",
