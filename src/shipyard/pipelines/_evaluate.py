@@ -8,6 +8,7 @@ yet (the first run, the alias not set) only the absolute rules are checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import parse_reference
 from shipyard.pipelines._step_base import StepRun, text
-from shipyard.security import Access, ResourceName
+from shipyard.security import Access, RequestContext, ResourceName, operation
 
 
 def declare_evaluate(session: Session, config: dict[str, Any]) -> list[Access]:
@@ -35,18 +36,71 @@ def declare_evaluate(session: Session, config: dict[str, Any]) -> list[Access]:
     return found
 
 
+def _data_resource(session: Session, data: str) -> ResourceName:
+    from shipyard.datasets import dataset_ref_resource
+
+    return dataset_ref_resource(session, data, field="data")
+
+
+def _reads(
+    session: Session, candidate: str | None, model: str | None, champion: str | None
+) -> list[Access]:
+    from shipyard.registry import model_version_access
+    from shipyard.tracking import run_resource
+
+    found = []
+    if candidate is not None:
+        found.append(Access("tracking:GetArtifact", run_resource(session, candidate)))
+    for key, ref in (("model", model), ("champion", champion)):
+        if ref is not None:
+            found.append(model_version_access(session, ref, field=key))
+    return found
+
+
+@operation("datasets:ReadData", _data_resource, uses=_reads, mutating=False)
+def evaluate_candidate(
+    ctx: RequestContext,
+    data: str,
+    candidate: str | None,
+    model: str | None,
+    champion: str | None,
+    config: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Score the candidate (a run's model, or a model version) and the champion on
+    ``data``, checked against the thresholds; what the evaluate step outputs."""
+    return _evaluate(ctx, data, candidate, model, champion, config, log)
+
+
 def run_evaluate(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
+    return evaluate_candidate(
+        step.ctx,
+        text(config, "data") or "",
+        text(config, "candidate", required=False),
+        text(config, "model", required=False),
+        text(config, "champion", required=False),
+        config,
+        step.log,
+    )
+
+
+def _evaluate(
+    ctx: RequestContext,
+    data: str,
+    candidate_run: str | None,
+    model_ref: str | None,
+    champion: str | None,
+    config: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
     from shipyard.datasets import find_version
     from shipyard.evaluation._evaluate import Settings, _measure
     from shipyard.evaluation._scoring import check_labelled, score_version
     from shipyard.evaluation._thresholds import MetricThreshold, checked_thresholds, validate
     from shipyard.flavors import load_predictor
-    from shipyard.registry import load_version_predictor, model_version_access, resolve
+    from shipyard.registry import load_version_predictor, resolve
     from shipyard.registry._artifact import check_run_model
-    from shipyard.tracking import run_resource
 
-    ctx = step.ctx
-    data = text(config, "data") or ""
     ref = parse_reference(data, field="with.data")
     rules_given = config.get("thresholds") or {}
     if not isinstance(rules_given, dict):
@@ -55,12 +109,7 @@ def run_evaluate(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
     with ctx.platform.db.session() as session:
         version = find_version(session, ref.name, ref.version)
         data_ref = f"{ref.name}@{version.version}"
-        ctx.authorize(
-            "datasets:ReadData", ResourceName.versioned("dataset", ref.name, version.version)
-        )
-        candidate_run = text(config, "candidate", required=False)
         if candidate_run is not None:
-            ctx.authorize("tracking:GetArtifact", run_resource(session, candidate_run))
             checked = check_run_model(ctx.platform, session, candidate_run)
             from shipyard.flavors import ModelSignature
 
@@ -72,9 +121,10 @@ def run_evaluate(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
             )
             subject = f"run {candidate_run}"
         else:
-            model_ref = text(config, "model") or ""
-            access = model_version_access(session, model_ref, field="with.model")
-            ctx.authorize(access.action, access.resource)
+            if model_ref is None:
+                raise InvalidInput(
+                    "name the candidate run or model version", field="with.candidate"
+                )
             _, row = resolve(session, parse_reference(model_ref, field="with.model"))
             predictor = load_version_predictor(ctx.platform, row)
             subject = model_ref
@@ -87,15 +137,12 @@ def run_evaluate(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
             _measure(score_version(ctx.platform, data_ref, version, predictor), task, settings)
         )
         baseline: dict[str, float] | None = None
-        champion = text(config, "champion", required=False)
         if champion is not None:
             try:
                 _, base_row = resolve(session, parse_reference(champion, field="with.champion"))
             except NotFound:
-                step.log(f"no champion {champion}: only absolute thresholds are checked")
+                log(f"no champion {champion}: only absolute thresholds are checked")
             else:
-                access = model_version_access(session, champion, field="with.champion")
-                ctx.authorize(access.action, access.resource)
                 base = load_version_predictor(ctx.platform, base_row)
                 scored = score_version(ctx.platform, data_ref, version, base)
                 baseline = _point(_measure(scored, base.signature.task, settings))
@@ -108,8 +155,8 @@ def run_evaluate(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
     results = validate(rules, metrics, baseline) if rules else []
     passed = all(r.passed for r in results)
     for result in results:
-        step.log(f"{'pass' if result.passed else 'FAIL'}: {result.message}")
-    step.log(f"{subject} on {data_ref}: {'passed' if passed else 'did not pass'}")
+        log(f"{'pass' if result.passed else 'FAIL'}: {result.message}")
+    log(f"{subject} on {data_ref}: {'passed' if passed else 'did not pass'}")
     return {
         "passed": passed,
         "metrics": metrics,

@@ -19,8 +19,8 @@ from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, InvalidInput, ShipyardError
 from shipyard.jobs import JobAttempt
 from shipyard.pipelines._cache import cache_key, reusable
-from shipyard.pipelines._declared import pipeline_accesses
 from shipyard.pipelines._refs import Ref, output_value, substitute
+from shipyard.pipelines._service import authorize_run
 from shipyard.pipelines._spec import PipelineSpec, dependencies, order
 from shipyard.pipelines._step_base import StepFailed, StepRun
 from shipyard.pipelines._step_kinds import STEP_KINDS
@@ -40,12 +40,10 @@ def run(job: JobAttempt) -> None:
         spec = PipelineSpec.model_validate(row.spec)
         files, parameters, pipeline = dict(row.files), dict(row.parameters), row.pipeline
     ctx = context_for(platform, job.principal, request_id=job.id)
-    with platform.db.session() as session:
-        for access in pipeline_accesses(session, spec, parameters):
-            try:
-                ctx.authorize(access.action, access.resource)
-            except AccessDenied as error:
-                raise AccessDenied(f"the run is refused: {error.message}") from None
+    try:
+        authorize_run(ctx, job.id)
+    except AccessDenied as error:
+        raise AccessDenied(f"the run is refused: {error.message}") from None
     steps = _reset_unfinished(job)
     outputs = {n: dict(s.outputs) for n, s in steps.items() if s.status in ("succeeded", "cached")}
     skipped = {n for n, s in steps.items() if s.status == "skipped"}

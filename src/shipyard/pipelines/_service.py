@@ -260,3 +260,14 @@ def resume_pipeline_run(ctx: RequestContext, run_id: str) -> PipelineRunInfo:
     except Conflict as error:
         raise Conflict(error.message, field="run_id") from None
     return _run_info(ctx, run_id)
+
+
+def _run_pipeline(session: Session, run_id: str) -> str:
+    row = session.get(pt.PipelineRun, run_id)
+    return _pipeline_resource(row.pipeline if row is not None else "*")
+
+
+@operation("pipelines:StartPipelineRun", _run_pipeline, uses=_resume_uses, mutating=False)
+def authorize_run(ctx: RequestContext, run_id: str) -> None:
+    """What a run's worker checks first, as the run's principal with its current policies:
+    starting the pipeline and every access of its steps."""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from shipyard.errors import InvalidInput
 from shipyard.names import parse_reference
 from shipyard.pipelines._step_base import StepFailed, StepKind, StepRun, call, op_accesses, text
-from shipyard.security import Access, ResourceName
+from shipyard.security import Access, RequestContext, ResourceName, operation
 
 _FORMATS = ("csv", "parquet", "jsonl", "ndjson", "json")
 
@@ -40,11 +40,8 @@ def _run_ingest(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
         ref = parse_reference(text(config, "from") or "", field="with.from")
         if ref.alias is not None:
             raise InvalidInput("datasets are named by version (name@3)", field="with.from")
-        info = datasets.get_version(step.ctx, ref.name, ref.version)
-        step.ctx.authorize(
-            "datasets:ReadData", ResourceName.versioned("dataset", ref.name, info.version)
-        )
-        return {"dataset": f"{info.name}@{info.version}", "rows": info.rows}
+        number, rows = read_version(step.ctx, ref.name, ref.version)
+        return {"dataset": f"{ref.name}@{number}", "rows": rows}
     name, path = text(config, "dataset") or "", text(config, "file") or ""
     digest = step.files.get(path)
     if digest is None:
@@ -56,6 +53,22 @@ def _run_ingest(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
     info = datasets.ingest(step.ctx, name, data, path.rsplit("/", 1)[-1], fmt)
     step.log(f"ingested {path} as {info.name}@{info.version} ({info.rows} rows)")
     return {"dataset": f"{info.name}@{info.version}", "rows": info.rows}
+
+
+def _version_resource(session: Session, name: str, version: int | None) -> ResourceName:
+    from shipyard.datasets import dataset_resource
+
+    return dataset_resource(session, name, version)
+
+
+@operation("datasets:ReadData", _version_resource, mutating=False)
+def read_version(ctx: RequestContext, name: str, version: int | None) -> tuple[int, int]:
+    """(version, rows) of the version a step reads (the latest when ``version`` is None)."""
+    from shipyard import datasets
+
+    with ctx.platform.db.session() as session:
+        row = datasets.find_version(session, name, version)
+        return row.version, row.rows
 
 
 def _split(ref: str, field: str) -> tuple[str, int | None]:
