@@ -34,6 +34,9 @@ _NOT_RETRIED = (AccessDenied, InvalidInput)
 
 def run(job: JobAttempt) -> None:
     platform = job.platform
+    # Jobs the steps start are fresh processes: a warm host forked from here would inherit
+    # this run's lock and outlive it, and a resumed run would find its lock still held.
+    platform.settings = platform.settings.model_copy(update={"job_start": "spawn"})
     with platform.db.session() as session:
         row = session.get(pt.PipelineRun, job.id)
         assert row is not None

@@ -239,6 +239,18 @@ def cancel_pipeline_run(ctx: RequestContext, run_id: str) -> PipelineRunInfo:
     return _run_info(ctx, run_id)
 
 
+def _wait_released(platform: Any, run_id: str, seconds: float = 15.0) -> None:
+    """Until the ended run's last worker has let go of its lock (it records the outcome a
+    moment before its process is gone)."""
+    import time
+
+    from shipyard.jobs._liveness import lock_held
+
+    deadline = time.monotonic() + seconds
+    while lock_held(platform.settings.jobs_dir, run_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _resume_uses(session: Session, run_id: str) -> list[Access]:
     row = session.get(pt.PipelineRun, run_id)
     if row is None:
@@ -255,6 +267,7 @@ def resume_pipeline_run(ctx: RequestContext, run_id: str) -> PipelineRunInfo:
         job = control.job_row(session, PIPELINE_RUN, run_id)
         if job.created_by != ctx.principal:
             job.created_by = ctx.principal  # it runs on as whoever resumed it (and was checked)
+    _wait_released(ctx.platform, run_id)
     try:
         control.resume(ctx.platform, PIPELINE_RUN, run_id)
     except Conflict as error:
