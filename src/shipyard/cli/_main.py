@@ -20,6 +20,7 @@ from shipyard.cli import (
     _evaluation,
     _features,
     _iam,
+    _pipelines,
     _registry,
     _runs,
     _servers,
@@ -77,6 +78,7 @@ app.add_typer(_streams.app, name="streams")
 app.add_typer(_transforms.app, name="transforms")
 app.add_typer(_training.jobs_app, name="jobs")
 app.add_typer(_tuning.tune_app, name="tune")
+app.add_typer(_pipelines.app, name="pipelines")
 app.add_typer(_batch.jobs_app, name="batch-jobs")
 app.add_typer(_automl.app, name="automl")
 app.add_typer(_registry.experiments_app, name="experiments")
