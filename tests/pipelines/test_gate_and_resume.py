@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-
-import pytest
 from tests.pipelines.conftest import spec, wait_run
 
 from shipyard import pipelines, registry
@@ -30,8 +28,6 @@ def test_a_worse_challenger_stops_at_the_gate(admin: RequestContext, bc: str) ->
 FLAKY = """
 from pathlib import Path
 
-import pytest
-
 
 def main(context):
     marker = Path(context.params["marker"])
@@ -41,10 +37,6 @@ def main(context):
 """
 
 
-@pytest.mark.xfail(
-    reason="the resumed worker exits with code 1 after an own-code child job; under study",
-    strict=False,
-)
 def test_a_failed_own_code_step_resumes_from_itself(
     admin: RequestContext, bc: str, tmp_path: Path
 ) -> None:

@@ -244,10 +244,14 @@ def _wait_released(platform: Any, run_id: str, seconds: float = 15.0) -> None:
     moment before its process is gone)."""
     import time
 
-    from shipyard.jobs._liveness import lock_held
+    from shipyard.jobs._liveness import lock_held, pid_alive
 
+    with platform.db.session() as session:
+        pid = session.scalar(sa.select(control.j.Job.pid).where(control.j.Job.id == run_id))
     deadline = time.monotonic() + seconds
-    while lock_held(platform.settings.jobs_dir, run_id) and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        lock_held(platform.settings.jobs_dir, run_id) or (pid is not None and pid_alive(pid))
+    ):
         time.sleep(0.05)
 
 
