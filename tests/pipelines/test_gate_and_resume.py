@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+
 from tests.pipelines.conftest import spec, wait_run
 
 from shipyard import pipelines, registry

@@ -92,8 +92,28 @@ def create_pipeline(
         else:
             row.version += 1
         row.spec, row.files, row.created_by, row.updated_at = stored, digests, ctx.principal, now
+        row.watched = _watched(session, parsed, dict(row.watched or {}))
         session.flush()
         return info_of(row)
+
+
+def _watched(session: Session, spec: PipelineSpec, before: dict[str, Any]) -> dict[str, Any]:
+    """Each watched dataset's version a run was last started for; a newly watched one
+    starts at its current latest version, so only versions after the definition count."""
+    from shipyard.store.metadata import tables as t
+
+    found = {}
+    for trigger in spec.triggers:
+        if trigger.dataset in before:
+            found[trigger.dataset] = before[trigger.dataset]
+            continue
+        latest = session.scalar(
+            sa.select(sa.func.max(t.DatasetVersion.version))
+            .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
+            .where(t.Dataset.name == trigger.dataset)
+        )
+        found[trigger.dataset] = int(latest or 0)
+    return found
 
 
 def _pipeline_row(session: Session, name: str) -> pt.Pipeline:
