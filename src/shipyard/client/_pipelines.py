@@ -33,7 +33,8 @@ def _named_files(spec: dict[str, Any], base: Path) -> dict[str, str]:
         for key in ("file",):
             if isinstance(config.get(key), str):
                 wanted.add(config[key])
-        training = config.get("training") if isinstance(config.get("training"), dict) else config
+        nested = config.get("training")
+        training: dict[str, Any] = nested if isinstance(nested, dict) else config
         if isinstance(training.get("entrypoint"), str):
             wanted.add(training["entrypoint"].split(":", 1)[0])
             code = True

@@ -25,6 +25,7 @@ from shipyard.pipelines._kind import PIPELINE_RUN, run_resource
 from shipyard.pipelines._models import PipelineInfo, PipelineRunInfo, StepNode
 from shipyard.pipelines._spec import PipelineSpec, dependencies, parse_pipeline_spec
 from shipyard.security import Access, RequestContext, operation
+from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import pipeline_tables as pt
 
 
@@ -226,9 +227,9 @@ def list_pipeline_runs(ctx: RequestContext, name: str, limit: int = 50) -> list[
     with ctx.platform.db.session() as session:
         ids = session.scalars(
             sa.select(pt.PipelineRun.id)
-            .join(control.j.Job, control.j.Job.id == pt.PipelineRun.id)
+            .join(j.Job, j.Job.id == pt.PipelineRun.id)
             .where(pt.PipelineRun.pipeline == name)
-            .order_by(control.j.Job.created_at.desc())
+            .order_by(j.Job.created_at.desc())
             .limit(limit)
         ).all()
     return [_run_info(ctx, i) for i in ids]
@@ -267,7 +268,7 @@ def _wait_released(platform: Any, run_id: str, seconds: float = 15.0) -> None:
     from shipyard.jobs._liveness import lock_held, pid_alive
 
     with platform.db.session() as session:
-        pid = session.scalar(sa.select(control.j.Job.pid).where(control.j.Job.id == run_id))
+        pid = session.scalar(sa.select(j.Job.pid).where(j.Job.id == run_id))
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and (
         lock_held(platform.settings.jobs_dir, run_id) or (pid is not None and pid_alive(pid))
