@@ -181,11 +181,22 @@ def order(spec: PipelineSpec) -> list[str]:
     while left:
         ready = [n for n in left if waits[n] <= set(done)]
         if not ready:
-            stuck = left[0]
+            cycle = _cycle(waits, left)
             raise InvalidInput(
-                f"the steps {', '.join(sorted(left))} depend on each other in a cycle",
-                field=f"steps.{stuck}.after",
+                f"the steps {' -> '.join(cycle)} depend on each other in a cycle",
+                field=f"steps.{cycle[0]}.after",
             )
         done.append(ready[0])
         left.remove(ready[0])
     return done
+
+
+def _cycle(waits: dict[str, set[str]], left: list[str]) -> list[str]:
+    """A cycle among the steps that cannot run, as ``a -> b -> a``."""
+    path = [left[0]]
+    while True:
+        nxt = sorted(w for w in waits[path[-1]] if w in left)[0]
+        if nxt in path:
+            loop = path[path.index(nxt) :]
+            return [*loop, nxt]
+        path.append(nxt)
