@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.pipelines.conftest import spec, wait_run
 
-from shipyard import pipelines, registry
+from shipyard import pipelines, registry, tracking
 from shipyard.security import RequestContext
 
 
@@ -15,6 +15,9 @@ def test_runs_every_step_then_reuses_cached_steps(admin: RequestContext, bc: str
     assert [s.status for s in first.steps] == ["succeeded"] * 6
     assert first.step("register").outputs["model_version"] == "bc-model@1"
     assert first.step("ingest").outputs["dataset"] == "bc@1"  # identical content
+    trained = tracking.get_run(admin, first.step("train").outputs["run"])
+    assert trained.tags["shipyard.pipeline_run"] == first.id
+    assert trained.tags["shipyard.pipeline_step"] == "train"
     champion = registry.get_model_version(admin, "bc-model@champion")
     assert champion.version == 1
     assert pipelines.produced_by(admin.platform, "model-version", "bc-model@1") == [
