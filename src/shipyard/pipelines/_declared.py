@@ -31,7 +31,26 @@ def merged_parameters(spec: PipelineSpec, given: dict[str, Any] | None) -> dict[
     return values
 
 
-def _static_output(spec: PipelineSpec, config: dict[str, dict[str, Any]], ref: Ref) -> Any:
+def _transform_output(session: Session | None, made: dict[str, Any]) -> Any:
+    from shipyard.transforms import TransformSpec
+    from shipyard.transforms._service import find_transform_version
+    from shipyard.transforms._spec import output_dataset
+
+    name, version = made.get("transform"), made.get("version")
+    if session is None or not isinstance(name, str):
+        return None
+    try:
+        _, row = find_transform_version(
+            session, name, version if isinstance(version, int) else None
+        )
+    except ShipyardError:
+        return None
+    return output_dataset(name, TransformSpec.model_validate(row.spec))
+
+
+def _static_output(
+    session: Session | None, spec: PipelineSpec, config: dict[str, dict[str, Any]], ref: Ref
+) -> Any:
     """What can be said of another step's output before it runs: the dataset it writes,
     the model it registers to; None otherwise."""
     producer = spec.step(ref.name)
@@ -42,6 +61,8 @@ def _static_output(spec: PipelineSpec, config: dict[str, dict[str, Any]], ref: R
             return source if isinstance(source, str) else made.get("dataset")
         if producer.kind == "validate":
             return made.get("dataset")
+        if producer.kind == "transform":
+            return _transform_output(session, made)
         if producer.kind == "features":
             return made.get("output")
         if producer.kind == "batch":
@@ -56,7 +77,9 @@ def _static_output(spec: PipelineSpec, config: dict[str, dict[str, Any]], ref: R
     return None
 
 
-def static_configs(spec: PipelineSpec, parameters: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def static_configs(
+    spec: PipelineSpec, parameters: dict[str, Any], session: Session | None = None
+) -> dict[str, dict[str, Any]]:
     """Each step's configuration as far as it is known before the run."""
     found: dict[str, dict[str, Any]] = {}
     for name in order(spec):
@@ -65,7 +88,7 @@ def static_configs(spec: PipelineSpec, parameters: dict[str, Any]) -> dict[str, 
         def lookup(ref: Ref) -> Any:
             if ref.scope == "params":
                 return parameters[ref.name]
-            return _static_output(spec, found, ref)
+            return _static_output(session, spec, found, ref)
 
         value = substitute(step.config, lookup)
         found[name] = value if isinstance(value, dict) else {}
@@ -90,7 +113,7 @@ def pipeline_accesses(
     session: Session, spec: PipelineSpec, parameters: dict[str, Any]
 ) -> list[Access]:
     """Every access the steps need, step by step, without repeats."""
-    configs = static_configs(spec, parameters)
+    configs = static_configs(spec, parameters, session)
     found: list[Access] = []
     seen: set[tuple[str, str]] = set()
     for step in spec.steps:
