@@ -20,6 +20,7 @@ from shipyard import edge as edge_service
 from shipyard import endpoints as endpoint_service
 from shipyard import evaluation as evaluation_service
 from shipyard import features as feature_service
+from shipyard import pipelines as pipeline_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
 from shipyard._operation import Operation
@@ -546,6 +547,50 @@ OPERATIONS: tuple[Operation, ...] = (
         "GET",
         f"{_V1}/edge-exports/{{export_id}}/package",
         edge_service.get_package,
+    ),
+    # pipelines
+    Operation("pipelines.create", "PUT", f"{_V1}/pipelines", pipeline_service.create_pipeline),
+    Operation("pipelines.list", "GET", f"{_V1}/pipelines", pipeline_service.list_pipelines),
+    Operation("pipelines.get", "GET", f"{_V1}/pipelines/{{name}}", pipeline_service.get_pipeline),
+    Operation(
+        "pipelines.delete", "DELETE", f"{_V1}/pipelines/{{name}}", pipeline_service.delete_pipeline
+    ),
+    Operation(
+        "pipelines.start_run",
+        "POST",
+        f"{_V1}/pipelines/{{name}}/runs",
+        pipeline_service.start_pipeline_run,
+        201,
+    ),
+    Operation(
+        "pipelines.list_runs",
+        "GET",
+        f"{_V1}/pipelines/{{name}}/runs",
+        pipeline_service.list_pipeline_runs,
+    ),
+    Operation(
+        "pipelines.get_run",
+        "GET",
+        f"{_V1}/pipeline-runs/{{run_id}}",
+        pipeline_service.get_pipeline_run,
+    ),
+    Operation(
+        "pipelines.read_log",
+        "GET",
+        f"{_V1}/pipeline-runs/{{run_id}}/log",
+        pipeline_service.read_pipeline_run_log,
+    ),
+    Operation(
+        "pipelines.cancel_run",
+        "POST",
+        f"{_V1}/pipeline-runs/{{run_id}}/cancel",
+        pipeline_service.cancel_pipeline_run,
+    ),
+    Operation(
+        "pipelines.resume_run",
+        "POST",
+        f"{_V1}/pipeline-runs/{{run_id}}/resume",
+        pipeline_service.resume_pipeline_run,
     ),
 )
 

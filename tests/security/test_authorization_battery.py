@@ -178,6 +178,22 @@ def _tuning_spec(**extra: Any) -> dict[str, Any]:
     }
 
 
+def _pipeline_spec(name: str) -> dict[str, Any]:
+    """Reads bc@1 and would deploy m@1 to ep-pl, behind a condition that holds back."""
+    return {
+        "name": name,
+        "steps": [
+            {"name": "data", "kind": "ingest", "with": {"from": "bc@1"}},
+            {"name": "gate", "kind": "condition", "with": {"if": False, "then": ["ship"]}},
+            {
+                "name": "ship",
+                "kind": "deploy",
+                "with": {"endpoint": "ep-pl", "model": "m@1", "strategy": "all-at-once"},
+            },
+        ],
+    }
+
+
 def _build(w: World) -> None:
     v = w.values
     w.call("datasets.ingest", name="bc", content=w.csv, filename="bc.csv")
@@ -255,6 +271,10 @@ def _build(w: World) -> None:
     ).id
     for name in ("al", "al-del"):
         w.call("alarms.put", name=name, **_alarm_args())
+    for pipeline in ("pl", "pl-del"):
+        w.call("pipelines.create", spec=_pipeline_spec(pipeline))
+    v["pl_run"] = w.call("pipelines.start_run", name="pl").id
+    _wait_for_jobs(w.platform)
     for name in ("target-user", "target-user2"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
@@ -488,6 +508,16 @@ CASES: dict[str, Callable[[World], Args]] = {
         "seconds": 0.3,
         "concurrency": 1,
     },
+    "pipelines.create": lambda w: {"spec": _pipeline_spec("pl2")},
+    "pipelines.list": lambda w: {},
+    "pipelines.get": lambda w: {"name": "pl"},
+    "pipelines.delete": lambda w: {"name": "pl-del"},
+    "pipelines.start_run": lambda w: {"name": "pl"},
+    "pipelines.list_runs": lambda w: {"name": "pl"},
+    "pipelines.get_run": lambda w: {"run_id": w["pl_run"]},
+    "pipelines.read_log": lambda w: {"run_id": w["pl_run"]},
+    "pipelines.cancel_run": lambda w: {"run_id": w["pl_run"]},
+    "pipelines.resume_run": lambda w: {"run_id": w["pl_run"]},
 }
 
 # What each operation reads or uses beyond its primary resource, as an attacker who owns
@@ -541,6 +571,22 @@ USES: dict[str, list[str]] = {
     "automl.create_job": ["datasets:ReadData", "tracking:CreateRun", "registry:RegisterModel"],
     "batch.create_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
     "batch.resume_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
+    # a pipeline's steps: reading bc@1, deploying m@1 to an endpoint
+    "pipelines.create": [
+        "datasets:ReadData",
+        "deploy:CreateDeployment",
+        "registry:GetModelVersion",
+    ],
+    "pipelines.start_run": [
+        "datasets:ReadData",
+        "deploy:CreateDeployment",
+        "registry:GetModelVersion",
+    ],
+    "pipelines.resume_run": [
+        "datasets:ReadData",
+        "deploy:CreateDeployment",
+        "registry:GetModelVersion",
+    ],
 }
 
 # Positive controls that may end in a refusal other than authorization: the call got
@@ -554,6 +600,8 @@ NOT_AUTHORIZATION = {
     "automl.create_job": errors.InvalidInput,  # a budget under 10 s
     "automl.cancel_job": errors.Conflict,  # the job was cancelled already
     "automl.leaderboard": errors.Conflict,  # a cancelled job has none
+    "pipelines.cancel_run": errors.Conflict,  # the run already ended
+    "pipelines.resume_run": errors.Conflict,  # the run succeeded
 }
 
 

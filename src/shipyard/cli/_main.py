@@ -23,6 +23,7 @@ from shipyard.cli import (
     _features,
     _iam,
     _logs,
+    _pipelines,
     _registry,
     _runs,
     _scheduler,
@@ -84,6 +85,7 @@ app.add_typer(_streams.app, name="streams")
 app.add_typer(_transforms.app, name="transforms")
 app.add_typer(_training.jobs_app, name="jobs")
 app.add_typer(_tuning.tune_app, name="tune")
+app.add_typer(_pipelines.app, name="pipelines")
 app.add_typer(_batch.jobs_app, name="batch-jobs")
 app.add_typer(_automl.app, name="automl")
 app.add_typer(_registry.experiments_app, name="experiments")

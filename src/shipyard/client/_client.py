@@ -16,6 +16,7 @@ from shipyard.client._endpoints import Endpoints
 from shipyard.client._evaluations import Evaluations
 from shipyard.client._features import Features
 from shipyard.client._log_model import LoggedModel, log_model
+from shipyard.client._pipelines import Pipelines
 from shipyard.client._resources import Datasets, Iam, Models
 from shipyard.client._streams import Streams
 from shipyard.client._tracking import ActiveRun, Tracking
@@ -68,6 +69,7 @@ class Client:
         self.streams = Streams(transport)
         self.transforms = Transforms(transport)
         self.cost = Cost(transport)
+        self.pipelines = Pipelines(transport)
 
     @staticmethod
     def _local(settings: Settings) -> LocalTransport:

@@ -177,11 +177,12 @@ def launch(platform: Platform, kind: JobKind, job_id: str) -> None:
     with platform.db.session() as session:
         limits = JobLimits.model_validate(job_row(session, kind, job_id).limits or {})
     timer: threading.Timer | None = None
+    started: list[int] = []
 
     def ended(code: int) -> None:
         if timer is not None:
             timer.cancel()
-        _mark_if_died(platform, job_id, code, limits)
+        _mark_if_died(platform, job_id, code, limits, started[0] if started else None)
 
     try:
         process = launch_worker(
@@ -195,6 +196,7 @@ def launch(platform: Platform, kind: JobKind, job_id: str) -> None:
     except OSError as error:
         _mark_if_died(platform, job_id, -1, limits)
         raise StorageError(f"could not start the {kind.noun} worker: {error}") from None
+    started.append(process.pid)
     with platform.db.session() as session:
         row = session.get(j.Job, job_id)
         if row is not None and row.status == "pending" and row.pid is None:
@@ -216,11 +218,16 @@ def _stop_quietly(platform: Platform, job_id: str, status: str, message: str) ->
         _log.warning("could not stop job %s", job_id, exc_info=True)
 
 
-def _mark_if_died(platform: Platform, job_id: str, exit_code: int, limits: JobLimits) -> None:
-    """A worker that exits without recording an outcome has failed."""
+def _mark_if_died(
+    platform: Platform, job_id: str, exit_code: int, limits: JobLimits, pid: int | None = None
+) -> None:
+    """A worker that exits without recording an outcome has failed (unless the job is
+    another worker's by now: resumed after this one recorded its outcome)."""
     with platform.db.session() as session:
         row = session.get(j.Job, job_id)
         if row is None or row.status in FINAL_STATUSES:
+            return
+        if pid is not None and row.pid is not None and row.pid != pid:
             return
         message = f"worker process exited with code {exit_code}"
         if limits.memory_mb is not None and exit_code < 0:

@@ -34,6 +34,7 @@ PRELOAD = [
     "shipyard.deploy._worker",
     "shipyard.jobs._automl_worker",
     "shipyard.automl._run",
+    "shipyard.pipelines._runner",
     "shipyard.flavors",
     "lightgbm",
     "xgboost",

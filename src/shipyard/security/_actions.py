@@ -69,9 +69,8 @@ ACTIONS: frozenset[str] = frozenset(
         "features:Materialize",
         "features:PutEndpointFeatures",
         "features:RetrieveHistoricalFeatures",
-        # Alarms read a monitor's metrics and start pipeline runs (secondary checks).
+        # Alarms read a monitor's metrics (a secondary check).
         "monitors:DescribeMonitor",
-        "pipelines:StartPipelineRun",
         "iam:AttachPolicy",
         "iam:CreateApiKey",
         "iam:CreatePrincipal",
@@ -130,6 +129,15 @@ ACTIONS: frozenset[str] = frozenset(
         "transforms:ListTransformRuns",
         "transforms:ListTransforms",
         "transforms:RunTransform",
+        "pipelines:CancelPipelineRun",
+        "pipelines:CreatePipeline",
+        "pipelines:DeletePipeline",
+        "pipelines:DescribePipeline",
+        "pipelines:DescribePipelineRun",
+        "pipelines:ListPipelineRuns",
+        "pipelines:ListPipelines",
+        "pipelines:ResumePipelineRun",
+        "pipelines:StartPipelineRun",
     }
 )
 """Every action an operation, a secondary check or the data plane authorizes."""
@@ -154,6 +162,7 @@ RESOURCE_KINDS: frozenset[str] = frozenset(
         "model",
         "monitor",
         "pipeline",
+        "pipeline-run",
         "policy",
         "principal",
         "run",
