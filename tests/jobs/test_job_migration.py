@@ -73,13 +73,16 @@ def test_old_job_rows_move_into_the_jobs_table(data_platform: Platform, tmp_path
             {"at": stamp},
         )
         # as before 0113: the other heads stay, 0103 is a head again (0113 depends on it);
-        # 0117 (tuning jobs) and 0118 (AutoML jobs) depend on 0113, so they come after it
-        connection.execute(sa.text("DROP TABLE tuning_jobs"))
-        connection.execute(sa.text("DROP TABLE automl_jobs"))
+        # 0117 (tuning jobs), 0118 (AutoML jobs) and 0128 (pipelines) depend on 0113, so
+        # they come after it
+        for table in ("tuning_jobs", "automl_jobs", "pipeline_outputs", "pipeline_steps"):
+            connection.execute(sa.text(f"DROP TABLE {table}"))
+        connection.execute(sa.text("DROP TABLE pipeline_runs"))
+        connection.execute(sa.text("DROP TABLE pipelines"))
         connection.execute(
             sa.text(
-                "DELETE FROM alembic_version WHERE version_num IN"
-                " ('0113_one_job_table', '0117_tuning_jobs', '0118_automl_jobs')"
+                "DELETE FROM alembic_version WHERE version_num IN ('0113_one_job_table',"
+                " '0117_tuning_jobs', '0118_automl_jobs', '0128_pipelines')"
             )
         )
         connection.execute(sa.text("INSERT INTO alembic_version VALUES ('0103_model_exports')"))

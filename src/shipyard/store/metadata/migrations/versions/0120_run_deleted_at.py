@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("deleted_at")
+    # In place, not by copying the table (SQLite >= 3.35 drops columns): a copy drops and
+    # recreates ``runs``, which the foreign keys of other branches' tables may refuse.
+    op.drop_column("runs", "deleted_at")
