@@ -12,6 +12,7 @@ from shipyard.client._deployments import Deployments
 from shipyard.client._edge import Edge
 from shipyard.client._endpoints import Endpoints
 from shipyard.client._evaluations import Evaluations
+from shipyard.client._monitors import Monitors
 from shipyard.client._features import Features
 from shipyard.client._log_model import LoggedModel, log_model
 from shipyard.client._resources import Datasets, Iam, Models
@@ -61,6 +62,7 @@ class Client:
         self.automl = AutoML(transport)
         self.edge = Edge(transport)
         self.evaluations = Evaluations(transport)
+        self.monitors = Monitors(transport)
         self.features = Features(transport)
         self.streams = Streams(transport)
         self.transforms = Transforms(transport)

@@ -7,6 +7,7 @@ from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
+from shipyard.store.metadata import _tables_monitoring as monitor_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
@@ -54,6 +55,7 @@ __all__ = [
     "job_tables",
     "latest_number",
     "latest_version",
+    "monitor_tables",
     "next_number",
     "stream_tables",
     "tables",

@@ -1,0 +1,163 @@
+"""A window of captured requests, read a capture file at a time and flattened by DuckDB.
+
+Capture rows hold one request each, with JSON ``input`` (``{"columns": [...], "data":
+[[...], ...]}``) and ``output`` (``{"prediction": ..., "probabilities": ...}``, lists in
+row order for a multi-row request). DuckDB parses and unnests them in bulk into one row
+per predicted row, with each monitored feature typed, a count of values that do not fit
+the declared type, the prediction as text and the class probabilities.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from shipyard.platform import Platform
+from shipyard.serving._capture import hour_of
+from shipyard.store.metadata import endpoint_tables as et
+
+NUMERIC_TYPES = frozenset({"integer", "float", "timestamp"})
+_COLUMNS = ("request_id", "time", "variant", "input", "output")
+_PREFIX = "split_part(input, ',\"data\":', 1)"
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    type: str
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+
+def capture_digests(platform: Platform, endpoint: str, start: datetime, end: datetime) -> list[str]:
+    """The capture files whose hour overlaps ``[start, end)``, oldest first."""
+    last = end - timedelta(microseconds=1)
+    query = (
+        sa.select(et.CaptureFile.digest)
+        .where(
+            et.CaptureFile.endpoint == endpoint,
+            et.CaptureFile.hour >= hour_of(start.timestamp()),
+            et.CaptureFile.hour <= hour_of(last.timestamp()),
+        )
+        .order_by(et.CaptureFile.hour, et.CaptureFile.id)
+    )
+    with platform.db.session() as session:
+        return list(session.scalars(query))
+
+
+def read_window(
+    platform: Platform, endpoint: str, start: datetime, end: datetime
+) -> Iterator[pa.Table]:
+    """The raw capture rows in ``[start, end)``, one table per capture file."""
+    import pyarrow.parquet as pq
+
+    time_type = pa.timestamp("us", tz="UTC")
+    low, high = pa.scalar(start, time_type), pa.scalar(end, time_type)
+    for digest in capture_digests(platform, endpoint, start, end):
+        source = pq.ParquetFile(io.BytesIO(platform.blobs.get_bytes(digest)))
+        if not set(_COLUMNS) <= set(source.schema_arrow.names):
+            continue
+        table = source.read(columns=list(_COLUMNS))
+        times = pc.cast(table["time"], time_type)
+        keep = pc.and_(pc.greater_equal(times, low), pc.less(times, high))
+        table = table.filter(keep)
+        if table.num_rows:
+            yield table
+
+
+def _feature_sql(position: int | None, feature: Feature, alias: str) -> tuple[str, str]:
+    """(typed value, 1 when the value does not fit the type) for one feature."""
+    if position is None:
+        return f"NULL::{'DOUBLE' if feature.numeric else 'VARCHAR'} AS {alias}", "0"
+    raw = f"r[{position + 1}]"
+    if feature.type == "timestamp":
+        typed = f"COALESCE(TRY_CAST({raw} AS DOUBLE), epoch(TRY_CAST({raw} AS TIMESTAMP)))"
+    elif feature.numeric:
+        typed = f"TRY_CAST({raw} AS DOUBLE)"
+    elif feature.type == "boolean":
+        typed = f"CAST(TRY_CAST({raw} AS BOOLEAN) AS VARCHAR)"
+    else:
+        typed = raw
+    bad = f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN 1 ELSE 0 END"
+    return f"{typed} AS {alias}", bad
+
+
+def flatten(table: pa.Table, features: list[Feature]) -> pa.Table:
+    """One row per predicted row: ``request_id``, ``variant``, ``row`` (its index in the
+    request), ``has_input``, ``f0..fn`` (the features, typed), ``violations`` (values of
+    the wrong type, and a missing column counts one per row), ``prediction`` (text) and
+    ``probabilities`` (list of doubles)."""
+    import duckdb
+
+    connection = duckdb.connect()
+    try:
+        connection.register("cap", table)
+        prefixes = [p for (p,) in connection.sql(f"SELECT DISTINCT {_PREFIX} FROM cap").fetchall()]
+        parts = [
+            connection.sql(_flatten_sql(prefix, features)).to_arrow_table() for prefix in prefixes
+        ]
+    finally:
+        connection.close()
+    return pa.concat_tables(parts) if parts else pa.table({})
+
+
+def _columns_of(prefix: str | None) -> list[str] | None:
+    if prefix is None:
+        return None
+    try:
+        document = orjson.loads(prefix + "}")
+    except orjson.JSONDecodeError:
+        return None
+    columns = document.get("columns") if isinstance(document, dict) else None
+    return [str(c) for c in columns] if isinstance(columns, list) else None
+
+
+def _flatten_sql(prefix: str | None, features: list[Feature]) -> str:
+    columns = _columns_of(prefix)
+    where = "input IS NULL" if prefix is None else f"{_PREFIX} = {_quote(prefix)}"
+    selected, bad = [], []
+    for k, feature in enumerate(features):
+        position = columns.index(feature.name) if columns and feature.name in columns else None
+        value, violation = _feature_sql(position, feature, f"f{k}")
+        selected.append(value)
+        missing_column = columns is not None and position is None
+        bad.append("1" if missing_column else violation)
+    multi = "json_type(output, '$.prediction') = 'ARRAY'"
+    return f"""
+        WITH src AS (
+            SELECT request_id, variant, output,
+                   CAST(json_extract(input, '$.data') AS VARCHAR[][]) AS d
+            FROM cap WHERE {where}
+        ),
+        numbered AS (
+            SELECT *, unnest(range(CAST(COALESCE(len(d), CASE WHEN {multi}
+                THEN json_array_length(output, '$.prediction') ELSE 1 END) AS BIGINT))) AS i
+            FROM src
+        ),
+        flat AS (
+            SELECT request_id, variant, output, i, d[i + 1] AS r, d IS NOT NULL AS has_input,
+                   {multi} AS many
+            FROM numbered
+        )
+        SELECT request_id, variant, i AS "row", has_input,
+               {", ".join(selected) or "NULL AS f_none"},
+               ({" + ".join(bad) or "0"})::INTEGER AS violations,
+               CASE WHEN many THEN json_extract_string(output, '$.prediction[' || i || ']')
+                    ELSE json_extract_string(output, '$.prediction') END AS prediction,
+               TRY_CAST(CASE WHEN many THEN json_extract(output, '$.probabilities[' || i || ']')
+                    ELSE json_extract(output, '$.probabilities') END AS DOUBLE[]) AS probabilities
+        FROM flat
+    """
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
