@@ -253,6 +253,9 @@ def _build(w: World) -> None:
         bake="0s",
         background=False,
     ).id
+    for monitor in ("mon", "mon-del"):
+        w.call("monitoring.create", name=monitor, endpoint="ep")
+    w.call("monitoring.run", name="mon")
     for name in ("target-user", "target-user2"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
@@ -459,6 +462,19 @@ CASES: dict[str, Callable[[World], Args]] = {
     "edge.list": lambda w: {"ref": "m@champion"},
     "edge.get": lambda w: {"export_id": w["export"]},
     "edge.package": lambda w: {"export_id": w["export"]},
+    "monitoring.create": lambda w: {
+        "name": "mon-new",
+        "endpoint": "ep",
+        "kinds": ["data", "prediction", "quality", "estimated", "attribution"],
+    },
+    "monitoring.list": lambda w: {},
+    "monitoring.get": lambda w: {"name": "mon"},
+    "monitoring.delete": lambda w: {"name": "mon-del"},
+    "monitoring.run": lambda w: {"name": "mon"},
+    "monitoring.history": lambda w: {"name": "mon"},
+    "monitoring.report": lambda w: {"name": "mon"},
+    "monitoring.result": lambda w: {"name": "mon"},
+    "monitoring.metrics": lambda w: {"name": "mon"},
 }
 
 # What each operation reads or uses beyond its primary resource, as an attacker who owns
@@ -504,6 +520,16 @@ USES: dict[str, list[str]] = {
     "automl.create_job": ["datasets:ReadData", "tracking:CreateRun", "registry:RegisterModel"],
     "batch.create_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
     "batch.resume_job": ["registry:GetModelVersion", "datasets:ReadData", "datasets:Ingest"],
+    # a monitor reads its endpoint's capture and feedback, each variant's model version and
+    # the baseline (here the version's training data, from lineage), also when run or read
+    **{
+        f"monitoring.{name}": [
+            "endpoints:ReadCapture",
+            "registry:GetModelVersion",
+            "datasets:ReadData",
+        ]
+        for name in ("create", "get", "run", "history", "report", "result", "metrics")
+    },
 }
 
 # Positive controls that may end in a refusal other than authorization: the call got

@@ -20,6 +20,7 @@ from shipyard.cli import (
     _evaluation,
     _features,
     _iam,
+    _monitors,
     _registry,
     _runs,
     _servers,
@@ -85,6 +86,7 @@ app.add_typer(_registry.models_app, name="models")
 app.command()(_evaluation.evaluate)
 app.add_typer(_evaluation.evaluations_app, name="evaluations")
 app.add_typer(_endpoints.app, name="endpoints")
+app.add_typer(_monitors.app, name="monitors")
 app.command()(_deploy.deploy)
 app.add_typer(_deploy.deployments_app, name="deployments")
 app.add_typer(_iam.principals_app, name="principals")
