@@ -90,6 +90,24 @@ def register(
     estimator = lightgbm.LGBMClassifier(n_estimators=trees, num_leaves=7, verbose=-1, n_jobs=1).fit(
         _categorical(data), data["label"]
     )
+    return register_estimator(platform, estimator, dataset_version_id, model, SIGNATURE)
+
+
+def register_estimator(
+    platform: Platform,
+    estimator: Any,
+    dataset_version_id: int | None,
+    model: str,
+    signature: ModelSignature | None = None,
+) -> int:
+    """Register a fitted estimator (numeric inputs x0..x2 unless ``signature``)."""
+    if signature is None:
+        signature = ModelSignature(
+            inputs=[ColumnSpec(name=n, type="float") for n in ("x0", "x1", "x2")],
+            task="classification",
+            target="label",
+            classes=[0, 1],
+        )
     flavor, blob = save_model(estimator)
     with platform.db.session() as session:
         run = start_run(session, experiment="monitors", principal="admin")
@@ -97,7 +115,7 @@ def register(
         meta = {
             "flavor": flavor,
             "digest": artifact.digest,
-            "signature": SIGNATURE.model_dump(mode="json"),
+            "signature": signature.model_dump(mode="json"),
         }
         store_artifact(platform, session, run.id, MODEL_META, orjson.dumps(meta))
         if dataset_version_id is not None:
