@@ -154,3 +154,43 @@ def captured_rows(platform: Platform, endpoint: str) -> int:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def write_capture(
+    platform: Platform,
+    endpoint: str,
+    data: pd.DataFrame,
+    variant: str = "primary",
+    at: float | None = None,
+) -> None:
+    """Capture the rows as the serving workers would (one request a row, in their layout),
+    with the model's answers taken as the labels."""
+    import time
+    import uuid
+
+    from shipyard.flavors import Prediction
+    from shipyard.serving._capture import CaptureRecord, capture_tables, parquet_bytes
+
+    stamp = time.time() if at is None else at
+    records = []
+    for i in range(len(data)):
+        row = data.iloc[[i]][FEATURES]
+        label = int(data["label"].iloc[i])
+        probability = np.array([[0.3, 0.7] if label else [0.8, 0.2]])
+        records.append(
+            CaptureRecord(
+                uuid.uuid4().hex,
+                stamp,
+                variant,
+                "1",
+                tuple(FEATURES),
+                row,
+                Prediction(np.array([label]), probability),
+            )
+        )
+    for hour, table in capture_tables(records).items():
+        digest = platform.blobs.put_bytes(parquet_bytes(table))
+        with platform.db.session() as session:
+            session.add(
+                et.CaptureFile(endpoint=endpoint, hour=hour, digest=digest, rows=table.num_rows)
+            )

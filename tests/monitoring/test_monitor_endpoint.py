@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from tests.endpoints.dataplanekit import serving, wait_for
 from tests.monitoring.monitorkit import (
     captured_rows,
@@ -79,6 +78,9 @@ def test_drift_is_flagged_only_in_the_drifted_window_and_late_labels_count(
         assert run2.number == 2
         one = client.monitors.result("churn-mon", run=1)
         two = client.monitors.result("churn-mon", run=2)
+        report = client.monitors.report("churn-mon").decode()
+        assert "Over time" in report and "Attribution drift" in report and "CBPE" in report
+        assert [r.number for r in client.monitors.history("churn-mon")] == [2, 1]
 
     for name in ("blue", "green"):
         before, after = _variant(one, name), _variant(two, name)
@@ -117,7 +119,3 @@ def test_drift_is_flagged_only_in_the_drifted_window_and_late_labels_count(
     assert abs(estimated[0].value - accuracy["blue"][0].value) < 0.1
     assert [p.time for p in drift] == [t1, t2]
     assert drift[0].value == 0 and drift[1].value >= 0.5
-
-
-def test_report_history_and_prometheus(platform: Platform, client: Client) -> None:
-    pytest.skip("filled below")
