@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from shipyard.datasets import find_version, load_version_table
 from shipyard.errors import InvalidInput
 from shipyard.flavors import CODE_FLAVORS, ModelSignature, Predictor
+from shipyard.monitoring._features import Feature
 from shipyard.monitoring._summary import Reference, numeric_values
-from shipyard.monitoring._window import Feature
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
 from shipyard.store.metadata import tables as t

@@ -11,31 +11,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+from shipyard.monitoring._fast import assemble, fast_mask, read_rows
+from shipyard.monitoring._features import Feature
 from shipyard.platform import Platform
 from shipyard.serving._capture import hour_of
 from shipyard.store.metadata import endpoint_tables as et
 
-NUMERIC_TYPES = frozenset({"integer", "float", "timestamp"})
 _COLUMNS = ("request_id", "time", "variant", "input", "output")
 _PREFIX = "split_part(input, ',\"data\":', 1)"
-
-
-@dataclass(frozen=True)
-class Feature:
-    name: str
-    type: str
-
-    @property
-    def numeric(self) -> bool:
-        return self.type in NUMERIC_TYPES
 
 
 def capture_digests(platform: Platform, endpoint: str, start: datetime, end: datetime) -> list[str]:
@@ -102,12 +93,50 @@ def flatten(table: pa.Table, features: list[Feature]) -> pa.Table:
     try:
         connection.register("cap", table)
         prefixes = [p for (p,) in connection.sql(f"SELECT DISTINCT {_PREFIX} FROM cap").fetchall()]
-        parts = [
-            connection.sql(_flatten_sql(prefix, features)).to_arrow_table() for prefix in prefixes
-        ]
+        parts, rest = _fast_parts(connection, table, prefixes, features)
+        if rest.num_rows:
+            connection.register("cap", rest)
+            parts.extend(
+                connection.sql(_flatten_sql(prefix, features)).to_arrow_table()
+                for prefix in prefixes
+            )
     finally:
         connection.close()
-    return pa.concat_tables(parts) if parts else pa.table({})
+    parts = [p for p in parts if p.num_rows]
+    if not parts:
+        return pa.table({})
+    return pa.concat_tables(parts, promote_options="permissive")
+
+
+def _fast_parts(
+    connection: Any, table: pa.Table, prefixes: list[str | None], features: list[Feature]
+) -> tuple[list[pa.Table], pa.Table]:
+    """One-row requests read as CSV (``_fast``), and the rows left for the JSON path."""
+    parts: list[pa.Table] = []
+    rest = table
+    for prefix in prefixes:
+        columns = _columns_of(prefix)
+        if prefix is None or columns is None or not features or not rest.num_rows:
+            continue
+        mask = fast_mask(rest["input"], prefix, features)
+        if not pc.any(mask).as_py():
+            continue
+        chosen = rest.filter(mask)
+        read = read_rows(chosen["input"], prefix, columns, features)
+        if read is None:
+            continue
+        connection.register("fastcap", chosen)
+        outputs = connection.sql(_OUTPUT_SQL).to_arrow_table()
+        parts.append(assemble(chosen, read, outputs))
+        rest = rest.filter(pc.invert(mask))
+    return parts, rest
+
+
+_OUTPUT_SQL = """
+    SELECT json_extract_string(output, '$.prediction') AS prediction,
+           TRY_CAST(json_extract(output, '$.probabilities') AS DOUBLE[]) AS probabilities
+    FROM fastcap
+"""
 
 
 def _columns_of(prefix: str | None) -> list[str] | None:
