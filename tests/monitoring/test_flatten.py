@@ -78,3 +78,11 @@ def test_multi_row_requests_and_missing_columns() -> None:
     ]
     narrow = _sorted(flatten(_capture([([[1.0, "x"]], 1, None)], ["a", "b"]), FEATURES))
     assert narrow[0]["f2"] is None and narrow[0]["violations"] == 1
+
+
+def test_captured_text_never_becomes_part_of_a_query() -> None:
+    columns = ["a", "b'); DROP TABLE cap; --", "n"]
+    features = [Feature("a", "float"), Feature(columns[1], "string"), Feature("n", "integer")]
+    rows = [([[1.0, "x", 2]], 1, None), ([[2.0, 'q"uote', 3]], 0, None)]
+    flat = _sorted(flatten(_capture(rows, columns), features))
+    assert [(r["f0"], r["f1"], r["f2"]) for r in flat] == [(1.0, "x", 2.0), (2.0, 'q"uote', 3.0)]

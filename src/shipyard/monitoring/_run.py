@@ -161,6 +161,10 @@ def run_window(
     except ShipyardError as error:
         record_failure(platform, plan, start, end, principal, trigger, "failed", error.message)
         raise
+    except Exception as error:
+        message = f"internal error ({type(error).__name__}); see the server log"
+        record_failure(platform, plan, start, end, principal, trigger, "failed", message)
+        raise
     document = result.model_dump_json().encode()
     result_digest = platform.blobs.put_bytes(document)
     with platform.db.session() as session:
@@ -253,19 +257,25 @@ def run_info(run: mt.MonitorRun, monitor: str) -> MonitorRunInfo:
     )
 
 
+_SERIES = ("quality.", "estimated.", "drift_share", "attribution_drift", "prediction_drift")
+
+
 def _history(
     session: Any, monitor_id: int, end: datetime
 ) -> dict[str, list[tuple[datetime, float]]]:
     """Earlier values of the quality, estimate and drift-share series, for the report."""
     rows = session.execute(
         sa.select(mt.MonitorMetric.name, mt.MonitorMetric.window_end, mt.MonitorMetric.value)
-        .where(mt.MonitorMetric.monitor_id == monitor_id, mt.MonitorMetric.window_end < end)
+        .where(
+            mt.MonitorMetric.monitor_id == monitor_id,
+            mt.MonitorMetric.window_end < end,
+            sa.or_(*(mt.MonitorMetric.name.startswith(p) for p in _SERIES)),
+        )
         .order_by(mt.MonitorMetric.window_end)
     )
     series: dict[str, list[tuple[datetime, float]]] = {}
     for name, at, value in rows:
-        if name.startswith(("quality.", "estimated.", "drift_share")):
-            series.setdefault(name, []).append((at, value))
+        series.setdefault(name, []).append((at, value))
     return series
 
 

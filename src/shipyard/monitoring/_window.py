@@ -91,15 +91,21 @@ def flatten(table: pa.Table, features: list[Feature]) -> pa.Table:
 
     connection = duckdb.connect()
     try:
-        connection.register("cap", table)
-        prefixes = [p for (p,) in connection.sql(f"SELECT DISTINCT {_PREFIX} FROM cap").fetchall()]
-        parts, rest = _fast_parts(connection, table, prefixes, features)
-        if rest.num_rows:
-            connection.register("cap", rest)
-            parts.extend(
-                connection.sql(_flatten_sql(prefix, features)).to_arrow_table()
-                for prefix in prefixes
+        connection.register("raw", table)
+        keyed = connection.sql(f"SELECT *, {_PREFIX} AS prefix FROM raw").to_arrow_table()
+        prefixes: list[str | None] = pc.unique(keyed["prefix"]).to_pylist()
+        parts, rest = _fast_parts(connection, keyed, prefixes, features)
+        for prefix in prefixes:
+            # each group is filtered here, so no captured text is ever part of a query
+            same = (
+                pc.is_null(rest["prefix"])
+                if prefix is None
+                else pc.fill_null(pc.equal(rest["prefix"], prefix), False)
             )
+            group = rest.filter(same)
+            if group.num_rows:
+                connection.register("cap", group)
+                parts.append(connection.sql(_flatten_sql(prefix, features)).to_arrow_table())
     finally:
         connection.close()
     parts = [p for p in parts if p.num_rows]
@@ -152,7 +158,6 @@ def _columns_of(prefix: str | None) -> list[str] | None:
 
 def _flatten_sql(prefix: str | None, features: list[Feature]) -> str:
     columns = _columns_of(prefix)
-    where = "input IS NULL" if prefix is None else f"{_PREFIX} = {_quote(prefix)}"
     selected, bad = [], []
     for k, feature in enumerate(features):
         position = columns.index(feature.name) if columns and feature.name in columns else None
@@ -165,7 +170,7 @@ def _flatten_sql(prefix: str | None, features: list[Feature]) -> str:
         WITH src AS (
             SELECT request_id, variant, output,
                    CAST(json_extract(input, '$.data') AS VARCHAR[][]) AS d
-            FROM cap WHERE {where}
+            FROM cap
         ),
         numbered AS (
             SELECT *, unnest(range(CAST(COALESCE(len(d), CASE WHEN {multi}
@@ -186,7 +191,3 @@ def _flatten_sql(prefix: str | None, features: list[Feature]) -> str:
                     ELSE json_extract(output, '$.probabilities') END AS DOUBLE[]) AS probabilities
         FROM flat
     """
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
