@@ -57,6 +57,15 @@ def main() -> None:
             f"| {result['tool']} | {float(result['wall']):.1f} | "  # type: ignore[arg-type]
             f"{float(result['peak_mb']):.0f} | {', '.join(result['drifted'])} | {speed} |"  # type: ignore[arg-type]
         )
+    print(
+        f"\nDrift only, on the same flat Parquet Evidently reads: Shipyard "
+        f"{float(ours['drift_seconds']):.2f} s ({', '.join(ours['drift_only_drifted'])})"  # type: ignore[arg-type]
+        + (
+            f", {float(rows[1]['wall']) / float(ours['drift_seconds']):.1f}x Evidently's time"  # type: ignore[arg-type]
+            if len(rows) > 1
+            else ""
+        )
+    )
     print(f"\nShipyard CBPE (whole run): {ours['estimated']}")
     if not args.no_peers:
         nanny = ensure_venv("nannyml", ["nannyml>=0.13,<0.14", "pyarrow"])

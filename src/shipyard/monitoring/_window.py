@@ -92,7 +92,8 @@ def flatten(table: pa.Table, features: list[Feature]) -> pa.Table:
     connection = duckdb.connect()
     try:
         connection.register("raw", table)
-        keyed = connection.sql(f"SELECT *, {_PREFIX} AS prefix FROM raw").to_arrow_table()
+        prefix_column = connection.sql(f"SELECT {_PREFIX} AS prefix FROM raw").to_arrow_table()
+        keyed = table.append_column("prefix", prefix_column["prefix"])
         prefixes: list[str | None] = pc.unique(keyed["prefix"]).to_pylist()
         parts, rest = _fast_parts(connection, keyed, prefixes, features)
         for prefix in prefixes:
