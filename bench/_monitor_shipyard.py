@@ -58,6 +58,7 @@ def main() -> None:
     started = time.perf_counter()
     result = compute(platform, plan, start, end)
     wall = time.perf_counter() - started
+    peak = peak_mb()
     (variant,) = result.variants
     import pyarrow.parquet as pq
 
@@ -72,7 +73,7 @@ def main() -> None:
                 "tool": "Shipyard monitor",
                 "rows": variant.rows,
                 "wall": wall,
-                "peak_mb": peak_mb(),
+                "peak_mb": peak,
                 "drifted": sorted(f.feature for f in variant.features if f.drifted),
                 "estimated": variant.estimated.metrics if variant.estimated else {},
                 "cbpe_only": cbpe.metrics,

@@ -68,7 +68,7 @@ def main() -> None:
     )
     print(f"\nShipyard CBPE (whole run): {ours['estimated']}")
     if not args.no_peers:
-        nanny = ensure_venv("nannyml", ["nannyml>=0.13,<0.14", "pyarrow"])
+        nanny = ensure_venv("nannyml", ["nannyml>=0.13,<0.14", "statsmodels", "pyarrow"])
         peer = run_worker(nanny, "_monitor_nannyml.py", str(directory))
         print("\n| tool | accuracy | ROC AUC | seconds | time ratio |")
         print("|---|---|---|---|---|")
