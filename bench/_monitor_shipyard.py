@@ -47,7 +47,7 @@ def main() -> None:
     directory = Path(sys.argv[1])
     from shipyard.config import Settings
     from shipyard.monitoring._estimate import estimate
-    from shipyard.monitoring._run import Plan, compute
+    from shipyard.monitoring._plan import Plan, compute
     from shipyard.platform import Platform
 
     window = json.loads((directory / "window.json").read_text())

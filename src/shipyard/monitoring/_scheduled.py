@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import AccessDenied, NotFound
 from shipyard.monitoring._access import find_monitor
-from shipyard.monitoring._run import plan_of, record_failure
+from shipyard.monitoring._plan import plan_of
+from shipyard.monitoring._records import record_failure
 from shipyard.monitoring._service import execute, run_monitor
 from shipyard.platform import Platform
 from shipyard.scheduling import Due, Schedule
