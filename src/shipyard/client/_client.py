@@ -12,9 +12,9 @@ from shipyard.client._deployments import Deployments
 from shipyard.client._edge import Edge
 from shipyard.client._endpoints import Endpoints
 from shipyard.client._evaluations import Evaluations
-from shipyard.client._monitors import Monitors
 from shipyard.client._features import Features
 from shipyard.client._log_model import LoggedModel, log_model
+from shipyard.client._monitors import Monitors
 from shipyard.client._resources import Datasets, Iam, Models
 from shipyard.client._streams import Streams
 from shipyard.client._tracking import ActiveRun, Tracking

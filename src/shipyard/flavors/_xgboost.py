@@ -110,9 +110,7 @@ class XGBoostPredictor(Predictor):
     def contributions(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
         """Tree SHAP values, shaped (rows, outputs, inputs + 1); the last column is the bias."""
         matrix = xgboost.DMatrix(self._encode(features), enable_categorical=True)
-        values = np.asarray(
-            self.model.predict(matrix, pred_contribs=True, validate_features=False)
-        )
+        values = np.asarray(self.model.predict(matrix, pred_contribs=True, validate_features=False))
         width = len(self.signature.inputs) + 1
         return values.reshape(values.shape[0], -1, width)
 
