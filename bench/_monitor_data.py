@@ -92,10 +92,7 @@ def build(directory: Path, rows: int) -> None:
 
     create_endpoint(ctx, "ep", model="model@1")
 
-    current, positive, _ = table(rows, 2, True)
     start = 1_800_000_000.0  # a whole UTC day: 2027-01-15 08:00 .. the next day
-    times = start + np.sort(np.random.default_rng(3).random(rows)) * DAY
-    hours = ((times - start) // 3600).astype(int)
     schema = pa.schema(
         [
             ("request_id", pa.string()),
@@ -107,25 +104,26 @@ def build(directory: Path, rows: int) -> None:
         ]
     )
     names = list(FEATURES)
-    values = current[FEATURES].to_numpy(dtype=object).tolist()
-    scores = positive.tolist()
-    for hour in range(24):
-        index = np.flatnonzero(hours == hour)
-        inputs = [
-            orjson.dumps({"columns": names, "data": [values[i]]}).decode() for i in index.tolist()
-        ]
+    flat: pq.ParquetWriter | None = None
+    scored: list[np.ndarray] = []
+    for hour in range(24):  # an hour at a time, so the day never sits in memory
+        count = rows * (hour + 1) // 24 - rows * hour // 24
+        current, positive, _ = table(count, 100 + hour, True)
+        scored.append(positive)
+        times = start + hour * 3600 + np.sort(np.random.default_rng(hour).random(count)) * 3600
+        values = current[FEATURES].to_numpy(dtype=object).tolist()
+        scores = positive.tolist()
+        inputs = [orjson.dumps({"columns": names, "data": [row]}).decode() for row in values]
         outputs = [
-            orjson.dumps(
-                {"prediction": int(scores[i] > 0.5), "probabilities": [1 - scores[i], scores[i]]}
-            ).decode()
-            for i in index.tolist()
+            orjson.dumps({"prediction": int(p > 0.5), "probabilities": [1 - p, p]}).decode()
+            for p in scores
         ]
         part = pa.table(
             {
-                "request_id": [f"r{i}" for i in index.tolist()],
-                "time": (times[index] * 1_000_000).astype(np.int64),
-                "variant": ["primary"] * len(index),
-                "model_version": [1] * len(index),
+                "request_id": [f"r{hour}-{i}" for i in range(count)],
+                "time": (times * 1_000_000).astype(np.int64),
+                "variant": ["primary"] * count,
+                "model_version": [1] * count,
                 "input": inputs,
                 "output": outputs,
             },
@@ -136,13 +134,17 @@ def build(directory: Path, rows: int) -> None:
         digest = platform.blobs.put_bytes(out.getvalue())
         label = pd.Timestamp(start + hour * 3600, unit="s", tz="UTC").strftime("%Y-%m-%dT%H")
         with platform.db.session() as session:
-            session.add(et.CaptureFile(endpoint="ep", hour=label, digest=digest, rows=len(index)))
+            session.add(et.CaptureFile(endpoint="ep", hour=label, digest=digest, rows=count))
+        piece = pa.Table.from_pandas(current, preserve_index=False)
+        if flat is None:
+            flat = pq.ParquetWriter(directory / "current.parquet", piece.schema)
+        flat.write_table(piece)
+    assert flat is not None
+    flat.close()
     platform.close()
+    positive = np.concatenate(scored)
     pq.write_table(
         pa.Table.from_pandas(base, preserve_index=False), directory / "reference.parquet"
-    )
-    pq.write_table(
-        pa.Table.from_pandas(current, preserve_index=False), directory / "current.parquet"
     )
     pq.write_table(
         pa.table({"positive": base_positive, "label": base_label}),
