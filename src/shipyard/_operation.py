@@ -32,6 +32,8 @@ class Operation:
     status_code: int = 200
     raw_body: str | None = None
     summary: str = field(default="", compare=False)
+    media_type: str = "application/octet-stream"
+    """The content type of a result given as bytes."""
 
     @property
     def info(self) -> OperationInfo:

@@ -20,6 +20,7 @@ from shipyard import edge as edge_service
 from shipyard import endpoints as endpoint_service
 from shipyard import evaluation as evaluation_service
 from shipyard import features as feature_service
+from shipyard import monitoring as monitor_service
 from shipyard import pipelines as pipeline_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
@@ -323,6 +324,41 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         f"{_V1}/endpoints/{{name}}/bandit/step",
         endpoint_service.bandit_step,
+    ),
+    # monitors
+    Operation("monitoring.create", "POST", f"{_V1}/monitors", monitor_service.create_monitor, 201),
+    Operation("monitoring.list", "GET", f"{_V1}/monitors", monitor_service.list_monitors),
+    Operation("monitoring.get", "GET", f"{_V1}/monitors/{{name}}", monitor_service.get_monitor),
+    Operation(
+        "monitoring.delete", "DELETE", f"{_V1}/monitors/{{name}}", monitor_service.delete_monitor
+    ),
+    Operation(
+        "monitoring.run", "POST", f"{_V1}/monitors/{{name}}/runs", monitor_service.run_monitor, 201
+    ),
+    Operation(
+        "monitoring.history",
+        "GET",
+        f"{_V1}/monitors/{{name}}/runs",
+        monitor_service.monitor_history,
+    ),
+    Operation(
+        "monitoring.report",
+        "GET",
+        f"{_V1}/monitors/{{name}}/report",
+        monitor_service.get_monitor_report,
+    ),
+    Operation(
+        "monitoring.result",
+        "GET",
+        f"{_V1}/monitors/{{name}}/result",
+        monitor_service.get_monitor_result,
+    ),
+    Operation(
+        "monitoring.metrics",
+        "GET",
+        f"{_V1}/monitors/{{name}}/metrics",
+        monitor_service.monitor_metrics,
+        media_type="text/plain; version=0.0.4; charset=utf-8",
     ),
     # deployments
     Operation(

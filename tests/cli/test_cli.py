@@ -67,6 +67,9 @@ def test_ingest_list_show_head_as_json(home: Path, tmp_path: Path) -> None:
         (["models", "show", "nope@champion"], "model 'nope' does not exist"),
         (["endpoints", "create", "e", "--model", "nope@@1"], "model"),
         (["train", "/no/such/spec.yaml"], "does not exist"),
+        (["monitors", "create", "m", "--endpoint", "e", "--kinds", "data,bias"], "kinds"),
+        (["monitors", "run", "m", "--window-start", "yesterday"], "window_start"),
+        (["monitors", "report", "missing", "-o", "{data}.html"], "monitor 'missing'"),
     ],
 )
 def test_errors_are_one_line_without_traceback(

@@ -275,6 +275,9 @@ def _build(w: World) -> None:
         w.call("pipelines.create", spec=_pipeline_spec(pipeline))
     v["pl_run"] = w.call("pipelines.start_run", name="pl").id
     _wait_for_jobs(w.platform)
+    for monitor in ("mon", "mon-del"):
+        w.call("monitoring.create", name=monitor, endpoint="ep")
+    w.call("monitoring.run", name="mon")
     for name in ("target-user", "target-user2"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
@@ -518,6 +521,19 @@ CASES: dict[str, Callable[[World], Args]] = {
     "pipelines.read_log": lambda w: {"run_id": w["pl_run"]},
     "pipelines.cancel_run": lambda w: {"run_id": w["pl_run"]},
     "pipelines.resume_run": lambda w: {"run_id": w["pl_run"]},
+    "monitoring.create": lambda w: {
+        "name": "mon-new",
+        "endpoint": "ep",
+        "kinds": ["data", "prediction", "quality", "estimated", "attribution"],
+    },
+    "monitoring.list": lambda w: {},
+    "monitoring.get": lambda w: {"name": "mon"},
+    "monitoring.delete": lambda w: {"name": "mon-del"},
+    "monitoring.run": lambda w: {"name": "mon"},
+    "monitoring.history": lambda w: {"name": "mon"},
+    "monitoring.report": lambda w: {"name": "mon"},
+    "monitoring.result": lambda w: {"name": "mon"},
+    "monitoring.metrics": lambda w: {"name": "mon"},
 }
 
 # What each operation reads or uses beyond its primary resource, as an attacker who owns
@@ -587,6 +603,16 @@ USES: dict[str, list[str]] = {
         "deploy:CreateDeployment",
         "registry:GetModelVersion",
     ],
+    # a monitor reads its endpoint's capture and feedback, each variant's model version and
+    # the baseline (here the version's training data, from lineage), also when run or read
+    **{
+        f"monitoring.{name}": [
+            "endpoints:ReadCapture",
+            "registry:GetModelVersion",
+            "datasets:ReadData",
+        ]
+        for name in ("create", "get", "run", "history", "report", "result", "metrics")
+    },
 }
 
 # Positive controls that may end in a refusal other than authorization: the call got

@@ -41,7 +41,7 @@ DEFAULT_MIN_SAMPLES = 30
 """Default samples per datapoint for an endpoint's rates and latencies (requests)."""
 
 
-READ_ACTIONS = {"endpoint": "endpoints:ReadMetrics", "monitor": "monitors:DescribeMonitor"}
+READ_ACTIONS = {"endpoint": "endpoints:ReadMetrics", "monitor": "monitoring:DescribeMonitor"}
 """What reading an alarm's metric needs, on the endpoint or monitor it names."""
 _ACTIONS: TypeAdapter[list[AlarmAction]] = TypeAdapter(list[AlarmAction])
 

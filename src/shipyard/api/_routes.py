@@ -140,7 +140,7 @@ def _make_endpoint(
             if spooled is not None:
                 spooled.unlink(missing_ok=True)
         if isinstance(result, bytes):
-            return Response(result, media_type="application/octet-stream")
+            return Response(result, media_type=op.media_type)
         if isinstance(result, pa.RecordBatchReader):
             return arrow_stream_response(result, op.status_code)
         return JSONResponse(to_jsonable(result), status_code=op.status_code)

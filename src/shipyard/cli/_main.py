@@ -23,6 +23,7 @@ from shipyard.cli import (
     _features,
     _iam,
     _logs,
+    _monitors,
     _pipelines,
     _registry,
     _runs,
@@ -95,6 +96,7 @@ app.command()(_evaluation.evaluate)
 app.add_typer(_evaluation.evaluations_app, name="evaluations")
 _endpoints.app.command("recommend")(_cost.recommend)
 app.add_typer(_endpoints.app, name="endpoints")
+app.add_typer(_monitors.app, name="monitors")
 app.command()(_deploy.deploy)
 app.add_typer(_deploy.deployments_app, name="deployments")
 app.add_typer(_alarms.app, name="alarms")

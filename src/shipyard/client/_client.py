@@ -16,6 +16,7 @@ from shipyard.client._endpoints import Endpoints
 from shipyard.client._evaluations import Evaluations
 from shipyard.client._features import Features
 from shipyard.client._log_model import LoggedModel, log_model
+from shipyard.client._monitors import Monitors
 from shipyard.client._pipelines import Pipelines
 from shipyard.client._resources import Datasets, Iam, Models
 from shipyard.client._streams import Streams
@@ -65,6 +66,7 @@ class Client:
         self.edge = Edge(transport)
         self.evaluations = Evaluations(transport)
         self.alarms = Alarms(transport)
+        self.monitors = Monitors(transport)
         self.features = Features(transport)
         self.streams = Streams(transport)
         self.transforms = Transforms(transport)

@@ -107,6 +107,13 @@ class LightGBMPredictor(Predictor):
             )
         return to_prediction(self._run(self._encode(features), rounds or None), self._classes)
 
+    def contributions(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
+        """Tree SHAP values, shaped (rows, outputs, inputs + 1); the last column is the bias."""
+        data = self._encode(features)
+        values = np.asarray(self._predict(data, num_threads=1, pred_contrib=True))
+        width = len(self.signature.inputs) + 1
+        return values.reshape(values.shape[0], -1, width)
+
     def _run(self, data: np.ndarray | pd.DataFrame, rounds: int | None = None) -> np.ndarray:
         try:
             if rounds is not None:

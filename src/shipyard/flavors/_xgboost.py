@@ -107,6 +107,13 @@ class XGBoostPredictor(Predictor):
             raise InvalidInput(f"the model rejected the input: {exc}", field="features") from exc
         return to_prediction(output, self._classes)
 
+    def contributions(self, features: np.ndarray | pd.DataFrame) -> np.ndarray:
+        """Tree SHAP values, shaped (rows, outputs, inputs + 1); the last column is the bias."""
+        matrix = xgboost.DMatrix(self._encode(features), enable_categorical=True)
+        values = np.asarray(self.model.predict(matrix, pred_contribs=True, validate_features=False))
+        width = len(self.signature.inputs) + 1
+        return values.reshape(values.shape[0], -1, width)
+
     def _inplace(self, data: np.ndarray | pd.DataFrame) -> np.ndarray:
         output: np.ndarray = self.model.inplace_predict(data, validate_features=False)
         return output
