@@ -7,21 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 from shipyard.errors import InvalidInput
 
-_PERIOD = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$", re.IGNORECASE)
-_UNIT = {"m": 60, "h": 3600, "d": 86_400}
-MIN_SECONDS = 60
+_PERIOD = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$", re.IGNORECASE)
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+MIN_SECONDS = 10
 MAX_SECONDS = 31 * 86_400
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def parse_schedule(text: str) -> int:
-    """Seconds of ``"15m"``, ``"1h"`` or ``"1d"``; from 1 minute to 31 days."""
+    """Seconds of ``"30s"``, ``"15m"``, ``"1h"`` or ``"1d"``; from 10 seconds (as an alarm's
+    shortest period) to 31 days."""
     match = _PERIOD.match(text)
     if match is None:
-        raise InvalidInput(f"{text!r} is not a period such as 15m, 1h or 1d", field="schedule")
+        raise InvalidInput(f"{text!r} is not a period such as 30s, 15m, 1h or 1d", field="schedule")
     seconds = int(match.group(1)) * _UNIT[match.group(2).lower()]
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise InvalidInput("must be from 1 minute to 31 days", field="schedule")
+        raise InvalidInput("must be from 10 seconds to 31 days", field="schedule")
     return seconds
 
 
