@@ -70,7 +70,7 @@ def create(
         str | None,
         typer.Option(help="Dataset version to compare with (D@v); default: training data."),
     ] = None,
-    schedule: Annotated[str, typer.Option(help="Window length: 15m, 1h, 1d.")] = "1h",
+    schedule: Annotated[str, typer.Option(help="Window length: 30s, 15m, 1h, 1d.")] = "1h",
     kinds: Annotated[
         str,
         typer.Option(help="Comma-separated: data, prediction, quality, estimated, attribution."),
