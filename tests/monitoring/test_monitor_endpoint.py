@@ -115,7 +115,8 @@ def test_drift_is_flagged_only_in_the_drifted_window_and_late_labels_count(
     for name, points in accuracy.items():
         assert [p.time for p in points] == [t1], name
         assert points[0].samples > 100
-    assert accuracy["blue"][0].value > accuracy["green"][0].value
+    assert sum(points[0].samples for points in accuracy.values()) == ROWS  # every label
+    assert all(0.7 < points[0].value < 0.9 for points in accuracy.values())
     assert abs(estimated[0].value - accuracy["blue"][0].value) < 0.1
     assert [p.time for p in drift] == [t1, t2]
     assert drift[0].value == 0 and drift[1].value >= 0.5

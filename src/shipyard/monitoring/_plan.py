@@ -99,7 +99,8 @@ def compute(platform: Platform, plan: Plan, start: datetime, end: datetime) -> M
     labels = labels_since(platform, plan.endpoint, start) if "quality" in plan.kinds else {}
     labelled: list[pa.Table] = []
     for table in read_window(platform, plan.endpoint, start, end):
-        labelled.append(labelled_rows(table, labels))
+        if labels:
+            labelled.append(labelled_rows(table, labels))
         for variant in pc.unique(table["variant"]).to_pylist():
             window = windows.get(variant)
             if window is None:
