@@ -25,6 +25,7 @@ from shipyard.store.metadata import tables as t
 from shipyard.tracking import start_run, store_artifact
 
 FEATURES = ["colour", "x0", "x1", "x2"]
+CAPTURE = {"enabled": True, "sampling_percent": 100, "mode": "both"}  # what monitors read
 COLOURS = np.array(["red", "green", "blue"], dtype=object)
 SIGNATURE = ModelSignature(
     inputs=[

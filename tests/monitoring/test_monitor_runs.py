@@ -6,7 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.monitoring.monitorkit import frame, ingest_training, now, register, write_capture
+from tests.monitoring.monitorkit import (
+    CAPTURE,
+    frame,
+    ingest_training,
+    now,
+    register,
+    write_capture,
+)
 
 from shipyard import errors
 from shipyard.client import Client
@@ -18,7 +25,7 @@ def test_a_run_is_stored_with_its_report_metrics_and_series(
     platform: Platform, client: Client
 ) -> None:
     register(platform, ingest_training(platform))
-    client.endpoints.create("ep", model="churn@1")
+    client.endpoints.create("ep", model="churn@1", capture=CAPTURE)
     info = client.monitors.create(
         "mon", endpoint="ep", kinds=["data", "prediction", "estimated"], schedule="1h"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.endpoints.dataplanekit import embedded
-from tests.monitoring.monitorkit import ingest_training, now, register
+from tests.monitoring.monitorkit import CAPTURE, ingest_training, now, register
 
 from shipyard import errors
 from shipyard.client import Client
@@ -39,7 +39,7 @@ def test_a_window_runs_as_its_creator_until_the_creator_loses_the_endpoint(
 ) -> None:
     with embedded(tmp_path) as platform, Client(settings=platform.settings) as admin:
         register(platform, ingest_training(platform))
-        admin.endpoints.create("ep", model="churn@1")
+        admin.endpoints.create("ep", model="churn@1", capture=CAPTURE)
         admin.iam.create_principal("watcher")
         admin.iam.put_policy("watching", WATCHER)
         admin.iam.attach_policy("watcher", "watching")
@@ -81,7 +81,7 @@ def test_a_monitor_is_no_way_into_another_endpoint(tmp_path: Path) -> None:
     with embedded(tmp_path) as platform, Client(settings=platform.settings) as admin:
         register(platform, ingest_training(platform))
         for endpoint in ("hers", "secret"):
-            admin.endpoints.create(endpoint, model="churn@1")
+            admin.endpoints.create(endpoint, model="churn@1", capture=CAPTURE)
         admin.monitors.create("on-secret", endpoint="secret")
         admin.iam.create_principal("mallory")
         policy = {

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sklearn.linear_model import LogisticRegression
 from tests.endpoints.dataplanekit import embedded
-from tests.monitoring.monitorkit import frame, ingest_training, now, register
+from tests.monitoring.monitorkit import CAPTURE, frame, ingest_training, now, register
 
 from shipyard import errors
 from shipyard.client import Client
@@ -33,8 +33,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
         register(platform, data)  # churn@1, with lineage
         register(platform, None, model="orphan")  # no training data recorded
         with Client(settings=platform.settings) as client:
-            client.endpoints.create("tree-ep", model="churn@1")
-            client.endpoints.create("orphan-ep", model="orphan@1")
+            client.endpoints.create("tree-ep", model="churn@1", capture=CAPTURE)
+            client.endpoints.create("orphan-ep", model="orphan@1", capture=CAPTURE)
+            client.endpoints.create("bare-ep", model="churn@1")  # no capture
+            outputs = {**CAPTURE, "mode": "output"}
+            client.endpoints.create("outputs-ep", model="churn@1", capture=outputs)
             client.monitors.create("kept", endpoint="tree-ep")
             yield platform, client
 
@@ -59,6 +62,16 @@ CASES: dict[str, tuple[Callable[[Client], Any], type[Exception], str]] = {
         lambda c: c.monitors.create("m", endpoint="tree-ep", schedule="0m"),
         errors.InvalidInput,
         "schedule",
+    ),
+    "an endpoint that captures nothing": (
+        lambda c: c.monitors.create("m", endpoint="bare-ep"),
+        errors.InvalidInput,
+        "endpoint",
+    ),
+    "data drift on an endpoint capturing only outputs": (
+        lambda c: c.monitors.create("m", endpoint="outputs-ep", kinds=["data"]),
+        errors.InvalidInput,
+        "endpoint",
     ),
     "bad name": (
         lambda c: c.monitors.create("no spaces allowed", endpoint="tree-ep"),
@@ -133,7 +146,7 @@ def test_attribution_and_estimates_are_refused_for_models_that_cannot_give_them(
         version = monitorkit.register_estimator(
             platform, LogisticRegression().fit(numeric, table["label"]), data, "linear"
         )
-        client.endpoints.create("linear-ep", model=f"linear@{version}")
+        client.endpoints.create("linear-ep", model=f"linear@{version}", capture=CAPTURE)
         with pytest.raises(errors.InvalidInput) as raised:
             client.monitors.create("m", endpoint="linear-ep", kinds=["data", "attribution"])
         assert raised.value.field == "kinds" and "sklearn" in raised.value.message

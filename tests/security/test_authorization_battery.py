@@ -238,7 +238,7 @@ def _build(w: World) -> None:
         "ep-feat",
         "ep-fdel",
     ):
-        w.call("endpoints.create", name=endpoint, model="m@1")
+        w.call("endpoints.create", name=endpoint, model="m@1", capture={"enabled": True})
     w.call("endpoints.add_variant", name="ep-rm", variant="b", model="m@1")
     two = [{"name": n, "model": "m@1", "weight": 1.0} for n in ("a", "b")]
     w.call("endpoints.create", name="ep-bandit", variants=two)

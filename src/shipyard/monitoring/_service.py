@@ -23,6 +23,7 @@ from shipyard.monitoring._schedule import anchor_for, check_window, last_window,
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import monitor_tables as mt
 from shipyard.store.metadata import tables as t
 
@@ -41,11 +42,35 @@ def _check_kinds(kinds: list[str] | None) -> list[str]:
     return [k for k in KINDS if k in chosen]
 
 
+_NEEDS_INPUT = {"data", "attribution"}
+_NEEDS_OUTPUT = {"prediction", "quality", "estimated"}
+
+
+def _check_capture(endpoint: str, capture: dict[str, object], kinds: list[str]) -> None:
+    """A monitor reads captured requests: the endpoint must capture the sides it checks."""
+    hint = f"enable it: shipyard endpoints configure {endpoint} --capture-percent 100"
+    if not capture.get("enabled") or not capture.get("sampling_percent"):
+        message = f"endpoint {endpoint!r} does not capture requests; {hint}"
+        raise InvalidInput(message, field="endpoint")
+    mode = capture.get("mode", "both")
+    lacking = sorted((_NEEDS_INPUT if mode == "output" else set()) & set(kinds)) + sorted(
+        (_NEEDS_OUTPUT if mode == "input" else set()) & set(kinds)
+    )
+    if lacking:
+        raise InvalidInput(
+            f"endpoint {endpoint!r} captures only its {mode}s, which {', '.join(lacking)} "
+            f"cannot be checked on; {hint} --capture-mode both",
+            field="endpoint",
+        )
+
+
 def _check_variants(
     session: Session, endpoint: str, baseline: str | None, kinds: list[str]
 ) -> None:
     """Every variant has a usable baseline holding its inputs, and supports the kinds."""
     row = find_endpoint(session, endpoint)
+    state = session.get(et.EndpointState, row.id)
+    _check_capture(endpoint, (state.capture if state is not None else None) or {}, kinds)
     for variant in variants_of(session, row.id):
         version = session.get_one(t.ModelVersion, variant.model_version_id)
         signature = ModelSignature.model_validate(version.signature)
