@@ -15,15 +15,18 @@ from tests.pipelines.conftest import bc_csv, spec, wait_run
 from shipyard import pipelines
 from shipyard.config import Settings
 from shipyard.cost import cost_report
+from shipyard.jobs import read_training_log
 from shipyard.platform import Platform
 from shipyard.security import (
     ADMIN,
+    RequestContext,
     attach_policy,
     context_for,
     create_principal,
     put_policy,
 )
 from shipyard.store.metadata import job_tables as j
+from shipyard.store.metadata import pipeline_tables as pt
 
 PIPELINE = """
 name: costed
@@ -61,6 +64,12 @@ def _records(platform: Platform, *job_ids: str) -> list[dict[str, Any]]:
     return [found.get(job_id, {}) for job_id in job_ids]
 
 
+def _wait_final_records(ctx: RequestContext, run_id: str, child: str) -> None:
+    """Each worker stores its final record, then logs it, after marking its job done."""
+    wait_for(lambda: "resources:" in pipelines.read_pipeline_run_log(ctx, run_id).text)
+    wait_for(lambda: "resources:" in read_training_log(ctx, child).text)
+
+
 def _cost(record: dict[str, Any]) -> float:
     return _expected(record["cpu_seconds"], record["peak_memory_mb"], record["wall_seconds"])
 
@@ -89,7 +98,7 @@ def test_a_pipeline_costs_its_run_job_and_the_jobs_its_steps_started(
     child = run.step("train").child_job
     assert child is not None and run.step("ingest").child_job is None
     _add_job(platform, "costed", ADMIN, cpu=999, memory=1, wall=1)  # not a pipeline's
-    wait_for(lambda: all(r.get("cpu_seconds") for r in _records(platform, run.id, child)))
+    _wait_final_records(admin, run.id, child)
     run_record, child_record = _records(platform, run.id, child)
 
     report = cost_report(admin, by="pipeline", since="1h")
@@ -108,3 +117,35 @@ def test_a_pipeline_costs_its_run_job_and_the_jobs_its_steps_started(
     seen = cost_report(context_for(platform, sighted), by="pipeline", since="1h")
     assert [(x.key, x.resources) for x in seen.lines] == [("costed", 2)]
     assert seen.lines[0].cost == pytest.approx(line.cost)
+
+
+def _earlier_attempt(platform: Platform, run_id: str) -> str:
+    """A job an earlier attempt of the train step started (``child_job`` names the last)."""
+    earlier = _add_job(platform, "costed", ADMIN, cpu=3600, memory=1024, wall=3600)
+    with platform.db.session() as session:
+        session.add(pt.PipelineOutput(run_id=run_id, step="train", kind="job", ref=earlier))
+    return earlier
+
+
+def test_every_attempt_of_a_step_counts(platform: Platform, tmp_path: Path) -> None:
+    admin = context_for(platform, ADMIN)
+    pipelines.create_pipeline(admin, spec(PIPELINE), {"bc.csv": bc_csv(tmp_path, rows=200)})
+    run = wait_run(admin, pipelines.start_pipeline_run(admin, "costed").id)
+    assert run.status == "succeeded", run.message
+    child = run.step("train").child_job
+    assert child is not None
+    _wait_final_records(admin, run.id, child)
+    with platform.db.session() as session:
+        linked = session.scalars(
+            sa.select(pt.PipelineOutput.ref).where(
+                pt.PipelineOutput.run_id == run.id, pt.PipelineOutput.kind == "job"
+            )
+        ).all()
+    assert list(linked) == [child]
+    before = cost_report(admin, by="pipeline", since="1h").lines[0]
+
+    _earlier_attempt(platform, run.id)
+
+    (after,) = cost_report(admin, by="pipeline", since="1h").lines
+    assert after.resources == before.resources + 1 == 3
+    assert after.cost == pytest.approx(before.cost + _expected(3600, 1024, 3600), rel=1e-6)
