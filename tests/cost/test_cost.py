@@ -169,40 +169,6 @@ def test_a_principal_sees_only_the_cost_of_what_it_may_describe(
         live.close()
 
 
-def test_by_pipeline_without_pipeline_runs_says_so(platform: Platform, two_teams: Client) -> None:
-    report = two_teams.cost.report(by="pipeline", since="1d")
-    assert report.lines == [] and report.note == "no pipeline runs"
-
-
-def test_by_pipeline_groups_the_jobs_pipeline_runs_started(platform: Platform) -> None:
-    first = _add_job(platform, "exp", "admin", cpu=3600, memory=1024, wall=3600)
-    second = _add_job(platform, "exp", "admin", cpu=1800, memory=1024, wall=3600)
-    _add_job(platform, "exp", "admin", cpu=99, memory=1, wall=1)  # not started by a pipeline
-    steps = sa.Table(
-        "pipeline_run_steps",
-        sa.MetaData(),
-        sa.Column("run_id", sa.String(32)),
-        sa.Column("pipeline", sa.String(100)),
-        sa.Column("step", sa.String(100)),
-        sa.Column("job_id", sa.String(32)),
-    )
-    steps.create(platform.db.engine)
-    try:
-        with platform.db.session() as session:
-            session.execute(
-                sa.insert(steps),
-                [
-                    {"run_id": "r1", "pipeline": "retrain", "step": "train", "job_id": first},
-                    {"run_id": "r2", "pipeline": "retrain", "step": "train", "job_id": second},
-                ],
-            )
-        report = cost_report(context_for(platform, ADMIN), by="pipeline", since="1d")
-        assert [(line.key, line.resources) for line in report.lines] == [("retrain", 2)]
-        assert report.lines[0].cpu_seconds == pytest.approx(5400)
-    finally:
-        steps.drop(platform.db.engine)
-
-
 def test_a_served_endpoint_samples_its_use_and_is_priced_by_it(platform: Platform) -> None:
     register(platform, booster(5))
     ctx = context_for(platform, ADMIN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,12 +33,14 @@ Visible = Callable[[str, ResourceName], bool]
 
 @dataclass(frozen=True)
 class Item:
-    """One resource's use in the period: a job (``job_id``) or an endpoint."""
+    """One resource's use in the period: a job (``job_id``) or an endpoint; ``pipeline``
+    names the pipeline whose run it is or whose step started it."""
 
     resource: str
     principal: str
     job_id: str | None
     usage: Usage
+    pipeline: str | None = None
 
 
 def _resource_kind(kind: str) -> str:
@@ -59,19 +62,28 @@ def job_items(session: Session, since: datetime, until: datetime, visible: Visib
     found = []
     for job_id, kind, scope, principal, record in rows:
         kind_name = _resource_kind(kind)
-        name = ResourceName.scoped(kind_name, scope, job_id)
+        name = job_resource(kind, scope, job_id)
         if not visible(DESCRIBE_JOB.get(kind_name, FALLBACK_ACTION), name):
             continue
-        record = record or {}
-        wall = float(record.get("wall_seconds", 0.0) or 0.0)
-        usage = Usage(
-            wall_seconds=wall,
-            cpu_seconds=float(record.get("cpu_seconds", 0.0) or 0.0),
-            gb_hours=gb_hours(float(record.get("peak_memory_mb", 0.0) or 0.0), wall),
-            resources={name.name},
-        )
-        found.append(Item(name.name, principal, job_id, usage))
+        found.append(Item(name.name, principal, job_id, record_usage(record, name.name)))
     return found
+
+
+def job_resource(kind: str, scope: str, job_id: str) -> ResourceName:
+    """``sy:<kind>-job/<scope>/<id>`` (``sy:pipeline-run/...`` for a pipeline run)."""
+    return ResourceName.scoped(_resource_kind(kind), scope, job_id)
+
+
+def record_usage(record: dict[str, Any] | None, name: str) -> Usage:
+    """A job's resource record as use: its CPU seconds, its peak memory for its wall time."""
+    record = record or {}
+    wall = float(record.get("wall_seconds", 0.0) or 0.0)
+    return Usage(
+        wall_seconds=wall,
+        cpu_seconds=float(record.get("cpu_seconds", 0.0) or 0.0),
+        gb_hours=gb_hours(float(record.get("peak_memory_mb", 0.0) or 0.0), wall),
+        resources={name},
+    )
 
 
 def endpoint_items(

@@ -221,6 +221,8 @@ def _run_step(
             )
         )
         for kind_name, ref in produced:
+            if kind_name == "job" and ref in runner.children:
+                continue  # linked to the run when the step started it
             session.add(pt.PipelineOutput(run_id=job.id, step=name, kind=kind_name, ref=ref))
             if kind_name == "run" and session.get(t.Run, ref) is not None:
                 for tag, value in (

@@ -50,7 +50,9 @@ class StepRun:
         self.job.log(f"[{self.step}] {message}")
 
     def started(self, job_id: str) -> None:
-        """Record the job this step started (cancelling the run stops it too)."""
+        """Record the job this step started (cancelling the run stops it too), and link it
+        to the run for good (``child_job`` names only the latest attempt's; what each
+        attempt's job used is counted in the pipeline's cost)."""
         from shipyard.store.metadata import pipeline_tables as pt
 
         self.children.append(job_id)
@@ -59,6 +61,9 @@ class StepRun:
                 sa.update(pt.PipelineStep)
                 .where(pt.PipelineStep.run_id == self.run_id, pt.PipelineStep.name == self.step)
                 .values(child_job=job_id)
+            )
+            session.add(
+                pt.PipelineOutput(run_id=self.run_id, step=self.step, kind="job", ref=job_id)
             )
 
     def wait(self, info: JobInfo, describe: Callable[[RequestContext, str], JobInfo]) -> JobInfo:
