@@ -68,7 +68,7 @@ def test_tune_gives_the_best_trials_run(admin: RequestContext) -> None:
 
 @pytest.mark.usefixtures("bc")
 def test_automl_registers_its_winner(admin: RequestContext) -> None:
-    settings = {"dataset": "bc@1", "target": "diagnosis", "budget": "10s", "folds": 2}
+    settings = {"dataset": "bc@1", "target": "diagnosis", "budget": "20s", "folds": 2}
     done = _run(
         admin,
         "auto",
