@@ -30,6 +30,7 @@ OUTPUTS: dict[str, frozenset[str]] = {
     "approve": frozenset({"model_version", "approval"}),
     "deploy": frozenset({"deployment", "status"}),
     "batch": frozenset({"job", "dataset"}),
+    "monitor": frozenset({"monitor", "endpoint", "created"}),
 }
 """Each step kind and the outputs later steps may reference (``metrics.<name>`` too)."""
 

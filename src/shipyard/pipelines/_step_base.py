@@ -110,9 +110,23 @@ def text(config: dict[str, Any], key: str, *, required: bool = True) -> str | No
 
 
 def op_accesses(fn: Any, session: Session, arguments: dict[str, Any]) -> list[Access]:
-    """What the service operation ``fn`` would check for these arguments."""
+    """What the service operation ``fn`` would check for these arguments (its defaults
+    filled in for those not given, as a request's are)."""
+    import inspect
+
     info = fn.__shipyard_operation__
-    return list(info.iter_accesses(session, arguments))
+    parameters = inspect.signature(fn).parameters
+    empty = inspect.Parameter.empty
+    defaults = {name: p.default for name, p in parameters.items() if p.default is not empty}
+    missing = [n for n in parameters if n != "ctx" and n not in defaults and n not in arguments]
+    try:
+        return list(info.iter_accesses(session, defaults | arguments))
+    except TypeError:
+        if not missing:
+            raise
+        raise InvalidInput(
+            "must be given (and known before the run starts)", field=f"with.{missing[0]}"
+        ) from None
 
 
 def call(fn: Any, ctx: RequestContext, arguments: dict[str, Any]) -> Any:
