@@ -38,7 +38,7 @@ def _watcher(schedule: str = "1h") -> dict[str, Any]:
 @pytest.fixture
 def served(admin: RequestContext) -> None:
     register(admin.platform, ingest_training(admin.platform))  # churn@1, trained on train@1
-    endpoints.create_endpoint(admin, "ep", "churn@1")
+    endpoints.create_endpoint(admin, "ep", "churn@1", capture=endpoints.CaptureConfig())
 
 
 @pytest.mark.usefixtures("served")
