@@ -62,6 +62,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/automl.py
 	$(BIN)/python bench/executors.py
 	$(BIN)/python bench/text.py
+	$(BIN)/python bench/statistics_summary.py
+	$(BIN)/python bench/monitor.py
+	$(BIN)/python bench/scheduler.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache
