@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard import alarms as alarm_service
 from shipyard import batch as batch_service
 from shipyard import contracts as contract_service
-from shipyard import cost as cost_service
 from shipyard import datasets, jobs, registry, security, tracking
 from shipyard import deploy as deploy_service
 from shipyard import edge as edge_service
 from shipyard import endpoints as endpoint_service
 from shipyard import evaluation as evaluation_service
 from shipyard import features as feature_service
-from shipyard import monitoring as monitor_service
-from shipyard import pipelines as pipeline_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
 from shipyard._operation import Operation
+from shipyard._operations_ops import OPS_OPERATIONS
 
 __all__ = ["BY_NAME", "OPERATIONS", "Operation"]
 
@@ -73,20 +70,6 @@ OPERATIONS: tuple[Operation, ...] = (
         security.detach_policy,
     ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", security.list_audit_events),
-    # alarms
-    Operation("alarms.put", "PUT", f"{_V1}/alarms/{{name}}", alarm_service.put_alarm),
-    Operation("alarms.list", "GET", f"{_V1}/alarms", alarm_service.list_alarms),
-    Operation("alarms.get", "GET", f"{_V1}/alarms/{{name}}", alarm_service.get_alarm),
-    Operation(
-        "alarms.history", "GET", f"{_V1}/alarms/{{name}}/history", alarm_service.alarm_history
-    ),
-    Operation(
-        "alarms.evaluate",
-        "POST",
-        f"{_V1}/alarms/{{name}}/evaluations",
-        alarm_service.evaluate_alarm,
-    ),
-    Operation("alarms.delete", "DELETE", f"{_V1}/alarms/{{name}}", alarm_service.delete_alarm),
     # contracts
     Operation(
         "contracts.suggest",
@@ -325,41 +308,6 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/endpoints/{{name}}/bandit/step",
         endpoint_service.bandit_step,
     ),
-    # monitors
-    Operation("monitoring.create", "POST", f"{_V1}/monitors", monitor_service.create_monitor, 201),
-    Operation("monitoring.list", "GET", f"{_V1}/monitors", monitor_service.list_monitors),
-    Operation("monitoring.get", "GET", f"{_V1}/monitors/{{name}}", monitor_service.get_monitor),
-    Operation(
-        "monitoring.delete", "DELETE", f"{_V1}/monitors/{{name}}", monitor_service.delete_monitor
-    ),
-    Operation(
-        "monitoring.run", "POST", f"{_V1}/monitors/{{name}}/runs", monitor_service.run_monitor, 201
-    ),
-    Operation(
-        "monitoring.history",
-        "GET",
-        f"{_V1}/monitors/{{name}}/runs",
-        monitor_service.monitor_history,
-    ),
-    Operation(
-        "monitoring.report",
-        "GET",
-        f"{_V1}/monitors/{{name}}/report",
-        monitor_service.get_monitor_report,
-    ),
-    Operation(
-        "monitoring.result",
-        "GET",
-        f"{_V1}/monitors/{{name}}/result",
-        monitor_service.get_monitor_result,
-    ),
-    Operation(
-        "monitoring.metrics",
-        "GET",
-        f"{_V1}/monitors/{{name}}/metrics",
-        monitor_service.monitor_metrics,
-        media_type="text/plain; version=0.0.4; charset=utf-8",
-    ),
     # deployments
     Operation(
         "deployments.create",
@@ -558,14 +506,6 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/batch-jobs/{{job_id}}/resume",
         batch_service.resume_batch_job,
     ),
-    # cost
-    Operation("cost.report", "GET", f"{_V1}/cost", cost_service.cost_report),
-    Operation(
-        "endpoints.recommend",
-        "POST",
-        f"{_V1}/endpoints/{{name}}/recommendations",
-        cost_service.recommend_configuration,
-    ),
     # edge export
     Operation(
         "edge.export",
@@ -584,50 +524,7 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/edge-exports/{{export_id}}/package",
         edge_service.get_package,
     ),
-    # pipelines
-    Operation("pipelines.create", "PUT", f"{_V1}/pipelines", pipeline_service.create_pipeline),
-    Operation("pipelines.list", "GET", f"{_V1}/pipelines", pipeline_service.list_pipelines),
-    Operation("pipelines.get", "GET", f"{_V1}/pipelines/{{name}}", pipeline_service.get_pipeline),
-    Operation(
-        "pipelines.delete", "DELETE", f"{_V1}/pipelines/{{name}}", pipeline_service.delete_pipeline
-    ),
-    Operation(
-        "pipelines.start_run",
-        "POST",
-        f"{_V1}/pipelines/{{name}}/runs",
-        pipeline_service.start_pipeline_run,
-        201,
-    ),
-    Operation(
-        "pipelines.list_runs",
-        "GET",
-        f"{_V1}/pipelines/{{name}}/runs",
-        pipeline_service.list_pipeline_runs,
-    ),
-    Operation(
-        "pipelines.get_run",
-        "GET",
-        f"{_V1}/pipeline-runs/{{run_id}}",
-        pipeline_service.get_pipeline_run,
-    ),
-    Operation(
-        "pipelines.read_log",
-        "GET",
-        f"{_V1}/pipeline-runs/{{run_id}}/log",
-        pipeline_service.read_pipeline_run_log,
-    ),
-    Operation(
-        "pipelines.cancel_run",
-        "POST",
-        f"{_V1}/pipeline-runs/{{run_id}}/cancel",
-        pipeline_service.cancel_pipeline_run,
-    ),
-    Operation(
-        "pipelines.resume_run",
-        "POST",
-        f"{_V1}/pipeline-runs/{{run_id}}/resume",
-        pipeline_service.resume_pipeline_run,
-    ),
+    *OPS_OPERATIONS,
 )
 
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
