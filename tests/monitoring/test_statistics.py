@@ -13,6 +13,7 @@ from shipyard.monitoring._summary import Current, Reference
 from shipyard.monitoring.drift import (
     ChiSquareTest,
     DriftMethod,
+    Histogram,
     JensenShannonDistance,
     KSTest,
     NormedWasserstein,
@@ -66,6 +67,23 @@ def test_the_normed_wasserstein_distance_agrees_with_scipy() -> None:
     assert NormedWasserstein().score(ref.histogram, cur.histogram()).value == pytest.approx(
         exact, rel=0.05
     )
+
+
+def test_a_window_past_the_exact_sketch_counts_within_its_rank_error() -> None:
+    baseline, current = RNG.normal(size=20_000), RNG.normal(loc=0.1, scale=1.2, size=400_000)
+    ref = Reference.numeric(baseline)
+    cur = Current(ref)
+    for start in range(0, len(current), 100_000):  # a window read a capture file at a time
+        cur.add(pa.array(current[start : start + 100_000]))
+    assert not cur.summary.quantiles.exact
+    edges = ref.histogram.edges
+    assert edges is not None
+    at = np.searchsorted(np.sort(current), edges, side="right")
+    exact = np.diff(np.concatenate(([0], at, [len(current)])))
+    assert np.abs(cur.counts - exact).max() <= 0.005 * len(current)
+    sketched = NormedWasserstein().score(ref.histogram, cur.histogram()).value
+    counted = NormedWasserstein().score(ref.histogram, Histogram(exact, edges, ref.histogram.scale))
+    assert sketched == pytest.approx(counted.value, rel=0.01)
 
 
 def test_methods_follow_evidentlys_defaults_by_baseline_size() -> None:

@@ -17,7 +17,7 @@ from shipyard.datasets import find_version, load_version_table
 from shipyard.errors import InvalidInput
 from shipyard.flavors import CODE_FLAVORS, ModelSignature, Predictor
 from shipyard.monitoring._features import Feature
-from shipyard.monitoring._summary import Reference, numeric_values
+from shipyard.monitoring._summary import Reference, numeric_values, summarize
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
 from shipyard.store.metadata import tables as t
@@ -67,9 +67,8 @@ def features_of(signature: ModelSignature) -> list[Feature]:
 
 
 def reference_of(feature: Feature, column: pa.ChunkedArray) -> Reference:
-    if feature.numeric:
-        return Reference.numeric(numeric_values(column))
-    return Reference.categorical(column)
+    """The column's bins, from its summary (``shipyard.statistics.ColumnSummary``)."""
+    return Reference.of_summary(summarize("numeric" if feature.numeric else "categorical", column))
 
 
 def label_text(value: Any) -> str:

@@ -1,7 +1,12 @@
-"""Column summaries that grow batch by batch: a baseline's bins, and a window's counts on them.
+"""Monitor columns on the shared column summary: a baseline's bins, a window's counts on them.
 
-A window is read a capture file at a time; each batch only adds counts, so a day of
-traffic never sits in memory whole.
+Both sides are ``shipyard.statistics.ColumnSummary`` objects (``PROFILE`` sketch sizes). The
+baseline's summary gives the bin edges (its percentiles, exact up to 100,000 rows), the
+standard deviation that widens the tails and scales distances, and its counts on the
+edges; categorical baselines give their most frequent values. A window's summary grows a
+capture file at a time (``update``), so a day of traffic never sits in memory whole, and
+gives its counts on the baseline's edges (``histogram``): exact up to 100,000 values, then
+from the KLL sketch, each edge's rank off by about 0.1% of the window's rows at most.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from shipyard.data import ColumnType
 from shipyard.monitoring.drift import Histogram
+from shipyard.statistics import PROFILE, ColumnSummary
 
 QUANTILE_BINS = 100
 TAIL_STEPS = 20
@@ -35,6 +42,26 @@ def category_strings(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunke
     return column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
 
 
+def summarize(kind: str, column: pa.Array | pa.ChunkedArray) -> ColumnSummary:
+    """A fresh summary of one batch of a monitored column (``numeric`` or ``categorical``)."""
+    summary = ColumnSummary("value", _summary_kind(kind), PROFILE)
+    return summary.update(_conformed(kind, column))
+
+
+def _summary_kind(kind: str) -> ColumnType:
+    return "float" if kind == "numeric" else "string"
+
+
+def _conformed(kind: str, column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    if kind == "numeric":  # infinities count as missing, as NaN and nulls do
+        values = numeric_values(column)
+        infinite = np.isinf(values)
+        if infinite.any():
+            values = np.where(infinite, np.nan, values)
+        return pa.array(values, pa.float64())
+    return category_strings(column)
+
+
 @dataclass
 class Reference:
     """A baseline column: bins (numeric edges or categories) and its counts on them."""
@@ -46,69 +73,67 @@ class Reference:
 
     @classmethod
     def numeric(cls, values: np.ndarray) -> Reference:
-        finite = np.sort(values[np.isfinite(values)])
-        if len(finite) == 0:
-            finite = np.zeros(1)
-        quantiles = np.quantile(finite, np.linspace(0, 1, QUANTILE_BINS + 1))
-        scale = float(np.std(finite))
+        return cls.of_summary(summarize("numeric", pa.array(values, pa.float64())))
+
+    @classmethod
+    def categorical(cls, column: pa.Array | pa.ChunkedArray) -> Reference:
+        return cls.of_summary(summarize("categorical", column))
+
+    @classmethod
+    def of_summary(cls, summary: ColumnSummary) -> Reference:
+        """Bins from a baseline's summary: numeric edges at its percentiles with tails of
+        half-standard-deviation steps either side, or its most frequent categories."""
+        if summary.kind == "string":
+            pairs = sorted(summary.category_counts().items(), key=lambda p: (-p[1], p[0]))
+            kept = pairs[:MAX_CATEGORIES]
+            counts = np.array([c for _, c in kept] + [0], dtype=np.int64)
+            return cls("categorical", int(counts.sum()), Histogram(counts), [v for v, _ in kept])
+        if summary.count == 0:
+            summary = ColumnSummary("value", "float", PROFILE).update(pa.array([0.0]))
+        quantiles = np.asarray(summary.quantile(np.linspace(0, 1, QUANTILE_BINS + 1).tolist()))
+        scale = float(np.sqrt(summary.moments.variance(ddof=0) or 0.0))
         step = (scale or 1.0) * TAIL_STEP
         low = quantiles[0] - step * np.arange(TAIL_STEPS, 0, -1)
         high = quantiles[-1] + step * np.arange(1, TAIL_STEPS + 1)
         edges = np.unique(np.concatenate([low, quantiles, high]))
-        counts = bin_counts(finite, edges)
-        return cls("numeric", len(finite), Histogram(counts, edges, scale))
-
-    @classmethod
-    def categorical(cls, column: pa.Array | pa.ChunkedArray) -> Reference:
-        counts = pc.value_counts(category_strings(column).drop_null())
-        pairs = sorted(
-            zip(
-                counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True
-            ),
-            key=lambda pair: (-pair[1], pair[0]),
-        )[:MAX_CATEGORIES]
-        values = np.array([c for _, c in pairs] + [0], dtype=np.int64)
-        return cls("categorical", int(values.sum()), Histogram(values), [v for v, _ in pairs])
-
-
-def bin_counts(ordered: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of sorted values in (-inf, e0], (e0, e1], ..., (e_last, inf)."""
-    at = np.searchsorted(ordered, edges, side="right")
-    return np.diff(np.concatenate(([0], at, [len(ordered)]))).astype(np.int64)
+        return cls("numeric", summary.count, Histogram(summary.histogram(edges), edges, scale))
 
 
 @dataclass
 class Current:
-    """A window's counts for one column, on its reference's bins; missing values apart."""
+    """A window's summary of one column, counted on its reference's bins; missing apart."""
 
     reference: Reference
-    counts: np.ndarray = field(init=False)
-    rows: int = 0
-    missing: int = 0
+    summary: ColumnSummary = field(init=False)
 
     def __post_init__(self) -> None:
-        self.counts = np.zeros_like(self.reference.histogram.counts)
+        self.summary = ColumnSummary("value", _summary_kind(self.reference.kind), PROFILE)
 
     def add(self, column: pa.Array | pa.ChunkedArray) -> None:
-        self.rows += len(column)
-        if self.reference.kind == "numeric":
-            values = numeric_values(column)
-            finite = values[np.isfinite(values)]
-            self.missing += len(values) - len(finite)
-            edges = self.reference.histogram.edges
-            assert edges is not None
-            slots = np.searchsorted(edges, finite, side="left")
-            self.counts += np.bincount(slots, minlength=len(edges) + 1).astype(np.int64)
-            return
-        self.missing += column.null_count
-        strings = category_strings(column).drop_null()
-        index = pc.index_in(strings, value_set=pa.array(self.reference.categories, pa.string()))
-        slots = pc.fill_null(index, len(self.reference.categories)).to_numpy(zero_copy_only=False)
-        self.counts += np.bincount(slots, minlength=len(self.counts)).astype(np.int64)
+        self.summary.update(_conformed(self.reference.kind, column))
+
+    @property
+    def rows(self) -> int:
+        return self.summary.rows
+
+    @property
+    def missing(self) -> int:
+        return self.summary.nulls
 
     @property
     def present(self) -> int:
-        return self.rows - self.missing
+        return self.summary.count
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Counts on the reference's bins (categorical: its categories, then all others)."""
+        if self.reference.kind == "numeric":
+            edges = self.reference.histogram.edges
+            assert edges is not None
+            return self.summary.histogram(edges)
+        seen = self.summary.category_counts()
+        known = [seen.get(value, 0) for value in self.reference.categories]
+        return np.asarray([*known, self.summary.count - sum(known)], dtype=np.int64)
 
     @property
     def unseen(self) -> int:
@@ -116,17 +141,17 @@ class Current:
         return int(self.counts[-1]) if self.reference.kind == "categorical" else 0
 
     def histogram(self) -> Histogram:
-        return Histogram(self.counts.copy(), self.reference.histogram.edges)
+        return Histogram(self.counts, self.reference.histogram.edges)
 
     def bars(self, groups: int = 20) -> list[tuple[str, float, float]]:
         """Shares of baseline and current on at most ``groups`` bins, for a chart."""
-        ref = self.reference.histogram.counts
-        ref_total, cur_total = max(int(ref.sum()), 1), max(int(self.counts.sum()), 1)
+        ref, counts = self.reference.histogram.counts, self.counts
+        ref_total, cur_total = max(int(ref.sum()), 1), max(int(counts.sum()), 1)
         if self.reference.kind == "categorical":
             labels = [*self.reference.categories, "(unseen)"]
             return [
                 (label, int(r) / ref_total, int(c) / cur_total)
-                for label, r, c in zip(labels, ref.tolist(), self.counts.tolist(), strict=True)
+                for label, r, c in zip(labels, ref.tolist(), counts.tolist(), strict=True)
                 if r or c
             ][: groups + 1]
         edges = self.reference.histogram.edges
@@ -137,7 +162,7 @@ class Current:
         upper = np.concatenate((edges, [edges[-1]]))
         slot = np.clip(np.searchsorted(cuts, upper, "left") - 1, 0, groups - 1)
         ref_g = np.bincount(slot, weights=ref, minlength=groups)
-        cur_g = np.bincount(slot, weights=self.counts, minlength=groups)
+        cur_g = np.bincount(slot, weights=counts, minlength=groups)
         return [
             (f"{cuts[i]:.4g}", float(ref_g[i]) / ref_total, float(cur_g[i]) / cur_total)
             for i in range(groups)
