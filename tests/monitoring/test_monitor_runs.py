@@ -49,6 +49,9 @@ def test_a_run_is_stored_with_its_report_metrics_and_series(
     assert primary["quality"] is None and primary["attribution"] is None
     assert [h.id for h in client.monitors.history("mon")] == [run.id]
     assert client.monitors.get("mon").last_run == run
+    (listed,) = client.monitors.list()  # status, not the figures read from the capture
+    assert listed.last_run is not None and listed.last_run.status == "succeeded"
+    assert (listed.last_run.summary, listed.last_run.message) == ({}, "")
 
     html = client.monitors.report("mon").decode()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "x0" in html

@@ -65,8 +65,14 @@ def test_the_last_step_creates_then_keeps_then_replaces_the_monitor(admin: Reque
 
 
 @pytest.mark.usefixtures("served")
-def test_who_may_not_monitor_the_endpoint_is_refused_at_start(admin: RequestContext) -> None:
+@pytest.mark.parametrize(
+    "missing", ["monitoring:CreateMonitor", "monitoring:DeleteMonitor"]
+)  # the step replaces a monitor whose definition changed: it may delete one
+def test_who_may_not_monitor_the_endpoint_is_refused_at_start(
+    admin: RequestContext, missing: str
+) -> None:
     pipelines.create_pipeline(admin, _watcher())
+    given = ["monitoring:CreateMonitor", "monitoring:DeleteMonitor"]
     eve = _user(
         admin.platform,
         "eve",
@@ -76,9 +82,10 @@ def test_who_may_not_monitor_the_endpoint_is_refused_at_start(admin: RequestCont
             "registry:GetModelVersion",
             "endpoints:ReadCapture",
             "monitoring:DescribeMonitor",
+            *(a for a in given if a != missing),
         ],
     )
-    with pytest.raises(AccessDenied, match="monitoring:CreateMonitor"):
+    with pytest.raises(AccessDenied, match=missing):
         pipelines.start_pipeline_run(eve, "watch")
     assert pipelines.list_pipeline_runs(admin, "watch") == []
     with pytest.raises(NotFound):

@@ -297,7 +297,7 @@ CASES: dict[str, Callable[[World], Args]] = {
         **_alarm_args(
             actions=[
                 {"kind": "rollback", "endpoint": "ep-dep"},
-                {"kind": "pipeline", "pipeline": "retrain"},
+                {"kind": "pipeline", "pipeline": "pl"},
             ]
         ),
     },
@@ -540,10 +540,14 @@ CASES: dict[str, Callable[[World], Args]] = {
 # the primary would try to reach someone else's data through it. The declarations must
 # name at least these; an operation missing here declares nothing beyond its primary.
 USES: dict[str, list[str]] = {
+    # a pipeline action needs what starting the pipeline by hand needs: its steps' accesses
     "alarms.put": [
         "endpoints:ReadMetrics",
         "deploy:RollbackDeployment",
         "pipelines:StartPipelineRun",
+        "datasets:ReadData",
+        "deploy:CreateDeployment",
+        "registry:GetModelVersion",
     ],
     "alarms.evaluate": ["endpoints:ReadMetrics"],
     "iam.attach_policy": ["iam:AttachPolicy"],

@@ -8,6 +8,7 @@ put, and again as the creator whenever the alarm evaluates or acts.
 
 from __future__ import annotations
 
+import importlib
 import math
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -55,8 +56,12 @@ def _alarm(name: str) -> str:
     return resource("alarm", name)
 
 
-def _uses(source: str, actions: list[AlarmAction] | None = None) -> list[Access]:
-    """Reading the metric, and each action's target with the action it needs."""
+def _uses(
+    session: Session | None, source: str, actions: list[AlarmAction] | None = None
+) -> list[Access]:
+    """Reading the metric, and each action's target with the action it needs; a pipeline
+    action also needs every access of the pipeline's steps, as starting it by hand does
+    (checked again when the alarm fires, as its creator)."""
     action, target = read_access(source)
     found = [Access(action, ResourceName.of(target))]
     for item in actions or []:
@@ -68,12 +73,24 @@ def _uses(source: str, actions: list[AlarmAction] | None = None) -> list[Access]
             check_name(item.pipeline, field="actions.pipeline")
             where = ResourceName.of(resource("pipeline", item.pipeline))
             found.append(Access("pipelines:StartPipelineRun", where))
+            if session is not None:
+                found.extend(_pipeline_accesses(session, item.pipeline, item.parameters))
     return found
+
+
+def _pipeline_accesses(session: Session, pipeline: str, parameters: dict[str, Any]) -> list[Access]:
+    """The steps' accesses of ``pipeline`` run with ``parameters`` (none where pipelines are
+    not installed or the pipeline does not exist yet: firing checks them)."""
+    try:
+        run_accesses = importlib.import_module("shipyard.pipelines").run_accesses
+    except (ImportError, AttributeError):
+        return []
+    return cast(list[Access], run_accesses(session, pipeline, parameters))
 
 
 def _stored_uses(session: Session, name: str) -> list[Access]:
     row = find_alarm(session, name)
-    return [] if row is None else _uses(row.source)
+    return [] if row is None else _uses(None, row.source)
 
 
 def recheck(ctx: RequestContext, name: str) -> None:
@@ -136,7 +153,7 @@ def _stored_actions(ctx: RequestContext, name: str, actions: list[AlarmAction]) 
 @operation(
     "alarms:PutAlarm",
     lambda name: _alarm(name),
-    uses=lambda source, actions: _uses(source, actions),
+    uses=lambda session, source, actions: _uses(session, source, actions),
     mutating=True,
 )
 def put_alarm(

@@ -97,7 +97,9 @@ def _check_variants(
             )
 
 
-def _info(session: Session, row: mt.Monitor) -> MonitorInfo:
+def _info(session: Session, row: mt.Monitor, figures: bool = True) -> MonitorInfo:
+    """The monitor and its last run; without ``figures``, that run's summary and message
+    (read from the endpoint's capture) are left out."""
     last = session.scalar(
         sa.select(mt.MonitorRun)
         .where(mt.MonitorRun.monitor_id == row.id)
@@ -115,8 +117,12 @@ def _info(session: Session, row: mt.Monitor) -> MonitorInfo:
         created_by=row.created_by,
         created_at=row.created_at,
         runs=last.number if last else 0,
-        last_run=run_info(last, row.name) if last else None,
+        last_run=_figures(run_info(last, row.name), figures) if last else None,
     )
+
+
+def _figures(run: MonitorRunInfo, keep: bool) -> MonitorRunInfo:
+    return run if keep else run.model_copy(update={"summary": {}, "message": ""})
 
 
 @operation(
@@ -169,12 +175,14 @@ def get_monitor(ctx: RequestContext, name: str) -> MonitorInfo:
 
 @operation("monitoring:ListMonitors", lambda: resource("monitor"), mutating=False)
 def list_monitors(ctx: RequestContext, endpoint: str | None = None) -> list[MonitorInfo]:
-    """Every monitor (of ``endpoint`` when given), by name."""
+    """Every monitor (of ``endpoint`` when given), by name, with its last run's status but
+    not its figures: those are read from the endpoint's capture and model, which ``get``
+    authorizes and a listing does not."""
     with ctx.platform.db.session() as session:
         query = sa.select(mt.Monitor).order_by(mt.Monitor.name)
         if endpoint is not None:
             query = query.where(mt.Monitor.endpoint == endpoint)
-        return [_info(session, row) for row in session.scalars(query)]
+        return [_info(session, row, figures=False) for row in session.scalars(query)]
 
 
 @operation("monitoring:DeleteMonitor", monitor_resource, mutating=True)

@@ -15,6 +15,7 @@ from shipyard.pipelines._service import (
     list_pipelines,
     read_pipeline_run_log,
     resume_pipeline_run,
+    run_accesses,
     start_pipeline_run,
 )
 from shipyard.pipelines._spec import PipelineSpec, parse_pipeline_spec
@@ -38,6 +39,7 @@ __all__ = [
     "produced_by",
     "read_pipeline_run_log",
     "resume_pipeline_run",
+    "run_accesses",
     "start_pipeline_run",
     "start_run",
     "step",

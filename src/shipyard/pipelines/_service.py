@@ -148,7 +148,9 @@ def delete_pipeline(ctx: RequestContext, name: str) -> PipelineInfo:
         return info
 
 
-def _start_uses(session: Session, name: str, parameters: dict[str, Any] | None) -> list[Access]:
+def run_accesses(session: Session, name: str, parameters: dict[str, Any] | None) -> list[Access]:
+    """Every access a run of pipeline ``name`` with ``parameters`` needs for its steps
+    (none for a pipeline that does not exist)."""
     row = session.scalar(sa.select(pt.Pipeline).where(pt.Pipeline.name == name))
     if row is None:
         return []  # the run's own check answers for a pipeline that does not exist
@@ -190,7 +192,7 @@ def _start(
     return _run_info(ctx, job_id)
 
 
-@operation("pipelines:StartPipelineRun", _pipeline_resource, uses=_start_uses, mutating=True)
+@operation("pipelines:StartPipelineRun", _pipeline_resource, uses=run_accesses, mutating=True)
 def start_pipeline_run(
     ctx: RequestContext, name: str, parameters: dict[str, Any] | None = None
 ) -> PipelineRunInfo:
@@ -198,7 +200,7 @@ def start_pipeline_run(
     return _start(ctx, name, parameters, "manual")
 
 
-@operation("pipelines:StartPipelineRun", _pipeline_resource, uses=_start_uses, mutating=True)
+@operation("pipelines:StartPipelineRun", _pipeline_resource, uses=run_accesses, mutating=True)
 def start_triggered_run(
     ctx: RequestContext, name: str, parameters: dict[str, Any] | None, trigger: str
 ) -> PipelineRunInfo:

@@ -24,9 +24,16 @@ def _create_args(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _declare_monitor(session: Session, config: dict[str, Any]) -> list[Access]:
+    """Reading the monitor of that name, replacing it (deleting it) and creating it."""
     from shipyard import monitoring
 
-    return op_accesses(monitoring.create_monitor, session, _create_args(config))
+    args = _create_args(config)
+    named = {"name": args["name"]}
+    return [
+        *op_accesses(monitoring.get_monitor, session, named),
+        *op_accesses(monitoring.delete_monitor, session, named),
+        *op_accesses(monitoring.create_monitor, session, args),
+    ]
 
 
 def _run_monitor(step: StepRun, config: dict[str, Any]) -> dict[str, Any]:
