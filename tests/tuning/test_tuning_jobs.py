@@ -57,7 +57,12 @@ def test_tune_register_serve_and_report(
     assert job.status == "succeeded" and job.message.startswith("best roc_auc=")
     trials = client.tuning.trials(job.id)
     assert [t.state for t in trials] == ["complete"] * 3
+    for trial in trials:  # what each trial used, measured in the process that ran it
+        used = trial.usage
+        assert used["wall_seconds"] > 0 and used["cpu_seconds"] > 0, used
+        assert 50 < used["peak_mib"] < 24 * 1024, used  # a Python process with LightGBM
     best = client.tuning.best(job.id).trials[0]
+    assert best.usage == next(t.usage for t in trials if t.number == best.number)
     assert best.values == [max((t.values or [0.0])[0] for t in trials)] and best.has_model
 
     version = client.tuning.register_best(job.id, "cancer-tuned")

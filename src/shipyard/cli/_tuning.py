@@ -72,15 +72,22 @@ def resume(job_id: str, as_json: JsonOption = False) -> None:
 
 def _trials_table(title: str, trials: list[Any]) -> Table:
     table = Table(title=title)
-    for column in ("trial", "state", "values", "params", "run", "reason"):
+    for column in ("trial", "state", "values", "params", "wall s", "CPU s", "peak MiB"):
         table.add_column(column)
+    table.add_column("run")
+    table.add_column("reason")
     for t in trials:
         values = ", ".join(f"{v:.6g}" for v in t.values) if t.values else ""
         params = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()
         )
-        table.add_row(str(t.number), t.state, values, params, t.run_id or "", t.reason or "")
+        used = [_used(t.usage, k) for k in ("wall_seconds", "cpu_seconds", "peak_mib")]
+        table.add_row(str(t.number), t.state, values, params, *used, t.run_id or "", t.reason or "")
     return table
+
+
+def _used(usage: dict[str, float], key: str) -> str:
+    return f"{usage[key]:.3g}" if key in usage else ""
 
 
 @tune_app.command()

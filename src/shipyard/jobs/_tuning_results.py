@@ -59,7 +59,7 @@ def list_tuning_trials(ctx: RequestContext, job_id: str) -> list[TrialInfo]:
     from shipyard.tuning._results import trial_info
 
     study, _, _ = _study(ctx.platform, job_id)
-    return [trial_info(t) for t in study.get_trials(deepcopy=False)]
+    return _with_usage(ctx.platform, [trial_info(t) for t in study.get_trials(deepcopy=False)])
 
 
 @operation("tuning:DescribeTuningJob", job_resource, mutating=False)
@@ -72,9 +72,28 @@ def best_tuning_trials(ctx: RequestContext, job_id: str) -> TuningBest:
     settings = ctx.platform.settings
     return TuningBest(
         objectives=spec.goals,
-        trials=[trial_info(t) for t in best_trials(study, spec.goals)],
+        trials=_with_usage(ctx.platform, [trial_info(t) for t in best_trials(study, spec.goals)]),
         pruning=pruning_savings(own_trials(study), settings.price_cpu_hour, settings.currency),
     )
+
+
+def _with_usage(platform: Platform, trials: list[TrialInfo]) -> list[TrialInfo]:
+    """The trials with what each used, from its run's tags (one query)."""
+    from shipyard.tuning._trial import USAGE_TAG
+
+    runs = [tr.run_id for tr in trials if tr.run_id]
+    if not runs:
+        return trials
+    found: dict[str, dict[str, float]] = {}
+    with platform.db.session() as session:
+        rows = session.execute(
+            sa.select(t.RunTag.run_id, t.RunTag.key, t.RunTag.value).where(
+                t.RunTag.run_id.in_(runs), t.RunTag.key.startswith(USAGE_TAG)
+            )
+        )
+        for run_id, key, value in rows:
+            found.setdefault(run_id, {})[key.removeprefix(USAGE_TAG)] = float(value)
+    return [tr.model_copy(update={"usage": found.get(tr.run_id or "", {})}) for tr in trials]
 
 
 def best_runs(session: Session, job_id: str) -> list[tuple[int, str]]:

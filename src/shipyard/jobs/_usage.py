@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,8 +82,16 @@ def tree_usage() -> tuple[float, float]:
     return cpu, sum(p.rss_bytes for p in members) / 2**20
 
 
+_peak_before_reset = 0.0
+
+
 def own_peak_mib() -> float:
-    """This process's peak resident memory (VmHWM)."""
+    """This process's peak resident memory over its life (VmHWM; resets by ``reset_peak``
+    are looked through)."""
+    return max(_peak_before_reset, _hwm_mib())
+
+
+def _hwm_mib() -> float:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -90,6 +99,36 @@ def own_peak_mib() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak() -> bool:
+    """Start measuring this process's peak resident memory afresh (Linux: VmHWM back to the
+    current size), for the peak of one piece of work in a long-lived process. False where
+    the kernel does not allow it: the peak then counts from the process's start."""
+    global _peak_before_reset
+    _peak_before_reset = own_peak_mib()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+class WorkUsage:
+    """Wall time, CPU seconds (every thread of this process) and peak resident memory of
+    one piece of work run in this process, such as a tuning trial."""
+
+    def __init__(self) -> None:
+        reset_peak()
+        self._wall = time.perf_counter()
+        self._cpu = time.process_time()
+
+    def record(self) -> dict[str, float]:
+        return {
+            "wall_seconds": round(time.perf_counter() - self._wall, 4),
+            "cpu_seconds": round(time.process_time() - self._cpu, 4),
+            "peak_mib": round(_hwm_mib(), 1),
+        }
 
 
 def address_space_mib() -> float:

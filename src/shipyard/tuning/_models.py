@@ -21,6 +21,9 @@ class TrialInfo(BaseModel):
     intermediate: dict[int, float]
     has_model: bool
     warm_start_from: str | None
+    usage: dict[str, float] = {}
+    """What the trial used: ``wall_seconds``, ``cpu_seconds`` (every thread of the process
+    it ran in) and ``peak_mib`` (that process's peak resident memory during the trial)."""
 
 
 class PruningSavings(BaseModel):

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from shipyard.clock import utcnow
 from shipyard.datasets import load_version_table
+from shipyard.jobs._usage import WorkUsage
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
@@ -29,6 +30,8 @@ from shipyard.tuning._storage import open_storage
 from shipyard.tuning._strategy import pruner
 
 ENTRY = "shipyard.tuning._trial:run_trial"
+USAGE_TAG = "shipyard.trial.usage."
+"""Tags of a trial's run with what it used: ``wall_seconds``, ``cpu_seconds``, ``peak_mib``."""
 REPORT_EVERY_FROM = 10
 REPORT_EVERY = 5
 
@@ -113,6 +116,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
 def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]:
     """Train one trial and record its run; ``{"state", "values", "run_id", "reason", ...}``."""
     started = time.perf_counter()
+    usage = WorkUsage()
     target = _target(platform, payload["job_id"])
     spec = target.spec
     stored: list[optuna.Trial] = []  # the stored trial, read only when a pruner needs it
@@ -163,7 +167,8 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
     except Exception as error:
         pruned = isinstance(error, StopTraining | optuna.TrialPruned)
         reason = str(error) if pruned else f"{type(error).__name__}: {error}"
-        _end(platform, run_id, "killed" if pruned else "failed", steps, {}, reason, None)
+        status = "killed" if pruned else "failed"
+        _end(platform, run_id, status, steps, {}, reason, None, usage.record())
         state = "pruned" if pruned else "failed"
         return outcome | {
             "state": state,
@@ -173,7 +178,9 @@ def execute_trial(platform: Platform, payload: dict[str, Any]) -> dict[str, Any]
             "seconds": _since(started),
         }
     keep = _beats(values, payload.get("best"), spec)
-    _end(platform, run_id, "finished", steps, metrics, None, saved if keep else None)
+    _end(
+        platform, run_id, "finished", steps, metrics, None, saved if keep else None, usage.record()
+    )
     return outcome | {
         "state": "complete",
         "values": values,
@@ -219,9 +226,10 @@ def _end(
     metrics: dict[str, float],
     reason: str | None,
     saved: Any,
+    usage: dict[str, float],
 ) -> None:
     """Write the run's steps, final metrics (at the last step, so they are its latest), the
-    reason it stopped, its model, and end it."""
+    reason it stopped, what it used (wall, CPU seconds, peak memory), its model, and end it."""
     last = max((p.step for p in steps), default=0)
     points = steps + [MetricPoint(key=k, value=float(v), step=last) for k, v in metrics.items()]
     tags = {"shipyard.trial.state": "complete" if status == "finished" else "pruned"}
@@ -229,6 +237,7 @@ def _end(
         tags["shipyard.trial.state"] = "failed"
     if reason:
         tags["shipyard.trial.reason"] = reason[:4000]
+    tags |= {f"{USAGE_TAG}{key}": f"{value:g}" for key, value in usage.items()}
     with platform.db.session() as session:
         write_batch(session, run_id, points, {}, tags)
         if saved is not None:
