@@ -42,6 +42,8 @@ def test_a_run_is_stored_with_its_report_metrics_and_series(
 
     run = client.monitors.run("mon", window_start=start, window_end=end)
     assert (run.number, run.status, run.trigger, run.requests) == (1, "succeeded", "manual", 400)
+    assert set(run.summary) == {"drift_share", "prediction_drifted", "requests"}
+    assert run.summary["prediction_drifted"] in (0.0, 1.0)  # one scale, whatever the method
     result = client.monitors.result("mon")
     (primary,) = result["variants"]
     assert primary["schema_violations"] == 1

@@ -25,7 +25,9 @@ def _variant_metrics(result: VariantResult) -> Values:
             values[f"drift.{feature.feature}"] = (feature.score, feature.current_rows)
             values[f"drifted.{feature.feature}"] = (float(feature.drifted), feature.current_rows)
     if result.prediction is not None and result.prediction.score is not None:
-        values["prediction_drift"] = (result.prediction.score, result.prediction.current_rows)
+        rows = result.prediction.current_rows
+        values["prediction_drift"] = (result.prediction.score, rows)  # the method's own scale
+        values["prediction_drifted"] = (float(result.prediction.drifted), rows)
     if result.missing_share is not None:
         values["missing_share"] = (result.missing_share, result.rows)
     if result.unseen_share is not None:

@@ -18,7 +18,9 @@ from shipyard.store.metadata import monitor_tables as mt
 
 
 def _summary(result: MonitorResult) -> dict[str, Any]:
-    wanted = ("drift_share", "prediction_drift", "requests", "quality.accuracy", "quality.rmse")
+    """Headline figures on one scale each: the prediction drift's score is a p-value or a
+    distance by the method chosen, so the summary says only whether it drifted."""
+    wanted = ("drift_share", "prediction_drifted", "requests", "quality.accuracy", "quality.rmse")
     return {k: v[0] for k, v in result.metrics.items() if k in wanted}
 
 
