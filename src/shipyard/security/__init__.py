@@ -31,6 +31,7 @@ from shipyard.security._sessions import (
     open_session,
     session_state,
 )
+from shipyard.security._simulate import MatchedStatement, Simulation, simulate_policy
 
 __all__ = [
     "ADMIN",
@@ -40,6 +41,7 @@ __all__ = [
     "CachedKeyAuthorizer",
     "Decision",
     "IssuedSession",
+    "MatchedStatement",
     "OperationInfo",
     "PolicyDocument",
     "PolicyInfo",
@@ -47,6 +49,7 @@ __all__ = [
     "RequestContext",
     "ResourceName",
     "SessionState",
+    "Simulation",
     "add_event",
     "attach_policy",
     "authenticate",
@@ -72,4 +75,5 @@ __all__ = [
     "record_events",
     "revoke_api_key",
     "session_state",
+    "simulate_policy",
 ]
