@@ -584,14 +584,14 @@ def bench_mlflow(store: Store, browser: Any, rounds: int, workdir: Path) -> str:
         _wait_http(f"{base}/health", process)
 
         def run_table(page: Any) -> None:
-            page.wait_for_selector("text=run-", timeout=120_000)
+            page.wait_for_selector("text=/^run-\\d+$/", timeout=300_000)
 
         def run_page(page: Any) -> None:
-            page.wait_for_selector("text=run-0", timeout=120_000)
-            page.wait_for_selector("text=loss", timeout=120_000)
+            page.wait_for_selector("text=run-0", timeout=300_000)
+            page.wait_for_selector("text=loss", timeout=300_000)
 
         targets = [
-            ("experiment page (run table)", f"/#/experiments/{experiment}", run_table),
+            ("experiment page (run table)", f"/#/experiments/{experiment}/runs", run_table),
             ("run page (100k-point run)", f"/#/experiments/{experiment}/runs/{long_run}", run_page),
         ]
         loads = time_pages(browser, base, targets, rounds)
