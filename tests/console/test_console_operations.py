@@ -30,7 +30,7 @@ from shipyard.security import (
 from shipyard.store.metadata import console_tables as ct
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
-from shipyard.tracking import MetricPoint, create_run, log_batch, metric_chart
+from shipyard.tracking import MetricPoint, create_run, end_run, log_batch, metric_chart
 
 
 def test_a_long_history_is_reduced_to_buckets_that_keep_its_extremes(platform: Platform) -> None:
@@ -60,6 +60,13 @@ def test_a_long_history_is_reduced_to_buckets_that_keep_its_extremes(platform: P
     short = metric_chart(admin, run.id, "loss", max_points=5000)
     assert len(short.mean) == 5000
     assert metric_chart(admin, run.id, "missing").total_points == 0
+    # a running run's chart follows new points; an ended one's is kept (it takes no more)
+    log_batch(admin, run.id, metrics=[MetricPoint(key="loss", value=5.0, step=10_000)])
+    assert metric_chart(admin, run.id, "loss", max_points=100).total_points == 10_001
+    end_run(admin, run.id)
+    ended = metric_chart(admin, run.id, "loss", max_points=100)
+    assert ended == metric_chart(admin, run.id, "loss", max_points=100)
+    assert ended.total_points == 10_001
     with pytest.raises(InvalidInput) as bad:
         metric_chart(admin, run.id, "loss", max_points=0)
     assert bad.value.field == "max_points"

@@ -6,9 +6,15 @@ highest and mean value and the count, so spikes survive (min/max) and the line i
 ...)`` through the driver's cursor, a chunk at a time, and folded into the buckets with
 numpy: memory stays at one chunk however long the history, and 100,000 points take tens
 of milliseconds (a SQL ``GROUP BY`` on the bucket sorts every point again on SQLite).
+
+A run that is no longer running takes no more metrics (``log_batch`` refuses), so its
+charts are kept in a small in-process cache; the caller is authorized before it is read.
 """
 
 from __future__ import annotations
+
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,6 +27,9 @@ from shipyard.tracking._rows import run_resource, run_row
 
 MAX_POINTS = 5000
 _CHUNK = 65_536
+_CACHE_SIZE = 512
+_cache: OrderedDict[tuple[str, str, str, int], MetricChart] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 class MetricChart(BaseModel):
@@ -94,7 +103,13 @@ def metric_chart(ctx: RequestContext, run_id: str, key: str, max_points: int = 5
     m = t.RunMetric
     mine = (m.run_id == run_id, m.key == key)
     with ctx.platform.db.session() as session:
-        run_row(session, run_id)
+        ended = run_row(session, run_id).status != "running"
+        cache_key = (str(ctx.platform.db.engine.url), run_id, key, max_points)
+        with _cache_lock:
+            cached = _cache.get(cache_key) if ended else None
+            if cached is not None:
+                _cache.move_to_end(cache_key)
+                return cached.model_copy()
         # two single-aggregate queries: each is one seek into the index
         low = session.scalar(sa.select(sa.func.min(m.step)).where(*mine))
         high = session.scalar(sa.select(sa.func.max(m.step)).where(*mine))
@@ -111,4 +126,10 @@ def metric_chart(ctx: RequestContext, run_id: str, key: str, max_points: int = 5
                 buckets.add(steps, values)
         finally:
             cursor.close()
-    return buckets.chart(run_id, key)
+    chart = buckets.chart(run_id, key)
+    if ended:
+        with _cache_lock:
+            _cache[cache_key] = chart
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return chart.model_copy()
