@@ -16,8 +16,9 @@ A page's time is ``page.goto`` (a full load: HTML, ES modules, the API calls it 
 drawing) until ``main[data-ready="1"]``, which each page sets once its data is on screen.
 Pages are loaded in turn, round after round (alternating, so load drifts hit all alike),
 and the table gives p50 and p90 over the rounds after a first, uncounted one whose time is
-shown apart ("first": a fresh server, cold caches; charts of ended runs are cached after). The API table times the calls each page
-makes, with a bearer key over a kept-alive connection.
+shown apart ("first": a fresh server, cold caches; charts of ended runs are cached after).
+The API table times the calls each page makes, with a bearer key over a kept-alive
+connection.
 
 MLflow: its own virtualenv (bench/.venv-mlflow, as the other benches), ``mlflow server``
 on its own SQLite file into which the same experiments, runs, params and metrics are
