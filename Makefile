@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 # the official mlflow client in its own venv, for tests/api/test_mlflow_client.py
 MLFLOW_CLIENT := $(VENV)/mlflow-client/.installed
+# the browser tests (tests/console) drive the system Chromium through Playwright; Playwright's
+# own browser download (`playwright install`) is never used
+CHROMIUM := /usr/bin/chromium
 # pytest runs in this many processes (pytest-xdist), each taking whole test files; 0: in one
 PYTEST_WORKERS ?= 2
 
@@ -23,6 +26,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	else echo "$(CHROMIUM) is missing: as root, apt-get install chromium (browser tests skip)"; fi
+
 $(MLFLOW_CLIENT): tests/fixtures/mlflow_client_env.py | $(STAMP)
 	$(BIN)/python tests/fixtures/mlflow_client_env.py
 
@@ -36,7 +45,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src/shipyard
 
-pytest: $(STAMP) $(MLFLOW_CLIENT)
+pytest: $(STAMP) $(MLFLOW_CLIENT) | $(CHROMIUM)
 	$(BIN)/pytest -q -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest

@@ -92,6 +92,15 @@ class Settings(BaseModel):
     """What one GB of memory held for an hour costs (default: Fargate's per GB-hour)."""
     currency: str = "USD"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    console_session_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30)
+    """How long a web console login lasts (8 hours by default); revoking its key or
+    removing its principal ends it sooner."""
+    console_allowed_hosts: list[str] = Field(default_factory=list)
+    """``Host`` header values the console and cookie-authenticated requests are answered
+    for, beyond 127.0.0.1, localhost and [::1] with the server's port (``name:port``, or a
+    bare name for port 80/443): a defence against DNS rebinding."""
+    console_login_failures_per_minute: int = Field(default=10, ge=1)
+    """Failed console logins one client address may make a minute (bursts of as many)."""
 
     @field_validator("executor")
     @classmethod
@@ -104,7 +113,11 @@ class Settings(BaseModel):
             raise ValueError(str(problem)) from None
 
     @field_validator(
-        "allowed_source_hosts", "allowed_source_schemes", "webhook_allowed_hosts", mode="before"
+        "allowed_source_hosts",
+        "allowed_source_schemes",
+        "webhook_allowed_hosts",
+        "console_allowed_hosts",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -124,6 +137,11 @@ class Settings(BaseModel):
                     raise ValueError(
                         f"{entry!r} is not a hostname, IP address or network"
                     ) from None
+        return [entry.lower() for entry in value]
+
+    @field_validator("console_allowed_hosts")
+    @classmethod
+    def _host_values(cls, value: list[str]) -> list[str]:
         return [entry.lower() for entry in value]
 
     @property

@@ -21,6 +21,7 @@ from shipyard import features as feature_service
 from shipyard import streams as stream_service
 from shipyard import transforms as transform_service
 from shipyard._operation import Operation
+from shipyard._operations_console import CONSOLE_OPERATIONS
 from shipyard._operations_ops import OPS_OPERATIONS
 
 __all__ = ["BY_NAME", "OPERATIONS", "Operation"]
@@ -525,6 +526,7 @@ OPERATIONS: tuple[Operation, ...] = (
         edge_service.get_package,
     ),
     *OPS_OPERATIONS,
+    *CONSOLE_OPERATIONS,
 )
 
 BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}

@@ -322,6 +322,11 @@ CASES: dict[str, Callable[[World], Args]] = {
     "iam.attach_policy": lambda w: {"principal": "target-user", "policy": "ReadOnlyAccess"},
     "iam.detach_policy": lambda w: {"principal": "target-user2", "policy": "ReadOnlyAccess"},
     "audit.list_events": lambda w: {},
+    "iam.simulate": lambda w: {
+        "principal": "target-user",
+        "action": "datasets:GetDataset",
+        "resource": "sy:dataset/bc/1",
+    },
     "contracts.suggest": lambda w: {"dataset": "bc"},
     "contracts.apply": lambda w: {"document": w["contract"]},
     "contracts.list": lambda w: {},
@@ -367,6 +372,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "tracking.restore_run": lambda w: {"run_id": w["deleted_run"]},
     "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
     "tracking.metric_series": lambda w: {"run_id": w["run"]},
+    "tracking.metric_chart": lambda w: {"run_id": w["run"], "key": "accuracy", "max_points": 50},
     "tracking.log_artifact": lambda w: {
         "run_id": w["open_run"],
         "path": "notes.txt",
@@ -431,6 +437,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "endpoints.configure": lambda w: {"name": "ep", "production": False},
     "endpoints.feedback": lambda w: {"name": "ep", "records": [{"request_id": "r1", "label": 1}]},
     "endpoints.compare": lambda w: {"name": "ep"},
+    "endpoints.traffic": lambda w: {"name": "ep", "minutes": 30, "buckets": 10},
     "endpoints.configure_bandit": lambda w: {"name": "ep-bandit", "enabled": True},
     "endpoints.bandit_step": lambda w: {"name": "ep-bandit", "seed": 0},
     "deployments.create": lambda w: {
@@ -552,6 +559,7 @@ USES: dict[str, list[str]] = {
     "alarms.evaluate": ["endpoints:ReadMetrics"],
     "iam.attach_policy": ["iam:AttachPolicy"],
     "iam.detach_policy": ["iam:DetachPolicy"],
+    "iam.simulate": ["iam:ListPolicies"],
     "contracts.suggest": ["datasets:ReadData"],
     "contracts.apply": ["datasets:GetDataset"],
     "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],

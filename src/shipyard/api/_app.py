@@ -1,4 +1,5 @@
-"""The REST control plane: every catalog operation behind ``Authorization: Bearer``."""
+"""The REST control plane: every catalog operation behind ``Authorization: Bearer`` (or a
+console session cookie, with the browser checks of ``shipyard.console``), and the console."""
 
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ from shipyard.api._errors import install_error_handlers
 from shipyard.api._json import JSONResponse
 from shipyard.api._mlflow import MLFLOW_ROUTES, add_mlflow_routes
 from shipyard.api._routes import add_operation_routes
+from shipyard.console import (
+    CONSOLE_PUBLIC_PATHS,
+    SESSION_COOKIE,
+    ConsoleHeaders,
+    StaticFiles,
+    add_console_routes,
+    cookie_context,
+)
 from shipyard.platform import Platform
 from shipyard.security import RequestContext, authenticate, new_request_id
 
-PUBLIC_PATHS = frozenset({"/healthz"})
+PUBLIC_PATHS = frozenset({"/healthz"}) | CONSOLE_PUBLIC_PATHS
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -35,10 +44,11 @@ def create_app(platform: Platform) -> FastAPI:
     settings = platform.settings
 
     async def context(request: Request) -> RequestContext:
-        request_id = request.headers.get("x-request-id") or new_request_id()
-        return await run_in_threadpool(
-            authenticate, platform, request.headers.get("authorization"), request_id[:64]
-        )
+        request_id = (request.headers.get("x-request-id") or new_request_id())[:64]
+        authorization = request.headers.get("authorization")
+        if authorization is None and SESSION_COOKIE in request.cookies:
+            return await run_in_threadpool(cookie_context, platform, request, request_id)
+        return await run_in_threadpool(authenticate, platform, authorization, request_id)
 
     components = add_operation_routes(
         app, context, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
@@ -50,6 +60,8 @@ def create_app(platform: Platform) -> FastAPI:
         max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
     )
+
+    add_console_routes(app, platform, StaticFiles())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -70,6 +82,7 @@ def create_app(platform: Platform) -> FastAPI:
         return response
 
     app.add_middleware(BodyGuard, idle_timeout=settings.upload_idle_timeout_seconds)
+    app.add_middleware(ConsoleHeaders)
     app.add_middleware(AccessLog)  # outermost: names the request and logs its outcome
     app.state.platform = platform
     return app

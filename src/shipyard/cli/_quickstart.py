@@ -27,7 +27,7 @@ from shipyard.client import Client
 from shipyard.endpoints import build_serving_app
 from shipyard.errors import Conflict, NotFound
 from shipyard.registry import ModelVersionInfo
-from shipyard.security import issue_admin_key_if_none
+from shipyard.security import ADMIN, issue_admin_key_if_none
 
 DATASET = "breast-cancer"
 MODEL = "breast-cancer"
@@ -200,10 +200,27 @@ def quickstart(
         f"serving {url}/invocations  (also /v2/models/{MODEL}/infer, /ping, /metrics)\n"
         f"control plane {api}  (Ctrl+C stops both)"
     )
+    console.print(
+        _console_advice(api.removesuffix("/api/v1") + "/", client, admin.token if admin else None),
+        highlight=False,
+        soft_wrap=True,
+    )
     try:
         run_servers([control])
     finally:
         serving.should_exit = True
+
+
+def _console_advice(url: str, client: Client, fresh_admin_key: str | None) -> str:
+    """Where the web console is and a key to log in with: the admin key this run issued, or
+    a new key of the admin principal (an existing home's first key was shown only once)."""
+    key = fresh_admin_key
+    if key is None:
+        key = client.iam.create_api_key(ADMIN).token
+    return (
+        f"web console {url} : log in with a key of principal {ADMIN} (full access; "
+        f"shown once, `shipyard keys revoke` ends it):\n{key}"
+    )
 
 
 def _access_advice(caller: str, request_file: Path, url: str, api: str, admin: str | None) -> str:

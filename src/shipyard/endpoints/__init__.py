@@ -38,6 +38,7 @@ from shipyard.endpoints._stats import (
     variant_metrics,
 )
 from shipyard.endpoints._traffic import add_variant, remove_variant, set_weights
+from shipyard.endpoints._traffic_series import EndpointTraffic, VariantTraffic, endpoint_traffic
 from shipyard.endpoints._variants import (
     PRIMARY,
     bump,
@@ -64,6 +65,7 @@ __all__ = [
     "CaptureConfig",
     "CompareReport",
     "EndpointInfo",
+    "EndpointTraffic",
     "FeedbackReceipt",
     "FeedbackRecord",
     "InstanceInfo",
@@ -76,6 +78,7 @@ __all__ = [
     "VariantQuality",
     "VariantReport",
     "VariantSpec",
+    "VariantTraffic",
     "add_variant",
     "bandit_step",
     "build_serving_app",
@@ -90,6 +93,7 @@ __all__ = [
     "delete_endpoint",
     "endpoint_info",
     "endpoint_metrics",
+    "endpoint_traffic",
     "find_endpoint",
     "get_endpoint",
     "list_endpoints",

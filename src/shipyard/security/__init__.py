@@ -23,6 +23,15 @@ from shipyard.security._models import ApiKeyInfo, AuditEventInfo, PolicyInfo, Pr
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._resources import Access, ResourceName, latest_versioned
+from shipyard.security._sessions import (
+    IssuedSession,
+    SessionState,
+    check_csrf,
+    close_session,
+    open_session,
+    session_state,
+)
+from shipyard.security._simulate import MatchedStatement, Simulation, simulate_policy
 
 __all__ = [
     "ADMIN",
@@ -31,16 +40,22 @@ __all__ = [
     "AuditEventInfo",
     "CachedKeyAuthorizer",
     "Decision",
+    "IssuedSession",
+    "MatchedStatement",
     "OperationInfo",
     "PolicyDocument",
     "PolicyInfo",
     "PrincipalInfo",
     "RequestContext",
     "ResourceName",
+    "SessionState",
+    "Simulation",
     "add_event",
     "attach_policy",
     "authenticate",
     "bootstrap",
+    "check_csrf",
+    "close_session",
     "context_for",
     "create_api_key",
     "create_principal",
@@ -53,9 +68,12 @@ __all__ = [
     "list_policies",
     "list_principals",
     "new_request_id",
+    "open_session",
     "operation",
     "put_policy",
     "record_event",
     "record_events",
     "revoke_api_key",
+    "session_state",
+    "simulate_policy",
 ]

@@ -77,6 +77,7 @@ ACTIONS: frozenset[str] = frozenset(
         "iam:ListPrincipals",
         "iam:PutPolicy",
         "iam:RevokeApiKey",
+        "iam:SimulatePolicy",
         "monitoring:CreateMonitor",
         "monitoring:DeleteMonitor",
         "monitoring:DescribeMonitor",

@@ -21,11 +21,23 @@ def list_audit_events(
     action: str | None = None,
     since: datetime | None = None,
     limit: int = 100,
+    resource_prefix: str | None = None,
+    outcome: str | None = None,
+    before_id: int | None = None,
 ) -> list[AuditEventInfo]:
-    """The newest events first, optionally filtered by principal, action and time."""
+    """The newest events first, optionally filtered by principal, action, time, resource
+    (names starting with ``resource_prefix``) and outcome; ``before_id`` pages on: pass the
+    last id of a page to get the next one (a seek on the primary key, fast however deep)."""
     if not 1 <= limit <= 10_000:
         raise InvalidInput("must be between 1 and 10000", field="limit")
     query = sa.select(t.AuditEvent).order_by(t.AuditEvent.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(t.AuditEvent.id < before_id)
+    if resource_prefix:
+        escaped = resource_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(t.AuditEvent.resource.like(escaped + "%", escape="\\"))
+    if outcome:
+        query = query.where(t.AuditEvent.outcome == outcome)
     if principal:
         query = query.where(t.AuditEvent.principal == principal)
     if action:

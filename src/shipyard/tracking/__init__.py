@@ -1,5 +1,6 @@
 """Experiment tracking: experiments, runs, metrics, params, tags, artifacts, run search."""
 
+from shipyard.tracking._downsample import MetricChart, metric_chart
 from shipyard.tracking._filter import Comparison, OrderKey, parse_filter, parse_order_by
 from shipyard.tracking._lifecycle import delete_run, restore_run
 from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
@@ -42,6 +43,7 @@ __all__ = [
     "ArtifactInfo",
     "Comparison",
     "ExperimentInfo",
+    "MetricChart",
     "MetricPoint",
     "MetricSeries",
     "OrderKey",
@@ -63,6 +65,7 @@ __all__ = [
     "list_runs",
     "log_artifact",
     "log_batch",
+    "metric_chart",
     "metric_history",
     "metric_series",
     "parse_filter",

@@ -150,7 +150,13 @@ def _condition(c: Comparison, sqlite: bool) -> ColumnElement[bool]:
         return ~stored
     if c.op == "IS NOT NULL":
         return stored
-    return stored.where(_compare(table.value, c.op, c.value, sqlite))
+    # ``id IN (runs whose value matches)``, not a correlated EXISTS: the database may start
+    # from the matching values (an index range on metrics' (key, value)) instead of testing
+    # every run, which is what makes a selective filter fast over 100,000 runs.
+    matching = sa.select(table.run_id).where(
+        table.key == key, _compare(table.value, c.op, c.value, sqlite)
+    )
+    return t.Run.id.in_(matching)
 
 
 def _sort_expression(kind: Kind, key: str) -> Any:

@@ -2,6 +2,7 @@
 
 from shipyard.store.metadata import _tables as tables
 from shipyard.store.metadata import _tables_alarms as alarm_tables
+from shipyard.store.metadata import _tables_console as console_tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_cost as cost_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
@@ -49,6 +50,7 @@ __all__ = [
     "add_version",
     "alarm_tables",
     "claim_parent",
+    "console_tables",
     "contract_tables",
     "cost_tables",
     "endpoint_tables",

@@ -159,6 +159,10 @@ class Run(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+# newest runs first over every experiment (the console's run list): read in index order
+Index("ix_runs_start_time_id", Run.start_time.desc(), Run.id)
+
+
 class RunParam(Base):
     __tablename__ = "run_params"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
@@ -191,6 +195,7 @@ class RunLatestMetric(Base):
     a run, kept on write so reading a run never scans its history."""
 
     __tablename__ = "run_latest_metrics"
+    __table_args__ = (Index("ix_run_latest_metrics_key_value", "key", "value"),)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
     value: Mapped[float] = mapped_column(Float)

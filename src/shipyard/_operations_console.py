@@ -1,0 +1,26 @@
+"""The catalog's entries the web console leans on: charts reduced on the server, live
+traffic per variant, and the policy simulator (``operations.py`` holds the whole catalog)."""
+
+from __future__ import annotations
+
+from shipyard import endpoints as endpoint_service
+from shipyard import security, tracking
+from shipyard._operation import Operation
+
+_V1 = "/api/v1"
+
+CONSOLE_OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "tracking.metric_chart",
+        "GET",
+        f"{_V1}/runs/{{run_id}}/metrics/{{key}}/chart",
+        tracking.metric_chart,
+    ),
+    Operation(
+        "endpoints.traffic",
+        "GET",
+        f"{_V1}/endpoints/{{name}}/traffic",
+        endpoint_service.endpoint_traffic,
+    ),
+    Operation("iam.simulate", "POST", f"{_V1}/policy-simulations", security.simulate_policy),
+)
