@@ -20,7 +20,7 @@ page("audit", "read the audit log", async ({ query }) => {
       "form",
       { class: "toolbar", onsubmit: (e) => e.preventDefault() },
       filterBox("Principal", query.principal, (principal) => setQuery({ ...query, principal })),
-      filterBox("Action", query.action, (action) => setQuery({ ...query, action }), "registry:SetApproval"),
+      filterBox("Action", query.action, (action) => setQuery({ ...query, action }), "registry:UpdateApproval"),
       filterBox("Since", query.since, (value) => setQuery({ ...query, since: value }), "2026-12-01T00:00"),
     ),
     table(
@@ -158,7 +158,7 @@ export const SIMULATE_PATH = "/policy-simulations";
 page("simulator", "use the policy simulator", async ({ query }) => {
   const result = h("div", { "aria-live": "polite" });
   const principal = h("input", { id: "sim-principal", required: true, value: query.principal || "" });
-  const action = h("input", { id: "sim-action", required: true, value: query.action || "", placeholder: "registry:SetApproval" });
+  const action = h("input", { id: "sim-action", required: true, value: query.action || "", placeholder: "registry:UpdateApproval" });
   const resource = h("input", { id: "sim-resource", required: true, value: query.resource || "", placeholder: "sy:model/churn/3" });
   const form = h(
     "form",
