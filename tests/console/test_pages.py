@@ -200,6 +200,21 @@ def test_every_page_shows_the_seeded_data(
     page.focus("main table.data tbody tr")
     page.keyboard.press("Enter")
     page.wait_for_function("location.hash.startsWith('#/models/')")
+
+    # The policy simulator asks the server (iam.simulate) and shows the deciding statement.
+    probe = api.http.post(
+        "/policy-simulations",
+        json={"principal": "admin", "action": "datasets:GetDataset", "resource": "sy:dataset/x"},
+    )
+    if probe.status_code != 404:
+        goto(page, "#/simulator?principal=admin")
+        page.fill("#sim-action", "datasets:GetDataset")
+        page.fill("#sim-resource", f"sy:dataset/{datasets[0]['name']}")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("main .decision")
+        assert "admin may datasets:GetDataset" in page.inner_text("main .decision")
+        assert "AdministratorAccess" in page.inner_text("main .decision")
+        page.screenshot(path=str(shots / "simulator.png"), full_page=True)
     assert problems == []
 
 

@@ -67,15 +67,21 @@ function legend(names) {
   );
 }
 
-/** Lines: series = [{name, xs, ys}] (already downsampled by the server). */
+/** Lines: series = [{name, xs, ys, lo?, hi?}] (already downsampled by the server); lo/hi
+ * draw a band around the line (each bucket's lowest and highest value). */
 export function lineChart(series, { title = "chart", xLabel = "step", yLabel = "" } = {}) {
   const svg = frame(title);
   const xs = extent(series.flatMap((one) => one.xs));
-  const ys = extent(series.flatMap((one) => one.ys));
+  const ys = extent(series.flatMap((one) => [...one.ys, ...(one.lo || []), ...(one.hi || [])]));
   const x = (v) => PAD.left + ((v - xs[0]) / (xs[1] - xs[0])) * (W - PAD.left - PAD.right);
   const y = (v) => H - PAD.bottom - ((v - ys[0]) / (ys[1] - ys[0])) * (H - PAD.top - PAD.bottom);
   axes(svg, xs, ys, x, y, xLabel, yLabel);
   series.forEach((one, i) => {
+    if (one.lo && one.hi && one.lo.some((v, j) => v !== one.hi[j])) {
+      const upper = one.xs.map((xv, j) => `${x(xv).toFixed(1)},${y(one.hi[j]).toFixed(1)}`);
+      const lower = one.xs.map((xv, j) => `${x(xv).toFixed(1)},${y(one.lo[j]).toFixed(1)}`).reverse();
+      svg.append(s("polygon", { points: [...upper, ...lower].join(" "), class: `band series-${i % 8}` }, s("title", {}, `${one.name}: lowest to highest per bucket`)));
+    }
     const points = [];
     one.xs.forEach((xv, j) => {
       const yv = one.ys[j];

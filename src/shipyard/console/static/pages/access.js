@@ -1,27 +1,39 @@
 // Access: the audit log (filter), principals (policies, create a key shown once),
 // policies (documents) and the policy simulator.
 
-import { ApiError, get, post, seg } from "../api.js";
+import { ApiError, get, post, seg, unrouted } from "../api.js";
 import { badge, empty, facts, filterBox, fmtTime, h, link, notice, pre, route, section, table } from "../dom.js";
 import { page, part, setQuery } from "../router.js";
 import { actionMessage } from "./models.js";
 
 page("audit", "read the audit log", async ({ query }) => {
-  const limit = Math.min(Number(query.limit || 100), 10000);
+  const limit = 100;
   let since;
   if (query.since) {
     const date = new Date(query.since);
     if (!Number.isNaN(date.getTime())) since = date.toISOString();
   }
-  const events = await get("/audit", { principal: query.principal, action: query.action, since, limit });
+  const events = await get("/audit", {
+    principal: query.principal,
+    action: query.action,
+    resource_prefix: query.resource,
+    outcome: query.outcome,
+    since,
+    before_id: query.before,
+    limit,
+  });
   return [
     h("h1", {}, "Audit log"),
     h(
       "form",
       { class: "toolbar", onsubmit: (e) => e.preventDefault() },
-      filterBox("Principal", query.principal, (principal) => setQuery({ ...query, principal })),
-      filterBox("Action", query.action, (action) => setQuery({ ...query, action }), "registry:UpdateApproval"),
-      filterBox("Since", query.since, (value) => setQuery({ ...query, since: value }), "2026-12-01T00:00"),
+      filterBox("Principal", query.principal, (principal) => setQuery({ ...query, principal, before: "" })),
+      filterBox("Action", query.action, (action) => setQuery({ ...query, action, before: "" }), "registry:UpdateApproval"),
+      filterBox("Resource starts with", query.resource, (resource) => setQuery({ ...query, resource, before: "" }), "sy:model/"),
+      h("label", { for: "outcome-pick" }, "Outcome"),
+      h("select", { id: "outcome-pick", onchange: (e) => setQuery({ ...query, outcome: e.target.value, before: "" }) },
+        ["", "succeeded", "failed", "denied"].map((v) => h("option", { value: v, selected: (query.outcome || "") === v }, v || "any"))),
+      filterBox("Since", query.since, (value) => setQuery({ ...query, since: value, before: "" }), "2026-12-01T00:00"),
     ),
     table(
       [
@@ -36,7 +48,10 @@ page("audit", "read the audit log", async ({ query }) => {
       events,
       { sort: { key: "id", desc: true }, empty: "No events match.", caption: `newest ${events.length} events (filtered on the server)` },
     ),
-    events.length === limit ? link(`#/audit?${new URLSearchParams({ ...query, limit: limit + 100 })}`, "More…", { class: "more" }) : null,
+    h("p", { class: "pager" },
+      query.before ? link(`#/audit?${new URLSearchParams({ ...query, before: "" })}`, "Newest") : null,
+      " ",
+      events.length === limit ? link(`#/audit?${new URLSearchParams({ ...query, before: events[events.length - 1].id })}`, "Older events", { rel: "next" }) : null),
   ];
 });
 
@@ -176,14 +191,30 @@ page("simulator", "use the policy simulator", async ({ query }) => {
         action: action.value.trim(),
         resource: resource.value.trim(),
       });
+      const allowed = decision.decision === "allow";
+      const deciding = decision.deciding;
       result.replaceChildren(
-        h("div", { class: ["decision", decision.allowed ? "decision-allow" : "decision-deny"], role: "status" },
-          h("p", {}, badge(decision.allowed ? "allowed" : "denied", decision.allowed ? "passed" : "failed"), " ", decision.reason || ""),
-          decision.matched ? facts(Object.entries(decision.matched).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])) : null,
-          decision.statements ? pre(decision.statements) : null),
+        h("div", { class: ["decision", allowed ? "decision-allow" : "decision-deny"], role: "status" },
+          h("p", {}, badge(decision.decision.replace("_", " "), allowed ? "passed" : "failed"), " ",
+            `${decision.principal} ${allowed ? "may" : "may not"} ${decision.action} on ${decision.resource}`),
+          h("p", {}, deciding
+            ? ["Decided by ", link(route("policies", deciding.policy), deciding.policy), ` statement ${deciding.index + 1}${deciding.sid ? ` (${deciding.sid})` : ""}: ${deciding.effect}.`]
+            : "No statement applies: denied by default."),
+          (decision.matched || []).length
+            ? table(
+                [
+                  { key: "policy", label: "Policy", render: (m) => link(route("policies", m.policy), m.policy) },
+                  { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
+                  { key: "sid", label: "Sid", render: (m) => m.sid || "" },
+                  { key: "effect", label: "Effect", render: (m) => badge(m.effect, m.effect === "Allow" ? "passed" : "failed") },
+                ],
+                decision.matched,
+                { caption: "Statements that apply" },
+              )
+            : null),
       );
     } catch (error) {
-      const missing = error instanceof ApiError && (error.status === 404 || error.status === 405);
+      const missing = unrouted(error) || (error instanceof ApiError && error.status === 405);
       result.replaceChildren(notice("error", missing ? "This server has no policy simulation operation." : actionMessage("simulate policies", error)));
     }
   });

@@ -1,8 +1,8 @@
 // Endpoints: list, one endpoint (variants, live traffic split with a weights form,
 // per-variant latency and errors, A/B verdicts, deployment timeline with rollback).
 
-import { get, post, put, seg } from "../api.js";
-import { barChart } from "../charts.js";
+import { get, post, put, seg, unrouted } from "../api.js";
+import { barChart, lineChart } from "../charts.js";
 import { badge, empty, facts, filterBox, fmtNumber, fmtTime, h, link, notice, route, section, shortId, table } from "../dom.js";
 import { page, part, setQuery } from "../router.js";
 import { actionMessage } from "./models.js";
@@ -152,14 +152,41 @@ function timeline(deployments, endpoint, rerender) {
     deployments.length ? h("ol", { class: "deployments" }, items) : empty("No rollouts on this endpoint."));
 }
 
+/**
+ * Per-variant requests, latency and error rate over the window, bucketed on the server
+ * (endpoints.traffic); null when this server has no such operation.
+ */
+async function trafficCharts(name, seconds) {
+  let traffic;
+  try {
+    traffic = await get(`/endpoints/${seg(name)}/traffic`, { minutes: Math.round(seconds / 60), buckets: 60 });
+  } catch (error) {
+    if (unrouted(error)) return null;
+    throw error;
+  }
+  const variants = traffic.variants || [];
+  if (!variants.some((v) => v.requests.some((n) => n > 0))) return empty("No requests in this window.");
+  const xs = Array.from({ length: traffic.buckets }, (_, i) => -((traffic.buckets - i) * traffic.bucket_seconds) / 60);
+  const chart = (title, field, scale = 1) =>
+    h("div", { class: "chart-cell" }, h("h3", {}, title),
+      lineChart(variants.map((v) => ({ name: v.variant, xs, ys: v[field].map((value) => (value === null ? NaN : value * scale)) })),
+        { title, xLabel: "minutes ago", yLabel: "" }));
+  return h("div", { class: "chart-grid" },
+    chart("Requests per bucket", "requests"),
+    chart("p95 latency (ms)", "p95_latency_ms"),
+    chart("p50 latency (ms)", "p50_latency_ms"),
+    chart("Error rate (%)", "error_rate", 100));
+}
+
 page("endpoints/:name", "view this endpoint", async ({ params, query, rerender }) => {
   const endpoint = await get(`/endpoints/${seg(params.name)}`);
   const window = Number(query.window || 3600);
-  const [live, deployments] = await Promise.all([
+  const [live, series, deployments] = await Promise.all([
     part("compare this endpoint's variants", async () => {
       const report = await get(`/endpoints/${seg(endpoint.name)}/compare`, { since_seconds: window });
       return { live: liveSection(report), verdict: verdictSection(report) };
     }),
+    part("read this endpoint's traffic", () => trafficCharts(endpoint.name, window)),
     part("list this endpoint's rollouts", async () => timeline(await get("/deployments", { endpoint: endpoint.name, limit: 20 }), endpoint, rerender)),
   ]);
   const split = (endpoint.variants || []).map((v) => ({ label: v.name, value: v.traffic_percent, note: v.shadow_percent ? `(+${fmtNumber(v.shadow_percent, 3)}% shadow)` : "" }));
@@ -195,6 +222,7 @@ page("endpoints/:name", "view this endpoint", async ({ params, query, rerender }
       h("div", { class: "toolbar" }, h("label", { for: "window-pick" }, "Window"),
         h("select", { id: "window-pick", onchange: (e) => setQuery({ ...query, window: e.target.value }) },
           [[300, "5 min"], [3600, "1 hour"], [86400, "1 day"], [604800, "7 days"]].map(([v, l]) => h("option", { value: v, selected: v === window }, l)))),
+      series,
       live.live || live,
     ),
     section("A/B verdicts", live.verdict || live.cloneNode(true)),

@@ -1,7 +1,7 @@
 // Experiments, runs (server-side search, filter, sort, pages), one run with its metric
 // charts, runs side by side, and tuning jobs (optimization history, parallel coordinates).
 
-import { ApiError, get, post, seg } from "../api.js";
+import { get, post, seg, unrouted } from "../api.js";
 import { lineChart, parallelCoordinates } from "../charts.js";
 import {
   badge, empty, facts, filterBox, fmtNumber, fmtTime, h, link, notice, pre, route, section, shortId, table,
@@ -116,7 +116,7 @@ page("runs", "search runs", async ({ query }) => {
   ];
 });
 
-let serverDownsamples = true;
+let serverCharts = true;
 
 /** Keep at most ``max`` points: each bucket's first, lowest and highest point (spikes stay). */
 export function downsample(steps, values, max) {
@@ -141,38 +141,48 @@ export function downsample(steps, values, max) {
 }
 
 /**
- * A run's metric series, at most MAX_POINTS per line: asked of the server with
- * ``max_points``; a server without that parameter refuses it by name, and then the
- * series is read whole and thinned here.
+ * One metric of one run as a chart line of at most MAX_POINTS points: the server's
+ * bucketed chart (mean line, min/max band, tracking.metric_chart). A server without that
+ * operation answers 404; then the history is read (tracking.metric_series) and thinned here.
  */
-async function runSeries(runId) {
-  if (serverDownsamples) {
+async function metricLine(runId, key) {
+  if (serverCharts) {
     try {
-      return await get(`/runs/${seg(runId)}/metrics`, { max_points: MAX_POINTS });
+      const chart = await get(`/runs/${seg(runId)}/metrics/${seg(key)}/chart`, { max_points: MAX_POINTS });
+      const xs = chart.step_first.map((first, i) => (first + chart.step_last[i]) / 2);
+      return { xs, ys: chart.mean, lo: chart.min, hi: chart.max, total: chart.total_points };
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 400 && error.field === "max_points")) throw error;
-      serverDownsamples = false;
+      if (!unrouted(error)) throw error;
+      serverCharts = false;
     }
   }
-  const series = await get(`/runs/${seg(runId)}/metrics`);
-  return series.map((one) => ({ ...one, ...downsample(one.steps, one.values, MAX_POINTS) }));
+  const [series] = await get(`/runs/${seg(runId)}/metrics`, { key });
+  if (!series) return { xs: [], ys: [], total: 0 };
+  const thin = downsample(series.steps, series.values, MAX_POINTS);
+  return { xs: thin.steps, ys: thin.values, total: series.steps.length };
 }
 
 /** Chart lines for ``keys`` of ``runs``: one chart per key, one line per run. */
 async function metricCharts(runs, keys) {
-  const series = await Promise.all(runs.map((run) => runSeries(run.id)));
+  const wanted = keys.slice(0, 12);
+  const lines = await Promise.all(
+    wanted.map((key) => Promise.all(runs.map((run) => (key in (run.metrics || {}) ? metricLine(run.id, key) : null)))),
+  );
   const charts = [];
-  for (const key of keys) {
-    const lines = [];
+  wanted.forEach((key, k) => {
+    const series = [];
     runs.forEach((run, i) => {
-      const one = (series[i] || []).find((x) => x.key === key);
-      if (one && one.steps.length) lines.push({ name: run.name || shortId(run.id), xs: one.steps, ys: one.values });
+      const one = lines[k][i];
+      if (one && one.xs.length) series.push({ name: run.name || shortId(run.id), ...one });
     });
-    if (!lines.length) continue;
-    const single = lines.every((l) => l.xs.length === 1);
-    if (single && runs.length === 1) continue;
-    charts.push(h("div", { class: "chart-cell" }, h("h3", {}, key), lineChart(lines, { title: `${key} by step`, yLabel: key })));
-  }
+    if (!series.length || series.every((one) => one.total <= 1)) return;
+    const total = series.reduce((sum, one) => sum + one.total, 0);
+    charts.push(
+      h("div", { class: "chart-cell" },
+        h("h3", {}, key, " ", h("span", { class: "muted" }, `${fmtNumber(total)} points`)),
+        lineChart(series, { title: `${key} by step`, yLabel: key })),
+    );
+  });
   return charts.length ? h("div", { class: "chart-grid" }, charts) : empty("No metric has more than one step.");
 }
 
