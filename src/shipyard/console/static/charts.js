@@ -69,10 +69,16 @@ function legend(names) {
 
 /** Lines: series = [{name, xs, ys, lo?, hi?}] (already downsampled by the server); lo/hi
  * draw a band around the line (each bucket's lowest and highest value). */
-export function lineChart(series, { title = "chart", xLabel = "step", yLabel = "" } = {}) {
+export function lineChart(series, { title = "chart", xLabel = "step", yLabel = "", zero = false } = {}) {
   const svg = frame(title);
   const xs = extent(series.flatMap((one) => one.xs));
-  const ys = extent(series.flatMap((one) => [...one.ys, ...(one.lo || []), ...(one.hi || [])]));
+  const values = series.flatMap((one) => [...one.ys, ...(one.lo || []), ...(one.hi || [])]);
+  let ys = extent(values);
+  if (zero) {
+    // Counts, latencies, rates: the axis starts at zero, so one point is not a spike.
+    const [lo, hi] = extent(values.filter((v) => Number.isFinite(v)).concat([0]));
+    ys = [lo, hi > lo ? hi : lo + 1];
+  }
   const x = (v) => PAD.left + ((v - xs[0]) / (xs[1] - xs[0])) * (W - PAD.left - PAD.right);
   const y = (v) => H - PAD.bottom - ((v - ys[0]) / (ys[1] - ys[0])) * (H - PAD.top - PAD.bottom);
   axes(svg, xs, ys, x, y, xLabel, yLabel);
@@ -273,5 +279,33 @@ export function parallelCoordinates(dims, rows, { title = "parallel coordinates"
       );
     }
   });
+  return svg;
+}
+
+/** Two distributions over the same bins: bins = [[label, reference share, current share]]. */
+export function pairedBars(bins, { title = "reference and current" } = {}) {
+  const width = 280;
+  const height = 120;
+  const pad = { left: 6, right: 6, top: 6, bottom: 18 };
+  const svg = frame(title, width, height);
+  const top = Math.max(...bins.flatMap((b) => [b[1], b[2]]), 0) || 1;
+  const slot = (width - pad.left - pad.right) / Math.max(bins.length, 1);
+  const y = (v) => height - pad.bottom - (v / top) * (height - pad.top - pad.bottom);
+  bins.forEach(([label, reference, current], i) => {
+    const x0 = pad.left + i * slot;
+    const w = Math.max(slot / 2 - 1, 1);
+    svg.append(
+      s("rect", { x: x0, y: y(reference), width: w, height: height - pad.bottom - y(reference), class: "bar series-0" },
+        s("title", {}, `${label}: reference ${fmtNumber(reference * 100, 3)}%`)),
+      s("rect", { x: x0 + w, y: y(current), width: w, height: height - pad.bottom - y(current), class: "bar series-1" },
+        s("title", {}, `${label}: current ${fmtNumber(current * 100, 3)}%`)),
+    );
+  });
+  if (bins.length) {
+    svg.append(
+      s("text", { x: pad.left, y: height - 4, class: "tick" }, String(bins[0][0])),
+      s("text", { x: width - pad.right, y: height - 4, "text-anchor": "end", class: "tick" }, String(bins[bins.length - 1][0])),
+    );
+  }
   return svg;
 }

@@ -156,12 +156,18 @@ function driftSection(version, previous) {
 
 page("datasets/:name", "view this dataset", async ({ params, query }) => {
   const name = params.name;
-  const versions = await get(`/datasets/${seg(name)}/versions`);
-  if (!versions.length) return [h("h1", {}, name), empty("No versions.")];
-  versions.sort((a, b) => b.version - a.version);
-  const number = Number(query.version || versions[0].version);
-  const version = versions.find((v) => v.version === number) || versions[0];
-  const previous = versions.find((v) => v.version < version.version);
+  // One version (and the one before it, for drift): never every version's profile at once.
+  const wanted = Number(query.version) || null;
+  const one = (v) => get(`/datasets/${seg(name)}`, v ? { version: v } : undefined);
+  const [version, newest, before] = await Promise.all([
+    one(wanted),
+    wanted ? one(null) : null,
+    wanted && wanted > 1 ? one(wanted - 1).catch(() => null) : null,
+  ]);
+  const latest = (newest || version).version;
+  const previous = wanted ? before : version.version > 1 ? await one(version.version - 1).catch(() => null) : null;
+  const numbers = [];
+  for (let v = latest; v >= 1 && numbers.length < 500; v--) numbers.push(v);
   const ref = `${name}@${version.version}`;
   const [validations, lineage, preview] = await Promise.all([
     part("read this dataset's validation reports", async () => {
@@ -197,7 +203,7 @@ page("datasets/:name", "view this dataset", async ({ params, query }) => {
       h(
         "select",
         { id: "version-pick", onchange: (e) => setQuery({ ...query, version: e.target.value }) },
-        versions.slice(0, 200).map((v) => h("option", { value: v.version, selected: v.version === version.version }, `v${v.version} · ${fmtNumber(v.rows)} rows · ${fmtTime(v.created_at)}`)),
+        numbers.map((v) => h("option", { value: v, selected: v === version.version }, v === latest ? `v${v} (latest)` : `v${v}`)),
       ),
     ),
     facts([

@@ -170,7 +170,7 @@ async function trafficCharts(name, seconds) {
   const chart = (title, field, scale = 1) =>
     h("div", { class: "chart-cell" }, h("h3", {}, title),
       lineChart(variants.map((v) => ({ name: v.variant, xs, ys: v[field].map((value) => (value === null ? NaN : value * scale)) })),
-        { title, xLabel: "minutes ago", yLabel: "" }));
+        { title, xLabel: "minutes ago", yLabel: "", zero: true }));
   return h("div", { class: "chart-grid" },
     chart("Requests per bucket", "requests"),
     chart("p95 latency (ms)", "p95_latency_ms"),

@@ -2,8 +2,8 @@
 // and runs) and cost.
 
 import { get, seg } from "../api.js";
-import { barChart, dag, lineChart } from "../charts.js";
-import { badge, empty, facts, fmtNumber, fmtTime, h, link, pre, route, section, shortId, table } from "../dom.js";
+import { barChart, dag, lineChart, pairedBars } from "../charts.js";
+import { badge, empty, facts, fmtNumber, fmtTime, h, link, route, section, shortId, table } from "../dom.js";
 import { page, part, setQuery } from "../router.js";
 
 page("monitors", "list monitors", async ({ query }) => {
@@ -26,11 +26,52 @@ page("monitors", "list monitors", async ({ query }) => {
   ];
 });
 
+/** One monitor run's result: per variant, the drift verdict and each feature's test. */
+function monitorResult(result) {
+  const variants = result.variants || [];
+  if (!variants.length) return empty("No served variant in this window.");
+  return h("div", {},
+    h("p", { class: "muted" }, `Window ${fmtTime(result.window_start)} → ${fmtTime(result.window_end)}. `, Object.values(result.methods || {}).join("; ")),
+    variants.map((variant) => {
+      const features = [...(variant.features || []), ...(variant.prediction ? [variant.prediction] : [])];
+      const drifted = features.filter((f) => f.drifted && (f.bins || []).length).slice(0, 8);
+      return h("article", { class: "variant-result" },
+        h("h3", {}, `Variant ${variant.variant} (${variant.model})`, " ",
+          variant.dataset_drift === null || variant.dataset_drift === undefined ? "" : badge(variant.dataset_drift ? "drifted" : "stable", variant.dataset_drift ? "failed" : "passed")),
+        facts([
+          ["Baseline", variant.baseline],
+          ["Requests / rows", `${fmtNumber(variant.requests)} / ${fmtNumber(variant.rows)}`],
+          ["Drifted features", `${fmtNumber((variant.drift_share ?? 0) * 100, 3)}% (threshold ${fmtNumber((variant.drift_share_threshold ?? 0) * 100, 3)}%)`],
+          ["Missing share", fmtNumber(variant.missing_share)],
+          ["Schema violations", fmtNumber(variant.schema_violations)],
+          ["Quality", variant.quality ? JSON.stringify(variant.quality) : ""],
+          ["Notes", (variant.notes || []).join("; ")],
+        ]),
+        drifted.length
+          ? h("div", {},
+              h("p", { class: "muted" }, "Drifted features: reference (first bar) against this window (second bar), share of rows per bin."),
+              h("div", { class: "profile-grid" }, drifted.map((f) => h("div", { class: "profile-card" }, h("h3", {}, f.feature), pairedBars(f.bins, { title: `Reference and current distribution of ${f.feature}` })))))
+          : null,
+        table(
+          [
+            { key: "feature", label: "Feature" },
+            { key: "kind", label: "Kind" },
+            { key: "rule", label: "Test" },
+            { key: "score", label: "Score", numeric: true },
+            { key: "drifted", label: "Verdict", value: (f) => (f.drifted ? 1 : 0), render: (f) => badge(f.drifted ? "drifted" : "stable", f.drifted ? "failed" : "passed") },
+            { key: "missing_share", label: "Missing", numeric: true },
+          ],
+          features,
+          { sort: { key: "drifted", desc: true } },
+        ));
+    }));
+}
+
 page("monitors/:name", "view this monitor", async ({ params }) => {
   const monitor = await get(`/monitors/${seg(params.name)}`);
   const runs = await get(`/monitors/${seg(params.name)}/runs`, { limit: 50 });
   const latest = runs.length
-    ? await part("read this monitor's latest result", async () => pre(await get(`/monitors/${seg(params.name)}/result`)))
+    ? await part("read this monitor's latest result", async () => monitorResult(await get(`/monitors/${seg(params.name)}/result`)))
     : empty("Not run yet.");
   const numeric = runs.filter((r) => typeof r.summary?.drift_share === "number" || typeof r.requests === "number").reverse();
   return [
