@@ -131,6 +131,18 @@ def test_every_page_shows_the_seeded_data(
         assert page.locator("main svg.chart polyline.line").count() > 0
         page.screenshot(path=str(shots / "run.png"), full_page=True)
 
+    # Two runs side by side: pick them in the list, compare.
+    if len(runs) >= 2:
+        goto(page, "#/runs")
+        boxes = page.locator("main table.data tbody input[type=checkbox]")
+        boxes.nth(0).check()
+        boxes.nth(1).check()
+        click_and_wait(page, "main button:has-text('Compare selected')")
+        no_failure(page)
+        assert page.inner_text("main h1") == "Compare 2 runs"
+        headers = page.locator("main section").first.locator("th").all_inner_texts()
+        assert len(headers) == 3, headers
+
     # Sorting asks the server: the URL carries the order and the first row follows it.
     goto(page, "#/runs")
     page.click("main th button.sort >> text=Run")
