@@ -73,4 +73,5 @@ export const session = {
 export const seg = (value) => encodeURIComponent(String(value));
 
 /** True for the 404 of a path no route takes (an operation this server does not have). */
-export const unrouted = (error) => error instanceof ApiError && error.status === 404 && error.message === "Not Found";
+export const unrouted = (error) =>
+  error instanceof ApiError && error.status === 404 && error.message === "Not Found";

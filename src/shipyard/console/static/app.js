@@ -4,9 +4,14 @@ import { ApiError, session } from "./api.js";
 import { navigate } from "./router.js";
 import "./pages/datasets.js";
 import "./pages/tracking.js";
+import "./pages/tuning.js";
 import "./pages/models.js";
 import "./pages/endpoints.js";
-import "./pages/operations.js";
+import "./pages/monitoring.js";
+import "./pages/pipelines.js";
+import "./pages/cost.js";
+import "./pages/audit.js";
+import "./pages/evaluations.js";
 import "./pages/access.js";
 
 const main = document.getElementById("main");
@@ -35,7 +40,9 @@ function showLogin(message) {
       signedIn(me);
     } catch (failure) {
       error.textContent =
-        failure instanceof ApiError ? `Sign-in refused: ${failure.message}` : `Sign-in failed: ${failure}`;
+        failure instanceof ApiError
+          ? `Sign-in refused: ${failure.message}`
+          : `Sign-in failed: ${failure}`;
       error.hidden = false;
       button.disabled = false;
       input.focus();

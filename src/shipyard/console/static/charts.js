@@ -13,7 +13,8 @@ function ticks(lo, hi, count = 5) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= raw) || raw;
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -31,13 +32,17 @@ function extent(values) {
 }
 
 function frame(title, width = W, height = H) {
-  return s("svg", {
-    viewBox: `0 0 ${width} ${height}`,
-    class: "chart",
-    role: "img",
-    "aria-label": title,
-    preserveAspectRatio: "xMidYMid meet",
-  }, s("title", {}, title));
+  return s(
+    "svg",
+    {
+      viewBox: `0 0 ${width} ${height}`,
+      class: "chart",
+      role: "img",
+      "aria-label": title,
+      preserveAspectRatio: "xMidYMid meet",
+    },
+    s("title", {}, title),
+  );
 }
 
 function axes(svg, xs, ys, x, y, xLabel, yLabel, width = W, height = H) {
@@ -49,11 +54,23 @@ function axes(svg, xs, ys, x, y, xLabel, yLabel, width = W, height = H) {
     );
   }
   for (const t of ticks(xs[0], xs[1], 6)) {
-    g.append(s("text", { x: x(t), y: height - PAD.bottom + 16, "text-anchor": "middle" }, fmtNumber(t, 3)));
+    g.append(
+      s("text", { x: x(t), y: height - PAD.bottom + 16, "text-anchor": "middle" }, fmtNumber(t, 3)),
+    );
   }
   g.append(
-    s("line", { x1: PAD.left, x2: width - PAD.right, y1: height - PAD.bottom, y2: height - PAD.bottom, class: "base" }),
-    s("text", { x: width - PAD.right, y: height - 4, "text-anchor": "end", class: "label" }, xLabel || ""),
+    s("line", {
+      x1: PAD.left,
+      x2: width - PAD.right,
+      y1: height - PAD.bottom,
+      y2: height - PAD.bottom,
+      class: "base",
+    }),
+    s(
+      "text",
+      { x: width - PAD.right, y: height - 4, "text-anchor": "end", class: "label" },
+      xLabel || "",
+    ),
     s("text", { x: 4, y: PAD.top + 2, class: "label" }, yLabel || ""),
   );
   svg.append(g);
@@ -69,7 +86,10 @@ function legend(names) {
 
 /** Lines: series = [{name, xs, ys, lo?, hi?}] (already downsampled by the server); lo/hi
  * draw a band around the line (each bucket's lowest and highest value). */
-export function lineChart(series, { title = "chart", xLabel = "step", yLabel = "", zero = false } = {}) {
+export function lineChart(
+  series,
+  { title = "chart", xLabel = "step", yLabel = "", zero = false } = {},
+) {
   const svg = frame(title);
   const xs = extent(series.flatMap((one) => one.xs));
   const values = series.flatMap((one) => [...one.ys, ...(one.lo || []), ...(one.hi || [])]);
@@ -85,8 +105,16 @@ export function lineChart(series, { title = "chart", xLabel = "step", yLabel = "
   series.forEach((one, i) => {
     if (one.lo && one.hi && one.lo.some((v, j) => v !== one.hi[j])) {
       const upper = one.xs.map((xv, j) => `${x(xv).toFixed(1)},${y(one.hi[j]).toFixed(1)}`);
-      const lower = one.xs.map((xv, j) => `${x(xv).toFixed(1)},${y(one.lo[j]).toFixed(1)}`).reverse();
-      svg.append(s("polygon", { points: [...upper, ...lower].join(" "), class: `band series-${i % 8}` }, s("title", {}, `${one.name}: lowest to highest per bucket`)));
+      const lower = one.xs
+        .map((xv, j) => `${x(xv).toFixed(1)},${y(one.lo[j]).toFixed(1)}`)
+        .reverse();
+      svg.append(
+        s(
+          "polygon",
+          { points: [...upper, ...lower].join(" "), class: `band series-${i % 8}` },
+          s("title", {}, `${one.name}: lowest to highest per bucket`),
+        ),
+      );
     }
     const points = [];
     one.xs.forEach((xv, j) => {
@@ -95,12 +123,25 @@ export function lineChart(series, { title = "chart", xLabel = "step", yLabel = "
     });
     if (points.length === 1) {
       const [cx, cy] = points[0].split(",");
-      svg.append(s("circle", { cx, cy, r: 3, class: `dot series-${i % 8}` }, s("title", {}, `${one.name}`)));
+      svg.append(
+        s("circle", { cx, cy, r: 3, class: `dot series-${i % 8}` }, s("title", {}, `${one.name}`)),
+      );
     } else {
-      svg.append(s("polyline", { points: points.join(" "), class: `line series-${i % 8}` }, s("title", {}, one.name)));
+      svg.append(
+        s(
+          "polyline",
+          { points: points.join(" "), class: `line series-${i % 8}` },
+          s("title", {}, one.name),
+        ),
+      );
     }
   });
-  return h("figure", { class: "chart-box" }, svg, series.length > 1 ? legend(series.map((o) => o.name)) : null);
+  return h(
+    "figure",
+    { class: "chart-box" },
+    svg,
+    series.length > 1 ? legend(series.map((o) => o.name)) : null,
+  );
 }
 
 /** Histogram: bins = [{lo, hi, density, label}] (variable widths allowed). */
@@ -119,15 +160,31 @@ export function histogram(bins, { title = "histogram", xLabel = "", small = fals
     const x0 = x(bin.lo);
     const x1 = Math.max(x(bin.hi), x0 + 1);
     svg.append(
-      s("rect", { x: x0, y: y(bin.density), width: x1 - x0, height: height - pad.bottom - y(bin.density), class: "bar" },
-        s("title", {}, bin.label || `${fmtNumber(bin.lo)} – ${fmtNumber(bin.hi)}`)),
+      s(
+        "rect",
+        {
+          x: x0,
+          y: y(bin.density),
+          width: x1 - x0,
+          height: height - pad.bottom - y(bin.density),
+          class: "bar",
+        },
+        s("title", {}, bin.label || `${fmtNumber(bin.lo)} – ${fmtNumber(bin.hi)}`),
+      ),
     );
   }
   svg.append(
     s("text", { x: pad.left, y: height - 4, class: "tick" }, fmtNumber(lo, 3)),
-    s("text", { x: width - pad.right, y: height - 4, "text-anchor": "end", class: "tick" }, fmtNumber(hi, 3)),
+    s(
+      "text",
+      { x: width - pad.right, y: height - 4, "text-anchor": "end", class: "tick" },
+      fmtNumber(hi, 3),
+    ),
   );
-  if (xLabel) svg.append(s("text", { x: width / 2, y: height - 4, "text-anchor": "middle", class: "label" }, xLabel));
+  if (xLabel)
+    svg.append(
+      s("text", { x: width / 2, y: height - 4, "text-anchor": "middle", class: "label" }, xLabel),
+    );
   return svg;
 }
 
@@ -144,9 +201,22 @@ export function barChart(items, { title = "bars", max = null, unit = "" } = {}) 
     const barW = top > 0 ? (item.value / top) * (width - labelW - 90) : 0;
     svg.append(
       s("text", { x: labelW - 8, y: y0 + 16, "text-anchor": "end" }, item.label),
-      s("rect", { x: labelW, y: y0 + 3, width: Math.max(barW, 0), height: rowH - 8, class: `bar series-${i % 8}` },
-        s("title", {}, `${item.label}: ${fmtNumber(item.value)}${unit}`)),
-      s("text", { x: labelW + Math.max(barW, 0) + 6, y: y0 + 16 }, `${fmtNumber(item.value, 3)}${unit}${item.note ? ` ${item.note}` : ""}`),
+      s(
+        "rect",
+        {
+          x: labelW,
+          y: y0 + 3,
+          width: Math.max(barW, 0),
+          height: rowH - 8,
+          class: `bar series-${i % 8}`,
+        },
+        s("title", {}, `${item.label}: ${fmtNumber(item.value)}${unit}`),
+      ),
+      s(
+        "text",
+        { x: labelW + Math.max(barW, 0) + 6, y: y0 + 16 },
+        `${fmtNumber(item.value, 3)}${unit}${item.note ? ` ${item.note}` : ""}`,
+      ),
     );
   });
   return svg;
@@ -209,8 +279,16 @@ export function dag(nodes, edges, { title = "graph" } = {}) {
     const x2 = b.x;
     const y2 = b.y + nodeH / 2;
     const mid = (x1 + x2) / 2;
-    svg.append(s("path", { d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 4},${y2}`, class: "edge" }, e.label ? s("title", {}, e.label) : null));
-    svg.append(s("path", { d: `M${x2 - 8},${y2 - 4} L${x2},${y2} L${x2 - 8},${y2 + 4} Z`, class: "arrow" }));
+    svg.append(
+      s(
+        "path",
+        { d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2 - 4},${y2}`, class: "edge" },
+        e.label ? s("title", {}, e.label) : null,
+      ),
+    );
+    svg.append(
+      s("path", { d: `M${x2 - 8},${y2 - 4} L${x2},${y2} L${x2 - 8},${y2 + 4} Z`, class: "arrow" }),
+    );
   }
   for (const n of nodes) {
     const p = at(n.id);
@@ -247,7 +325,13 @@ export function parallelCoordinates(dims, rows, { title = "parallel coordinates"
     const values = rows.map((r) => r.values[dim.key]).filter((v) => v !== undefined && v !== null);
     if (dim.categorical || values.some((v) => typeof v !== "number")) {
       const cats = [...new Set(values.map(String))].sort();
-      return { cats, at: (v) => (cats.length < 2 ? (top + bottom) / 2 : bottom - (cats.indexOf(String(v)) / (cats.length - 1)) * (bottom - top)) };
+      return {
+        cats,
+        at: (v) =>
+          cats.length < 2
+            ? (top + bottom) / 2
+            : bottom - (cats.indexOf(String(v)) / (cats.length - 1)) * (bottom - top),
+      };
     }
     const [lo, hi] = extent(values);
     return { lo, hi, at: (v) => bottom - ((v - lo) / (hi - lo)) * (bottom - top) };
@@ -258,11 +342,19 @@ export function parallelCoordinates(dims, rows, { title = "parallel coordinates"
     const pts = dims
       .map((dim, i) => {
         const v = row.values[dim.key];
-        return v === undefined || v === null ? null : `${x(i).toFixed(1)},${scales[i].at(v).toFixed(1)}`;
+        return v === undefined || v === null
+          ? null
+          : `${x(i).toFixed(1)},${scales[i].at(v).toFixed(1)}`;
       })
       .filter(Boolean);
     const rank = Number.isFinite(row.score) ? Math.round(((row.score - slo) / (shi - slo)) * 4) : 0;
-    svg.append(s("polyline", { points: pts.join(" "), class: `pc-line pc-${rank}` }, s("title", {}, row.title || "")));
+    svg.append(
+      s(
+        "polyline",
+        { points: pts.join(" "), class: `pc-line pc-${rank}` },
+        s("title", {}, row.title || ""),
+      ),
+    );
   });
   dims.forEach((dim, i) => {
     const scale = scales[i];
@@ -271,7 +363,9 @@ export function parallelCoordinates(dims, rows, { title = "parallel coordinates"
       s("text", { x: x(i), y: 14, "text-anchor": "middle", class: "label" }, dim.label),
     );
     if (scale.cats) {
-      scale.cats.forEach((c) => svg.append(s("text", { x: x(i) + 4, y: scale.at(c) + 4, class: "tick" }, c)));
+      scale.cats.forEach((c) =>
+        svg.append(s("text", { x: x(i) + 4, y: scale.at(c) + 4, class: "tick" }, c)),
+      );
     } else {
       svg.append(
         s("text", { x: x(i) + 4, y: top + 4, class: "tick" }, fmtNumber(scale.hi, 3)),
@@ -295,16 +389,38 @@ export function pairedBars(bins, { title = "reference and current" } = {}) {
     const x0 = pad.left + i * slot;
     const w = Math.max(slot / 2 - 1, 1);
     svg.append(
-      s("rect", { x: x0, y: y(reference), width: w, height: height - pad.bottom - y(reference), class: "bar series-0" },
-        s("title", {}, `${label}: reference ${fmtNumber(reference * 100, 3)}%`)),
-      s("rect", { x: x0 + w, y: y(current), width: w, height: height - pad.bottom - y(current), class: "bar series-1" },
-        s("title", {}, `${label}: current ${fmtNumber(current * 100, 3)}%`)),
+      s(
+        "rect",
+        {
+          x: x0,
+          y: y(reference),
+          width: w,
+          height: height - pad.bottom - y(reference),
+          class: "bar series-0",
+        },
+        s("title", {}, `${label}: reference ${fmtNumber(reference * 100, 3)}%`),
+      ),
+      s(
+        "rect",
+        {
+          x: x0 + w,
+          y: y(current),
+          width: w,
+          height: height - pad.bottom - y(current),
+          class: "bar series-1",
+        },
+        s("title", {}, `${label}: current ${fmtNumber(current * 100, 3)}%`),
+      ),
     );
   });
   if (bins.length) {
     svg.append(
       s("text", { x: pad.left, y: height - 4, class: "tick" }, String(bins[0][0])),
-      s("text", { x: width - pad.right, y: height - 4, "text-anchor": "end", class: "tick" }, String(bins[bins.length - 1][0])),
+      s(
+        "text",
+        { x: width - pad.right, y: height - 4, "text-anchor": "end", class: "tick" },
+        String(bins[bins.length - 1][0]),
+      ),
     );
   }
   return svg;

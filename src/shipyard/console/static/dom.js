@@ -73,7 +73,11 @@ export const shortId = (id) => (id ? String(id).slice(0, 8) : "");
 /** A status word as a coloured badge (class by status). */
 export function badge(text, kind) {
   const word = String(text ?? "");
-  return h("span", { class: ["badge", `badge-${kind || word.toLowerCase().replace(/\W+/g, "-")}`] }, word);
+  return h(
+    "span",
+    { class: ["badge", `badge-${kind || word.toLowerCase().replace(/\W+/g, "-")}`] },
+    word,
+  );
 }
 
 export function section(title, ...children) {
@@ -119,7 +123,8 @@ export function table(columns, rows, options = {}) {
       if (x === y) return 0;
       if (x === undefined || x === null) return 1;
       if (y === undefined || y === null) return -1;
-      const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+      const order =
+        typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
       return sort.desc ? -order : order;
     });
     return copy;
@@ -149,7 +154,11 @@ export function table(columns, rows, options = {}) {
                 column.label,
                 active ? (sort.desc ? " ▾" : " ▴") : "",
               );
-        return h("th", { scope: "col", "aria-sort": ariaSort, class: column.numeric ? "num" : null }, content);
+        return h(
+          "th",
+          { scope: "col", "aria-sort": ariaSort, class: column.numeric ? "num" : null },
+          content,
+        );
       }),
     );
     const body = h("tbody");
@@ -205,7 +214,13 @@ export function table(columns, rows, options = {}) {
 /** A labelled text box that calls onChange after typing pauses (or on Enter). */
 export function filterBox(label, value, onChange, placeholder = "") {
   const id = `f-${label.toLowerCase().replace(/\W+/g, "-")}`;
-  const input = h("input", { id, type: "search", value: value || "", placeholder, autocomplete: "off" });
+  const input = h("input", {
+    id,
+    type: "search",
+    value: value || "",
+    placeholder,
+    autocomplete: "off",
+  });
   let timer = null;
   input.addEventListener("input", () => {
     clearTimeout(timer);
@@ -222,5 +237,9 @@ export function filterBox(label, value, onChange, placeholder = "") {
 
 /** A one-line message under a form: ok or error. */
 export function notice(kind, text) {
-  return h("p", { class: ["notice", `notice-${kind}`], role: kind === "error" ? "alert" : "status" }, text);
+  return h(
+    "p",
+    { class: ["notice", `notice-${kind}`], role: kind === "error" ? "alert" : "status" },
+    text,
+  );
 }

@@ -7,6 +7,16 @@ import { h } from "./dom.js";
 const routes = [];
 let current = 0;
 
+/** Pages with no tab of their own, and the tab they belong under. */
+const SECTION_OF = {
+  validations: "datasets",
+  compare: "runs",
+  evaluations: "models",
+  "pipeline-runs": "pipelines",
+  policies: "principals",
+  simulator: "principals",
+};
+
 /** Register a page: pattern "models/:name", what = "view models" (for refusals). */
 export function page(pattern, what, render) {
   const parts = pattern.split("/").filter(Boolean);
@@ -57,10 +67,24 @@ export function refusal(what, error) {
   );
 }
 
+/** One line for a refused or failed write: the refusal in the same words as a page's. */
+export function actionMessage(what, error) {
+  if (error instanceof ApiError && error.status === 403)
+    return `You may not ${what}: ${error.message}`;
+  if (error instanceof ApiError)
+    return `${error.type}: ${error.message}${error.field ? ` (${error.field})` : ""}`;
+  return String(error);
+}
+
 export function failure(what, error) {
   if (error instanceof ApiError && error.status === 403) return refusal(what, error);
   const detail = error instanceof ApiError ? `${error.type}: ${error.message}` : String(error);
-  return h("div", { class: "failure", role: "alert" }, h("h2", {}, "Could not load"), h("p", {}, detail));
+  return h(
+    "div",
+    { class: "failure", role: "alert" },
+    h("h2", {}, "Could not load"),
+    h("p", {}, detail),
+  );
 }
 
 /**
@@ -84,12 +108,15 @@ export async function navigate(main, onUnauthenticated) {
   main.replaceChildren(h("p", { class: "loading", role: "status" }, "Loading…"));
   for (const item of document.querySelectorAll("nav a[data-section]")) {
     const section = item.getAttribute("data-section");
-    const here = (path || "datasets").split("/")[0];
+    const first = (path || "datasets").split("/")[0];
+    const here = SECTION_OF[first] || first;
     if (section === here) item.setAttribute("aria-current", "page");
     else item.removeAttribute("aria-current");
   }
   if (!found) {
-    main.replaceChildren(h("div", { class: "failure" }, h("h2", {}, "No such page"), h("p", {}, path)));
+    main.replaceChildren(
+      h("div", { class: "failure" }, h("h2", {}, "No such page"), h("p", {}, path)),
+    );
     main.setAttribute("data-ready", "1");
     return;
   }

@@ -1,60 +1,21 @@
-// Access: the audit log (filter), principals (policies, create a key shown once),
-// policies (documents) and the policy simulator.
+// Access: principals (policies, a new key shown once), policies (documents) and the policy
+// simulator.
 
 import { ApiError, get, post, seg, unrouted } from "../api.js";
-import { badge, empty, facts, filterBox, fmtTime, h, link, notice, pre, route, section, table } from "../dom.js";
-import { page, part, setQuery } from "../router.js";
-import { actionMessage } from "./models.js";
-
-page("audit", "read the audit log", async ({ query }) => {
-  const limit = 100;
-  let since;
-  if (query.since) {
-    const date = new Date(query.since);
-    if (!Number.isNaN(date.getTime())) since = date.toISOString();
-  }
-  const events = await get("/audit", {
-    principal: query.principal,
-    action: query.action,
-    resource_prefix: query.resource,
-    outcome: query.outcome,
-    since,
-    before_id: query.before,
-    limit,
-  });
-  return [
-    h("h1", {}, "Audit log"),
-    h(
-      "form",
-      { class: "toolbar", onsubmit: (e) => e.preventDefault() },
-      filterBox("Principal", query.principal, (principal) => setQuery({ ...query, principal, before: "" })),
-      filterBox("Action", query.action, (action) => setQuery({ ...query, action, before: "" }), "registry:UpdateApproval"),
-      filterBox("Resource starts with", query.resource, (resource) => setQuery({ ...query, resource, before: "" }), "sy:model/"),
-      h("label", { for: "outcome-pick" }, "Outcome"),
-      h("select", { id: "outcome-pick", onchange: (e) => setQuery({ ...query, outcome: e.target.value, before: "" }) },
-        ["", "succeeded", "failed", "denied"].map((v) => h("option", { value: v, selected: (query.outcome || "") === v }, v || "any"))),
-      filterBox("Since", query.since, (value) => setQuery({ ...query, since: value, before: "" }), "2026-12-01T00:00"),
-    ),
-    table(
-      [
-        { key: "id", label: "#", numeric: true },
-        { key: "time", label: "Time", render: (e) => fmtTime(e.time) },
-        { key: "principal", label: "Principal", render: (e) => link(`#/audit?${new URLSearchParams({ ...query, principal: e.principal })}`, e.principal) },
-        { key: "action", label: "Action", render: (e) => link(`#/audit?${new URLSearchParams({ ...query, action: e.action })}`, e.action) },
-        { key: "resource", label: "Resource" },
-        { key: "outcome", label: "Outcome", render: (e) => badge(e.outcome) },
-        { key: "detail", label: "Detail", sortable: false, render: (e) => (Object.keys(e.detail || {}).length ? JSON.stringify(e.detail) : "") },
-      ],
-      events,
-      { sort: { key: "id", desc: true }, empty: "No events match.", caption: `newest ${events.length} events (filtered on the server)` },
-    ),
-    h("p", { class: "pager" },
-      query.before ? link(`#/audit?${new URLSearchParams({ ...query, before: "" })}`, "Newest") : null,
-      " ",
-      events.length === limit ? link(`#/audit?${new URLSearchParams({ ...query, before: events[events.length - 1].id })}`, "Older events", { rel: "next" }) : null),
-  ];
-});
-
+import {
+  badge,
+  empty,
+  facts,
+  fmtTime,
+  h,
+  link,
+  notice,
+  pre,
+  route,
+  section,
+  table,
+} from "../dom.js";
+import { page, part, actionMessage } from "../router.js";
 page("principals", "list principals", async () => {
   const [principals, policies] = await Promise.all([
     get("/principals"),
@@ -63,7 +24,13 @@ page("principals", "list principals", async () => {
       return table(
         [
           { key: "name", label: "Policy", render: (p) => link(route("policies", p.name), p.name) },
-          { key: "statements", label: "Statements", numeric: true, value: (p) => (p.document?.Statement || []).length, render: (p) => (p.document?.Statement || []).length },
+          {
+            key: "statements",
+            label: "Statements",
+            numeric: true,
+            value: (p) => (p.document?.Statement || []).length,
+            render: (p) => (p.document?.Statement || []).length,
+          },
           { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
         ],
         list.slice(0, 500),
@@ -73,15 +40,32 @@ page("principals", "list principals", async () => {
   ]);
   return [
     h("h1", {}, "Principals, keys and policies"),
-    h("p", {}, link("#/simulator", "Policy simulator: may a principal do an action on a resource?")),
+    h(
+      "p",
+      {},
+      link("#/simulator", "Policy simulator: may a principal do an action on a resource?"),
+    ),
     section(
       "Principals",
       table(
         [
-          { key: "name", label: "Principal", render: (p) => link(route("principals", p.name), p.name) },
+          {
+            key: "name",
+            label: "Principal",
+            render: (p) => link(route("principals", p.name), p.name),
+          },
           { key: "kind", label: "Kind" },
-          { key: "disabled", label: "Status", render: (p) => badge(p.disabled ? "disabled" : "active") },
-          { key: "policies", label: "Policies", sortable: false, render: (p) => (p.policies || []).join(", ") },
+          {
+            key: "disabled",
+            label: "Status",
+            render: (p) => badge(p.disabled ? "disabled" : "active"),
+          },
+          {
+            key: "policies",
+            label: "Policies",
+            sortable: false,
+            render: (p) => (p.policies || []).join(", "),
+          },
           { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
         ],
         principals.slice(0, 500),
@@ -94,19 +78,44 @@ page("principals", "list principals", async () => {
 
 function keyForm(principal) {
   const out = h("div", { class: "form-status", "aria-live": "polite" });
-  const button = h("button", { type: "button", class: "primary" }, `Create an API key for ${principal}`);
+  const button = h(
+    "button",
+    { type: "button", class: "primary" },
+    `Create an API key for ${principal}`,
+  );
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       const key = await post(`/principals/${seg(principal)}/keys`);
-      const token = h("input", { id: "new-key", class: "token", readonly: true, value: key.token, "aria-label": "New API key" });
+      const token = h("input", {
+        id: "new-key",
+        class: "token",
+        readonly: true,
+        value: key.token,
+        "aria-label": "New API key",
+      });
       out.replaceChildren(
         h(
           "div",
           { class: "key-once", role: "status" },
-          h("p", {}, h("strong", {}, "Copy this key now: it is shown once and cannot be read again."), ` Key id ${key.key_id}.`),
+          h(
+            "p",
+            {},
+            h("strong", {}, "Copy this key now: it is shown once and cannot be read again."),
+            ` Key id ${key.key_id}.`,
+          ),
           token,
-          h("button", { type: "button", onclick: () => { token.select(); navigator.clipboard?.writeText(key.token); } }, "Copy"),
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: () => {
+                token.select();
+                navigator.clipboard?.writeText(key.token);
+              },
+            },
+            "Copy",
+          ),
         ),
       );
       token.select();
@@ -133,16 +142,34 @@ page("principals/:name", "view this principal", async ({ params }) => {
       ],
       await get("/audit", { principal: principal.name, limit: 20 }),
       { empty: "No events." },
-    ));
+    ),
+  );
   return [
     h("h1", {}, principal.name, " ", badge(principal.disabled ? "disabled" : "active")),
     facts([
       ["Kind", principal.kind],
       ["Created", fmtTime(principal.created_at)],
-      ["Policies", h("span", {}, (principal.policies || []).map((p) => [link(route("policies", p), p), " "]))],
+      [
+        "Policies",
+        h(
+          "span",
+          {},
+          (principal.policies || []).map((p) => [link(route("policies", p), p), " "]),
+        ),
+      ],
     ]),
-    section("API keys", h("p", { class: "muted" }, "Keys are stored hashed; a new key's secret is shown once."), keyForm(principal.name)),
-    section("Try its permissions", link(`#/simulator?principal=${encodeURIComponent(principal.name)}`, "Open the policy simulator for this principal")),
+    section(
+      "API keys",
+      h("p", { class: "muted" }, "Keys are stored hashed; a new key's secret is shown once."),
+      keyForm(principal.name),
+    ),
+    section(
+      "Try its permissions",
+      link(
+        `#/simulator?principal=${encodeURIComponent(principal.name)}`,
+        "Open the policy simulator for this principal",
+      ),
+    ),
     section("Recent activity", events),
   ];
 });
@@ -154,15 +181,32 @@ page("policies/:name", "view this policy", async ({ params }) => {
   return [
     h("h1", {}, `Policy ${policy.name}`),
     facts([["Created", fmtTime(policy.created_at)]]),
-    section("Statements", table(
-      [
-        { key: "Sid", label: "Sid" },
-        { key: "Effect", label: "Effect", render: (s) => badge(s.Effect, s.Effect === "Allow" ? "passed" : "failed") },
-        { key: "Action", label: "Actions", sortable: false, render: (s) => [].concat(s.Action || []).join(", ") },
-        { key: "Resource", label: "Resources", sortable: false, render: (s) => [].concat(s.Resource || []).join(", ") },
-      ],
-      policy.document?.Statement || [],
-    )),
+    section(
+      "Statements",
+      table(
+        [
+          { key: "Sid", label: "Sid" },
+          {
+            key: "Effect",
+            label: "Effect",
+            render: (s) => badge(s.Effect, s.Effect === "Allow" ? "passed" : "failed"),
+          },
+          {
+            key: "Action",
+            label: "Actions",
+            sortable: false,
+            render: (s) => [].concat(s.Action || []).join(", "),
+          },
+          {
+            key: "Resource",
+            label: "Resources",
+            sortable: false,
+            render: (s) => [].concat(s.Resource || []).join(", "),
+          },
+        ],
+        policy.document?.Statement || [],
+      ),
+    ),
     section("Document", pre(policy.document)),
   ];
 });
@@ -172,15 +216,32 @@ export const SIMULATE_PATH = "/policy-simulations";
 
 page("simulator", "use the policy simulator", async ({ query }) => {
   const result = h("div", { "aria-live": "polite" });
-  const principal = h("input", { id: "sim-principal", required: true, value: query.principal || "" });
-  const action = h("input", { id: "sim-action", required: true, value: query.action || "", placeholder: "registry:UpdateApproval" });
-  const resource = h("input", { id: "sim-resource", required: true, value: query.resource || "", placeholder: "sy:model/churn/3" });
+  const principal = h("input", {
+    id: "sim-principal",
+    required: true,
+    value: query.principal || "",
+  });
+  const action = h("input", {
+    id: "sim-action",
+    required: true,
+    value: query.action || "",
+    placeholder: "registry:UpdateApproval",
+  });
+  const resource = h("input", {
+    id: "sim-resource",
+    required: true,
+    value: query.resource || "",
+    placeholder: "sy:model/churn/3",
+  });
   const form = h(
     "form",
     { class: "stack-form", "aria-label": "Policy simulator" },
-    h("label", { for: "sim-principal" }, "Principal"), principal,
-    h("label", { for: "sim-action" }, "Action"), action,
-    h("label", { for: "sim-resource" }, "Resource"), resource,
+    h("label", { for: "sim-principal" }, "Principal"),
+    principal,
+    h("label", { for: "sim-action" }, "Action"),
+    action,
+    h("label", { for: "sim-resource" }, "Resource"),
+    resource,
     h("button", { type: "submit", class: "primary" }, "Simulate"),
   );
   form.addEventListener("submit", async (event) => {
@@ -194,33 +255,68 @@ page("simulator", "use the policy simulator", async ({ query }) => {
       const allowed = decision.decision === "allow";
       const deciding = decision.deciding;
       result.replaceChildren(
-        h("div", { class: ["decision", allowed ? "decision-allow" : "decision-deny"], role: "status" },
-          h("p", {}, badge(decision.decision.replace("_", " "), allowed ? "passed" : "failed"), " ",
-            `${decision.principal} ${allowed ? "may" : "may not"} ${decision.action} on ${decision.resource}`),
-          h("p", {}, deciding
-            ? ["Decided by ", link(route("policies", deciding.policy), deciding.policy), ` statement ${deciding.index + 1}${deciding.sid ? ` (${deciding.sid})` : ""}: ${deciding.effect}.`]
-            : "No statement applies: denied by default."),
+        h(
+          "div",
+          { class: ["decision", allowed ? "decision-allow" : "decision-deny"], role: "status" },
+          h(
+            "p",
+            {},
+            badge(decision.decision.replace("_", " "), allowed ? "passed" : "failed"),
+            " ",
+            `${decision.principal} ${allowed ? "may" : "may not"} ${decision.action} on ${decision.resource}`,
+          ),
+          h(
+            "p",
+            {},
+            deciding
+              ? [
+                  "Decided by ",
+                  link(route("policies", deciding.policy), deciding.policy),
+                  ` statement ${deciding.index + 1}${deciding.sid ? ` (${deciding.sid})` : ""}: ${deciding.effect}.`,
+                ]
+              : "No statement applies: denied by default.",
+          ),
           (decision.matched || []).length
             ? table(
                 [
-                  { key: "policy", label: "Policy", render: (m) => link(route("policies", m.policy), m.policy) },
+                  {
+                    key: "policy",
+                    label: "Policy",
+                    render: (m) => link(route("policies", m.policy), m.policy),
+                  },
                   { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
                   { key: "sid", label: "Sid", render: (m) => m.sid || "" },
-                  { key: "effect", label: "Effect", render: (m) => badge(m.effect, m.effect === "Allow" ? "passed" : "failed") },
+                  {
+                    key: "effect",
+                    label: "Effect",
+                    render: (m) => badge(m.effect, m.effect === "Allow" ? "passed" : "failed"),
+                  },
                 ],
                 decision.matched,
                 { caption: "Statements that apply" },
               )
-            : null),
+            : null,
+        ),
       );
     } catch (error) {
       const missing = unrouted(error) || (error instanceof ApiError && error.status === 405);
-      result.replaceChildren(notice("error", missing ? "This server has no policy simulation operation." : actionMessage("simulate policies", error)));
+      result.replaceChildren(
+        notice(
+          "error",
+          missing
+            ? "This server has no policy simulation operation."
+            : actionMessage("simulate policies", error),
+        ),
+      );
     }
   });
   return [
     h("h1", {}, "Policy simulator"),
-    h("p", {}, "Asks the server whether a principal's attached policies allow an action on a resource; nothing is done."),
+    h(
+      "p",
+      {},
+      "Asks the server whether a principal's attached policies allow an action on a resource; nothing is done.",
+    ),
     form,
     result,
   ];

@@ -4,7 +4,18 @@
 import { get, seg } from "../api.js";
 import { dag, histogram } from "../charts.js";
 import {
-  badge, empty, facts, filterBox, fmtBytes, fmtNumber, fmtTime, h, link, route, section, table,
+  badge,
+  empty,
+  facts,
+  filterBox,
+  fmtBytes,
+  fmtNumber,
+  fmtTime,
+  h,
+  link,
+  route,
+  section,
+  table,
 } from "../dom.js";
 import { page, part, setQuery } from "../router.js";
 import { lineageNodes } from "./lineage.js";
@@ -23,7 +34,12 @@ export function quantileBins(column) {
     const hi = cuts[i + 1];
     const width = hi - lo;
     if (width <= 0) continue;
-    bins.push({ lo, hi, density: MASS[i] / width, label: `${fmtNumber(lo)} – ${fmtNumber(hi)}: ${MASS[i] * 100}% of rows` });
+    bins.push({
+      lo,
+      hi,
+      density: MASS[i] / width,
+      label: `${fmtNumber(lo)} – ${fmtNumber(hi)}: ${MASS[i] * 100}% of rows`,
+    });
   }
   return bins;
 }
@@ -37,7 +53,12 @@ function cdf(column, x) {
   for (let i = 1; i < cuts.length; i++) {
     if (x <= cuts[i]) {
       const span = cuts[i] - cuts[i - 1];
-      return probs[i - 1] + (span > 0 ? ((x - cuts[i - 1]) / span) * (probs[i] - probs[i - 1]) : probs[i] - probs[i - 1]);
+      return (
+        probs[i - 1] +
+        (span > 0
+          ? ((x - cuts[i - 1]) / span) * (probs[i] - probs[i - 1])
+          : probs[i] - probs[i - 1])
+      );
     }
   }
   return 1;
@@ -66,7 +87,11 @@ page("datasets", "list datasets", async ({ query }) => {
   const limit = Number(query.limit || 100);
   return [
     h("h1", {}, "Datasets"),
-    h("div", { class: "toolbar" }, filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q }))),
+    h(
+      "div",
+      { class: "toolbar" },
+      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
+    ),
     table(
       [
         { key: "name", label: "Name", render: (d) => link(route("datasets", d.name), d.name) },
@@ -75,9 +100,17 @@ page("datasets", "list datasets", async ({ query }) => {
         { key: "created_at", label: "Created", render: (d) => fmtTime(d.created_at) },
       ],
       rows.slice(0, limit),
-      { sort: { key: "name", desc: false }, rowHref: (d) => route("datasets", d.name), caption: `${rows.length} datasets` },
+      {
+        sort: { key: "name", desc: false },
+        rowHref: (d) => route("datasets", d.name),
+        caption: `${rows.length} datasets`,
+      },
     ),
-    rows.length > limit ? link(`#/datasets?${new URLSearchParams({ ...query, limit: limit + 100 })}`, "More…", { class: "more" }) : null,
+    rows.length > limit
+      ? link(`#/datasets?${new URLSearchParams({ ...query, limit: limit + 100 })}`, "More…", {
+          class: "more",
+        })
+      : null,
   ];
 });
 
@@ -88,14 +121,29 @@ function profileSection(version) {
     let chart = null;
     if (typeof column.min === "number" && column.quantiles) {
       const bins = quantileBins(column);
-      chart = bins.length ? histogram(bins, { title: `Distribution of ${column.name}`, small: true }) : null;
+      chart = bins.length
+        ? histogram(bins, { title: `Distribution of ${column.name}`, small: true })
+        : null;
     } else if (column.top_values) {
-      const entries = (Array.isArray(column.top_values)
-        ? column.top_values.map((t) => [t.value, t.count])
-        : Object.entries(column.top_values)).slice(0, 8);
+      const entries = (
+        Array.isArray(column.top_values)
+          ? column.top_values.map((t) => [t.value, t.count])
+          : Object.entries(column.top_values)
+      ).slice(0, 8);
       const total = column.count || 1;
-      chart = h("ul", { class: "topvals" }, entries.map(([value, count]) =>
-        h("li", {}, h("span", { class: "tv-label" }, value === null ? "(null)" : String(value)), h("meter", { min: 0, max: total, value: count }), h("span", { class: "num" }, fmtNumber(count)))));
+      chart = h(
+        "ul",
+        { class: "topvals" },
+        entries.map(([value, count]) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "tv-label" }, value === null ? "(null)" : String(value)),
+            h("meter", { min: 0, max: total, value: count }),
+            h("span", { class: "num" }, fmtNumber(count)),
+          ),
+        ),
+      );
     }
     return h(
       "article",
@@ -103,15 +151,31 @@ function profileSection(version) {
       h("h3", {}, column.name, " ", h("span", { class: "muted" }, column.type)),
       chart,
       facts([
-        ["nulls", `${fmtNumber(column.nulls)} (${fmtNumber((column.null_fraction || 0) * 100, 3)}%)`],
+        [
+          "nulls",
+          `${fmtNumber(column.nulls)} (${fmtNumber((column.null_fraction || 0) * 100, 3)}%)`,
+        ],
         ["distinct", fmtNumber(column.distinct)],
         ["mean", fmtNumber(column.mean)],
         ["std", fmtNumber(column.std)],
-        ["min … max", column.min === null || column.min === undefined ? "" : `${fmtNumber(column.min)} … ${fmtNumber(column.max)}`],
+        [
+          "min … max",
+          column.min === null || column.min === undefined
+            ? ""
+            : `${fmtNumber(column.min)} … ${fmtNumber(column.max)}`,
+        ],
       ]),
     );
   });
-  return section("Profile", h("p", { class: "muted" }, "Histograms are drawn from the profile's quantiles (each bar holds the stated share of rows)."), h("div", { class: "profile-grid" }, cards));
+  return section(
+    "Profile",
+    h(
+      "p",
+      { class: "muted" },
+      "Histograms are drawn from the profile's quantiles (each bar holds the stated share of rows).",
+    ),
+    h("div", { class: "profile-grid" }, cards),
+  );
 }
 
 function driftSection(version, previous) {
@@ -135,10 +199,15 @@ function driftSection(version, previous) {
       psi: index,
     });
   }
-  for (const name of before.keys()) if (!rows.some((r) => r.name === name)) rows.push({ name, change: "removed" });
+  for (const name of before.keys())
+    if (!rows.some((r) => r.name === name)) rows.push({ name, change: "removed" });
   return section(
     `Drift: v${version.version} against v${previous.version}`,
-    h("p", { class: "muted" }, "PSI from the two profiles' quantiles: under 0.1 stable, 0.1–0.25 moderate, over 0.25 drifted."),
+    h(
+      "p",
+      { class: "muted" },
+      "PSI from the two profiles' quantiles: under 0.1 stable, 0.1–0.25 moderate, over 0.25 drifted.",
+    ),
     table(
       [
         { key: "name", label: "Column" },
@@ -146,7 +215,19 @@ function driftSection(version, previous) {
         { key: "mean_before", label: "Mean before", numeric: true },
         { key: "mean_after", label: "Mean after", numeric: true },
         { key: "null_after", label: "Nulls after", numeric: true },
-        { key: "psi", label: "PSI", numeric: true, render: (r) => r.psi === null || r.psi === undefined ? "" : h("span", { class: r.psi > 0.25 ? "bad" : r.psi > 0.1 ? "warn" : "" }, fmtNumber(r.psi, 3)) },
+        {
+          key: "psi",
+          label: "PSI",
+          numeric: true,
+          render: (r) =>
+            r.psi === null || r.psi === undefined
+              ? ""
+              : h(
+                  "span",
+                  { class: r.psi > 0.25 ? "bad" : r.psi > 0.1 ? "warn" : "" },
+                  fmtNumber(r.psi, 3),
+                ),
+        },
       ],
       rows,
       { sort: { key: "psi", desc: true } },
@@ -165,29 +246,53 @@ page("datasets/:name", "view this dataset", async ({ params, query }) => {
     wanted && wanted > 1 ? one(wanted - 1).catch(() => null) : null,
   ]);
   const latest = (newest || version).version;
-  const previous = wanted ? before : version.version > 1 ? await one(version.version - 1).catch(() => null) : null;
+  const previous = wanted
+    ? before
+    : version.version > 1
+      ? await one(version.version - 1).catch(() => null)
+      : null;
   const numbers = [];
   for (let v = latest; v >= 1 && numbers.length < 500; v--) numbers.push(v);
   const ref = `${name}@${version.version}`;
   const [validations, lineage, preview] = await Promise.all([
     part("read this dataset's validation reports", async () => {
-      const list = await get(`/datasets/${seg(name)}/validations`, { version: version.version, limit: 20 });
+      const list = await get(`/datasets/${seg(name)}/validations`, {
+        version: version.version,
+        limit: 20,
+      });
       return table(
         [
-          { key: "id", label: "Report", render: (r) => link(route("validations", r.id), `#${r.id}`) },
+          {
+            key: "id",
+            label: "Report",
+            render: (r) => link(route("validations", r.id), `#${r.id}`),
+          },
           { key: "contract", label: "Contract" },
           { key: "status", label: "Status", render: (r) => badge(r.status) },
-          { key: "failed_checks", label: "Failed checks", render: (r) => (r.failed_checks || []).join(", ") },
-          { key: "drifted_columns", label: "Drifted columns", render: (r) => (r.drifted_columns || []).join(", ") },
+          {
+            key: "failed_checks",
+            label: "Failed checks",
+            render: (r) => (r.failed_checks || []).join(", "),
+          },
+          {
+            key: "drifted_columns",
+            label: "Drifted columns",
+            render: (r) => (r.drifted_columns || []).join(", "),
+          },
           { key: "created_at", label: "When", render: (r) => fmtTime(r.created_at) },
         ],
         list,
-        { empty: "No validation reports for this version.", rowHref: (r) => route("validations", r.id) },
+        {
+          empty: "No validation reports for this version.",
+          rowHref: (r) => route("validations", r.id),
+        },
       );
     }),
     part("read this dataset's lineage", async () => {
       const graph = await get("/dataset-lineage", { ref });
-      return graph.nodes.length > 1 ? dag(...lineageNodes(graph, `dataset:${ref}`), { title: `Lineage of ${ref}` }) : empty("No transforms read or wrote this version.");
+      return graph.nodes.length > 1
+        ? dag(...lineageNodes(graph, `dataset:${ref}`), { title: `Lineage of ${ref}` })
+        : empty("No transforms read or wrote this version.");
     }),
     part("read this dataset's rows", async () => {
       const head = await get(`/datasets/${seg(name)}/head`, { version: version.version, rows: 10 });
@@ -203,7 +308,13 @@ page("datasets/:name", "view this dataset", async ({ params, query }) => {
       h(
         "select",
         { id: "version-pick", onchange: (e) => setQuery({ ...query, version: e.target.value }) },
-        numbers.map((v) => h("option", { value: v, selected: v === version.version }, v === latest ? `v${v} (latest)` : `v${v}`)),
+        numbers.map((v) =>
+          h(
+            "option",
+            { value: v, selected: v === version.version },
+            v === latest ? `v${v} (latest)` : `v${v}`,
+          ),
+        ),
       ),
     ),
     facts([
@@ -237,8 +348,24 @@ page("datasets/:name", "view this dataset", async ({ params, query }) => {
 
 function previewTable(head) {
   const columns = head.columns || Object.keys((head.rows || [])[0] || {});
-  const rows = (head.rows || []).map((row) => (Array.isArray(row) ? Object.fromEntries(columns.map((c, i) => [c, row[i]])) : row));
-  return table(columns.map((c) => ({ key: c, label: c, sortable: false, render: (r) => (r[c] === null || r[c] === undefined ? "" : typeof r[c] === "number" ? fmtNumber(r[c]) : String(r[c])) })), rows, { empty: "No rows." });
+  const rows = (head.rows || []).map((row) =>
+    Array.isArray(row) ? Object.fromEntries(columns.map((c, i) => [c, row[i]])) : row,
+  );
+  return table(
+    columns.map((c) => ({
+      key: c,
+      label: c,
+      sortable: false,
+      render: (r) =>
+        r[c] === null || r[c] === undefined
+          ? ""
+          : typeof r[c] === "number"
+            ? fmtNumber(r[c])
+            : String(r[c]),
+    })),
+    rows,
+    { empty: "No rows." },
+  );
 }
 
 page("validations/:id", "view this validation report", async ({ params }) => {
@@ -247,7 +374,13 @@ page("validations/:id", "view this validation report", async ({ params }) => {
   return [
     h("h1", {}, `Validation #${report.id}`, " ", badge(report.status)),
     facts([
-      ["Dataset", link(route("datasets", name) + `?version=${report.dataset.split("@")[1] || ""}`, report.dataset)],
+      [
+        "Dataset",
+        link(
+          route("datasets", name) + `?version=${report.dataset.split("@")[1] || ""}`,
+          report.dataset,
+        ),
+      ],
       ["Contract", report.contract],
       ["Rows", fmtNumber(report.rows)],
       ["Created", `${fmtTime(report.created_at)} by ${report.created_by || ""}`],
@@ -259,9 +392,24 @@ page("validations/:id", "view this validation report", async ({ params }) => {
           { key: "column", label: "Column", render: (c) => c.column || "(table)" },
           { key: "check", label: "Check" },
           { key: "severity", label: "Severity" },
-          { key: "passed", label: "Result", value: (c) => (c.passed ? 1 : 0), render: (c) => badge(c.passed ? "passed" : "failed") },
-          { key: "expected", label: "Expected", sortable: false, render: (c) => JSON.stringify(c.expected) },
-          { key: "observed", label: "Observed", sortable: false, render: (c) => JSON.stringify(c.observed) },
+          {
+            key: "passed",
+            label: "Result",
+            value: (c) => (c.passed ? 1 : 0),
+            render: (c) => badge(c.passed ? "passed" : "failed"),
+          },
+          {
+            key: "expected",
+            label: "Expected",
+            sortable: false,
+            render: (c) => JSON.stringify(c.expected),
+          },
+          {
+            key: "observed",
+            label: "Observed",
+            sortable: false,
+            render: (c) => JSON.stringify(c.observed),
+          },
           { key: "failing_share", label: "Failing share", numeric: true },
           { key: "message", label: "Message" },
         ],

@@ -28,8 +28,16 @@ export function lineageNodes(graph, current, extra = { nodes: [], edges: [] }) {
   const nodes = [...graph.nodes, ...extra.nodes].map((node) => {
     const colon = node.id.indexOf(":");
     const key = colon < 0 ? node.id : node.id.slice(colon + 1);
-    return { id: node.id, kind: node.kind, label: node.label || key, href: node.href || hrefFor(node.kind, key), current: node.id === current };
+    return {
+      id: node.id,
+      kind: node.kind,
+      label: node.label || key,
+      href: node.href || hrefFor(node.kind, key),
+      current: node.id === current,
+    };
   });
-  const edges = [...graph.edges, ...extra.edges].map((edge) => (Array.isArray(edge) ? { from: edge[0], to: edge[1] } : edge));
+  const edges = [...graph.edges, ...extra.edges].map((edge) =>
+    Array.isArray(edge) ? { from: edge[0], to: edge[1] } : edge,
+  );
   return [nodes, edges];
 }

@@ -1,10 +1,24 @@
 // Models: list, one model (versions, aliases), one version (lineage dataset -> run ->
-// model -> endpoint, evaluations, approve or reject with a reason), one evaluation.
+// model -> endpoint, evaluations, approve or reject with a reason).
 
 import { ApiError, del, get, post, put, seg } from "../api.js";
 import { dag } from "../charts.js";
-import { badge, empty, facts, filterBox, fmtBytes, fmtNumber, fmtTime, h, link, notice, route, section, shortId, table } from "../dom.js";
-import { page, part, setQuery } from "../router.js";
+import {
+  badge,
+  facts,
+  filterBox,
+  fmtBytes,
+  fmtNumber,
+  fmtTime,
+  h,
+  link,
+  notice,
+  route,
+  section,
+  shortId,
+  table,
+} from "../dom.js";
+import { page, part, setQuery, actionMessage } from "../router.js";
 import { lineageNodes } from "./lineage.js";
 
 page("models", "list models", async ({ query }) => {
@@ -13,12 +27,24 @@ page("models", "list models", async ({ query }) => {
   const rows = needle ? all.filter((m) => m.name.toLowerCase().includes(needle)) : all;
   return [
     h("h1", {}, "Models"),
-    h("div", { class: "toolbar" }, filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q }))),
+    h(
+      "div",
+      { class: "toolbar" },
+      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
+    ),
     table(
       [
         { key: "name", label: "Name", render: (m) => link(route("models", m.name), m.name) },
         { key: "latest_version", label: "Latest version", numeric: true },
-        { key: "aliases", label: "Aliases", sortable: false, render: (m) => Object.entries(m.aliases || {}).map(([a, v]) => `${a} → v${v}`).join(", ") },
+        {
+          key: "aliases",
+          label: "Aliases",
+          sortable: false,
+          render: (m) =>
+            Object.entries(m.aliases || {})
+              .map(([a, v]) => `${a} → v${v}`)
+              .join(", "),
+        },
         { key: "created_at", label: "Created", render: (m) => fmtTime(m.created_at) },
       ],
       rows.slice(0, 500),
@@ -29,20 +55,33 @@ page("models", "list models", async ({ query }) => {
 
 function aliasForm(model, rerender) {
   const status = h("div");
-  const alias = h("input", { id: "alias-name", required: true, pattern: "[a-z][a-z0-9-]*", placeholder: "champion" });
-  const version = h("select", { id: "alias-version" }, model.versions.map((v) => h("option", { value: v.version }, `v${v.version}`)));
+  const alias = h("input", {
+    id: "alias-name",
+    required: true,
+    pattern: "[a-z][a-z0-9-]*",
+    placeholder: "champion",
+  });
+  const version = h(
+    "select",
+    { id: "alias-version" },
+    model.versions.map((v) => h("option", { value: v.version }, `v${v.version}`)),
+  );
   const form = h(
     "form",
     { class: "inline-form", "aria-label": "Set an alias" },
-    h("label", { for: "alias-name" }, "Alias"), alias,
-    h("label", { for: "alias-version" }, "points at"), version,
+    h("label", { for: "alias-name" }, "Alias"),
+    alias,
+    h("label", { for: "alias-version" }, "points at"),
+    version,
     h("button", { type: "submit" }, "Set alias"),
     status,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await put(`/models/${seg(model.name)}/aliases/${seg(alias.value.trim())}`, { version: Number(version.value) });
+      await put(`/models/${seg(model.name)}/aliases/${seg(alias.value.trim())}`, {
+        version: Number(version.value),
+      });
       rerender();
     } catch (error) {
       status.replaceChildren(notice("error", actionMessage("set this alias", error)));
@@ -51,17 +90,14 @@ function aliasForm(model, rerender) {
   return form;
 }
 
-export function actionMessage(what, error) {
-  if (error instanceof ApiError && error.status === 403) return `You may not ${what}: ${error.message}`;
-  if (error instanceof ApiError) return `${error.type}: ${error.message}${error.field ? ` (${error.field})` : ""}`;
-  return String(error);
-}
-
 page("models/:name", "view this model", async ({ params, rerender }) => {
   const model = await get(`/models/${seg(params.name)}`);
   const versions = [...model.versions].sort((a, b) => b.version - a.version);
   const gate = await get(`/models/${seg(model.name)}/gate`).catch(() => null);
-  const aliasRows = Object.entries(model.aliases || {}).map(([alias, version]) => ({ alias, version }));
+  const aliasRows = Object.entries(model.aliases || {}).map(([alias, version]) => ({
+    alias,
+    version,
+  }));
   return [
     h("h1", {}, model.name),
     facts([
@@ -73,16 +109,35 @@ page("models/:name", "view this model", async ({ params, rerender }) => {
       "Versions",
       table(
         [
-          { key: "version", label: "Version", numeric: true, render: (v) => link(route("models", model.name, "versions", v.version), `v${v.version}`) },
+          {
+            key: "version",
+            label: "Version",
+            numeric: true,
+            render: (v) =>
+              link(route("models", model.name, "versions", v.version), `v${v.version}`),
+          },
           { key: "approval", label: "Approval", render: (v) => badge(v.approval) },
-          { key: "aliases", label: "Aliases", sortable: false, render: (v) => (v.aliases || []).join(", ") },
+          {
+            key: "aliases",
+            label: "Aliases",
+            sortable: false,
+            render: (v) => (v.aliases || []).join(", "),
+          },
           { key: "flavor", label: "Flavor" },
           ...metricColumns(versions),
-          { key: "run_id", label: "Run", sortable: false, render: (v) => (v.run_id ? link(route("runs", v.run_id), shortId(v.run_id)) : "") },
+          {
+            key: "run_id",
+            label: "Run",
+            sortable: false,
+            render: (v) => (v.run_id ? link(route("runs", v.run_id), shortId(v.run_id)) : ""),
+          },
           { key: "created_at", label: "Created", render: (v) => fmtTime(v.created_at) },
         ],
         versions,
-        { sort: { key: "version", desc: true }, rowHref: (v) => route("models", model.name, "versions", v.version) },
+        {
+          sort: { key: "version", desc: true },
+          rowHref: (v) => route("models", model.name, "versions", v.version),
+        },
       ),
     ),
     section(
@@ -90,17 +145,35 @@ page("models/:name", "view this model", async ({ params, rerender }) => {
       table(
         [
           { key: "alias", label: "Alias" },
-          { key: "version", label: "Version", render: (a) => link(route("models", model.name, "versions", a.version), `v${a.version}`) },
           {
-            key: "remove", label: "", sortable: false,
-            render: (a) => h("button", { type: "button", class: "quiet", onclick: async (e) => {
-              try {
-                await del(`/models/${seg(model.name)}/aliases/${seg(a.alias)}`);
-                rerender();
-              } catch (error) {
-                e.target.replaceWith(notice("error", actionMessage("remove this alias", error)));
-              }
-            } }, `Remove ${a.alias}`),
+            key: "version",
+            label: "Version",
+            render: (a) =>
+              link(route("models", model.name, "versions", a.version), `v${a.version}`),
+          },
+          {
+            key: "remove",
+            label: "",
+            sortable: false,
+            render: (a) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "quiet",
+                  onclick: async (e) => {
+                    try {
+                      await del(`/models/${seg(model.name)}/aliases/${seg(a.alias)}`);
+                      rerender();
+                    } catch (error) {
+                      e.target.replaceWith(
+                        notice("error", actionMessage("remove this alias", error)),
+                      );
+                    }
+                  },
+                },
+                `Remove ${a.alias}`,
+              ),
           },
         ],
         aliasRows,
@@ -112,13 +185,27 @@ page("models/:name", "view this model", async ({ params, rerender }) => {
 });
 
 function metricColumns(versions) {
-  const names = [...new Set(versions.flatMap((v) => Object.keys(v.metrics || {})))].sort().slice(0, 4);
-  return names.map((m) => ({ key: `m:${m}`, label: m, numeric: true, value: (v) => v.metrics?.[m], render: (v) => fmtNumber(v.metrics?.[m]) }));
+  const names = [...new Set(versions.flatMap((v) => Object.keys(v.metrics || {})))]
+    .sort()
+    .slice(0, 4);
+  return names.map((m) => ({
+    key: `m:${m}`,
+    label: m,
+    numeric: true,
+    value: (v) => v.metrics?.[m],
+    render: (v) => fmtNumber(v.metrics?.[m]),
+  }));
 }
 
 function approvalForm(version, rerender) {
   const status = h("div", { class: "form-status" });
-  const reason = h("textarea", { id: "approval-reason", rows: 2, required: true, maxlength: 500, placeholder: "Why (kept with the decision)" });
+  const reason = h("textarea", {
+    id: "approval-reason",
+    rows: 2,
+    required: true,
+    maxlength: 500,
+    placeholder: "Why (kept with the decision)",
+  });
   const decide = async (decision, button) => {
     if (!reason.value.trim()) {
       status.replaceChildren(notice("error", "A reason is required."));
@@ -134,16 +221,28 @@ function approvalForm(version, rerender) {
       } catch (error) {
         // A server whose approval operation has no reason field refuses the extra field by
         // name; say so rather than drop the reason silently.
-        if (!(error instanceof ApiError && error.status === 400 && error.field === "reason")) throw error;
+        if (!(error instanceof ApiError && error.status === 400 && error.field === "reason"))
+          throw error;
         recorded = false;
         await post(path, { status: decision });
       }
       await rerender();
       const area = document.querySelector(".approval .form-status");
-      if (area) area.replaceChildren(notice("ok", `${decision}.${recorded ? "" : " This server does not record approval reasons; the reason was not stored."}`));
+      if (area)
+        area.replaceChildren(
+          notice(
+            "ok",
+            `${decision}.${recorded ? "" : " This server does not record approval reasons; the reason was not stored."}`,
+          ),
+        );
     } catch (error) {
       button.disabled = false;
-      status.replaceChildren(notice("error", actionMessage(`set the approval of ${version.name}@${version.version}`, error)));
+      status.replaceChildren(
+        notice(
+          "error",
+          actionMessage(`set the approval of ${version.name}@${version.version}`, error),
+        ),
+      );
     }
   };
   const approve = h("button", { type: "button", class: "primary" }, "Approve");
@@ -169,9 +268,16 @@ async function lineageGraph(version) {
   const me = `model:${ref}`;
   const extra = { nodes: [], edges: [] };
   for (const endpoint of endpoints) {
-    const serving = (endpoint.variants || []).filter((v) => v.model === version.name && v.model_version === version.version);
+    const serving = (endpoint.variants || []).filter(
+      (v) => v.model === version.name && v.model_version === version.version,
+    );
     if (!serving.length) continue;
-    extra.nodes.push({ id: `endpoint:${endpoint.name}`, kind: "endpoint", label: `${endpoint.name} (${serving.map((v) => `${v.name} ${fmtNumber(v.traffic_percent, 3)}%`).join(", ")})`, href: route("endpoints", endpoint.name) });
+    extra.nodes.push({
+      id: `endpoint:${endpoint.name}`,
+      kind: "endpoint",
+      label: `${endpoint.name} (${serving.map((v) => `${v.name} ${fmtNumber(v.traffic_percent, 3)}%`).join(", ")})`,
+      href: route("endpoints", endpoint.name),
+    });
     extra.edges.push([me, `endpoint:${endpoint.name}`]);
   }
   return dag(...lineageNodes(graph, me, extra), { title: `Lineage of ${ref}` });
@@ -186,11 +292,30 @@ page("models/:name/versions/:version", "view this model version", async ({ param
       const list = await get(`/model-versions/${seg(ref)}/evaluations`, { limit: 20 });
       return table(
         [
-          { key: "id", label: "Evaluation", render: (e) => link(route("evaluations", e.id), shortId(e.id)) },
+          {
+            key: "id",
+            label: "Evaluation",
+            render: (e) => link(route("evaluations", e.id), shortId(e.id)),
+          },
           { key: "data", label: "Data" },
           { key: "baseline", label: "Baseline" },
-          { key: "passed", label: "Verdict", render: (e) => (e.passed === null || e.passed === undefined ? "" : badge(e.passed ? "passed" : "failed")) },
-          ...["auc", "accuracy", "f1", "rmse", "r2"].filter((m) => list.some((e) => e.metrics?.[m])).map((m) => ({ key: m, label: m, numeric: true, value: (e) => e.metrics?.[m]?.value, render: (e) => fmtNumber(e.metrics?.[m]?.value) })),
+          {
+            key: "passed",
+            label: "Verdict",
+            render: (e) =>
+              e.passed === null || e.passed === undefined
+                ? ""
+                : badge(e.passed ? "passed" : "failed"),
+          },
+          ...["auc", "accuracy", "f1", "rmse", "r2"]
+            .filter((m) => list.some((e) => e.metrics?.[m]))
+            .map((m) => ({
+              key: m,
+              label: m,
+              numeric: true,
+              value: (e) => e.metrics?.[m]?.value,
+              render: (e) => fmtNumber(e.metrics?.[m]?.value),
+            })),
           { key: "created_at", label: "When", render: (e) => fmtTime(e.created_at) },
         ],
         list,
@@ -211,53 +336,53 @@ page("models/:name/versions/:version", "view this model version", async ({ param
       ["Run", version.run_id ? link(route("runs", version.run_id), version.run_id) : ""],
       ["Registered", `${fmtTime(version.created_at)} by ${version.created_by}`],
     ]),
-    section("Approval", h("p", {}, "Current status: ", badge(version.approval)), approvalForm(version, rerender)),
+    section(
+      "Approval",
+      h("p", {}, "Current status: ", badge(version.approval)),
+      approvalForm(version, rerender),
+    ),
     section("Lineage", lineage),
-    h("div", { class: "columns" },
-      section("Metrics", table([{ key: "key", label: "Metric" }, { key: "value", label: "Value", numeric: true }], Object.entries(version.metrics || {}).map(([key, value]) => ({ key, value })))),
-      section("Signature inputs", table([{ key: "name", label: "Input" }, { key: "type", label: "Type" }], version.signature?.inputs || [])),
+    h(
+      "div",
+      { class: "columns" },
+      section(
+        "Metrics",
+        table(
+          [
+            { key: "key", label: "Metric" },
+            { key: "value", label: "Value", numeric: true },
+          ],
+          Object.entries(version.metrics || {}).map(([key, value]) => ({ key, value })),
+        ),
+      ),
+      section(
+        "Signature inputs",
+        table(
+          [
+            { key: "name", label: "Input" },
+            { key: "type", label: "Type" },
+          ],
+          version.signature?.inputs || [],
+        ),
+      ),
     ),
     section("Evaluations", evaluations),
-    (version.gate_checks || []).length ? section("Gate checks", table([{ key: "stage", label: "Stage" }, { key: "passed", label: "Passed", render: (g) => badge(g.passed ? "passed" : "failed") }, { key: "reason", label: "Reason" }], version.gate_checks)) : null,
-  ];
-});
-
-page("evaluations/:id", "view this evaluation", async ({ params }) => {
-  const ev = await get(`/evaluations/${seg(params.id)}`);
-  const rows = Object.entries(ev.metrics || {}).map(([name, m]) => ({ name, value: m.value, low: m.low, high: m.high, baseline: ev.baseline_metrics?.[name] }));
-  const labels = ev.classes || [];
-  return [
-    h("h1", {}, `Evaluation ${shortId(ev.id)}`, " ", ev.passed === null || ev.passed === undefined ? "" : badge(ev.passed ? "passed" : "failed")),
-    facts([
-      ["Model version", link(route("models", ev.model, "versions", ev.version), `${ev.model}@${ev.version}`)],
-      ["Data", ev.data],
-      ["Baseline", ev.baseline || ""],
-      ["Rows", fmtNumber(ev.rows)],
-      ["Confidence", `${fmtNumber(ev.confidence * 100, 3)}% over ${ev.resamples} resamples`],
-      ["Full report", link(`/api/v1/evaluations/${encodeURIComponent(ev.id)}/report`, "HTML report", { target: "_blank", rel: "noopener" })],
-    ]),
-    section("Metrics with confidence intervals", table(
-      [
-        { key: "name", label: "Metric" },
-        { key: "value", label: "Value", numeric: true },
-        { key: "low", label: "Low", numeric: true },
-        { key: "high", label: "High", numeric: true },
-        { key: "baseline", label: "Baseline", numeric: true },
-      ],
-      rows,
-    )),
-    section("Threshold checks", table(
-      [
-        { key: "rule", label: "Rule" },
-        { key: "passed", label: "Result", render: (v) => badge(v.passed ? "passed" : "failed") },
-        { key: "message", label: "Message" },
-      ],
-      ev.validation || [],
-      { empty: "No thresholds." },
-    )),
-    ev.confusion_matrix ? section("Confusion matrix (rows: actual, columns: predicted)", h("table", { class: "data confusion" },
-      h("thead", {}, h("tr", {}, h("th", {}, ""), labels.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, ev.confusion_matrix.map((row, i) => h("tr", {}, h("th", { scope: "row" }, labels[i] ?? i), row.map((n) => h("td", { class: "num" }, fmtNumber(n)))))),
-    )) : null,
+    (version.gate_checks || []).length
+      ? section(
+          "Gate checks",
+          table(
+            [
+              { key: "stage", label: "Stage" },
+              {
+                key: "passed",
+                label: "Passed",
+                render: (g) => badge(g.passed ? "passed" : "failed"),
+              },
+              { key: "reason", label: "Reason" },
+            ],
+            version.gate_checks,
+          ),
+        )
+      : null,
   ];
 });

@@ -1,10 +1,21 @@
 // Experiments, runs (server-side search, filter, sort, pages), one run with its metric
-// charts, runs side by side, and tuning jobs (optimization history, parallel coordinates).
+// charts (bucketed on the server), and runs side by side.
 
 import { get, post, seg, unrouted } from "../api.js";
-import { lineChart, parallelCoordinates } from "../charts.js";
+import { lineChart } from "../charts.js";
 import {
-  badge, empty, facts, filterBox, fmtNumber, fmtTime, h, link, notice, pre, route, section, shortId, table,
+  badge,
+  empty,
+  facts,
+  filterBox,
+  fmtNumber,
+  fmtTime,
+  h,
+  link,
+  route,
+  section,
+  shortId,
+  table,
 } from "../dom.js";
 import { page, part, setQuery } from "../router.js";
 
@@ -17,26 +28,42 @@ page("experiments", "list experiments", async ({ query }) => {
   const rows = needle ? all.filter((e) => e.name.toLowerCase().includes(needle)) : all;
   return [
     h("h1", {}, "Experiments"),
-    h("div", { class: "toolbar" }, filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q }))),
+    h(
+      "div",
+      { class: "toolbar" },
+      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
+    ),
     table(
       [
-        { key: "name", label: "Name", render: (e) => link(`#/runs?experiment=${encodeURIComponent(e.name)}`, e.name) },
+        {
+          key: "name",
+          label: "Name",
+          render: (e) => link(`#/runs?experiment=${encodeURIComponent(e.name)}`, e.name),
+        },
         { key: "runs", label: "Runs", numeric: true },
         { key: "created_at", label: "Created", render: (e) => fmtTime(e.created_at) },
       ],
       rows.slice(0, 500),
-      { sort: { key: "created_at", desc: true }, rowHref: (e) => `#/runs?experiment=${encodeURIComponent(e.name)}` },
+      {
+        sort: { key: "created_at", desc: true },
+        rowHref: (e) => `#/runs?experiment=${encodeURIComponent(e.name)}`,
+      },
     ),
   ];
 });
 
 function metricKeys(runs, field, cap) {
   const seen = new Map();
-  for (const run of runs) for (const key of Object.keys(run[field] || {})) seen.set(key, (seen.get(key) || 0) + 1);
-  return [...seen.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, cap).map(([k]) => k);
+  for (const run of runs)
+    for (const key of Object.keys(run[field] || {})) seen.set(key, (seen.get(key) || 0) + 1);
+  return [...seen.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, cap)
+    .map(([k]) => k);
 }
 
-const orderKey = (column) => (column.startsWith("metrics.") || column.startsWith("params.") ? column : `attributes.${column}`);
+const orderKey = (column) =>
+  column.startsWith("metrics.") || column.startsWith("params.") ? column : `attributes.${column}`;
 
 page("runs", "search runs", async ({ query }) => {
   const size = Math.min(Number(query.size || 50), 500);
@@ -54,18 +81,31 @@ page("runs", "search runs", async ({ query }) => {
   const params = metricKeys(runs, "params", 4);
   const [orderColumn, orderDir] = (query.order || "attributes.start_time DESC").split(" ");
   const selected = new Set((query.compare || "").split(",").filter(Boolean));
-  const compareButton = h("button", { type: "button", disabled: selected.size < 2 }, "Compare selected");
+  const compareButton = h(
+    "button",
+    { type: "button", disabled: selected.size < 2 },
+    "Compare selected",
+  );
   compareButton.addEventListener("click", () => {
     location.hash = `#/compare?runs=${[...selected].map(encodeURIComponent).join(",")}`;
   });
-  const sortColumn = (key) => (key.startsWith("m:") ? `metrics.${key.slice(2)}` : key.startsWith("p:") ? `params.${key.slice(2)}` : key);
+  const sortColumn = (key) =>
+    key.startsWith("m:")
+      ? `metrics.${key.slice(2)}`
+      : key.startsWith("p:")
+        ? `params.${key.slice(2)}`
+        : key;
   const columns = [
     {
       key: "pick",
       label: "Pick",
       sortable: false,
       render: (run) => {
-        const box = h("input", { type: "checkbox", "aria-label": `Select run ${run.name}`, checked: selected.has(run.id) });
+        const box = h("input", {
+          type: "checkbox",
+          "aria-label": `Select run ${run.name}`,
+          checked: selected.has(run.id),
+        });
         box.addEventListener("change", () => {
           if (box.checked) selected.add(run.id);
           else selected.delete(run.id);
@@ -74,12 +114,25 @@ page("runs", "search runs", async ({ query }) => {
         return box;
       },
     },
-    { key: "name", label: "Run", render: (run) => link(route("runs", run.id), run.name || shortId(run.id)) },
+    {
+      key: "name",
+      label: "Run",
+      render: (run) => link(route("runs", run.id), run.name || shortId(run.id)),
+    },
     { key: "experiment", label: "Experiment", sortable: false },
     { key: "status", label: "Status", render: (run) => badge(run.status) },
     { key: "start_time", label: "Started", render: (run) => fmtTime(run.start_time) },
-    ...metrics.map((m) => ({ key: `m:${m}`, label: m, numeric: true, render: (run) => fmtNumber(run.metrics[m]) })),
-    ...params.map((p) => ({ key: `p:${p}`, label: `${p} (param)`, render: (run) => run.params[p] ?? "" })),
+    ...metrics.map((m) => ({
+      key: `m:${m}`,
+      label: m,
+      numeric: true,
+      render: (run) => fmtNumber(run.metrics[m]),
+    })),
+    ...params.map((p) => ({
+      key: `p:${p}`,
+      label: `${p} (param)`,
+      render: (run) => run.params[p] ?? "",
+    })),
   ];
   const currentSort = (() => {
     const col = orderColumn.replace(/^attributes\./, "");
@@ -93,25 +146,54 @@ page("runs", "search runs", async ({ query }) => {
     h(
       "form",
       { class: "toolbar", onsubmit: (e) => e.preventDefault() },
-      filterBox("Experiment", query.experiment, (experiment) => setQuery({ ...query, experiment, token: "" }), "all"),
-      filterBox("Filter", query.filter, (filter) => setQuery({ ...query, filter, token: "" }), "metrics.roc_auc > 0.9 and params.num_leaves = '7'"),
+      filterBox(
+        "Experiment",
+        query.experiment,
+        (experiment) => setQuery({ ...query, experiment, token: "" }),
+        "all",
+      ),
+      filterBox(
+        "Filter",
+        query.filter,
+        (filter) => setQuery({ ...query, filter, token: "" }),
+        "metrics.roc_auc > 0.9 and params.num_leaves = '7'",
+      ),
       h("label", { for: "view-pick" }, "Show"),
-      h("select", { id: "view-pick", onchange: (e) => setQuery({ ...query, view: e.target.value, token: "" }) },
-        ["active", "deleted", "all"].map((v) => h("option", { value: v, selected: (query.view || "active") === v }, v))),
+      h(
+        "select",
+        {
+          id: "view-pick",
+          onchange: (e) => setQuery({ ...query, view: e.target.value, token: "" }),
+        },
+        ["active", "deleted", "all"].map((v) =>
+          h("option", { value: v, selected: (query.view || "active") === v }, v),
+        ),
+      ),
       compareButton,
     ),
     table(columns, runs, {
       sort: { key: currentSort, desc: orderDir === "DESC" },
-      onSort: (key, desc) => setQuery({ ...query, order: `${orderKey(sortColumn(key))} ${desc ? "DESC" : "ASC"}`, token: "" }),
+      onSort: (key, desc) =>
+        setQuery({
+          ...query,
+          order: `${orderKey(sortColumn(key))} ${desc ? "DESC" : "ASC"}`,
+          token: "",
+        }),
       empty: "No runs match.",
       caption: `${runs.length} runs on this page, sorted on the server`,
     }),
     h(
       "p",
       { class: "pager" },
-      query.token ? link(`#/runs?${new URLSearchParams({ ...query, token: "" })}`, "First page") : null,
+      query.token
+        ? link(`#/runs?${new URLSearchParams({ ...query, token: "" })}`, "First page")
+        : null,
       " ",
-      next ? link(`#/runs?${new URLSearchParams({ ...query, token: next })}`, "Next page", { rel: "next" }) : null,
+      next
+        ? link(`#/runs?${new URLSearchParams({ ...query, token: next })}`, "Next page", {
+            rel: "next",
+          })
+        : null,
     ),
   ];
 });
@@ -148,7 +230,9 @@ export function downsample(steps, values, max) {
 async function metricLine(runId, key) {
   if (serverCharts) {
     try {
-      const chart = await get(`/runs/${seg(runId)}/metrics/${seg(key)}/chart`, { max_points: MAX_POINTS });
+      const chart = await get(`/runs/${seg(runId)}/metrics/${seg(key)}/chart`, {
+        max_points: MAX_POINTS,
+      });
       const xs = chart.step_first.map((first, i) => (first + chart.step_last[i]) / 2);
       return { xs, ys: chart.mean, lo: chart.min, hi: chart.max, total: chart.total_points };
     } catch (error) {
@@ -166,7 +250,9 @@ async function metricLine(runId, key) {
 async function metricCharts(runs, keys) {
   const wanted = keys.slice(0, 12);
   const lines = await Promise.all(
-    wanted.map((key) => Promise.all(runs.map((run) => (key in (run.metrics || {}) ? metricLine(run.id, key) : null)))),
+    wanted.map((key) =>
+      Promise.all(runs.map((run) => (key in (run.metrics || {}) ? metricLine(run.id, key) : null))),
+    ),
   );
   const charts = [];
   wanted.forEach((key, k) => {
@@ -178,12 +264,17 @@ async function metricCharts(runs, keys) {
     if (!series.length || series.every((one) => one.total <= 1)) return;
     const total = series.reduce((sum, one) => sum + one.total, 0);
     charts.push(
-      h("div", { class: "chart-cell" },
+      h(
+        "div",
+        { class: "chart-cell" },
         h("h3", {}, key, " ", h("span", { class: "muted" }, `${fmtNumber(total)} points`)),
-        lineChart(series, { title: `${key} by step`, yLabel: key })),
+        lineChart(series, { title: `${key} by step`, yLabel: key }),
+      ),
     );
   });
-  return charts.length ? h("div", { class: "chart-grid" }, charts) : empty("No metric has more than one step.");
+  return charts.length
+    ? h("div", { class: "chart-grid" }, charts)
+    : empty("No metric has more than one step.");
 }
 
 page("runs/:id", "view this run", async ({ params }) => {
@@ -195,27 +286,90 @@ page("runs/:id", "view this run", async ({ params }) => {
     h("h1", {}, run.name || run.id, " ", badge(run.status)),
     facts([
       ["Run id", h("code", {}, run.id)],
-      ["Experiment", link(`#/runs?experiment=${encodeURIComponent(run.experiment)}`, run.experiment)],
-      ["Parent", run.parent_run_id ? link(route("runs", run.parent_run_id), shortId(run.parent_run_id)) : ""],
+      [
+        "Experiment",
+        link(`#/runs?experiment=${encodeURIComponent(run.experiment)}`, run.experiment),
+      ],
+      [
+        "Parent",
+        run.parent_run_id ? link(route("runs", run.parent_run_id), shortId(run.parent_run_id)) : "",
+      ],
       ["Started", fmtTime(run.start_time)],
       ["Ended", fmtTime(run.end_time)],
       ["By", run.created_by],
-      ["Inputs", (run.inputs || []).length ? h("span", {}, (run.inputs || []).map((ref) => [link(route("datasets", ref.split("@")[0]) + `?version=${encodeURIComponent(ref.split("@")[1] || "")}`, ref), " "])) : ""],
+      [
+        "Inputs",
+        (run.inputs || []).length
+          ? h(
+              "span",
+              {},
+              (run.inputs || []).map((ref) => [
+                link(
+                  route("datasets", ref.split("@")[0]) +
+                    `?version=${encodeURIComponent(ref.split("@")[1] || "")}`,
+                  ref,
+                ),
+                " ",
+              ]),
+            )
+          : "",
+      ],
       ["Deleted", run.deleted ? "yes" : ""],
     ]),
-    h("div", { class: "columns" },
-      section("Metrics (latest)", table([{ key: "key", label: "Metric" }, { key: "value", label: "Value", numeric: true }], keys.map((key) => ({ key, value: run.metrics[key] })))),
-      section("Parameters", table([{ key: "key", label: "Parameter" }, { key: "value", label: "Value" }], Object.entries(run.params || {}).map(([key, value]) => ({ key, value })))),
+    h(
+      "div",
+      { class: "columns" },
+      section(
+        "Metrics (latest)",
+        table(
+          [
+            { key: "key", label: "Metric" },
+            { key: "value", label: "Value", numeric: true },
+          ],
+          keys.map((key) => ({ key, value: run.metrics[key] })),
+        ),
+      ),
+      section(
+        "Parameters",
+        table(
+          [
+            { key: "key", label: "Parameter" },
+            { key: "value", label: "Value" },
+          ],
+          Object.entries(run.params || {}).map(([key, value]) => ({ key, value })),
+        ),
+      ),
     ),
     section("Metric history", charts),
-    section("Tags", table([{ key: "key", label: "Tag" }, { key: "value", label: "Value" }], tags, { empty: "No tags." })),
-    section("Artifacts", table([{ key: "path", label: "Path" }, { key: "size_bytes", label: "Size", numeric: true }], run.artifacts || [], { empty: "No artifacts." })),
+    section(
+      "Tags",
+      table(
+        [
+          { key: "key", label: "Tag" },
+          { key: "value", label: "Value" },
+        ],
+        tags,
+        { empty: "No tags." },
+      ),
+    ),
+    section(
+      "Artifacts",
+      table(
+        [
+          { key: "path", label: "Path" },
+          { key: "size_bytes", label: "Size", numeric: true },
+        ],
+        run.artifacts || [],
+        { empty: "No artifacts." },
+      ),
+    ),
   ];
 });
 
 page("compare", "compare runs", async ({ query }) => {
   const ids = (query.runs || "").split(",").filter(Boolean).slice(0, 10);
-  if (ids.length < 2) return [h("h1", {}, "Compare runs"), empty("Pick two or more runs on the Runs page.")];
+  if (ids.length < 2)
+    return [h("h1", {}, "Compare runs"), empty("Pick two or more runs on the Runs page.")];
   const runs = await Promise.all(ids.map((id) => get(`/runs/${seg(id)}`)));
   const metricNames = [...new Set(runs.flatMap((r) => Object.keys(r.metrics || {})))].sort();
   const paramNames = [...new Set(runs.flatMap((r) => Object.keys(r.params || {})))].sort();
@@ -228,111 +382,34 @@ page("compare", "compare runs", async ({ query }) => {
     });
     return table(
       [
-        { key: "name", label: field === "metrics" ? "Metric" : "Parameter", render: (r) => h("span", { class: r.differs ? "differs" : "" }, r.name) },
-        ...runs.map((run, i) => ({ key: `r${i}`, label: label(run), numeric, value: (r) => r.values[i], render: (r) => (numeric ? fmtNumber(r.values[i]) : r.values[i] ?? "") })),
+        {
+          key: "name",
+          label: field === "metrics" ? "Metric" : "Parameter",
+          render: (r) => h("span", { class: r.differs ? "differs" : "" }, r.name),
+        },
+        ...runs.map((run, i) => ({
+          key: `r${i}`,
+          label: label(run),
+          numeric,
+          value: (r) => r.values[i],
+          render: (r) => (numeric ? fmtNumber(r.values[i]) : (r.values[i] ?? "")),
+        })),
       ],
       rows,
     );
   };
-  const charts = await part("read these runs' metric history", () => metricCharts(runs, metricNames));
+  const charts = await part("read these runs' metric history", () =>
+    metricCharts(runs, metricNames),
+  );
   return [
     h("h1", {}, `Compare ${runs.length} runs`),
-    h("p", {}, runs.map((run) => [link(route("runs", run.id), label(run)), " "])),
+    h(
+      "p",
+      {},
+      runs.map((run) => [link(route("runs", run.id), label(run)), " "]),
+    ),
     section("Metrics", side(metricNames, "metrics", true)),
     section("Parameters (differing names marked)", side(paramNames, "params", false)),
     section("Metric history", charts),
-  ];
-});
-
-page("tuning", "list tuning jobs", async ({ query }) => {
-  const limit = Math.min(Number(query.limit || 50), 500);
-  const jobs = await get("/tuning-jobs", { limit });
-  return [
-    h("h1", {}, "Tuning jobs"),
-    table(
-      [
-        { key: "name", label: "Name", render: (j) => link(route("tuning", j.id), j.name || shortId(j.id)) },
-        { key: "status", label: "Status", render: (j) => badge(j.status) },
-        { key: "dataset", label: "Dataset" },
-        { key: "message", label: "Summary" },
-        { key: "created_at", label: "Created", render: (j) => fmtTime(j.created_at) },
-      ],
-      jobs,
-      { rowHref: (j) => route("tuning", j.id), empty: "No tuning jobs." },
-    ),
-    jobs.length === limit ? link(`#/tuning?limit=${limit + 50}`, "More…", { class: "more" }) : null,
-  ];
-});
-
-page("tuning/:id", "view this tuning job", async ({ params }) => {
-  const job = await get(`/tuning-jobs/${seg(params.id)}`);
-  const [trials, best] = await Promise.all([
-    get(`/tuning-jobs/${seg(params.id)}/trials`),
-    get(`/tuning-jobs/${seg(params.id)}/best`).catch(() => null),
-  ]);
-  const objective = (best?.objectives || job.spec?.objectives || [job.spec?.objective]).filter(Boolean)[0] || { metric: "value", direction: "maximize" };
-  const maximize = objective.direction !== "minimize";
-  const done = trials.filter((t) => t.values && t.values.length).sort((a, b) => a.number - b.number);
-  let bestSoFar = null;
-  const xs = [];
-  const values = [];
-  const running = [];
-  for (const trial of done) {
-    const v = trial.values[0];
-    bestSoFar = bestSoFar === null ? v : maximize ? Math.max(bestSoFar, v) : Math.min(bestSoFar, v);
-    xs.push(trial.number);
-    values.push(v);
-    running.push(bestSoFar);
-  }
-  const paramNames = [...new Set(trials.flatMap((t) => Object.keys(t.params || {})))];
-  const dims = [
-    ...paramNames.map((key) => ({ key, label: key, categorical: trials.some((t) => typeof t.params?.[key] === "string") })),
-    { key: "__objective", label: objective.metric },
-  ];
-  const pcRows = done.map((t) => ({
-    values: { ...t.params, __objective: t.values[0] },
-    score: maximize ? t.values[0] : -t.values[0],
-    title: `trial ${t.number}: ${objective.metric}=${fmtNumber(t.values[0])}`,
-  }));
-  const bestTrial = best?.trials?.[0];
-  return [
-    h("h1", {}, `Tuning: ${job.name || shortId(job.id)}`, " ", badge(job.status)),
-    facts([
-      ["Job id", h("code", {}, job.id)],
-      ["Dataset", job.dataset ? link(route("datasets", job.dataset.split("@")[0]) + `?version=${encodeURIComponent(job.dataset.split("@")[1] || "")}`, job.dataset) : ""],
-      ["Objective", `${objective.direction} ${objective.metric}`],
-      ["Summary", job.message],
-      ["Parent run", job.run_id ? link(route("runs", job.run_id), shortId(job.run_id)) : ""],
-      ["Best trial", bestTrial ? h("span", {}, `#${bestTrial.number} ${objective.metric}=${fmtNumber(bestTrial.values?.[0])} `, bestTrial.run_id ? link(route("runs", bestTrial.run_id), "run") : "") : ""],
-      ["Created", `${fmtTime(job.created_at)} by ${job.created_by}`],
-    ]),
-    section(
-      "Optimization history",
-      done.length
-        ? lineChart(
-            [
-              { name: `${objective.metric} per trial`, xs, ys: values },
-              { name: `best so far`, xs, ys: running },
-            ],
-            { title: "Objective by trial", xLabel: "trial", yLabel: objective.metric },
-          )
-        : empty("No finished trials yet."),
-    ),
-    section("Parameters against the objective", done.length ? parallelCoordinates(dims, pcRows, { title: "Parallel coordinates of trials" }) : empty("No finished trials yet.")),
-    section(
-      "Trials",
-      table(
-        [
-          { key: "number", label: "Trial", numeric: true },
-          { key: "state", label: "State", render: (t) => badge(t.state) },
-          { key: "value", label: objective.metric, numeric: true, value: (t) => t.values?.[0], render: (t) => fmtNumber(t.values?.[0]) },
-          ...paramNames.map((p) => ({ key: p, label: p, value: (t) => t.params?.[p], render: (t) => fmtNumber(t.params?.[p]) })),
-          { key: "reason", label: "Note", render: (t) => t.reason || "" },
-          { key: "run_id", label: "Run", sortable: false, render: (t) => (t.run_id ? link(route("runs", t.run_id), shortId(t.run_id)) : "") },
-        ],
-        trials,
-        { sort: { key: "value", desc: maximize } },
-      ),
-    ),
   ];
 });
