@@ -25,15 +25,18 @@ function showLogin(message) {
   const form = document.getElementById("login-template").content.firstElementChild.cloneNode(true);
   main.replaceChildren(form);
   const error = form.querySelector("#login-error");
+  const note = form.querySelector("#login-note");
   if (message) {
-    error.textContent = message;
-    error.hidden = false;
+    note.textContent = message;
+    note.hidden = false;
   }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = form.querySelector("#login-key");
     const button = form.querySelector("button");
     button.disabled = true;
+    note.hidden = true;
+    error.hidden = true;
     try {
       const me = await session.login(input.value.trim());
       input.value = "";

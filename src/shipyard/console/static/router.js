@@ -103,6 +103,7 @@ export async function part(what, build) {
 export async function navigate(main, onUnauthenticated) {
   const token = ++current;
   main.removeAttribute("data-ready");
+  main.removeAttribute("data-route");
   const { path, query } = parseHash();
   const found = match(path || "datasets");
   main.replaceChildren(h("p", { class: "loading", role: "status" }, "Loading…"));
@@ -117,6 +118,7 @@ export async function navigate(main, onUnauthenticated) {
     main.replaceChildren(
       h("div", { class: "failure" }, h("h2", {}, "No such page"), h("p", {}, path)),
     );
+    main.setAttribute("data-route", location.hash);
     main.setAttribute("data-ready", "1");
     return;
   }
@@ -135,5 +137,6 @@ export async function navigate(main, onUnauthenticated) {
   main.replaceChildren(...[content].flat().filter(Boolean));
   const heading = main.querySelector("h1");
   document.title = heading ? `${heading.textContent} · Shipyard` : "Shipyard";
+  main.setAttribute("data-route", location.hash);
   main.setAttribute("data-ready", "1");
 }
