@@ -367,6 +367,8 @@ page("runs/:id", "view this run", async ({ params }) => {
 });
 
 page("compare", "compare runs", async ({ query }) => {
+  // One metric's history at a time (chosen below): one chart call per run, however many
+  // metrics the runs hold.
   const ids = (query.runs || "").split(",").filter(Boolean).slice(0, 10);
   if (ids.length < 2)
     return [h("h1", {}, "Compare runs"), empty("Pick two or more runs on the Runs page.")];
@@ -398,8 +400,19 @@ page("compare", "compare runs", async ({ query }) => {
       rows,
     );
   };
-  const charts = await part("read these runs' metric history", () =>
-    metricCharts(runs, metricNames),
+  const shown = metricNames.includes(query.metric) ? query.metric : metricNames[0];
+  const charts = shown
+    ? await part("read these runs' metric history", () => metricCharts(runs, [shown]))
+    : empty("No metrics.");
+  const picker = h(
+    "div",
+    { class: "toolbar" },
+    h("label", { for: "metric-pick" }, "Metric"),
+    h(
+      "select",
+      { id: "metric-pick", onchange: (e) => setQuery({ ...query, metric: e.target.value }) },
+      metricNames.map((m) => h("option", { value: m, selected: m === shown }, m)),
+    ),
   );
   return [
     h("h1", {}, `Compare ${runs.length} runs`),
@@ -410,6 +423,6 @@ page("compare", "compare runs", async ({ query }) => {
     ),
     section("Metrics", side(metricNames, "metrics", true)),
     section("Parameters (differing names marked)", side(paramNames, "params", false)),
-    section("Metric history", charts),
+    section("Metric history", picker, charts),
   ];
 });
