@@ -238,3 +238,20 @@ def login_by_fetch(page: Any, key: str) -> dict[str, Any]:
         key,
     )
     return answer
+
+
+@pytest.fixture(scope="session")
+def console_url(console_server: ConsoleServer) -> str:
+    return console_server.url
+
+
+@pytest.fixture(scope="session")
+def admin_key(console_home: Seeded) -> str:
+    """The seeded home's admin key (this package's tests share one server and home)."""
+    return console_home.admin_key
+
+
+@pytest.fixture(scope="session")
+def reader_key(console_home: Seeded) -> str:
+    """``analyst``'s key: may read datasets and nothing else."""
+    return console_home.analyst_key

@@ -1,0 +1,323 @@
+// Access: principals (policies, a new key shown once), policies (documents) and the policy
+// simulator.
+
+import { ApiError, get, post, seg, unrouted } from "../api.js";
+import {
+  badge,
+  empty,
+  facts,
+  fmtTime,
+  h,
+  link,
+  notice,
+  pre,
+  route,
+  section,
+  table,
+} from "../dom.js";
+import { page, part, actionMessage } from "../router.js";
+page("principals", "list principals", async () => {
+  const [principals, policies] = await Promise.all([
+    get("/principals"),
+    part("list policies", async () => {
+      const list = await get("/policies");
+      return table(
+        [
+          { key: "name", label: "Policy", render: (p) => link(route("policies", p.name), p.name) },
+          {
+            key: "statements",
+            label: "Statements",
+            numeric: true,
+            value: (p) => (p.document?.Statement || []).length,
+            render: (p) => (p.document?.Statement || []).length,
+          },
+          { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
+        ],
+        list.slice(0, 500),
+        { rowHref: (p) => route("policies", p.name) },
+      );
+    }),
+  ]);
+  return [
+    h("h1", {}, "Principals, keys and policies"),
+    h(
+      "p",
+      {},
+      link("#/simulator", "Policy simulator: may a principal do an action on a resource?"),
+    ),
+    section(
+      "Principals",
+      table(
+        [
+          {
+            key: "name",
+            label: "Principal",
+            render: (p) => link(route("principals", p.name), p.name),
+          },
+          { key: "kind", label: "Kind" },
+          {
+            key: "disabled",
+            label: "Status",
+            render: (p) => badge(p.disabled ? "disabled" : "active"),
+          },
+          {
+            key: "policies",
+            label: "Policies",
+            sortable: false,
+            render: (p) => (p.policies || []).join(", "),
+          },
+          { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
+        ],
+        principals.slice(0, 500),
+        { sort: { key: "name", desc: false }, rowHref: (p) => route("principals", p.name) },
+      ),
+    ),
+    section("Policies", policies),
+  ];
+});
+
+function keyForm(principal) {
+  const out = h("div", { class: "form-status", "aria-live": "polite" });
+  const button = h(
+    "button",
+    { type: "button", class: "primary" },
+    `Create an API key for ${principal}`,
+  );
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const key = await post(`/principals/${seg(principal)}/keys`);
+      const token = h("input", {
+        id: "new-key",
+        class: "token",
+        readonly: true,
+        value: key.token,
+        "aria-label": "New API key",
+      });
+      out.replaceChildren(
+        h(
+          "div",
+          { class: "key-once", role: "status" },
+          h(
+            "p",
+            {},
+            h("strong", {}, "Copy this key now: it is shown once and cannot be read again."),
+            ` Key id ${key.key_id}.`,
+          ),
+          token,
+          h(
+            "button",
+            {
+              type: "button",
+              onclick: () => {
+                token.select();
+                navigator.clipboard?.writeText(key.token);
+              },
+            },
+            "Copy",
+          ),
+        ),
+      );
+      token.select();
+    } catch (error) {
+      out.replaceChildren(notice("error", actionMessage(`create a key for ${principal}`, error)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h("div", {}, button, out);
+}
+
+page("principals/:name", "view this principal", async ({ params }) => {
+  const principals = await get("/principals");
+  const principal = principals.find((p) => p.name === params.name);
+  if (!principal) return [h("h1", {}, params.name), empty("No such principal.")];
+  const events = await part("read this principal's audit events", async () =>
+    table(
+      [
+        { key: "time", label: "Time", render: (e) => fmtTime(e.time) },
+        { key: "action", label: "Action" },
+        { key: "resource", label: "Resource" },
+        { key: "outcome", label: "Outcome", render: (e) => badge(e.outcome) },
+      ],
+      await get("/audit", { principal: principal.name, limit: 20 }),
+      { empty: "No events." },
+    ),
+  );
+  return [
+    h("h1", {}, principal.name, " ", badge(principal.disabled ? "disabled" : "active")),
+    facts([
+      ["Kind", principal.kind],
+      ["Created", fmtTime(principal.created_at)],
+      [
+        "Policies",
+        h(
+          "span",
+          {},
+          (principal.policies || []).map((p) => [link(route("policies", p), p), " "]),
+        ),
+      ],
+    ]),
+    section(
+      "API keys",
+      h("p", { class: "muted" }, "Keys are stored hashed; a new key's secret is shown once."),
+      keyForm(principal.name),
+    ),
+    section(
+      "Try its permissions",
+      link(
+        `#/simulator?principal=${encodeURIComponent(principal.name)}`,
+        "Open the policy simulator for this principal",
+      ),
+    ),
+    section("Recent activity", events),
+  ];
+});
+
+page("policies/:name", "view this policy", async ({ params }) => {
+  const policies = await get("/policies");
+  const policy = policies.find((p) => p.name === params.name);
+  if (!policy) return [h("h1", {}, params.name), empty("No such policy.")];
+  return [
+    h("h1", {}, `Policy ${policy.name}`),
+    facts([["Created", fmtTime(policy.created_at)]]),
+    section(
+      "Statements",
+      table(
+        [
+          { key: "Sid", label: "Sid" },
+          {
+            key: "Effect",
+            label: "Effect",
+            render: (s) => badge(s.Effect, s.Effect === "Allow" ? "passed" : "failed"),
+          },
+          {
+            key: "Action",
+            label: "Actions",
+            sortable: false,
+            render: (s) => [].concat(s.Action || []).join(", "),
+          },
+          {
+            key: "Resource",
+            label: "Resources",
+            sortable: false,
+            render: (s) => [].concat(s.Resource || []).join(", "),
+          },
+        ],
+        policy.document?.Statement || [],
+      ),
+    ),
+    section("Document", pre(policy.document)),
+  ];
+});
+
+/** Where the server answers "may P do A on R?" (a console-support operation). */
+export const SIMULATE_PATH = "/policy-simulations";
+
+page("simulator", "use the policy simulator", async ({ query }) => {
+  const result = h("div", { "aria-live": "polite" });
+  const principal = h("input", {
+    id: "sim-principal",
+    required: true,
+    value: query.principal || "",
+  });
+  const action = h("input", {
+    id: "sim-action",
+    required: true,
+    value: query.action || "",
+    placeholder: "registry:UpdateApproval",
+  });
+  const resource = h("input", {
+    id: "sim-resource",
+    required: true,
+    value: query.resource || "",
+    placeholder: "sy:model/churn/3",
+  });
+  const form = h(
+    "form",
+    { class: "stack-form", "aria-label": "Policy simulator" },
+    h("label", { for: "sim-principal" }, "Principal"),
+    principal,
+    h("label", { for: "sim-action" }, "Action"),
+    action,
+    h("label", { for: "sim-resource" }, "Resource"),
+    resource,
+    h("button", { type: "submit", class: "primary" }, "Simulate"),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const decision = await post(SIMULATE_PATH, {
+        principal: principal.value.trim(),
+        action: action.value.trim(),
+        resource: resource.value.trim(),
+      });
+      const allowed = decision.decision === "allow";
+      const deciding = decision.deciding;
+      result.replaceChildren(
+        h(
+          "div",
+          { class: ["decision", allowed ? "decision-allow" : "decision-deny"], role: "status" },
+          h(
+            "p",
+            {},
+            badge(decision.decision.replace("_", " "), allowed ? "passed" : "failed"),
+            " ",
+            `${decision.principal} ${allowed ? "may" : "may not"} ${decision.action} on ${decision.resource}`,
+          ),
+          h(
+            "p",
+            {},
+            deciding
+              ? [
+                  "Decided by ",
+                  link(route("policies", deciding.policy), deciding.policy),
+                  ` statement ${deciding.index + 1}${deciding.sid ? ` (${deciding.sid})` : ""}: ${deciding.effect}.`,
+                ]
+              : "No statement applies: denied by default.",
+          ),
+          (decision.matched || []).length
+            ? table(
+                [
+                  {
+                    key: "policy",
+                    label: "Policy",
+                    render: (m) => link(route("policies", m.policy), m.policy),
+                  },
+                  { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
+                  { key: "sid", label: "Sid", render: (m) => m.sid || "" },
+                  {
+                    key: "effect",
+                    label: "Effect",
+                    render: (m) => badge(m.effect, m.effect === "Allow" ? "passed" : "failed"),
+                  },
+                ],
+                decision.matched,
+                { caption: "Statements that apply" },
+              )
+            : null,
+        ),
+      );
+    } catch (error) {
+      const missing = unrouted(error) || (error instanceof ApiError && error.status === 405);
+      result.replaceChildren(
+        notice(
+          "error",
+          missing
+            ? "This server has no policy simulation operation."
+            : actionMessage("simulate policies", error),
+        ),
+      );
+    }
+  });
+  return [
+    h("h1", {}, "Policy simulator"),
+    h(
+      "p",
+      {},
+      "Asks the server whether a principal's attached policies allow an action on a resource; nothing is done.",
+    ),
+    form,
+    result,
+  ];
+});
