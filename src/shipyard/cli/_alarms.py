@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
-from shipyard.alarms import AlarmInfo
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
+from shipyard.schemas.alarms import AlarmInfo
 
 app = typer.Typer(
     help="Alarms on monitor and endpoint metrics: OK, ALARM, INSUFFICIENT_DATA.",

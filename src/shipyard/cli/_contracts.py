@@ -10,8 +10,10 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, errors, print_json, table, warn_type_problems
-from shipyard.contracts import GatedIngest, ValidationReport, render_html
+from shipyard.contracts import render_html
 from shipyard.errors import InvalidInput
+from shipyard.schemas.contract_report import ValidationReport
+from shipyard.schemas.contracts import GatedIngest
 
 app = typer.Typer(help="Suggest, apply and inspect data contracts.", no_args_is_help=True)
 

@@ -8,8 +8,8 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.cost import CostReport, Recommendation
-from shipyard.deploy._plan import parse_duration
+from shipyard.schemas.cost import CostReport, Recommendation
+from shipyard.schemas.durations import parse_duration
 
 
 def cost(

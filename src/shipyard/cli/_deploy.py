@@ -9,8 +9,8 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.deploy import DeploymentEvent, DeploymentInfo
 from shipyard.errors import InvalidInput
+from shipyard.schemas.deploy import DeploymentEvent, DeploymentInfo
 
 deployments_app = typer.Typer(help="Guarded rollouts: list, inspect, resume.", no_args_is_help=True)
 

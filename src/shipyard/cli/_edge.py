@@ -9,7 +9,8 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.edge import EdgeExportInfo, import_package
+from shipyard.edge import import_package
+from shipyard.schemas.edge import EdgeExportInfo
 
 
 def export_edge(

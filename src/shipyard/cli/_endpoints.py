@@ -13,8 +13,8 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.endpoints import BanditStep, CompareReport, EndpointInfo, VariantMetrics
 from shipyard.errors import InvalidInput
+from shipyard.schemas.endpoints import BanditStep, CompareReport, EndpointInfo, VariantMetrics
 
 app = typer.Typer(
     help="Real-time endpoints: variants, traffic, settings, A/B results.", no_args_is_help=True

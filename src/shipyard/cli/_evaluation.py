@@ -11,7 +11,8 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.client._evaluations import threshold_rules
 from shipyard.errors import InvalidInput
-from shipyard.evaluation import EvaluationInfo, GateInfo, parse_thresholds
+from shipyard.schemas.evaluation import EvaluationInfo, GateInfo
+from shipyard.schemas.thresholds import parse_thresholds
 
 evaluations_app = typer.Typer(help="Stored evaluations of model versions.", no_args_is_help=True)
 gate_app = typer.Typer(

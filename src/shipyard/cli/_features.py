@@ -12,7 +12,7 @@ import yaml
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.features import EndpointFeatures, FeatureViewInfo
+from shipyard.schemas.features import EndpointFeatures, FeatureViewInfo
 
 app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.client._resources import read_file
 from shipyard.errors import InvalidInput
-from shipyard.security import PrincipalInfo
+from shipyard.schemas.security import PrincipalInfo
 
 principals_app = typer.Typer(help="Users and service principals.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)

@@ -12,7 +12,7 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.client import Client
 from shipyard.client._jobs import JobGroup
-from shipyard.jobs import JobInfo
+from shipyard.schemas.jobs import JobInfo
 
 
 def resources_text(job: JobInfo) -> str:

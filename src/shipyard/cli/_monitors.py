@@ -11,7 +11,7 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.monitoring import MonitorInfo, MonitorRunInfo
+from shipyard.schemas.monitoring import MonitorInfo, MonitorRunInfo
 
 app = typer.Typer(
     help="Monitors: drift, quality and estimated performance of an endpoint's traffic.",

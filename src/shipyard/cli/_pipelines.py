@@ -14,7 +14,7 @@ from rich.table import Table
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit
 from shipyard.errors import InvalidInput
-from shipyard.pipelines._models import PipelineInfo, PipelineRunInfo
+from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo
 
 app = typer.Typer(help="Pipelines: DAGs of steps with caching, conditions and triggers.")
 

@@ -26,7 +26,7 @@ from shipyard.cli._servers import (
 from shipyard.client import Client
 from shipyard.endpoints import build_serving_app
 from shipyard.errors import Conflict, NotFound
-from shipyard.registry import ModelVersionInfo
+from shipyard.schemas.registry import ModelVersionInfo
 from shipyard.security import issue_admin_key_if_none
 
 DATASET = "breast-cancer"

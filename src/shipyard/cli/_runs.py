@@ -10,7 +10,7 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.tracking import RunInfo
+from shipyard.schemas.tracking import RunInfo
 from shipyard.tracking._chart import metric_chart_html
 
 runs_app = typer.Typer(help="Tracked runs: search, show, compare.", no_args_is_help=True)

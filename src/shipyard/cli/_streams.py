@@ -17,8 +17,9 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, errors, table
 from shipyard.errors import InvalidInput
 from shipyard.platform import Platform
+from shipyard.schemas.streams import StreamInfo
 from shipyard.security import ADMIN, bootstrap, context_for
-from shipyard.streams import CommitResult, StreamInfo
+from shipyard.streams import CommitResult
 from shipyard.streams import consume as consume_stream
 
 app = typer.Typer(help="Streaming ingestion into versioned datasets.", no_args_is_help=True)

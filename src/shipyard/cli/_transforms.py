@@ -10,7 +10,7 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.transforms import TransformRunInfo, TransformVersionInfo
+from shipyard.schemas.transforms import TransformRunInfo, TransformVersionInfo
 
 app = typer.Typer(
     help="Versioned SQL (DuckDB/Spark) or Python steps from dataset versions to new ones.",

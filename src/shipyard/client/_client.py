@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.client._alarms import Alarms
 from shipyard.client._automl import AutoML
@@ -23,11 +23,12 @@ from shipyard.client._streams import Streams
 from shipyard.client._tracking import ActiveRun, Tracking
 from shipyard.client._training import Training
 from shipyard.client._transforms import Transforms
-from shipyard.client._transport import HttpTransport, LocalTransport, Transport
+from shipyard.client._transport import HttpTransport, Transport
 from shipyard.client._tuning import Tuning
-from shipyard.config import Settings, load_settings
-from shipyard.platform import Platform
-from shipyard.security import ADMIN, bootstrap, context_for
+
+if TYPE_CHECKING:
+    from shipyard.client._local import LocalTransport
+    from shipyard.config import Settings
 
 
 class Client:
@@ -46,11 +47,7 @@ class Client:
         transport: Transport | None = None,
     ) -> None:
         if transport is None:
-            transport = (
-                HttpTransport(url, api_key or "")
-                if url
-                else self._local(settings or load_settings())
-            )
+            transport = HttpTransport(url, api_key or "") if url else self._local(settings)
         self.transport = transport
         self.datasets = Datasets(transport)
         self.contracts = Contracts(transport)
@@ -74,8 +71,14 @@ class Client:
         self.pipelines = Pipelines(transport)
 
     @staticmethod
-    def _local(settings: Settings) -> LocalTransport:
-        platform = Platform.open(settings)
+    def _local(settings: Settings | None) -> LocalTransport:
+        """The in-process transport: the only place the SDK loads the platform."""
+        from shipyard.client._local import LocalTransport
+        from shipyard.config import load_settings
+        from shipyard.platform import Platform
+        from shipyard.security import ADMIN, bootstrap, context_for
+
+        platform = Platform.open(settings or load_settings())
         bootstrap(platform)
         return LocalTransport(platform, context_for(platform, ADMIN))
 

@@ -11,13 +11,8 @@ from typing import Any
 import yaml
 
 from shipyard.client._resources import _Group, read_file
-from shipyard.endpoints import (
-    BanditStep,
-    CompareReport,
-    EndpointInfo,
-    FeedbackReceipt,
-)
 from shipyard.errors import InvalidInput
+from shipyard.schemas.endpoints import BanditStep, CompareReport, EndpointInfo, FeedbackReceipt
 
 FEEDBACK_CHUNK = 10_000
 
@@ -38,7 +33,7 @@ def read_endpoint_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _seconds(value: float | str | None) -> float | None:
     if value is None or isinstance(value, int | float):
         return value
-    from shipyard.deploy import parse_duration
+    from shipyard.schemas.durations import parse_duration
 
     return parse_duration(value, field="since")
 

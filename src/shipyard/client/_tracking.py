@@ -13,7 +13,7 @@ from shipyard.client._log_model import LoggedModel, log_model
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput
-from shipyard.tracking import (
+from shipyard.schemas.tracking import (
     ArtifactInfo,
     ExperimentInfo,
     MetricPoint,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from shipyard.evaluation import GateCheckInfo
+from shipyard.schemas.evaluation import GateCheckInfo
 
 Approval = Literal["PendingManualApproval", "Approved", "Rejected"]
 

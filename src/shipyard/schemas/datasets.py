@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shipyard.data._numeric_text import ColumnTypeWarning
+ColumnType = Literal["integer", "float", "string", "boolean", "timestamp", "date"]
+
+
+class ColumnTypeWarning(BaseModel):
+    """A column stored as text because a few of its cells are not numbers."""
+
+    column: str
+    non_numeric: int
+    numeric: int
+    examples: list[str]
+    message: str
 
 
 class DatasetVersionInfo(BaseModel):

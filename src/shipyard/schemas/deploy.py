@@ -7,9 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from shipyard.endpoints import VariantMetrics
+from shipyard.schemas.endpoints import VariantMetrics
 
 DeploymentStatus = Literal["running", "succeeded", "rolled_back", "failed", "aborted"]
+TICK_SECONDS = 0.5
+"""How often a rollout's controller looks at its deployment (and a waiting client polls)."""
+
 FINAL_STATUSES = ("succeeded", "rolled_back", "failed", "aborted")
 
 

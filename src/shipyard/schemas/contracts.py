@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from shipyard.contracts._document import contract_yaml
-from shipyard.contracts._model import Contract
-from shipyard.contracts._report import ValidationReport
-from shipyard.datasets import DatasetVersionInfo
+from shipyard.schemas.contract_document import contract_yaml
+from shipyard.schemas.contract_report import ValidationReport
+from shipyard.schemas.contract_spec import Contract
+from shipyard.schemas.datasets import DatasetVersionInfo
 
 OnFail = Literal["reject", "quarantine", "warn"]
 

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipyard.alarms._rules import State
-
 On = list[Literal["ALARM", "OK", "INSUFFICIENT_DATA"]]
+
+State = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
 
 
 def _on_alarm() -> On:

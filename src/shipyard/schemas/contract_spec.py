@@ -8,12 +8,10 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Any, Literal
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shipyard.data import ColumnType
 from shipyard.names import check_name
+from shipyard.schemas.datasets import ColumnType
 
 Severity = Literal["warn", "error"]
 Bound = int | float | str
@@ -96,6 +94,9 @@ class Pattern(Check):
     @field_validator("regex")
     @classmethod
     def _compiles(cls, regex: str) -> str:
+        import pyarrow as pa  # only to check a pattern: Arrow compiles it (RE2)
+        import pyarrow.compute as pc
+
         try:
             pc.match_substring_regex(pa.array([""]), regex)
         except pa.ArrowInvalid as error:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from shipyard.evaluation._thresholds import MetricThreshold, RuleResult
+from shipyard.schemas.thresholds import MetricThreshold, RuleResult
 
 Stage = Literal["register", "approve", "deploy"]
 STAGES: tuple[Stage, ...] = ("register", "approve", "deploy")

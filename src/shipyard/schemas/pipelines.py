@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shipyard.jobs import JobInfo
+from shipyard.schemas.jobs import JobInfo
 
 
 class StepNode(BaseModel):

@@ -122,3 +122,118 @@ class EndpointInfo(BaseModel):
     def weights(self) -> dict[str, float]:
         """Production variant name -> weight."""
         return {v.name: v.weight for v in self.variants if v.role == "production"}
+
+
+class VariantMetrics(BaseModel):
+    """Requests, errors and latency quantiles of one variant over a time range."""
+
+    variant: str
+    requests: int = 0
+    errors: int = 0
+    error_rate: float | None = None
+    mean_latency_ms: float | None = None
+    p50_latency_ms: float | None = None
+    p95_latency_ms: float | None = None
+    p99_latency_ms: float | None = None
+    shadow_comparisons: int = 0
+    shadow_agreement: float | None = None
+
+    def alarm_values(self) -> dict[str, float | None]:
+        """The values the rollback alarms speak of (error rate as a fraction, latency in ms)."""
+        return {
+            "requests": float(self.requests),
+            "error_rate": self.error_rate,
+            "p50_latency": self.p50_latency_ms,
+            "p95_latency": self.p95_latency_ms,
+            "p99_latency": self.p99_latency_ms,
+        }
+
+
+MAX_FEEDBACK = 10_000
+
+
+Metric = Literal["accuracy", "rmse"]
+
+
+class FeedbackRecord(BaseModel):
+    """The ground truth of one answered request, by its X-Request-Id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str
+    label: Any
+
+
+class FeedbackReceipt(BaseModel):
+    endpoint: str
+    accepted: int
+    replaced: int
+
+
+class VariantQuality(BaseModel):
+    """A variant's quality on labelled requests, with its confidence interval."""
+
+    metric: Metric
+    n: int
+    value: float
+    ci_low: float
+    ci_high: float
+    interval: Literal["wilson", "bootstrap"]
+
+
+class VariantComparison(BaseModel):
+    """A variant against the baseline: difference, interval, test and its verdict."""
+
+    variant: str
+    baseline: str
+    metric: Metric
+    difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    significant: bool
+    test: str
+    statement: str
+
+
+class VariantReport(BaseModel):
+    name: str
+    role: str | None
+    model_ref: str | None
+    traffic_percent: float | None
+    live: VariantMetrics
+    quality: VariantQuality | None = None
+
+
+class CompareReport(BaseModel):
+    """Everything ``shipyard endpoints compare`` shows."""
+
+    endpoint: str
+    since: datetime | None
+    task: str
+    metric: Metric
+    confidence: float
+    labelled: int
+    matched: int
+    baseline: str | None
+    variants: list[VariantReport]
+    comparisons: list[VariantComparison]
+    note: str
+
+
+class BanditArm(BaseModel):
+    variant: str
+    successes: int
+    failures: int
+    posterior_mean: float
+    probability_best: float
+    weight: float
+
+
+class BanditStep(BaseModel):
+    """One recomputation: the posteriors and the weights it set."""
+
+    endpoint: str
+    arms: list[BanditArm]
+    weights: dict[str, float]
+    generation: int

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shipyard.tuning._spec import Objective
+from shipyard.schemas.tuning_spec import Objective
 
 
 class TrialInfo(BaseModel):

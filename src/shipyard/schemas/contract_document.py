@@ -11,7 +11,8 @@ import orjson
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from shipyard.contracts._model import (
+from shipyard.errors import InvalidInput
+from shipyard.schemas.contract_spec import (
     CHECKS,
     SHORTHANDS,
     ColumnContract,
@@ -20,7 +21,6 @@ from shipyard.contracts._model import (
     Reference,
     RowCount,
 )
-from shipyard.errors import InvalidInput
 
 
 def parse_contract(data: Mapping[str, Any] | str) -> Contract:

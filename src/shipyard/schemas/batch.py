@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.jobs._models import JobInfo
+from shipyard.schemas.jobs import JobInfo
 
 
 class BatchJobInfo(JobInfo):

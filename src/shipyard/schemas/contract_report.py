@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from shipyard.contracts._model import Severity
-from shipyard.data import ColumnType
+from shipyard.schemas.contract_spec import Severity
+from shipyard.schemas.datasets import ColumnType
 
 Status = Literal["passed", "warned", "failed"]
 
