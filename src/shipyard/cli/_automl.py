@@ -7,7 +7,7 @@ cancel) inspect jobs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -16,8 +16,10 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._follow import follow_with_progress
 from shipyard.cli._jobs import job_commands, jobs_table
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.client import HttpTransport, Transport
-from shipyard.schemas.automl import Leaderboard
+
+if TYPE_CHECKING:
+    from shipyard.client import Transport
+    from shipyard.schemas.automl import Leaderboard
 
 _RUN = "run"
 
@@ -109,6 +111,8 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Start an AutoML job and follow it: best so far, family, elapsed / budget."""
+    from shipyard.client import HttpTransport
+
     client = STATE.client()
     if not isinstance(client.transport, HttpTransport):
         _wait_for_job_host(client.transport)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -12,7 +12,9 @@ import yaml
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.schemas.features import EndpointFeatures, FeatureViewInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.features import EndpointFeatures, FeatureViewInfo
 
 app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
 

@@ -5,7 +5,7 @@ and outputs."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -14,7 +14,9 @@ from rich.table import Table
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit
 from shipyard.errors import InvalidInput
-from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo
 
 app = typer.Typer(help="Pipelines: DAGs of steps with caching, conditions and triggers.")
 

@@ -6,13 +6,11 @@ import contextlib
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import orjson
 import typer
 
-from shipyard.api import create_app
 from shipyard.cli._context import STATE
 from shipyard.cli._output import console, table
 from shipyard.cli._servers import (
@@ -23,11 +21,11 @@ from shipyard.cli._servers import (
     start_in_thread,
     uvicorn_server,
 )
-from shipyard.client import Client
-from shipyard.endpoints import build_serving_app
 from shipyard.errors import Conflict, NotFound
-from shipyard.schemas.registry import ModelVersionInfo
-from shipyard.security import issue_admin_key_if_none
+
+if TYPE_CHECKING:
+    from shipyard.client import Client
+    from shipyard.schemas.registry import ModelVersionInfo
 
 DATASET = "breast-cancer"
 MODEL = "breast-cancer"
@@ -119,6 +117,13 @@ def quickstart(
     ] = None,
 ) -> None:
     """Ingest bundled data, train two models, register the better as champion, and serve it."""
+    import httpx
+
+    from shipyard.api import create_app
+    from shipyard.client import Client
+    from shipyard.endpoints import build_serving_app
+    from shipyard.security import issue_admin_key_if_none
+
     started = time.monotonic()
     settings = STATE.settings
     host = settings.host

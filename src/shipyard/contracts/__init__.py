@@ -52,8 +52,8 @@ from shipyard.schemas.contracts import (
     ContractSuggestion,
     ContractSummary,
     GatedIngest,
-    OnFail,
 )
+from shipyard.schemas.gate import OnFail
 
 __all__ = [
     "CategoricalReference",

@@ -42,7 +42,8 @@ from shipyard.names import check_name, resource
 from shipyard.schemas.contract_document import parse_contract
 from shipyard.schemas.contract_report import ValidationReport
 from shipyard.schemas.contract_spec import Contract
-from shipyard.schemas.contracts import GatedIngest, OnFail
+from shipyard.schemas.contracts import GatedIngest
+from shipyard.schemas.gate import OnFail
 from shipyard.security import Access, RequestContext, operation
 
 REASONS = "_reasons"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shipyard.schemas._base import WireModel
 
 On = list[Literal["ALARM", "OK", "INSUFFICIENT_DATA"]]
 
@@ -16,7 +18,7 @@ def _on_alarm() -> On:
     return ["ALARM"]
 
 
-class WebhookAction(BaseModel):
+class WebhookAction(WireModel):
     """POST the transition as JSON to ``url``, signed with HMAC-SHA256 under ``secret``."""
 
     model_config = ConfigDict(extra="forbid")
@@ -28,7 +30,7 @@ class WebhookAction(BaseModel):
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
 
-class RollbackAction(BaseModel):
+class RollbackAction(WireModel):
     """Roll back the running deployment of ``endpoint`` (as the alarm's creator)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -37,7 +39,7 @@ class RollbackAction(BaseModel):
     on: On = Field(default_factory=_on_alarm)
 
 
-class PipelineAction(BaseModel):
+class PipelineAction(WireModel):
     """Start a run of ``pipeline`` with ``parameters`` (as the alarm's creator)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +54,7 @@ AlarmAction = Annotated[
 ]
 
 
-class AlarmInfo(BaseModel):
+class AlarmInfo(WireModel):
     """An alarm: its rule, actions (webhook secrets left out), and current state."""
 
     name: str
@@ -75,7 +77,7 @@ class AlarmInfo(BaseModel):
     created_at: datetime
 
 
-class AlarmHistoryEntry(BaseModel):
+class AlarmHistoryEntry(WireModel):
     """A state change, or an action's outcome, at a time."""
 
     time: datetime

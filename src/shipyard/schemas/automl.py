@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from shipyard.schemas._base import WireModel
 
 
-class LeaderboardEntry(BaseModel):
+class LeaderboardEntry(WireModel):
     """A family's best configuration (or the ensemble): its cross-validated score with the
     spread across folds, and what it costs to fit, to predict with and to store."""
 
@@ -27,7 +27,7 @@ class LeaderboardEntry(BaseModel):
     members: list[str] = []
 
 
-class Leaderboard(BaseModel):
+class Leaderboard(WireModel):
     """Every family's best, ranked by the metric, and how the search went."""
 
     metric: str

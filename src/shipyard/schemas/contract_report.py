@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.contract_spec import Severity
 from shipyard.schemas.datasets import ColumnType
 
 Status = Literal["passed", "warned", "failed"]
 
 
-class CheckResult(BaseModel):
+class CheckResult(WireModel):
     """One check: pass or fail, what was expected and observed, and the rows that fail it.
 
     ``failing_rows`` and ``sample`` apply to row-level checks only; for ``unique`` the
@@ -36,7 +37,7 @@ class CheckResult(BaseModel):
         return f"{self.column}.{self.check}" if self.column else self.check
 
 
-class DriftBin(BaseModel):
+class DriftBin(WireModel):
     """One bar of a drift histogram: a value range or a category, with both shares."""
 
     label: str
@@ -46,7 +47,7 @@ class DriftBin(BaseModel):
     current: float
 
 
-class DriftResult(BaseModel):
+class DriftResult(WireModel):
     """How far one column moved from the contract's reference, and whether that is drift."""
 
     column: str
@@ -61,7 +62,7 @@ class DriftResult(BaseModel):
     bins: list[DriftBin] = Field(default_factory=list)
 
 
-class ColumnStatistics(BaseModel):
+class ColumnStatistics(WireModel):
     """The profile of one validated column; fields that do not apply are None."""
 
     name: str
@@ -77,7 +78,7 @@ class ColumnStatistics(BaseModel):
     top_values: dict[str, int] | None = None
 
 
-class ValidationReport(BaseModel):
+class ValidationReport(WireModel):
     """The outcome of validating a dataset version (or a table) against a contract version.
 
     ``status`` is ``failed`` when a check or drift of severity ``error`` failed, ``warned``
@@ -124,7 +125,7 @@ class ValidationReport(BaseModel):
         )
 
 
-class ValidationSummary(BaseModel):
+class ValidationSummary(WireModel):
     """A stored report in brief."""
 
     id: int | None = None

@@ -11,13 +11,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shipyard.names import check_name
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.datasets import ColumnType
 
 Severity = Literal["warn", "error"]
 Bound = int | float | str
 
 
-class _Strict(BaseModel):
+class _Strict(WireModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

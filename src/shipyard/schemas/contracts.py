@@ -5,17 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.contract_document import contract_yaml
 from shipyard.schemas.contract_report import ValidationReport
 from shipyard.schemas.contract_spec import Contract
 from shipyard.schemas.datasets import DatasetVersionInfo
 
-OnFail = Literal["reject", "quarantine", "warn"]
 
-
-class ContractInfo(BaseModel):
+class ContractInfo(WireModel):
     """One applied version of a contract."""
 
     name: str
@@ -40,7 +37,7 @@ class ContractInfo(BaseModel):
         return contract_yaml(self.contract)
 
 
-class ContractSummary(BaseModel):
+class ContractSummary(WireModel):
     name: str
     versions: int
     latest_version: int
@@ -48,7 +45,7 @@ class ContractSummary(BaseModel):
     created_at: datetime
 
 
-class ContractSuggestion(BaseModel):
+class ContractSuggestion(WireModel):
     """A contract derived from a baseline dataset version, not yet applied."""
 
     baseline: str
@@ -59,7 +56,7 @@ class ContractSuggestion(BaseModel):
         return contract_yaml(self.contract)
 
 
-class GatedIngest(BaseModel):
+class GatedIngest(WireModel):
     """The outcome of ingesting a file through a contract.
 
     ``dataset`` holds the stored rows (all of them, or the passing ones when quarantining);

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from shipyard.schemas._base import WireModel
 
 Grouping = Literal["resource", "principal", "pipeline"]
 GROUPINGS: tuple[Grouping, ...] = ("resource", "principal", "pipeline")
 
 
-class Prices(BaseModel):
+class Prices(WireModel):
     """The price table the report was priced with (from settings)."""
 
     cpu_hour: float
@@ -19,7 +19,7 @@ class Prices(BaseModel):
     currency: str
 
 
-class CostLine(BaseModel):
+class CostLine(WireModel):
     """One group's use and what it cost: CPU seconds, memory held (GB-hours), wall time."""
 
     key: str
@@ -32,7 +32,7 @@ class CostLine(BaseModel):
     cost: float
 
 
-class CostReport(BaseModel):
+class CostReport(WireModel):
     """Cost from ``since`` to ``until``, grouped ``by``, most expensive first.
 
     Jobs count in the period they ended in (a running job with what it recorded so far),
@@ -49,7 +49,7 @@ class CostReport(BaseModel):
     note: str = ""
 
 
-class CandidateResult(BaseModel):
+class CandidateResult(WireModel):
     """One configuration under load: latency, throughput, what it held, what it would cost.
 
     ``cost_per_hour`` reserves one CPU per worker and the copy's resident memory;
@@ -71,7 +71,7 @@ class CandidateResult(BaseModel):
     meets_target: bool
 
 
-class Recommendation(BaseModel):
+class Recommendation(WireModel):
     """The cheapest configuration whose p99 met the target with no errors (None if none did),
     and every candidate measured."""
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shipyard.schemas._base import WireModel
 
 ColumnType = Literal["integer", "float", "string", "boolean", "timestamp", "date"]
 
 
-class ColumnTypeWarning(BaseModel):
+class ColumnTypeWarning(WireModel):
     """A column stored as text because a few of its cells are not numbers."""
 
     column: str
@@ -20,7 +22,7 @@ class ColumnTypeWarning(BaseModel):
     message: str
 
 
-class DatasetVersionInfo(BaseModel):
+class DatasetVersionInfo(WireModel):
     """One immutable, content-addressed version of a dataset."""
 
     name: str
@@ -46,7 +48,7 @@ class DatasetVersionInfo(BaseModel):
         return f"{self.name}@{self.version}"
 
 
-class DatasetInfo(BaseModel):
+class DatasetInfo(WireModel):
     name: str
     versions: int
     latest_version: int | None
@@ -54,7 +56,7 @@ class DatasetInfo(BaseModel):
     created_at: datetime
 
 
-class TablePreview(BaseModel):
+class TablePreview(WireModel):
     """The first rows of a dataset version, JSON-friendly."""
 
     name: str

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.endpoints import VariantMetrics
 
 DeploymentStatus = Literal["running", "succeeded", "rolled_back", "failed", "aborted"]
@@ -16,7 +15,7 @@ TICK_SECONDS = 0.5
 FINAL_STATUSES = ("succeeded", "rolled_back", "failed", "aborted")
 
 
-class DeploymentEvent(BaseModel):
+class DeploymentEvent(WireModel):
     """One entry of a rollout's history: what happened, the weights after, the metrics behind."""
 
     time: datetime
@@ -27,7 +26,7 @@ class DeploymentEvent(BaseModel):
     note: str = ""
 
 
-class StepProgress(BaseModel):
+class StepProgress(WireModel):
     """Where a running rollout is: warming (waiting for servers) or baking step ``step``."""
 
     phase: Literal["warming", "baking"]
@@ -39,7 +38,7 @@ class StepProgress(BaseModel):
     metrics: VariantMetrics | None = None
 
 
-class DeploymentInfo(BaseModel):
+class DeploymentInfo(WireModel):
     """A guarded rollout of a model version onto an endpoint, blue/green."""
 
     id: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from shipyard.schemas._base import WireModel
 
 
-class EdgeExportInfo(BaseModel):
+class EdgeExportInfo(WireModel):
     """A model version converted to ONNX, checked for parity, packaged for devices.
 
     ``digest`` names model.onnx in the blob store (what endpoints serve for runtime

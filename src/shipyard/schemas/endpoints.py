@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from shipyard.schemas._base import WireModel
 
 Runtime = Literal["native", "onnx"]
 Role = Literal["production", "shadow"]
 CaptureMode = Literal["input", "output", "both"]
 
 
-class VariantSpec(BaseModel):
+class VariantSpec(WireModel):
     """A production variant to put on an endpoint: a model reference and its traffic weight."""
 
     model_config = ConfigDict(extra="forbid")
@@ -23,7 +25,7 @@ class VariantSpec(BaseModel):
     runtime: Runtime = "native"
 
 
-class ShadowSpec(BaseModel):
+class ShadowSpec(WireModel):
     """A shadow variant: receives ``percent`` % copies of live requests, never answers them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -34,7 +36,7 @@ class ShadowSpec(BaseModel):
     runtime: Runtime = "native"
 
 
-class CaptureConfig(BaseModel):
+class CaptureConfig(WireModel):
     """Data capture: which share of requests is recorded, and which side of them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -44,7 +46,7 @@ class CaptureConfig(BaseModel):
     mode: CaptureMode = "both"
 
 
-class BatchingConfig(BaseModel):
+class BatchingConfig(WireModel):
     """Adaptive micro-batching bounds."""
 
     model_config = ConfigDict(extra="forbid")
@@ -54,7 +56,7 @@ class BatchingConfig(BaseModel):
     max_wait_ms: float = 2.0
 
 
-class VariantInfo(BaseModel):
+class VariantInfo(WireModel):
     """One variant as served: its model version, weight and share of production traffic."""
 
     name: str
@@ -73,7 +75,7 @@ class VariantInfo(BaseModel):
         return f"{self.model}@{self.model_version}"
 
 
-class InstanceInfo(BaseModel):
+class InstanceInfo(WireModel):
     """A serving worker's last heartbeat."""
 
     worker: str
@@ -86,7 +88,7 @@ class InstanceInfo(BaseModel):
     url: str
 
 
-class EndpointInfo(BaseModel):
+class EndpointInfo(WireModel):
     """A real-time endpoint: its variants and weights, live settings and generation.
 
     ``model``/``model_version`` name the production variant with the most traffic.
@@ -124,7 +126,7 @@ class EndpointInfo(BaseModel):
         return {v.name: v.weight for v in self.variants if v.role == "production"}
 
 
-class VariantMetrics(BaseModel):
+class VariantMetrics(WireModel):
     """Requests, errors and latency quantiles of one variant over a time range."""
 
     variant: str
@@ -155,7 +157,7 @@ MAX_FEEDBACK = 10_000
 Metric = Literal["accuracy", "rmse"]
 
 
-class FeedbackRecord(BaseModel):
+class FeedbackRecord(WireModel):
     """The ground truth of one answered request, by its X-Request-Id."""
 
     model_config = ConfigDict(extra="forbid")
@@ -164,13 +166,13 @@ class FeedbackRecord(BaseModel):
     label: Any
 
 
-class FeedbackReceipt(BaseModel):
+class FeedbackReceipt(WireModel):
     endpoint: str
     accepted: int
     replaced: int
 
 
-class VariantQuality(BaseModel):
+class VariantQuality(WireModel):
     """A variant's quality on labelled requests, with its confidence interval."""
 
     metric: Metric
@@ -181,7 +183,7 @@ class VariantQuality(BaseModel):
     interval: Literal["wilson", "bootstrap"]
 
 
-class VariantComparison(BaseModel):
+class VariantComparison(WireModel):
     """A variant against the baseline: difference, interval, test and its verdict."""
 
     variant: str
@@ -196,7 +198,7 @@ class VariantComparison(BaseModel):
     statement: str
 
 
-class VariantReport(BaseModel):
+class VariantReport(WireModel):
     name: str
     role: str | None
     model_ref: str | None
@@ -205,7 +207,7 @@ class VariantReport(BaseModel):
     quality: VariantQuality | None = None
 
 
-class CompareReport(BaseModel):
+class CompareReport(WireModel):
     """Everything ``shipyard endpoints compare`` shows."""
 
     endpoint: str
@@ -221,7 +223,7 @@ class CompareReport(BaseModel):
     note: str
 
 
-class BanditArm(BaseModel):
+class BanditArm(WireModel):
     variant: str
     successes: int
     failures: int
@@ -230,7 +232,7 @@ class BanditArm(BaseModel):
     weight: float
 
 
-class BanditStep(BaseModel):
+class BanditStep(WireModel):
     """One recomputation: the posteriors and the weights it set."""
 
     endpoint: str

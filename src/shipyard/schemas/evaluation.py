@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
-
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.thresholds import MetricThreshold, RuleResult
 
 Stage = Literal["register", "approve", "deploy"]
 STAGES: tuple[Stage, ...] = ("register", "approve", "deploy")
 
 
-class MetricEstimate(BaseModel):
+class MetricEstimate(WireModel):
     """A metric on the whole data, and its bootstrap percentile interval (None: undefined)."""
 
     value: float | None
@@ -21,7 +20,7 @@ class MetricEstimate(BaseModel):
     high: float | None
 
 
-class EvaluationInfo(BaseModel):
+class EvaluationInfo(WireModel):
     """A model version scored on a labelled dataset version, and what it was held to."""
 
     id: str
@@ -59,7 +58,7 @@ class EvaluationInfo(BaseModel):
         return {k: m.value for k, m in self.metrics.items() if m.value is not None}
 
 
-class GateInfo(BaseModel):
+class GateInfo(WireModel):
     """Thresholds a model's new, approved or deployed versions must meet on ``data``."""
 
     model: str
@@ -75,7 +74,7 @@ class GateInfo(BaseModel):
         return f"sy:model/{self.model}"
 
 
-class GateCheckInfo(BaseModel):
+class GateCheckInfo(WireModel):
     """One gate decision about a version at a stage, with the rule results behind it."""
 
     model: str

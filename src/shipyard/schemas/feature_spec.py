@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, parse_reference
+from shipyard.schemas._base import WireModel
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -38,7 +39,7 @@ def parse_ttl(value: object) -> int:
     return seconds
 
 
-class FeatureViewSpec(BaseModel):
+class FeatureViewSpec(WireModel):
     """A named set of features of one source dataset, keyed by entity columns and event time."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from shipyard.names import check_name
+from shipyard.schemas._base import WireModel
 
 
-class FeatureViewInfo(BaseModel):
+class FeatureViewInfo(WireModel):
     """One version of a feature view, with the column types its source had when applied."""
 
     name: str
@@ -37,7 +38,7 @@ class FeatureViewInfo(BaseModel):
         return f"{self.name}@{self.version}"
 
 
-class MaterializationInfo(BaseModel):
+class MaterializationInfo(WireModel):
     """One load of a view's latest values into the online store, over ``[start, end)``."""
 
     view: str
@@ -55,14 +56,14 @@ class MaterializationInfo(BaseModel):
         return f"sy:feature-view/{self.view}/{self.version}"
 
 
-class OnlineFeatures(BaseModel):
+class OnlineFeatures(WireModel):
     """Online feature values, one row per requested entity, in request order."""
 
     columns: list[str]
     rows: list[dict[str, Any]]
 
 
-class FeatureSource(BaseModel):
+class FeatureSource(WireModel):
     """Features of one view that feed an endpoint: view feature -> model input name.
 
     ``entities`` maps the view's entity columns to request fields (default: same name);
@@ -90,7 +91,7 @@ class FeatureSource(BaseModel):
         return value
 
 
-class EndpointFeatures(BaseModel):
+class EndpointFeatures(WireModel):
     """Which online features an endpoint adds to each request before predicting."""
 
     endpoint: str

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from shipyard.errors import InvalidInput, PayloadTooLarge
+from shipyard.schemas._base import WireModel
 
 MAX_FILES = 50
 MAX_FILE_BYTES = 1024 * 1024
@@ -23,7 +24,7 @@ CODE_PATH = re.compile(rf"{_SEGMENT}(/{_SEGMENT})*\.py")
 _ENTRYPOINT = re.compile(r"(?P<file>[^:]+):(?P<function>[A-Za-z_][A-Za-z0-9_]*)")
 
 
-class CodeSpec(BaseModel):
+class CodeSpec(WireModel):
     """What own-code training runs: ``entrypoint`` on ``dataset`` (or named ``datasets``)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shipyard.schemas._base import WireModel
 
 JobStatus = Literal["pending", "running", "succeeded", "failed", "cancelled", "timed_out"]
 FINAL_STATUSES: tuple[str, ...] = ("succeeded", "failed", "cancelled", "timed_out")
@@ -14,7 +16,7 @@ MAX_RUNTIME_SECONDS = 30 * 24 * 3600
 MAX_RETRIES = 10
 
 
-class JobLimits(BaseModel):
+class JobLimits(WireModel):
     """What a job may use: wall time, cores, memory, and retries of retryable failures."""
 
     model_config = {"extra": "forbid"}
@@ -25,7 +27,7 @@ class JobLimits(BaseModel):
     max_retries: int = Field(default=0, ge=0, le=MAX_RETRIES)
 
 
-class ResourceRecord(BaseModel):
+class ResourceRecord(WireModel):
     """What a job used: wall time, CPU seconds and peak memory of its process tree.
 
     On a Ray executor (``executor`` names it) ``cpu_seconds`` adds what its ``tasks`` used
@@ -39,7 +41,7 @@ class ResourceRecord(BaseModel):
     tasks: int = 0
 
 
-class JobInfo(BaseModel):
+class JobInfo(WireModel):
     """The fields of a job of any kind; each kind's info adds its own."""
 
     id: str
@@ -96,7 +98,7 @@ class AutoMLJobInfo(JobInfo):
         return f"sy:automl-job/{self.id}"
 
 
-class LogChunk(BaseModel):
+class LogChunk(WireModel):
     """A slice of a job's log from ``offset``; poll again from ``next_offset``."""
 
     text: str

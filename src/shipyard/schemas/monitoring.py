@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from shipyard.schemas._base import WireModel
 
 Kind = Literal["data", "prediction", "quality", "estimated", "attribution"]
 KINDS: tuple[str, ...] = ("data", "prediction", "quality", "estimated", "attribution")
@@ -22,7 +22,7 @@ class MetricPoint:
     samples: int
 
 
-class MonitorInfo(BaseModel):
+class MonitorInfo(WireModel):
     name: str
     endpoint: str
     baseline: str | None
@@ -37,7 +37,7 @@ class MonitorInfo(BaseModel):
     last_run: MonitorRunInfo | None = None
 
 
-class MonitorRunInfo(BaseModel):
+class MonitorRunInfo(WireModel):
     id: str
     monitor: str
     number: int
@@ -52,7 +52,7 @@ class MonitorRunInfo(BaseModel):
     created_at: datetime
 
 
-class FeatureDrift(BaseModel):
+class FeatureDrift(WireModel):
     """One feature's drift: the statistic chosen for its type and the baseline's size."""
 
     feature: str
@@ -70,14 +70,14 @@ class FeatureDrift(BaseModel):
     """(label, baseline share, current share) for the report's distribution chart."""
 
 
-class QualityResult(BaseModel):
+class QualityResult(WireModel):
     metric: str
     value: float
     labelled: int
     others: dict[str, float] = {}
 
 
-class EstimatedPerformance(BaseModel):
+class EstimatedPerformance(WireModel):
     method: str
     metrics: dict[str, float]
     rows: int
@@ -85,7 +85,7 @@ class EstimatedPerformance(BaseModel):
     refused: str | None = None
 
 
-class AttributionDrift(BaseModel):
+class AttributionDrift(WireModel):
     method: str
     score: float | None
     threshold: float
@@ -96,7 +96,7 @@ class AttributionDrift(BaseModel):
     refused: str | None = None
 
 
-class VariantResult(BaseModel):
+class VariantResult(WireModel):
     variant: str
     model: str | None
     baseline: str | None
@@ -116,7 +116,7 @@ class VariantResult(BaseModel):
     notes: list[str] = []
 
 
-class MonitorResult(BaseModel):
+class MonitorResult(WireModel):
     """The JSON result of one run, stored as a blob next to its HTML report."""
 
     monitor: str

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
-
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.jobs import JobInfo
 
 
-class StepNode(BaseModel):
+class StepNode(WireModel):
     """A step of a pipeline's graph and the steps it waits for."""
 
     name: str
@@ -18,7 +17,7 @@ class StepNode(BaseModel):
     depends_on: list[str]
 
 
-class PipelineInfo(BaseModel):
+class PipelineInfo(WireModel):
     name: str
     version: int
     description: str
@@ -37,7 +36,7 @@ class PipelineInfo(BaseModel):
         return f"sy:pipeline/{self.name}"
 
 
-class StepInfo(BaseModel):
+class StepInfo(WireModel):
     """A step of a run: pending, running, succeeded, cached (reused), skipped, failed."""
 
     name: str

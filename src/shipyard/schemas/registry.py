@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.evaluation import GateCheckInfo
 
 Approval = Literal["PendingManualApproval", "Approved", "Rejected"]
 
 
-class ModelVersionInfo(BaseModel):
+class ModelVersionInfo(WireModel):
     """One registered, immutable model artifact with its signature and provenance."""
 
     name: str
@@ -45,7 +44,7 @@ class ModelVersionInfo(BaseModel):
         return f"{self.name}@{self.version}"
 
 
-class ModelInfo(BaseModel):
+class ModelInfo(WireModel):
     name: str
     created_at: datetime
     latest_version: int | None
@@ -53,13 +52,13 @@ class ModelInfo(BaseModel):
     versions: list[ModelVersionInfo] = []
 
 
-class LineageNode(BaseModel):
+class LineageNode(WireModel):
     id: str
     kind: Literal["dataset", "run", "model"]
     label: str
 
 
-class LineageGraph(BaseModel):
+class LineageGraph(WireModel):
     """Nodes and ``(from, to)`` edges: dataset version -> run -> model version."""
 
     root: str

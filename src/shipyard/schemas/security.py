@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from shipyard.schemas._base import WireModel
 
 
-class PrincipalInfo(BaseModel):
+class PrincipalInfo(WireModel):
     name: str
     kind: str
     disabled: bool
@@ -20,7 +20,7 @@ class PrincipalInfo(BaseModel):
         return f"sy:principal/{self.name}"
 
 
-class ApiKeyInfo(BaseModel):
+class ApiKeyInfo(WireModel):
     """A key's public part; ``token`` is filled only in the answer that created it."""
 
     key_id: str
@@ -30,7 +30,7 @@ class ApiKeyInfo(BaseModel):
     token: str | None = None
 
 
-class PolicyInfo(BaseModel):
+class PolicyInfo(WireModel):
     name: str
     document: dict[str, Any]
     created_at: datetime
@@ -40,7 +40,7 @@ class PolicyInfo(BaseModel):
         return f"sy:policy/{self.name}"
 
 
-class AuditEventInfo(BaseModel):
+class AuditEventInfo(WireModel):
     id: int
     time: datetime
     principal: str

@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from shipyard.schemas._base import WireModel
 
 FieldType = Literal["integer", "float", "string", "boolean", "timestamp"]
 
@@ -17,7 +19,7 @@ _SUBJECT = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\Z")
 _JS_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
-class _Spec(BaseModel):
+class _Spec(WireModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -132,7 +134,7 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
 
 
-class StreamInfo(BaseModel):
+class StreamInfo(WireModel):
     """One version of a stream's spec, with the stream's running counters."""
 
     name: str
@@ -153,14 +155,14 @@ class StreamInfo(BaseModel):
         return f"sy:stream/{self.name}/{self.version}"
 
 
-class Rejection(BaseModel):
+class Rejection(WireModel):
     """Why the record at ``index`` of a batch was refused."""
 
     index: int
     reason: str
 
 
-class PutRecordsResult(BaseModel):
+class PutRecordsResult(WireModel):
     """What happened to a batch: how many records were accepted, and why the others were not."""
 
     stream: str
@@ -170,7 +172,7 @@ class PutRecordsResult(BaseModel):
     offsets: list[str]
 
 
-class StreamCommitInfo(BaseModel):
+class StreamCommitInfo(WireModel):
     """One commit of a stream: a new Parquet partition of its dataset."""
 
     stream: str
@@ -187,7 +189,7 @@ class StreamCommitInfo(BaseModel):
     created_at: datetime
 
 
-class RejectedRecord(BaseModel):
+class RejectedRecord(WireModel):
     """A record a consumer or the ingest endpoint refused, kept for inspection."""
 
     source: str
@@ -197,7 +199,7 @@ class RejectedRecord(BaseModel):
     created_at: datetime
 
 
-class ConsumeSummary(BaseModel):
+class ConsumeSummary(WireModel):
     """What one run of a consumer did before it stopped."""
 
     stream: str

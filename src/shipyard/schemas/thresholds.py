@@ -14,9 +14,10 @@ import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shipyard.errors import InvalidInput
+from shipyard.schemas._base import WireModel
 
 METRICS: dict[str, tuple[str, bool]] = {
     "accuracy": ("classification", True),
@@ -40,7 +41,7 @@ _RULE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=)\s*(\S+)\s*$")
 _PAIR = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+)\s*$")
 
 
-class MetricThreshold(BaseModel):
+class MetricThreshold(WireModel):
     """What one metric must reach, alone and against the baseline."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -51,7 +52,7 @@ class MetricThreshold(BaseModel):
     greater_is_better: bool | None = None
 
 
-class RuleResult(BaseModel):
+class RuleResult(WireModel):
     """The outcome of one part of one metric's rule."""
 
     metric: str

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
+
+from shipyard.schemas._base import WireModel
 
 
-class ExperimentInfo(BaseModel):
+class ExperimentInfo(WireModel):
     name: str
     id: int
     created_at: datetime
@@ -18,7 +20,7 @@ class ExperimentInfo(BaseModel):
         return f"sy:experiment/{self.name}"
 
 
-class MetricPoint(BaseModel):
+class MetricPoint(WireModel):
     """One logged value of a metric."""
 
     key: str = Field(min_length=1, max_length=250)
@@ -27,13 +29,13 @@ class MetricPoint(BaseModel):
     timestamp: float | None = None
 
 
-class ArtifactInfo(BaseModel):
+class ArtifactInfo(WireModel):
     path: str
     digest: str
     size_bytes: int
 
 
-class RunInfo(BaseModel):
+class RunInfo(WireModel):
     """A run: its parameters, tags, latest metric values, artifacts and inputs."""
 
     id: str
@@ -58,14 +60,14 @@ class RunInfo(BaseModel):
         return f"sy:run/{self.id}"
 
 
-class RunPage(BaseModel):
+class RunPage(WireModel):
     """One page of a run search; pass ``next_page_token`` back for the next (None at the end)."""
 
     runs: list[RunInfo]
     next_page_token: str | None = None
 
 
-class MetricSeries(BaseModel):
+class MetricSeries(WireModel):
     """Every logged value of one metric in columns, ordered by step, then time, then write."""
 
     key: str

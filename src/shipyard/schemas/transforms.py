@@ -6,7 +6,9 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from shipyard.schemas._base import WireModel
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 ENTRYPOINT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)\Z")
@@ -14,7 +16,7 @@ ENTRYPOINT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):([A-Za-z_][A-Za-z0-9_]*)\Z")
 Engine = Literal["duckdb", "spark", "python"]
 
 
-class PythonCode(BaseModel):
+class PythonCode(WireModel):
     """A Python function over Arrow tables: ``module:function`` in a registered source file."""
 
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +40,7 @@ class PythonCode(BaseModel):
         return self.entrypoint.partition(":")[2]
 
 
-class OutputSpec(BaseModel):
+class OutputSpec(WireModel):
     """Where a transform's result goes: a dataset (default: the transform's name)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -47,7 +49,7 @@ class OutputSpec(BaseModel):
     partition_by: list[str] = Field(default_factory=list)
 
 
-class TransformSpec(BaseModel):
+class TransformSpec(WireModel):
     """A SQL query (DuckDB dialect) or a Python function from dataset versions to a new one.
 
     ``inputs`` maps the name a table has in the code to a dataset reference: ``orders``
@@ -84,7 +86,7 @@ class TransformSpec(BaseModel):
         return "sql" if self.sql is not None else "python"
 
 
-class TransformVersionInfo(BaseModel):
+class TransformVersionInfo(WireModel):
     """One immutable version of a transform."""
 
     name: str
@@ -107,7 +109,7 @@ class TransformVersionInfo(BaseModel):
         return f"{self.name}@{self.version}"
 
 
-class TransformInfo(BaseModel):
+class TransformInfo(WireModel):
     name: str
     versions: int
     latest_version: int
@@ -118,7 +120,7 @@ class TransformInfo(BaseModel):
     created_at: datetime
 
 
-class TransformRunInfo(BaseModel):
+class TransformRunInfo(WireModel):
     """A run of a transform version: which inputs it read and which version it produced.
 
     ``cached`` is true when this answer reuses an earlier run with the same code and inputs.
@@ -143,13 +145,13 @@ class TransformRunInfo(BaseModel):
         return f"sy:transform/{self.transform}/{self.version}"
 
 
-class LineageNode(BaseModel):
+class LineageNode(WireModel):
     id: str
     kind: Literal["dataset", "transform"]
     label: str
 
 
-class DatasetLineage(BaseModel):
+class DatasetLineage(WireModel):
     """Dataset versions and the transform versions between them: ``(from, to)`` edges."""
 
     root: str

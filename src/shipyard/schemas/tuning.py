@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
+from shipyard.schemas._base import WireModel
 from shipyard.schemas.tuning_spec import Objective
 
 
-class TrialInfo(BaseModel):
+class TrialInfo(WireModel):
     """One trial: its parameters, its objective values, its run, why it stopped early."""
 
     number: int
@@ -26,7 +25,7 @@ class TrialInfo(BaseModel):
     it ran in) and ``peak_mib`` (that process's peak resident memory during the trial)."""
 
 
-class PruningSavings(BaseModel):
+class PruningSavings(WireModel):
     """What pruning saved, estimated: the rounds pruned trials did not run, at the complete
     trials' mean seconds per round (one CPU per trial), and that priced per CPU-hour."""
 
@@ -51,7 +50,7 @@ class PruningSavings(BaseModel):
         )
 
 
-class TuningBest(BaseModel):
+class TuningBest(WireModel):
     """The best trial (one objective) or the Pareto front (several), best first; and what
     pruning saved."""
 

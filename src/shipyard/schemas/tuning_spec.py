@@ -11,9 +11,10 @@ import importlib.util
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from shipyard.errors import InvalidInput
+from shipyard.schemas._base import WireModel
 
 Scalar = str | int | float | bool | None
 Strategy = Literal["bayesian", "random", "grid", "cmaes"]
@@ -25,7 +26,7 @@ _DURATION = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|h|d)?")
 _UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-class Objective(BaseModel):
+class Objective(WireModel):
     """A metric the training reports, and whether larger is better."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -34,7 +35,7 @@ class Objective(BaseModel):
     direction: Literal["maximize", "minimize"] = "maximize"
 
 
-class Parameter(BaseModel):
+class Parameter(WireModel):
     """One dimension of the search: an int or float range (log-scaled or stepped), or
     categorical choices; ``when`` searches it only while other parameters hold given values."""
 
@@ -54,7 +55,7 @@ class Parameter(BaseModel):
         return list(value) if isinstance(value, list) else [value]
 
 
-class TuningSpec(BaseModel):
+class TuningSpec(WireModel):
     """A tuning job: ``training`` (a training spec, or own code's spec), ``search_space``,
     ``objective`` (or several ``objectives``), ``strategy``, ``pruner`` and the budget."""
 
