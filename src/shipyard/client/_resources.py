@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
 
-from shipyard.client._contracts import gated_ingest
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
@@ -66,6 +65,8 @@ class Datasets(_Group):
         if contract is not None:
             if partition_by:
                 raise InvalidInput("cannot be combined with a contract", field="partition_by")
+            from shipyard.client._contracts import gated_ingest
+
             outcome = gated_ingest(self._t, path, name, contract, on_fail=on_fail, format=format)
             stored = outcome.dataset or outcome.quarantine
             assert stored is not None

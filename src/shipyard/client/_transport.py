@@ -108,7 +108,7 @@ class HttpTransport:
         if op.raw_body:
             body = rest.pop(op.raw_body)
             options["content"] = _file_chunks(body) if isinstance(body, Path) else body
-        elif op.method not in ("GET", "DELETE"):
+        elif op.method not in ("GET", "DELETE") and rest:
             options["content"] = orjson.dumps({n: to_jsonable(v) for n, v in rest.items()})
             options["headers"] = {"content-type": "application/json"}
             rest = {}
