@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shipyard.errors import InvalidInput
@@ -155,6 +154,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     )
     if config_file and not candidate.is_file():
         raise InvalidInput(f"{candidate} is not a file", field="SHIPYARD_CONFIG")
+    import yaml  # loaded here: a CLI command on a URL and key alone reads no file
+
     if candidate.is_file():
         try:
             loaded = yaml.safe_load(candidate.read_text()) or {}

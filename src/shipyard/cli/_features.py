@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
@@ -201,6 +200,8 @@ def _pairs(items: list[str], field: str) -> dict[str, str]:
 
 
 def _binding_file(file: Path) -> tuple[list[Any], bool]:
+    import yaml
+
     try:
         loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:

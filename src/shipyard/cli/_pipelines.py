@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from shipyard.cli._context import STATE, JsonOption
@@ -32,6 +31,8 @@ _STYLE = {
 
 def _parameters(pairs: list[str]) -> dict[str, Any]:
     """``k=v`` pairs; each value read as YAML (numbers stay numbers)."""
+    import yaml
+
     found: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")

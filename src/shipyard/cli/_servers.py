@@ -6,10 +6,8 @@ so the rest of the CLI starts without it.
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
-import socket
 import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -75,6 +73,8 @@ def check_bind(host: str, port: int, allow_remote: bool) -> None:
         )
     if port == 0:
         return
+    import socket
+
     # SO_REUSEADDR, as uvicorn binds: a port whose last server was just killed (its
     # connections in TIME_WAIT) is free to listen on again; one a process listens on is not.
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
@@ -114,6 +114,7 @@ def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:
 
 def run_servers(servers: list[uvicorn.Server]) -> None:
     """Run several uvicorn servers in this process until interrupted (on uvloop if installed)."""
+    import asyncio
 
     async def main() -> None:
         await asyncio.gather(*(s.serve() for s in servers))
