@@ -95,6 +95,21 @@ def test_importing_the_sdk_loads_no_server_and_no_heavy_library(tmp_path: Path) 
     assert _server_modules(modules) == []
 
 
+def test_the_wire_types_import_only_pydantic_and_the_core(tmp_path: Path) -> None:
+    body = (
+        "import importlib, pkgutil, shipyard.schemas as s\n"
+        "for m in pkgutil.iter_modules(s.__path__):\n"
+        "    importlib.import_module('shipyard.schemas.' + m.name)\n"
+        "    print(m.name)"
+    )
+    modules, out = _modules_after(tmp_path, body)
+    assert {"datasets", "endpoints", "contract_spec", "jsonable"} <= set(out.split())
+    assert _heavy(modules) == []
+    assert _server_modules(modules) == []
+    assert not any(m.startswith(("shipyard.cli", "shipyard.client")) for m in modules)
+    assert not any(m.split(".")[0] in ("httpx", "typer", "numpy") for m in modules)
+
+
 def test_cli_help_loads_no_server_and_no_heavy_library(tmp_path: Path) -> None:
     modules, out = _modules_after(tmp_path, _RUN_CLI, "--help")
     assert "datasets" in out and "endpoints" in out
