@@ -16,14 +16,16 @@ Shipyard's MLflow-compatible REST routes (``MLFLOW_TRACKING_URI`` and
 The MLflow CLI is the official client's (mlflow-skinny) from the venv the MLflow client
 test uses (``<venv>/mlflow-client``, made by tests/fixtures/mlflow_client_env.py), or
 ``--mlflow PATH``. After one warm-up run of every command, the sides alternate run by run
-(Shipyard first on even runs, MLflow first on odd). Printed: wall seconds per command
-(median and range) and the MLflow/Shipyard ratio of the medians.
+(Shipyard first on even runs, MLflow first on odd). Printed per command: wall seconds and
+the CPU seconds the process used (median and range; CPU time says more than wall time on a
+busy machine), and the MLflow/Shipyard ratio of the medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -105,13 +107,17 @@ def _seed(server: RunningServer, home: Path) -> None:
             sdk.tracking.create_experiment(name)
 
 
-def _timed(command: list[str], env: dict[str, str]) -> float:
+def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds of one run, and the CPU seconds (user + system) the process used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, env=env, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr.decode()[-2000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def _spread(values: list[float]) -> str:
@@ -144,6 +150,7 @@ def main() -> None:
             "mlflow": ([str(mlflow)], theirs),
         }
         times: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
         for label, shipyard_args, mlflow_args in PAIRS:
             argv = {"shipyard": shipyard_args, "mlflow": mlflow_args}
             for side, (command, env) in sides.items():  # warm-up: bytecode, disk cache
@@ -152,21 +159,24 @@ def main() -> None:
                 order = ["shipyard", "mlflow"] if run % 2 == 0 else ["mlflow", "shipyard"]
                 for side in order:
                     command, env = sides[side]
-                    elapsed = _timed([*command, *argv[side]], env)
+                    elapsed, used = _timed([*command, *argv[side]], env)
                     times.setdefault((label, side), []).append(elapsed)
+                    cpu.setdefault((label, side), []).append(used)
     finally:
         server.stop()
     version = subprocess.run(
         [str(mlflow), "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    print(f"\nCLI start-up, wall seconds per command ({args.runs} runs each, alternating)")
+    print(f"\nCLI start-up per command ({args.runs} runs each, alternating): median (range)")
     print(f"shipyard: {' '.join(_shipyard_cli())}; mlflow: {mlflow} ({version})\n")
-    print(f"{'command':<20} {'shipyard':>22} {'mlflow':>22} {'mlflow/shipyard':>16}")
-    for label, _, _ in PAIRS:
-        ours_t, theirs_t = times[(label, "shipyard")], times[(label, "mlflow")]
-        ratio = statistics.median(theirs_t) / statistics.median(ours_t)
-        print(f"{label:<20} {_spread(ours_t):>22} {_spread(theirs_t):>22} {ratio:>15.2f}x")
-    print("\nshipyard " + " | ".join(" ".join(a) for _, a, _ in PAIRS))
+    for title, table in (("wall seconds", times), ("CPU seconds (user + system)", cpu)):
+        print(f"{title:<28} {'shipyard':>22} {'mlflow':>22} {'mlflow/shipyard':>16}")
+        for label, _, _ in PAIRS:
+            ours_t, theirs_t = table[(label, "shipyard")], table[(label, "mlflow")]
+            ratio = statistics.median(theirs_t) / statistics.median(ours_t)
+            print(f"{label:<28} {_spread(ours_t):>22} {_spread(theirs_t):>22} {ratio:>15.2f}x")
+        print()
+    print("shipyard " + " | ".join(" ".join(a) for _, a, _ in PAIRS))
     print("mlflow   " + " | ".join(" ".join(a) for _, _, a in PAIRS))
 
 
