@@ -33,9 +33,9 @@ from sklearn.datasets import load_breast_cancer, make_classification
 
 from shipyard.client import Client
 from shipyard.config import Settings
+from shipyard.schemas.tuning_spec import parse_tuning_spec
 from shipyard.training import TrainingSpec, fit
 from shipyard.tuning._space import suggest
-from shipyard.tuning._spec import parse_tuning_spec
 from shipyard.tuning._spec_trial import trial_training
 
 TRAINING = {

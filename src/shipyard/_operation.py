@@ -1,22 +1,29 @@
-"""One catalog entry: an operation's name, HTTP route and service function, and the request
-model and argument handling the REST app and both SDK transports derive from it."""
+"""One catalog entry: what an operation is (name, HTTP route, body kind: plain data) and who
+implements it (a service function, named as ``"module:function"`` and imported on first use).
+
+The HTTP transport reads only the data, so building the catalog imports no service module;
+the REST app and the in-process transport bind the handler, whose signature gives the
+request model and the argument handling.
+"""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import re
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, get_type_hints
+from typing import TYPE_CHECKING, Any, get_type_hints
 
-import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from shipyard._bounds import bounded, check_nested_ints, holds_model
 from shipyard.errors import InvalidInput
-from shipyard.security import OperationInfo, RequestContext
+
+if TYPE_CHECKING:
+    from shipyard.security import OperationInfo, RequestContext
 
 _PATH_PARAM = re.compile(r"{(\w+)}")
 
@@ -28,15 +35,33 @@ class Operation:
     name: str
     method: str
     path: str
-    handler: Callable[..., Any]
+    implementation: str | Callable[..., Any]
+    """The service function, or where it lives: ``"shipyard.datasets:list_datasets"``."""
     status_code: int = 200
     raw_body: str | None = None
+    """The parameter the request body is given to as raw bytes (an upload), if any."""
     summary: str = field(default="", compare=False)
     media_type: str = "application/octet-stream"
     """The content type of a result given as bytes."""
+    streams_table: bool = False
+    """Whether the result is a table streamed in record batches (Arrow IPC over HTTP)."""
+
+    @cached_property
+    def handler(self) -> Callable[..., Any]:
+        """The service function, imported on first use; its result must match the catalog."""
+        if callable(self.implementation):
+            handler = self.implementation
+        else:
+            module, _, attribute = self.implementation.partition(":")
+            handler = getattr(importlib.import_module(module), attribute)
+        if _returns_table(handler) != self.streams_table:
+            raise TypeError(f"{self.name}: streams_table does not match the handler's result")
+        return handler
 
     @property
     def info(self) -> OperationInfo:
+        from shipyard.security import OperationInfo
+
         info = getattr(self.handler, "__shipyard_operation__", None)
         if not isinstance(info, OperationInfo):
             raise TypeError(f"{self.name}: handler is not an @operation service function")
@@ -69,11 +94,6 @@ class Operation:
         fields: dict[str, Any] = dict(self.request_params.items())
         config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
         return create_model(_camel(self.name) + "Request", __config__=config, **fields)
-
-    @cached_property
-    def streams_table(self) -> bool:
-        """Whether the result is a table streamed in record batches (Arrow IPC over HTTP)."""
-        return get_type_hints(self.handler).get("return") is pa.RecordBatchReader
 
     @cached_property
     def list_params(self) -> frozenset[str]:
@@ -122,6 +142,12 @@ class Operation:
             ctx.authorize_attempt(self.info.action)
             raise
         return self.handler(ctx, **valid)
+
+
+def _returns_table(handler: Callable[..., Any]) -> bool:
+    import pyarrow as pa  # the server side only: the handler's module has loaded it already
+
+    return get_type_hints(handler).get("return") is pa.RecordBatchReader
 
 
 def _takes_list(annotation: Any) -> bool:

@@ -3,8 +3,6 @@ traffic per variant, and the policy simulator (``operations.py`` holds the whole
 
 from __future__ import annotations
 
-from shipyard import endpoints as endpoint_service
-from shipyard import security, tracking
 from shipyard._operation import Operation
 
 _V1 = "/api/v1"
@@ -14,13 +12,15 @@ CONSOLE_OPERATIONS: tuple[Operation, ...] = (
         "tracking.metric_chart",
         "GET",
         f"{_V1}/runs/{{run_id}}/metrics/{{key}}/chart",
-        tracking.metric_chart,
+        "shipyard.tracking:metric_chart",
     ),
     Operation(
         "endpoints.traffic",
         "GET",
         f"{_V1}/endpoints/{{name}}/traffic",
-        endpoint_service.endpoint_traffic,
+        "shipyard.endpoints:endpoint_traffic",
     ),
-    Operation("iam.simulate", "POST", f"{_V1}/policy-simulations", security.simulate_policy),
+    Operation(
+        "iam.simulate", "POST", f"{_V1}/policy-simulations", "shipyard.security:simulate_policy"
+    ),
 )

@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from shipyard.errors import InvalidInput
@@ -160,6 +159,12 @@ class Settings(BaseModel):
         return self.home / "jobs"
 
 
+def _yaml(text: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read settings once from the config file, the environment and explicit overrides."""
     env = os.environ if environ is None else environ
@@ -174,6 +179,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     if config_file and not candidate.is_file():
         raise InvalidInput(f"{candidate} is not a file", field="SHIPYARD_CONFIG")
     if candidate.is_file():
+        import yaml  # here: most commands read no config file, and yaml is slow to import
+
         try:
             loaded = yaml.safe_load(candidate.read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
@@ -185,7 +192,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     for field in Settings.model_fields:
         raw = env.get(f"{_ENV_PREFIX}{field.upper()}")
         if raw is not None and raw != "":
-            values[field] = yaml.safe_load(raw) if field == "blob_storage_options" else raw
+            values[field] = _yaml(raw) if field == "blob_storage_options" else raw
     values.update({k: v for k, v in overrides.items() if v is not None})
     values.setdefault("home", default_home(env))
     try:

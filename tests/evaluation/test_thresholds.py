@@ -13,7 +13,7 @@ import pytest
 
 from shipyard.errors import InvalidInput
 from shipyard.evaluation import MetricThreshold, parse_thresholds, validate
-from shipyard.evaluation._thresholds import checked_thresholds
+from shipyard.schemas.thresholds import checked_thresholds
 
 Row = tuple[str, str, dict[str, float], float | None, float | None, set[str]]
 

@@ -60,8 +60,8 @@ def test_a_stream_cannot_write_into_someone_elses_dataset(
     admin: Client, alice: str, platform: Platform
 ) -> None:
     ctx = context_for(platform, alice)
+    from shipyard.schemas.streams import StreamSpec
     from shipyard.streams import create_stream
-    from shipyard.streams._models import StreamSpec
 
     with pytest.raises(AccessDenied):
         create_stream(

@@ -2,14 +2,6 @@
 M-of-N datapoints and a minimum sample size, and actions on a change of state."""
 
 from shipyard.alarms._metrics import ENDPOINT_METRICS, MetricSource
-from shipyard.alarms._models import (
-    AlarmAction,
-    AlarmHistoryEntry,
-    AlarmInfo,
-    PipelineAction,
-    RollbackAction,
-    WebhookAction,
-)
 from shipyard.alarms._rules import Datapoint, Rule, Verdict, classify
 from shipyard.alarms._service import (
     alarm_history,
@@ -18,6 +10,14 @@ from shipyard.alarms._service import (
     get_alarm,
     list_alarms,
     put_alarm,
+)
+from shipyard.schemas.alarms import (
+    AlarmAction,
+    AlarmHistoryEntry,
+    AlarmInfo,
+    PipelineAction,
+    RollbackAction,
+    WebhookAction,
 )
 
 __all__ = [

@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from shipyard.alarms._actions import creator_context, roll_back, send_webhook, start_pipeline
 from shipyard.alarms._metrics import SOURCES, parse_source
-from shipyard.alarms._rules import Rule, State, TreatMissing, Verdict
+from shipyard.alarms._rules import Rule, TreatMissing, Verdict
 from shipyard.clock import utcnow
 from shipyard.errors import ShipyardError
 from shipyard.names import resource
 from shipyard.platform import Platform
+from shipyard.schemas.alarms import State
 from shipyard.store.metadata import alarm_tables as at
 
 log = logging.getLogger("shipyard.alarms")

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-State = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
+from shipyard.schemas.alarms import State
+
 TreatMissing = Literal["missing", "ignore", "breaching", "not_breaching"]
 Comparison = Literal[">", ">=", "<", "<="]
 STATES: tuple[State, ...] = ("OK", "ALARM", "INSUFFICIENT_DATA")

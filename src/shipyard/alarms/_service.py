@@ -20,18 +20,19 @@ from sqlalchemy.orm import Session
 from shipyard.alarms._actions import check_webhook_url
 from shipyard.alarms._evaluate import SETTLE_SECONDS, find_alarm, record
 from shipyard.alarms._metrics import SOURCES, parse_source
-from shipyard.alarms._models import (
+from shipyard.alarms._rules import COMPARISONS, TREAT_MISSING
+from shipyard.clock import utcnow
+from shipyard.errors import InvalidInput, NotFound
+from shipyard.names import check_name, resource
+from shipyard.schemas.alarms import (
     AlarmAction,
     AlarmHistoryEntry,
     AlarmInfo,
     PipelineAction,
     RollbackAction,
+    State,
     WebhookAction,
 )
-from shipyard.alarms._rules import COMPARISONS, TREAT_MISSING, State
-from shipyard.clock import utcnow
-from shipyard.errors import InvalidInput, NotFound
-from shipyard.names import check_name, resource
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.security._sealing import seal
 from shipyard.store.metadata import alarm_tables as at
@@ -177,7 +178,7 @@ def put_alarm(
     ``evaluation_periods`` datapoints breach; a datapoint under ``min_samples`` samples
     (default 30 requests for an endpoint's rates and latencies, else 1) is missing.
     """
-    from shipyard.deploy import parse_duration
+    from shipyard.schemas.durations import parse_duration
 
     check_name(name)
     kind, target = parse_source(source)

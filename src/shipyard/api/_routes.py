@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 import pyarrow as pa
 from fastapi import FastAPI, Request, Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from shipyard.api._json import JSONResponse
@@ -21,19 +20,11 @@ from shipyard.api._openapi import RAW_RESULTS, OperationSchemas, result_type
 from shipyard.api._stream import arrow_stream_response
 from shipyard.errors import InvalidInput, PayloadTooLarge
 from shipyard.operations import OPERATIONS, Operation
+from shipyard.schemas.jsonable import to_jsonable
 from shipyard.security import RequestContext
 from shipyard.store import process_scratch
 
 ContextFactory = Callable[[Request], Awaitable[RequestContext]]
-
-
-def to_jsonable(value: Any) -> Any:
-    """Plain JSON data from a service result (models, lists of models, dicts)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, list):
-        return [to_jsonable(v) for v in value]
-    return value
 
 
 async def _chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:

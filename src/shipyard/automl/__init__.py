@@ -15,7 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from shipyard.automl._budget import MIN_BUDGET_SECONDS, parse_budget
-from shipyard.automl._models import Leaderboard, LeaderboardEntry
+from shipyard.schemas.automl import Leaderboard, LeaderboardEntry
 
 if TYPE_CHECKING:
     from shipyard.automl._run import Outcome, run_search

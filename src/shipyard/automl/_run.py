@@ -26,11 +26,11 @@ from shipyard.automl._evaluate import (
     fit_model,
     use_holdout,
 )
-from shipyard.automl._models import Leaderboard, LeaderboardEntry
 from shipyard.automl._scoring import LOWER_IS_BETTER, default_metric, loss, score
 from shipyard.automl._search import FamilyState, Search, SearchResult
 from shipyard.errors import JobFailed
 from shipyard.flavors import Task
+from shipyard.schemas.automl import Leaderboard, LeaderboardEntry
 
 REFIT_MARGIN = 1.5
 """Refitting on every row is reserved this many times its estimated time."""

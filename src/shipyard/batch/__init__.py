@@ -10,7 +10,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shipyard.batch._models import BatchJobInfo
     from shipyard.batch._plan import OutputPlan, check_input_schema, plan_output
     from shipyard.batch._service import (
         cancel_batch_job,
@@ -20,9 +19,10 @@ if TYPE_CHECKING:
         read_batch_log,
         resume_batch_job,
     )
+    from shipyard.schemas.batch import BatchJobInfo
 
 _LAZY = {
-    "BatchJobInfo": "shipyard.batch._models",
+    "BatchJobInfo": "shipyard.schemas.batch",
     "OutputPlan": "shipyard.batch._plan",
     "check_input_schema": "shipyard.batch._plan",
     "plan_output": "shipyard.batch._plan",

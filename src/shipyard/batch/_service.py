@@ -8,7 +8,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.batch._models import BatchJobInfo
 from shipyard.batch._plan import check_input_schema, plan_output
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import Conflict, InvalidInput
@@ -16,10 +15,11 @@ from shipyard.flavors import ModelSignature
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
 from shipyard.jobs._liveness import lock_held, pid_alive
-from shipyard.jobs._models import FINAL_STATUSES, JobLimits, LogChunk
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.platform import Platform
 from shipyard.registry import model_version_access, resolve
+from shipyard.schemas.batch import BatchJobInfo
+from shipyard.schemas.jobs import FINAL_STATUSES, JobLimits, LogChunk
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import job_tables as j

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shipyard.alarms import AlarmInfo
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shipyard.schemas.alarms import AlarmInfo
 
 app = typer.Typer(
     help="Alarms on monitor and endpoint metrics: OK, ALARM, INSUFFICIENT_DATA.",

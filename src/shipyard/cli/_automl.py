@@ -7,20 +7,31 @@ cancel) inspect jobs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from shipyard.automl import Leaderboard
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._follow import follow_with_progress
 from shipyard.cli._jobs import job_commands, jobs_table
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.client._transport import LocalTransport
-from shipyard.jobs._host import wait_until_warm
+
+if TYPE_CHECKING:
+    from shipyard.client import Transport
+    from shipyard.schemas.automl import Leaderboard
 
 _RUN = "run"
+
+
+def _wait_for_job_host(transport: Transport) -> None:
+    """In-process, the job host warms up before submission, as the budget starts there."""
+    from shipyard.client import LocalTransport
+    from shipyard.jobs._host import wait_until_warm
+
+    if isinstance(transport, LocalTransport) and transport.platform.settings.job_start != "spawn":
+        with console.status("starting the job host (the budget starts at submission)"):
+            wait_until_warm(transport.platform.settings.jobs_dir / "warm-up.log")
 
 
 class _StartByDefault(TyperGroup):
@@ -100,13 +111,11 @@ def run(
     as_json: JsonOption = False,
 ) -> None:
     """Start an AutoML job and follow it: best so far, family, elapsed / budget."""
+    from shipyard.client import HttpTransport
+
     client = STATE.client()
-    if (
-        isinstance(client.transport, LocalTransport)
-        and client.transport.platform.settings.job_start != "spawn"
-    ):
-        with console.status("starting the job host (the budget starts at submission)"):
-            wait_until_warm(client.transport.platform.settings.jobs_dir / "warm-up.log")
+    if not isinstance(client.transport, HttpTransport):
+        _wait_for_job_host(client.transport)
     options: dict[str, Any] = {
         "target": target,
         "budget": budget,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from shipyard.client import Client
-from shipyard.config import Settings, load_settings
+if TYPE_CHECKING:
+    from shipyard.client import Client
+    from shipyard.config import Settings
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -23,6 +24,8 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from shipyard.config import load_settings
+
             self._settings = load_settings()
         return self._settings
 
@@ -34,6 +37,8 @@ class CliState:
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:
+            from shipyard.client import Client  # the platform too, only without a URL
+
             url = self.url or self.settings.url
             key = self.api_key or (
                 self.settings.api_key.get_secret_value() if self.settings.api_key else None

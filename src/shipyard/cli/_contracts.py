@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, errors, print_json, table, warn_type_problems
-from shipyard.contracts import GatedIngest, ValidationReport, render_html
 from shipyard.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shipyard.schemas.contract_report import ValidationReport
+    from shipyard.schemas.contracts import GatedIngest
 
 app = typer.Typer(help="Suggest, apply and inspect data contracts.", no_args_is_help=True)
 
@@ -145,6 +148,8 @@ def validate(
 
 def _finish(found: ValidationReport, html: Path | None, as_json: bool) -> None:
     if html is not None:
+        from shipyard.contracts import render_html
+
         html.write_text(render_html(found), encoding="utf-8")
     emit(found, as_json, lambda: show_report(found))
     if html is not None and not as_json:

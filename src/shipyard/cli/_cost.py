@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.cost import CostReport, Recommendation
-from shipyard.deploy._plan import parse_duration
+from shipyard.schemas.durations import parse_duration
+
+if TYPE_CHECKING:
+    from shipyard.schemas.cost import CostReport, Recommendation
 
 
 def cost(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -11,8 +11,10 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._contracts import show_ingest
 from shipyard.cli._output import console, emit, table, warn_type_problems
-from shipyard.contracts import OnFail
-from shipyard.datasets import DatasetVersionInfo
+from shipyard.schemas.gate import OnFail
+
+if TYPE_CHECKING:
+    from shipyard.schemas.datasets import DatasetVersionInfo
 
 app = typer.Typer(help="Ingest and inspect versioned datasets.", no_args_is_help=True)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import functools
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.deploy import DeploymentEvent, DeploymentInfo
 from shipyard.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shipyard.schemas.deploy import DeploymentEvent, DeploymentInfo
 
 deployments_app = typer.Typer(help="Guarded rollouts: list, inspect, resume.", no_args_is_help=True)
 

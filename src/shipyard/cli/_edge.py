@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.edge import EdgeExportInfo, import_package
+
+if TYPE_CHECKING:
+    from shipyard.schemas.edge import EdgeExportInfo
 
 
 def export_edge(
@@ -73,5 +75,7 @@ def import_edge(
     out: Annotated[Path, typer.Option(help="Directory to unpack it into.")],
 ) -> None:
     """Unpack an edge package safely, checking every file against its manifest."""
+    from shipyard.edge._package import import_package
+
     target = import_package(archive, out)
     console.print(f"unpacked and verified [bold]{target}[/]")

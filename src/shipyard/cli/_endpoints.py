@@ -6,15 +6,17 @@ import csv
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.endpoints import BanditStep, CompareReport, EndpointInfo, VariantMetrics
 from shipyard.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from shipyard.schemas.endpoints import BanditStep, CompareReport, EndpointInfo, VariantMetrics
 
 app = typer.Typer(
     help="Real-time endpoints: variants, traffic, settings, A/B results.", no_args_is_help=True

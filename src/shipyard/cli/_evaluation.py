@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.client._evaluations import threshold_rules
 from shipyard.errors import InvalidInput
-from shipyard.evaluation import EvaluationInfo, GateInfo, parse_thresholds
+
+if TYPE_CHECKING:
+    from shipyard.schemas.evaluation import EvaluationInfo, GateInfo
 
 evaluations_app = typer.Typer(help="Stored evaluations of model versions.", no_args_is_help=True)
 gate_app = typer.Typer(
@@ -42,6 +43,9 @@ RelativeOption = Annotated[
 def _rules(
     thresholds: list[str] | None, absolute: list[str] | None, relative: list[str] | None
 ) -> dict[str, dict[str, object]]:
+    from shipyard.client._evaluations import threshold_rules
+    from shipyard.schemas.thresholds import parse_thresholds
+
     parsed = parse_thresholds(thresholds or [], absolute or [], relative or [])
     return threshold_rules(parsed)
 

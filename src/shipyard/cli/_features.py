@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.features import EndpointFeatures, FeatureViewInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.features import EndpointFeatures, FeatureViewInfo
 
 app = typer.Typer(help="Feature views, training sets and online features.", no_args_is_help=True)
 
@@ -199,6 +200,8 @@ def _pairs(items: list[str], field: str) -> dict[str, str]:
 
 
 def _binding_file(file: Path) -> tuple[list[Any], bool]:
+    import yaml
+
     try:
         loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:

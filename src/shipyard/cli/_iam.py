@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.client._resources import read_file
 from shipyard.errors import InvalidInput
-from shipyard.security import PrincipalInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.security import PrincipalInfo
 
 principals_app = typer.Typer(help="Users and service principals.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -70,6 +71,8 @@ def put_policy(
     as_json: JsonOption = False,
 ) -> None:
     """Create or replace policy NAME from a JSON document."""
+    from shipyard.client._resources import read_file
+
     try:
         document = json.loads(read_file(file))
     except json.JSONDecodeError as error:

@@ -4,15 +4,17 @@ the SDK's job group and the kind's table."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.client import Client
-from shipyard.client._jobs import JobGroup
-from shipyard.jobs import JobInfo
+
+if TYPE_CHECKING:
+    from shipyard.client import Client
+    from shipyard.client._jobs import JobGroup
+    from shipyard.schemas.jobs import JobInfo
 
 
 def resources_text(job: JobInfo) -> str:

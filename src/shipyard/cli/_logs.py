@@ -11,7 +11,6 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.clock import parse_since
 from shipyard.errors import InvalidInput
-from shipyard.logs import COMPONENTS, LogFilter, follow_logs, read_logs
 
 
 def logs(
@@ -41,6 +40,8 @@ def logs(
             "run it where the server runs",
             field="url",
         )
+    from shipyard.logs import COMPONENTS, LogFilter, follow_logs, read_logs
+
     components = tuple(component or COMPONENTS)
     for name in components:
         if name not in COMPONENTS:

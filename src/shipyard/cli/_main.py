@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
-import httpx
 import typer
 
 from shipyard import __version__
@@ -151,10 +150,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except _ClickException as error:
         return _usage_error(error)
-    except (httpx.TransportError, httpx.InvalidURL) as error:
+    except Exception as error:
+        if not _unreachable(error):
+            raise
         _fail(f"cannot reach the Shipyard server at {STATE.server_url}: {error}")
         return 1
     return code if isinstance(code, int) else 0  # a typer.Exit(code) comes back as the result
+
+
+def _unreachable(error: Exception) -> bool:
+    """Whether httpx failed to reach the server. httpx loads with the first command that
+    talks to one, so a command that never did cannot have raised its errors."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(error, httpx.TransportError | httpx.InvalidURL)
 
 
 def entrypoint() -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.monitoring import MonitorInfo, MonitorRunInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.monitoring import MonitorInfo, MonitorRunInfo
 
 app = typer.Typer(
     help="Monitors: drift, quality and estimated performance of an endpoint's traffic.",

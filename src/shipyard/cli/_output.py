@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -16,6 +15,8 @@ errors = Console(stderr=True)
 
 
 def print_json(value: Any) -> None:
+    from pydantic import BaseModel
+
     def default(obj: Any) -> Any:
         if isinstance(obj, BaseModel):
             return obj.model_dump(mode="json")

@@ -5,16 +5,17 @@ and outputs."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.table import Table
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit
 from shipyard.errors import InvalidInput
-from shipyard.pipelines._models import PipelineInfo, PipelineRunInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo
 
 app = typer.Typer(help="Pipelines: DAGs of steps with caching, conditions and triggers.")
 
@@ -30,6 +31,8 @@ _STYLE = {
 
 def _parameters(pairs: list[str]) -> dict[str, Any]:
     """``k=v`` pairs; each value read as YAML (numbers stay numbers)."""
+    import yaml
+
     found: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")

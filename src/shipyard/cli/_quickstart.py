@@ -6,13 +6,11 @@ import contextlib
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import orjson
 import typer
 
-from shipyard.api import create_app
 from shipyard.cli._context import STATE
 from shipyard.cli._output import console, table
 from shipyard.cli._servers import (
@@ -23,11 +21,11 @@ from shipyard.cli._servers import (
     start_in_thread,
     uvicorn_server,
 )
-from shipyard.client import Client
-from shipyard.endpoints import build_serving_app
 from shipyard.errors import Conflict, NotFound
-from shipyard.registry import ModelVersionInfo
-from shipyard.security import ADMIN, issue_admin_key_if_none
+
+if TYPE_CHECKING:
+    from shipyard.client import Client
+    from shipyard.schemas.registry import ModelVersionInfo
 
 DATASET = "breast-cancer"
 MODEL = "breast-cancer"
@@ -119,6 +117,13 @@ def quickstart(
     ] = None,
 ) -> None:
     """Ingest bundled data, train two models, register the better as champion, and serve it."""
+    import httpx
+
+    from shipyard.api import create_app
+    from shipyard.client import Client
+    from shipyard.endpoints import build_serving_app
+    from shipyard.security import issue_admin_key_if_none
+
     started = time.monotonic()
     settings = STATE.settings
     host = settings.host
@@ -214,6 +219,8 @@ def quickstart(
 def _console_advice(url: str, client: Client, fresh_admin_key: str | None) -> str:
     """Where the web console is and a key to log in with: the admin key this run issued, or
     a new key of the admin principal (an existing home's first key was shown only once)."""
+    from shipyard.security import ADMIN
+
     key = fresh_admin_key
     if key is None:
         key = client.iam.create_api_key(ADMIN).token

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._evaluation import gate_app
 from shipyard.cli._output import console, emit, table
-from shipyard.registry import ModelVersionInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.registry import ModelVersionInfo
 
 experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)

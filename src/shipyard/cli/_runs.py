@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
-from shipyard.tracking import RunInfo
-from shipyard.tracking._chart import metric_chart_html
+
+if TYPE_CHECKING:
+    from shipyard.schemas.tracking import RunInfo
 
 runs_app = typer.Typer(help="Tracked runs: search, show, compare.", no_args_is_help=True)
 
@@ -131,6 +132,8 @@ def compare_runs(
     if html is not None:
         series = [client.tracking.metric_series(r.id) for r in runs]
         try:
+            from shipyard.tracking._chart import metric_chart_html
+
             html.write_text(metric_chart_html(runs, series), encoding="utf-8")
         except OSError as error:
             raise InvalidInput(f"cannot write {html}: {error.strerror}", field="html") from None

@@ -12,28 +12,34 @@ import typer
 
 from shipyard.cli._output import console
 from shipyard.cli._servers import open_platform
-from shipyard.logs import configure_logging
-from shipyard.scheduling import LEASE_SECONDS, POLL_SECONDS, Scheduler
 
 
 def scheduler(
     poll: Annotated[
-        float, typer.Option(min=0.05, help="Seconds between looks for due windows.")
-    ] = POLL_SECONDS,
+        float | None,
+        typer.Option(min=0.05, help="Seconds between looks for due windows (default 1)."),
+    ] = None,
     lease: Annotated[
-        float,
+        float | None,
         typer.Option(
             min=1.0,
             help="Seconds a window stays claimed without renewal; after that another "
-            "scheduler takes over a window whose scheduler died.",
+            "scheduler takes over a window whose scheduler died (default 60).",
         ),
-    ] = LEASE_SECONDS,
+    ] = None,
 ) -> None:
     """Run scheduled windows in the foreground until Ctrl+C (beside servers sharing the DB)."""
+    from shipyard.logs import configure_logging
+    from shipyard.scheduling import LEASE_SECONDS, POLL_SECONDS, Scheduler
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     platform = open_platform()
     configure_logging(platform.settings, "scheduler")
-    running = Scheduler(platform, poll_seconds=poll, lease_seconds=lease)
+    running = Scheduler(
+        platform,
+        poll_seconds=POLL_SECONDS if poll is None else poll,
+        lease_seconds=LEASE_SECONDS if lease is None else lease,
+    )
     done = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:

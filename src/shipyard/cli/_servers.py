@@ -1,28 +1,26 @@
-"""``shipyard init|server|serve``: set up a home, run the control plane, serve an endpoint."""
+"""``shipyard init|server|serve``: set up a home, run the control plane, serve an endpoint.
+
+The server side (the platform, the apps, uvicorn) is imported by the command that runs it,
+so the rest of the CLI starts without it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import os
-import socket
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
 
-from shipyard.api import create_app
 from shipyard.cli._context import STATE
 from shipyard.cli._output import console, errors
-from shipyard.endpoints import ServingAppFactory, build_serving_app
 from shipyard.errors import Conflict, InvalidInput
-from shipyard.jobs._host import warm_up
-from shipyard.logs import configure_logging
-from shipyard.platform import Platform
-from shipyard.security import CachedKeyAuthorizer, bootstrap, issue_admin_key_if_none
-from shipyard.serving import ServingApp, is_loopback, uvicorn_config
-from shipyard.serving import serve as serve_workers
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from shipyard.platform import Platform
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
 AllowRemote = Annotated[
@@ -35,6 +33,9 @@ AllowRemote = Annotated[
 
 
 def open_platform() -> Platform:
+    from shipyard.platform import Platform
+    from shipyard.security import bootstrap
+
     platform = Platform.open(STATE.settings)
     bootstrap(platform)
     return platform
@@ -42,6 +43,8 @@ def open_platform() -> Platform:
 
 def init() -> None:
     """Create the Shipyard home and the bootstrap admin, and print the admin's API key once."""
+    from shipyard.security import issue_admin_key_if_none
+
     platform = open_platform()
     key = issue_admin_key_if_none(platform)
     console.print(f"Shipyard home: {platform.settings.home}")
@@ -56,6 +59,8 @@ def init() -> None:
 
 def check_bind(host: str, port: int, allow_remote: bool) -> None:
     """Refuse a non-loopback bind without the loud flag, and a port already in use."""
+    from shipyard.serving import is_loopback
+
     if not is_loopback(host):
         if not allow_remote:
             raise InvalidInput(
@@ -68,6 +73,8 @@ def check_bind(host: str, port: int, allow_remote: bool) -> None:
         )
     if port == 0:
         return
+    import socket
+
     # SO_REUSEADDR, as uvicorn binds: a port whose last server was just killed (its
     # connections in TIME_WAIT) is free to listen on again; one a process listens on is not.
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
@@ -85,6 +92,10 @@ def check_bind(host: str, port: int, allow_remote: bool) -> None:
 
 def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:
     """A server on the fastest stack available (httptools, uvloop), no proxy-header rewriting."""
+    import uvicorn
+
+    from shipyard.serving import ServingApp, uvicorn_config
+
     if isinstance(app, ServingApp):
         config = uvicorn_config(app, host=host, port=port, allow_remote=True, log_level="warning")
     else:
@@ -103,6 +114,7 @@ def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:
 
 def run_servers(servers: list[uvicorn.Server]) -> None:
     """Run several uvicorn servers in this process until interrupted (on uvloop if installed)."""
+    import asyncio
 
     async def main() -> None:
         await asyncio.gather(*(s.serve() for s in servers))
@@ -139,6 +151,10 @@ def server(
     allow_remote: AllowRemote = False,
 ) -> None:
     """Run the REST control plane (OpenAPI at /api/v1/openapi.json)."""
+    from shipyard.api import create_app
+    from shipyard.jobs._host import warm_up
+    from shipyard.logs import configure_logging
+
     settings = STATE.settings
     host, port = host or settings.host, settings.port if port is None else port
     check_bind(host, port, allow_remote)
@@ -174,6 +190,11 @@ def serve(
 
     Variants, weights, capture and batching follow the endpoint live.
     """
+    from shipyard.endpoints import ServingAppFactory, build_serving_app
+    from shipyard.logs import configure_logging
+    from shipyard.security import CachedKeyAuthorizer
+    from shipyard.serving import serve as serve_workers
+
     settings = STATE.settings
     host, port = host or settings.host, settings.serving_port if port is None else port
     count = workers if workers is not None else os.cpu_count() or 1

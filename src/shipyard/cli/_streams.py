@@ -9,17 +9,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, errors, table
 from shipyard.errors import InvalidInput
-from shipyard.platform import Platform
-from shipyard.security import ADMIN, bootstrap, context_for
-from shipyard.streams import CommitResult, StreamInfo
-from shipyard.streams import consume as consume_stream
+
+if TYPE_CHECKING:
+    from shipyard.schemas.streams import StreamInfo
+
+if TYPE_CHECKING:
+    from shipyard.streams import CommitResult
 
 app = typer.Typer(help="Streaming ingestion into versioned datasets.", no_args_is_help=True)
 
@@ -196,6 +198,10 @@ def consume(
     """Run a consumer of stream NAME in the foreground; Ctrl+C commits the buffer and stops."""
     if STATE.url or STATE.settings.url:
         raise InvalidInput("a consumer runs next to the stores; drop --url", field="url")
+    from shipyard.platform import Platform
+    from shipyard.security import ADMIN, bootstrap, context_for
+    from shipyard.streams import consume as consume_stream
+
     platform = Platform.open(STATE.settings)
     stop = threading.Event()
 

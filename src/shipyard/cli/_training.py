@@ -11,7 +11,6 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._follow import follow_with_progress
 from shipyard.cli._jobs import job_commands, jobs_table
 from shipyard.cli._output import console, emit, print_json
-from shipyard.client._training import code_files, read_spec
 
 
 def train(
@@ -30,6 +29,8 @@ def train(
 
     A spec with ``entrypoint: train.py:main`` (or --script) runs your own code.
     """
+    from shipyard.client._training import code_files, read_spec
+
     client = STATE.client()
     if force or script is not None or "entrypoint" in read_spec(spec):
         body = read_spec(spec) | ({"force": True} if force else {})

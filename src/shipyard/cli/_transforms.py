@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
-from shipyard.transforms import TransformRunInfo, TransformVersionInfo
+
+if TYPE_CHECKING:
+    from shipyard.schemas.transforms import TransformRunInfo, TransformVersionInfo
 
 app = typer.Typer(
     help="Versioned SQL (DuckDB/Spark) or Python steps from dataset versions to new ones.",

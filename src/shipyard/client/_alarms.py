@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shipyard.alarms import AlarmHistoryEntry, AlarmInfo
 from shipyard.client._resources import _Group
+from shipyard.schemas.alarms import AlarmHistoryEntry, AlarmInfo
 
 Action = BaseModel | Mapping[str, Any]
 

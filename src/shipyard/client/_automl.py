@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shipyard.automl import Leaderboard
 from shipyard.client._jobs import JobGroup
-from shipyard.jobs import AutoMLJobInfo, JobLimits
+from shipyard.schemas.automl import Leaderboard
+from shipyard.schemas.jobs import AutoMLJobInfo, JobLimits
 
 
 class AutoML(JobGroup[AutoMLJobInfo]):

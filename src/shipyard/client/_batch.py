@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shipyard.batch import BatchJobInfo
 from shipyard.client._jobs import JobGroup
-from shipyard.jobs import JobLimits
+from shipyard.schemas.batch import BatchJobInfo
+from shipyard.schemas.jobs import JobLimits
 
 
 class BatchTransforms(JobGroup[BatchJobInfo]):

@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shipyard.client._alarms import Alarms
-from shipyard.client._automl import AutoML
-from shipyard.client._batch import BatchTransforms
-from shipyard.client._contracts import Contracts
-from shipyard.client._cost import Cost
-from shipyard.client._deployments import Deployments
-from shipyard.client._edge import Edge
-from shipyard.client._endpoints import Endpoints
-from shipyard.client._evaluations import Evaluations
-from shipyard.client._features import Features
-from shipyard.client._log_model import LoggedModel, log_model
-from shipyard.client._monitors import Monitors
-from shipyard.client._pipelines import Pipelines
-from shipyard.client._resources import Datasets, Iam, Models
-from shipyard.client._streams import Streams
-from shipyard.client._tracking import ActiveRun, Tracking
-from shipyard.client._training import Training
-from shipyard.client._transforms import Transforms
-from shipyard.client._transport import HttpTransport, LocalTransport, Transport
-from shipyard.client._tuning import Tuning
-from shipyard.config import Settings, load_settings
-from shipyard.platform import Platform
-from shipyard.security import ADMIN, bootstrap, context_for
+from shipyard.client._transport import HttpTransport, Transport
+
+if TYPE_CHECKING:
+    from shipyard.client._alarms import Alarms
+    from shipyard.client._automl import AutoML
+    from shipyard.client._batch import BatchTransforms
+    from shipyard.client._contracts import Contracts
+    from shipyard.client._cost import Cost
+    from shipyard.client._deployments import Deployments
+    from shipyard.client._edge import Edge
+    from shipyard.client._endpoints import Endpoints
+    from shipyard.client._evaluations import Evaluations
+    from shipyard.client._features import Features
+    from shipyard.client._local import LocalTransport
+    from shipyard.client._log_model import LoggedModel
+    from shipyard.client._monitors import Monitors
+    from shipyard.client._pipelines import Pipelines
+    from shipyard.client._resources import Datasets, Iam, Models
+    from shipyard.client._streams import Streams
+    from shipyard.client._tracking import ActiveRun, Tracking
+    from shipyard.client._training import Training
+    from shipyard.client._transforms import Transforms
+    from shipyard.client._tuning import Tuning
+    from shipyard.config import Settings
 
 
 class Client:
     """The Shipyard SDK.
 
     ``Client()`` works in this process on the configured stores, as the local
-    admin; ``Client(url, api_key=...)`` talks to a Shipyard server.
+    admin; ``Client(url, api_key=...)`` talks to a Shipyard server. Each group
+    (``client.datasets``, ``client.tracking`` ...) loads its module on first use.
     """
 
     def __init__(
@@ -46,36 +49,138 @@ class Client:
         transport: Transport | None = None,
     ) -> None:
         if transport is None:
-            transport = (
-                HttpTransport(url, api_key or "")
-                if url
-                else self._local(settings or load_settings())
-            )
+            transport = HttpTransport(url, api_key or "") if url else self._local(settings)
         self.transport = transport
-        self.datasets = Datasets(transport)
-        self.contracts = Contracts(transport)
-        self.tracking = Tracking(transport)
-        self.training = Training(transport)
-        self.tuning = Tuning(transport)
-        self.models = Models(transport)
-        self.endpoints = Endpoints(transport)
-        self.deployments = Deployments(transport)
-        self.iam = Iam(transport)
-        self.batch = BatchTransforms(transport)
-        self.automl = AutoML(transport)
-        self.edge = Edge(transport)
-        self.evaluations = Evaluations(transport)
-        self.alarms = Alarms(transport)
-        self.monitors = Monitors(transport)
-        self.features = Features(transport)
-        self.streams = Streams(transport)
-        self.transforms = Transforms(transport)
-        self.cost = Cost(transport)
-        self.pipelines = Pipelines(transport)
+
+    @cached_property
+    def datasets(self) -> Datasets:
+        from shipyard.client._resources import Datasets
+
+        return Datasets(self.transport)
+
+    @cached_property
+    def contracts(self) -> Contracts:
+        from shipyard.client._contracts import Contracts
+
+        return Contracts(self.transport)
+
+    @cached_property
+    def tracking(self) -> Tracking:
+        from shipyard.client._tracking import Tracking
+
+        return Tracking(self.transport)
+
+    @cached_property
+    def training(self) -> Training:
+        from shipyard.client._training import Training
+
+        return Training(self.transport)
+
+    @cached_property
+    def tuning(self) -> Tuning:
+        from shipyard.client._tuning import Tuning
+
+        return Tuning(self.transport)
+
+    @cached_property
+    def models(self) -> Models:
+        from shipyard.client._resources import Models
+
+        return Models(self.transport)
+
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        from shipyard.client._endpoints import Endpoints
+
+        return Endpoints(self.transport)
+
+    @cached_property
+    def deployments(self) -> Deployments:
+        from shipyard.client._deployments import Deployments
+
+        return Deployments(self.transport)
+
+    @cached_property
+    def iam(self) -> Iam:
+        from shipyard.client._resources import Iam
+
+        return Iam(self.transport)
+
+    @cached_property
+    def batch(self) -> BatchTransforms:
+        from shipyard.client._batch import BatchTransforms
+
+        return BatchTransforms(self.transport)
+
+    @cached_property
+    def automl(self) -> AutoML:
+        from shipyard.client._automl import AutoML
+
+        return AutoML(self.transport)
+
+    @cached_property
+    def edge(self) -> Edge:
+        from shipyard.client._edge import Edge
+
+        return Edge(self.transport)
+
+    @cached_property
+    def evaluations(self) -> Evaluations:
+        from shipyard.client._evaluations import Evaluations
+
+        return Evaluations(self.transport)
+
+    @cached_property
+    def alarms(self) -> Alarms:
+        from shipyard.client._alarms import Alarms
+
+        return Alarms(self.transport)
+
+    @cached_property
+    def monitors(self) -> Monitors:
+        from shipyard.client._monitors import Monitors
+
+        return Monitors(self.transport)
+
+    @cached_property
+    def features(self) -> Features:
+        from shipyard.client._features import Features
+
+        return Features(self.transport)
+
+    @cached_property
+    def streams(self) -> Streams:
+        from shipyard.client._streams import Streams
+
+        return Streams(self.transport)
+
+    @cached_property
+    def transforms(self) -> Transforms:
+        from shipyard.client._transforms import Transforms
+
+        return Transforms(self.transport)
+
+    @cached_property
+    def cost(self) -> Cost:
+        from shipyard.client._cost import Cost
+
+        return Cost(self.transport)
+
+    @cached_property
+    def pipelines(self) -> Pipelines:
+        from shipyard.client._pipelines import Pipelines
+
+        return Pipelines(self.transport)
 
     @staticmethod
-    def _local(settings: Settings) -> LocalTransport:
-        platform = Platform.open(settings)
+    def _local(settings: Settings | None) -> LocalTransport:
+        """The in-process transport: the only place the SDK loads the platform."""
+        from shipyard.client._local import LocalTransport
+        from shipyard.config import load_settings
+        from shipyard.platform import Platform
+        from shipyard.security import ADMIN, bootstrap, context_for
+
+        platform = Platform.open(settings or load_settings())
         bootstrap(platform)
         return LocalTransport(platform, context_for(platform, ADMIN))
 
@@ -101,6 +206,8 @@ class Client:
         With ``name=`` the model is registered as the next version of ``name`` at once
         (the run must have ended). Pickle-based formats are never produced.
         """
+        from shipyard.client._log_model import log_model
+
         return log_model(self.transport, run_id, model, **options)
 
     def close(self) -> None:

@@ -10,18 +10,17 @@ from typing import Any
 import yaml
 
 from shipyard.client._transport import Transport
-from shipyard.contracts import (
-    Contract,
+from shipyard.errors import InvalidInput
+from shipyard.names import check_name, parse_reference
+from shipyard.schemas.contract_document import contract_document
+from shipyard.schemas.contract_report import ValidationReport, ValidationSummary
+from shipyard.schemas.contract_spec import Contract
+from shipyard.schemas.contracts import (
     ContractInfo,
     ContractSuggestion,
     ContractSummary,
     GatedIngest,
-    ValidationReport,
-    ValidationSummary,
-    contract_document,
 )
-from shipyard.errors import InvalidInput
-from shipyard.names import check_name, parse_reference
 
 
 def read_contract(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shipyard.client._resources import _Group
-from shipyard.cost import CostReport, Recommendation
+from shipyard.schemas.cost import CostReport, Recommendation
 
 
 class Cost(_Group):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from shipyard.client._resources import _Group
-from shipyard.deploy import TICK_SECONDS, DeploymentEvent, DeploymentInfo
+from shipyard.schemas.deploy import TICK_SECONDS, DeploymentEvent, DeploymentInfo
 
 OnEvent = Callable[[DeploymentEvent], None]
 OnProgress = Callable[[DeploymentInfo], None]

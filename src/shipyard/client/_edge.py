@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from shipyard.client._resources import _Group
-from shipyard.edge import EdgeExportInfo, import_package, read_archive, write_package
+from shipyard.schemas.edge import EdgeExportInfo
 
 
 class Edge(_Group):
@@ -61,6 +61,8 @@ class Edge(_Group):
     ) -> Path:
         """Unpack an export's package into ``out`` after checking every digest."""
         data = self.package(export_id)
+        from shipyard.edge._package import read_archive, write_package
+
         target = write_package(read_archive(data), out)
         if archive:
             target.with_name(target.name + ".tar.gz").write_bytes(data)
@@ -69,4 +71,6 @@ class Edge(_Group):
     @staticmethod
     def import_package(archive: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
         """Unpack a package archive safely into ``out``, verifying it against its manifest."""
+        from shipyard.edge._package import import_package
+
         return import_package(archive, out)

@@ -11,13 +11,14 @@ from typing import Any
 import yaml
 
 from shipyard.client._resources import _Group, read_file
-from shipyard.endpoints import (
+from shipyard.errors import InvalidInput
+from shipyard.schemas.endpoints import (
     BanditStep,
     CompareReport,
     EndpointInfo,
+    EndpointTraffic,
     FeedbackReceipt,
 )
-from shipyard.errors import InvalidInput
 
 FEEDBACK_CHUNK = 10_000
 
@@ -38,7 +39,7 @@ def read_endpoint_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 def _seconds(value: float | str | None) -> float | None:
     if value is None or isinstance(value, int | float):
         return value
-    from shipyard.deploy import parse_duration
+    from shipyard.schemas.durations import parse_duration
 
     return parse_duration(value, field="since")
 
@@ -163,6 +164,13 @@ class Endpoints(_Group):
         if batch or not accepted:
             send()
         return FeedbackReceipt(endpoint=name, accepted=accepted, replaced=replaced)
+
+    def traffic(self, name: str, *, minutes: int = 60, buckets: int = 60) -> EndpointTraffic:
+        """Per variant over the last ``minutes``, in ``buckets`` equal steps: requests,
+        errors, error rate and p50/p95 latency."""
+        return EndpointTraffic.model_validate(
+            self._t.call("endpoints.traffic", name=name, minutes=minutes, buckets=buckets)
+        )
 
     def compare(
         self, name: str, *, since: float | str | None = None, confidence: float = 0.95

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.client._resources import _Group
-from shipyard.evaluation import EvaluationInfo, GateInfo, MetricThreshold, parse_thresholds
+from shipyard.schemas.evaluation import EvaluationInfo, GateInfo
+from shipyard.schemas.thresholds import MetricThreshold, parse_thresholds
 
 Rules = Mapping[str, MetricThreshold | Mapping[str, Any]] | Sequence[str] | None
 

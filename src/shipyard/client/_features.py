@@ -7,25 +7,23 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeAlias
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from shipyard.client._resources import _Group, read_file
-from shipyard.data import write_parquet_bytes
-from shipyard.datasets import DatasetVersionInfo
 from shipyard.errors import InvalidInput
-from shipyard.features import (
+from shipyard.names import check_name, parse_reference
+from shipyard.schemas.datasets import DatasetVersionInfo
+from shipyard.schemas.feature_spec import FeatureViewSpec, load_views, parse_views
+from shipyard.schemas.features import (
     EndpointFeatures,
     FeatureSource,
     FeatureViewInfo,
-    FeatureViewSpec,
     MaterializationInfo,
     OnlineFeatures,
-    load_views,
-    parse_views,
 )
-from shipyard.names import check_name, parse_reference
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 EntityTable: TypeAlias = "str | os.PathLike[str] | pa.Table | Any"
 
@@ -114,6 +112,10 @@ class Features(_Group):
         if isinstance(entities, str | os.PathLike):
             content, filename = read_file(entities), Path(entities).name
         else:
+            import pyarrow as pa
+
+            from shipyard.data._parquet import write_parquet_bytes
+
             table = entities if isinstance(entities, pa.Table) else _from_pandas(entities)
             content, filename = write_parquet_bytes(table), "entities.parquet"
         stored = DatasetVersionInfo.model_validate(
@@ -171,6 +173,8 @@ class Features(_Group):
 
 
 def _from_pandas(frame: Any) -> pa.Table:
+    import pyarrow as pa
+
     if not hasattr(frame, "to_parquet"):
         raise InvalidInput(
             "entities must be a dataset reference, a file, an Arrow table or a DataFrame",

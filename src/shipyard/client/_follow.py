@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from shipyard.errors import JobFailed
-from shipyard.jobs import FINAL_STATUSES, LogChunk
+from shipyard.schemas.jobs import FINAL_STATUSES, LogChunk
 
 _FIRST_POLL = 0.01
 

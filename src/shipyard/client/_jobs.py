@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 from shipyard.client._follow import follow_log
 from shipyard.client._resources import _Group
 from shipyard.errors import JobFailed
-from shipyard.jobs import JobInfo, LogChunk
+from shipyard.schemas.jobs import JobInfo, LogChunk
 
 Info = TypeVar("Info", bound=JobInfo)
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.client._transport import Transport
-from shipyard.flavors import ModelSignature, Task
-from shipyard.registry import ModelVersionInfo
-from shipyard.tracking import ArtifactInfo
+from shipyard.schemas.registry import ModelVersionInfo
+from shipyard.schemas.tracking import ArtifactInfo
+
+if TYPE_CHECKING:
+    from shipyard.flavors import ModelSignature, Task
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.client._resources import _Group
-from shipyard.monitoring import MonitorInfo, MonitorRunInfo
+from shipyard.schemas.monitoring import MonitorInfo, MonitorRunInfo
 
 
 class Monitors(_Group):

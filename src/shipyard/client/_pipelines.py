@@ -14,9 +14,9 @@ from shipyard.client._follow import follow_log
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._training import read_spec
 from shipyard.errors import InvalidInput, JobFailed
-from shipyard.jobs import LogChunk
-from shipyard.pipelines._models import PipelineInfo, PipelineRunInfo
-from shipyard.pipelines._python import Pipeline
+from shipyard.schemas.jobs import LogChunk
+from shipyard.schemas.pipeline_builder import Pipeline
+from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo
 
 Definition = dict[str, Any] | str | os.PathLike[str] | Pipeline
 

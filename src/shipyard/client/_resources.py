@@ -10,25 +10,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
-import pyarrow as pa
 
-from shipyard.client._contracts import gated_ingest
-from shipyard.client._dataset_reads import (
-    ExportSummary,
-    export_format,
-    export_reader,
-    iter_reader,
-    open_reader,
-)
 from shipyard.client._transport import Transport
-from shipyard.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
-from shipyard.registry import LineageGraph, ModelInfo, ModelVersionInfo
-from shipyard.security import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
+from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.schemas.registry import LineageGraph, ModelInfo, ModelVersionInfo
+from shipyard.schemas.security import (
+    ApiKeyInfo,
+    AuditEventInfo,
+    PolicyInfo,
+    PrincipalInfo,
+    Simulation,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
+
+    from shipyard.client._dataset_reads import ExportSummary
 
 _REGISTER_ATTEMPTS = 3
 
@@ -71,6 +71,8 @@ class Datasets(_Group):
         if contract is not None:
             if partition_by:
                 raise InvalidInput("cannot be combined with a contract", field="partition_by")
+            from shipyard.client._contracts import gated_ingest
+
             outcome = gated_ingest(self._t, path, name, contract, on_fail=on_fail, format=format)
             stored = outcome.dataset or outcome.quarantine
             assert stored is not None
@@ -145,6 +147,8 @@ class Datasets(_Group):
         DataFrame: the ``columns`` chosen, the rows ``filter`` keeps (e.g.
         ``"age > 30 and country = 'FR'"``). No row cap; see ``iter_batches`` for tables
         larger than memory."""
+        from shipyard.client._dataset_reads import open_reader  # loads pyarrow
+
         table = open_reader(self._t, ref, columns, filter).read_all()
         return table.to_pandas() if as_pandas else table
 
@@ -158,6 +162,8 @@ class Datasets(_Group):
     ) -> Iterator[pa.RecordBatch]:
         """A version's rows as Arrow record batches of at most ``batch_rows`` rows, read as
         they are consumed, in memory that does not grow with the version's size."""
+        from shipyard.client._dataset_reads import iter_reader, open_reader
+
         return iter_reader(open_reader(self._t, ref, columns, filter, batch_rows))
 
     def export(
@@ -171,6 +177,8 @@ class Datasets(_Group):
     ) -> ExportSummary:
         """Write a version to a CSV or Parquet file (``format``, else the file's extension),
         streamed; the file appears whole or not at all."""
+        from shipyard.client._dataset_reads import export_format, export_reader, open_reader
+
         target = Path(path)
         chosen = export_format(target, format)
         return export_reader(open_reader(self._t, ref, columns, filter), target, chosen)
@@ -242,6 +250,13 @@ class Iam(_Group):
 
     def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
         return ApiKeyInfo.model_validate(self._t.call("iam.revoke_api_key", key_id=key_id))
+
+    def simulate(self, principal: str, action: str, resource: str) -> Simulation:
+        """Would ``principal`` be allowed ``action`` on ``resource``, and which statement
+        decides (evaluated exactly as a real request is)."""
+        return Simulation.model_validate(
+            self._t.call("iam.simulate", principal=principal, action=action, resource=resource)
+        )
 
     def put_policy(self, name: str, document: dict[str, Any]) -> PolicyInfo:
         return PolicyInfo.model_validate(

@@ -12,12 +12,7 @@ import yaml
 
 from shipyard.client._resources import _Group, read_file
 from shipyard.errors import InvalidInput
-from shipyard.streams import (
-    PutRecordsResult,
-    RejectedRecord,
-    StreamCommitInfo,
-    StreamInfo,
-)
+from shipyard.schemas.streams import PutRecordsResult, RejectedRecord, StreamCommitInfo, StreamInfo
 
 
 def read_stream_spec(path: str | os.PathLike[str]) -> dict[str, Any]:

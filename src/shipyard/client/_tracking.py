@@ -13,9 +13,10 @@ from shipyard.client._log_model import LoggedModel, log_model
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput
-from shipyard.tracking import (
+from shipyard.schemas.tracking import (
     ArtifactInfo,
     ExperimentInfo,
+    MetricChart,
     MetricPoint,
     MetricSeries,
     RunInfo,
@@ -226,6 +227,13 @@ class Tracking(_Group):
         for long histories)."""
         series = self.metric_series(run_id, key).get(key)
         return [] if series is None else series.points()
+
+    def metric_chart(self, run_id: str, key: str, max_points: int = 500) -> MetricChart:
+        """One metric's history folded on the server into at most ``max_points`` buckets
+        of steps, each with its min, max, mean and count (for charts of long histories)."""
+        return MetricChart.model_validate(
+            self._t.call("tracking.metric_chart", run_id=run_id, key=key, max_points=max_points)
+        )
 
     def get_artifact(self, run_id: str, path: str) -> bytes:
         data = self._t.call("tracking.get_artifact", run_id=run_id, path=path)

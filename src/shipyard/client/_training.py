@@ -11,8 +11,8 @@ import yaml
 from shipyard.client._jobs import JobGroup
 from shipyard.client._resources import read_file
 from shipyard.errors import InvalidInput
-from shipyard.jobs import TrainingJobInfo
-from shipyard.jobs._code_spec import check_path, entry_parts
+from shipyard.schemas.job_code import check_path, entry_parts
+from shipyard.schemas.jobs import TrainingJobInfo
 
 
 def read_spec(path: str | os.PathLike[str]) -> dict[str, Any]:

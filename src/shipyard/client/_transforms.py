@@ -12,7 +12,7 @@ import yaml
 from shipyard.client._resources import _Group, read_file
 from shipyard.errors import InvalidInput
 from shipyard.names import parse_reference
-from shipyard.transforms import (
+from shipyard.schemas.transforms import (
     DatasetLineage,
     TransformInfo,
     TransformRunInfo,

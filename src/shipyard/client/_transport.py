@@ -1,22 +1,25 @@
-"""The SDK's two transports behind one ``call``: in-process, and HTTP to a server."""
+"""The SDK's transport interface, and its HTTP side: a catalog operation as a request.
+
+This module imports only httpx, orjson and the wire types, never the server: the
+in-process transport lives in ``_local`` and is loaded only by a client without a URL.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import httpx
 import orjson
-import pyarrow as pa
 
 from shipyard import errors
-from shipyard.api import to_jsonable
-from shipyard.client._arrow_stream import open_arrow_stream, stream_broke_off
 from shipyard.operations import BY_NAME, Operation
-from shipyard.platform import Platform
-from shipyard.security import RequestContext, new_request_id
+from shipyard.schemas.jsonable import to_jsonable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 class Transport(Protocol):
@@ -26,26 +29,6 @@ class Transport(Protocol):
     def call(self, operation: str, **arguments: Any) -> Any: ...
 
     def close(self) -> None: ...
-
-
-class LocalTransport:
-    """Calls the service functions in this process, as the given principal."""
-
-    def __init__(self, platform: Platform, context: RequestContext) -> None:
-        self.platform = platform
-        self._context = context
-
-    def call(self, operation: str, **arguments: Any) -> Any:
-        ctx = RequestContext(
-            platform=self.platform,
-            principal=self._context.principal,
-            policies=self._context.policies,
-            request_id=new_request_id(),
-        )
-        return to_jsonable(BY_NAME[operation].invoke(ctx, arguments))
-
-    def close(self) -> None:
-        self.platform.close()
 
 
 _ERRORS: dict[str, type[errors.ShipyardError]] = {
@@ -96,7 +79,12 @@ class HttpTransport:
         return self._result(response)
 
     def _stream(self, op: Operation, path: str, options: dict[str, Any]) -> pa.RecordBatchReader:
-        """A table result read as it arrives; errors before the first batch raise here."""
+        """A table result read as it arrives; errors before the first batch raise here.
+
+        pyarrow is imported here, by the first call that returns a table.
+        """
+        from shipyard.client._arrow_stream import open_arrow_stream, stream_broke_off
+
         request = self._http.build_request(op.method, path, **options)
         try:
             response = self._http.send(request, stream=True)
@@ -108,21 +96,23 @@ class HttpTransport:
             raise error_from_response(response.status_code, response.content)
         return open_arrow_stream(response)
 
-    def _request(self, op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    @staticmethod
+    def _request(op: Operation, arguments: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The path, query and body of a call, from the catalog's data alone: the server
+        builds the request model and validates (the same checks as in-process)."""
         path = op.path
         for name in op.path_params:
             path = path.replace("{" + name + "}", quote(str(arguments[name]), safe=""))
-        query = {
-            n: _query_value(arguments[n]) for n in op.query_params if arguments.get(n) is not None
-        }
-        options: dict[str, Any] = {"params": query}
+        rest = {n: v for n, v in arguments.items() if n not in op.path_params}
+        options: dict[str, Any] = {}
         if op.raw_body:
-            body = arguments[op.raw_body]
+            body = rest.pop(op.raw_body)
             options["content"] = _file_chunks(body) if isinstance(body, Path) else body
-        elif op.body_params:
-            body = {n: to_jsonable(arguments[n]) for n in op.body_params if n in arguments}
-            options["content"] = orjson.dumps(body)
+        elif op.method not in ("GET", "DELETE") and rest:
+            options["content"] = orjson.dumps({n: to_jsonable(v) for n, v in rest.items()})
             options["headers"] = {"content-type": "application/json"}
+            rest = {}
+        options["params"] = {n: _query_value(v) for n, v in rest.items() if v is not None}
         return path, options
 
     @staticmethod

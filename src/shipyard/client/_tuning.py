@@ -9,9 +9,9 @@ from typing import Any
 
 from shipyard.client._jobs import JobGroup
 from shipyard.client._training import code_files, read_spec
-from shipyard.jobs import TuningJobInfo
-from shipyard.registry import ModelVersionInfo
-from shipyard.tuning import TrialInfo, TuningBest
+from shipyard.schemas.jobs import TuningJobInfo
+from shipyard.schemas.registry import ModelVersionInfo
+from shipyard.schemas.tuning import TrialInfo, TuningBest
 
 
 def resolve_tuning_spec(

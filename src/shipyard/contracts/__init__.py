@@ -1,11 +1,5 @@
 """Data contracts: suggested from a baseline, versioned as YAML, validated with drift."""
 
-from shipyard.contracts._document import (
-    contract_digest,
-    contract_document,
-    contract_yaml,
-    parse_contract,
-)
 from shipyard.contracts._drift import summary_counts, summary_reference
 from shipyard.contracts._drift_stats import (
     ChiSquare,
@@ -18,30 +12,7 @@ from shipyard.contracts._drift_stats import (
 from shipyard.contracts._engine import Validation, validate_parquet, validate_table
 from shipyard.contracts._gate import ingest
 from shipyard.contracts._html import render_html
-from shipyard.contracts._model import (
-    CategoricalReference,
-    ColumnContract,
-    Contract,
-    DriftPolicy,
-    NumericReference,
-    Reference,
-)
-from shipyard.contracts._models import (
-    ContractInfo,
-    ContractSuggestion,
-    ContractSummary,
-    GatedIngest,
-    OnFail,
-)
 from shipyard.contracts._patterns import infer_pattern
-from shipyard.contracts._report import (
-    CheckResult,
-    ColumnStatistics,
-    DriftBin,
-    DriftResult,
-    ValidationReport,
-    ValidationSummary,
-)
 from shipyard.contracts._service import (
     apply,
     get,
@@ -54,6 +25,35 @@ from shipyard.contracts._service import (
 )
 from shipyard.contracts._store import latest_validation, refuse_failed_validation
 from shipyard.contracts._suggest import build_reference, suggest_contract
+from shipyard.schemas.contract_document import (
+    contract_digest,
+    contract_document,
+    contract_yaml,
+    parse_contract,
+)
+from shipyard.schemas.contract_report import (
+    CheckResult,
+    ColumnStatistics,
+    DriftBin,
+    DriftResult,
+    ValidationReport,
+    ValidationSummary,
+)
+from shipyard.schemas.contract_spec import (
+    CategoricalReference,
+    ColumnContract,
+    Contract,
+    DriftPolicy,
+    NumericReference,
+    Reference,
+)
+from shipyard.schemas.contracts import (
+    ContractInfo,
+    ContractSuggestion,
+    ContractSummary,
+    GatedIngest,
+)
+from shipyard.schemas.gate import OnFail
 
 __all__ = [
     "CategoricalReference",

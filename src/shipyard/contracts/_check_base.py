@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shipyard.contracts._model import Check, Severity
 from shipyard.contracts._stats import Moments
 from shipyard.data import ColumnType
+from shipyard.schemas.contract_spec import Check, Severity
 
 ANY_TYPE: frozenset[ColumnType] = frozenset(
     {"integer", "float", "string", "boolean", "timestamp", "date"}

@@ -20,7 +20,9 @@ from shipyard.contracts._check_base import (
 )
 from shipyard.contracts._fixed_pattern import compile_fixed
 from shipyard.contracts._fixed_width import MAX_KEY_WIDTH, byte_grid, key_of, keys, text_of
-from shipyard.contracts._model import (
+from shipyard.contracts._stats import NUMERIC, TEMPORAL, Moments
+from shipyard.data import ColumnType
+from shipyard.schemas.contract_spec import (
     AllowedValues,
     Completeness,
     Length,
@@ -28,8 +30,6 @@ from shipyard.contracts._model import (
     Pattern,
     Range,
 )
-from shipyard.contracts._stats import NUMERIC, TEMPORAL, Moments
-from shipyard.data import ColumnType
 
 
 class NotNullCheck(ColumnCheck):

@@ -13,8 +13,8 @@ from shipyard.contracts._drift_stats import (
     DriftStatistic,
     Measure,
 )
-from shipyard.contracts._model import CategoricalReference, DriftPolicy, NumericReference
-from shipyard.contracts._report import DriftBin, DriftResult
+from shipyard.schemas.contract_report import DriftBin, DriftResult
+from shipyard.schemas.contract_spec import CategoricalReference, DriftPolicy, NumericReference
 from shipyard.statistics import NUMERIC as NUMERIC_KINDS
 from shipyard.statistics import ColumnSummary
 

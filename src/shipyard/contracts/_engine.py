@@ -26,19 +26,19 @@ from shipyard.contracts._drift import (
     describe_method,
     numeric_drift,
 )
-from shipyard.contracts._model import Contract
 from shipyard.contracts._plan import ColumnPlan, Plan, plan_contract
-from shipyard.contracts._report import (
+from shipyard.contracts._stats import NUMERIC, Moments, column_statistics, measure
+from shipyard.contracts._unique import Duplicates, sortable_numpy
+from shipyard.data import head_rows
+from shipyard.data._schema import column_type
+from shipyard.schemas.contract_report import (
     CheckResult,
     ColumnStatistics,
     DriftResult,
     Status,
     ValidationReport,
 )
-from shipyard.contracts._stats import NUMERIC, Moments, column_statistics, measure
-from shipyard.contracts._unique import Duplicates, sortable_numpy
-from shipyard.data import head_rows
-from shipyard.data._schema import column_type
+from shipyard.schemas.contract_spec import Contract
 
 PART_ROWS = 1 << 20
 _IN_FLIGHT = 2

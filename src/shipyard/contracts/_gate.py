@@ -18,11 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
-from shipyard.contracts._document import parse_contract
 from shipyard.contracts._engine import Validation
-from shipyard.contracts._model import Contract
-from shipyard.contracts._models import GatedIngest, OnFail
-from shipyard.contracts._report import ValidationReport
 from shipyard.contracts._store import (
     contract_access,
     find_contract_version,
@@ -43,6 +39,11 @@ from shipyard.datasets import (
 from shipyard.datasets._staging import conform_batch, with_type_warnings
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, resource
+from shipyard.schemas.contract_document import parse_contract
+from shipyard.schemas.contract_report import ValidationReport
+from shipyard.schemas.contract_spec import Contract
+from shipyard.schemas.contracts import GatedIngest
+from shipyard.schemas.gate import OnFail
 from shipyard.security import Access, RequestContext, operation
 
 REASONS = "_reasons"

@@ -6,7 +6,7 @@ import json
 from html import escape
 from typing import Any
 
-from shipyard.contracts._report import CheckResult, DriftBin, DriftResult, ValidationReport
+from shipyard.schemas.contract_report import CheckResult, DriftBin, DriftResult, ValidationReport
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1d232b;max-width:1100px}

@@ -11,17 +11,17 @@ import pyarrow as pa
 
 from shipyard.contracts._check_base import ColumnCheck, NotEvaluable
 from shipyard.contracts._checks import ROW_CHECKS
-from shipyard.contracts._model import (
+from shipyard.contracts._stats import NUMERIC, Moments
+from shipyard.contracts._unique import UniqueCheck
+from shipyard.data import ColumnType
+from shipyard.errors import InvalidInput
+from shipyard.schemas.contract_report import CheckResult
+from shipyard.schemas.contract_spec import (
     CategoricalReference,
     ColumnContract,
     Contract,
     NumericReference,
 )
-from shipyard.contracts._report import CheckResult
-from shipyard.contracts._stats import NUMERIC, Moments
-from shipyard.contracts._unique import UniqueCheck
-from shipyard.data import ColumnType
-from shipyard.errors import InvalidInput
 
 CATEGORICAL: frozenset[ColumnType] = frozenset({"string", "boolean", "integer"})
 

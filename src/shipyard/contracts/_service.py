@@ -9,12 +9,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.contracts._document import contract_digest, contract_document, parse_contract
 from shipyard.contracts._engine import PART_ROWS, Validation, validate_table
-from shipyard.contracts._model import Contract
-from shipyard.contracts._models import ContractInfo, ContractSuggestion, ContractSummary
 from shipyard.contracts._plan import check_columns_exist, unplannable
-from shipyard.contracts._report import ValidationReport, ValidationSummary
 from shipyard.contracts._store import (
     contract_access,
     contract_info,
@@ -38,6 +34,10 @@ from shipyard.datasets import (
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.contract_document import contract_digest, contract_document, parse_contract
+from shipyard.schemas.contract_report import ValidationReport, ValidationSummary
+from shipyard.schemas.contract_spec import Contract
+from shipyard.schemas.contracts import ContractInfo, ContractSuggestion, ContractSummary
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import CONTRACTS, add_version
 from shipyard.store.metadata import contract_tables as ct

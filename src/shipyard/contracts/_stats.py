@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from shipyard.contracts._fixed_width import string_offsets
-from shipyard.contracts._report import ColumnStatistics
 from shipyard.data import ColumnType
+from shipyard.schemas.contract_report import ColumnStatistics
 from shipyard.statistics import NUMERIC, TEMPORAL, Moments
 
 __all__ = ["NUMERIC", "TEMPORAL", "Moments", "column_statistics", "measure", "string_lengths"]

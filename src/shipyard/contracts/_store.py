@@ -7,11 +7,11 @@ import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.contracts._document import parse_contract
-from shipyard.contracts._models import ContractInfo
-from shipyard.contracts._report import ValidationReport
 from shipyard.errors import InvalidInput
 from shipyard.names import parse_reference
+from shipyard.schemas.contract_document import parse_contract
+from shipyard.schemas.contract_report import ValidationReport
+from shipyard.schemas.contracts import ContractInfo
 from shipyard.security import Access, ResourceName, latest_versioned
 from shipyard.store.metadata import CONTRACTS, find_versioned
 from shipyard.store.metadata import contract_tables as ct

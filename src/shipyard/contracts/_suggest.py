@@ -11,14 +11,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shipyard.contracts._document import parse_contract
 from shipyard.contracts._drift import categorical_reference, numeric_reference
-from shipyard.contracts._model import Contract, Reference
 from shipyard.contracts._patterns import infer_pattern
 from shipyard.contracts._stats import NUMERIC
 from shipyard.contracts._unique import sortable_numpy
 from shipyard.data import ColumnType
 from shipyard.data._schema import column_type
+from shipyard.schemas.contract_document import parse_contract
+from shipyard.schemas.contract_spec import Contract, Reference
 
 MAX_ALLOWED_VALUES = 20
 MAX_REFERENCE_CATEGORIES = 50

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shipyard.contracts._report import ValidationReport
 from shipyard.data import ColumnTypeWarning
+from shipyard.schemas.contract_report import ValidationReport
 
 NUMERIC = ("integer", "float")
 

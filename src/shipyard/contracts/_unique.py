@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shipyard.contracts._model import Severity
 from shipyard.contracts._stats import NUMERIC, TEMPORAL
 from shipyard.data import ColumnType
+from shipyard.schemas.contract_spec import Severity
 
 SHOWN_DUPLICATES = 5
 DENSE_SPAN = 4

@@ -1,6 +1,8 @@
 """Cost: what jobs and endpoints used, priced with the settings' price table."""
 
-from shipyard.cost._models import (
+from shipyard.cost._recommend import recommend_configuration
+from shipyard.cost._service import cost_report
+from shipyard.schemas.cost import (
     GROUPINGS,
     CandidateResult,
     CostLine,
@@ -9,8 +11,6 @@ from shipyard.cost._models import (
     Prices,
     Recommendation,
 )
-from shipyard.cost._recommend import recommend_configuration
-from shipyard.cost._service import cost_report
 
 __all__ = [
     "GROUPINGS",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shipyard.config import Settings
-from shipyard.cost._models import CostLine, Prices
+from shipyard.schemas.cost import CostLine, Prices
 
 
 def prices_of(settings: Settings) -> Prices:

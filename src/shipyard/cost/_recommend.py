@@ -13,10 +13,10 @@ import os
 from shipyard.config import Settings
 from shipyard.cost._loadtest import run_load
 from shipyard.cost._mix import mix_accesses, request_mix
-from shipyard.cost._models import CandidateResult, Recommendation
 from shipyard.cost._private import private_copy
 from shipyard.errors import InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.cost import CandidateResult, Recommendation
 from shipyard.security import RequestContext, operation
 
 MAX_CANDIDATES = 32

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from shipyard.clock import parse_since, utcnow
 from shipyard.cost._collect import Item, endpoint_items, job_items
-from shipyard.cost._models import GROUPINGS, CostReport, Grouping
 from shipyard.cost._pipelines import pipeline_items
 from shipyard.cost._prices import Usage, prices_of
 from shipyard.errors import InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.cost import GROUPINGS, CostReport, Grouping
 from shipyard.security import Decision, RequestContext, ResourceName, operation
 
 

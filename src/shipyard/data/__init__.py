@@ -2,12 +2,7 @@
 
 from shipyard.data._filter import parse_filter
 from shipyard.data._normalize import normalize_table
-from shipyard.data._numeric_text import (
-    ColumnTypeWarning,
-    NumericTextScan,
-    numeric_text_message,
-    scan_numeric_text,
-)
+from shipyard.data._numeric_text import NumericTextScan, numeric_text_message, scan_numeric_text
 from shipyard.data._parquet import read_parquet_bytes, write_parquet_bytes
 from shipyard.data._preview import head_rows
 from shipyard.data._profile import (
@@ -19,7 +14,8 @@ from shipyard.data._profile import (
     profile_table,
 )
 from shipyard.data._readers import read_table, resolve_format
-from shipyard.data._schema import ColumnSchema, ColumnType, table_schema
+from shipyard.data._schema import ColumnSchema, table_schema
+from shipyard.schemas.datasets import ColumnType, ColumnTypeWarning
 
 __all__ = [
     "ColumnProfile",

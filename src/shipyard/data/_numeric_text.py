@@ -13,7 +13,8 @@ from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel
+
+from shipyard.schemas.datasets import ColumnTypeWarning
 
 BatchT = TypeVar("BatchT", pa.RecordBatch, pa.Table)
 
@@ -26,16 +27,6 @@ cells are numbers."""
 # What Arrow's CSV reader parses as a number: optional spaces and sign, digits with an
 # optional fraction and exponent, or inf/infinity/nan.
 _NUMBER = r"(?i)^\s*[-+]?((\d+\.?\d*|\.\d+)(e[-+]?\d+)?|inf|infinity|nan)\s*$"
-
-
-class ColumnTypeWarning(BaseModel):
-    """A column stored as text because a few of its cells are not numbers."""
-
-    column: str
-    non_numeric: int
-    numeric: int
-    examples: list[str]
-    message: str
 
 
 @dataclass

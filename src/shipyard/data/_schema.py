@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from shipyard.errors import InvalidInput
-
-ColumnType = Literal["integer", "float", "string", "boolean", "timestamp", "date"]
+from shipyard.schemas.datasets import ColumnType
 
 
 class ColumnSchema(BaseModel):

@@ -4,7 +4,6 @@ from shipyard.datasets._access import dataset_ref_resource, dataset_resource
 from shipyard.datasets._appends import append_version
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._in_place import InPlaceFiles
-from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.datasets._read import read
 from shipyard.datasets._service import (
     find_version,
@@ -29,6 +28,7 @@ from shipyard.datasets._versions import (
     version_files,
     write_version_from_batches,
 )
+from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 
 __all__ = [
     "DatasetInfo",

@@ -20,7 +20,6 @@ from shipyard.data import (
 )
 from shipyard.datasets._access import dataset_resource
 from shipyard.datasets._file_batches import read_file_batches
-from shipyard.datasets._models import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.datasets._staging import (
     add_next_version,
     find_content,
@@ -35,6 +34,7 @@ from shipyard.datasets._versions import (
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import DATASETS, find_versioned
 from shipyard.store.metadata import tables as t

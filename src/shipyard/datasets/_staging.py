@@ -28,7 +28,6 @@ from shipyard.data import ColumnSchema, NumericTextScan, normalize_table
 from shipyard.data._parquet import ROW_GROUP_ROWS
 from shipyard.data._schema import column_type
 from shipyard.datasets._batch_profile import BatchProfiler
-from shipyard.datasets._models import DatasetVersionInfo
 from shipyard.datasets._partition_writer import (
     PartitionWriter,
     WrittenPartition,
@@ -37,6 +36,7 @@ from shipyard.datasets._partition_writer import (
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name
 from shipyard.platform import Platform
+from shipyard.schemas.datasets import DatasetVersionInfo
 from shipyard.store.blobs import compute_digest
 from shipyard.store.metadata import DATASETS, AddedVersion, add_version, find_unchanged
 from shipyard.store.metadata import tables as t

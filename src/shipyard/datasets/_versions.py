@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.data import NumericTextScan, read_parquet_bytes
-from shipyard.datasets._models import DatasetVersionInfo
 from shipyard.datasets._staging import (
     VersionStager,
     register_staged,
@@ -31,6 +30,7 @@ from shipyard.datasets._staging import (
 from shipyard.errors import IntegrityError, InvalidInput
 from shipyard.names import check_name
 from shipyard.platform import Platform
+from shipyard.schemas.datasets import DatasetVersionInfo
 from shipyard.security import RequestContext
 from shipyard.store import process_scratch
 from shipyard.store.metadata import tables as t

@@ -1,9 +1,8 @@
 """Guarded deployments: blue/green rollouts in baked steps with alarms and automatic rollback."""
 
 from shipyard.deploy._alarms import Alarm, Condition, parse_alarm
-from shipyard.deploy._controller import STALE_SECONDS, TICK_SECONDS, advance
-from shipyard.deploy._models import DeploymentEvent, DeploymentInfo, StepProgress
-from shipyard.deploy._plan import STRATEGIES, parse_duration, step_weights, traffic_steps
+from shipyard.deploy._controller import STALE_SECONDS, advance
+from shipyard.deploy._plan import STRATEGIES, step_weights, traffic_steps
 from shipyard.deploy._service import (
     advance_deployment,
     create_deployment,
@@ -12,6 +11,8 @@ from shipyard.deploy._service import (
     resume_deployment,
     rollback_endpoint,
 )
+from shipyard.schemas.deploy import TICK_SECONDS, DeploymentEvent, DeploymentInfo, StepProgress
+from shipyard.schemas.durations import parse_duration
 
 __all__ = [
     "STALE_SECONDS",

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from shipyard.clock import epoch_seconds, utcnow
 from shipyard.deploy._alarms import format_metric
 from shipyard.deploy._judge import judge
-from shipyard.deploy._models import DeploymentEvent, DeploymentInfo, StepProgress
 from shipyard.deploy._plan import step_weights
 from shipyard.endpoints import (
     INSTANCE_LIVE_SECONDS,
@@ -40,11 +39,11 @@ from shipyard.endpoints import (
 from shipyard.errors import NotFound
 from shipyard.names import resource
 from shipyard.platform import Platform
+from shipyard.schemas.deploy import DeploymentEvent, DeploymentInfo, StepProgress
 from shipyard.security import add_event
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
 
-TICK_SECONDS = 0.5
 STALE_SECONDS = 15.0
 STEP_ACTION = "deploy:StepDeployment"
 ROLLBACK_ACTION = "deploy:RollbackDeployment"

@@ -20,7 +20,6 @@ from shipyard.deploy._controller import (
     production_weights,
 )
 from shipyard.deploy._judge import AlarmRule
-from shipyard.deploy._models import DeploymentInfo
 from shipyard.endpoints import (
     bump,
     check_approved,
@@ -37,6 +36,7 @@ from shipyard.endpoints import (
 )
 from shipyard.errors import Conflict, JobFailed, NotFound, ShipyardError
 from shipyard.platform import Platform
+from shipyard.schemas.deploy import DeploymentInfo
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
 

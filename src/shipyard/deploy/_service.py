@@ -7,14 +7,15 @@ from sqlalchemy.orm import Session
 
 from shipyard.deploy._controller import advance, deployment_info, find_deployment
 from shipyard.deploy._judge import MIN_REQUESTS, check_rule
-from shipyard.deploy._models import DeploymentInfo
-from shipyard.deploy._plan import Strategy, parse_duration, traffic_steps
+from shipyard.deploy._plan import Strategy, traffic_steps
 from shipyard.deploy._rollout import RolloutPlan, note_controller_exit, resume, rollback, start
 from shipyard.endpoints import Runtime
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.registry import model_version_access
+from shipyard.schemas.deploy import DeploymentInfo
+from shipyard.schemas.durations import parse_duration
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import endpoint_tables as et
 

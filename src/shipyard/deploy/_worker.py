@@ -10,8 +10,9 @@ import sys
 import time
 
 from shipyard.config import Settings
-from shipyard.deploy._controller import TICK_SECONDS, advance
+from shipyard.deploy._controller import advance
 from shipyard.platform import Platform
+from shipyard.schemas.deploy import TICK_SECONDS
 
 
 def drive(platform: Platform, deployment_id: str) -> str:

@@ -4,7 +4,6 @@ Converters (skl2onnx, onnxmltools) and onnxruntime load on first use, from the
 ``onnx`` extra.
 """
 
-from shipyard.edge._models import EdgeExportInfo
 from shipyard.edge._package import archive_bytes, import_package, read_archive, write_package
 from shipyard.edge._parity import PARITY_ROWS, ParityCheck
 from shipyard.edge._service import (
@@ -16,6 +15,7 @@ from shipyard.edge._service import (
     load_export_predictor,
 )
 from shipyard.flavors import VALIDATION_ARTIFACT  # the run-to-model layout's; kept for callers
+from shipyard.schemas.edge import EdgeExportInfo
 
 __all__ = [
     "PARITY_ROWS",

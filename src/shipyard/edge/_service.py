@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.datasets import dataset_ref_resource, find_version, scratch_directory
-from shipyard.edge._models import EdgeExportInfo
 from shipyard.edge._package import archive_bytes, package_files
 from shipyard.edge._parity import FIELD, ParityCheck, ParityRows, compare, parity_rows
 from shipyard.errors import IntegrityError, InvalidInput, NotFound
@@ -28,6 +27,7 @@ from shipyard.flavors import (
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor, model_version_resource, resolve
+from shipyard.schemas.edge import EdgeExportInfo
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import export_tables as x
 from shipyard.store.metadata import tables as t

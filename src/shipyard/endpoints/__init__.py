@@ -1,27 +1,8 @@
 """The endpoint service (control plane); the data plane is ``shipyard.serving``."""
 
-from shipyard.endpoints._bandit import BanditArm, BanditStep, bandit_step, configure_bandit
-from shipyard.endpoints._compare import (
-    CompareReport,
-    FeedbackReceipt,
-    FeedbackRecord,
-    VariantComparison,
-    VariantQuality,
-    VariantReport,
-    compare_variants,
-    put_feedback,
-)
+from shipyard.endpoints._bandit import bandit_step, configure_bandit
+from shipyard.endpoints._compare import compare_variants, put_feedback
 from shipyard.endpoints._describe import INSTANCE_LIVE_SECONDS, endpoint_info
-from shipyard.endpoints._models import (
-    BatchingConfig,
-    CaptureConfig,
-    EndpointInfo,
-    InstanceInfo,
-    Runtime,
-    ShadowSpec,
-    VariantInfo,
-    VariantSpec,
-)
 from shipyard.endpoints._runtime import ServingAppFactory, build_serving_app
 from shipyard.endpoints._service import (
     create_endpoint,
@@ -31,14 +12,9 @@ from shipyard.endpoints._service import (
     update_endpoint,
 )
 from shipyard.endpoints._settings import configure_endpoint
-from shipyard.endpoints._stats import (
-    WINDOW_SECONDS,
-    VariantMetrics,
-    endpoint_metrics,
-    variant_metrics,
-)
+from shipyard.endpoints._stats import WINDOW_SECONDS, endpoint_metrics, variant_metrics
 from shipyard.endpoints._traffic import add_variant, remove_variant, set_weights
-from shipyard.endpoints._traffic_series import EndpointTraffic, VariantTraffic, endpoint_traffic
+from shipyard.endpoints._traffic_series import endpoint_traffic
 from shipyard.endpoints._variants import (
     PRIMARY,
     bump,
@@ -53,6 +29,27 @@ from shipyard.endpoints._variants import (
     snapshot,
     state_of,
     variants_of,
+)
+from shipyard.schemas.endpoints import (
+    BanditArm,
+    BanditStep,
+    BatchingConfig,
+    CaptureConfig,
+    CompareReport,
+    EndpointInfo,
+    EndpointTraffic,
+    FeedbackReceipt,
+    FeedbackRecord,
+    InstanceInfo,
+    Runtime,
+    ShadowSpec,
+    VariantComparison,
+    VariantInfo,
+    VariantMetrics,
+    VariantQuality,
+    VariantReport,
+    VariantSpec,
+    VariantTraffic,
 )
 
 __all__ = [

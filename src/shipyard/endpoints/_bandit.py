@@ -11,11 +11,9 @@ when ``bandit_step`` is called: by ``shipyard endpoints bandit NAME --follow``
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel
 
 from shipyard.clock import epoch_seconds
 from shipyard.endpoints._describe import endpoint_info
-from shipyard.endpoints._models import EndpointInfo
 from shipyard.endpoints._quality import labelled_pairs, normalize_label
 from shipyard.endpoints._statistics import probability_best
 from shipyard.endpoints._variants import (
@@ -28,25 +26,8 @@ from shipyard.endpoints._variants import (
 )
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.endpoints import BanditArm, BanditStep, EndpointInfo
 from shipyard.security import RequestContext, operation
-
-
-class BanditArm(BaseModel):
-    variant: str
-    successes: int
-    failures: int
-    posterior_mean: float
-    probability_best: float
-    weight: float
-
-
-class BanditStep(BaseModel):
-    """One recomputation: the posteriors and the weights it set."""
-
-    endpoint: str
-    arms: list[BanditArm]
-    weights: dict[str, float]
-    generation: int
 
 
 def _endpoint_resource(name: str) -> str:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
 
 from shipyard.clock import epoch_seconds
 from shipyard.endpoints._describe import endpoint_info
@@ -19,83 +18,24 @@ from shipyard.endpoints._statistics import (
     two_proportion_z_test,
     wilson_interval,
 )
-from shipyard.endpoints._stats import VariantMetrics, variant_metrics
+from shipyard.endpoints._stats import variant_metrics
 from shipyard.endpoints._variants import find_endpoint
 from shipyard.errors import InvalidInput
 from shipyard.flavors import ModelSignature
 from shipyard.names import resource
+from shipyard.schemas.endpoints import (
+    MAX_FEEDBACK,
+    CompareReport,
+    FeedbackReceipt,
+    FeedbackRecord,
+    VariantComparison,
+    VariantMetrics,
+    VariantQuality,
+    VariantReport,
+)
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
-
-MAX_FEEDBACK = 10_000
-Metric = Literal["accuracy", "rmse"]
-
-
-class FeedbackRecord(BaseModel):
-    """The ground truth of one answered request, by its X-Request-Id."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    request_id: str
-    label: Any
-
-
-class FeedbackReceipt(BaseModel):
-    endpoint: str
-    accepted: int
-    replaced: int
-
-
-class VariantQuality(BaseModel):
-    """A variant's quality on labelled requests, with its confidence interval."""
-
-    metric: Metric
-    n: int
-    value: float
-    ci_low: float
-    ci_high: float
-    interval: Literal["wilson", "bootstrap"]
-
-
-class VariantComparison(BaseModel):
-    """A variant against the baseline: difference, interval, test and its verdict."""
-
-    variant: str
-    baseline: str
-    metric: Metric
-    difference: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    significant: bool
-    test: str
-    statement: str
-
-
-class VariantReport(BaseModel):
-    name: str
-    role: str | None
-    model_ref: str | None
-    traffic_percent: float | None
-    live: VariantMetrics
-    quality: VariantQuality | None = None
-
-
-class CompareReport(BaseModel):
-    """Everything ``shipyard endpoints compare`` shows."""
-
-    endpoint: str
-    since: datetime | None
-    task: str
-    metric: Metric
-    confidence: float
-    labelled: int
-    matched: int
-    baseline: str | None
-    variants: list[VariantReport]
-    comparisons: list[VariantComparison]
-    note: str
 
 
 def _endpoint_resource(name: str) -> str:

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.clock import epoch_seconds
-from shipyard.endpoints._models import EndpointInfo, InstanceInfo, VariantInfo
 from shipyard.endpoints._variants import running_deployment, state_of, variants_of
+from shipyard.schemas.endpoints import EndpointInfo, InstanceInfo, VariantInfo
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import tables as t
 

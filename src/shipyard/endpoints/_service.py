@@ -7,13 +7,6 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.endpoints._describe import endpoint_info
-from shipyard.endpoints._models import (
-    BatchingConfig,
-    CaptureConfig,
-    EndpointInfo,
-    ShadowSpec,
-    VariantSpec,
-)
 from shipyard.endpoints._settings import check_batching, check_capture
 from shipyard.endpoints._variants import (
     PRIMARY,
@@ -33,6 +26,13 @@ from shipyard.endpoints._variants import (
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.registry import model_version_access
+from shipyard.schemas.endpoints import (
+    BatchingConfig,
+    CaptureConfig,
+    EndpointInfo,
+    ShadowSpec,
+    VariantSpec,
+)
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shipyard.endpoints._describe import endpoint_info
-from shipyard.endpoints._models import BatchingConfig, CaptureConfig, EndpointInfo
 from shipyard.endpoints._variants import (
     bump,
     check_percent,
@@ -17,6 +16,7 @@ from shipyard.endpoints._variants import (
 )
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.endpoints import BatchingConfig, CaptureConfig, EndpointInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
 

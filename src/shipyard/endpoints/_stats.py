@@ -7,38 +7,13 @@ from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shipyard.endpoints._statistics import histogram_quantile
+from shipyard.schemas.endpoints import VariantMetrics
 from shipyard.store.metadata import endpoint_tables as et
 
 WINDOW_SECONDS = 10.0
-
-
-class VariantMetrics(BaseModel):
-    """Requests, errors and latency quantiles of one variant over a time range."""
-
-    variant: str
-    requests: int = 0
-    errors: int = 0
-    error_rate: float | None = None
-    mean_latency_ms: float | None = None
-    p50_latency_ms: float | None = None
-    p95_latency_ms: float | None = None
-    p99_latency_ms: float | None = None
-    shadow_comparisons: int = 0
-    shadow_agreement: float | None = None
-
-    def alarm_values(self) -> dict[str, float | None]:
-        """The values the rollback alarms speak of (error rate as a fraction, latency in ms)."""
-        return {
-            "requests": float(self.requests),
-            "error_rate": self.error_rate,
-            "p50_latency": self.p50_latency_ms,
-            "p95_latency": self.p95_latency_ms,
-            "p99_latency": self.p99_latency_ms,
-        }
 
 
 class _Tally:

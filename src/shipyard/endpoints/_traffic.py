@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from shipyard.endpoints._describe import endpoint_info
-from shipyard.endpoints._models import EndpointInfo, Runtime
 from shipyard.endpoints._variants import (
     bump,
     check_approved,
@@ -21,6 +20,7 @@ from shipyard.endpoints._variants import (
 )
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import resource
+from shipyard.schemas.endpoints import EndpointInfo, Runtime
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
 

@@ -4,34 +4,15 @@ quantiles in equal time buckets, from the serving workers' 10-second stats windo
 from __future__ import annotations
 
 import sqlalchemy as sa
-from pydantic import BaseModel
 
 from shipyard.clock import epoch_seconds
 from shipyard.endpoints._stats import WINDOW_SECONDS, _Tally
 from shipyard.endpoints._variants import find_endpoint
 from shipyard.errors import InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.endpoints import EndpointTraffic, VariantTraffic
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
-
-
-class VariantTraffic(BaseModel):
-    """One variant's series: entry ``i`` covers ``[start + i * bucket_seconds, ...)``."""
-
-    variant: str
-    requests: list[int]
-    errors: list[int]
-    error_rate: list[float | None]
-    p50_latency_ms: list[float | None]
-    p95_latency_ms: list[float | None]
-
-
-class EndpointTraffic(BaseModel):
-    endpoint: str
-    start: float
-    bucket_seconds: float
-    buckets: int
-    variants: list[VariantTraffic]
 
 
 @operation("endpoints:DescribeEndpoint", lambda name: resource("endpoint", name), mutating=False)

@@ -18,19 +18,19 @@ if TYPE_CHECKING:
         gate_deployment,
         gate_registration,
     )
-    from shipyard.evaluation._models import (
-        EvaluationInfo,
-        GateCheckInfo,
-        GateInfo,
-        MetricEstimate,
-    )
     from shipyard.evaluation._service import (
         evaluate_model_version,
         get_evaluation,
         get_evaluation_report,
         list_evaluations,
     )
-    from shipyard.evaluation._thresholds import (
+    from shipyard.schemas.evaluation import (
+        EvaluationInfo,
+        GateCheckInfo,
+        GateInfo,
+        MetricEstimate,
+    )
+    from shipyard.schemas.thresholds import (
         METRICS,
         MetricThreshold,
         RuleResult,
@@ -39,26 +39,26 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    "delete_gate": "_gate_service",
-    "get_gate": "_gate_service",
-    "set_gate": "_gate_service",
-    "gate_approval": "_gates",
-    "gate_checks_of": "_checks",
-    "gate_deployment": "_gates",
-    "gate_registration": "_gates",
-    "EvaluationInfo": "_models",
-    "GateCheckInfo": "_models",
-    "GateInfo": "_models",
-    "MetricEstimate": "_models",
-    "evaluate_model_version": "_service",
-    "get_evaluation": "_service",
-    "get_evaluation_report": "_service",
-    "list_evaluations": "_service",
-    "METRICS": "_thresholds",
-    "MetricThreshold": "_thresholds",
-    "RuleResult": "_thresholds",
-    "parse_thresholds": "_thresholds",
-    "validate": "_thresholds",
+    "delete_gate": "shipyard.evaluation._gate_service",
+    "get_gate": "shipyard.evaluation._gate_service",
+    "set_gate": "shipyard.evaluation._gate_service",
+    "gate_approval": "shipyard.evaluation._gates",
+    "gate_checks_of": "shipyard.evaluation._checks",
+    "gate_deployment": "shipyard.evaluation._gates",
+    "gate_registration": "shipyard.evaluation._gates",
+    "EvaluationInfo": "shipyard.schemas.evaluation",
+    "GateCheckInfo": "shipyard.schemas.evaluation",
+    "GateInfo": "shipyard.schemas.evaluation",
+    "MetricEstimate": "shipyard.schemas.evaluation",
+    "evaluate_model_version": "shipyard.evaluation._service",
+    "get_evaluation": "shipyard.evaluation._service",
+    "get_evaluation_report": "shipyard.evaluation._service",
+    "list_evaluations": "shipyard.evaluation._service",
+    "METRICS": "shipyard.schemas.thresholds",
+    "MetricThreshold": "shipyard.schemas.thresholds",
+    "RuleResult": "shipyard.schemas.thresholds",
+    "parse_thresholds": "shipyard.schemas.thresholds",
+    "validate": "shipyard.schemas.thresholds",
 }
 
 __all__ = [
@@ -89,4 +89,4 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'shipyard.evaluation' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"shipyard.evaluation.{module}"), name)
+    return getattr(importlib.import_module(module), name)

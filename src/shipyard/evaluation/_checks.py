@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.evaluation._models import GateCheckInfo
+from shipyard.schemas.evaluation import GateCheckInfo
 from shipyard.store.metadata import evaluation_tables as vt
 from shipyard.store.metadata import tables as t
 

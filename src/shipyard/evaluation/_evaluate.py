@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.evaluation._metrics import ClassificationScores, RegressionScores, bootstrap
-from shipyard.evaluation._models import EvaluationInfo, MetricEstimate
 from shipyard.evaluation._report import render_report
 from shipyard.evaluation._scoring import Scored, check_labelled, score_version
-from shipyard.evaluation._thresholds import MetricThreshold, validate
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor
+from shipyard.schemas.evaluation import EvaluationInfo, MetricEstimate
+from shipyard.schemas.thresholds import MetricThreshold, validate
 from shipyard.store.metadata import evaluation_tables as vt
 from shipyard.store.metadata import tables as t
 

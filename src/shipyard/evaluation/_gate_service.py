@@ -9,12 +9,12 @@ from shipyard.clock import utcnow
 from shipyard.datasets import dataset_ref_resource
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.evaluation._gates import baseline_reference
-from shipyard.evaluation._models import STAGES, GateInfo, Stage
 from shipyard.evaluation._service import data_version
-from shipyard.evaluation._thresholds import MetricThreshold, checked_thresholds
 from shipyard.flavors import ModelSignature
 from shipyard.names import Reference, resource
 from shipyard.registry import resolve
+from shipyard.schemas.evaluation import STAGES, GateInfo, Stage
+from shipyard.schemas.thresholds import MetricThreshold, checked_thresholds
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import evaluation_tables as vt
 from shipyard.store.metadata import tables as t

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.evaluation._evaluate import Subject, stored_metrics
-from shipyard.evaluation._models import Stage
 from shipyard.evaluation._service import data_version
-from shipyard.evaluation._thresholds import MetricThreshold, validate
 from shipyard.names import Reference, parse_reference
 from shipyard.platform import Platform
 from shipyard.registry import resolve
+from shipyard.schemas.evaluation import Stage
+from shipyard.schemas.thresholds import MetricThreshold, validate
 from shipyard.security import RequestContext
 from shipyard.store.metadata import evaluation_tables as vt
 from shipyard.store.metadata import tables as t

@@ -10,9 +10,9 @@ from html import escape
 import numpy as np
 
 from shipyard.evaluation._curves import one_vs_rest, pr_curve, roc_curve
-from shipyard.evaluation._models import EvaluationInfo
 from shipyard.evaluation._scoring import Scored
 from shipyard.evaluation._svg import histogram_chart, line_chart, scatter_chart
+from shipyard.schemas.evaluation import EvaluationInfo
 
 _MAX_POINTS = 2_000
 _STYLE = (

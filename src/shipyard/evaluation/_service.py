@@ -14,11 +14,11 @@ from shipyard.evaluation._evaluate import (
     run_evaluation,
     stored_metrics,
 )
-from shipyard.evaluation._models import EvaluationInfo
-from shipyard.evaluation._thresholds import MetricThreshold, checked_thresholds
 from shipyard.flavors import ModelSignature
 from shipyard.names import parse_reference, resource
 from shipyard.registry import model_version_access, model_version_resource, resolve
+from shipyard.schemas.evaluation import EvaluationInfo
+from shipyard.schemas.thresholds import MetricThreshold, checked_thresholds
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import evaluation_tables as vt
 from shipyard.store.metadata import tables as t

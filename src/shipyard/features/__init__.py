@@ -7,18 +7,18 @@ from shipyard.features._bindings import (
     put_endpoint_features,
 )
 from shipyard.features._enricher import EndpointEnrichers, FeatureEnricher
-from shipyard.features._models import (
+from shipyard.features._online import get_online_features, materialize
+from shipyard.features._retrieval import ViewSource, point_in_time_join
+from shipyard.features._retrieve import retrieve
+from shipyard.features._views import apply_view, get_view, list_views
+from shipyard.schemas.feature_spec import FeatureViewSpec, load_views, parse_ttl, parse_views
+from shipyard.schemas.features import (
     EndpointFeatures,
     FeatureSource,
     FeatureViewInfo,
     MaterializationInfo,
     OnlineFeatures,
 )
-from shipyard.features._online import get_online_features, materialize
-from shipyard.features._retrieval import ViewSource, point_in_time_join
-from shipyard.features._retrieve import retrieve
-from shipyard.features._spec import FeatureViewSpec, load_views, parse_ttl, parse_views
-from shipyard.features._views import apply_view, get_view, list_views
 
 __all__ = [
     "EndpointEnrichers",

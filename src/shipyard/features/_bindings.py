@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from shipyard.clock import utcnow
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.features._access import online_read_accesses
-from shipyard.features._models import EndpointFeatures, FeatureSource
 from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.features import EndpointFeatures, FeatureSource
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft

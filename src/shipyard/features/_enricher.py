@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from shipyard.errors import InvalidInput
 from shipyard.features._bindings import binding_of, load_endpoint_features
 from shipyard.features._keys import KeyType, coerce_key, encode_key, entity_key
-from shipyard.features._models import EndpointFeatures
 from shipyard.features.online import OnlineStore, online_store_url, open_online_store
 from shipyard.platform import Platform
+from shipyard.schemas.features import EndpointFeatures
 from shipyard.serving import NullFeatures, RequestEnricher, StoreLookup
 
 

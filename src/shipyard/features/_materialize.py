@@ -10,8 +10,8 @@ import pyarrow as pa
 from shipyard.errors import InvalidInput
 from shipyard.features._keys import encode_key_columns
 from shipyard.features._retrieval import epoch_micros, quote
-from shipyard.features._spec import FeatureViewSpec
 from shipyard.features.online import OnlineBatch
+from shipyard.schemas.feature_spec import FeatureViewSpec
 
 _TIME = "__shipyard_time"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -18,10 +18,10 @@ from shipyard.features._access import (
 )
 from shipyard.features._keys import KeyType, entity_key
 from shipyard.features._materialize import latest_per_entity
-from shipyard.features._models import MaterializationInfo, OnlineFeatures
 from shipyard.features._refs import output_name, parse_feature_refs, select_features
 from shipyard.features._views import find_view, spec_of
 from shipyard.features.online import online_store_url, open_online_store
+from shipyard.schemas.features import MaterializationInfo, OnlineFeatures
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import feature_tables as ft
 

@@ -30,9 +30,9 @@ from shipyard.features._access import view_resource, view_source_access, views_o
 from shipyard.features._pit_store import IndexRequest, drop_indexes, ensure_index
 from shipyard.features._refs import output_name, parse_feature_refs, select_features
 from shipyard.features._retrieval import ViewSource, check_views, point_in_time_join
-from shipyard.features._spec import FeatureViewSpec
 from shipyard.features._views import find_view, spec_of
 from shipyard.names import check_name, parse_reference, resource
+from shipyard.schemas.feature_spec import FeatureViewSpec
 from shipyard.security import Access, RequestContext, operation
 
 _SOURCE_LIMIT = 500

@@ -15,10 +15,10 @@ from shipyard.clock import utcnow
 from shipyard.datasets import VersionFile, find_version, version_files
 from shipyard.errors import InvalidInput, NotFound, ShipyardError
 from shipyard.features._access import spec_source_access, view_resource
-from shipyard.features._models import FeatureViewInfo
 from shipyard.features._pit_store import prepare_index
-from shipyard.features._spec import FeatureViewSpec, parse_view
 from shipyard.names import check_name, resource
+from shipyard.schemas.feature_spec import FeatureViewSpec, parse_view
+from shipyard.schemas.features import FeatureViewInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import FEATURE_VIEWS, add_version, find_unchanged, find_versioned
 from shipyard.store.metadata import feature_tables as ft

@@ -11,17 +11,6 @@ from shipyard.jobs._automl import (
 )
 from shipyard.jobs._context import RunLog, TrainingContext
 from shipyard.jobs._kinds import KINDS, JobKind, register_kind
-from shipyard.jobs._models import (
-    FINAL_STATUSES,
-    AutoMLJobInfo,
-    JobInfo,
-    JobLimits,
-    JobStatus,
-    LogChunk,
-    ResourceRecord,
-    TrainingJobInfo,
-    TuningJobInfo,
-)
 from shipyard.jobs._training import (
     cancel_training_job,
     create_training_job,
@@ -44,6 +33,17 @@ from shipyard.jobs._tuning_results import (
     list_tuning_trials,
     register_best_trial,
     tuning_report,
+)
+from shipyard.schemas.jobs import (
+    FINAL_STATUSES,
+    AutoMLJobInfo,
+    JobInfo,
+    JobLimits,
+    JobStatus,
+    LogChunk,
+    ResourceRecord,
+    TrainingJobInfo,
+    TuningJobInfo,
 )
 
 __all__ = [

@@ -19,8 +19,8 @@ from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import Conflict, InvalidInput
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
-from shipyard.jobs._models import AutoMLJobInfo, JobLimits, LogChunk
 from shipyard.names import check_name, parse_reference, resource
+from shipyard.schemas.jobs import AutoMLJobInfo, JobLimits, LogChunk
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t

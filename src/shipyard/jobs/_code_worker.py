@@ -23,9 +23,9 @@ from shipyard.clock import utcnow
 from shipyard.datasets import find_version
 from shipyard.errors import InvalidInput
 from shipyard.jobs._attempt import JobAttempt
-from shipyard.jobs._code_spec import entry_parts
 from shipyard.jobs._context import TrainingContext
 from shipyard.names import parse_reference
+from shipyard.schemas.job_code import entry_parts
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import start_run, store_artifact

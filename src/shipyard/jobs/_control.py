@@ -28,7 +28,8 @@ from shipyard.errors import Conflict, InvalidInput, NotFound, StorageError
 from shipyard.jobs._kinds import JobKind
 from shipyard.jobs._launcher import launch_worker, read_log_chunk
 from shipyard.jobs._liveness import group_alive, lock_held, pid_alive
-from shipyard.jobs._models import (
+from shipyard.platform import Platform
+from shipyard.schemas.jobs import (
     ACTIVE_STATUSES,
     FINAL_STATUSES,
     JobInfo,
@@ -36,7 +37,6 @@ from shipyard.jobs._models import (
     LogChunk,
     ResourceRecord,
 )
-from shipyard.platform import Platform
 from shipyard.security import ResourceName
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from shipyard.jobs._models import JobInfo
+    from shipyard.schemas.jobs import JobInfo
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Protocol
 from shipyard.config import Settings
 from shipyard.errors import InvalidInput
 from shipyard.jobs._host import HostedProcess
-from shipyard.jobs._models import LogChunk
+from shipyard.schemas.jobs import LogChunk
 
 _log = logging.getLogger("shipyard.jobs")
 

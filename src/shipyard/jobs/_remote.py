@@ -24,7 +24,7 @@ from shipyard.jobs._attempt import log
 
 if TYPE_CHECKING:
     from shipyard.config import Settings
-    from shipyard.jobs._models import JobLimits
+    from shipyard.schemas.jobs import JobLimits
 
 _WAIT_SECONDS = 1.0
 _open: list[RemoteWork] = []

@@ -18,8 +18,8 @@ from shipyard.errors import InvalidInput
 from shipyard.jobs import _control as control
 from shipyard.jobs._init_model import init_model_uses, resolve_init_model
 from shipyard.jobs._kinds import JobKind, register_kind
-from shipyard.jobs._models import JobLimits, LogChunk, TrainingJobInfo
 from shipyard.names import NAME_PATTERN, check_name, parse_reference, resource
+from shipyard.schemas.jobs import JobLimits, LogChunk, TrainingJobInfo
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t

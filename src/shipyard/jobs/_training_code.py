@@ -15,10 +15,10 @@ from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput
 from shipyard.jobs import _control as control
-from shipyard.jobs._code_spec import check_files, parse_code_spec
-from shipyard.jobs._models import TrainingJobInfo
 from shipyard.jobs._training import TRAINING, named, new_job_resource, spec_text, split_limits
 from shipyard.names import check_name, parse_reference, resource
+from shipyard.schemas.job_code import check_files, parse_code_spec
+from shipyard.schemas.jobs import TrainingJobInfo
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t

@@ -18,10 +18,10 @@ from shipyard.errors import ShipyardError
 from shipyard.executors import TaskFailed, TaskHandle, TaskSpec, open_executor
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.jobs._tune_mirror import FINAL, AskedTrial, StudyMirror
+from shipyard.schemas.tuning_spec import grid_size
 from shipyard.store.metadata import tables as t
 from shipyard.tuning import TuningSpec
 from shipyard.tuning._results import own_trials
-from shipyard.tuning._spec import grid_size
 from shipyard.tuning._trial import ENTRY, execute_trial
 
 _POLL_SECONDS = 0.01

@@ -15,10 +15,10 @@ from shipyard.datasets import dataset_ref_resource
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
-from shipyard.jobs._models import LogChunk, TuningJobInfo
 from shipyard.jobs._training import named, spec_text, split_limits
 from shipyard.jobs._tuning_check import check_code_training, check_spec_training
 from shipyard.names import resource
+from shipyard.schemas.jobs import LogChunk, TuningJobInfo
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import find_version
 from shipyard.errors import InvalidInput
-from shipyard.jobs._code_spec import check_files, parse_code_spec
 from shipyard.jobs._training import _check_against_dataset
 from shipyard.names import check_name, parse_reference
 from shipyard.platform import Platform
+from shipyard.schemas.job_code import check_files, parse_code_spec
 from shipyard.tuning import Parameter, TuningSpec
 from shipyard.tuning._spec_trial import trial_training
 

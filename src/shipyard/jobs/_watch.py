@@ -23,10 +23,10 @@ from shipyard.clock import utcnow
 from shipyard.errors import ShipyardError
 from shipyard.jobs._attempt import log
 from shipyard.jobs._control import TERM_GRACE_SECONDS, end_run
-from shipyard.jobs._models import ACTIVE_STATUSES, JobLimits, ResourceRecord
 from shipyard.jobs._remote import RemoteWork, cancel_outstanding
 from shipyard.jobs._usage import address_space_mib, group_members, own_peak_mib, tree_usage
 from shipyard.platform import Platform
+from shipyard.schemas.jobs import ACTIVE_STATUSES, JobLimits, ResourceRecord
 from shipyard.store.metadata import job_tables as j
 from shipyard.tracking import MetricPoint, write_batch
 

@@ -17,11 +17,11 @@ from shipyard.jobs._attempt import RETRYABLE, JobAttempt, JobStopped, log
 from shipyard.jobs._control import end_run
 from shipyard.jobs._kinds import KINDS
 from shipyard.jobs._liveness import hold_lock
-from shipyard.jobs._models import JobLimits
 from shipyard.jobs._remote import cancel_outstanding, open_remote, take_sigterm
 from shipyard.jobs._watch import Sampler, apply_limits, memory_message, start_watchdog
 from shipyard.logs import configure_logging
 from shipyard.platform import Platform
+from shipyard.schemas.jobs import JobLimits
 from shipyard.security import ResourceName
 from shipyard.store.metadata import job_tables as j
 

@@ -8,7 +8,18 @@ stores a JSON result, an HTML report and every value as a metric series.
 """
 
 from shipyard.monitoring._metrics import metric_points, prometheus_text
-from shipyard.monitoring._models import (
+from shipyard.monitoring._service import (
+    create_monitor,
+    delete_monitor,
+    get_monitor,
+    get_monitor_report,
+    get_monitor_result,
+    list_monitors,
+    monitor_history,
+    monitor_metrics,
+    run_monitor,
+)
+from shipyard.schemas.monitoring import (
     DEFAULT_KINDS,
     KINDS,
     AttributionDrift,
@@ -20,17 +31,6 @@ from shipyard.monitoring._models import (
     MonitorRunInfo,
     QualityResult,
     VariantResult,
-)
-from shipyard.monitoring._service import (
-    create_monitor,
-    delete_monitor,
-    get_monitor,
-    get_monitor_report,
-    get_monitor_result,
-    list_monitors,
-    monitor_history,
-    monitor_metrics,
-    run_monitor,
 )
 
 __all__ = [

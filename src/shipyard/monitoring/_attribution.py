@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from shipyard.flavors import Predictor
 from shipyard.monitoring._baseline import model_input
-from shipyard.monitoring._models import AttributionDrift
+from shipyard.schemas.monitoring import AttributionDrift
 
 THRESHOLD = 0.1
 METHOD = (

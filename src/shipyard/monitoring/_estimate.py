@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from shipyard.monitoring._models import EstimatedPerformance
+from shipyard.schemas.monitoring import EstimatedPerformance
 
 ASSUMPTIONS = [
     "the predicted probabilities are calibrated on the monitored traffic (a predicted 0.8 "

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.errors import NotFound
-from shipyard.monitoring._models import MetricPoint, VariantResult
+from shipyard.schemas.monitoring import MetricPoint, VariantResult
 from shipyard.store.metadata import monitor_tables as mt
 
 Values = dict[str, tuple[float, int]]

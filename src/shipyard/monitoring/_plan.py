@@ -19,13 +19,13 @@ from shipyard.monitoring._baseline import (
     loadable,
 )
 from shipyard.monitoring._metrics import result_metrics
-from shipyard.monitoring._models import MonitorResult, QualityResult
 from shipyard.monitoring._quality import labelled_rows, labels_since, pairs_by_variant, quality
 from shipyard.monitoring._variant import Subject, VariantWindow
 from shipyard.monitoring._window import flatten, read_window
 from shipyard.monitoring.drift import describe_methods
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor
+from shipyard.schemas.monitoring import MonitorResult, QualityResult
 from shipyard.store.metadata import monitor_tables as mt
 from shipyard.store.metadata import tables as t
 

@@ -12,9 +12,9 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from shipyard.endpoints._quality import as_number, normalize_label
-from shipyard.monitoring._models import QualityResult
 from shipyard.monitoring._window import flatten, read_window
 from shipyard.platform import Platform
+from shipyard.schemas.monitoring import QualityResult
 from shipyard.store.metadata import endpoint_tables as et
 
 

@@ -10,9 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from shipyard.clock import utcnow
-from shipyard.monitoring._models import MonitorRunInfo
 from shipyard.monitoring._plan import Plan
 from shipyard.platform import Platform
+from shipyard.schemas.monitoring import MonitorRunInfo
 from shipyard.store.metadata import monitor_tables as mt
 
 

@@ -9,7 +9,7 @@ from html import escape
 import numpy as np
 
 from shipyard.evaluation._svg import line_chart
-from shipyard.monitoring._models import FeatureDrift, MonitorResult, VariantResult
+from shipyard.schemas.monitoring import FeatureDrift, MonitorResult, VariantResult
 
 _STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"

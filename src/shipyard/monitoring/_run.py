@@ -9,11 +9,11 @@ from typing import Any
 
 from shipyard.errors import ShipyardError
 from shipyard.monitoring._late_labels import refresh_late_labels
-from shipyard.monitoring._models import MonitorResult, MonitorRunInfo
 from shipyard.monitoring._plan import Plan, compute
 from shipyard.monitoring._records import history, new_run, record_failure, run_info
 from shipyard.monitoring._report import render_report
 from shipyard.platform import Platform
+from shipyard.schemas.monitoring import MonitorResult, MonitorRunInfo
 from shipyard.store.metadata import monitor_tables as mt
 
 

@@ -15,13 +15,13 @@ from shipyard.flavors import ModelSignature
 from shipyard.monitoring._access import find_monitor, monitor_reads, monitor_resource, reads
 from shipyard.monitoring._baseline import TREE_FLAVORS, baseline_version, dataset_ref
 from shipyard.monitoring._metrics import prometheus_text
-from shipyard.monitoring._models import DEFAULT_KINDS, KINDS, MonitorInfo, MonitorRunInfo
 from shipyard.monitoring._plan import plan_of
 from shipyard.monitoring._records import run_info
 from shipyard.monitoring._run import run_window
 from shipyard.monitoring._schedule import anchor_for, check_window, last_window, parse_schedule
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.monitoring import DEFAULT_KINDS, KINDS, MonitorInfo, MonitorRunInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import monitor_tables as mt

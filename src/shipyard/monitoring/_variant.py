@@ -13,9 +13,9 @@ from shipyard.flavors import ModelSignature, Predictor
 from shipyard.monitoring import _attribution, _estimate
 from shipyard.monitoring._baseline import SAMPLE_ROWS, Baseline
 from shipyard.monitoring._features import Feature
-from shipyard.monitoring._models import FeatureDrift, QualityResult, VariantResult
 from shipyard.monitoring._summary import Current, Reference
 from shipyard.monitoring.drift import choose
+from shipyard.schemas.monitoring import FeatureDrift, QualityResult, VariantResult
 
 DATASET_DRIFT_SHARE = 0.5
 

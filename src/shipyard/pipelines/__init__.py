@@ -3,8 +3,6 @@ evaluate, condition, register, approve, deploy, batch transform, own code) with
 parameters, cached steps, retries, resume, and manual, scheduled, dataset and alarm
 triggers; each run a job of the one job system."""
 
-from shipyard.pipelines._models import PipelineInfo, PipelineRunInfo, StepInfo, StepNode
-from shipyard.pipelines._python import Pipeline, step
 from shipyard.pipelines._service import (
     cancel_pipeline_run,
     create_pipeline,
@@ -20,6 +18,8 @@ from shipyard.pipelines._service import (
 )
 from shipyard.pipelines._spec import PipelineSpec, parse_pipeline_spec
 from shipyard.pipelines._trigger import produced_by, start_run
+from shipyard.schemas.pipeline_builder import Pipeline, step
+from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo, StepInfo, StepNode
 
 __all__ = [
     "Pipeline",

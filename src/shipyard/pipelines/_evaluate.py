@@ -96,10 +96,10 @@ def _evaluate(
     from shipyard.datasets import find_version
     from shipyard.evaluation._evaluate import Settings, _measure
     from shipyard.evaluation._scoring import check_labelled, score_version
-    from shipyard.evaluation._thresholds import MetricThreshold, checked_thresholds, validate
     from shipyard.flavors import load_predictor
     from shipyard.registry import load_version_predictor, resolve
     from shipyard.registry._artifact import check_run_model
+    from shipyard.schemas.thresholds import MetricThreshold, checked_thresholds, validate
 
     ref = parse_reference(data, field="with.data")
     rules_given = config.get("thresholds") or {}

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
-from shipyard.pipelines._models import PipelineRunInfo, StepInfo
 from shipyard.pipelines._spec import PipelineSpec, dependencies
+from shipyard.schemas.pipelines import PipelineRunInfo, StepInfo
 from shipyard.security import ResourceName
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import pipeline_tables as pt

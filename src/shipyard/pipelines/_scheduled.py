@@ -30,7 +30,7 @@ class PipelineSchedules:
     kind = "pipeline"
 
     def schedules(self, session: Session) -> list[Schedule]:
-        from shipyard.deploy._plan import parse_duration
+        from shipyard.schemas.durations import parse_duration
         from shipyard.store.metadata import pipeline_tables as pt
 
         found = []

@@ -22,8 +22,8 @@ from shipyard.names import NAME_PATTERN, resource
 from shipyard.pipelines._declared import merged_parameters, pipeline_accesses
 from shipyard.pipelines._files import check_files
 from shipyard.pipelines._kind import PIPELINE_RUN, run_resource
-from shipyard.pipelines._models import PipelineInfo, PipelineRunInfo, StepNode
 from shipyard.pipelines._spec import PipelineSpec, dependencies, parse_pipeline_spec
+from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo, StepNode
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import pipeline_tables as pt
@@ -78,7 +78,7 @@ def create_pipeline(
     (kinds, references, cycles, each step's accesses) before anything is stored."""
     parsed = parse_pipeline_spec(spec)
     if parsed.schedule is not None:
-        from shipyard.deploy._plan import parse_duration
+        from shipyard.schemas.durations import parse_duration
 
         parse_duration(parsed.schedule, field="schedule")
     sources = check_files(files)

@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from shipyard.pipelines._models import PipelineRunInfo
 from shipyard.pipelines._service import start_triggered_run
 from shipyard.platform import Platform
+from shipyard.schemas.pipelines import PipelineRunInfo
 from shipyard.security import context_for
 from shipyard.store.metadata import pipeline_tables as pt
 

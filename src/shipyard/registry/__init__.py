@@ -4,12 +4,6 @@ from shipyard.flavors import MODEL_ARTIFACT, MODEL_META, VALIDATION_ARTIFACT
 from shipyard.registry._artifact import refuse_pickle_based
 from shipyard.registry._create import create_model
 from shipyard.registry._lineage import lineage
-from shipyard.registry._models import (
-    LineageGraph,
-    LineageNode,
-    ModelInfo,
-    ModelVersionInfo,
-)
 from shipyard.registry._service import (
     check_version_code,
     code_grant,
@@ -28,6 +22,12 @@ from shipyard.registry._service import (
     version_info,
 )
 from shipyard.registry._store import store_saved_model
+from shipyard.schemas.registry import (
+    LineageGraph,
+    LineageNode,
+    ModelInfo,
+    ModelVersionInfo,
+)
 
 __all__ = [
     "MODEL_ARTIFACT",

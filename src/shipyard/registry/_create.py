@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from shipyard.errors import Conflict
 from shipyard.names import check_name, resource
-from shipyard.registry._models import ModelInfo
+from shipyard.schemas.registry import ModelInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import parse_reference
-from shipyard.registry._models import LineageGraph, LineageNode
 from shipyard.registry._parents import parent_version_rows
 from shipyard.registry._service import model_version_resource, resolve
+from shipyard.schemas.registry import LineageGraph, LineageNode
 from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import run_resource

@@ -11,8 +11,8 @@ from shipyard.flavors import CodeGrant, ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
 from shipyard.platform import Platform
 from shipyard.registry._artifact import check_client_token, check_run_model, run_model_has_code
-from shipyard.registry._models import Approval, ModelInfo, ModelVersionInfo
 from shipyard.registry._parents import parents_of_runs
+from shipyard.schemas.registry import Approval, ModelInfo, ModelVersionInfo
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import MODELS, add_version, find_versioned
 from shipyard.store.metadata import tables as t

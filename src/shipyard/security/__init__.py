@@ -1,5 +1,13 @@
 """Security core: API keys, IAM-style policies, the request context, and the audit trail."""
 
+from shipyard.schemas.security import (
+    ApiKeyInfo,
+    AuditEventInfo,
+    MatchedStatement,
+    PolicyInfo,
+    PrincipalInfo,
+    Simulation,
+)
 from shipyard.security._audit import add_event, record_event, record_events
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._context import RequestContext, new_request_id
@@ -19,7 +27,6 @@ from shipyard.security._iam import (
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
-from shipyard.security._models import ApiKeyInfo, AuditEventInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._resources import Access, ResourceName, latest_versioned
@@ -31,7 +38,7 @@ from shipyard.security._sessions import (
     open_session,
     session_state,
 )
-from shipyard.security._simulate import MatchedStatement, Simulation, simulate_policy
+from shipyard.security._simulate import simulate_policy
 
 __all__ = [
     "ADMIN",

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from shipyard.errors import InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.security import AuditEventInfo
 from shipyard.security._context import RequestContext
-from shipyard.security._models import AuditEventInfo
 from shipyard.security._operation import operation
 from shipyard.store.metadata import tables as t
 

@@ -11,10 +11,10 @@ from shipyard.clock import utcnow
 from shipyard.errors import Conflict, NotFound, Unauthenticated
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.security import ApiKeyInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
-from shipyard.security._models import ApiKeyInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument
 from shipyard.security._resources import Access, ResourceName

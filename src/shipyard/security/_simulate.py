@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
-from pydantic import BaseModel
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import resource as resource_name
+from shipyard.schemas.security import MatchedStatement, Simulation
 from shipyard.security._context import RequestContext
 from shipyard.security._operation import operation
 from shipyard.security._policy import PolicyDocument, evaluate_names
@@ -17,27 +17,6 @@ from shipyard.security._resources import Access
 from shipyard.store.metadata import tables as t
 
 _VERSIONED = re.compile(r"^(sy:[a-z-]+/[^/]+)/\d+\Z")
-
-
-class MatchedStatement(BaseModel):
-    """A statement that applies to the request: its policy, position, Sid and effect."""
-
-    policy: str
-    index: int
-    sid: str | None
-    effect: str
-
-
-class Simulation(BaseModel):
-    """The decision (``allow``, ``explicit_deny`` or ``default_deny``), the statement that
-    made it (None for a default deny) and every statement that applied."""
-
-    principal: str
-    action: str
-    resource: str
-    decision: str
-    deciding: MatchedStatement | None
-    matched: list[MatchedStatement]
 
 
 def _names(name: str) -> tuple[str, ...]:

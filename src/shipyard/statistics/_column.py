@@ -10,8 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from shipyard.data._schema import ColumnType, column_type
+from shipyard.data._schema import column_type
 from shipyard.errors import InvalidInput
+from shipyard.schemas.datasets import ColumnType
 from shipyard.statistics._distinct import DistinctSketch
 from shipyard.statistics._encoding import decode_float, encode_float
 from shipyard.statistics._hashing import mix64, string_hashes, value_hashes

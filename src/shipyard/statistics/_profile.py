@@ -6,7 +6,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, field_serializer, field_validator
 
-from shipyard.data._schema import ColumnType
+from shipyard.schemas.datasets import ColumnType
 
 TOP_VALUES = 10
 QUANTILES = {

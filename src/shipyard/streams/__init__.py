@@ -1,13 +1,7 @@
 """Streaming ingestion: validated records from HTTP, Redis Streams or NATS JetStream,
 committed as Parquet partitions every N records or T seconds, exactly once in effect."""
 
-from shipyard.streams._brokers import open_producer, open_source
-from shipyard.streams._buffer import RecordBuffer
-from shipyard.streams._commit import CommitResult, LoadedStream, commit_buffer
-from shipyard.streams._consume import StreamConsumer
-from shipyard.streams._dataset import read_committed
-from shipyard.streams._ingest import MAX_BATCH_RECORDS, put_ndjson, put_records
-from shipyard.streams._models import (
+from shipyard.schemas.streams import (
     ConsumeSummary,
     FieldType,
     HttpSource,
@@ -20,6 +14,12 @@ from shipyard.streams._models import (
     StreamInfo,
     StreamSpec,
 )
+from shipyard.streams._brokers import open_producer, open_source
+from shipyard.streams._buffer import RecordBuffer
+from shipyard.streams._commit import CommitResult, LoadedStream, commit_buffer
+from shipyard.streams._consume import StreamConsumer
+from shipyard.streams._dataset import read_committed
+from shipyard.streams._ingest import MAX_BATCH_RECORDS, put_ndjson, put_records
 from shipyard.streams._online import OnlineSink
 from shipyard.streams._records import InvalidRecord, RecordSchema
 from shipyard.streams._service import (

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from shipyard._hosts import host_allowed
 from shipyard.config import Settings
-from shipyard.streams._models import HttpSource, NatsSource, RedisSource, redact_url
+from shipyard.schemas.streams import HttpSource, NatsSource, RedisSource, redact_url
 
 SUPPORTED_SCHEMES = {
     "redis": ("redis", "rediss", "unix"),

@@ -7,10 +7,10 @@ import socket
 
 from shipyard.errors import Conflict
 from shipyard.platform import Platform
+from shipyard.schemas.streams import HttpSource, NatsSource, RedisSource, StreamSpec
 from shipyard.streams._allowlist import source_url_problem
 from shipyard.streams._commit import LoadedStream
 from shipyard.streams._log import DatabaseLogProducer, DatabaseLogSource
-from shipyard.streams._models import HttpSource, NatsSource, RedisSource, StreamSpec
 from shipyard.streams._source import StreamProducer, StreamSource
 
 _NOT_JS_NAME = re.compile(r"[^A-Za-z0-9_-]")

@@ -25,10 +25,10 @@ from shipyard.clock import utcnow
 from shipyard.data import write_parquet_bytes
 from shipyard.errors import Conflict
 from shipyard.platform import Platform
+from shipyard.schemas.streams import StreamCommitInfo, StreamSpec
 from shipyard.store.metadata import stream_tables as st
 from shipyard.streams._buffer import RecordBuffer, RejectedMessage
 from shipyard.streams._dataset import register_partition
-from shipyard.streams._models import StreamCommitInfo, StreamSpec
 from shipyard.streams._retention import prune_record_ids
 
 _ATTEMPTS = 3

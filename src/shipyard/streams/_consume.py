@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 
 from shipyard.platform import Platform
+from shipyard.schemas.streams import ConsumeSummary
 from shipyard.streams._buffer import RecordBuffer
 from shipyard.streams._commit import CommitResult, LoadedStream, commit_buffer
-from shipyard.streams._models import ConsumeSummary
 from shipyard.streams._online import OnlineSink
 from shipyard.streams._records import RecordSchema
 from shipyard.streams._source import StreamSource

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from shipyard.clock import utcnow
 from shipyard.errors import InvalidInput
 from shipyard.names import resource
+from shipyard.schemas.streams import PutRecordsResult, Rejection
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import stream_tables as st
 from shipyard.streams._brokers import open_producer
 from shipyard.streams._buffer import RejectedMessage, excerpt
 from shipyard.streams._commit import LoadedStream, store_rejections
-from shipyard.streams._models import PutRecordsResult, Rejection
 from shipyard.streams._records import RecordSchema
 from shipyard.streams._service import load_stream
 

@@ -14,8 +14,8 @@ from typing import Protocol
 import pyarrow as pa
 
 from shipyard.errors import InvalidInput
+from shipyard.schemas.streams import StreamSpec
 from shipyard.security import RequestContext
-from shipyard.streams._models import StreamSpec
 
 _END = datetime(9999, 12, 31, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from shipyard.streams._models import FieldType, StreamSpec
+from shipyard.schemas.streams import FieldType, StreamSpec
 
 _INT64 = (-(2**63), 2**63 - 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shipyard.schemas.streams import StreamSpec
 from shipyard.store.metadata import stream_tables as st
-from shipyard.streams._models import StreamSpec
 
 
 def prune_record_ids(

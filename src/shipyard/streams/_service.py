@@ -12,6 +12,17 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
+from shipyard.schemas.streams import (
+    DEFAULT_DEDUPE_SECONDS,
+    ConsumeSummary,
+    NatsSource,
+    RedisSource,
+    RejectedRecord,
+    StreamCommitInfo,
+    StreamInfo,
+    StreamSpec,
+    redact_url,
+)
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import STREAMS, add_version, find_versioned
 from shipyard.store.metadata import stream_tables as st
@@ -23,17 +34,6 @@ from shipyard.streams._brokers import (
 )
 from shipyard.streams._commit import CommitResult, LoadedStream, commit_info
 from shipyard.streams._consume import StreamConsumer
-from shipyard.streams._models import (
-    DEFAULT_DEDUPE_SECONDS,
-    ConsumeSummary,
-    NatsSource,
-    RedisSource,
-    RejectedRecord,
-    StreamCommitInfo,
-    StreamInfo,
-    StreamSpec,
-    redact_url,
-)
 from shipyard.streams._online import online_sink
 from shipyard.streams._source import StreamSource
 

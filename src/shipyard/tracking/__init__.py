@@ -1,17 +1,18 @@
 """Experiment tracking: experiments, runs, metrics, params, tags, artifacts, run search."""
 
-from shipyard.tracking._downsample import MetricChart, metric_chart
-from shipyard.tracking._filter import Comparison, OrderKey, parse_filter, parse_order_by
-from shipyard.tracking._lifecycle import delete_run, restore_run
-from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
-from shipyard.tracking._models import (
+from shipyard.schemas.tracking import (
     ArtifactInfo,
     ExperimentInfo,
+    MetricChart,
     MetricPoint,
     MetricSeries,
     RunInfo,
     RunPage,
 )
+from shipyard.tracking._downsample import metric_chart
+from shipyard.tracking._filter import Comparison, OrderKey, parse_filter, parse_order_by
+from shipyard.tracking._lifecycle import delete_run, restore_run
+from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
 from shipyard.tracking._read import (
     get_run,
     list_runs,

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from shipyard.tracking._models import MetricSeries, RunInfo
+from shipyard.schemas.tracking import MetricSeries, RunInfo
 
 _WIDTH, _HEIGHT, _PAD = 720, 260, 48
 _COLUMNS = 600  # horizontal resolution of the reduced curves

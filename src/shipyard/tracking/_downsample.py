@@ -18,9 +18,9 @@ from collections import OrderedDict
 
 import numpy as np
 import sqlalchemy as sa
-from pydantic import BaseModel
 
 from shipyard.errors import InvalidInput
+from shipyard.schemas.tracking import MetricChart
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._rows import run_resource, run_row
@@ -30,20 +30,6 @@ _CHUNK = 65_536
 _CACHE_SIZE = 512
 _cache: OrderedDict[tuple[str, str, str, int], MetricChart] = OrderedDict()
 _cache_lock = threading.Lock()
-
-
-class MetricChart(BaseModel):
-    """One metric of one run, bucketed by step: parallel lists, one entry per bucket."""
-
-    run_id: str
-    key: str
-    total_points: int
-    step_first: list[int]
-    step_last: list[int]
-    min: list[float]
-    max: list[float]
-    mean: list[float]
-    count: list[int]
 
 
 class _Buckets:

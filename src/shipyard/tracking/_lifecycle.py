@@ -4,9 +4,9 @@ left out of run lists unless asked for, and comes back as it was when restored."
 from __future__ import annotations
 
 from shipyard.clock import utcnow
+from shipyard.schemas.tracking import RunInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
-from shipyard.tracking._models import RunInfo
 from shipyard.tracking._read import run_info
 from shipyard.tracking._rows import run_resource, run_row
 

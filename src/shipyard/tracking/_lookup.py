@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from shipyard.errors import NotFound
 from shipyard.names import resource
 from shipyard.platform import Platform
+from shipyard.schemas.tracking import ExperimentInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
-from shipyard.tracking._models import ExperimentInfo
 
 
 def experiment_name(platform: Platform, experiment_id: int) -> str:

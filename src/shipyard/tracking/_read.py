@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import resource
+from shipyard.schemas.tracking import ArtifactInfo, MetricPoint, MetricSeries, RunInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import tables as t
-from shipyard.tracking._models import ArtifactInfo, MetricPoint, MetricSeries, RunInfo
 from shipyard.tracking._rows import run_resource, run_row
 
 _CHUNK = 500  # run ids per IN list, well under every backend's bound-parameter limit

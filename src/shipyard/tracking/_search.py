@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
+from shipyard.schemas.tracking import RunPage
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._filter import (
@@ -31,7 +32,6 @@ from shipyard.tracking._filter import (
     parse_filter,
     parse_order_by,
 )
-from shipyard.tracking._models import RunPage
 from shipyard.tracking._read import run_infos, run_view
 
 MAX_RESULTS = 50_000  # as MLflow

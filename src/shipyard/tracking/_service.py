@@ -15,9 +15,9 @@ from shipyard.clock import epoch_seconds, utcnow
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.tracking import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import tables as t
-from shipyard.tracking._models import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 from shipyard.tracking._read import run_info
 from shipyard.tracking._rows import ensure_experiment, run_resource, run_row
 

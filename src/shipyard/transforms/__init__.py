@@ -1,7 +1,6 @@
 """Transforms: versioned SQL (DuckDB, Spark) or Python steps from dataset versions to new ones."""
 
-from shipyard.transforms._lineage import dataset_lineage
-from shipyard.transforms._models import (
+from shipyard.schemas.transforms import (
     DatasetLineage,
     LineageNode,
     OutputSpec,
@@ -11,6 +10,7 @@ from shipyard.transforms._models import (
     TransformSpec,
     TransformVersionInfo,
 )
+from shipyard.transforms._lineage import dataset_lineage
 from shipyard.transforms._run import list_transform_runs, run_transform
 from shipyard.transforms._service import apply_transform, get_transform, list_transforms
 

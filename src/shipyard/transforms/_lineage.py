@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput
 from shipyard.names import parse_reference
+from shipyard.schemas.transforms import DatasetLineage, LineageNode
 from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
-from shipyard.transforms._models import DatasetLineage, LineageNode
 
 Direction = Literal["upstream", "downstream"]
 MAX_DEPTH = 50

@@ -17,7 +17,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from shipyard.errors import InvalidInput
-from shipyard.transforms._models import PythonCode
+from shipyard.schemas.transforms import PythonCode
 from shipyard.transforms._results import ResultBatches, parquet_batches
 
 TIMEOUT_SECONDS = 3600.0

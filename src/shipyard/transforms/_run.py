@@ -29,10 +29,10 @@ from shipyard.datasets import (
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import parse_reference, resource
 from shipyard.platform import Platform
+from shipyard.schemas.transforms import Engine, TransformRunInfo, TransformSpec
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
-from shipyard.transforms._models import Engine, TransformRunInfo, TransformSpec
 from shipyard.transforms._results import ResultBatches
 from shipyard.transforms._service import find_transform_version, transform_resource
 from shipyard.transforms._spec import canonical_digest, output_dataset

@@ -6,16 +6,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.names import check_name, resource
+from shipyard.schemas.transforms import (
+    TransformInfo,
+    TransformSpec,
+    TransformVersionInfo,
+)
 from shipyard.security import RequestContext, ResourceName, latest_versioned, operation
 from shipyard.store.blobs import compute_digest
 from shipyard.store.metadata import TRANSFORMS, add_version, find_unchanged, find_versioned
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
-from shipyard.transforms._models import (
-    TransformInfo,
-    TransformSpec,
-    TransformVersionInfo,
-)
 from shipyard.transforms._spec import check_spec, code_digest, output_dataset, spec_digest
 
 

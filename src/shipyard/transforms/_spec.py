@@ -10,7 +10,7 @@ import orjson
 
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, parse_reference
-from shipyard.transforms._models import TransformSpec
+from shipyard.schemas.transforms import TransformSpec
 
 MAX_SOURCE_BYTES = 1024 * 1024
 

@@ -5,8 +5,8 @@ Optuna loads only where a study is used (the tuning job's worker, its trials, th
 operations), so importing the job system stays cheap for every other kind of job.
 """
 
-from shipyard.tuning._models import PruningSavings, TrialInfo, TuningBest
-from shipyard.tuning._spec import Objective, Parameter, TuningSpec, parse_tuning_spec
+from shipyard.schemas.tuning import PruningSavings, TrialInfo, TuningBest
+from shipyard.schemas.tuning_spec import Objective, Parameter, TuningSpec, parse_tuning_spec
 from shipyard.tuning._storage import open_storage, storage_target, study_name
 
 __all__ = [

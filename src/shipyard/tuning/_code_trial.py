@@ -19,9 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.jobs import JobAttempt, TrainingContext
-from shipyard.jobs._code_spec import entry_parts
 from shipyard.jobs._code_worker import _entry
 from shipyard.platform import Platform
+from shipyard.schemas.job_code import entry_parts
 from shipyard.store.metadata import tables as t
 
 Report = Callable[[int, float], None]

@@ -10,8 +10,8 @@ from typing import Any
 import optuna
 
 from shipyard.errors import InvalidInput
-from shipyard.tuning._models import PruningSavings
-from shipyard.tuning._spec import TuningSpec
+from shipyard.schemas.tuning import PruningSavings
+from shipyard.schemas.tuning_spec import TuningSpec
 
 EXTRA = "reports"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import optuna
 
-from shipyard.tuning._models import TrialInfo
-from shipyard.tuning._spec import Objective
+from shipyard.schemas.tuning import TrialInfo
+from shipyard.schemas.tuning_spec import Objective
 
 _STATES = {
     optuna.trial.TrialState.COMPLETE: "complete",

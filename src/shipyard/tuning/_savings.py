@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import optuna
 
-from shipyard.tuning._models import PruningSavings
+from shipyard.schemas.tuning import PruningSavings
 
 
 def _rounds(trial: optuna.trial.FrozenTrial) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 import optuna
 
-from shipyard.tuning._spec import Parameter, TuningSpec
+from shipyard.schemas.tuning_spec import Parameter, TuningSpec
 
 
 def holds(p: Parameter, chosen: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ from typing import Literal
 
 import optuna
 
-from shipyard.tuning._spec import TuningSpec, grid_values
+from shipyard.schemas.tuning_spec import TuningSpec, grid_values
 
 
 def sampler(spec: TuningSpec) -> optuna.samplers.BaseSampler:

@@ -21,11 +21,11 @@ from shipyard.clock import utcnow
 from shipyard.datasets import load_version_table
 from shipyard.jobs._usage import WorkUsage
 from shipyard.platform import Platform
+from shipyard.schemas.tuning_spec import TuningSpec
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import MetricPoint, start_run, write_batch
 from shipyard.training._rounds import StopTraining
-from shipyard.tuning._spec import TuningSpec
 from shipyard.tuning._storage import open_storage
 from shipyard.tuning._strategy import pruner
 

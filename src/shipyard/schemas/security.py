@@ -1,0 +1,72 @@
+"""What the security service returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from shipyard.schemas._base import WireModel
+
+
+class PrincipalInfo(WireModel):
+    name: str
+    kind: str
+    disabled: bool
+    created_at: datetime
+    policies: list[str]
+
+    @property
+    def resource(self) -> str:
+        return f"sy:principal/{self.name}"
+
+
+class ApiKeyInfo(WireModel):
+    """A key's public part; ``token`` is filled only in the answer that created it."""
+
+    key_id: str
+    principal: str
+    created_at: datetime
+    revoked: bool
+    token: str | None = None
+
+
+class PolicyInfo(WireModel):
+    name: str
+    document: dict[str, Any]
+    created_at: datetime
+
+    @property
+    def resource(self) -> str:
+        return f"sy:policy/{self.name}"
+
+
+class AuditEventInfo(WireModel):
+    id: int
+    time: datetime
+    principal: str
+    action: str
+    resource: str
+    outcome: str
+    request_id: str
+    detail: dict[str, Any]
+
+
+class MatchedStatement(WireModel):
+    """A statement that applies to the request: its policy, position, Sid and effect."""
+
+    policy: str
+    index: int
+    sid: str | None
+    effect: str
+
+
+class Simulation(WireModel):
+    """The decision (``allow``, ``explicit_deny`` or ``default_deny``), the statement that
+    made it (None for a default deny) and every statement that applied."""
+
+    principal: str
+    action: str
+    resource: str
+    decision: str
+    deciding: MatchedStatement | None
+    matched: list[MatchedStatement]
