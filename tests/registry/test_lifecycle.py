@@ -24,7 +24,8 @@ def test_train_register_alias_approve_and_lineage(client: Client, tmp_path: Path
 
     again = client.training.train(lightgbm_spec(dataset), timeout=120)
     assert again.run_id
-    assert client.tracking.get_run(again.run_id).metrics == run.metrics  # same spec and seed
+    same = client.tracking.get_run(again.run_id).metrics  # same spec and seed: same scores
+    assert _model_metrics(same) == _model_metrics(run.metrics)  # system/* is sampled in time
 
     v1 = client.models.register("bc", first.run_id)
     v2 = client.models.register("bc", again.run_id)
@@ -103,3 +104,9 @@ def test_target_with_nulls_is_refused(client: Client, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="null") as caught:
         client.training.submit(lightgbm_spec(ref, target="y"))
     assert caught.value.field == "target"
+
+
+def _model_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """The model's scores, without the job's utilization samples (``system/...``), which a
+    slow run has and a quick one may not."""
+    return {k: v for k, v in metrics.items() if not k.startswith("system/")}
