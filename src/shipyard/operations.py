@@ -55,6 +55,12 @@ OPERATIONS: tuple[Operation, ...] = (
         security.create_api_key,
         201,
     ),
+    Operation(
+        "iam.list_api_keys",
+        "GET",
+        f"{_V1}/principals/{{principal}}/keys",
+        security.list_api_keys,
+    ),
     Operation("iam.revoke_api_key", "DELETE", f"{_V1}/keys/{{key_id}}", security.revoke_api_key),
     Operation("iam.put_policy", "PUT", f"{_V1}/policies/{{name}}", security.put_policy),
     Operation("iam.list_policies", "GET", f"{_V1}/policies", security.list_policies),
@@ -199,6 +205,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         f"{_V1}/models/{{name}}/versions/{{version}}/approval",
         registry.set_approval,
+    ),
+    Operation(
+        "registry.approval_history",
+        "GET",
+        f"{_V1}/models/{{name}}/versions/{{version}}/approvals",
+        registry.approval_history,
     ),
     Operation(
         "registry.set_alias", "PUT", f"{_V1}/models/{{name}}/aliases/{{alias}}", registry.set_alias

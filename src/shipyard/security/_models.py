@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 
 class PrincipalInfo(BaseModel):
@@ -28,6 +28,13 @@ class ApiKeyInfo(BaseModel):
     created_at: datetime
     revoked: bool
     token: str | None = None
+    revoked_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def prefix(self) -> str:
+        """How the token begins (``sy_<key id>_``): enough to recognise it, never to use it."""
+        return f"sy_{self.key_id}_"
 
 
 class PolicyInfo(BaseModel):
