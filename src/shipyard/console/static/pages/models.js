@@ -206,8 +206,10 @@ function latestDecision(version) {
     { class: "approval-latest" },
     "Current status: ",
     badge(version.approval),
-    ` by ${version.approval_by} ${fmtTime(version.approval_at)}`,
-    version.approval_reason ? h("q", { class: "approval-reason" }, version.approval_reason) : "",
+    ` by ${version.approval_by}, ${fmtTime(version.approval_at)}`,
+    version.approval_reason
+      ? [": ", h("q", { class: "approval-reason" }, version.approval_reason)]
+      : "",
   );
 }
 
