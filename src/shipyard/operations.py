@@ -56,6 +56,12 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
     ),
     Operation(
+        "iam.list_api_keys",
+        "GET",
+        f"{_V1}/principals/{{principal}}/keys",
+        "shipyard.security:list_api_keys",
+    ),
+    Operation(
         "iam.revoke_api_key", "DELETE", f"{_V1}/keys/{{key_id}}", "shipyard.security:revoke_api_key"
     ),
     Operation("iam.put_policy", "PUT", f"{_V1}/policies/{{name}}", "shipyard.security:put_policy"),
@@ -248,6 +254,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST",
         f"{_V1}/models/{{name}}/versions/{{version}}/approval",
         "shipyard.registry:set_approval",
+    ),
+    Operation(
+        "registry.approval_history",
+        "GET",
+        f"{_V1}/models/{{name}}/versions/{{version}}/approvals",
+        "shipyard.registry:approval_history",
     ),
     Operation(
         "registry.set_alias",

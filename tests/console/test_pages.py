@@ -278,13 +278,22 @@ def test_write_actions(page: Any, console_url: str, admin_key: str, api: Api, sh
     goto(page, f"#/models/{name}/versions/{version}")
     page.click("main .approval button.primary")
     assert "A reason is required" in page.inner_text("main .approval")
-    page.fill("#approval-reason", "holdout AUC within 0.01 of the champion")
+    why = "holdout AUC within 0.01 of the champion"
+    page.fill("#approval-reason", why)
     page.click("main .approval button.primary")
     page.wait_for_selector("main .approval .notice-ok")
-    assert api("GET", f"/model-versions/{name}@{version}")["approval"] == "Approved"
+    stored = api("GET", f"/model-versions/{name}@{version}")
+    assert (stored["approval"], stored["approval_reason"]) == ("Approved", why)
+    assert stored["approval_by"] == "admin"
     assert "Approved" in page.inner_text("main h1")
+    latest = page.inner_text("main .approval-latest")
+    assert why in latest and "by admin" in latest
+    history = api("GET", f"/models/{name}/versions/{version}/approvals")
+    assert (history[-1]["status"], history[-1]["reason"]) == ("Approved", why)
+    assert why in main_text(page).split("History", 1)[1]
     events = api("GET", "/audit", params={"action": "registry:UpdateApproval", "limit": 1})
     assert events[0]["resource"].endswith(f"{name}/{version}")
+    assert events[0]["detail"]["reason"] == why
     page.screenshot(path=str(shots / "approved.png"), full_page=True)
 
     endpoint = _two_variant_endpoint(api)
@@ -339,6 +348,26 @@ def test_write_actions(page: Any, console_url: str, admin_key: str, api: Api, sh
     goto(page, "#/principals/console-made")
     assert page.locator("main .key-once").count() == 0
     assert token not in page.content()
+
+    # Listed by id (never its secret), revoked after a second click, and then refused.
+    key_id = token.split("_")[1]
+    row = page.locator("main .key-list tr", has_text=key_id)
+    assert "active" in row.inner_text()
+    listed = api("GET", "/principals/console-made/keys")
+    assert [(k["key_id"], k["prefix"], k["token"]) for k in listed] == [
+        (key_id, f"sy_{key_id}_", None)
+    ]
+    row.locator("button.danger").click()
+    assert api("GET", "/principals/console-made/keys")[0]["revoked"] is False  # asked first
+    row.locator("button.confirm").click()
+    page.wait_for_selector("main .key-list + .form-status .notice-ok")
+    assert "revoked" in page.locator("main .key-list tr", has_text=key_id).inner_text()
+    assert api("GET", "/principals/console-made/keys")[0]["revoked"] is True
+    response = httpx.get(
+        console_url + "/api/v1/datasets", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+    page.screenshot(path=str(shots / "key-revoked.png"), full_page=True)
     assert problems == []
 
 

@@ -39,6 +39,18 @@ def test_train_register_alias_approve_and_lineage(client: Client, tmp_path: Path
     client.models.set_alias("bc", "champion", 1)
     assert client.models.version("bc@champion").version == 1
     assert client.models.set_approval("bc", 1, "Approved").approval == "Approved"
+    rejected = client.models.set_approval("bc", 2, "Rejected", reason="worse recall on holdout")
+    assert (rejected.approval, rejected.approval_reason) == ("Rejected", "worse recall on holdout")
+    assert rejected.approval_by and rejected.approval_at
+    assert client.models.version("bc@2").approval_reason == "worse recall on holdout"
+    history = client.models.approval_history("bc", 2)
+    assert [(d.status, d.reason, d.principal) for d in history] == [
+        ("Rejected", "worse recall on holdout", rejected.approval_by)
+    ]
+    assert [d.reason for d in client.models.approval_history("bc", 1)] == [None]
+    event = client.iam.audit_events(action="registry:UpdateApproval", limit=1)[0]
+    assert event.detail["reason"] == "worse recall on holdout"
+    assert event.resource.endswith("bc/2")
     assert client.models.get("bc").aliases == {"champion": 1}
 
     upstream = client.models.lineage("bc@1")
@@ -69,6 +81,11 @@ def test_registry_bad_input_writes_nothing(client: Client, tmp_path: Path) -> No
     with pytest.raises(InvalidInput) as status:
         client.models.set_approval("bc", 1, "Maybe")
     assert status.value.field == "status"
+    with pytest.raises(InvalidInput) as reason:
+        client.models.set_approval("bc", 1, "Approved", reason="x" * 1001)
+    assert reason.value.field == "reason" and "1000" in str(reason.value)
+    assert client.models.version("bc@1").approval == "PendingManualApproval"
+    assert client.models.approval_history("bc", 1) == []
     with pytest.raises(InvalidInput):
         client.models.set_alias("bc", "3", 1)
     with pytest.raises(NotFound):

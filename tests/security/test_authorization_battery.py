@@ -309,6 +309,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "iam.create_principal": lambda w: {"name": "new-principal"},
     "iam.list_principals": lambda w: {},
     "iam.create_api_key": lambda w: {"principal": "target-user"},
+    "iam.list_api_keys": lambda w: {"principal": "target-user"},
     "iam.revoke_api_key": lambda w: {"key_id": w["spare_key"]},
     "iam.put_policy": lambda w: {
         "name": "battery-policy",
@@ -405,7 +406,13 @@ CASES: dict[str, Callable[[World], Args]] = {
     "registry.list_models": lambda w: {},
     "registry.get_model": lambda w: {"name": "m"},
     "registry.get_version": lambda w: {"ref": "m@champion"},
-    "registry.set_approval": lambda w: {"name": "m", "version": 1, "status": "Approved"},
+    "registry.set_approval": lambda w: {
+        "name": "m",
+        "version": 1,
+        "status": "Approved",
+        "reason": "battery",
+    },
+    "registry.approval_history": lambda w: {"name": "m", "version": 1},
     "registry.set_alias": lambda w: {"name": "m", "alias": "staging", "version": 1},
     "registry.delete_alias": lambda w: {"name": "m", "alias": "old"},
     "registry.lineage": lambda w: {"kind": "model", "ref": "m@champion"},

@@ -58,6 +58,21 @@ def create_key(principal: str, as_json: JsonOption = False) -> None:
     )
 
 
+@keys_app.command("list")
+def list_keys(principal: str, as_json: JsonOption = False) -> None:
+    """A principal's API keys (revoked ones too); secrets are never shown."""
+    items = STATE.client().iam.list_api_keys(principal)
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            f"API keys of {principal}",
+            ["key id", "prefix", "created", "revoked"],
+            [(k.key_id, k.prefix, k.created_at, k.revoked_at or "") for k in items],
+        ),
+    )
+
+
 @keys_app.command("revoke")
 def revoke_key(key_id: str, as_json: JsonOption = False) -> None:
     key = STATE.client().iam.revoke_api_key(key_id)

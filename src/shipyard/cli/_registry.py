@@ -131,18 +131,57 @@ def show_model(
     emit(m, as_json, lambda: _versions_table(f"Model {m.name}", m.versions))
 
 
+_ReasonOption = Annotated[
+    str | None, typer.Option(help="Why (kept with the decision; at most 1000 characters).")
+]
+
+
 @models_app.command("approve")
 def approve(
     ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
     status: Annotated[
         str, typer.Option(help="Approved, Rejected or PendingManualApproval")
     ] = "Approved",
+    reason: _ReasonOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Set a version's approval status."""
+    """Set a version's approval status (Approved unless --status says otherwise)."""
+    _decide(ref, status, reason, as_json)
+
+
+@models_app.command("reject")
+def reject(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
+    reason: _ReasonOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a version Rejected."""
+    _decide(ref, "Rejected", reason, as_json)
+
+
+def _decide(ref: str, status: str, reason: str | None, as_json: bool) -> None:
     name, _, version = ref.partition("@")
-    v = STATE.client().models.set_approval(name, _version(version), status)
-    emit(v, as_json, lambda: console.print(f"{v.ref}: {v.approval}"))
+    v = STATE.client().models.set_approval(name, _version(version), status, reason)
+    why = f" ({v.approval_reason})" if v.approval_reason else ""
+    emit(v, as_json, lambda: console.print(f"{v.ref}: {v.approval}{why}", highlight=False))
+
+
+@models_app.command("approvals")
+def approvals(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")], as_json: JsonOption = False
+) -> None:
+    """Every approval decision on a version: status, reason, who, when."""
+    name, _, version = ref.partition("@")
+    items = STATE.client().models.approval_history(name, _version(version))
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            f"Approvals of {ref}",
+            ["status", "reason", "by", "at"],
+            [(d.status, d.reason or "", d.principal, d.decided_at) for d in items],
+        ),
+    )
 
 
 def _version(text: str) -> int:

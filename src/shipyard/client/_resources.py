@@ -15,7 +15,7 @@ from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
 from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
-from shipyard.schemas.registry import LineageGraph, ModelInfo, ModelVersionInfo
+from shipyard.schemas.registry import ApprovalDecision, LineageGraph, ModelInfo, ModelVersionInfo
 from shipyard.schemas.security import (
     ApiKeyInfo,
     AuditEventInfo,
@@ -215,10 +215,19 @@ class Models(_Group):
         """``name@3``, ``name@champion`` or ``name`` (latest)."""
         return ModelVersionInfo.model_validate(self._t.call("registry.get_version", ref=ref))
 
-    def set_approval(self, name: str, version: int, status: str) -> ModelVersionInfo:
-        return ModelVersionInfo.model_validate(
-            self._t.call("registry.set_approval", name=name, version=version, status=status)
-        )
+    def set_approval(
+        self, name: str, version: int, status: str, reason: str | None = None
+    ) -> ModelVersionInfo:
+        """Approve, reject or reset a version; ``reason`` (at most 1000 characters) is kept."""
+        args: dict[str, Any] = {"name": name, "version": version, "status": status}
+        if reason is not None:
+            args["reason"] = reason
+        return ModelVersionInfo.model_validate(self._t.call("registry.set_approval", **args))
+
+    def approval_history(self, name: str, version: int) -> builtins.list[ApprovalDecision]:
+        """Every approval decision on a version (status, reason, who, when), oldest first."""
+        found = self._t.call("registry.approval_history", name=name, version=version)
+        return [ApprovalDecision.model_validate(d) for d in found]
 
     def set_alias(self, name: str, alias: str, version: int) -> ModelVersionInfo:
         return ModelVersionInfo.model_validate(
@@ -247,6 +256,11 @@ class Iam(_Group):
     def create_api_key(self, principal: str) -> ApiKeyInfo:
         """A new key; its ``token`` is shown in this answer only."""
         return ApiKeyInfo.model_validate(self._t.call("iam.create_api_key", principal=principal))
+
+    def list_api_keys(self, principal: str) -> builtins.list[ApiKeyInfo]:
+        """A principal's keys (revoked ones too); no secret is ever returned."""
+        found = self._t.call("iam.list_api_keys", principal=principal)
+        return [ApiKeyInfo.model_validate(k) for k in found]
 
     def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
         return ApiKeyInfo.model_validate(self._t.call("iam.revoke_api_key", key_id=key_id))

@@ -5,6 +5,7 @@ from shipyard.registry._artifact import refuse_pickle_based
 from shipyard.registry._create import create_model
 from shipyard.registry._lineage import lineage
 from shipyard.registry._service import (
+    approval_history,
     check_version_code,
     code_grant,
     delete_alias,
@@ -23,6 +24,7 @@ from shipyard.registry._service import (
 )
 from shipyard.registry._store import store_saved_model
 from shipyard.schemas.registry import (
+    ApprovalDecision,
     LineageGraph,
     LineageNode,
     ModelInfo,
@@ -33,10 +35,12 @@ __all__ = [
     "MODEL_ARTIFACT",
     "MODEL_META",
     "VALIDATION_ARTIFACT",
+    "ApprovalDecision",
     "LineageGraph",
     "LineageNode",
     "ModelInfo",
     "ModelVersionInfo",
+    "approval_history",
     "check_version_code",
     "code_grant",
     "create_model",

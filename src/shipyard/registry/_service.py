@@ -12,13 +12,14 @@ from shipyard.names import Reference, check_alias, check_name, parse_reference, 
 from shipyard.platform import Platform
 from shipyard.registry._artifact import check_client_token, check_run_model, run_model_has_code
 from shipyard.registry._parents import parents_of_runs
-from shipyard.schemas.registry import Approval, ModelInfo, ModelVersionInfo
+from shipyard.schemas.registry import Approval, ApprovalDecision, ModelInfo, ModelVersionInfo
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import MODELS, add_version, find_versioned
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import run_resource
 
 APPROVALS: tuple[Approval, ...] = ("PendingManualApproval", "Approved", "Rejected")
+MAX_REASON = 1000
 
 
 def _model(session: Session, name: str) -> t.Model:
@@ -36,7 +37,17 @@ def _aliases_of(session: Session, version_id: int) -> list[str]:
     )
 
 
+def _latest_decision(session: Session, version_id: int) -> t.ModelApproval | None:
+    return session.scalar(
+        sa.select(t.ModelApproval)
+        .where(t.ModelApproval.model_version_id == version_id)
+        .order_by(t.ModelApproval.id.desc())
+        .limit(1)
+    )
+
+
 def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersionInfo:
+    decision = _latest_decision(session, row.id)
     return ModelVersionInfo(
         name=name,
         version=row.version,
@@ -54,6 +65,9 @@ def version_info(session: Session, name: str, row: t.ModelVersion) -> ModelVersi
         code_registered_by=row.code_registered_by,
         gate_checks=gate_checks_of(session, name, row),
         parents=parents_of_runs(session, [row.run_id]).get(row.run_id, []),
+        approval_reason=decision.reason if decision else None,
+        approval_by=decision.principal if decision else None,
+        approval_at=decision.decided_at if decision else None,
     )
 
 
@@ -269,23 +283,72 @@ def get_model_version(ctx: RequestContext, ref: str) -> ModelVersionInfo:
         return version_info(session, model.name, row)
 
 
+def _check_reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    if not isinstance(reason, str):
+        raise InvalidInput("must be a string", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(
+            f"is {len(reason)} characters long; at most {MAX_REASON} are kept", field="reason"
+        )
+    return reason.strip() or None
+
+
 @operation(
     "registry:UpdateApproval",
     lambda name, version: ResourceName.versioned("model", name, version),
+    audit=lambda status, reason=None: {"status": status, "reason": reason},
     mutating=True,
 )
-def set_approval(ctx: RequestContext, name: str, version: int, status: str) -> ModelVersionInfo:
-    """Mark a version PendingManualApproval, Approved or Rejected."""
+def set_approval(
+    ctx: RequestContext, name: str, version: int, status: str, reason: str | None = None
+) -> ModelVersionInfo:
+    """Mark a version PendingManualApproval, Approved or Rejected, with an optional reason.
+
+    Each decision is kept (status, reason, principal, time); the version shows the latest.
+    """
     if status not in APPROVALS:
         raise InvalidInput(f"must be one of {', '.join(APPROVALS)}", field="status")
+    reason = _check_reason(reason)
     from shipyard.evaluation import gate_approval  # here: evaluation imports the registry
 
     gate_approval(ctx, name, version, status)
     with ctx.platform.db.session() as session:
         model, row = resolve(session, Reference(name, version=version))
         row.approval = status
+        session.add(
+            t.ModelApproval(
+                model_version_id=row.id, status=status, reason=reason, principal=ctx.principal
+            )
+        )
         session.flush()
         return version_info(session, model.name, row)
+
+
+@operation(
+    "registry:GetModelVersion",
+    lambda name, version: ResourceName.versioned("model", name, version),
+    mutating=False,
+)
+def approval_history(ctx: RequestContext, name: str, version: int) -> list[ApprovalDecision]:
+    """Every approval decision on a version, oldest first."""
+    with ctx.platform.db.session() as session:
+        _, row = resolve(session, Reference(name, version=version))
+        decisions = session.scalars(
+            sa.select(t.ModelApproval)
+            .where(t.ModelApproval.model_version_id == row.id)
+            .order_by(t.ModelApproval.id)
+        )
+        return [
+            ApprovalDecision(
+                status=d.status,
+                reason=d.reason,
+                principal=d.principal,
+                decided_at=d.decided_at,
+            )
+            for d in decisions
+        ]
 
 
 @operation(

@@ -34,6 +34,12 @@ class ModelVersionInfo(WireModel):
     """The newest gate decision per stage (register, approve, deploy), with its reason."""
     parents: list[str] = []
     """The versions (``name@version``) its run continued training from (``init_model``)."""
+    approval_reason: str | None = None
+    """The reason given with the latest approval decision, if any."""
+    approval_by: str | None = None
+    """Who made the latest approval decision (None: never decided since registration)."""
+    approval_at: datetime | None = None
+    """When the latest approval decision was made."""
 
     @property
     def resource(self) -> str:
@@ -42,6 +48,15 @@ class ModelVersionInfo(WireModel):
     @property
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
+
+
+class ApprovalDecision(WireModel):
+    """One approval decision on a version: the status set, why, by whom and when."""
+
+    status: Approval
+    reason: str | None
+    principal: str
+    decided_at: datetime
 
 
 class ModelInfo(WireModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import computed_field
+
 from shipyard.schemas._base import WireModel
 
 
@@ -28,6 +30,13 @@ class ApiKeyInfo(WireModel):
     created_at: datetime
     revoked: bool
     token: str | None = None
+    revoked_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def prefix(self) -> str:
+        """How the token begins (``sy_<key id>_``): enough to recognise it, never to use it."""
+        return f"sy_{self.key_id}_"
 
 
 class PolicyInfo(WireModel):

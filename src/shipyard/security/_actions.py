@@ -73,6 +73,7 @@ ACTIONS: frozenset[str] = frozenset(
         "iam:CreateApiKey",
         "iam:CreatePrincipal",
         "iam:DetachPolicy",
+        "iam:ListApiKeys",
         "iam:ListPolicies",
         "iam:ListPrincipals",
         "iam:PutPolicy",

@@ -171,6 +171,26 @@ def create_api_key(ctx: RequestContext, principal: str) -> ApiKeyInfo:
         )
 
 
+@operation("iam:ListApiKeys", lambda principal: resource("principal", principal), mutating=False)
+def list_api_keys(ctx: RequestContext, principal: str) -> list[ApiKeyInfo]:
+    """A principal's keys, revoked ones included, oldest first: ids and times, never secrets."""
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        keys = session.scalars(
+            sa.select(t.ApiKey).where(t.ApiKey.principal_id == row.id).order_by(t.ApiKey.id)
+        )
+        return [
+            ApiKeyInfo(
+                key_id=k.key_id,
+                principal=principal,
+                created_at=k.created_at,
+                revoked=k.revoked_at is not None,
+                revoked_at=k.revoked_at,
+            )
+            for k in keys
+        ]
+
+
 def _key_resource(session: Session, key_id: str) -> ResourceName:
     """``sy:apikey/<principal>/<key id>`` (also ``sy:apikey/<key id>``): keys by their owner."""
     owner = session.scalar(
@@ -195,6 +215,7 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
             principal=owner.name if owner else "",
             created_at=record.created_at,
             revoked=True,
+            revoked_at=record.revoked_at,
         )
 
 

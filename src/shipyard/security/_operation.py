@@ -57,6 +57,7 @@ class OperationInfo:
     mutating: bool
     resource: ResourceFn
     uses: UsesFn | None = None
+    audit: Callable[..., dict[str, Any]] | None = None
 
     def accesses(self, platform: Platform, arguments: dict[str, Any]) -> list[Access]:
         """Every (action, resource) the call with these arguments needs, the primary first."""
@@ -108,12 +109,14 @@ def operation(
     *,
     mutating: bool,
     uses: UsesFn | None = None,
+    audit: Callable[..., dict[str, Any]] | None = None,
 ) -> Callable[
     [Callable[Concatenate[RequestContext, P], R]], Callable[Concatenate[RequestContext, P], R]
 ]:
     """Mark a service function: check ``action`` on ``resource`` and every ``uses`` access.
 
-    Mutating calls are audited with their outcome and every resource they touched;
+    Mutating calls are audited with their outcome and every resource they touched, plus
+    what ``audit`` (taking the arguments by name) picks of the request, e.g. a reason;
     denials are audited by the check itself.
     """
 
@@ -121,7 +124,7 @@ def operation(
         fn: Callable[Concatenate[RequestContext, P], R],
     ) -> Callable[Concatenate[RequestContext, P], R]:
         signature = inspect.signature(fn)
-        info = OperationInfo(action, mutating, resource, uses)
+        info = OperationInfo(action, mutating, resource, uses, audit)
 
         @functools.wraps(fn)
         def wrapper(ctx: RequestContext, /, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -137,7 +140,8 @@ def operation(
                     raise
                 target = accesses[0].resource.name
                 with log_context(resource=target):
-                    return _run(fn, ctx, info, accesses, args, kwargs)
+                    noted = _call(info.audit, None, arguments) if info.audit else {}
+                    return _run(fn, ctx, info, accesses, noted, args, kwargs)
 
         wrapper.__shipyard_operation__ = info  # type: ignore[attr-defined]
         return wrapper
@@ -150,6 +154,7 @@ def _run(
     ctx: RequestContext,
     info: OperationInfo,
     accesses: list[Access],
+    noted: dict[str, Any],
     args: Any,
     kwargs: Any,
 ) -> R:
@@ -160,7 +165,7 @@ def _run(
         result = fn(ctx, *args, **kwargs)
     except ShipyardError as error:
         if info.mutating and not isinstance(error, AccessDenied):
-            detail = {"error": str(error)} | _touched(accesses)
+            detail = {"error": str(error)} | noted | _touched(accesses)
             _audit(ctx, action, target, "failed", detail)
         _log.log(
             max(level, logging.INFO),
@@ -175,7 +180,7 @@ def _run(
         _log.exception("%s on %s failed unexpectedly", action, target, extra=FILE_ONLY)
         raise
     if info.mutating:
-        _audit(ctx, action, target, "succeeded", _describe(result) | _touched(accesses))
+        _audit(ctx, action, target, "succeeded", _describe(result) | noted | _touched(accesses))
     _log.log(level, "%s on %s by %s", action, target, ctx.principal, extra=FILE_ONLY)
     return result
 

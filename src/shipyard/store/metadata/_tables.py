@@ -281,6 +281,20 @@ class ModelAlias(Base):
     )
 
 
+class ModelApproval(Base):
+    """One approval decision on a model version: the status set, why, by whom, when."""
+
+    __tablename__ = "model_approvals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    principal: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Endpoint(Base):
     __tablename__ = "endpoints"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

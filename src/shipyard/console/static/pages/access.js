@@ -1,7 +1,7 @@
-// Access: principals (policies, a new key shown once), policies (documents) and the policy
+// Access: principals (policies, their keys listed and revoked, a new key shown once), policies (documents) and the policy
 // simulator.
 
-import { ApiError, get, post, seg, unrouted } from "../api.js";
+import { ApiError, del, get, post, seg, unrouted } from "../api.js";
 import {
   badge,
   empty,
@@ -76,7 +76,62 @@ page("principals", "list principals", async () => {
   ];
 });
 
-function keyForm(principal) {
+// A principal's keys: ids and times only (the server never returns a secret), each active
+// key with a Revoke button that asks once more before it acts.
+function keyList(principal) {
+  const box = h("div", { class: "key-list" });
+  const status = h("div", { class: "form-status", "aria-live": "polite" });
+  const revokeCell = (key) => {
+    if (key.revoked) return "";
+    const cell = h("span", { class: "revoke" });
+    const ask = h("button", { type: "button", class: "danger" }, "Revoke");
+    ask.addEventListener("click", () => {
+      const yes = h("button", { type: "button", class: "danger confirm" }, "Yes, revoke");
+      const no = h("button", { type: "button" }, "Cancel");
+      no.addEventListener("click", () => cell.replaceChildren(ask));
+      yes.addEventListener("click", async () => {
+        yes.disabled = no.disabled = true;
+        try {
+          await del(`/keys/${seg(key.key_id)}`);
+          await refresh();
+          status.replaceChildren(notice("ok", `Key ${key.key_id} revoked.`));
+        } catch (error) {
+          yes.disabled = no.disabled = false;
+          status.replaceChildren(
+            notice("error", actionMessage(`revoke key ${key.key_id}`, error)),
+          );
+        }
+      });
+      cell.replaceChildren(`Revoke ${key.key_id}? It stops working at once. `, yes, " ", no);
+    });
+    cell.append(ask);
+    return cell;
+  };
+  const refresh = async () => {
+    const keys = await get(`/principals/${seg(principal)}/keys`);
+    box.replaceChildren(
+      table(
+        [
+          { key: "key_id", label: "Key id", render: (k) => h("code", {}, k.key_id) },
+          { key: "prefix", label: "Starts with", render: (k) => h("code", {}, `${k.prefix}…`) },
+          { key: "created_at", label: "Created", render: (k) => fmtTime(k.created_at) },
+          {
+            key: "revoked",
+            label: "State",
+            render: (k) =>
+              k.revoked ? [badge("revoked"), ` ${fmtTime(k.revoked_at)}`] : badge("active"),
+          },
+          { key: "revoke", label: "", render: revokeCell },
+        ],
+        [...keys].reverse(),
+        { empty: "No keys." },
+      ),
+    );
+  };
+  return { node: h("div", {}, box, status), refresh };
+}
+
+function keyForm(principal, onCreated) {
   const out = h("div", { class: "form-status", "aria-live": "polite" });
   const button = h(
     "button",
@@ -119,6 +174,7 @@ function keyForm(principal) {
         ),
       );
       token.select();
+      await onCreated();
     } catch (error) {
       out.replaceChildren(notice("error", actionMessage(`create a key for ${principal}`, error)));
     } finally {
@@ -132,6 +188,11 @@ page("principals/:name", "view this principal", async ({ params }) => {
   const principals = await get("/principals");
   const principal = principals.find((p) => p.name === params.name);
   if (!principal) return [h("h1", {}, params.name), empty("No such principal.")];
+  const keys = keyList(principal.name);
+  const listed = await part("read this principal's API keys", async () => {
+    await keys.refresh();
+    return keys.node;
+  });
   const events = await part("read this principal's audit events", async () =>
     table(
       [
@@ -161,7 +222,8 @@ page("principals/:name", "view this principal", async ({ params }) => {
     section(
       "API keys",
       h("p", { class: "muted" }, "Keys are stored hashed; a new key's secret is shown once."),
-      keyForm(principal.name),
+      keyForm(principal.name, () => keys.refresh().catch(() => undefined)),
+      listed,
     ),
     section(
       "Try its permissions",

@@ -1,7 +1,7 @@
 // Models: list, one model (versions, aliases), one version (lineage dataset -> run ->
 // model -> endpoint, evaluations, approve or reject with a reason).
 
-import { ApiError, del, get, post, put, seg } from "../api.js";
+import { del, get, post, put, seg } from "../api.js";
 import { dag } from "../charts.js";
 import {
   badge,
@@ -197,13 +197,42 @@ function metricColumns(versions) {
   }));
 }
 
+// The latest decision (status, who, when, why) in a sentence; versions never decided say so.
+function latestDecision(version) {
+  if (!version.approval_by)
+    return h("p", {}, "Current status: ", badge(version.approval), " (no decision recorded)");
+  return h(
+    "p",
+    { class: "approval-latest" },
+    "Current status: ",
+    badge(version.approval),
+    ` by ${version.approval_by}, ${fmtTime(version.approval_at)}`,
+    version.approval_reason
+      ? [": ", h("q", { class: "approval-reason" }, version.approval_reason)]
+      : "",
+  );
+}
+
+function approvalHistory(decisions) {
+  return table(
+    [
+      { key: "decided_at", label: "When", render: (d) => fmtTime(d.decided_at) },
+      { key: "status", label: "Status", render: (d) => badge(d.status) },
+      { key: "principal", label: "By" },
+      { key: "reason", label: "Reason" },
+    ],
+    [...decisions].reverse(),
+    { empty: "No decision yet." },
+  );
+}
+
 function approvalForm(version, rerender) {
   const status = h("div", { class: "form-status" });
   const reason = h("textarea", {
     id: "approval-reason",
     rows: 2,
     required: true,
-    maxlength: 500,
+    maxlength: 1000,
     placeholder: "Why (kept with the decision)",
   });
   const decide = async (decision, button) => {
@@ -214,27 +243,11 @@ function approvalForm(version, rerender) {
     }
     button.disabled = true;
     const path = `/models/${seg(version.name)}/versions/${version.version}/approval`;
-    let recorded = true;
     try {
-      try {
-        await post(path, { status: decision, reason: reason.value.trim() });
-      } catch (error) {
-        // A server whose approval operation has no reason field refuses the extra field by
-        // name; say so rather than drop the reason silently.
-        if (!(error instanceof ApiError && error.status === 400 && error.field === "reason"))
-          throw error;
-        recorded = false;
-        await post(path, { status: decision });
-      }
+      await post(path, { status: decision, reason: reason.value.trim() });
       await rerender();
       const area = document.querySelector(".approval .form-status");
-      if (area)
-        area.replaceChildren(
-          notice(
-            "ok",
-            `${decision}.${recorded ? "" : " This server does not record approval reasons; the reason was not stored."}`,
-          ),
-        );
+      if (area) area.replaceChildren(notice("ok", `${decision}.`));
     } catch (error) {
       button.disabled = false;
       status.replaceChildren(
@@ -286,7 +299,8 @@ async function lineageGraph(version) {
 page("models/:name/versions/:version", "view this model version", async ({ params, rerender }) => {
   const ref = `${params.name}@${params.version}`;
   const version = await get(`/model-versions/${seg(ref)}`);
-  const [lineage, evaluations] = await Promise.all([
+  const approvals = `/models/${seg(version.name)}/versions/${version.version}/approvals`;
+  const [lineage, evaluations, history] = await Promise.all([
     part("read this version's lineage", () => lineageGraph(version)),
     part("read this version's evaluations", async () => {
       const list = await get(`/model-versions/${seg(ref)}/evaluations`, { limit: 20 });
@@ -322,6 +336,9 @@ page("models/:name/versions/:version", "view this model version", async ({ param
         { empty: "Not evaluated yet.", rowHref: (e) => route("evaluations", e.id) },
       );
     }),
+    part("read this version's approval history", async () =>
+      approvalHistory(await get(approvals)),
+    ),
   ]);
   return [
     h("h1", {}, `${version.name} v${version.version}`, " ", badge(version.approval)),
@@ -338,8 +355,10 @@ page("models/:name/versions/:version", "view this model version", async ({ param
     ]),
     section(
       "Approval",
-      h("p", {}, "Current status: ", badge(version.approval)),
+      latestDecision(version),
       approvalForm(version, rerender),
+      h("h3", {}, "History"),
+      history,
     ),
     section("Lineage", lineage),
     h(
