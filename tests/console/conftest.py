@@ -174,9 +174,11 @@ def _launch(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium for the session; skips (or fails under CI) without it."""
+    """One Chromium per test module; skips (or fails under CI) without it. Not per session:
+    Playwright's sync API keeps an event loop running in this thread while it is open, and
+    later test files of the same worker call ``asyncio.run``."""
     if not CHROMIUM.exists():
         service_unavailable(f"{CHROMIUM} is missing (apt-get install chromium; `make test` does)")
     try:
