@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from shipyard._operation import Operation
 from shipyard._operations_console import CONSOLE_OPERATIONS
+from shipyard._operations_iam import IAM_OPERATIONS
 from shipyard._operations_ops import OPS_OPERATIONS
 
 __all__ = ["BY_NAME", "OPERATIONS", "Operation"]
@@ -37,48 +38,7 @@ def _job_operations(
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    # identity and access
-    Operation(
-        "iam.create_principal",
-        "POST",
-        f"{_V1}/principals",
-        "shipyard.security:create_principal",
-        201,
-    ),
-    Operation(
-        "iam.list_principals", "GET", f"{_V1}/principals", "shipyard.security:list_principals"
-    ),
-    Operation(
-        "iam.create_api_key",
-        "POST",
-        f"{_V1}/principals/{{principal}}/keys",
-        "shipyard.security:create_api_key",
-        201,
-    ),
-    Operation(
-        "iam.list_api_keys",
-        "GET",
-        f"{_V1}/principals/{{principal}}/keys",
-        "shipyard.security:list_api_keys",
-    ),
-    Operation(
-        "iam.revoke_api_key", "DELETE", f"{_V1}/keys/{{key_id}}", "shipyard.security:revoke_api_key"
-    ),
-    Operation("iam.put_policy", "PUT", f"{_V1}/policies/{{name}}", "shipyard.security:put_policy"),
-    Operation("iam.list_policies", "GET", f"{_V1}/policies", "shipyard.security:list_policies"),
-    Operation(
-        "iam.attach_policy",
-        "POST",
-        f"{_V1}/principals/{{principal}}/policies",
-        "shipyard.security:attach_policy",
-    ),
-    Operation(
-        "iam.detach_policy",
-        "DELETE",
-        f"{_V1}/principals/{{principal}}/policies/{{policy}}",
-        "shipyard.security:detach_policy",
-    ),
-    Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
+    *IAM_OPERATIONS,
     # contracts
     Operation(
         "contracts.suggest",

@@ -29,6 +29,7 @@ THIN = (
     "shipyard._operation",
     "shipyard._operations_ops",
     "shipyard._operations_console",
+    "shipyard._operations_iam",
     "shipyard.clock",
     "shipyard.config",
     "shipyard.errors",

@@ -104,21 +104,28 @@ def context_for(
     return ctx
 
 
+def valid_key(session: Session, key_id: str, secret: str) -> tuple[t.ApiKey, t.Principal]:
+    """The live key ``key_id`` whose secret matches, with its enabled principal; otherwise
+    Unauthenticated, the same answer whatever was wrong."""
+    row = session.execute(
+        sa.select(t.ApiKey, t.Principal)
+        .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
+        .where(t.ApiKey.key_id == key_id)
+    ).first()
+    if row is None or row[0].revoked_at is not None or row[1].disabled:
+        raise Unauthenticated("API key is not valid")
+    if not secret_matches(secret, row[0].secret_hash):
+        raise Unauthenticated("API key is not valid")
+    return row[0], row[1]
+
+
 def authenticate(
     platform: Platform, authorization: str | None, request_id: str | None = None
 ) -> RequestContext:
     """Turn an ``Authorization: Bearer`` header into a context, or raise Unauthenticated."""
     key_id, secret = parse_bearer(authorization)
     with platform.db.session() as session:
-        row = session.execute(
-            sa.select(t.ApiKey, t.Principal)
-            .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
-            .where(t.ApiKey.key_id == key_id)
-        ).first()
-        if row is None or row[0].revoked_at is not None or row[1].disabled:
-            raise Unauthenticated("API key is not valid")
-        if not secret_matches(secret, row[0].secret_hash):
-            raise Unauthenticated("API key is not valid")
+        row = valid_key(session, key_id, secret)
         policies = _policies_of(session, row[1].id)
         name = row[1].name
     ctx = RequestContext(platform=platform, principal=name, policies=policies)

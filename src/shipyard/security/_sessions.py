@@ -20,8 +20,8 @@ from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._context import RequestContext
-from shipyard.security._iam import _policies_of
-from shipyard.security._keys import hash_secret, parse_token, secret_matches
+from shipyard.security._iam import _policies_of, valid_key
+from shipyard.security._keys import hash_secret, parse_token
 from shipyard.store.metadata import console_tables as ct
 from shipyard.store.metadata import tables as t
 
@@ -52,15 +52,7 @@ def open_session(platform: Platform, key_token: str) -> IssuedSession:
     expires_at = now + timedelta(minutes=platform.settings.console_session_minutes)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with platform.db.session() as session:
-        row = session.execute(
-            sa.select(t.ApiKey, t.Principal)
-            .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
-            .where(t.ApiKey.key_id == key_id)
-        ).first()
-        if row is None or row[0].revoked_at is not None or row[1].disabled:
-            raise Unauthenticated("API key is not valid")
-        if not secret_matches(secret, row[0].secret_hash):
-            raise Unauthenticated("API key is not valid")
+        row = valid_key(session, key_id, secret)
         session.execute(sa.delete(ct.ConsoleSession).where(ct.ConsoleSession.expires_at <= now))
         session.add(
             ct.ConsoleSession(

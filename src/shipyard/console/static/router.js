@@ -2,7 +2,7 @@
 // first (no stale data on screen), and marks <main data-ready="1"> once the page is drawn.
 
 import { ApiError } from "./api.js";
-import { h } from "./dom.js";
+import { filterBox, h } from "./dom.js";
 
 const routes = [];
 let current = 0;
@@ -139,4 +139,22 @@ export async function navigate(main, onUnauthenticated) {
   document.title = heading ? `${heading.textContent} · Shipyard` : "Shipyard";
   main.setAttribute("data-route", location.hash);
   main.setAttribute("data-ready", "1");
+}
+
+/** The items whose name holds the page's `q` filter (any case). */
+export function byName(items, query) {
+  const needle = (query.q || "").toLowerCase();
+  return needle ? items.filter((item) => item.name.toLowerCase().includes(needle)) : items;
+}
+
+/** A list page's title and its filter-by-name box, which keeps the filter in the URL. */
+export function listHeading(title, query) {
+  return [
+    h("h1", {}, title),
+    h(
+      "div",
+      { class: "toolbar" },
+      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
+    ),
+  ];
 }

@@ -17,7 +17,7 @@ import {
   section,
   table,
 } from "../dom.js";
-import { page, part, setQuery } from "../router.js";
+import { page, part, setQuery, byName, listHeading } from "../router.js";
 import { lineageNodes } from "./lineage.js";
 
 const QUANTILES = ["p01", "p05", "p25", "p50", "p75", "p95", "p99"];
@@ -82,16 +82,10 @@ export function psi(base, current) {
 
 page("datasets", "list datasets", async ({ query }) => {
   const all = await get("/datasets");
-  const needle = (query.q || "").toLowerCase();
-  const rows = needle ? all.filter((d) => d.name.toLowerCase().includes(needle)) : all;
+  const rows = byName(all, query);
   const limit = Number(query.limit || 100);
   return [
-    h("h1", {}, "Datasets"),
-    h(
-      "div",
-      { class: "toolbar" },
-      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
-    ),
+    ...listHeading("Datasets", query),
     table(
       [
         { key: "name", label: "Name", render: (d) => link(route("datasets", d.name), d.name) },

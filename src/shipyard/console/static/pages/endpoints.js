@@ -18,22 +18,16 @@ import {
   shortId,
   table,
 } from "../dom.js";
-import { page, part, setQuery, actionMessage } from "../router.js";
+import { page, part, setQuery, actionMessage, byName, listHeading } from "../router.js";
 
 const modelLink = (name, version) =>
   link(route("models", name, "versions", version), `${name}@${version}`);
 
 page("endpoints", "list endpoints", async ({ query }) => {
   const all = await get("/endpoints");
-  const needle = (query.q || "").toLowerCase();
-  const rows = needle ? all.filter((e) => e.name.toLowerCase().includes(needle)) : all;
+  const rows = byName(all, query);
   return [
-    h("h1", {}, "Endpoints"),
-    h(
-      "div",
-      { class: "toolbar" },
-      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
-    ),
+    ...listHeading("Endpoints", query),
     table(
       [
         { key: "name", label: "Name", render: (e) => link(route("endpoints", e.name), e.name) },

@@ -18,20 +18,14 @@ import {
   shortId,
   table,
 } from "../dom.js";
-import { page, part, setQuery, actionMessage } from "../router.js";
+import { page, part, setQuery, actionMessage, byName, listHeading } from "../router.js";
 import { lineageNodes } from "./lineage.js";
 
 page("models", "list models", async ({ query }) => {
   const all = await get("/models");
-  const needle = (query.q || "").toLowerCase();
-  const rows = needle ? all.filter((m) => m.name.toLowerCase().includes(needle)) : all;
+  const rows = byName(all, query);
   return [
-    h("h1", {}, "Models"),
-    h(
-      "div",
-      { class: "toolbar" },
-      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
-    ),
+    ...listHeading("Models", query),
     table(
       [
         { key: "name", label: "Name", render: (m) => link(route("models", m.name), m.name) },

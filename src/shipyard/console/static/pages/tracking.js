@@ -17,22 +17,16 @@ import {
   shortId,
   table,
 } from "../dom.js";
-import { page, part, setQuery } from "../router.js";
+import { page, part, setQuery, byName, listHeading } from "../router.js";
 
 /** Points the server is asked for per chart line (it downsamples longer histories). */
 export const MAX_POINTS = 400;
 
 page("experiments", "list experiments", async ({ query }) => {
   const all = await get("/experiments");
-  const needle = (query.q || "").toLowerCase();
-  const rows = needle ? all.filter((e) => e.name.toLowerCase().includes(needle)) : all;
+  const rows = byName(all, query);
   return [
-    h("h1", {}, "Experiments"),
-    h(
-      "div",
-      { class: "toolbar" },
-      filterBox("Filter by name", query.q, (q) => setQuery({ ...query, q })),
-    ),
+    ...listHeading("Experiments", query),
     table(
       [
         {
