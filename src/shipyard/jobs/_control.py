@@ -44,6 +44,10 @@ from shipyard.store.metadata import tables as t
 MAIN_MODULE = "shipyard.jobs._main"
 TERM_GRACE_SECONDS = 1.0
 _WATCH_GRACE_SECONDS = 2.0
+_RESUME_WAIT_SECONDS = 30.0
+# Per job launched from this process, set once its worker's exit has been handled: a
+# resume waits for it, or the old worker's exit would be taken for the new one's.
+_exits: dict[str, threading.Event] = {}
 _log = logging.getLogger("shipyard.jobs")
 
 
@@ -178,11 +182,17 @@ def launch(platform: Platform, kind: JobKind, job_id: str) -> None:
         limits = JobLimits.model_validate(job_row(session, kind, job_id).limits or {})
     timer: threading.Timer | None = None
     started: list[int] = []
+    watched = _exits[job_id] = threading.Event()
 
     def ended(code: int) -> None:
-        if timer is not None:
-            timer.cancel()
-        _mark_if_died(platform, job_id, code, limits, started[0] if started else None)
+        try:
+            if timer is not None:
+                timer.cancel()
+            _mark_if_died(platform, job_id, code, limits, started[0] if started else None)
+        finally:
+            watched.set()
+            if _exits.get(job_id) is watched:
+                _exits.pop(job_id, None)
 
     try:
         process = launch_worker(
@@ -194,6 +204,7 @@ def launch(platform: Platform, kind: JobKind, job_id: str) -> None:
             args=(kind.worker,),
         )
     except OSError as error:
+        watched.set()
         _mark_if_died(platform, job_id, -1, limits)
         raise StorageError(f"could not start the {kind.noun} worker: {error}") from None
     started.append(process.pid)
@@ -305,6 +316,9 @@ def end_run(session: Session, run_id: str | None, status: str) -> None:
 def resume(platform: Platform, kind: JobKind, job_id: str) -> None:
     """Start an ended job again (not one that succeeded): pending, then its worker launched;
     its kind's worker picks up from what the earlier attempts stored."""
+    earlier = _exits.get(job_id)
+    if earlier is not None:  # its exit is seen before the job is reset for the next worker
+        earlier.wait(_RESUME_WAIT_SECONDS)
     with platform.db.session() as session:
         row = _reconciled(platform, session, job_row(session, kind, job_id))
         if row.status not in ("failed", "cancelled", "timed_out"):
