@@ -416,6 +416,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "registry.set_alias": lambda w: {"name": "m", "alias": "staging", "version": 1},
     "registry.delete_alias": lambda w: {"name": "m", "alias": "old"},
     "registry.lineage": lambda w: {"kind": "model", "ref": "m@champion"},
+    "registry.update_model": lambda w: {"name": "m", "four_eyes": False},
+    "registry.model_card": lambda w: {"name": "m", "version": 1},
     "evaluation.evaluate": lambda w: {
         "ref": "m@champion",
         "data": "bc@1",
@@ -581,6 +583,17 @@ USES: dict[str, list[str]] = {
     "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],
+    # a card shows the version, its lineage, run, training data with its validation and
+    # contract, and its evaluations
+    "registry.model_card": [
+        "registry:GetModelVersion",
+        "registry:GetLineage",
+        "tracking:GetRun",
+        "registry:ListEvaluations",
+        "datasets:GetDataset",
+        "contracts:GetValidation",
+        "contracts:GetContract",
+    ],
     "evaluation.evaluate": ["datasets:ReadData", "registry:GetModelVersion"],
     "evaluation.set_gate": ["datasets:ReadData"],
     "endpoints.create": ["registry:GetModelVersion"],

@@ -14,6 +14,7 @@ import httpx
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
+from shipyard.schemas.cards import ModelCard
 from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.schemas.registry import ApprovalDecision, LineageGraph, ModelInfo, ModelVersionInfo
 from shipyard.schemas.security import (
@@ -210,6 +211,20 @@ class Models(_Group):
 
     def get(self, name: str) -> ModelInfo:
         return ModelInfo.model_validate(self._t.call("registry.get_model", name=name))
+
+    def update(self, name: str, *, four_eyes: bool | None = None) -> ModelInfo:
+        """Change a model's settings. ``four_eyes``: approving a version needs a principal
+        other than whoever registered it, trained its run or registered its code."""
+        args: dict[str, Any] = {"name": name}
+        if four_eyes is not None:
+            args["four_eyes"] = four_eyes
+        return ModelInfo.model_validate(self._t.call("registry.update_model", **args))
+
+    def card(self, name: str, version: int) -> ModelCard:
+        """The version's model card (``.to_markdown()``, ``.to_html()``): approvals, training
+        run and code digests, training data and its validation, evaluations, lineage."""
+        found = self._t.call("registry.model_card", name=name, version=version)
+        return ModelCard.model_validate(found)
 
     def version(self, ref: str) -> ModelVersionInfo:
         """``name@3``, ``name@champion`` or ``name`` (latest)."""

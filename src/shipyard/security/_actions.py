@@ -100,6 +100,8 @@ ACTIONS: frozenset[str] = frozenset(
         "registry:RegisterModel",
         "registry:SetAlias",
         "registry:UpdateApproval",
+        "registry:UpdateModel",
+        "registry:GetModelCard",
         "streams:Consume",
         "streams:CreateStream",
         "streams:GetStream",
