@@ -18,12 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("models") as batch:
-        batch.add_column(
-            sa.Column("four_eyes", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # a plain ADD COLUMN (with its default) on SQLite too: a batch copy of ``models`` would
+    # drop the table its versions reference
+    op.add_column(
+        "models",
+        sa.Column("four_eyes", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("models") as batch:
-        batch.drop_column("four_eyes")
+    op.drop_column("models", "four_eyes")
