@@ -48,5 +48,17 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/principals/{{principal}}/policies/{{policy}}",
         "shipyard.security:detach_policy",
     ),
+    Operation(
+        "iam.get_principal_limits",
+        "GET",
+        f"{_V1}/principals/{{principal}}/limits",
+        "shipyard.security:get_principal_limits",
+    ),
+    Operation(
+        "iam.put_principal_limits",
+        "PUT",
+        f"{_V1}/principals/{{principal}}/limits",
+        "shipyard.security:put_principal_limits",
+    ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
 )

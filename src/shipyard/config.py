@@ -100,6 +100,15 @@ class Settings(BaseModel):
     bare name for port 80/443): a defence against DNS rebinding."""
     console_login_failures_per_minute: int = Field(default=10, ge=1)
     """Failed console logins one client address may make a minute (bursts of as many)."""
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    """Requests a second each principal may make on each server (control plane, and each
+    serving process, which takes its share: the rate over its workers), unless the
+    principal has limits of its own (``shipyard principals limits``). None: no limit."""
+    rate_limit_burst: int | None = Field(default=None, ge=1)
+    """Requests a principal may make at once above its rate (default: one second's worth)."""
+    daily_request_quota: int | None = Field(default=None, ge=1)
+    """Requests each principal may make a UTC day over both planes, unless it has a quota
+    of its own. None: no quota."""
 
     @field_validator("executor")
     @classmethod

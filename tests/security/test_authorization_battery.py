@@ -310,6 +310,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "iam.list_principals": lambda w: {},
     "iam.create_api_key": lambda w: {"principal": "target-user"},
     "iam.list_api_keys": lambda w: {"principal": "target-user"},
+    "iam.get_principal_limits": lambda w: {"principal": "target-user"},
+    "iam.put_principal_limits": lambda w: {"principal": "target-user", "daily_quota": 10**9},
     "iam.revoke_api_key": lambda w: {"key_id": w["spare_key"]},
     "iam.put_policy": lambda w: {
         "name": "battery-policy",

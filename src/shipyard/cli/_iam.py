@@ -45,6 +45,43 @@ def list_principals(as_json: JsonOption = False) -> None:
     emit(items, as_json, lambda: _principals(items))
 
 
+@principals_app.command("limits")
+def limits(
+    name: str,
+    rate: Annotated[
+        float | None, typer.Option(help="Requests a second (per server; serving shares it).")
+    ] = None,
+    burst: Annotated[int | None, typer.Option(help="Requests at once above the rate.")] = None,
+    daily_quota: Annotated[int | None, typer.Option(help="Requests a UTC day.")] = None,
+    clear: Annotated[bool, typer.Option(help="Back to the settings' defaults.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a principal's request limits and today's count; with options, set its own
+    (the ones not given become unlimited)."""
+    client = STATE.client()
+    if clear or (rate, burst, daily_quota) != (None, None, None):
+        found = client.iam.put_principal_limits(
+            name, requests_per_second=rate, burst=burst, daily_quota=daily_quota, clear=clear
+        )
+    else:
+        found = client.iam.get_principal_limits(name)
+
+    def show() -> None:
+        source = "its own" if found.own else "the defaults"
+        console.print(
+            f"{found.principal} ({source}): rate {_or_unlimited(found.requests_per_second)}/s, "
+            f"burst {_or_unlimited(found.burst)}, daily quota {_or_unlimited(found.daily_quota)};"
+            f" {found.requests_today} requests today",
+            highlight=False,
+        )
+
+    emit(found, as_json, show)
+
+
+def _or_unlimited(value: float | None) -> str:
+    return "unlimited" if value is None else f"{value:g}"
+
+
 @keys_app.command("create")
 def create_key(principal: str, as_json: JsonOption = False) -> None:
     """Issue an API key; it is shown now and never again."""

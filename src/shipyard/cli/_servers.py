@@ -216,6 +216,8 @@ def serve(
         return
     if isinstance(app.authorizer, CachedKeyAuthorizer):
         app.authorizer.stop()
+    if app.limiter is not None:
+        app.limiter.stop()
     platform.close()
-    factory = ServingAppFactory(settings, endpoint, url)
+    factory = ServingAppFactory(settings, endpoint, url, count)
     serve_workers(factory, host, port, count, allow_remote=True, log_level="warning")

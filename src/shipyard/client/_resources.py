@@ -22,6 +22,7 @@ from shipyard.schemas.security import (
     AuditEventInfo,
     PolicyInfo,
     PrincipalInfo,
+    PrincipalLimits,
     Simulation,
 )
 
@@ -267,6 +268,32 @@ class Iam(_Group):
 
     def list_principals(self) -> builtins.list[PrincipalInfo]:
         return [PrincipalInfo.model_validate(p) for p in self._t.call("iam.list_principals")]
+
+    def get_principal_limits(self, principal: str) -> PrincipalLimits:
+        """Its request rate, burst and daily quota, and the requests it made today."""
+        found = self._t.call("iam.get_principal_limits", principal=principal)
+        return PrincipalLimits.model_validate(found)
+
+    def put_principal_limits(
+        self,
+        principal: str,
+        *,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
+        daily_quota: int | None = None,
+        clear: bool = False,
+    ) -> PrincipalLimits:
+        """Give it its own limits (None: unlimited in that respect); ``clear``: back to the
+        settings' defaults. Over a limit, requests get 429 with ``Retry-After``."""
+        found = self._t.call(
+            "iam.put_principal_limits",
+            principal=principal,
+            requests_per_second=requests_per_second,
+            burst=burst,
+            daily_quota=daily_quota,
+            clear=clear,
+        )
+        return PrincipalLimits.model_validate(found)
 
     def create_api_key(self, principal: str) -> ApiKeyInfo:
         """A new key; its ``token`` is shown in this answer only."""

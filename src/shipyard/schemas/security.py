@@ -22,6 +22,20 @@ class PrincipalInfo(WireModel):
         return f"sy:principal/{self.name}"
 
 
+class PrincipalLimits(WireModel):
+    """A principal's request limits (its own, or the settings' defaults when ``own`` is
+    false; None: no limit) and the requests it made today over both planes."""
+
+    principal: str
+    requests_per_second: float | None
+    burst: int | None
+    daily_quota: int | None
+    own: bool
+    requests_today: int
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
 class ApiKeyInfo(WireModel):
     """A key's public part; ``token`` is filled only in the answer that created it."""
 

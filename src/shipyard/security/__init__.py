@@ -6,6 +6,7 @@ from shipyard.schemas.security import (
     MatchedStatement,
     PolicyInfo,
     PrincipalInfo,
+    PrincipalLimits,
     Simulation,
 )
 from shipyard.security._audit import add_event, record_event, record_events
@@ -28,6 +29,7 @@ from shipyard.security._iam import (
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
+from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._resources import Access, ResourceName, latest_versioned
@@ -54,7 +56,9 @@ __all__ = [
     "PolicyDocument",
     "PolicyInfo",
     "PrincipalInfo",
+    "PrincipalLimits",
     "RequestContext",
+    "RequestLimiter",
     "ResourceName",
     "SessionState",
     "Simulation",
@@ -70,6 +74,7 @@ __all__ = [
     "detach_policy",
     "evaluate",
     "evaluate_names",
+    "get_principal_limits",
     "issue_admin_key_if_none",
     "latest_versioned",
     "list_api_keys",
@@ -80,6 +85,7 @@ __all__ = [
     "open_session",
     "operation",
     "put_policy",
+    "put_principal_limits",
     "record_event",
     "record_events",
     "revoke_api_key",

@@ -74,6 +74,8 @@ ACTIONS: frozenset[str] = frozenset(
         "iam:CreatePrincipal",
         "iam:DetachPolicy",
         "iam:ListApiKeys",
+        "iam:GetPrincipalLimits",
+        "iam:PutPrincipalLimits",
         "iam:ListPolicies",
         "iam:ListPrincipals",
         "iam:PutPolicy",

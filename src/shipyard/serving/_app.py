@@ -29,6 +29,7 @@ from shipyard.serving._auth import (
     PUT_FEEDBACK,
     READ_METRICS,
     RequestAuthorizer,
+    RequestLimiting,
     endpoint_resource,
     presented_key_id,
 )
@@ -102,8 +103,10 @@ class ServingApp:
         settings: ServingSettings | None = None,
         link: ControlLink | None = None,
         worker: str | None = None,
+        limiter: RequestLimiting | None = None,
     ) -> None:
         self.endpoint_name = endpoint_name
+        self.limiter = limiter
         self.resource = endpoint_resource(endpoint_name)
         self.config = (
             config if isinstance(config, EndpointConfig) else EndpointConfig.single(config)
@@ -159,12 +162,16 @@ class ServingApp:
         self.shadows.start()
         if self.control is not None:
             self.control.start()
+        if self.limiter is not None:
+            self.limiter.start()
 
     def stop(self) -> None:
         """Finish queued shadow copies, then write stats, feedback and captures still held."""
         self.shadows.stop()
         if self.control is not None:
             self.control.stop()
+        if self.limiter is not None:
+            self.limiter.stop()
 
     def _builtin_routes(self) -> list[Route]:
         return [
@@ -210,6 +217,8 @@ class ServingApp:
                         self.resource,
                     )
                 request.principal = principal
+                if self.limiter is not None:
+                    self.limiter.check(principal)
             if scope["method"] not in route.methods:
                 allowed = ", ".join(sorted(route.methods))
                 raise MethodNotAllowed(

@@ -29,6 +29,17 @@ class RequestAuthorizer(Protocol):
         ...
 
 
+class RequestLimiting(Protocol):
+    """Admits a principal's request or raises TooManyRequests (its rate or daily quota),
+    answering from memory; ``start``/``stop`` run its background work."""
+
+    def check(self, principal: str) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 def endpoint_resource(endpoint_name: str) -> str:
     """The stable resource name of an endpoint, as policies spell it."""
     return f"sy:endpoint/{endpoint_name}"
