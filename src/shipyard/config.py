@@ -54,8 +54,23 @@ class Settings(BaseModel):
     """How often a serving worker reloads all keys and policies regardless (0: never). Key
     changes reach it sooner: new keys are looked up on first use, and revocations and policy
     changes within a second through the security generation it polls."""
+    tls_cert: Path | None = None
+    """The servers' certificate (PEM, chain after the leaf); with ``tls_key`` they speak
+    only HTTPS, TLS 1.2 or later."""
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    """CA certificates client certificates must chain to; set, the servers ask for one,
+    and a verified certificate naming ``sy:principal/NAME`` authenticates as that service
+    principal."""
+    require_tls: bool = False
+    """Refuse to start a server without a certificate (no plain HTTP listener)."""
     url: str | None = None
     api_key: SecretStr | None = None
+    ca_bundle: Path | None = None
+    """CA certificates the clients trust for an ``https`` ``url`` (default: the system's)."""
+    client_cert: Path | None = None
+    """The clients' certificate for mutual TLS (with ``client_key``)."""
+    client_key: Path | None = None
     transform_engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
