@@ -5,15 +5,25 @@ from __future__ import annotations
 
 import ssl
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx
 import numpy as np
 import pytest
+import sqlalchemy as sa
 import uvicorn
 from cryptography import x509
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from tests.conftest import POSTGRES_URL, S3_CREDENTIALS
+from werkzeug.serving import make_server
 
 from shipyard.api import create_app
 from shipyard.cli._context import STATE
@@ -21,11 +31,12 @@ from shipyard.cli._main import main
 from shipyard.cli._servers import bound_port, start_in_thread, uvicorn_server
 from shipyard.client import Client
 from shipyard.config import Settings
-from shipyard.errors import AccessDenied, InvalidInput, Unauthenticated
+from shipyard.errors import AccessDenied, InvalidInput, StorageError, Unauthenticated
 from shipyard.flavors import ColumnSpec, ModelSignature, Prediction, Predictor
 from shipyard.platform import Platform
 from shipyard.security import CachedKeyAuthorizer, bootstrap, issue_admin_key_if_none
 from shipyard.serving import create_serving_app
+from shipyard.store.blobs import open_blob_store
 from shipyard.tls._dev import make_ca, make_client_cert, make_server_cert
 from shipyard.tls._server import ServerTLS, TLSH11Protocol, tls_protocol_class
 
@@ -290,3 +301,68 @@ def test_serving_predictions_over_tls_with_a_key_or_a_certificate(
     finally:
         running.close()
         authorizer.stop()
+
+
+def test_postgres_verify_full_is_passed_to_the_driver_and_never_downgraded(
+    postgres_engine: sa.Engine, certs: Certs, tmp_path: Path
+) -> None:
+    """The local server has no SSL (``SHOW ssl`` is off): verify-full must fail, clearly."""
+    with postgres_engine.connect() as connection:
+        ssl_on = connection.execute(sa.text("SHOW ssl")).scalar() == "on"
+    url = f"{POSTGRES_URL}?sslmode=verify-full&sslrootcert={certs.ca}"
+    with pytest.raises(StorageError) as refused:
+        Platform.open(Settings(home=tmp_path / "home", database_url=url))
+    assert refused.value.field == "database_url"
+    expected = "certificate verify failed" if ssl_on else "server does not support SSL"
+    assert expected in refused.value.message
+
+
+def test_s3_over_https_with_the_dev_ca_and_server_side_encryption(
+    certs: Certs, tmp_path: Path
+) -> None:
+    """moto behind werkzeug's TLS: blobs go over https, verified with the dev CA, and are
+    stored with SSE as the storage options ask."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs.server.cert, certs.server.key)
+    app = DomainDispatcherApplication(create_backend_app)
+    s3 = make_server(
+        "127.0.0.1", 0, app, True, request_handler=MotoRequestHandler, ssl_context=context
+    )
+    thread = threading.Thread(target=s3.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"https://127.0.0.1:{s3.server_address[1]}"
+        raw = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            verify=str(certs.ca),
+            **S3_CREDENTIALS,
+        )
+        raw.create_bucket(Bucket="secure")
+        options: dict[str, Any] = {
+            "key": "testing",
+            "secret": "testing",
+            "client_kwargs": {
+                "endpoint_url": endpoint,
+                "region_name": "us-east-1",
+                "verify": str(certs.ca),
+            },
+            "s3_additional_kwargs": {"ServerSideEncryption": "AES256"},
+        }
+        store = open_blob_store("s3://secure/blobs", storage_options=options)
+        digest = store.put_bytes(b"over tls")
+        assert store.get_bytes(digest) == b"over tls"
+        key = raw.list_objects_v2(Bucket="secure")["Contents"][0]["Key"]
+        assert raw.head_object(Bucket="secure", Key=key)["ServerSideEncryption"] == "AES256"
+
+        untrusting = {
+            **options,
+            "client_kwargs": {**options["client_kwargs"], "verify": True},
+            "config_kwargs": {"retries": {"max_attempts": 1}},
+        }
+        with pytest.raises(StorageError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify"):
+            open_blob_store("s3://secure/blobs", storage_options=untrusting).get_bytes(digest)
+    finally:
+        s3.shutdown()
+        thread.join(timeout=10)

@@ -49,7 +49,14 @@ class Database:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
-        with self.engine.begin() as connection:
+        try:
+            connection = self.engine.connect()
+        except exc.OperationalError as error:  # unreachable, refused, TLS demanded but absent
+            problem = str(error.orig).strip().splitlines()[0]
+            raise StorageError(
+                f"cannot connect to the metadata database: {problem}", field="database_url"
+            ) from None
+        with connection, connection.begin():
             config.attributes["connection"] = connection
             try:
                 command.upgrade(config, "heads")
