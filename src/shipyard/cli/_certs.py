@@ -14,6 +14,11 @@ from shipyard.cli._output import console
 app = typer.Typer(help="Certificates for TLS.", no_args_is_help=True)
 
 
+def _say(text: str) -> None:
+    """One line as it is: paths are never wrapped or coloured."""
+    console.print(text, highlight=False, soft_wrap=True)
+
+
 @app.command("dev")
 def dev(
     directory: Annotated[
@@ -33,34 +38,37 @@ def dev(
     force: Annotated[bool, typer.Option(help="Replace an existing CA.")] = False,
 ) -> None:
     """Make a development CA and a server certificate (or, with --client, a client one)."""
-    from shipyard.tls._dev import make_ca, make_client_cert, make_server_cert, parse_hosts
+    from shipyard.tls._dev import (
+        CA_CERT,
+        make_ca,
+        make_client_cert,
+        make_server_cert,
+        parse_hosts,
+    )
 
     where = directory or STATE.settings.home / "tls"
+    ca_file = where / CA_CERT
     if client is not None:
         pair = make_client_cert(where, client)
-        console.print(f"client certificate for {client}: {pair.cert}", highlight=False)
-        console.print(f"its key (mode 0600): {pair.key}", highlight=False)
-        console.print("Use it (the principal must exist and be a service principal):")
-        console.print(
-            f"  shipyard principals create {client} --kind service\n"
-            f"  shipyard --url https://127.0.0.1:8000 --ca-bundle {where / 'ca.pem'} "
-            f"--client-cert {pair.cert} --client-key {pair.key} datasets list",
-            highlight=False,
-            soft_wrap=True,
+        _say(f"client certificate for {client}: {pair.cert}")
+        _say(f"its key (mode 0600): {pair.key}")
+        _say("Use it (the principal must exist and be a service principal):")
+        _say(f"  shipyard principals create {client} --kind service")
+        _say(
+            f"  shipyard --url https://127.0.0.1:8000 --ca-bundle {ca_file} "
+            f"--client-cert {pair.cert} --client-key {pair.key} principals list"
         )
         return
     names = parse_hosts(hosts)
     ca = make_ca(where, force=force)
     server = make_server_cert(where, names)
-    console.print(f"CA: {ca.cert} (key, mode 0600: {ca.key})", highlight=False)
-    console.print(f"server certificate for {', '.join(names)}: {server.cert}", highlight=False)
-    console.print(f"its key (mode 0600): {server.key}", highlight=False)
-    console.print("Use them:")
-    console.print(
+    _say(f"CA: {ca.cert} (its key, mode 0600: {ca.key})")
+    _say(f"server certificate for {', '.join(names)}: {server.cert}")
+    _say(f"its key (mode 0600): {server.key}")
+    _say("Use them:")
+    _say(
         f"  shipyard server --tls-cert {server.cert} --tls-key {server.key} "
-        f"--tls-client-ca {ca.cert}\n"
-        f"  shipyard --url https://127.0.0.1:8000 --ca-bundle {ca.cert} datasets list\n"
-        f"  shipyard certs dev --dir {where} --client NAME   # a client certificate",
-        highlight=False,
-        soft_wrap=True,
+        f"--tls-client-ca {ca.cert}"
     )
+    _say(f"  shipyard --url https://127.0.0.1:8000 --ca-bundle {ca.cert} principals list")
+    _say(f"  shipyard certs dev --dir {where} --client NAME   # a client certificate")
