@@ -42,8 +42,13 @@ class Settings(BaseModel):
 
     home: Path = Field(default_factory=lambda: default_home(os.environ))
     database_url: str | None = None
+    """PostgreSQL over verified TLS: ``...?sslmode=verify-full&sslrootcert=/path/ca.pem``
+    (libpq's parameters reach the driver as they are; a server without TLS is refused)."""
     blob_url: str | None = None
     blob_storage_options: dict[str, Any] = Field(default_factory=dict)
+    """Options of the S3 filesystem (s3fs): for a private CA, ``client_kwargs: {verify:
+    /path/ca.pem}``; for encryption at rest, ``s3_additional_kwargs: {ServerSideEncryption:
+    aws:kms, SSEKMSKeyId: ...}`` (or ``AES256``)."""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     serving_port: int = Field(default=8080, ge=0, le=65535)
