@@ -235,6 +235,8 @@ def test_require_tls_refuses_to_start_without_a_certificate(
     url = "https://127.0.0.1:9/"
     assert _cli("--url", url, "--client-cert", "c.pem", "principals", "list") == 1
     assert "give both --client-cert and --client-key" in capsys.readouterr().err
+    assert _cli("--url", url, "--ca-bundle", str(tmp_path / "no-ca.pem"), "principals", "list") == 1
+    assert "error: ca_bundle: cannot load the CA bundle" in capsys.readouterr().err
 
 
 def test_tls_settings_come_from_the_environment(certs: Certs, tmp_path: Path) -> None:

@@ -72,7 +72,13 @@ def tls_context(
     ``ca_bundle``, host names checked, TLS 1.2 or later, and ``client_cert`` when given."""
     import ssl
 
-    context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    try:
+        context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise errors.InvalidInput(
+            f"cannot load the CA bundle {ca_bundle}: {reason}", field="ca_bundle"
+        ) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if client_cert is not None:
         cert, key = client_cert
