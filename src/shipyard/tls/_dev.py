@@ -167,7 +167,8 @@ def parse_hosts(hosts: str) -> list[str]:
         except ValueError:
             labels = host.removeprefix("*.").split(".")
             if not all(
-                label and len(label) <= 63 and label.replace("-", "").isalnum() for label in labels
+                label.isascii() and len(label) <= 63 and label.replace("-", "").isalnum()
+                for label in labels
             ):
                 raise InvalidInput(
                     f"{host!r} is not a host name or IP address", field="hosts"
