@@ -1,5 +1,6 @@
 """The REST control plane: every catalog operation behind ``Authorization: Bearer`` (or a
-console session cookie, with the browser checks of ``shipyard.console``), and the console."""
+console session cookie, with the browser checks of ``shipyard.console``, or a verified
+client certificate naming a service principal), and the console."""
 
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ from shipyard.console import (
     cookie_context,
 )
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, RequestLimiter, authenticate, new_request_id
+from shipyard.security import (
+    RequestContext,
+    RequestLimiter,
+    authenticate,
+    authenticate_certificate,
+    new_request_id,
+)
+from shipyard.tls import has_client_certificate, scope_principal
 
 PUBLIC_PATHS = frozenset({"/healthz"}) | CONSOLE_PUBLIC_PATHS
 
@@ -61,6 +69,10 @@ def create_app(platform: Platform) -> FastAPI:
         authorization = request.headers.get("authorization")
         if authorization is None and SESSION_COOKIE in request.cookies:
             ctx = await run_in_threadpool(cookie_context, platform, request, request_id)
+        elif authorization is None and has_client_certificate(request.scope):
+            ctx = await run_in_threadpool(
+                authenticate_certificate, platform, scope_principal(request.scope), request_id
+            )
         else:
             ctx = await run_in_threadpool(authenticate, platform, authorization, request_id)
         limiter.check(ctx.principal)

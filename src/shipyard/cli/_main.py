@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from shipyard.cli import (
     _alarms,
     _automl,
     _batch,
+    _certs,
     _contracts,
     _cost,
     _datasets,
@@ -61,9 +63,21 @@ def root(
     api_key: Annotated[
         str | None, typer.Option(help="API key for --url (or SHIPYARD_API_KEY).")
     ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(help="CA certificates to trust for an https --url (or SHIPYARD_CA_BUNDLE)."),
+    ] = None,
+    client_cert: Annotated[
+        Path | None,
+        typer.Option(help="Client certificate for mutual TLS (or SHIPYARD_CLIENT_CERT)."),
+    ] = None,
+    client_key: Annotated[
+        Path | None, typer.Option(help="Its private key (or SHIPYARD_CLIENT_KEY).")
+    ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     STATE.url, STATE.api_key = url, api_key
+    STATE.ca_bundle, STATE.client_cert, STATE.client_key = ca_bundle, client_cert, client_key
 
 
 app.command()(_servers.init)
@@ -103,6 +117,7 @@ app.add_typer(_iam.principals_app, name="principals")
 app.add_typer(_iam.keys_app, name="keys")
 app.add_typer(_iam.policies_app, name="policies")
 app.add_typer(_iam.audit_app, name="audit")
+app.add_typer(_certs.app, name="certs")
 
 
 # typer re-exports click's BadParameter (from its own copy of click in recent releases); the

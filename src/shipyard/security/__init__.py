@@ -11,6 +11,7 @@ from shipyard.schemas.security import (
 )
 from shipyard.security._audit import add_event, record_event, record_events
 from shipyard.security._audit_log import list_audit_events
+from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._iam import (
     ADMIN,
@@ -65,6 +66,7 @@ __all__ = [
     "add_event",
     "attach_policy",
     "authenticate",
+    "authenticate_certificate",
     "bootstrap",
     "check_csrf",
     "close_session",

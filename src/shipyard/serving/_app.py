@@ -28,6 +28,7 @@ from shipyard.serving._auth import (
     INVOKE,
     PUT_FEEDBACK,
     READ_METRICS,
+    CertificateAuthorizer,
     RequestAuthorizer,
     RequestLimiting,
     endpoint_resource,
@@ -68,6 +69,7 @@ from shipyard.serving._shadow import ShadowCopy, ShadowRunner
 from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import VariantTotals
 from shipyard.serving._v2 import InferRequest, infer_response, parse_infer, parse_infer_columns
+from shipyard.tls import has_client_certificate, scope_principal
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,7 @@ class ServingApp:
             config if isinstance(config, EndpointConfig) else EndpointConfig.single(config)
         )
         self.authorizer = authorizer
+        self.certificates = authorizer if isinstance(authorizer, CertificateAuthorizer) else None
         self.settings = settings or ServingSettings()
         self.metrics = ServingMetrics(endpoint_name)
         self.captures = CaptureBuffer(self.settings.capture_buffer)
@@ -205,9 +208,19 @@ class ServingApp:
                 raise NotFound("no such path", field="path")
             route = found[0]
             if route.action is not None:
-                principal = self.authorizer.authorize(
-                    request.authorization, route.action, self.resource
-                )
+                principal: str | None
+                if (
+                    request.authorization is None
+                    and self.certificates is not None
+                    and has_client_certificate(scope)
+                ):
+                    principal = self.certificates.authorize_certificate(
+                        scope_principal(scope), route.action, self.resource
+                    )
+                else:
+                    principal = self.authorizer.authorize(
+                        request.authorization, route.action, self.resource
+                    )
                 if principal is None:
                     principal = await asyncio.get_running_loop().run_in_executor(
                         None,

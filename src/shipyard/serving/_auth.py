@@ -40,6 +40,16 @@ class RequestLimiting(Protocol):
     def stop(self) -> None: ...
 
 
+@runtime_checkable
+class CertificateAuthorizer(Protocol):
+    """An authorizer that also accepts a verified client certificate instead of a key."""
+
+    def authorize_certificate(self, principal: str | None, action: str, resource: str) -> str:
+        """The principal the certificate names (``sy:principal/NAME``), if it may act; it
+        answers from memory. Raise Unauthenticated or AccessDenied."""
+        ...
+
+
 def endpoint_resource(endpoint_name: str) -> str:
     """The stable resource name of an endpoint, as policies spell it."""
     return f"sy:endpoint/{endpoint_name}"

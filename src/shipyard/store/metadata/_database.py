@@ -47,15 +47,21 @@ class Database:
         with ``migrate=False`` and should not pay for it at start-up.
         """
         from alembic import command
+        from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
 
         if self.is_sqlite:
             path = self.engine.url.database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-        from alembic.config import Config
-
-        with self.engine.begin() as connection:
+        try:
+            connection = self.engine.connect()
+        except exc.OperationalError as error:  # unreachable, refused, TLS demanded but absent
+            problem = str(error.orig).strip().splitlines()[0]
+            raise StorageError(
+                f"cannot connect to the metadata database: {problem}", field="database_url"
+            ) from None
+        with connection, connection.begin():
             try:
                 migration = MigrationContext.configure(connection)
                 if frozenset(migration.get_current_heads()) in _MIGRATED:
