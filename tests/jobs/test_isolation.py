@@ -1,0 +1,144 @@
+"""Own code with ``network: none``: no network, no platform files, no credentials, no writes
+outside scratch; and a well-behaved job trains, logs and registers as in the job process."""
+
+from __future__ import annotations
+
+import io
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from sklearn.linear_model import LogisticRegression
+from tests.conftest import service_unavailable
+from tests.jobs.conftest import HELPERS, TRAIN, bc_parquet
+
+from shipyard.client import Client
+from shipyard.errors import JobFailed
+from shipyard.jobs._sandbox import sandbox_unavailable
+from shipyard.names import parse_reference
+from shipyard.platform import Platform
+from shipyard.registry import load_version_predictor, resolve
+from shipyard.security._sealing import seal
+
+# Each probe's outcome becomes a tag; the last one (PostgreSQL over TCP) fails the job.
+PROBE = """
+import os, socket
+
+
+def attempt(action):
+    try:
+        action()
+        return "ok"
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def write(path):
+    with open(path, "w") as file:
+        file.write("x")
+
+
+def main(context):
+    p = context.params
+    home = p["home"]
+    results = {
+        "host_socket": attempt(lambda: socket.create_connection(("127.0.0.1", int(p["port"])), 2)),
+        "key": attempt(lambda: open(f"{home}/keys/sealing.key", "rb").read()),
+        "database": attempt(lambda: open(p["database"], "rb").read(16)),
+        "parent_root": attempt(lambda: open(f"/proc/{os.getppid()}/root{home}/shipyard.db").read()),
+        "write_input": attempt(lambda: write("/tmp/inputs/bc.arrow")),
+        "write_source": attempt(lambda: write(p["source"])),
+        "write_home": attempt(lambda: write(f"{home}/planted")),
+        "write_scratch": attempt(lambda: write("scratch.txt")),
+        "read_input": attempt(lambda: context.table().num_rows),
+    }
+    context.run.set_tags({f"probe.{k}": v for k, v in results.items()})
+    context.run.set_tags({"env": " ".join(sorted(os.environ)), "uid": os.getuid()})
+    socket.create_connection(("127.0.0.1", 5432), 2)
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> None:
+    reason = sandbox_unavailable(tmp_path_factory.mktemp("probe"))
+    if reason is not None:
+        service_unavailable(reason)
+
+
+@pytest.fixture
+def listening() -> Iterator[int]:
+    """A real listening socket on the host's loopback; its port."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def test_isolated_code_reaches_no_network_secrets_or_writable_place(
+    sandbox: None, data_platform: Platform, listening: int, tmp_path: Path
+) -> None:
+    settings = data_platform.settings
+    home = settings.home.resolve()
+    seal(settings, "a secret", "test")  # creates <home>/keys/sealing.key
+    assert (home / "keys" / "sealing.key").is_file()
+    database = settings.metadata_url.removeprefix("sqlite:///")
+    params = {
+        "port": listening,
+        "home": str(home),
+        "database": database if database != settings.metadata_url else str(home / "blobs"),
+        "source": str(Path(__file__).resolve()),
+    }
+    client = Client(settings=settings)
+    spec = {"entrypoint": "probe.py:main", "dataset": "bc@1", "network": "none", "params": params}
+    job = client.training.submit_code(spec, {"probe.py": PROBE})
+    assert job.spec["network"] == "none"
+    with pytest.raises(JobFailed):
+        client.training.wait(job.id, timeout=180)
+    done = client.training.get(job.id)
+    assert done.status == "failed"
+    assert done.message.startswith("ConnectionRefusedError") or "unreachable" in done.message
+    assert done.run_id is not None
+    tags = client.tracking.get_run(done.run_id).tags
+    probes = {k.removeprefix("probe."): v for k, v in tags.items() if k.startswith("probe.")}
+    assert probes["host_socket"].startswith("ConnectionRefusedError"), probes
+    for name in ("key", "database"):
+        assert probes[name].startswith(("FileNotFoundError", "PermissionError")), probes
+    assert probes["parent_root"].startswith("PermissionError"), probes
+    for name in ("write_input", "write_source"):
+        assert probes[name].startswith(("OSError: [Errno 30]", "PermissionError")), probes
+    assert probes["write_home"].startswith(("FileNotFoundError", "OSError: [Errno 30]")), probes
+    assert probes["write_scratch"] == "ok" and probes["read_input"] == "ok", probes
+    assert tags["uid"] != "0"
+    assert not [k for k in tags["env"].split() if k.startswith(("SHIPYARD", "AWS", "PG"))]
+    assert not (home / "planted").exists()
+    assert Path(__file__).read_text().startswith('"""Own code')
+
+
+def test_isolated_job_trains_logs_and_registers_a_model_that_serves(
+    sandbox: None, data_platform: Platform
+) -> None:
+    client = Client(settings=data_platform.settings)
+    spec = {"entrypoint": "train.py:main", "dataset": "bc@1", "network": "none"}
+    spec["params"] = {"max_iter": 500}
+    files = {"train.py": TRAIN, "helpers.py": HELPERS}
+    job = client.training.wait(client.training.submit_code(spec, files).id, timeout=180)
+    assert job.status == "succeeded" and job.run_id is not None
+    run = client.tracking.get_run(job.run_id)
+    assert {"code/train.py", "model/model.bin", "model/meta.json"} <= {
+        a.path for a in run.artifacts
+    }
+    frame = pq.read_table(io.BytesIO(bc_parquet())).to_pandas()
+    x, y = frame.drop(columns=["target"]).to_numpy(), frame["target"]
+    expected = LogisticRegression(max_iter=500).fit(x, y)
+    logged = client.tracking.metric_history(job.run_id, "accuracy")[0].value
+    assert logged == pytest.approx(expected.score(x, y))
+    client.models.register("isolated", job.run_id)
+    with data_platform.db.session() as session:
+        _, row = resolve(session, parse_reference("isolated@1"))
+        session.expunge(row)
+    predictor = load_version_predictor(data_platform, row)
+    predicted = predictor.predict(frame.drop(columns=["target"]).head(20))
+    assert np.array_equal(predicted.predictions, expected.predict(x[:20]))
