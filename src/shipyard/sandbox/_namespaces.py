@@ -1,7 +1,7 @@
 """Entering the sandbox: new namespaces, a mount view that hides the platform, no root.
 
 Called first thing in a fresh, single-threaded child process (``_child``). As root it
-unshares the mount, network, IPC and UTS namespaces, makes every mount private (nothing
+unshares the mount, network, PID, IPC and UTS namespaces, makes every mount private (nothing
 propagates back to the host), puts empty tmpfs over the paths to hide (the Shipyard home
 with its database, keys and blobs), gives a private ``/tmp`` holding the attempt's code and
 inputs (read-only binds) and its scratch directory (the only writable place), remounts
@@ -26,6 +26,7 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
@@ -121,11 +122,23 @@ def _hide(path: str) -> None:
         _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
+def _become_init() -> None:
+    """Continue as process 1 of the new PID namespace: when it ends, every process the code
+    started ends with it. This process waits for it and exits with its status."""
+    child = os.fork()
+    if child == 0:
+        return
+    status = os.waitpid(child, 0)[1]
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)
+
+
 def enter(layout: Layout, *, uid: int = NOBODY) -> None:
     """Move this (single-threaded) process into the sandbox; it cannot leave it."""
     root = os.geteuid() == 0
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
     outer_uid, outer_gid = os.geteuid(), os.getegid()
-    isolated = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    isolated = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
     if root:
         _unshare(isolated)
     else:
@@ -159,6 +172,8 @@ def enter(layout: Layout, *, uid: int = NOBODY) -> None:
             _mount(None, str(target), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
         os.close(fd)
     _mount("tmpfs", SHM, "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
+    _become_init()
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _read_only_everywhere({str(ROOT), str(ROOT / "work"), SHM})
     _loopback_up()
     if root:
