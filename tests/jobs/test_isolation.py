@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from sklearn.linear_model import LogisticRegression
 from tests.conftest import service_unavailable
 from tests.jobs.conftest import HELPERS, TRAIN, bc_parquet
 
 from shipyard.client import Client
-from shipyard.errors import JobFailed
+from shipyard.errors import InvalidInput, JobFailed
 from shipyard.jobs._sandbox import sandbox_unavailable
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
@@ -142,3 +143,23 @@ def test_isolated_job_trains_logs_and_registers_a_model_that_serves(
     predictor = load_version_predictor(data_platform, row)
     predicted = predictor.predict(frame.drop(columns=["target"]).head(20))
     assert np.array_equal(predicted.predictions, expected.predict(x[:20]))
+
+
+def test_network_is_checked_before_any_job_exists(data_platform: Platform, tmp_path: Path) -> None:
+    client = Client(settings=data_platform.settings)
+    code = {"entrypoint": "train.py:main", "dataset": "bc@1"}
+    with pytest.raises(InvalidInput, match="host") as refused:
+        client.training.submit_code(code | {"network": "bridge"}, {"train.py": TRAIN})
+    assert refused.value.field == "network"
+    tuning = {
+        "training": code | {"network": "none"},
+        "objective": {"metric": "accuracy", "direction": "maximize"},
+        "max_trials": 2,
+        "search_space": {"max_iter": {"type": "int", "low": 50, "high": 100}},
+    }
+    (tmp_path / "train.py").write_text(TRAIN)
+    (tmp_path / "tune.yaml").write_text(yaml.safe_dump(tuning))
+    with pytest.raises(InvalidInput, match="network: none") as refused:
+        client.tuning.start(tmp_path / "tune.yaml")
+    assert refused.value.field == "training.network"
+    assert client.training.list() == [] and client.tuning.list() == []

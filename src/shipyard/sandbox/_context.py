@@ -12,12 +12,11 @@ import json
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
-
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 OUTBOX = ".shipyard-outbox"
 _RESERVED = ("model/", "code/")
@@ -89,6 +88,8 @@ class SandboxContext:
 
     def table(self, name: str | None = None) -> pa.Table:
         """A dataset version of the spec as an Arrow table (the only one if no name)."""
+        import pyarrow as pa
+
         key = self._name(name)
         if key not in self._tables:
             with pa.memory_map(str(self._inputs / f"{key}.arrow")) as source:
