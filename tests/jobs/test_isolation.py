@@ -4,6 +4,7 @@ outside scratch; and a well-behaved job trains, logs and registers as in the job
 from __future__ import annotations
 
 import io
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,7 @@ def main(context):
     home = p["home"]
     results = {
         "host_socket": attempt(lambda: socket.create_connection(("127.0.0.1", int(p["port"])), 2)),
+        "unix_socket": attempt(lambda: socket.socket(socket.AF_UNIX).connect(p["unix"])),
         "key": attempt(lambda: open(f"{home}/keys/sealing.key", "rb").read()),
         "database": attempt(lambda: open(p["database"], "rb").read(16)),
         "write_input": attempt(lambda: write("/tmp/inputs/bc.arrow")),
@@ -71,16 +73,21 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture
-def listening() -> Iterator[int]:
-    """A real listening socket on the host's loopback; its port."""
-    with socket.socket() as server:
+def listening(tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """Real listening sockets: on the host's loopback (its port), and a Unix socket anyone
+    may connect to (its path)."""
+    path = str(tmp_path / "service.sock")
+    with socket.socket() as server, socket.socket(socket.AF_UNIX) as local:
         server.bind(("127.0.0.1", 0))
         server.listen()
-        yield server.getsockname()[1]
+        local.bind(path)
+        os.chmod(path, 0o777)
+        local.listen()
+        yield server.getsockname()[1], path
 
 
 def test_isolated_code_reaches_no_network_secrets_or_writable_place(
-    sandbox: None, data_platform: Platform, listening: int, tmp_path: Path
+    sandbox: None, data_platform: Platform, listening: tuple[int, str]
 ) -> None:
     settings = data_platform.settings
     home = settings.home.resolve()
@@ -88,7 +95,8 @@ def test_isolated_code_reaches_no_network_secrets_or_writable_place(
     assert (home / "keys" / "sealing.key").is_file()
     database = settings.metadata_url.removeprefix("sqlite:///")
     params = {
-        "port": listening,
+        "port": listening[0],
+        "unix": listening[1],
         "home": str(home),
         "database": database if database != settings.metadata_url else str(home / "blobs"),
         "source": str(Path(__file__).resolve()),
@@ -106,6 +114,7 @@ def test_isolated_code_reaches_no_network_secrets_or_writable_place(
     tags = client.tracking.get_run(done.run_id).tags
     probes = {k.removeprefix("probe."): v for k, v in tags.items() if k.startswith("probe.")}
     assert probes["host_socket"].startswith("ConnectionRefusedError"), probes
+    assert probes["unix_socket"].startswith("FileNotFoundError"), probes
     for name in ("key", "database"):
         assert probes[name].startswith(("FileNotFoundError", "PermissionError")), probes
     for name in ("write_input", "write_source"):

@@ -34,6 +34,9 @@ from shipyard.sandbox._context import OUTBOX
 from shipyard.sandbox._namespaces import NOBODY, ROOT, Layout
 
 CHANNEL_LINE_BYTES = 1 << 20
+SOCKET_DIRECTORIES = ("/run", "/var/run", "/var/tmp")  # noqa: S108 - hidden, not used
+"""Hidden as well: where services keep their Unix sockets (PostgreSQL, Docker, MySQL...),
+which no network namespace covers (``/tmp`` and ``/dev/shm`` are the sandbox's own)."""
 _PASSED_ENV = ("LANG", "LC_ALL", "TZ", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -54,8 +57,9 @@ class Outcome:
 
 
 def hidden_paths(settings: Settings) -> list[str]:
-    """Every local path the settings name (home, database file, blobs, token files)."""
-    found = [settings.home]
+    """Every local path the settings name (home, database file, blobs, token files), and
+    the usual directories of services' Unix sockets."""
+    found = [settings.home, *map(Path, SOCKET_DIRECTORIES)]
     found += [v for v in vars(settings).values() if isinstance(v, Path)]
     url = settings.metadata_url
     if url.startswith("sqlite:///"):
