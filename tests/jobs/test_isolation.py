@@ -19,11 +19,15 @@ from tests.jobs.conftest import HELPERS, TRAIN, bc_parquet
 
 from shipyard.client import Client
 from shipyard.errors import InvalidInput, JobFailed
+from shipyard.jobs import JobAttempt
 from shipyard.jobs._sandbox import sandbox_unavailable
+from shipyard.jobs._sandbox_record import BadMessage, Recorder
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor, resolve
+from shipyard.security import ADMIN
 from shipyard.security._sealing import seal
+from shipyard.tracking import start_run
 
 # Each probe's outcome becomes a tag; the last one (PostgreSQL over TCP) fails the job.
 PROBE = """
@@ -172,3 +176,43 @@ def test_network_is_checked_before_any_job_exists(data_platform: Platform, tmp_p
         client.tuning.start(tmp_path / "tune.yaml")
     assert refused.value.field == "training.network"
     assert client.training.list() == [] and client.tuning.list() == []
+
+
+def test_outbox_files_are_checked_before_the_parent_reads_them(
+    data_platform: Platform, tmp_path: Path
+) -> None:
+    """The sandboxed code owns its outbox: a link there (to a key, say) is refused, as are
+    bad messages; plain files are stored."""
+    secret = tmp_path / "sealing.key"
+    secret.write_bytes(b"k" * 32)
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    (outbox / "1").write_bytes(b"plot")
+    (outbox / "2").symlink_to(secret)
+    os.link(secret, outbox / "3")
+    with data_platform.db.session() as session:
+        run = start_run(session, experiment="own", principal=ADMIN, name="r")
+        run_id = run.id
+    job = JobAttempt(data_platform, "job", 1, ADMIN)
+    recorder = Recorder(job, run_id, outbox, max_bytes=1024)
+    recorder.take(b'{"op": "metrics", "metrics": {"loss": 0.5}, "step": 2}\n')
+    recorder.take(b'{"op": "artifact", "path": "plots/a.png", "file": "1"}\n')
+    assert recorder.collect()[0]["plots/a.png"][1] == 4
+    for name in ("2", "3"):
+        recorder.take(b'{"op": "model", "files": {"model/model.bin": "%s"}}\n' % name.encode())
+        with pytest.raises(BadMessage, match="outbox file"):
+            recorder.collect()
+    for bad in (
+        b'{"op": "artifact", "path": "../x", "file": "1"}',
+        b'{"op": "artifact", "path": "model/model.bin", "file": "1"}',
+        b'{"op": "model", "files": {"model/model.bin": "../../keys/sealing.key"}}',
+        b'{"op": "metrics", "metrics": {"loss": "high"}}',
+        b'{"op": "drop_tables"}',
+        b"not json",
+    ):
+        with pytest.raises(InvalidInput):
+            recorder.take(bad)
+    assert [
+        p.value
+        for p in Client(settings=data_platform.settings).tracking.metric_history(run_id, "loss")
+    ] == [0.5]
