@@ -27,8 +27,8 @@ from sklearn.datasets import load_breast_cancer
 from shipyard.client import Client
 from shipyard.config import Settings
 from shipyard.datasets import ingest
-from shipyard.jobs._sandbox import sandbox_unavailable
 from shipyard.platform import Platform
+from shipyard.sandbox._launch import sandbox_unavailable
 from shipyard.security import ADMIN, bootstrap, context_for
 
 TINY = "def main(context):\n    context.run.log_metric('rows', context.table().num_rows)\n"

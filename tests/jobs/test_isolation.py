@@ -17,15 +17,18 @@ from sklearn.linear_model import LogisticRegression
 from tests.conftest import service_unavailable
 from tests.jobs.conftest import HELPERS, TRAIN, bc_parquet
 
+from shipyard import transforms
 from shipyard.client import Client
+from shipyard.datasets import find_version, load_version_table
 from shipyard.errors import InvalidInput, JobFailed
 from shipyard.jobs import JobAttempt
-from shipyard.jobs._sandbox import sandbox_unavailable
 from shipyard.jobs._sandbox_record import BadMessage, Recorder
 from shipyard.names import parse_reference
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor, resolve
-from shipyard.security import ADMIN
+from shipyard.sandbox._launch import sandbox_unavailable
+from shipyard.schemas.transforms import TransformSpec
+from shipyard.security import ADMIN, context_for
 from shipyard.security._sealing import seal
 from shipyard.tracking import start_run
 
@@ -216,3 +219,49 @@ def test_outbox_files_are_checked_before_the_parent_reads_them(
         p.value
         for p in Client(settings=data_platform.settings).tracking.metric_history(run_id, "loss")
     ] == [0.5]
+
+
+TRANSFORM = """
+import os, socket
+import pyarrow as pa
+
+
+def attempt(action):
+    try:
+        action()
+        return "ok"
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def run(bc):
+    found = {
+        "rows": str(bc.num_rows),
+        "host_socket": attempt(lambda: socket.create_connection(("127.0.0.1", PORT), 2)),
+        "key": attempt(lambda: open("KEY", "rb").read()),
+        "uid": str(os.getuid()),
+    }
+    return pa.table({"probe": list(found), "result": list(found.values())})
+"""
+
+
+def test_python_transform_with_network_none_runs_in_the_sandbox(
+    sandbox: None, data_platform: Platform, listening: tuple[int, str]
+) -> None:
+    key = data_platform.settings.home.resolve() / "keys" / "sealing.key"
+    seal(data_platform.settings, "a secret", "test")
+    source = TRANSFORM.replace("PORT", str(listening[0])).replace("KEY", str(key))
+    spec = TransformSpec.model_validate(
+        {"inputs": {"bc": "bc"}, "python": {"entrypoint": "probe:run", "network": "none"}}
+    )
+    ctx = context_for(data_platform, ADMIN)
+    transforms.apply_transform(ctx, "probed", spec, source)
+    assert transforms.run_transform(ctx, "probed").output == "probed@1"
+    with data_platform.db.session() as session:
+        row = find_version(session, "probed", 1)
+        session.expunge(row)
+    table = load_version_table(data_platform, row).to_pylist()
+    found = {r["probe"]: r["result"] for r in table}
+    assert found["rows"] == "569" and found["uid"] != "0", found
+    assert found["host_socket"].startswith("ConnectionRefusedError"), found
+    assert found["key"].startswith("FileNotFoundError"), found

@@ -1,15 +1,17 @@
 """The sandboxed process: read the plan, enter the sandbox, run the user's entry function.
 
 The plan (JSON on stdin) names the host directories to show and the paths to hide, the
-channel's file descriptor, the entrypoint, params and dataset names. The outcome is the
-channel's last line: ``done``, ``error`` (the code raised: its type and message) or
-``sandbox`` (the sandbox could not be set up; no user code ran).
+channel's file descriptor, the entrypoint, params and dataset names; or a ``worker``
+script of Shipyard's (the Python transform worker) and its request, run in the sandbox.
+The outcome is the channel's last line: ``done``, ``error`` (the code raised: its type and
+message) or ``sandbox`` (the sandbox could not be set up; no user code ran).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import runpy
 import sys
 import traceback
 
@@ -30,6 +32,10 @@ def main() -> int:
     if plan.get("probe"):
         channel.send("done")
         return 0
+    if "worker" in plan:
+        code = int(runpy.run_path(plan["worker"]["script"])["handle"](plan["worker"]["request"]))
+        channel.send("done")
+        return code
     context = SandboxContext(
         channel,
         plan["job_id"],
