@@ -25,7 +25,7 @@ def main() -> int:
     stream = os.fdopen(int(plan["channel"]), "w", encoding="utf-8")
     try:
         enter(Layout(**plan["layout"]), uid=int(plan["uid"]))
-    except OSError as error:
+    except Exception as error:  # not Linux (no unshare in libc), namespaces refused, ...
         stream.write(json.dumps({"op": "sandbox", "message": str(error)}) + "\n")
         return 3
     channel = Channel(stream, ROOT / "work" / OUTBOX)
