@@ -52,22 +52,26 @@ def hidden_paths(settings: Settings) -> list[str]:
     return sorted({str(p.resolve()) for p in found if p.exists()})
 
 
-def _python_paths() -> list[Path]:
-    """The interpreter, its standard library, site-packages and the shipyard package."""
+def _python_paths() -> tuple[list[Path], list[Path]]:
+    """(the interpreter's prefixes and the shipyard package; the rest of ``sys.path``)."""
     package = Path(shipyard.__file__).resolve().parent.parent
-    found = {Path(sys.prefix), Path(sys.base_prefix), package}
-    found |= {Path(p) for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)}
-    return sorted({p.resolve() for p in found})
+    essential = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), package}
+    rest = {Path(p).resolve() for p in sys.path if p and os.path.isabs(p) and os.path.isdir(p)}
+    return sorted(essential), sorted(rest - essential)
 
 
 def layout_for(directory: Path, hide: list[str], as_root: bool) -> Layout:
     """Hide ``hide``; show the Python installation (an unprivileged uid cannot enter
-    ``/root``, say: an empty tmpfs goes over it with the installation bound back)."""
-    needed = [p for p in _python_paths() if not p.is_relative_to(ROOT)]
-    for path in needed:
-        for hidden in hide:
+    ``/root``, say: an empty tmpfs goes over it with the installation bound back). Other
+    ``sys.path`` entries under a hidden path or ``/tmp`` are left out."""
+    essential, rest = _python_paths()
+    for path in essential:
+        for hidden in [*hide, str(ROOT)]:
             if path.is_relative_to(hidden):
                 raise SandboxFailed(f"the sandbox hides {hidden}, where Python reads {path}")
+    needed = essential + [
+        p for p in rest if not any(p.is_relative_to(h) for h in [*hide, str(ROOT)])
+    ]
     cover, reveal = set(), set()
     for path in needed if as_root else []:
         for ancestor in reversed(path.parents[:-1]):

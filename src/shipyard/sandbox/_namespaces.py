@@ -152,8 +152,6 @@ def enter(layout: Layout, *, uid: int = NOBODY) -> None:
     revealed = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in layout.reveal}
     for path in layout.cover:
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    for path in layout.hide:
-        _hide(path)
     for path, fd in revealed.items():
         if os.path.isdir(f"/proc/self/fd/{fd}"):
             os.makedirs(path, exist_ok=True)
@@ -163,6 +161,8 @@ def enter(layout: Layout, *, uid: int = NOBODY) -> None:
         _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
         _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
         os.close(fd)
+    for path in layout.hide:  # after the reveals: a hidden path inside one stays hidden
+        _hide(path)
     _mount("tmpfs", str(ROOT), "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
     for name, fd in keep.items():
         target = ROOT / name
