@@ -69,7 +69,7 @@ def limits(
     def show() -> None:
         source = "its own" if found.own else "the defaults"
         console.print(
-            f"{found.principal} ({source}): rate {_or_unlimited(found.requests_per_second)}/s, "
+            f"{found.principal} ({source}): rate {_or_unlimited(found.requests_per_second, '/s')}, "
             f"burst {_or_unlimited(found.burst)}, daily quota {_or_unlimited(found.daily_quota)};"
             f" {found.requests_today} requests today",
             highlight=False,
@@ -78,8 +78,8 @@ def limits(
     emit(found, as_json, show)
 
 
-def _or_unlimited(value: float | None) -> str:
-    return "unlimited" if value is None else f"{value:g}"
+def _or_unlimited(value: float | None, unit: str = "") -> str:
+    return "unlimited" if value is None else f"{value:g}{unit}"
 
 
 @keys_app.command("create")
