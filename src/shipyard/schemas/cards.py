@@ -160,7 +160,7 @@ class ModelCard(WireModel):
                 ],
             )
         )
-        labels = {n.id: n.label for n in self.lineage.nodes}
+        labels = {n.id: f"{n.kind} {n.label}" for n in self.lineage.nodes}
         out.append(
             (
                 "Lineage",
