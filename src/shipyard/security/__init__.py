@@ -9,6 +9,14 @@ from shipyard.schemas.security import (
     Simulation,
 )
 from shipyard.security._audit import add_event, record_event, record_events
+from shipyard.security._audit_chain import (
+    AuditSealer,
+    check_audit_log,
+    export_audit_log,
+    public_key_pem,
+    seal_audit_log,
+    verify_audit_log,
+)
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._iam import (
@@ -46,6 +54,7 @@ __all__ = [
     "Access",
     "ApiKeyInfo",
     "AuditEventInfo",
+    "AuditSealer",
     "CachedKeyAuthorizer",
     "Decision",
     "IssuedSession",
@@ -62,6 +71,7 @@ __all__ = [
     "attach_policy",
     "authenticate",
     "bootstrap",
+    "check_audit_log",
     "check_csrf",
     "close_session",
     "context_for",
@@ -70,6 +80,7 @@ __all__ = [
     "detach_policy",
     "evaluate",
     "evaluate_names",
+    "export_audit_log",
     "issue_admin_key_if_none",
     "latest_versioned",
     "list_api_keys",
@@ -79,10 +90,13 @@ __all__ = [
     "new_request_id",
     "open_session",
     "operation",
+    "public_key_pem",
     "put_policy",
     "record_event",
     "record_events",
     "revoke_api_key",
+    "seal_audit_log",
     "session_state",
     "simulate_policy",
+    "verify_audit_log",
 ]
