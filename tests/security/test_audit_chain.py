@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -41,7 +43,10 @@ from shipyard.security import (
     seal_audit_log,
     verify_audit_log,
 )
+from shipyard.store.metadata import Database
 from shipyard.store.metadata import tables as t
+
+MIGRATIONS = Path(__file__).parents[2] / "src" / "shipyard" / "store" / "metadata" / "migrations"
 
 
 def _seed(platform: Platform, count: int, who: str = "alice") -> None:
@@ -235,35 +240,24 @@ def _add_checkpoint(
 
 
 def test_forged_checkpoints_are_caught(platform: Platform) -> None:
+    """One signed by another key (an attacker's own), then one whose signature is made up."""
     _seed(platform, 5)
-    verdict = _sealed(platform)
-    last = verdict.last_checkpoint
+    last = _sealed(platform).last_checkpoint
     assert last is not None and last.seq == 5
-    # a checkpoint with this server's key id but a signature it never made
-    _add_checkpoint(
-        platform, 3, str(_row(platform, 3)["hash"]), last.key_id, base64.b64encode(bytes(64))
-    )
+    mallory = Ed25519PrivateKey.generate()
+    digest, time = str(_row(platform, 4)["hash"]), utcnow()
+    signature = mallory.sign(checkpoint_message(4, digest, canonical_time(time)))
+    mallory_id = key_id(mallory.public_key())
+    _add_checkpoint(platform, 4, digest, mallory_id, base64.b64encode(signature), time)
     verdict = verify_audit_log(context_for(platform, ADMIN))
     assert not verdict.ok and verdict.first_bad is not None
-    assert verdict.first_bad.seq == 3 and "signature does not verify" in verdict.first_bad.problem
-
-
-def test_a_checkpoint_signed_by_another_key_is_refused(platform: Platform) -> None:
-    _seed(platform, 4)
-    _sealed(platform)
-    mallory = Ed25519PrivateKey.generate()
-    row, time = _row(platform, 2), utcnow()
-    signature = mallory.sign(checkpoint_message(2, str(row["hash"]), canonical_time(time)))
-    _add_checkpoint(
-        platform,
-        2,
-        str(row["hash"]),
-        key_id(mallory.public_key()),
-        base64.b64encode(signature),
-        time,
-    )
+    assert verdict.first_bad.seq == 4 and "names key" in verdict.first_bad.problem
+    # this server's key id, a signature it never made: the earlier one is named first
+    digest = str(_row(platform, 3)["hash"])
+    _add_checkpoint(platform, 3, digest, last.key_id, base64.b64encode(bytes(64)))
     verdict = verify_audit_log(context_for(platform, ADMIN))
-    assert verdict.first_bad is not None and "names key" in verdict.first_bad.problem
+    assert verdict.first_bad is not None and verdict.first_bad.seq == 3
+    assert "signature does not verify" in verdict.first_bad.problem
 
 
 def test_the_triggers_let_an_event_be_sealed_once_and_nothing_else(platform: Platform) -> None:
@@ -417,3 +411,62 @@ def test_cli_verify_and_export_exit_codes(
         if STATE._client is not None:
             STATE._client.close()
         STATE._settings, STATE._client = None, None
+
+
+def _migrate(db: Database, action: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, action)(config, revision)
+
+
+def test_events_stored_before_the_migration_are_sealed_by_the_first_sealing(
+    metadata_url: str, tmp_path: Path
+) -> None:
+    """Migration 0136 on a store with events; then its downgrade restores the old triggers."""
+    (tmp_path / "home").mkdir(exist_ok=True)
+    db = Database(metadata_url)
+    try:
+        _migrate(db, "upgrade", "0135_model_approvals")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO audit_events (time, principal, action, resource, outcome,"
+                    " request_id, detail) VALUES (:time, :principal, :action, :resource,"
+                    " :outcome, :request_id, :detail)"
+                ),
+                [
+                    {
+                        "time": f"2026-01-01 00:00:0{i}",
+                        "principal": "old",
+                        "action": "datasets:Ingest",
+                        "resource": f"sy:dataset/{i}",
+                        "outcome": "succeeded",
+                        "request_id": str(i),
+                        "detail": "{}",
+                    }
+                    for i in range(3)
+                ],
+            )
+        db.upgrade()
+        settings = Settings(home=tmp_path / "home", database_url=metadata_url)
+        platform = Platform.open(settings)
+        try:
+            assert seal_audit_log(platform) == 3
+            verdict = check_audit_log(platform)
+            assert verdict.ok and verdict.events == 3 and verdict.last_checkpoint is not None
+        finally:
+            platform.close()
+        _migrate(db, "downgrade", "0135_model_approvals")
+        with pytest.raises(sa.exc.DatabaseError):
+            _raw_db(db, "UPDATE audit_events SET outcome = 'x'")
+        with pytest.raises(sa.exc.DatabaseError):
+            _raw_db(db, "DELETE FROM audit_events")
+    finally:
+        db.dispose()
+
+
+def _raw_db(db: Database, statement: str) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(sa.text(statement))

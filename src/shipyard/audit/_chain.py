@@ -36,7 +36,9 @@ def canonical_time(time: datetime) -> str:
     """A UTC time as the chain hashes it (naive times are taken as UTC)."""
     if time.tzinfo is None:
         time = time.replace(tzinfo=UTC)
-    return time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    elif time.utcoffset():
+        time = time.astimezone(UTC)
+    return time.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _canonical(value: Any) -> bytes:
@@ -76,8 +78,19 @@ def _span(first: int, last: int) -> str:
     return f"seq {first} was" if first == last else f"seqs {first}..{last} were"
 
 
-def _recomputed(event: AuditChainEvent) -> str:
-    return event_hash(**event.model_dump(exclude={"hash"}))
+def _recomputed(e: AuditChainEvent) -> str:
+    return event_hash(
+        seq=e.seq,
+        id=e.id,
+        time=e.time,
+        principal=e.principal,
+        action=e.action,
+        resource=e.resource,
+        outcome=e.outcome,
+        request_id=e.request_id,
+        detail=e.detail,
+        prev_hash=e.prev_hash,
+    )
 
 
 class ChainVerifier:

@@ -149,9 +149,9 @@ def seal_audit_log(platform: Platform) -> int:
 
 
 def _chain_event(row: sa.Row[tuple[object, ...]]) -> AuditChainEvent:
-    return AuditChainEvent.model_validate(
-        dict(row._mapping) | {"time": canonical_time(row.time), "detail": row.detail or {}}
-    )
+    """An event as the database holds it (its types are the columns', so not validated)."""
+    fields = dict(row._mapping) | {"time": canonical_time(row.time), "detail": row.detail or {}}
+    return AuditChainEvent.model_construct(**fields)
 
 
 def _checkpoint(row: t.AuditCheckpoint) -> AuditCheckpointInfo:
