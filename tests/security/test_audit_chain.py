@@ -391,7 +391,7 @@ def test_cli_verify_and_export_exit_codes(
         assert invoke("principals", "create", "dave")[0] == 0
         code, out, err = invoke("audit", "verify")
         assert code == 0, err
-        assert "audit log OK: 2 events" in out and "0 not yet sealed" in out
+        assert "audit log OK: 2 events, " in out and "0 not yet sealed" in out
         code, out, err = invoke("audit", "export", "--out", str(tmp_path / "x"))
         assert code == 0 and "audit log OK" in out, err
         code, out, _ = invoke("audit", "verify", "--from", str(tmp_path / "x"), "--json")

@@ -173,6 +173,13 @@ def verify_audit(
     else:
         verdict = STATE.client().iam.verify_audit_log()
     emit(verdict, as_json, lambda: _show_verdict(verdict))
+    if source is not None and public_key is None and not as_json:
+        console.print(
+            "checked against the export's own public key: compare its fingerprint with the "
+            "one you hold, or pass --public-key",
+            highlight=False,
+            soft_wrap=True,
+        )
     if not verdict.ok:
         raise typer.Exit(1)
 
@@ -194,18 +201,28 @@ def export_audit(
         raise typer.Exit(1)
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
 def _show_verdict(verdict: AuditVerification) -> None:
     last = verdict.last_checkpoint
     signed = f"last checkpoint seq {last.seq} at {last.time}" if last else "no checkpoint yet"
     if verdict.ok:
         console.print(
-            f"audit log OK: {verdict.events} events, {verdict.checkpoints} checkpoints, "
+            f"audit log OK: {_count(verdict.events, 'event')}, "
+            f"{_count(verdict.checkpoints, 'checkpoint')}, "
             f"{signed}; {verdict.unsealed} not yet sealed",
             highlight=False,
+            soft_wrap=True,
         )
     else:
         bad = verdict.first_bad
         where = f"seq {bad.seq}: {bad.problem}" if bad else "an unknown place"
-        errors.print(f"audit log BROKEN at {where}", highlight=False)
-        errors.print(f"{verdict.events} events intact before it; {signed}", highlight=False)
-    console.print(f"checkpoint key {verdict.key_id[:16]}", highlight=False)
+        errors.print(f"audit log BROKEN at {where}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"{_count(verdict.events, 'event')} intact before it; {signed}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"checkpoint key {verdict.key_id}", highlight=False, soft_wrap=True)

@@ -54,8 +54,9 @@ from shipyard.store.metadata import tables as t
 
 log = logging.getLogger("shipyard.audit")
 
-SEAL_BATCH = 5000
-"""Events sealed per transaction (each ends with a checkpoint)."""
+SEAL_BATCH = 1000
+"""Events sealed per transaction (each ends with a checkpoint); small, so a backlog (a store
+migrated with many events) holds SQLite's write lock only briefly at a time."""
 
 _E = t.AuditEvent
 _CONTENT = (_E.id, _E.time, _E.principal, _E.action, _E.resource, _E.outcome, _E.request_id)
