@@ -167,7 +167,7 @@ def _seal_in_process() -> None:
     if seal is not None:
         try:
             seal()
-        except ShipyardError as error:
+        except (ShipyardError, OSError) as error:  # the command's own outcome stands
             errors.print(f"warning: the audit log was not sealed: {error}", highlight=False)
 
 
