@@ -61,4 +61,10 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "shipyard.security:put_principal_limits",
     ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
+    Operation(
+        "audit.verify_log", "POST", f"{_V1}/audit/verify", "shipyard.security:verify_audit_log"
+    ),
+    Operation(
+        "audit.export_log", "GET", f"{_V1}/audit/export", "shipyard.security:export_audit_log"
+    ),
 )

@@ -104,6 +104,9 @@ class Settings(BaseModel):
     scheduler_in_server: bool = True
     """Whether ``shipyard server`` runs the scheduler (monitors, alarms, pipeline schedules);
     ``shipyard scheduler`` runs it on its own."""
+    audit_seal_seconds: float = Field(default=5.0, ge=0)
+    """How often ``shipyard server`` chains new audit events and signs a checkpoint of the
+    chain's head (0: only when the log is verified or exported)."""
     price_cpu_hour: float = Field(default=0.04048, ge=0)
     """What one CPU-hour costs (default: AWS Fargate's Linux/x86 price per vCPU-hour in
     us-east-1), in ``currency``."""

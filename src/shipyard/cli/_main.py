@@ -156,9 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except ShipyardError as error:
+        _seal_in_process()
         _fail(str(error))
         return 1
     except typer.Exit as done:
+        _seal_in_process()
         return int(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         errors.print("aborted")
@@ -170,7 +172,18 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _fail(f"cannot reach the Shipyard server at {STATE.server_url}: {error}")
         return 1
+    _seal_in_process()
     return code if isinstance(code, int) else 0  # a typer.Exit(code) comes back as the result
+
+
+def _seal_in_process() -> None:
+    """Chain the audit events an in-process command wrote: no server sealer runs for it."""
+    seal = getattr(STATE._client.transport, "seal_audit_log", None) if STATE._client else None
+    if seal is not None:
+        try:
+            seal()
+        except (ShipyardError, OSError) as error:  # the command's own outcome stands
+            errors.print(f"warning: the audit log was not sealed: {error}", highlight=False)
 
 
 def _unreachable(error: Exception) -> bool:

@@ -205,6 +205,11 @@ def server(
     console.print(f"Shipyard control plane on {scheme}://{host}:{port}/api/v1 (Ctrl+C stops)")
     control_plane = uvicorn_server(create_app(platform), host, port, tls)
     configure_logging(settings, "server")  # after uvicorn has configured its loggers
+    sealer = None
+    if settings.audit_seal_seconds > 0:  # chains new audit events, signs checkpoints
+        from shipyard.security import AuditSealer
+
+        sealer = AuditSealer(platform, settings.audit_seal_seconds).start()
     scheduler = None
     if settings.scheduler_in_server:  # monitors, alarms, pipeline schedules
         from shipyard.scheduling import Scheduler
@@ -215,6 +220,8 @@ def server(
     finally:
         if scheduler is not None:
             scheduler.stop()
+        if sealer is not None:
+            sealer.stop()
 
 
 def serve(

@@ -20,6 +20,8 @@ from shipyard.schemas.registry import ApprovalDecision, LineageGraph, ModelInfo,
 from shipyard.schemas.security import (
     ApiKeyInfo,
     AuditEventInfo,
+    AuditExportPage,
+    AuditVerification,
     PolicyInfo,
     PrincipalInfo,
     PrincipalLimits,
@@ -341,3 +343,24 @@ class Iam(_Group):
                 "audit.list_events", principal=principal, action=action, limit=limit
             )
         ]
+
+    def verify_audit_log(self) -> AuditVerification:
+        """Seal pending audit events, recompute the hash chain and check every signed
+        checkpoint; ``ok`` is False and ``first_bad`` names the first bad event when broken."""
+        return AuditVerification.model_validate(self._t.call("audit.verify_log"))
+
+    def export_audit_log(self, out: str | os.PathLike[str]) -> AuditVerification:
+        """Write the sealed audit log, its checkpoints and the public key to the directory
+        ``out`` (``events.jsonl``, ``checkpoints.jsonl``, ``audit-signing.pub``) and return
+        the export's offline verdict (what ``shipyard audit verify --from out`` prints)."""
+        from shipyard.audit import verify_export, write_export_page
+
+        directory, after, first = Path(out), 0, True
+        while True:
+            page = AuditExportPage.model_validate(
+                self._t.call("audit.export_log", after_seq=after, limit=5000)
+            )
+            write_export_page(directory, page, first=first)
+            if page.next_seq is None:
+                return verify_export(directory)
+            after, first = page.next_seq, False

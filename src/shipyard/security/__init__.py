@@ -10,6 +10,14 @@ from shipyard.schemas.security import (
     Simulation,
 )
 from shipyard.security._audit import add_event, record_event, record_events
+from shipyard.security._audit_chain import (
+    AuditSealer,
+    check_audit_log,
+    export_audit_log,
+    public_key_pem,
+    seal_audit_log,
+    verify_audit_log,
+)
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._context import RequestContext, new_request_id
@@ -49,6 +57,7 @@ __all__ = [
     "Access",
     "ApiKeyInfo",
     "AuditEventInfo",
+    "AuditSealer",
     "CachedKeyAuthorizer",
     "Decision",
     "IssuedSession",
@@ -68,6 +77,7 @@ __all__ = [
     "authenticate",
     "authenticate_certificate",
     "bootstrap",
+    "check_audit_log",
     "check_csrf",
     "close_session",
     "context_for",
@@ -76,6 +86,7 @@ __all__ = [
     "detach_policy",
     "evaluate",
     "evaluate_names",
+    "export_audit_log",
     "get_principal_limits",
     "issue_admin_key_if_none",
     "latest_versioned",
@@ -86,11 +97,14 @@ __all__ = [
     "new_request_id",
     "open_session",
     "operation",
+    "public_key_pem",
     "put_policy",
     "put_principal_limits",
     "record_event",
     "record_events",
     "revoke_api_key",
+    "seal_audit_log",
     "session_state",
     "simulate_policy",
+    "verify_audit_log",
 ]

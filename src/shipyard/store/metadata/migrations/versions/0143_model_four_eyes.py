@@ -2,7 +2,7 @@
 registered it or trained its run
 
 Revision ID: 0143_model_four_eyes
-Revises: 0135_model_approvals
+Revises: 0136_audit_chain
 Create Date: 2026-12-07 02:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0143_model_four_eyes"
-down_revision: str | None = "0135_model_approvals"
+down_revision: str | None = "0136_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
