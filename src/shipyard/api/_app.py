@@ -3,6 +3,7 @@ console session cookie, with the browser checks of ``shipyard.console``), and th
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,7 +26,7 @@ from shipyard.console import (
     cookie_context,
 )
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, authenticate, new_request_id
+from shipyard.security import KeyUse, RequestContext, authenticate, new_request_id
 
 PUBLIC_PATHS = frozenset({"/healthz"}) | CONSOLE_PUBLIC_PATHS
 
@@ -43,12 +44,18 @@ def create_app(platform: Platform) -> FastAPI:
     install_error_handlers(app)
     settings = platform.settings
 
+    key_use = KeyUse(platform)
+
     async def context(request: Request) -> RequestContext:
         request_id = (request.headers.get("x-request-id") or new_request_id())[:64]
         authorization = request.headers.get("authorization")
         if authorization is None and SESSION_COOKIE in request.cookies:
             return await run_in_threadpool(cookie_context, platform, request, request_id)
-        return await run_in_threadpool(authenticate, platform, authorization, request_id)
+        ctx = await run_in_threadpool(authenticate, platform, authorization, request_id, key_use)
+        if key_use.pending:
+            # written by a pool thread while the request goes on: never a write on its path
+            asyncio.get_running_loop().run_in_executor(None, key_use.flush)
+        return ctx
 
     components = add_operation_routes(
         app, context, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes

@@ -10,6 +10,7 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -40,9 +41,13 @@ def create_principal(
 
 
 @principals_app.command("list")
-def list_principals(as_json: JsonOption = False) -> None:
-    items = STATE.client().iam.list_principals()
+def list_principals(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Principals by name with their policies."""
+    items = STATE.client().iam.list_principals(limit=limit, page_token=page_token)
     emit(items, as_json, lambda: _principals(items))
+    show_next_page(items, as_json)
 
 
 @keys_app.command("create")
@@ -59,18 +64,28 @@ def create_key(principal: str, as_json: JsonOption = False) -> None:
 
 
 @keys_app.command("list")
-def list_keys(principal: str, as_json: JsonOption = False) -> None:
-    """A principal's API keys (revoked ones too); secrets are never shown."""
-    items = STATE.client().iam.list_api_keys(principal)
+def list_keys(
+    principal: str,
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A principal's API keys (revoked ones too), who issued each and when it was last
+    used (to the minute); secrets are never shown."""
+    items = STATE.client().iam.list_api_keys(principal, limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
         lambda: table(
             f"API keys of {principal}",
-            ["key id", "prefix", "created", "revoked"],
-            [(k.key_id, k.prefix, k.created_at, k.revoked_at or "") for k in items],
+            ["key id", "prefix", "created", "created by", "last used", "revoked"],
+            [
+                (k.key_id, k.prefix, k.created_at, k.created_by, k.last_used_at, k.revoked_at)
+                for k in items
+            ],
         ),
     )
+    show_next_page(items, as_json)
 
 
 @keys_app.command("revoke")
@@ -97,8 +112,11 @@ def put_policy(
 
 
 @policies_app.command("list")
-def list_policies(as_json: JsonOption = False) -> None:
-    items = STATE.client().iam.list_policies()
+def list_policies(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Policies by name with their statements."""
+    items = STATE.client().iam.list_policies(limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
@@ -108,6 +126,7 @@ def list_policies(as_json: JsonOption = False) -> None:
             [(p.name, json.dumps(p.document["Statement"])) for p in items],
         ),
     )
+    show_next_page(items, as_json)
 
 
 @policies_app.command("attach")

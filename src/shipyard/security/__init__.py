@@ -28,6 +28,7 @@ from shipyard.security._iam import (
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
+from shipyard.security._key_use import KeyUse
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._resources import Access, ResourceName, latest_versioned
@@ -49,6 +50,7 @@ __all__ = [
     "CachedKeyAuthorizer",
     "Decision",
     "IssuedSession",
+    "KeyUse",
     "MatchedStatement",
     "OperationInfo",
     "PolicyDocument",

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._generation import current_generation
+from shipyard.security._key_use import KeyUse
 from shipyard.security._keys import parse_bearer, secret_matches
 from shipyard.security._policy import Decision, PolicyDocument, evaluate
 from shipyard.store.metadata import tables as t
@@ -95,6 +96,8 @@ class CachedKeyAuthorizer:
         self._thread: threading.Thread | None = None
         self.lookups = 0
         self.reloads = 0
+        self.key_use = KeyUse(platform)
+        """Keys' last use, written by the watching thread (never by a request)."""
         self.reload()
 
     def reload(self) -> None:
@@ -136,9 +139,11 @@ class CachedKeyAuthorizer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.key_use.flush()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._poll_seconds):
+            self.key_use.flush()
             try:
                 self._check()
             except Exception:  # noqa: S112 - keep serving with the last good copy
@@ -175,6 +180,7 @@ class CachedKeyAuthorizer:
     ) -> str:
         if not secret_matches(secret, cached.secret_hash):
             raise Unauthenticated("API key is not valid")
+        self.key_use.note(key_id)
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:
