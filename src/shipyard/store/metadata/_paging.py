@@ -113,11 +113,14 @@ class Keyset:
         ):
             raise refused
         try:
-            return [
-                _decode(v, c.type.python_type) for v, c in zip(decoded[1], columns, strict=True)
-            ]
+            return [_decode(v, _python_type(c)) for v, c in zip(decoded[1], columns, strict=True)]
         except (TypeError, ValueError):
             raise refused from None
+
+
+def _python_type(column: Any) -> type:
+    kind = getattr(column.type, "impl_instance", column.type)  # through a TypeDecorator
+    return kind.python_type  # type: ignore[no-any-return]
 
 
 def _encode(value: Any) -> Any:
