@@ -4,19 +4,23 @@ and a page token that is garbled, forged or from another listing is refused nami
 from __future__ import annotations
 
 import base64
+import json
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import sqlalchemy as sa
 from sklearn.datasets import load_breast_cancer
+from tests.cli.conftest import shipyard
 from tests.conftest import LiveServer
 from tests.endpoints.endpointkit import MODEL, register_versions
 
 from shipyard.client import Client, HttpTransport, iterate
 from shipyard.clock import utcnow
+from shipyard.config import Settings
 from shipyard.platform import Platform
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import pipeline_tables as pt
@@ -237,3 +241,31 @@ def test_keys_record_who_issued_them_and_their_last_use_once_a_minute(
         assert listed()["last_used_at"] == first  # not again within the minute
         bad = {"Authorization": f"Bearer {issued['token']}x"}
         assert http.get(f"{V1}/datasets", headers=bad).status_code == 401
+
+
+def test_cli_lists_take_a_limit_and_print_the_next_token(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with Client(settings=Settings(home=home)) as sdk:
+        for name in ("robot-a", "robot-b", "robot-c"):
+            sdk.iam.create_principal(name, kind="service")
+        keys = [sdk.iam.create_api_key("robot-a").key_id for _ in range(3)]
+
+    first = shipyard(home, "principals", "list", "--limit", "2", "--json")
+    assert first.returncode == 0, first.stderr
+    assert [p["name"] for p in json.loads(first.stdout)] == ["admin", "robot-a"]
+    token = first.stderr.strip().removeprefix("more: --page-token ")
+    rest = shipyard(home, "principals", "list", "--limit", "2", "--page-token", token)
+    assert rest.returncode == 0, rest.stderr
+    assert "robot-b" in rest.stdout and "robot-c" in rest.stdout and "admin" not in rest.stdout
+    assert "more:" not in rest.stdout
+
+    listed = shipyard(home, "keys", "list", "robot-a", "--limit", "2", "--json")
+    assert listed.returncode == 0, listed.stderr
+    found = json.loads(listed.stdout)
+    assert [k["key_id"] for k in found] == keys[:2]
+    assert {(k["created_by"], k["last_used_at"]) for k in found} == {("admin", None)}
+    assert listed.stderr.startswith("more: --page-token ")
+
+    refused = shipyard(home, "principals", "list", "--page-token", "garbled!")
+    assert refused.returncode == 1 and "page_token" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -78,14 +79,25 @@ def list_keys(
         as_json,
         lambda: table(
             f"API keys of {principal}",
-            ["key id", "prefix", "created", "created by", "last used", "revoked"],
+            ["key id", "created", "by", "last used", "state"],
             [
-                (k.key_id, k.prefix, k.created_at, k.created_by, k.last_used_at, k.revoked_at)
+                (
+                    k.key_id,
+                    _minute(k.created_at),
+                    k.created_by,
+                    _minute(k.last_used_at) if k.last_used_at else "never",
+                    "revoked" if k.revoked else "active",
+                )
                 for k in items
             ],
         ),
     )
     show_next_page(items, as_json)
+
+
+def _minute(time: datetime) -> str:
+    """To the minute: the key table fits 80 columns (--json has every field in full)."""
+    return f"{time:%Y-%m-%d %H:%M}"
 
 
 @keys_app.command("revoke")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,7 +19,7 @@ PageTokenOption = Annotated[
 ]
 
 
-def show_next_page(found: Listing[object], as_json: bool) -> None:
+def show_next_page(found: Listing[Any], as_json: bool) -> None:
     """``more: --page-token ...`` when rows follow: after the table, or on stderr with
     ``--json`` (stdout stays one JSON array)."""
     if found.next_page_token:

@@ -72,7 +72,8 @@ class Keyset:
             )
             query = query.where(key < values if self.descending else key > values)
         order = [c.desc() if self.descending else c.asc() for c in columns]
-        return query.order_by(*order).limit(self.limit + 1)
+        paged: Q = query.order_by(*order).limit(self.limit + 1)
+        return paged
 
     def page(self, rows: Sequence[Any], key: Callable[[Any], Any]) -> tuple[list[Any], str | None]:
         """The page's rows and the token after the last one (None when no row follows);
