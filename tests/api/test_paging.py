@@ -22,8 +22,10 @@ from shipyard.client import Client, HttpTransport, iterate
 from shipyard.clock import utcnow
 from shipyard.config import Settings
 from shipyard.platform import Platform
+from shipyard.security import CachedKeyAuthorizer
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import pipeline_tables as pt
+from shipyard.store.metadata import tables as t
 
 V1 = "/api/v1"
 CAPTURE = {"enabled": True, "sampling_percent": 100, "mode": "both"}
@@ -269,3 +271,24 @@ def test_cli_lists_take_a_limit_and_print_the_next_token(tmp_path: Path) -> None
     refused = shipyard(home, "principals", "list", "--page-token", "garbled!")
     assert refused.returncode == 1 and "page_token" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_the_data_plane_records_key_use_from_its_watcher_thread(
+    platform: Platform, admin_key: str
+) -> None:
+    authorizer = CachedKeyAuthorizer(platform, poll_seconds=0.05)
+    authorizer.start()
+    try:
+        assert authorizer.authorize(f"Bearer {admin_key}", "datasets:GetDataset", "sy:dataset/x")
+        key_id = admin_key.split("_")[1]
+        for _ in range(500):
+            with platform.db.session() as session:
+                used = session.scalar(
+                    sa.select(t.ApiKey.last_used_at).where(t.ApiKey.key_id == key_id)
+                )
+            if used is not None:
+                break
+            threading.Event().wait(0.02)
+        assert used is not None
+    finally:
+        authorizer.stop()
