@@ -182,8 +182,8 @@ class BlobStore(ABC):
         with self._translated(None):
             sealing = self._sealing()
             if sealing is None:
-                first = read_exact(stream, len(MAGIC))
-                rest = chunk_reader(itertools.chain([first], iter(lambda: stream.read(CHUNK), b"")))
+                source, first = stream, read_exact(stream, len(MAGIC))
+                rest = chunk_reader(itertools.chain([first], iter(lambda: source.read(CHUNK), b"")))
                 if not first.startswith(MAGIC):
                     return self._put_stream(rest)
                 stream = rest

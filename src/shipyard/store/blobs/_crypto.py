@@ -31,7 +31,7 @@ from typing import BinaryIO, cast
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from shipyard.errors import IntegrityError
+from shipyard.errors import IntegrityError, NotFound
 from shipyard.store.blobs._kms import KeyProvider, WrappedKey
 
 MAGIC = b"\x89SYENC\r\n"
@@ -170,7 +170,10 @@ class Envelope:
     def open(self, source: BinaryIO, prefix: bytes, digest: str) -> Iterator[bytes]:
         """The plaintext of a sealed object whose first bytes ``prefix`` were read."""
         header = read_header(source, prefix, digest)
-        data_key = self.keys.decrypt(header.wrapped, header.context)
+        try:
+            data_key = self.keys.decrypt(header.wrapped, header.context)
+        except NotFound as missing:  # a removed KEK, or a key id altered in the header
+            raise _bad(digest, str(missing)) from None
         return open_chunks(source, header, data_key, digest)
 
 
