@@ -217,3 +217,16 @@ def test_a_pinned_kek_is_used_and_cannot_be_rotated(tmp_path: Path) -> None:
         pinned.put_bytes(b"no such key yet")
     with pytest.raises(InvalidInput, match="pinned"):
         rotate_kek(pinned)
+
+
+def test_settings_turn_encryption_off_from_yaml_or_the_environment(tmp_path: Path) -> None:
+    from shipyard.config import Settings, load_settings
+
+    assert Settings(home=tmp_path).blob_encryption["seal_writes"] is True  # on by default
+    (tmp_path / "config.yaml").write_text("encryption: off\n")  # YAML reads a bare off as False
+    assert load_settings({"SHIPYARD_HOME": str(tmp_path)}).encryption == "off"
+    environ = {"SHIPYARD_HOME": str(tmp_path), "SHIPYARD_ENCRYPTION": "on"}
+    assert load_settings(environ).blob_encryption["seal_writes"] is True
+    with pytest.raises(InvalidInput) as bad:
+        load_settings({"SHIPYARD_HOME": str(tmp_path), "SHIPYARD_KEK_ID": "../../etc"})
+    assert bad.value.field == "kek_id"
