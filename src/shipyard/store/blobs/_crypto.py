@@ -126,14 +126,14 @@ def read_header(source: BinaryIO, prefix: bytes, digest: str) -> Header:
         raise _bad(digest, f"its chunk size {chunk_bytes} is out of range")
     if context != blob_context(digest):
         raise IntegrityError(
-            f"blob {digest} holds the encrypted object {context.get('object')!r} "
-            f"({context.get('kind')!r}): it was copied or moved from another key"
+            f"blob {digest} is corrupt: it holds the encrypted object "
+            f"{context.get('object')!r} ({context.get('kind')!r}), copied or moved from another key"
         )
     return Header(head + body, chunk_bytes, context, wrapped)
 
 
 def _bad(digest: str, problem: str) -> IntegrityError:
-    return IntegrityError(f"encrypted blob {digest} cannot be opened: {problem}")
+    return IntegrityError(f"blob {digest} is corrupt: encrypted, and {problem}")
 
 
 def _aad(header: Header, index: int, last: bool) -> bytes:
@@ -203,7 +203,9 @@ def open_chunks(source: BinaryIO, header: Header, data_key: bytes, digest: str) 
         try:
             yield cipher.decrypt(_nonce(index), chunk, _aad(header, index, last))
         except InvalidTag:
-            raise _bad(digest, f"chunk {index} was altered, moved, dropped or truncated") from None
+            raise _bad(
+                digest, f"its chunk {index} was altered, moved, dropped or truncated"
+            ) from None
         if last:
             return
         index, chunk = index + 1, following
