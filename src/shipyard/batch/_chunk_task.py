@@ -53,7 +53,7 @@ def _file(digest: str) -> Path:
             if _downloads is None:
                 _downloads = tempfile.TemporaryDirectory(prefix="shipyard-chunks-")
             target = Path(_downloads.name) / f"{len(_files)}.parquet"
-            _files[key] = blobs.download(digest, target)
+            _files[key] = blobs.download(digest, target, durable=False)
     return _files[key]
 
 

@@ -234,17 +234,24 @@ class BlobStore(ABC):
             raise IntegrityError(f"blob {digest} is encrypted and this store has no keys")
         return chunk_reader(self.envelope.open(source, first, digest))
 
-    def download(self, digest: str, dest: str | os.PathLike[str]) -> Path:
-        """Write the blob to ``dest`` atomically, verifying it on the way; return ``dest``."""
+    def download(self, digest: str, dest: str | os.PathLike[str], *, durable: bool = True) -> Path:
+        """Write the blob to ``dest`` atomically, verifying it on the way; return ``dest``.
+
+        Not ``durable``: skip the syncs that make it survive a crash (for scratch copies).
+        """
         key = blob_key(digest)
         target = Path(dest)
         with self._translated(digest), self._open(key) as source:
             target.parent.mkdir(parents=True, exist_ok=True)
             plain = self._reader(source, digest)
-            with copy_to_temp(plain, target.parent, prefix=f".{target.name}.") as (temp, actual):
+            prefix = f".{target.name}."
+            with copy_to_temp(plain, target.parent, prefix, sync=durable) as (temp, actual):
                 if actual != digest:
                     raise _corrupt(digest, actual)
-                replace_durably(temp, target)
+                if durable:
+                    replace_durably(temp, target)
+                else:
+                    os.replace(temp, target)
         return target
 
     def exists(self, digest: str) -> bool:

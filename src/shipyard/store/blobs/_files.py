@@ -63,10 +63,10 @@ def hash_stream(source: BinaryIO) -> str:
 
 @contextlib.contextmanager
 def copy_to_temp(
-    source: BinaryIO, directory: Path, prefix: str, *, hashing: bool = True
+    source: BinaryIO, directory: Path, prefix: str, *, hashing: bool = True, sync: bool = True
 ) -> Iterator[tuple[Path, str]]:
-    """Copy ``source`` into a synced temporary file in ``directory``; yield it and its digest
-    (``""`` when not ``hashing``).
+    """Copy ``source`` into a temporary file in ``directory``, synced unless not ``sync``;
+    yield it and its digest (``""`` when not ``hashing``).
 
     The file is removed on exit unless the caller has renamed it away.
     """
@@ -76,7 +76,8 @@ def copy_to_temp(
         with open(fd, "wb") as sink:
             digest = (copy_hashing if hashing else copy_plain)(source, sink)
             sink.flush()
-            os.fsync(sink.fileno())
+            if sync:
+                os.fsync(sink.fileno())
         yield temp, digest
     finally:
         temp.unlink(missing_ok=True)
