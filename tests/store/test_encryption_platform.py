@@ -68,7 +68,7 @@ def _write_everything(platform: Platform, tmp_path: Path, *, full: bool) -> list
             run.log_artifact(artifact)
         key = client.iam.create_api_key("admin").token
         assert key is not None
-        secrets = [key.split("_")[-1].encode()]
+        secrets = [key.split("_", 2)[2].encode()]  # sy_<key id>_<secret>: '_' may be in it
         if full:
             _models_endpoints_monitors(platform, client, ref, data)
             webhook = "webhook-secret-" + "x7" * 8

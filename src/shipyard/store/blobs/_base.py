@@ -24,6 +24,7 @@ from shipyard.errors import (
     StorageError,
 )
 from shipyard.store.blobs._crypto import (
+    HEADER_MAX,
     MAGIC,
     PLAIN,
     PREFIX_BYTES,
@@ -263,8 +264,9 @@ class BlobStore(ABC):
     def size(self, digest: str) -> int:
         """The size of the blob's content in bytes."""
         key = blob_key(digest)
-        with self._translated(digest), self._open(key) as source:
+        with self._translated(digest):
             stored = self._size(key)
+            source = io.BytesIO(self._read_head(key, HEADER_MAX))
             first = read_exact(source, PREFIX_BYTES)
             if not first.startswith(MAGIC):
                 return stored
@@ -295,7 +297,8 @@ class BlobStore(ABC):
     def key_id(self, digest: str) -> str | None:
         """The key-encryption key the blob's data key is wrapped under; None if plaintext."""
         key = blob_key(digest)
-        with self._translated(digest), self._open(key) as source:
+        with self._translated(digest):
+            source = io.BytesIO(self._read_head(key, HEADER_MAX))
             first = read_exact(source, PREFIX_BYTES)
             if not first.startswith(MAGIC) or first[len(MAGIC)] == PLAIN:
                 return None
@@ -352,6 +355,11 @@ class BlobStore(ABC):
 
     @abstractmethod
     def _open(self, key: str) -> BinaryIO: ...
+
+    def _read_head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes of ``key`` (fewer if it is shorter)."""
+        with self._open(key) as source:
+            return read_exact(source, size)
 
     @abstractmethod
     def _write_bytes(self, key: str, data: bytes) -> None: ...

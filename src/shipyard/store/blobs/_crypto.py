@@ -41,6 +41,7 @@ TAG = 16
 _PREFIX = struct.Struct("!8sBI")
 PREFIX_BYTES = _PREFIX.size
 _SLOT = struct.Struct("!H")
+HEADER_MAX = PREFIX_BYTES + 4096 + _SLOT.size + 4096
 _AAD = struct.Struct("!8sB32sQB")
 
 
@@ -112,6 +113,8 @@ def read_header(source: BinaryIO, prefix: bytes, digest: str) -> Header:
     slot_length = read_exact(source, _SLOT.size)
     if len(body) < length or len(slot_length) < _SLOT.size:
         raise _bad(digest, "its header is truncated")
+    if _SLOT.unpack(slot_length)[0] > 4096:
+        raise _bad(digest, "its key slot is too long")
     slot = read_exact(source, _SLOT.unpack(slot_length)[0])
     try:
         fixed = json.loads(body)
