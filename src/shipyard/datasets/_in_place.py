@@ -58,7 +58,13 @@ class InPlaceFiles:
             keep(self._pool.submit(blobs.verify_in_place, digest))
         else:
             target = self._downloads() / f"{len(self._known)}.blob"
-            path = blobs.download(digest, target, durable=False)  # scratch: no syncs
+            try:
+                path = blobs.download(digest, target, durable=False)  # scratch: no syncs
+            except IntegrityError as error:  # found corrupt now: recorded as its check
+                failed: Future[bool] = Future()
+                failed.set_exception(error)
+                keep(failed)
+                raise
         self._known[digest] = path
         return path
 
