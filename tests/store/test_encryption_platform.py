@@ -199,7 +199,7 @@ def test_every_object_the_services_write_is_sealed(
     sealed_home: tuple[Platform, Callable[[], Iterator[tuple[str, bytes]]]], tmp_path: Path
 ) -> None:
     """Every writer on the local store (40-70 s on a loaded 2-core machine: a training job, a served
-    endpoint); on S3 the dataset, artifact and report writers (the same store API)."""
+    endpoint); on S3 the dataset and artifact writers (the same store API below them)."""
     platform, objects = sealed_home
     full = platform.settings.blob_url is None
     secrets = _write_everything(platform, tmp_path, full=full)
