@@ -102,7 +102,7 @@ _worker: ChunkScorer | None = None
 def init_worker(
     blob_url: str,
     storage_options: dict[str, Any],
-    encryption: dict[str, Any],
+    encryption: dict[str, Any] | None,
     model: tuple[str, ...],
     plan_json: str,
 ) -> None:
