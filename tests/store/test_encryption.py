@@ -230,3 +230,32 @@ def test_settings_turn_encryption_off_from_yaml_or_the_environment(tmp_path: Pat
     with pytest.raises(InvalidInput) as bad:
         load_settings({"SHIPYARD_HOME": str(tmp_path), "SHIPYARD_KEK_ID": "../../etc"})
     assert bad.value.field == "kek_id"
+
+
+def test_cli_status_and_rotate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from shipyard.cli._context import STATE
+    from shipyard.cli._main import app
+    from shipyard.config import Settings
+
+    settings = Settings(home=tmp_path)
+    store = open_blob_store(settings.blobs_url, encryption=settings.blob_encryption)
+    digests = [store.put_bytes(b"model %d" % n) for n in range(3)]
+    old = store.envelope.keys.current_key_id()  # type: ignore[union-attr]
+    monkeypatch.setattr(STATE, "_settings", settings)
+    runner = CliRunner()
+
+    status = json.loads(runner.invoke(app, ["encryption", "status", "--json"]).stdout)
+    assert status["blobs"] == {old: 3} and status["current_kek"] == old
+    rotated = runner.invoke(app, ["encryption", "rotate", "--remove-old", "--json"])
+    report = json.loads(rotated.stdout)
+    assert report["rewrapped"] == 3 and report["removed"] == [old]
+    assert report["in_use"] == {report["kek"]: 3}
+    assert [store.get_bytes(d) for d in digests] == [b"model %d" % n for n in range(3)]
+
+    refused = runner.invoke(app, ["--url", "http://127.0.0.1:9", "encryption", "rotate"])
+    assert isinstance(refused.exception, InvalidInput) and refused.exception.field == "url"
+    assert store.envelope.keys.key_ids() == [report["kek"]]  # type: ignore[union-attr]
