@@ -157,6 +157,7 @@ class ShipyardService:
         settings = Settings(home=home)
         self.client = Client(settings=settings)
         self.client_settings_blobs_url = settings.blobs_url
+        self.blob_encryption = settings.blob_encryption
         for v in range(VIEWS):
             self.client.datasets.ingest(data / f"v{v}.parquet", f"source-v{v}")
         self.client.datasets.ingest(data / "entities.parquet", "entities")
@@ -211,7 +212,7 @@ class ShipyardService:
         from shipyard.data import read_parquet_bytes
         from shipyard.store.blobs import open_blob_store
 
-        blobs = open_blob_store(self.client_settings_blobs_url)
+        blobs = open_blob_store(self.client_settings_blobs_url, encryption=self.blob_encryption)
         frame: pd.DataFrame = read_parquet_bytes(blobs.get_bytes(digest)).to_pandas()
         return frame
 

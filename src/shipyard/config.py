@@ -49,6 +49,15 @@ class Settings(BaseModel):
     """Options of the S3 filesystem (s3fs): for a private CA, ``client_kwargs: {verify:
     /path/ca.pem}``; for encryption at rest, ``s3_additional_kwargs: {ServerSideEncryption:
     aws:kms, SSEKMSKeyId: ...}`` (or ``AES256``)."""
+    encryption: Literal["on", "off"] = "on"
+    """Whether new blobs are encrypted at rest (a data key per object, wrapped by a
+    key-encryption key); blobs stored either way stay readable, so it can be turned off
+    and on again."""
+    kek_provider: Literal["local"] = "local"
+    """Where key-encryption keys live: ``local`` keeps them in ``<home>/keys/kek-<id>.key``."""
+    kek_id: str | None = None
+    """Pin new data keys to this key-encryption key; unset, the current one
+    (``<home>/keys/kek-current``, made on first use and moved by ``encryption rotate``)."""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     serving_port: int = Field(default=8080, ge=0, le=65535)
@@ -133,6 +142,21 @@ class Settings(BaseModel):
     """Requests each principal may make a UTC day over both planes, unless it has a quota
     of its own. None: no quota."""
 
+    @field_validator("encryption", mode="before")
+    @classmethod
+    def _on_off(cls, value: object) -> object:
+        """YAML reads a bare ``off`` as False."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value
+
+    @field_validator("kek_id")
+    @classmethod
+    def _key_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value):
+            raise ValueError("a key id is 1-63 lowercase letters, digits and '-'")
+        return value
+
     @field_validator("executor")
     @classmethod
     def _known_executor(cls, value: str) -> str:
@@ -184,6 +208,16 @@ class Settings(BaseModel):
     def blobs_url(self) -> str:
         """The blob store location (a directory under home by default)."""
         return self.blob_url or str(self.home / "blobs")
+
+    @property
+    def blob_encryption(self) -> dict[str, Any]:
+        """How the blob store seals and opens objects (JSON, for worker processes too)."""
+        return {
+            "provider": self.kek_provider,
+            "keys": str(self.home / "keys"),
+            "kek_id": self.kek_id,
+            "seal_writes": self.encryption == "on",
+        }
 
     @property
     def jobs_dir(self) -> Path:

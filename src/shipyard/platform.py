@@ -31,7 +31,11 @@ class Platform:
         db = Database(settings.metadata_url)
         if migrate:
             db.upgrade()
-        blobs = open_blob_store(settings.blobs_url, storage_options=settings.blob_storage_options)
+        blobs = open_blob_store(
+            settings.blobs_url,
+            storage_options=settings.blob_storage_options,
+            encryption=settings.blob_encryption,
+        )
         return cls(settings=settings, db=db, blobs=blobs)
 
     def close(self) -> None:

@@ -72,7 +72,9 @@ def test_native_flavors_score_on_threads_of_the_job_process(
     model = _model(blobs, booster, signature)
     plan = plan_output(signature, list(rows.columns), ["id"], None)
     local = ChunkScorer(load_model(blobs, model), plan, blobs)
-    scorer = open_scorer(model[0], local, 2, 6, (blobs.url, {}, model, plan.model_dump_json()))
+    scorer = open_scorer(
+        model[0], local, 2, 6, (blobs.url, {}, None, model, plan.model_dump_json())
+    )
     assert isinstance(scorer, ThreadScorer) and scorer.slots == 2
     try:
         futures = [scorer.submit(batch) for batch in _batches(rows, 500)]
@@ -104,7 +106,7 @@ def test_other_flavors_stay_in_the_job_process_when_workers_would_not_pay_off(
 ) -> None:
     estimator, local, model, plan = _logistic(blobs, rows)
     assert model[0] not in _scorers.NATIVE_FLAVORS
-    scorer = open_scorer(model[0], local, 2, 6, (blobs.url, {}, model, plan))
+    scorer = open_scorer(model[0], local, 2, 6, (blobs.url, {}, None, model, plan))
     assert isinstance(scorer, PoolScorer)
     try:
         futures = [scorer.submit(batch) for batch in _batches(rows, 500)]
@@ -121,7 +123,7 @@ def test_workers_start_when_the_work_left_outweighs_their_start_up(
 ) -> None:
     monkeypatch.setattr(_scorers, "WORKER_START_SECONDS", 0.0)
     estimator, local, model, plan = _logistic(blobs, rows)
-    scorer = PoolScorer(local, 2, 1000, (blobs.url, {}, model, plan))
+    scorer = PoolScorer(local, 2, 1000, (blobs.url, {}, None, model, plan))
     batches = list(_batches(rows, 100))
     try:
         first = scorer.submit(batches[0])

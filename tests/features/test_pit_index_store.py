@@ -29,7 +29,9 @@ def _write(path: Path, table: pa.Table) -> Path:
 
 
 def _stored(settings: Settings, digest: str) -> pa.Table:
-    return read_parquet_bytes(open_blob_store(settings.blobs_url).get_bytes(digest))
+    return read_parquet_bytes(
+        open_blob_store(settings.blobs_url, encryption=settings.blob_encryption).get_bytes(digest)
+    )
 
 
 def _indexes(platform: Platform) -> list[tuple[int, str, str, str]]:
@@ -46,7 +48,7 @@ def _indexes(platform: Platform) -> list[tuple[int, str, str, str]]:
 
 
 def _blob(settings: Settings, digest: str) -> Path:
-    blobs = open_blob_store(settings.blobs_url)
+    blobs = open_blob_store(settings.blobs_url, encryption=settings.blob_encryption)
     assert isinstance(blobs, LocalBlobStore)
     return blobs.root / blob_key(digest)
 
@@ -132,7 +134,7 @@ def test_a_corrupt_index_blob_is_rebuilt_and_the_answer_stays_right(
     [(_, rebuilt_key, rebuilt_keys, rebuilt_events)] = _indexes(platform)
     assert (rebuilt_key, rebuilt_keys, rebuilt_events) == (key, keys_blob, events_blob)
     for digest in (rebuilt_keys, rebuilt_events):  # the rebuilt blobs are sound again
-        open_blob_store(settings.blobs_url).get_bytes(digest)
+        open_blob_store(settings.blobs_url, encryption=settings.blob_encryption).get_bytes(digest)
     assert _rates(drivers, settings, "again") == EXPECTED
 
 

@@ -24,7 +24,9 @@ def _write(path: Path, table: pa.Table) -> Path:
 
 
 def _stored(settings: Settings, digest: str) -> pa.Table:
-    return read_parquet_bytes(open_blob_store(settings.blobs_url).get_bytes(digest))
+    return read_parquet_bytes(
+        open_blob_store(settings.blobs_url, encryption=settings.blob_encryption).get_bytes(digest)
+    )
 
 
 @pytest.fixture
@@ -87,7 +89,7 @@ def test_partitioned_source_and_ties_give_one_reproducible_answer(
 def test_a_corrupt_source_blob_fails_the_retrieval_and_writes_nothing(
     sources: Client, settings: Settings
 ) -> None:
-    blobs = open_blob_store(settings.blobs_url)
+    blobs = open_blob_store(settings.blobs_url, encryption=settings.blob_encryption)
     assert isinstance(blobs, LocalBlobStore)
     path = blobs.root / blob_key(sources.datasets.get("plain").digest)
     data = bytearray(path.read_bytes())

@@ -40,7 +40,7 @@ class Backend:
     keys: Callable[[], list[str]]
 
 
-def _local_backend(root: Path) -> Backend:
+def _local_backend(root: Path, encryption: dict[str, Any] | None = None) -> Backend:
     def write_raw(key: str, data: bytes) -> None:
         (root / key).write_bytes(data)
 
@@ -48,10 +48,12 @@ def _local_backend(root: Path) -> Backend:
         files = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
         return sorted(p.as_posix() for p in files if p.parts[0] != "tmp")
 
-    return Backend(open_blob_store(str(root)), write_raw, keys)
+    return Backend(open_blob_store(str(root), encryption=encryption), write_raw, keys)
 
 
-def _s3_backend(options: dict[str, Any], client: Any) -> Backend:
+def _s3_backend(
+    options: dict[str, Any], client: Any, encryption: dict[str, Any] | None = None
+) -> Backend:
     bucket, prefix = options["url"].removeprefix("s3://").split("/", 1)
     storage_options = {**options["storage_options"], "default_block_size": 5 * MiB}
 
@@ -62,17 +64,27 @@ def _s3_backend(options: dict[str, Any], client: Any) -> Backend:
         listing = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/")
         return sorted(o["Key"].removeprefix(f"{prefix}/") for o in listing.get("Contents", []))
 
-    store = open_blob_store(options["url"], storage_options=storage_options)
+    store = open_blob_store(options["url"], storage_options=storage_options, encryption=encryption)
     return Backend(store, write_raw, keys)
 
 
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.fixture(
+    params=[
+        "local",
+        "local-sealed",
+        pytest.param("s3", marks=pytest.mark.s3),
+        pytest.param("s3-sealed", marks=pytest.mark.s3),
+    ]
+)
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """Each blob store backend in turn: a local directory, then an S3 bucket prefix."""
-    if request.param == "local":
-        return _local_backend(tmp_path / "blobs")
+    """Each blob store backend in turn: a local directory, then an S3 bucket prefix; each
+    storing plaintext, then sealing every blob (envelope encryption, keys in a directory)."""
+    sealed = request.param.endswith("-sealed")
+    encryption = {"keys": str(tmp_path / "keys"), "seal_writes": True} if sealed else None
+    if request.param.startswith("local"):
+        return _local_backend(tmp_path / "blobs", encryption)
     options = request.getfixturevalue("s3_storage_options")
-    return _s3_backend(options, request.getfixturevalue("s3_client"))
+    return _s3_backend(options, request.getfixturevalue("s3_client"), encryption)
 
 
 def sha256(data: bytes) -> str:

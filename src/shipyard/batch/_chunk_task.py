@@ -1,10 +1,11 @@
 """A batch chunk as an executor task: read its rows, score them, store the output.
 
 On a Ray executor each chunk is one task: it reads its slice of the input's row group
-from the blob store (in place from a local store, else the file is fetched once per
-worker process), scores it with the model (loaded once per worker process, its digest
-checked) and stores the output exactly as the job process would, so both give the same
-digests. It returns the output's digest; the job process records the chunk as done.
+from the blob store (in place from a local store's plaintext file, else the file is
+fetched, and decrypted, once per worker process), scores it with the model (loaded once
+per worker process, its digest checked) and stores the output exactly as the job process
+would, so both give the same digests. It returns the output's digest; the job process
+records the chunk as done.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from shipyard.batch._plan import OutputPlan
 from shipyard.batch._scoring import ChunkScorer, load_model, score_and_store
 from shipyard.errors import IntegrityError
 from shipyard.executors import task_platform
-from shipyard.store.blobs import LocalBlobStore
 
 ENTRY = "shipyard.batch._chunk_task:score_chunk_task"
 
@@ -46,13 +46,14 @@ def _file(digest: str) -> Path:
     blobs = task_platform().blobs
     key = (blobs.url, digest)
     if key not in _files:
-        if isinstance(blobs, LocalBlobStore):
-            _files[key] = blobs.file_path(digest)
+        in_place = blobs.local_file(digest)
+        if in_place is not None:
+            _files[key] = in_place
         else:
             if _downloads is None:
                 _downloads = tempfile.TemporaryDirectory(prefix="shipyard-chunks-")
             target = Path(_downloads.name) / f"{len(_files)}.parquet"
-            _files[key] = blobs.download(digest, target)
+            _files[key] = blobs.download(digest, target, durable=False)
     return _files[key]
 
 

@@ -219,6 +219,7 @@ class _Job:
                 (
                     settings.blobs_url,
                     settings.blob_storage_options,
+                    settings.blob_encryption,
                     self.model,
                     self.plan.model_dump_json(),
                 ),

@@ -29,7 +29,7 @@ NATIVE_FLAVORS = frozenset({"lightgbm", "xgboost", "onnx"})
 WORKER_START_SECONDS = 3.0
 
 Scored = tuple[str, pa.Table]
-PoolArgs = tuple[str, dict[str, object], tuple[str, ...], str]
+PoolArgs = tuple[str, dict[str, object], dict[str, object] | None, tuple[str, ...], str]
 
 
 class Scorer(Protocol):

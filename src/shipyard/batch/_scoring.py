@@ -102,6 +102,7 @@ _worker: ChunkScorer | None = None
 def init_worker(
     blob_url: str,
     storage_options: dict[str, Any],
+    encryption: dict[str, Any] | None,
     model: tuple[str, ...],
     plan_json: str,
 ) -> None:
@@ -111,7 +112,7 @@ def init_worker(
     """
     global _worker
     _exit_with_parent()
-    blobs = open_blob_store(blob_url, storage_options=storage_options)
+    blobs = open_blob_store(blob_url, storage_options=storage_options, encryption=encryption)
     predictor = load_model(blobs, model)
     _worker = ChunkScorer(predictor, OutputPlan.model_validate_json(plan_json), blobs)
 

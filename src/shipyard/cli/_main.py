@@ -19,6 +19,7 @@ from shipyard.cli import (
     _datasets,
     _deploy,
     _edge,
+    _encryption,
     _endpoints,
     _evaluation,
     _features,
@@ -118,6 +119,7 @@ app.add_typer(_iam.keys_app, name="keys")
 app.add_typer(_iam.policies_app, name="policies")
 app.add_typer(_iam.audit_app, name="audit")
 app.add_typer(_certs.app, name="certs")
+app.add_typer(_encryption.app, name="encryption")
 
 
 # typer re-exports click's BadParameter (from its own copy of click in recent releases); the

@@ -1,10 +1,11 @@
 """A dataset version's files (and other large blobs) read where they lie.
 
-A local blob store's files are read in place, with no copy; their digests are checked on a
-background thread while the caller reads them (a file verified before in the same state is
-trusted by its stamp, see ``LocalBlobStore``), and ``verify`` must pass before anything is
-written from what was read. Any other store's blobs are downloaded (and verified on the
-way) to a scratch directory that lives as long as this object. Blobs read "apart" (prepared
+A local blob store's plaintext files are read in place, with no copy; their digests are
+checked on a background thread while the caller reads them (a file verified before in the
+same state is trusted by its stamp, see ``LocalBlobStore``), and ``verify`` must pass before
+anything is written from what was read. Encrypted blobs and any other store's blobs are
+downloaded (decrypted and verified on the way) to a scratch directory, private to this
+process, that lives as long as this object. Blobs read "apart" (prepared
 indexes, say) have their checks kept apart, so that a caller can rebuild a corrupt one
 rather than fail.
 """
@@ -52,11 +53,18 @@ class InPlaceFiles:
         if digest in self._known:
             return self._known[digest]
         blobs = self._platform.blobs
-        if isinstance(blobs, LocalBlobStore):
-            path = blobs.file_path(digest)
+        path = blobs.local_file(digest)
+        if path is not None and isinstance(blobs, LocalBlobStore):
             keep(self._pool.submit(blobs.verify_in_place, digest))
         else:
-            path = blobs.download(digest, self._downloads() / f"{len(self._known)}.blob")
+            target = self._downloads() / f"{len(self._known)}.blob"
+            try:
+                path = blobs.download(digest, target, durable=False)  # scratch: no syncs
+            except IntegrityError as error:  # found corrupt now: recorded as its check
+                failed: Future[bool] = Future()
+                failed.set_exception(error)
+                keep(failed)
+                raise
         self._known[digest] = path
         return path
 

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
+import itertools
 import os
 import re
+import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from shipyard.errors import IntegrityError, InvalidInput, NotFound, ShipyardError, StorageError
-from shipyard.store.blobs._files import copy_to_temp, replace_durably
+from shipyard.errors import (
+    Conflict,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    ShipyardError,
+    StorageError,
+)
+from shipyard.store.blobs._crypto import (
+    HEADER_MAX,
+    MAGIC,
+    PLAIN,
+    PREFIX_BYTES,
+    Envelope,
+    chunk_reader,
+    escape_plain,
+    open_chunks,
+    read_exact,
+    read_header,
+    seal_chunks,
+    sealed_size,
+    spool_header_for,
+)
+from shipyard.store.blobs._files import (
+    CHUNK,
+    HashingReader,
+    copy_to_temp,
+    hash_stream,
+    replace_durably,
+)
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
@@ -41,15 +73,23 @@ class BlobStore(ABC):
     """Content-addressed, write-once storage; every read is checked against its digest.
 
     Subclasses provide the storage primitives; this class validates digests, verifies
-    content and translates backend errors into ``shipyard.errors`` in one place.
+    content, seals and opens objects (``envelope``, see ``_crypto``) and translates backend
+    errors into ``shipyard.errors`` in one place. Without an envelope, or with its
+    ``seal_writes`` off, new objects are stored in plaintext; plaintext objects stay
+    readable either way, told apart from sealed ones by the header's magic.
     """
 
     backend_errors: tuple[type[BaseException], ...] = ()
+    envelope: Envelope | None = None
 
     @property
     @abstractmethod
     def url(self) -> str:
         """Where the store lives, as a URL (``file:///...``, ``s3://bucket/prefix``)."""
+
+    def _sealing(self) -> Envelope | None:
+        envelope = self.envelope
+        return envelope if envelope is not None and envelope.seal_writes else None
 
     def put_bytes(self, data: bytes) -> str:
         """Store ``data`` and return its digest; storing known content is a no-op."""
@@ -57,7 +97,12 @@ class BlobStore(ABC):
         key = blob_key(digest)
         with self._translated(None):
             if not self._exists(key):
-                self._write_bytes(key, data)
+                sealing = self._sealing()
+                if sealing is not None:
+                    stored = b"".join(sealing.seal(io.BytesIO(data), digest))
+                else:
+                    stored = escape_plain(data[: len(MAGIC)]) + data
+                self._write_bytes(key, stored)
         return digest
 
     def put_file(self, path: str | os.PathLike[str]) -> str:
@@ -69,7 +114,36 @@ class BlobStore(ABC):
                 f"cannot read {os.fspath(path)!r}: {exc.strerror}", field="path"
             ) from exc
         with source, self._translated(None):
-            return self._put_file(source, Path(path))
+            first = read_exact(source, len(MAGIC))
+            whole = chunk_reader(itertools.chain([first], iter(lambda: source.read(CHUNK), b"")))
+            if self._sealing() is None and not first.startswith(MAGIC):
+                return self._put_file(whole, Path(path))
+            digest = hash_stream(whole)
+            key = blob_key(digest)
+            if not self._exists(key):
+                with open(path, "rb") as again:
+                    self._store_checked(key, again, digest)
+            return digest
+
+    def _store_checked(self, key: str, source: BinaryIO, digest: str) -> None:
+        """Store ``source``, which should hash to ``digest``; Conflict (and nothing stored)
+        when what was read does not."""
+        hashing = HashingReader(source)
+
+        def check() -> None:
+            if hashing.digest() != digest:
+                raise Conflict("the file changed while it was being stored", field="path")
+
+        self._write_stream(key, self._stored_form(hashing.reader(), digest), check)
+
+    def _stored_form(self, source: BinaryIO, digest: str) -> BinaryIO:
+        """What is stored for the plaintext ``source`` of the blob ``digest``."""
+        sealing = self._sealing()
+        if sealing is not None:
+            return chunk_reader(sealing.seal(source, digest))
+        first = read_exact(source, len(MAGIC))
+        rest = iter(lambda: source.read(CHUNK), b"")
+        return chunk_reader(itertools.chain([escape_plain(first), first], rest))
 
     def adopt_file(self, path: str | os.PathLike[str], digest: str) -> str:
         """Store the file at ``path``, whose bytes the caller hashed to ``digest``, consuming it.
@@ -78,43 +152,107 @@ class BlobStore(ABC):
         file), so the store need not read them again: a local store renames the file into
         place when it is on the same filesystem (else copies it), an object store uploads it
         and checks the digest on the way. Known content is not stored again. The file is gone
-        afterwards either way; reads still verify every blob against its digest.
+        afterwards either way; reads still verify every blob against its digest. A sealing
+        store encrypts it on the way instead (the staged plaintext is then removed).
         """
         key = blob_key(digest)
         source = Path(path)
         with self._translated(None):
-            if not self._exists(key) and not self._adopt(source, key):
-                stored = self.put_file(source)
-                if stored != digest:
-                    raise _corrupt(digest, stored)
+            if not self._exists(key):
+                with source.open("rb") as staged:
+                    plain = self._sealing() is None and not read_exact(
+                        staged, len(MAGIC)
+                    ).startswith(MAGIC)
+                    if not plain:
+                        staged.seek(0)
+                        self._write_stream(key, self._stored_form(staged, digest))
+                if plain and not self._adopt(source, key):
+                    stored = self.put_file(source)
+                    if stored != digest:
+                        raise _corrupt(digest, stored)
             source.unlink(missing_ok=True)
         return digest
 
     def put_stream(self, stream: BinaryIO) -> str:
-        """Store everything read from ``stream`` and return its digest."""
+        """Store everything read from ``stream`` and return its digest.
+
+        A sealing store needs the digest (the object's identity) before it encrypts, so it
+        first spools the stream encrypted under a one-off key held only in memory, then
+        seals it from the spool: no plaintext touches the disk.
+        """
         with self._translated(None):
-            return self._put_stream(stream)
+            sealing = self._sealing()
+            if sealing is None:
+                source, first = stream, read_exact(stream, len(MAGIC))
+                rest = chunk_reader(itertools.chain([first], iter(lambda: source.read(CHUNK), b"")))
+                if not first.startswith(MAGIC):
+                    return self._put_stream(rest)
+                stream = rest
+            spool_key, spool_header = secrets.token_bytes(32), spool_header_for()
+            with self._spool() as spool:
+                hashing = HashingReader(stream)
+                for piece in seal_chunks(hashing.reader(), spool_header, spool_key):
+                    spool.write(piece)
+                digest = hashing.digest()
+                key = blob_key(digest)
+                if not self._exists(key):
+                    spool.seek(len(spool_header.encode()))
+                    plain = chunk_reader(open_chunks(spool, spool_header, spool_key, digest))
+                    self._write_stream(key, self._stored_form(plain, digest))
+            return digest
 
     def get_bytes(self, digest: str) -> bytes:
         """The content stored under ``digest``, verified against it."""
         key = blob_key(digest)
         with self._translated(digest):
-            data = self._read(key)
+            raw = self._read(key)
+        data = self._plaintext(raw, digest)
         actual = compute_digest(data)
         if actual != digest:
             raise _corrupt(digest, actual)
         return data
 
-    def download(self, digest: str, dest: str | os.PathLike[str]) -> Path:
-        """Write the blob to ``dest`` atomically, verifying it on the way; return ``dest``."""
+    def _plaintext(self, raw: bytes, digest: str) -> bytes:
+        if not raw.startswith(MAGIC):
+            return raw
+        try:
+            reader = self._reader(io.BytesIO(raw), digest)
+            return reader.read()
+        except IntegrityError:
+            if compute_digest(raw) == digest:  # written before encryption, starting with MAGIC
+                return raw
+            raise
+
+    def _reader(self, source: BinaryIO, digest: str) -> BinaryIO:
+        """A reader of the plaintext of the stored object ``source``."""
+        first = read_exact(source, PREFIX_BYTES)
+        if not first.startswith(MAGIC):
+            rest = iter(lambda: source.read(CHUNK), b"")
+            return chunk_reader(itertools.chain([first], rest))
+        if first[len(MAGIC)] == PLAIN:
+            return source
+        if self.envelope is None:
+            raise IntegrityError(f"blob {digest} is encrypted and this store has no keys")
+        return chunk_reader(self.envelope.open(source, first, digest))
+
+    def download(self, digest: str, dest: str | os.PathLike[str], *, durable: bool = True) -> Path:
+        """Write the blob to ``dest`` atomically, verifying it on the way; return ``dest``.
+
+        Not ``durable``: skip the syncs that make it survive a crash (for scratch copies).
+        """
         key = blob_key(digest)
         target = Path(dest)
         with self._translated(digest), self._open(key) as source:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with copy_to_temp(source, target.parent, prefix=f".{target.name}.") as (temp, actual):
+            plain = self._reader(source, digest)
+            prefix = f".{target.name}."
+            with copy_to_temp(plain, target.parent, prefix, sync=durable) as (temp, actual):
                 if actual != digest:
                     raise _corrupt(digest, actual)
-                replace_durably(temp, target)
+                if durable:
+                    replace_durably(temp, target)
+                else:
+                    os.replace(temp, target)
         return target
 
     def exists(self, digest: str) -> bool:
@@ -124,16 +262,73 @@ class BlobStore(ABC):
             return self._exists(key)
 
     def size(self, digest: str) -> int:
-        """The stored size of the blob in bytes."""
+        """The size of the blob's content in bytes."""
         key = blob_key(digest)
         with self._translated(digest):
-            return self._size(key)
+            stored = self._size(key)
+            source = io.BytesIO(self._read_head(key, HEADER_MAX))
+            first = read_exact(source, PREFIX_BYTES)
+            if not first.startswith(MAGIC):
+                return stored
+            if first[len(MAGIC)] == PLAIN:
+                return stored - PREFIX_BYTES
+            header = read_header(source, first, digest)
+            return sealed_size(stored, len(header.encode()), header.chunk_bytes)
 
     def delete(self, digest: str) -> None:
         """Remove the blob; raises NotFound if there is none."""
         key = blob_key(digest)
         with self._translated(digest):
             self._delete(key)
+
+    def local_file(self, digest: str) -> Path | None:
+        """The blob's file if it can be read in place as it is (a local store's plaintext
+        blob; check it with ``verify_in_place``), else None: download it to read it."""
+        return None
+
+    def digests(self) -> Iterator[str]:
+        """The digest of every stored blob."""
+        with self._translated(None):
+            for key in self._list():
+                name = "sha256:" + key.rsplit("/", 1)[-1]
+                if _DIGEST.fullmatch(name) and blob_key(name) == key:
+                    yield name
+
+    def key_id(self, digest: str) -> str | None:
+        """The key-encryption key the blob's data key is wrapped under; None if plaintext."""
+        key = blob_key(digest)
+        with self._translated(digest):
+            source = io.BytesIO(self._read_head(key, HEADER_MAX))
+            first = read_exact(source, PREFIX_BYTES)
+            if not first.startswith(MAGIC) or first[len(MAGIC)] == PLAIN:
+                return None
+            return read_header(source, first, digest).wrapped.key_id
+
+    def rewrap(self, digest: str, new_key_id: str) -> bool:
+        """Re-wrap the blob's data key under ``new_key_id`` without re-encrypting its data.
+
+        The header's key slot is rewritten, so the whole object is written again (chunks
+        copied as they are, through a local spool since an object store cannot patch an
+        object in place). False when the blob is plaintext or already under that key.
+        """
+        if self.envelope is None:
+            raise IntegrityError("this blob store has no keys to rewrap with")
+        keys = self.envelope.keys
+        key = blob_key(digest)
+        with self._translated(digest), self._open(key) as source, self._spool() as spool:
+            first = read_exact(source, PREFIX_BYTES)
+            if not first.startswith(MAGIC) or first[len(MAGIC)] == PLAIN:
+                return False
+            header = read_header(source, first, digest)
+            if header.wrapped.key_id == new_key_id:
+                return False
+            wrapped = keys.re_encrypt(header.wrapped, header.context, new_key_id)
+            spool.write(dataclasses.replace(header, wrapped=wrapped).encode())
+            while chunk := source.read(CHUNK):
+                spool.write(chunk)
+            spool.seek(0)
+            self._write_stream(key, spool)
+        return True
 
     @contextmanager
     def _translated(self, digest: str | None) -> Iterator[None]:
@@ -161,8 +356,28 @@ class BlobStore(ABC):
     @abstractmethod
     def _open(self, key: str) -> BinaryIO: ...
 
+    def _read_head(self, key: str, size: int) -> bytes:
+        """The first ``size`` bytes of ``key`` (fewer if it is shorter)."""
+        with self._open(key) as source:
+            return read_exact(source, size)
+
     @abstractmethod
     def _write_bytes(self, key: str, data: bytes) -> None: ...
+
+    @abstractmethod
+    def _write_stream(
+        self, key: str, source: BinaryIO, check: Callable[[], None] | None = None
+    ) -> None:
+        """Store (or replace) ``key`` with all of ``source``, atomically; ``check`` runs
+        after the last byte is read and before the object appears, and may raise to abort."""
+
+    @abstractmethod
+    def _spool(self) -> BinaryIO:
+        """A temporary file, removed when closed, for staging ciphertext."""
+
+    @abstractmethod
+    def _list(self) -> Iterator[str]:
+        """The keys of every stored blob (``sha256/...``)."""
 
     @abstractmethod
     def _put_stream(self, stream: BinaryIO) -> str: ...

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from shipyard.errors import Conflict
 from shipyard.store.blobs._base import BlobStore, blob_key
-from shipyard.store.blobs._files import copy_hashing, hash_stream
+from shipyard.store.blobs._files import HashingReader, copy_hashing, copy_plain, hash_stream
 
 
 class FsspecBlobStore(BlobStore):
@@ -47,11 +49,31 @@ class FsspecBlobStore(BlobStore):
     def _read(self, key: str) -> bytes:
         return cast(bytes, self.fs.cat_file(self._path(key)))
 
+    def _read_head(self, key: str, size: int) -> bytes:
+        try:
+            return cast(bytes, self.fs.cat_file(self._path(key), start=0, end=size))
+        except OSError as error:
+            if error.errno == errno.EINVAL and self._size(key) == 0:
+                return b""  # S3 refuses any range of an empty object
+            raise
+
     def _open(self, key: str) -> BinaryIO:
         return cast(BinaryIO, self.fs.open(self._path(key), "rb"))
 
     def _write_bytes(self, key: str, data: bytes) -> None:
         self.fs.pipe_file(self._path(key), data)
+
+    def _write_stream(
+        self, key: str, source: BinaryIO, check: Callable[[], None] | None = None
+    ) -> None:
+        self._send(source, self._path(key), check)
+
+    def _spool(self) -> BinaryIO:
+        return tempfile.TemporaryFile(prefix="shipyard-spool-")
+
+    def _list(self) -> Iterator[str]:
+        for path in self.fs.find(self._path("sha256")):
+            yield str(path).removeprefix(self.root + "/")
 
     def _put_file(self, source: BinaryIO, path: Path) -> str:
         digest = hash_stream(source)
@@ -76,11 +98,22 @@ class FsspecBlobStore(BlobStore):
         key = blob_key(digest)
         if self._exists(key):
             return
-        sink = self.fs.open(self._path(key), "wb")
-        try:
-            uploaded = copy_hashing(source, sink)
-            if uploaded != digest:
+        hashing = HashingReader(source)
+
+        def check() -> None:
+            if hashing.digest() != digest:
                 raise Conflict("the file changed while it was being stored", field="path")
+
+        self._send(hashing.reader(), self._path(key), check)
+
+    def _send(self, source: BinaryIO, path: str, check: Callable[[], None] | None) -> None:
+        """Upload ``source`` to ``path``; an upload that fails, or that ``check`` refuses,
+        is aborted, never completed."""
+        sink = self.fs.open(path, "wb")
+        try:
+            copy_plain(source, sink)
+            if check is not None:
+                check()
         except BaseException:
             sink.discard()
             sink.closed = True  # keep fsspec's __del__ from completing the aborted upload

@@ -18,11 +18,13 @@ import io
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from shipyard.store._scratch import process_scratch, sweep_scratch
 from shipyard.store.blobs._base import BlobStore, _corrupt, blob_key
+from shipyard.store.blobs._crypto import MAGIC
 from shipyard.store.blobs._files import copy_to_temp, replace_durably
 
 _STAMPS = "verified"
@@ -64,7 +66,33 @@ class LocalBlobStore(BlobStore):
         return self._path(key).open("rb")
 
     def _write_bytes(self, key: str, data: bytes) -> None:
-        self._put_stream(io.BytesIO(data))
+        self._write_stream(key, io.BytesIO(data))
+
+    def _write_stream(
+        self, key: str, source: BinaryIO, check: Callable[[], None] | None = None
+    ) -> None:
+        scratch = process_scratch(self._tmp)
+        with copy_to_temp(source, scratch, prefix="put-", hashing=False) as (temp, _):
+            if check is not None:
+                check()
+            target = self._path(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            replace_durably(temp, target)
+
+    def _spool(self) -> BinaryIO:
+        return tempfile.TemporaryFile(dir=process_scratch(self._tmp), prefix="spool-")
+
+    def _list(self) -> Iterator[str]:
+        for path in (self.root / "sha256").rglob("*"):
+            if path.is_file():
+                yield path.relative_to(self.root).as_posix()
+
+    def local_file(self, digest: str) -> Path | None:
+        path = self.file_path(digest)
+        with self._translated(digest), path.open("rb") as source:
+            if source.read(len(MAGIC)) == MAGIC:
+                return None
+        return path
 
     def _put_stream(self, stream: BinaryIO) -> str:
         with copy_to_temp(stream, process_scratch(self._tmp), prefix="put-") as (temp, digest):
@@ -96,7 +124,7 @@ class LocalBlobStore(BlobStore):
         (self.root / _STAMPS / key).unlink(missing_ok=True)
 
     def file_path(self, digest: str) -> Path:
-        """Where the blob's file lies, for reading in place (check it: ``verify_in_place``)."""
+        """Where the blob's file lies (read it in place only if ``local_file`` says so)."""
         path = self._path(blob_key(digest))
         with self._translated(digest):
             if not path.is_file():

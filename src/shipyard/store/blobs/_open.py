@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shipyard.errors import InvalidInput
 from shipyard.store.blobs._base import BlobStore
+from shipyard.store.blobs._crypto import Envelope
 from shipyard.store.blobs._fsspec import FsspecBlobStore
+from shipyard.store.blobs._kms import LocalKeyProvider
 from shipyard.store.blobs._local import LocalBlobStore
 
 
-def open_blob_store(url: str, *, storage_options: dict[str, Any] | None = None) -> BlobStore:
-    """The blob store at ``url``; ``storage_options`` go to the S3 filesystem (s3fs)."""
+def open_blob_store(
+    url: str,
+    *,
+    storage_options: dict[str, Any] | None = None,
+    encryption: Mapping[str, Any] | None = None,
+) -> BlobStore:
+    """The blob store at ``url``; ``storage_options`` go to the S3 filesystem (s3fs).
+
+    ``encryption`` (``Settings.blob_encryption``) gives it keys: ``provider`` and ``keys``
+    (the local provider's directory), ``kek_id`` (pinned, or None) and ``seal_writes``.
+    Without it the store writes plaintext and cannot open encrypted objects.
+    """
+    store = _open(url, storage_options)
+    if encryption is not None:
+        store.envelope = _envelope(encryption)
+    return store
+
+
+def _envelope(options: Mapping[str, Any]) -> Envelope:
+    if options.get("provider", "local") != "local":
+        raise InvalidInput(f"unknown key provider {options['provider']!r}", field="kek_provider")
+    keys = LocalKeyProvider(Path(options["keys"]), pinned_key_id=options.get("kek_id"))
+    return Envelope(keys, seal_writes=bool(options.get("seal_writes", True)))
+
+
+def _open(url: str, storage_options: dict[str, Any] | None) -> BlobStore:
     parts = urlsplit(url)
     if parts.scheme in ("", "file"):
         if storage_options:
