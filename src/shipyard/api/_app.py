@@ -47,8 +47,14 @@ def create_app(platform: Platform) -> FastAPI:
         request_id = (request.headers.get("x-request-id") or new_request_id())[:64]
         authorization = request.headers.get("authorization")
         if authorization is None and SESSION_COOKIE in request.cookies:
-            return await run_in_threadpool(cookie_context, platform, request, request_id)
-        return await run_in_threadpool(authenticate, platform, authorization, request_id)
+            ctx = await run_in_threadpool(cookie_context, platform, request, request_id)
+        else:
+            ctx = await run_in_threadpool(authenticate, platform, authorization, request_id)
+        # The facts conditions test (sy:SourceIp, sy:SecureTransport): the peer's address
+        # and the ASGI scheme, never a forwarding header a client could write.
+        ctx.source_ip = request.client.host if request.client else None
+        ctx.secure_transport = request.url.scheme in ("https", "wss")
+        return ctx
 
     components = add_operation_routes(
         app, context, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes

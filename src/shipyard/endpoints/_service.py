@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.endpoints._describe import endpoint_info
-from shipyard.endpoints._settings import check_batching, check_capture
+from shipyard.endpoints._settings import check_batching, check_capture, exposure_keys
 from shipyard.endpoints._variants import (
     PRIMARY,
     bump,
@@ -87,7 +87,15 @@ def _check_specs(variants: list[VariantSpec], shadow: ShadowSpec | None) -> None
         check_percent(shadow.percent, field="shadow.percent", allow_zero=False)
 
 
-@operation("endpoints:CreateEndpoint", _endpoint_resource, uses=_served_versions, mutating=True)
+@operation(
+    "endpoints:CreateEndpoint",
+    _endpoint_resource,
+    uses=_served_versions,
+    context=lambda production, capture: exposure_keys(
+        production, capture if capture is not None else {"enabled": False}
+    ),
+    mutating=True,
+)
 def create_endpoint(
     ctx: RequestContext,
     name: str,

@@ -16,8 +16,9 @@ from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
 from shipyard.security._operation import operation
-from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument
+from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument, has_conditions
 from shipyard.security._resources import Access, ResourceName
+from shipyard.security._tags import principal_tags
 from shipyard.store.metadata import tables as t
 
 ADMIN = "admin"
@@ -48,6 +49,13 @@ def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
         created_at=row.created_at,
         policies=_policy_names(session, row.id),
     )
+
+
+def _tags_if_tested(
+    session: Session, principal_id: int, policies: tuple[PolicyDocument, ...]
+) -> dict[str, str]:
+    """The principal's tags, read only when some policy has a condition that may test them."""
+    return principal_tags(session, principal_id) if has_conditions(policies) else {}
 
 
 def _policies_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...]:
@@ -98,7 +106,10 @@ def context_for(
     with platform.db.session() as session:
         row = _principal(session, principal)
         policies = _policies_of(session, row.id)
-    ctx = RequestContext(platform=platform, principal=principal, policies=policies)
+        tags = _tags_if_tested(session, row.id, policies)
+    ctx = RequestContext(
+        platform=platform, principal=principal, policies=policies, principal_tags=tags
+    )
     if request_id:
         ctx.request_id = request_id
     return ctx
@@ -127,8 +138,9 @@ def authenticate(
     with platform.db.session() as session:
         row = valid_key(session, key_id, secret)
         policies = _policies_of(session, row[1].id)
+        tags = _tags_if_tested(session, row[1].id, policies)
         name = row[1].name
-    ctx = RequestContext(platform=platform, principal=name, policies=policies)
+    ctx = RequestContext(platform=platform, principal=name, policies=policies, principal_tags=tags)
     if request_id:
         ctx.request_id = request_id
     return ctx

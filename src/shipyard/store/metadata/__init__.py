@@ -14,6 +14,7 @@ from shipyard.store.metadata import _tables_monitoring as monitor_tables
 from shipyard.store.metadata import _tables_pipelines as pipeline_tables
 from shipyard.store.metadata import _tables_scheduling as scheduling_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
+from shipyard.store.metadata import _tables_tags as tag_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
 from shipyard.store.metadata._versioned import (
@@ -69,5 +70,6 @@ __all__ = [
     "scheduling_tables",
     "stream_tables",
     "tables",
+    "tag_tables",
     "transform_tables",
 ]
