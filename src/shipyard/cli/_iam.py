@@ -122,6 +122,64 @@ def detach(principal: str, policy: str, as_json: JsonOption = False) -> None:
     emit(p, as_json, lambda: _principals([p]))
 
 
+def parse_context(pairs: list[str]) -> dict[str, str | list[str]]:
+    """``KEY=VALUE`` pairs as condition keys; a key given again gathers a list of values."""
+    found: dict[str, str | list[str]] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key.strip():
+            raise InvalidInput(f"{pair!r} is not KEY=VALUE", field="context")
+        key = key.strip()
+        before = found.get(key)
+        if before is None:
+            found[key] = value
+        else:
+            found[key] = [*([before] if isinstance(before, str) else before), value]
+    return found
+
+
+@policies_app.command("simulate")
+def simulate(
+    principal: str,
+    action: str,
+    resource: str,
+    context: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--context",
+            "-c",
+            help="A condition key, KEY=VALUE (e.g. sy:SourceIp=10.0.0.7); repeat a key for a list.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """May PRINCIPAL do ACTION on RESOURCE? The decision, the statement that made it, and
+    the condition that kept each other statement from applying."""
+    result = STATE.client().iam.simulate(principal, action, resource, parse_context(context or []))
+
+    def show() -> None:
+        verb = "may" if result.decision == "allow" else "may not"
+        console.print(f"{result.decision}: {principal} {verb} {action} on {resource}")
+        deciding = result.deciding
+        if deciding is None:
+            console.print("no statement applies: denied by default")
+        else:
+            sid = f" ({deciding.sid})" if deciding.sid else ""
+            console.print(
+                f"decided by policy {deciding.policy} statement {deciding.index}{sid}: "
+                f"{deciding.effect}"
+            )
+        for unmet in result.unmet:
+            sid = f" ({unmet.sid})" if unmet.sid else ""
+            console.print(
+                f"not applied: policy {unmet.policy} statement {unmet.index}{sid} "
+                f"({unmet.effect}): {unmet.condition} does not hold",
+                highlight=False,
+            )
+
+    emit(result, as_json, show)
+
+
 @audit_app.command("list")
 def list_audit(
     principal: Annotated[str | None, typer.Option()] = None,

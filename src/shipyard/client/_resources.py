@@ -265,11 +265,24 @@ class Iam(_Group):
     def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
         return ApiKeyInfo.model_validate(self._t.call("iam.revoke_api_key", key_id=key_id))
 
-    def simulate(self, principal: str, action: str, resource: str) -> Simulation:
+    def simulate(
+        self,
+        principal: str,
+        action: str,
+        resource: str,
+        context: dict[str, str | builtins.list[str]] | None = None,
+    ) -> Simulation:
         """Would ``principal`` be allowed ``action`` on ``resource``, and which statement
-        decides (evaluated exactly as a real request is)."""
+        decides (evaluated exactly as a real request is, with the condition keys in
+        ``context``, e.g. ``{"sy:SourceIp": "10.0.0.7"}``)."""
         return Simulation.model_validate(
-            self._t.call("iam.simulate", principal=principal, action=action, resource=resource)
+            self._t.call(
+                "iam.simulate",
+                principal=principal,
+                action=action,
+                resource=resource,
+                context=context,
+            )
         )
 
     def put_policy(self, name: str, document: dict[str, Any]) -> PolicyInfo:

@@ -69,9 +69,21 @@ class MatchedStatement(WireModel):
     effect: str
 
 
+class UnmetCondition(WireModel):
+    """A statement that names the action and resource but did not apply: the first of its
+    condition clauses that does not hold (``StringEquals sy:PrincipalTag/team ['ml']``)."""
+
+    policy: str
+    index: int
+    sid: str | None
+    effect: str
+    condition: str
+
+
 class Simulation(WireModel):
     """The decision (``allow``, ``explicit_deny`` or ``default_deny``), the statement that
-    made it (None for a default deny) and every statement that applied."""
+    made it (None for a default deny), every statement that applied, the statements whose
+    condition failed, and the condition keys the request was simulated with."""
 
     principal: str
     action: str
@@ -79,3 +91,5 @@ class Simulation(WireModel):
     decision: str
     deciding: MatchedStatement | None
     matched: list[MatchedStatement]
+    unmet: list[UnmetCondition] = []
+    context: dict[str, str | list[str]] = {}

@@ -39,6 +39,16 @@ def context_value(value: object) -> ContextValue:
     return str(value)
 
 
+def base_values(principal: str) -> dict[str, ContextValue]:
+    """The condition keys every request has: the time and who asks."""
+    now = utcnow()
+    return {
+        "sy:CurrentTime": now.isoformat(),
+        "sy:EpochTime": str(int(now.timestamp())),
+        "sy:PrincipalName": principal,
+    }
+
+
 @dataclass
 class RequestContext:
     """Who is asking (principal, its policies and tags), through which installation, which
@@ -64,12 +74,7 @@ class RequestContext:
     def facts(self, resource: ResourceName, keys: OperationKeys | None = None) -> Facts:
         """The condition keys of this request on ``resource``: transport, time, principal,
         the operation's own keys and, when a condition asks, principal and resource tags."""
-        now = utcnow()
-        values: dict[str, ContextValue] = {
-            "sy:CurrentTime": now.isoformat(),
-            "sy:EpochTime": str(int(now.timestamp())),
-            "sy:PrincipalName": self.principal,
-        }
+        values = base_values(self.principal)
         if self.source_ip is not None:
             values["sy:SourceIp"] = self.source_ip
         if self.secure_transport is not None:

@@ -19,17 +19,23 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
+from shipyard.security._conditions import NO_FACTS, Facts
+from shipyard.security._context import base_values
 from shipyard.security._generation import current_generation
 from shipyard.security._keys import parse_bearer, secret_matches
-from shipyard.security._policy import Decision, PolicyDocument, evaluate
+from shipyard.security._policy import Decision, PolicyDocument, evaluate, has_conditions
+from shipyard.security._tags import principal_tags
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import tag_tables as tt
 
 _NEGATIVE_LIMIT = 10_000
 
@@ -39,6 +45,24 @@ class _CachedKey:
     secret_hash: str
     principal: str
     policies: tuple[PolicyDocument, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    conditional: bool = False
+
+    @classmethod
+    def of(
+        cls, secret_hash: str, principal: str, policies: tuple[PolicyDocument, ...], tags: Any
+    ) -> _CachedKey:
+        conditional = has_conditions(policies)
+        return cls(secret_hash, principal, policies, dict(tags) if conditional else {}, conditional)
+
+    def decide(self, action: str, resource: str) -> bool:
+        """Whether the policies allow it; conditions see the time, the principal and its
+        tags (the data plane has no client address or resource tags here: those are absent)."""
+        facts = NO_FACTS
+        if self.conditional:
+            tags = self.tags
+            facts = Facts(base_values(self.principal), {"sy:principaltag/": lambda: tags})
+        return evaluate(self.policies, action, resource, facts) is Decision.ALLOW
 
 
 @dataclass
@@ -111,11 +135,22 @@ class CachedKeyAuthorizer:
                     t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
                 )
             ).all()
+            tag_rows = session.execute(
+                sa.select(tt.PrincipalTag.principal_id, tt.PrincipalTag.key, tt.PrincipalTag.value)
+            ).all()
         policies: dict[int, list[PolicyDocument]] = {}
         for principal_id, document in links:
             policies.setdefault(principal_id, []).append(PolicyDocument.model_validate(document))
+        tags: dict[int, dict[str, str]] = {}
+        for principal_id, key, value in tag_rows:
+            tags.setdefault(principal_id, {})[key] = value
         keys = {
-            key_id: _CachedKey(secret_hash, name, tuple(policies.get(principal_id, ())))
+            key_id: _CachedKey.of(
+                secret_hash,
+                name,
+                tuple(policies.get(principal_id, ())),
+                tags.get(principal_id, {}),
+            )
             for key_id, secret_hash, principal_id, name in rows
         }
         with self._lock:
@@ -178,8 +213,9 @@ class CachedKeyAuthorizer:
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:
-            allowed = evaluate(cached.policies, action, resource) is Decision.ALLOW
-            self._decisions[memo] = allowed
+            allowed = cached.decide(action, resource)
+            if not cached.conditional:  # a condition may see the time: decide each time
+                self._decisions[memo] = allowed
         if not allowed:
             raise AccessDenied(
                 f"{cached.principal} is not allowed to {action} on {resource}",
@@ -255,4 +291,4 @@ def _active_key(session: Session, key_id: str) -> _CachedKey | None:
         .where(t.PrincipalPolicy.principal_id == principal_id)
     )
     policies = tuple(PolicyDocument.model_validate(d) for d in documents)
-    return _CachedKey(secret_hash, name, policies)
+    return _CachedKey.of(secret_hash, name, policies, principal_tags(session, principal_id))
