@@ -50,3 +50,36 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
 )
+
+# Tags: on principals (iam) and on resources, each kind under its own service's actions.
+_TAGGED = (
+    ("iam", "principal", "principals/{principal}"),
+    ("registry", "model", "models/{name}"),
+    ("datasets", "dataset", "datasets/{name}"),
+    ("endpoints", "endpoint", "endpoints/{name}"),
+    ("tracking", "experiment", "experiments/{name}"),
+)
+TAG_OPERATIONS: tuple[Operation, ...] = tuple(
+    entry
+    for service, kind, path in _TAGGED
+    for entry in (
+        Operation(
+            f"{service}.tag_{kind}",
+            "PUT",
+            f"{_V1}/{path}/tags",
+            f"shipyard.security:tag_{kind}",
+        ),
+        Operation(
+            f"{service}.untag_{kind}",
+            "DELETE",
+            f"{_V1}/{path}/tags",
+            f"shipyard.security:untag_{kind}",
+        ),
+        Operation(
+            f"{service}.list_{kind}_tags",
+            "GET",
+            f"{_V1}/{path}/tags",
+            f"shipyard.security:list_{kind}_tags",
+        ),
+    )
+)

@@ -13,12 +13,15 @@ from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from shipyard.schemas.security import PrincipalInfo
+    from shipyard.schemas.security import PrincipalInfo, TagSet
 
 principals_app = typer.Typer(help="Users and service principals.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 policies_app = typer.Typer(help="IAM-style access policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+tags_app = typer.Typer(
+    help="Tags on principals and resources, for policy conditions.", no_args_is_help=True
+)
 
 
 def _principals(items: list[PrincipalInfo]) -> None:
@@ -33,9 +36,12 @@ def _principals(items: list[PrincipalInfo]) -> None:
 def create_principal(
     name: str,
     kind: Annotated[str, typer.Option(help="user or service")] = "user",
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="KEY=VALUE; repeat for more tags")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    p = STATE.client().iam.create_principal(name, kind)
+    p = STATE.client().iam.create_principal(name, kind, _pairs(tag or [], "tags") or None)
     emit(p, as_json, lambda: _principals([p]))
 
 
@@ -120,6 +126,49 @@ def attach(principal: str, policy: str, as_json: JsonOption = False) -> None:
 def detach(principal: str, policy: str, as_json: JsonOption = False) -> None:
     p = STATE.client().iam.detach_policy(principal, policy)
     emit(p, as_json, lambda: _principals([p]))
+
+
+def _pairs(pairs: list[str], field: str) -> dict[str, str]:
+    given: dict[str, str] = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise InvalidInput(f"{pair!r} is not KEY=VALUE", field=field)
+        given[key] = value
+    return given
+
+
+def _tag_table(result: TagSet) -> None:
+    table(f"Tags of {result.resource}", ["key", "value"], sorted(result.tags.items()))
+
+
+@tags_app.command("set")
+def set_tags(
+    resource: Annotated[str, typer.Argument(help="sy:model/churn, sy:principal/ann...")],
+    tags: Annotated[list[str], typer.Argument(help="KEY=VALUE pairs")],
+    as_json: JsonOption = False,
+) -> None:
+    """Set tags on RESOURCE (a key already there is replaced)."""
+    result = STATE.client().iam.tag(resource, _pairs(tags, "tags"))
+    emit(result, as_json, lambda: _tag_table(result))
+
+
+@tags_app.command("remove")
+def remove_tags(
+    resource: str,
+    keys: Annotated[list[str], typer.Argument(help="Tag keys to remove")],
+    as_json: JsonOption = False,
+) -> None:
+    """Remove tags from RESOURCE by key."""
+    result = STATE.client().iam.untag(resource, keys)
+    emit(result, as_json, lambda: _tag_table(result))
+
+
+@tags_app.command("list")
+def list_tags(resource: str, as_json: JsonOption = False) -> None:
+    """The tags on RESOURCE."""
+    result = STATE.client().iam.tags(resource)
+    emit(result, as_json, lambda: _tag_table(result))
 
 
 def parse_context(pairs: list[str]) -> dict[str, str | list[str]]:

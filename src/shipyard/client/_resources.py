@@ -22,6 +22,7 @@ from shipyard.schemas.security import (
     PolicyInfo,
     PrincipalInfo,
     Simulation,
+    TagSet,
 )
 
 if TYPE_CHECKING:
@@ -245,9 +246,13 @@ class Models(_Group):
 
 
 class Iam(_Group):
-    def create_principal(self, name: str, kind: str = "user") -> PrincipalInfo:
+    def create_principal(
+        self, name: str, kind: str = "user", tags: dict[str, str] | None = None
+    ) -> PrincipalInfo:
+        """A new principal with no policies; ``tags`` also needs ``iam:TagPrincipal``."""
+        extra = {"tags": tags} if tags else {}
         return PrincipalInfo.model_validate(
-            self._t.call("iam.create_principal", name=name, kind=kind)
+            self._t.call("iam.create_principal", name=name, kind=kind, **extra)
         )
 
     def list_principals(self) -> builtins.list[PrincipalInfo]:
@@ -264,6 +269,23 @@ class Iam(_Group):
 
     def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
         return ApiKeyInfo.model_validate(self._t.call("iam.revoke_api_key", key_id=key_id))
+
+    def tag(self, resource: str, tags: dict[str, str]) -> TagSet:
+        """Set tags on ``sy:principal/<name>``, ``sy:model/<name>``, ``sy:dataset/<name>``,
+        ``sy:endpoint/<name>`` or ``sy:experiment/<name>`` (each under its service's
+        ``TagResource`` action, a principal's under ``iam:TagPrincipal``)."""
+        operation, argument = _tag_target(resource, "tag_{kind}")
+        return TagSet.model_validate(self._t.call(operation, **argument, tags=tags))
+
+    def untag(self, resource: str, keys: builtins.list[str]) -> TagSet:
+        """Remove tags by key from a principal or resource (see ``tag``)."""
+        operation, argument = _tag_target(resource, "untag_{kind}")
+        return TagSet.model_validate(self._t.call(operation, **argument, keys=keys))
+
+    def tags(self, resource: str) -> TagSet:
+        """The tags on a principal or resource (see ``tag``)."""
+        operation, argument = _tag_target(resource, "list_{kind}_tags")
+        return TagSet.model_validate(self._t.call(operation, **argument))
 
     def simulate(
         self,
@@ -312,3 +334,22 @@ class Iam(_Group):
                 "audit.list_events", principal=principal, action=action, limit=limit
             )
         ]
+
+
+_TAG_SERVICES = {
+    "principal": "iam",
+    "model": "registry",
+    "dataset": "datasets",
+    "endpoint": "endpoints",
+    "experiment": "tracking",
+}
+
+
+def _tag_target(resource: str, verb: str) -> tuple[str, dict[str, str]]:
+    """The catalog operation that tags ``resource`` (``sy:<kind>/<name>``), and its argument."""
+    kind, slash, name = resource.removeprefix("sy:").partition("/")
+    if not resource.startswith("sy:") or not slash or kind not in _TAG_SERVICES or "/" in name:
+        kinds = ", ".join(f"sy:{k}/<name>" for k in _TAG_SERVICES)
+        raise InvalidInput(f"tags go on {kinds}", field="resource")
+    argument = "principal" if kind == "principal" else "name"
+    return f"{_TAG_SERVICES[kind]}.{verb.format(kind=kind)}", {argument: name}

@@ -33,7 +33,7 @@ from shipyard.schemas.endpoints import (
     ShadowSpec,
     VariantSpec,
 )
-from shipyard.security import Access, RequestContext, operation
+from shipyard.security import Access, RequestContext, forget_tags, operation
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft
 from shipyard.store.metadata import tables as t
@@ -229,6 +229,7 @@ def delete_endpoint(ctx: RequestContext, name: str) -> EndpointInfo:
             session.execute(sa.delete(table).where(table.endpoint == name))
         binding = ft.EndpointFeatureBinding
         session.execute(sa.delete(binding).where(binding.endpoint == name))
+        forget_tags(session, resource("endpoint", name))
         session.delete(row)
         info.updated_at = utcnow()
         return info

@@ -16,6 +16,7 @@ class PrincipalInfo(WireModel):
     disabled: bool
     created_at: datetime
     policies: list[str]
+    tags: dict[str, str] = {}
 
     @property
     def resource(self) -> str:
@@ -47,6 +48,13 @@ class PolicyInfo(WireModel):
     @property
     def resource(self) -> str:
         return f"sy:policy/{self.name}"
+
+
+class TagSet(WireModel):
+    """The tags on one principal or resource, by key."""
+
+    resource: str
+    tags: dict[str, str]
 
 
 class AuditEventInfo(WireModel):

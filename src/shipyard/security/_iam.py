@@ -18,6 +18,7 @@ from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_m
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument, has_conditions
 from shipyard.security._resources import Access, ResourceName
+from shipyard.security._tagging import check_tags, request_tag_keys, set_principal_tags
 from shipyard.security._tags import principal_tags
 from shipyard.store.metadata import tables as t
 
@@ -48,6 +49,7 @@ def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
         disabled=row.disabled,
         created_at=row.created_at,
         policies=_policy_names(session, row.id),
+        tags=principal_tags(session, row.id),
     )
 
 
@@ -150,18 +152,31 @@ def _principal_resource(name: str) -> str:
     return resource("principal", name)
 
 
-@operation("iam:CreatePrincipal", _principal_resource, mutating=True)
-def create_principal(ctx: RequestContext, name: str, kind: str = "user") -> PrincipalInfo:
-    """Create a user or service principal with no policies (it may do nothing yet)."""
+@operation(
+    "iam:CreatePrincipal",
+    _principal_resource,
+    uses=lambda name, tags: [Access("iam:TagPrincipal", _principal_resource(name))] if tags else [],
+    context=request_tag_keys,
+    mutating=True,
+)
+def create_principal(
+    ctx: RequestContext, name: str, kind: str = "user", tags: dict[str, str] | None = None
+) -> PrincipalInfo:
+    """Create a user or service principal with no policies (it may do nothing yet), with
+    ``tags`` if given (which needs ``iam:TagPrincipal`` too; both see ``sy:RequestTag/<k>``)."""
     check_name(name)
     if kind not in ("user", "service"):
         raise Conflict("kind must be 'user' or 'service'", field="kind")
+    given = check_tags(tags) if tags else {}
     with ctx.platform.db.session() as session:
         if session.scalar(sa.select(t.Principal.id).where(t.Principal.name == name)) is not None:
             raise Conflict(f"principal {name!r} already exists", field="name")
         row = t.Principal(name=name, kind=kind)
         session.add(row)
         session.flush()
+        if given:
+            set_principal_tags(session, row.id, given)
+            session.flush()
         return _principal_info(session, row)
 
 
