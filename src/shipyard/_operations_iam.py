@@ -19,6 +19,24 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "iam.list_principals", "GET", f"{_V1}/principals", "shipyard.security:list_principals"
     ),
     Operation(
+        "iam.disable_principal",
+        "POST",
+        f"{_V1}/principals/{{principal}}/disable",
+        "shipyard.security:disable_principal",
+    ),
+    Operation(
+        "iam.enable_principal",
+        "POST",
+        f"{_V1}/principals/{{principal}}/enable",
+        "shipyard.security:enable_principal",
+    ),
+    Operation(
+        "iam.delete_principal",
+        "DELETE",
+        f"{_V1}/principals/{{principal}}",
+        "shipyard.security:delete_principal",
+    ),
+    Operation(
         "iam.create_api_key",
         "POST",
         f"{_V1}/principals/{{principal}}/keys",

@@ -51,15 +51,44 @@ def list_principals(as_json: JsonOption = False) -> None:
     emit(items, as_json, lambda: _principals(items))
 
 
+@principals_app.command("disable")
+def disable_principal(principal: str, as_json: JsonOption = False) -> None:
+    """Stop PRINCIPAL's keys and console sessions at once."""
+    p = STATE.client().iam.disable_principal(principal)
+    emit(p, as_json, lambda: _principals([p]))
+
+
+@principals_app.command("enable")
+def enable_principal(principal: str, as_json: JsonOption = False) -> None:
+    """Let a disabled PRINCIPAL work again."""
+    p = STATE.client().iam.enable_principal(principal)
+    emit(p, as_json, lambda: _principals([p]))
+
+
+@principals_app.command("delete")
+def delete_principal(principal: str, as_json: JsonOption = False) -> None:
+    """Delete PRINCIPAL with its keys, tags and policy attachments."""
+    p = STATE.client().iam.delete_principal(principal)
+    emit(p, as_json, lambda: console.print(f"principal {p.name} deleted"))
+
+
 @keys_app.command("create")
-def create_key(principal: str, as_json: JsonOption = False) -> None:
+def create_key(
+    principal: str,
+    expires_in: Annotated[
+        str | None, typer.Option("--expires-in", help="Lifetime: 90m, 12h, 30d, 2w")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Issue an API key; it is shown now and never again."""
-    key = STATE.client().iam.create_api_key(principal)
+    key = STATE.client().iam.create_api_key(principal, expires_in)
+    until = f", expires {key.expires_at:%Y-%m-%d %H:%M} UTC" if key.expires_at else ""
     emit(
         key,
         as_json,
         lambda: console.print(
-            f"API key for {principal} (shown once, store it now):\n{key.token}", highlight=False
+            f"API key for {principal}{until} (shown once, store it now):\n{key.token}",
+            highlight=False,
         ),
     )
 
@@ -73,8 +102,11 @@ def list_keys(principal: str, as_json: JsonOption = False) -> None:
         as_json,
         lambda: table(
             f"API keys of {principal}",
-            ["key id", "prefix", "created", "revoked"],
-            [(k.key_id, k.prefix, k.created_at, k.revoked_at or "") for k in items],
+            ["key id", "prefix", "created", "expires", "revoked"],
+            [
+                (k.key_id, k.prefix, k.created_at, k.expires_at or "", k.revoked_at or "")
+                for k in items
+            ],
         ),
     )
 
@@ -224,6 +256,7 @@ def simulate(
                 f"not applied: policy {unmet.policy} statement {unmet.index}{sid} "
                 f"({unmet.effect}): {unmet.condition} does not hold",
                 highlight=False,
+                soft_wrap=True,
             )
 
     emit(result, as_json, show)

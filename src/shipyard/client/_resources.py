@@ -258,9 +258,30 @@ class Iam(_Group):
     def list_principals(self) -> builtins.list[PrincipalInfo]:
         return [PrincipalInfo.model_validate(p) for p in self._t.call("iam.list_principals")]
 
-    def create_api_key(self, principal: str) -> ApiKeyInfo:
-        """A new key; its ``token`` is shown in this answer only."""
-        return ApiKeyInfo.model_validate(self._t.call("iam.create_api_key", principal=principal))
+    def create_api_key(self, principal: str, expires_in: str | None = None) -> ApiKeyInfo:
+        """A new key, living ``expires_in`` (``"30d"``, ``"12h"``) or until revoked; its
+        ``token`` is shown in this answer only."""
+        extra = {"expires_in": expires_in} if expires_in is not None else {}
+        return ApiKeyInfo.model_validate(
+            self._t.call("iam.create_api_key", principal=principal, **extra)
+        )
+
+    def disable_principal(self, principal: str) -> PrincipalInfo:
+        """Stop a principal's keys and sessions at once (``enable_principal`` restores them)."""
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.disable_principal", principal=principal)
+        )
+
+    def enable_principal(self, principal: str) -> PrincipalInfo:
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.enable_principal", principal=principal)
+        )
+
+    def delete_principal(self, principal: str) -> PrincipalInfo:
+        """Delete a principal with its keys, tags and attachments."""
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.delete_principal", principal=principal)
+        )
 
     def list_api_keys(self, principal: str) -> builtins.list[ApiKeyInfo]:
         """A principal's keys (revoked ones too); no secret is ever returned."""

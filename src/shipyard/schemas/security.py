@@ -32,6 +32,7 @@ class ApiKeyInfo(WireModel):
     revoked: bool
     token: str | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
-from shipyard.errors import Conflict, NotFound, Unauthenticated
+from shipyard.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.schemas.security import ApiKeyInfo, PolicyInfo, PrincipalInfo
@@ -20,7 +22,9 @@ from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument, has_cond
 from shipyard.security._resources import Access, ResourceName
 from shipyard.security._tagging import check_tags, request_tag_keys, set_principal_tags
 from shipyard.security._tags import principal_tags
+from shipyard.store.metadata import console_tables as ct
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import tag_tables as tt
 
 ADMIN = "admin"
 
@@ -91,7 +95,9 @@ def issue_admin_key_if_none(platform: Platform) -> IssuedKey | None:
         admin = _principal(session, ADMIN)
         active = session.scalar(
             sa.select(t.ApiKey.id).where(
-                t.ApiKey.principal_id == admin.id, t.ApiKey.revoked_at.is_(None)
+                t.ApiKey.principal_id == admin.id,
+                t.ApiKey.revoked_at.is_(None),
+                sa.or_(t.ApiKey.expires_at.is_(None), t.ApiKey.expires_at > utcnow()),
             )
         )
         if active is not None:
@@ -126,6 +132,8 @@ def valid_key(session: Session, key_id: str, secret: str) -> tuple[t.ApiKey, t.P
         .where(t.ApiKey.key_id == key_id)
     ).first()
     if row is None or row[0].revoked_at is not None or row[1].disabled:
+        raise Unauthenticated("API key is not valid")
+    if row[0].expires_at is not None and row[0].expires_at <= utcnow():
         raise Unauthenticated("API key is not valid")
     if not secret_matches(secret, row[0].secret_hash):
         raise Unauthenticated("API key is not valid")
@@ -180,6 +188,52 @@ def create_principal(
         return _principal_info(session, row)
 
 
+def _set_disabled(ctx: RequestContext, principal: str, disabled: bool) -> PrincipalInfo:
+    if disabled and principal == ctx.principal:
+        raise Conflict("a principal cannot disable itself", field="principal")
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        if row.disabled != disabled:
+            row.disabled = disabled
+            bump_generation(session)
+            session.flush()
+        return _principal_info(session, row)
+
+
+@operation("iam:UpdatePrincipal", lambda principal: _principal_resource(principal), mutating=True)
+def disable_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Stop a principal: its keys and console sessions stop working at once (kept, so
+    enabling it again restores them)."""
+    return _set_disabled(ctx, principal, True)
+
+
+@operation("iam:UpdatePrincipal", lambda principal: _principal_resource(principal), mutating=True)
+def enable_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Let a disabled principal work again."""
+    return _set_disabled(ctx, principal, False)
+
+
+@operation("iam:DeletePrincipal", lambda principal: _principal_resource(principal), mutating=True)
+def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Delete a principal with its keys, sessions, tags and policy attachments (the audit
+    trail keeps its name). A principal cannot delete itself."""
+    if principal == ctx.principal:
+        raise Conflict("a principal cannot delete itself", field="principal")
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        info = _principal_info(session, row)
+        for table, column in (
+            (ct.ConsoleSession, ct.ConsoleSession.principal_id),
+            (t.ApiKey, t.ApiKey.principal_id),
+            (t.PrincipalPolicy, t.PrincipalPolicy.principal_id),
+            (tt.PrincipalTag, tt.PrincipalTag.principal_id),
+        ):
+            session.execute(sa.delete(table).where(column == row.id))
+        session.delete(row)
+        bump_generation(session)
+        return info
+
+
 @operation("iam:ListPrincipals", lambda: resource("principal"), mutating=False)
 def list_principals(ctx: RequestContext) -> list[PrincipalInfo]:
     with ctx.platform.db.session() as session:
@@ -187,22 +241,57 @@ def list_principals(ctx: RequestContext) -> list[PrincipalInfo]:
         return [_principal_info(session, row) for row in rows]
 
 
+_LIFETIME = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$", re.IGNORECASE)
+_LIFETIME_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+MAX_KEY_DAYS = 3650
+
+
+def key_lifetime(value: str) -> timedelta:
+    """How long a new key lives: ``"90m"``, ``"12h"``, ``"30d"``, ``"2w"`` (up to 10 years)."""
+    match = _LIFETIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInput(
+            f"{value!r} is not a lifetime (e.g. 90m, 12h, 30d, 2w)", field="expires_in"
+        )
+    lifetime = timedelta(seconds=int(match.group(1)) * _LIFETIME_SECONDS[match.group(2).lower()])
+    if not timedelta(minutes=1) <= lifetime <= timedelta(days=MAX_KEY_DAYS):
+        raise InvalidInput(
+            f"must be from 1 minute to {MAX_KEY_DAYS} days, got {value!r}", field="expires_in"
+        )
+    return lifetime
+
+
+def _key_info(k: t.ApiKey, principal: str, token: str | None = None) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        key_id=k.key_id,
+        principal=principal,
+        created_at=k.created_at,
+        revoked=k.revoked_at is not None,
+        revoked_at=k.revoked_at,
+        expires_at=k.expires_at,
+        token=token,
+    )
+
+
 @operation("iam:CreateApiKey", lambda principal: resource("principal", principal), mutating=True)
-def create_api_key(ctx: RequestContext, principal: str) -> ApiKeyInfo:
-    """Issue a key for a principal; the token is in this answer and nowhere else, ever."""
+def create_api_key(
+    ctx: RequestContext, principal: str, expires_in: str | None = None
+) -> ApiKeyInfo:
+    """Issue a key for a principal, living ``expires_in`` (``"30d"``) or until revoked; the
+    token is in this answer and nowhere else, ever."""
+    expires_at = utcnow() + key_lifetime(expires_in) if expires_in is not None else None
     key = issue_key()
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
-        record = t.ApiKey(key_id=key.key_id, principal_id=row.id, secret_hash=key.secret_hash)
+        record = t.ApiKey(
+            key_id=key.key_id,
+            principal_id=row.id,
+            secret_hash=key.secret_hash,
+            expires_at=expires_at,
+        )
         session.add(record)
         session.flush()
-        return ApiKeyInfo(
-            key_id=key.key_id,
-            principal=principal,
-            created_at=record.created_at,
-            revoked=False,
-            token=key.token,
-        )
+        return _key_info(record, principal, key.token)
 
 
 @operation("iam:ListApiKeys", lambda principal: resource("principal", principal), mutating=False)
@@ -213,16 +302,7 @@ def list_api_keys(ctx: RequestContext, principal: str) -> list[ApiKeyInfo]:
         keys = session.scalars(
             sa.select(t.ApiKey).where(t.ApiKey.principal_id == row.id).order_by(t.ApiKey.id)
         )
-        return [
-            ApiKeyInfo(
-                key_id=k.key_id,
-                principal=principal,
-                created_at=k.created_at,
-                revoked=k.revoked_at is not None,
-                revoked_at=k.revoked_at,
-            )
-            for k in keys
-        ]
+        return [_key_info(k, principal) for k in keys]
 
 
 def _key_resource(session: Session, key_id: str) -> ResourceName:

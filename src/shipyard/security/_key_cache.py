@@ -21,11 +21,13 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._conditions import NO_FACTS, Facts
@@ -47,13 +49,20 @@ class _CachedKey:
     policies: tuple[PolicyDocument, ...]
     tags: Mapping[str, str] = field(default_factory=dict)
     conditional: bool = False
+    expires_at: datetime | None = None
 
     @classmethod
     def of(
-        cls, secret_hash: str, principal: str, policies: tuple[PolicyDocument, ...], tags: Any
+        cls,
+        secret_hash: str,
+        principal: str,
+        policies: tuple[PolicyDocument, ...],
+        tags: Any,
+        expires_at: datetime | None,
     ) -> _CachedKey:
         conditional = has_conditions(policies)
-        return cls(secret_hash, principal, policies, dict(tags) if conditional else {}, conditional)
+        kept = dict(tags) if conditional else {}
+        return cls(secret_hash, principal, policies, kept, conditional, expires_at)
 
     def decide(self, action: str, resource: str) -> bool:
         """Whether the policies allow it; conditions see the time, the principal and its
@@ -126,7 +135,13 @@ class CachedKeyAuthorizer:
         with self._platform.db.session() as session:
             generation = current_generation(session)
             rows = session.execute(
-                sa.select(t.ApiKey.key_id, t.ApiKey.secret_hash, t.Principal.id, t.Principal.name)
+                sa.select(
+                    t.ApiKey.key_id,
+                    t.ApiKey.secret_hash,
+                    t.Principal.id,
+                    t.Principal.name,
+                    t.ApiKey.expires_at,
+                )
                 .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
                 .where(t.ApiKey.revoked_at.is_(None), t.Principal.disabled.is_(False))
             ).all()
@@ -150,8 +165,9 @@ class CachedKeyAuthorizer:
                 name,
                 tuple(policies.get(principal_id, ())),
                 tags.get(principal_id, {}),
+                expires_at,
             )
-            for key_id, secret_hash, principal_id, name in rows
+            for key_id, secret_hash, principal_id, name, expires_at in rows
         }
         with self._lock:
             self._keys = keys
@@ -209,6 +225,8 @@ class CachedKeyAuthorizer:
         self, cached: _CachedKey, key_id: str, secret: str, action: str, resource: str
     ) -> str:
         if not secret_matches(secret, cached.secret_hash):
+            raise Unauthenticated("API key is not valid")
+        if cached.expires_at is not None and cached.expires_at <= utcnow():
             raise Unauthenticated("API key is not valid")
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
@@ -274,7 +292,7 @@ class CachedKeyAuthorizer:
 def _active_key(session: Session, key_id: str) -> _CachedKey | None:
     """A key that is not revoked, of a principal that is not disabled, with its policies."""
     row = session.execute(
-        sa.select(t.ApiKey.secret_hash, t.Principal.id, t.Principal.name)
+        sa.select(t.ApiKey.secret_hash, t.Principal.id, t.Principal.name, t.ApiKey.expires_at)
         .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
         .where(
             t.ApiKey.key_id == key_id,
@@ -284,11 +302,12 @@ def _active_key(session: Session, key_id: str) -> _CachedKey | None:
     ).first()
     if row is None:
         return None
-    secret_hash, principal_id, name = row
+    secret_hash, principal_id, name, expires_at = row
     documents = session.scalars(
         sa.select(t.Policy.document)
         .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
         .where(t.PrincipalPolicy.principal_id == principal_id)
     )
     policies = tuple(PolicyDocument.model_validate(d) for d in documents)
-    return _CachedKey.of(secret_hash, name, policies, principal_tags(session, principal_id))
+    tags = principal_tags(session, principal_id)
+    return _CachedKey.of(secret_hash, name, policies, tags, expires_at)

@@ -79,6 +79,7 @@ def session_state(platform: Platform, token: str) -> tuple[SessionState, Request
                 ct.ConsoleSession.token_hash == hash_secret(token),
                 ct.ConsoleSession.expires_at > utcnow(),
                 t.ApiKey.revoked_at.is_(None),
+                sa.or_(t.ApiKey.expires_at.is_(None), t.ApiKey.expires_at > utcnow()),
                 t.Principal.disabled.is_(False),
             )
         ).first()
