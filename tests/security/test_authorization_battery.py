@@ -278,7 +278,7 @@ def _build(w: World) -> None:
     for monitor in ("mon", "mon-del"):
         w.call("monitoring.create", name=monitor, endpoint="ep")
     w.call("monitoring.run", name="mon")
-    for name in ("target-user", "target-user2"):
+    for name in ("target-user", "target-user2", "target-disable", "target-delete"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
     v["spare_key"] = w.call("iam.create_api_key", principal="target-user").key_id
@@ -308,7 +308,10 @@ CASES: dict[str, Callable[[World], Args]] = {
     "alarms.delete": lambda w: {"name": "al-del"},
     "iam.create_principal": lambda w: {"name": "new-principal"},
     "iam.list_principals": lambda w: {},
-    "iam.create_api_key": lambda w: {"principal": "target-user"},
+    "iam.disable_principal": lambda w: {"principal": "target-disable"},
+    "iam.enable_principal": lambda w: {"principal": "target-disable"},
+    "iam.delete_principal": lambda w: {"principal": "target-delete"},
+    "iam.create_api_key": lambda w: {"principal": "target-user", "expires_in": "30d"},
     "iam.list_api_keys": lambda w: {"principal": "target-user"},
     "iam.revoke_api_key": lambda w: {"key_id": w["spare_key"]},
     "iam.put_policy": lambda w: {

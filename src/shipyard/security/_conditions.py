@@ -257,7 +257,7 @@ def key_problem(key: str, kind: str, qualifier: str | None) -> str | None:
 
 class Facts:
     """The request's context keys, looked up by lower-cased name. Tag families are loaded
-    on first use (``tags`` maps a family's lower-cased prefix to a loader of its tags)."""
+    on first use (``tags`` maps a family's prefix, ``sy:PrincipalTag/``, to a loader)."""
 
     def __init__(
         self,
@@ -265,7 +265,7 @@ class Facts:
         tags: Mapping[str, Callable[[], Mapping[str, str]]] | None = None,
     ) -> None:
         self._values = {k.lower(): v for k, v in values.items()}
-        self._tags = dict(tags or {})
+        self._tags = {k.lower(): v for k, v in (tags or {}).items()}
         self._loaded: dict[str, dict[str, str]] = {}
 
     def get(self, key: str) -> ContextValue | None:

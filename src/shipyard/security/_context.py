@@ -86,8 +86,8 @@ class RequestContext:
         return Facts(
             values,
             {
-                "sy:principaltag/": lambda: self.principal_tags,
-                "sy:resourcetag/": lambda: resource_tags(db, resource.names),
+                "sy:PrincipalTag/": lambda: self.principal_tags,
+                "sy:ResourceTag/": lambda: resource_tags(db, resource.names),
             },
         )
 

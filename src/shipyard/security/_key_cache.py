@@ -70,7 +70,7 @@ class _CachedKey:
         facts = NO_FACTS
         if self.conditional:
             tags = self.tags
-            facts = Facts(base_values(self.principal), {"sy:principaltag/": lambda: tags})
+            facts = Facts(base_values(self.principal), {"sy:PrincipalTag/": lambda: tags})
         return evaluate(self.policies, action, resource, facts) is Decision.ALLOW
 
 

@@ -95,8 +95,8 @@ def simulate_policy(
     facts = Facts(
         values,
         {
-            "sy:principaltag/": lambda: tags,
-            "sy:resourcetag/": lambda: resource_tags(ctx.platform.db, names),
+            "sy:PrincipalTag/": lambda: tags,
+            "sy:ResourceTag/": lambda: resource_tags(ctx.platform.db, names),
         },
     )
     matched: list[MatchedStatement] = []
