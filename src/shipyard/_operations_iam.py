@@ -31,6 +31,18 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "shipyard.security:enable_principal",
     ),
     Operation(
+        "iam.put_principal_boundary",
+        "PUT",
+        f"{_V1}/principals/{{principal}}/boundary",
+        "shipyard.security:put_principal_boundary",
+    ),
+    Operation(
+        "iam.delete_principal_boundary",
+        "DELETE",
+        f"{_V1}/principals/{{principal}}/boundary",
+        "shipyard.security:delete_principal_boundary",
+    ),
+    Operation(
         "iam.delete_principal",
         "DELETE",
         f"{_V1}/principals/{{principal}}",

@@ -12,14 +12,20 @@ from shipyard.errors import AccessDenied, Conflict, InvalidInput, NotFound, Unau
 from shipyard.platform import Platform
 from shipyard.security import (
     CachedKeyAuthorizer,
+    Decision,
+    attach_policy,
     authenticate,
     context_for,
     create_api_key,
     create_principal,
     delete_principal,
+    delete_principal_boundary,
     disable_principal,
     enable_principal,
     list_api_keys,
+    put_policy,
+    put_principal_boundary,
+    simulate_policy,
     tag_principal,
 )
 from shipyard.store.metadata import tables as t
@@ -85,3 +91,48 @@ def test_disable_enable_and_delete(platform: Platform) -> None:
         assert session.scalar(sa.select(sa.func.count()).select_from(tt.PrincipalTag)) == 0
     create_principal(admin, "leaver")  # the name is free again, with nothing of the old one
     assert list_api_keys(admin, "leaver") == []
+
+
+def test_a_boundary_caps_what_policies_allow(platform: Platform) -> None:
+    admin = context_for(platform, "admin")
+    boundary = {
+        "Statement": [
+            {"Effect": "Allow", "Action": ["datasets:*", "iam:List*"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "datasets:ReadData", "Resource": "sy:dataset/secret"},
+        ]
+    }
+    put_policy(admin, "data-only", boundary)
+    put_policy(
+        admin,
+        "no-principals",
+        {"Statement": [{"Effect": "Deny", "Action": "iam:ListPrincipals", "Resource": "*"}]},
+    )
+    create_principal(admin, "capped")
+    attach_policy(admin, "capped", "AdministratorAccess")
+    attach_policy(admin, "capped", "no-principals")
+    assert put_principal_boundary(admin, "capped", "data-only").boundary == "data-only"
+    token = create_api_key(admin, "capped").token
+    ctx = context_for(platform, "capped")
+    cached = CachedKeyAuthorizer(platform, refresh_seconds=0)
+
+    cases = [
+        ("datasets:ReadData", "sy:dataset/churn", Decision.ALLOW),  # both allow
+        ("registry:GetModel", "sy:model/m", Decision.DEFAULT_DENY),  # the boundary does not
+        ("datasets:ReadData", "sy:dataset/secret", Decision.EXPLICIT_DENY),  # its Deny wins
+        ("iam:ListPrincipals", "sy:principal", Decision.EXPLICIT_DENY),  # a policy's Deny wins
+    ]
+    for action, target, expected in cases:
+        assert ctx.decide(action, target)[0] is expected, (action, target)
+        allowed = expected is Decision.ALLOW
+        if allowed:
+            assert cached.authorize(f"Bearer {token}", action, target) == "capped"
+        else:
+            with pytest.raises(AccessDenied):
+                cached.authorize(f"Bearer {token}", action, target)
+        simulated = simulate_policy(admin, "capped", action, target)
+        assert (simulated.decision, simulated.boundary) == (expected.value, "data-only")
+
+    assert delete_principal_boundary(admin, "capped").boundary is None
+    assert context_for(platform, "capped").decide("registry:GetModel", "sy:model/m")[0] is (
+        Decision.ALLOW
+    )

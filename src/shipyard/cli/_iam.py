@@ -27,8 +27,19 @@ tags_app = typer.Typer(
 def _principals(items: list[PrincipalInfo]) -> None:
     table(
         "Principals",
-        ["name", "kind", "policies", "disabled", "created"],
-        [(p.name, p.kind, ", ".join(p.policies), p.disabled, p.created_at) for p in items],
+        ["name", "kind", "policies", "boundary", "tags", "disabled", "created"],
+        [
+            (
+                p.name,
+                p.kind,
+                ", ".join(p.policies),
+                p.boundary or "",
+                ", ".join(f"{k}={v}" for k, v in p.tags.items()),
+                p.disabled,
+                p.created_at,
+            )
+            for p in items
+        ],
     )
 
 
@@ -62,6 +73,27 @@ def disable_principal(principal: str, as_json: JsonOption = False) -> None:
 def enable_principal(principal: str, as_json: JsonOption = False) -> None:
     """Let a disabled PRINCIPAL work again."""
     p = STATE.client().iam.enable_principal(principal)
+    emit(p, as_json, lambda: _principals([p]))
+
+
+@principals_app.command("boundary")
+def set_boundary(
+    principal: str,
+    policy: Annotated[
+        str | None, typer.Argument(help="The boundary policy; leave out with --remove")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the boundary")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Cap what PRINCIPAL's policies allow by POLICY (its permission boundary)."""
+    if (policy is None) != remove:
+        raise InvalidInput("give a POLICY, or --remove", field="policy")
+    iam = STATE.client().iam
+    p = (
+        iam.delete_principal_boundary(principal)
+        if remove
+        else iam.put_principal_boundary(principal, policy or "")
+    )
     emit(p, as_json, lambda: _principals([p]))
 
 

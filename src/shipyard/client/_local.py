@@ -24,6 +24,7 @@ class LocalTransport:
             policies=self._context.policies,
             request_id=new_request_id(),
             principal_tags=self._context.principal_tags,
+            boundary=self._context.boundary,
         )
         return to_jsonable(BY_NAME[operation].invoke(ctx, arguments))
 

@@ -277,6 +277,17 @@ class Iam(_Group):
             self._t.call("iam.enable_principal", principal=principal)
         )
 
+    def put_principal_boundary(self, principal: str, policy: str) -> PrincipalInfo:
+        """Cap what ``principal``'s policies allow by ``policy`` (its permission boundary)."""
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.put_principal_boundary", principal=principal, policy=policy)
+        )
+
+    def delete_principal_boundary(self, principal: str) -> PrincipalInfo:
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.delete_principal_boundary", principal=principal)
+        )
+
     def delete_principal(self, principal: str) -> PrincipalInfo:
         """Delete a principal with its keys, tags and attachments."""
         return PrincipalInfo.model_validate(

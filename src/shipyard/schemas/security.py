@@ -17,6 +17,7 @@ class PrincipalInfo(WireModel):
     created_at: datetime
     policies: list[str]
     tags: dict[str, str] = {}
+    boundary: str | None = None
 
     @property
     def resource(self) -> str:
@@ -102,3 +103,5 @@ class Simulation(WireModel):
     matched: list[MatchedStatement]
     unmet: list[UnmetCondition] = []
     context: dict[str, str | list[str]] = {}
+    boundary: str | None = None
+    """The principal's permission boundary; its statements are listed with the others."""

@@ -20,6 +20,7 @@ from shipyard.security._iam import (
     create_api_key,
     create_principal,
     delete_principal,
+    delete_principal_boundary,
     detach_policy,
     disable_principal,
     enable_principal,
@@ -28,6 +29,7 @@ from shipyard.security._iam import (
     list_policies,
     list_principals,
     put_policy,
+    put_principal_boundary,
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
@@ -89,6 +91,7 @@ __all__ = [
     "create_api_key",
     "create_principal",
     "delete_principal",
+    "delete_principal_boundary",
     "detach_policy",
     "disable_principal",
     "enable_principal",
@@ -110,6 +113,7 @@ __all__ = [
     "open_session",
     "operation",
     "put_policy",
+    "put_principal_boundary",
     "record_event",
     "record_events",
     "revoke_api_key",

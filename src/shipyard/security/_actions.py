@@ -70,6 +70,8 @@ ACTIONS: frozenset[str] = frozenset(
         "features:PutEndpointFeatures",
         "features:RetrieveHistoricalFeatures",
         "iam:AttachPolicy",
+        "iam:DeletePrincipalBoundary",
+        "iam:PutPrincipalBoundary",
         "iam:DeletePrincipal",
         "iam:UpdatePrincipal",
         "iam:ListPrincipalTags",

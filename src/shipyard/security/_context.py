@@ -16,8 +16,7 @@ from shipyard.security._policy import (
     Decision,
     PolicyDocument,
     allows_action_anywhere,
-    evaluate,
-    evaluate_names,
+    evaluate_capped,
     has_conditions,
 )
 from shipyard.security._resources import ResourceName
@@ -65,11 +64,13 @@ class RequestContext:
     source_ip: str | None = None
     secure_transport: bool | None = None
     principal_tags: Mapping[str, str] = field(default_factory=dict)
+    boundary: tuple[PolicyDocument, ...] | None = None
+    """The permission boundary: what the policies allow is capped by it (None: no cap)."""
 
     @cached_property
     def conditional(self) -> bool:
         """Whether any of the policies has a Condition (else facts are never gathered)."""
-        return has_conditions(self.policies)
+        return has_conditions((*self.policies, *(self.boundary or ())))
 
     def facts(self, resource: ResourceName, keys: OperationKeys | None = None) -> Facts:
         """The condition keys of this request on ``resource``: transport, time, principal,
@@ -96,7 +97,8 @@ class RequestContext:
 
         Keeps a principal without the permission from learning how its request was malformed.
         """
-        if not allows_action_anywhere(self.policies, action):
+        boundary_allows = self.boundary is None or allows_action_anywhere(self.boundary, action)
+        if not (boundary_allows and allows_action_anywhere(self.policies, action)):
             self.authorize(action, "sy:*")
 
     def decide(
@@ -111,10 +113,11 @@ class RequestContext:
         """
         named = ResourceName.of(resource)
         facts = self.facts(named, keys) if self.conditional else NO_FACTS
-        decision = evaluate_names(self.policies, action, named.names, facts)
+        decision = evaluate_capped(self.policies, self.boundary, action, named.names, facts)
         if decision is Decision.EXPLICIT_DENY and len(named.names) > 1:
             for name in named.names:
-                if evaluate(self.policies, action, name, facts) is Decision.EXPLICIT_DENY:
+                one = evaluate_capped(self.policies, self.boundary, action, (name,), facts)
+                if one is Decision.EXPLICIT_DENY:
                     return decision, name
         return decision, named.name
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -54,14 +55,29 @@ def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
         created_at=row.created_at,
         policies=_policy_names(session, row.id),
         tags=principal_tags(session, row.id),
+        boundary=session.scalar(
+            sa.select(t.Policy.name).where(t.Policy.id == row.boundary_policy_id)
+        )
+        if row.boundary_policy_id is not None
+        else None,
     )
 
 
 def _tags_if_tested(
-    session: Session, principal_id: int, policies: tuple[PolicyDocument, ...]
+    session: Session, principal_id: int, policies: Sequence[PolicyDocument]
 ) -> dict[str, str]:
     """The principal's tags, read only when some policy has a condition that may test them."""
     return principal_tags(session, principal_id) if has_conditions(policies) else {}
+
+
+def _boundary_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...] | None:
+    """The principal's permission boundary as a policy set, or None when it has none."""
+    document = session.scalar(
+        sa.select(t.Policy.document)
+        .join(t.Principal, t.Principal.boundary_policy_id == t.Policy.id)
+        .where(t.Principal.id == principal_id)
+    )
+    return None if document is None else (PolicyDocument.model_validate(document),)
 
 
 def _policies_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...]:
@@ -114,9 +130,14 @@ def context_for(
     with platform.db.session() as session:
         row = _principal(session, principal)
         policies = _policies_of(session, row.id)
-        tags = _tags_if_tested(session, row.id, policies)
+        boundary = _boundary_of(session, row.id)
+        tags = _tags_if_tested(session, row.id, (*policies, *(boundary or ())))
     ctx = RequestContext(
-        platform=platform, principal=principal, policies=policies, principal_tags=tags
+        platform=platform,
+        principal=principal,
+        policies=policies,
+        principal_tags=tags,
+        boundary=boundary,
     )
     if request_id:
         ctx.request_id = request_id
@@ -148,9 +169,12 @@ def authenticate(
     with platform.db.session() as session:
         row = valid_key(session, key_id, secret)
         policies = _policies_of(session, row[1].id)
-        tags = _tags_if_tested(session, row[1].id, policies)
+        boundary = _boundary_of(session, row[1].id)
+        tags = _tags_if_tested(session, row[1].id, (*policies, *(boundary or ())))
         name = row[1].name
-    ctx = RequestContext(platform=platform, principal=name, policies=policies, principal_tags=tags)
+    ctx = RequestContext(
+        platform=platform, principal=name, policies=policies, principal_tags=tags, boundary=boundary
+    )
     if request_id:
         ctx.request_id = request_id
     return ctx
@@ -232,6 +256,42 @@ def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
         session.delete(row)
         bump_generation(session)
         return info
+
+
+@operation(
+    "iam:PutPrincipalBoundary",
+    lambda principal: _principal_resource(principal),
+    uses=lambda policy: [Access("iam:AttachPolicy", resource("policy", policy))],
+    mutating=True,
+)
+def put_principal_boundary(ctx: RequestContext, principal: str, policy: str) -> PrincipalInfo:
+    """Cap what a principal's policies allow by ``policy``: a request is allowed only when
+    both its policies and the boundary allow it (an explicit Deny in either wins)."""
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        policy_id = session.scalar(sa.select(t.Policy.id).where(t.Policy.name == policy))
+        if policy_id is None:
+            raise NotFound(f"policy {policy!r} does not exist", field="policy")
+        row.boundary_policy_id = policy_id
+        bump_generation(session)
+        session.flush()
+        return _principal_info(session, row)
+
+
+@operation(
+    "iam:DeletePrincipalBoundary",
+    lambda principal: _principal_resource(principal),
+    mutating=True,
+)
+def delete_principal_boundary(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Remove a principal's permission boundary (its policies alone decide again)."""
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        if row.boundary_policy_id is not None:
+            row.boundary_policy_id = None
+            bump_generation(session)
+            session.flush()
+        return _principal_info(session, row)
 
 
 @operation("iam:ListPrincipals", lambda: resource("principal"), mutating=False)

@@ -34,7 +34,7 @@ from shipyard.security._conditions import NO_FACTS, Facts
 from shipyard.security._context import base_values
 from shipyard.security._generation import current_generation
 from shipyard.security._keys import parse_bearer, secret_matches
-from shipyard.security._policy import Decision, PolicyDocument, evaluate, has_conditions
+from shipyard.security._policy import Decision, PolicyDocument, evaluate_capped, has_conditions
 from shipyard.security._tags import principal_tags
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import tag_tables as tt
@@ -50,6 +50,7 @@ class _CachedKey:
     tags: Mapping[str, str] = field(default_factory=dict)
     conditional: bool = False
     expires_at: datetime | None = None
+    boundary: tuple[PolicyDocument, ...] | None = None
 
     @classmethod
     def of(
@@ -59,10 +60,11 @@ class _CachedKey:
         policies: tuple[PolicyDocument, ...],
         tags: Any,
         expires_at: datetime | None,
+        boundary: tuple[PolicyDocument, ...] | None,
     ) -> _CachedKey:
-        conditional = has_conditions(policies)
+        conditional = has_conditions((*policies, *(boundary or ())))
         kept = dict(tags) if conditional else {}
-        return cls(secret_hash, principal, policies, kept, conditional, expires_at)
+        return cls(secret_hash, principal, policies, kept, conditional, expires_at, boundary)
 
     def decide(self, action: str, resource: str) -> bool:
         """Whether the policies allow it; conditions see the time, the principal and its
@@ -71,7 +73,8 @@ class _CachedKey:
         if self.conditional:
             tags = self.tags
             facts = Facts(base_values(self.principal), {"sy:PrincipalTag/": lambda: tags})
-        return evaluate(self.policies, action, resource, facts) is Decision.ALLOW
+        decision = evaluate_capped(self.policies, self.boundary, action, (resource,), facts)
+        return decision is Decision.ALLOW
 
 
 @dataclass
@@ -150,12 +153,18 @@ class CachedKeyAuthorizer:
                     t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
                 )
             ).all()
+            boundaries = session.execute(
+                sa.select(t.Principal.id, t.Policy.document).join(
+                    t.Policy, t.Policy.id == t.Principal.boundary_policy_id
+                )
+            ).all()
             tag_rows = session.execute(
                 sa.select(tt.PrincipalTag.principal_id, tt.PrincipalTag.key, tt.PrincipalTag.value)
             ).all()
         policies: dict[int, list[PolicyDocument]] = {}
         for principal_id, document in links:
             policies.setdefault(principal_id, []).append(PolicyDocument.model_validate(document))
+        capped = {pid: (PolicyDocument.model_validate(doc),) for pid, doc in boundaries}
         tags: dict[int, dict[str, str]] = {}
         for principal_id, key, value in tag_rows:
             tags.setdefault(principal_id, {})[key] = value
@@ -166,6 +175,7 @@ class CachedKeyAuthorizer:
                 tuple(policies.get(principal_id, ())),
                 tags.get(principal_id, {}),
                 expires_at,
+                capped.get(principal_id),
             )
             for key_id, secret_hash, principal_id, name, expires_at in rows
         }
@@ -310,4 +320,10 @@ def _active_key(session: Session, key_id: str) -> _CachedKey | None:
     )
     policies = tuple(PolicyDocument.model_validate(d) for d in documents)
     tags = principal_tags(session, principal_id)
-    return _CachedKey.of(secret_hash, name, policies, tags, expires_at)
+    document = session.scalar(
+        sa.select(t.Policy.document)
+        .join(t.Principal, t.Principal.boundary_policy_id == t.Policy.id)
+        .where(t.Principal.id == principal_id)
+    )
+    boundary = None if document is None else (PolicyDocument.model_validate(document),)
+    return _CachedKey.of(secret_hash, name, policies, tags, expires_at, boundary)

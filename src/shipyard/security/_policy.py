@@ -201,6 +201,24 @@ def evaluate_names(
     return Decision.ALLOW if allowed else Decision.DEFAULT_DENY
 
 
+def evaluate_capped(
+    documents: Sequence[PolicyDocument],
+    boundary: Sequence[PolicyDocument] | None,
+    action: str,
+    names: Sequence[str],
+    facts: Facts = NO_FACTS,
+) -> Decision:
+    """Decide under identity ``documents`` capped by a permission ``boundary`` (None: no
+    cap): allowed only when both allow; an explicit Deny in either wins."""
+    decision = evaluate_names(documents, action, names, facts)
+    if boundary is None or decision is Decision.EXPLICIT_DENY:
+        return decision
+    capped = evaluate_names(boundary, action, names, facts)
+    if capped is Decision.EXPLICIT_DENY:
+        return capped
+    return decision if capped is Decision.ALLOW else Decision.DEFAULT_DENY
+
+
 def has_conditions(documents: Iterable[PolicyDocument]) -> bool:
     """Whether any statement has a Condition (else the request's facts are never needed)."""
     return any(s._condition is not None for d in documents for s in d.Statement)

@@ -16,7 +16,7 @@ from shipyard.schemas.security import MatchedStatement, Simulation, UnmetConditi
 from shipyard.security._conditions import ContextValue, Facts, key_problem
 from shipyard.security._context import RequestContext, base_values
 from shipyard.security._operation import operation
-from shipyard.security._policy import PolicyDocument, evaluate_names
+from shipyard.security._policy import PolicyDocument, evaluate_capped
 from shipyard.security._resources import Access
 from shipyard.security._tags import principal_tags, resource_tags
 from shipyard.store.metadata import tables as t
@@ -88,7 +88,13 @@ def simulate_policy(
             .order_by(t.Policy.name)
         ).all()
         tags = principal_tags(session, principal_id)
+        capping = session.execute(
+            sa.select(t.Policy.name, t.Policy.document)
+            .join(t.Principal, t.Principal.boundary_policy_id == t.Policy.id)
+            .where(t.Principal.id == principal_id)
+        ).first()
     documents = [(name, PolicyDocument.model_validate(doc)) for name, doc in attached]
+    boundary = (capping[0], PolicyDocument.model_validate(capping[1])) if capping else None
     names = _names(resource)
     values = {k.lower(): v for k, v in base_values(principal).items()}
     values |= {k.lower(): v for k, v in given.items()}
@@ -101,17 +107,20 @@ def simulate_policy(
     )
     matched: list[MatchedStatement] = []
     unmet: list[UnmetCondition] = []
-    for name, document in documents:
+    allows: list[MatchedStatement] = []  # the identity policies' (a boundary only caps)
+    sources = [(n, d, False) for n, d in documents] + ([(*boundary, True)] if boundary else [])
+    for name, document, capping_only in sources:
         for i, statement in enumerate(document.Statement):
             if not (statement.applies_to_action(action) and statement.applies_to_resource(*names)):
                 continue
             failing = statement.condition.first_failing(facts) if statement.condition else None
             if failing is None:
-                matched.append(
-                    MatchedStatement(
-                        policy=name, index=i, sid=statement.Sid, effect=statement.Effect
-                    )
+                found = MatchedStatement(
+                    policy=name, index=i, sid=statement.Sid, effect=statement.Effect
                 )
+                matched.append(found)
+                if statement.Effect == "Allow" and not capping_only:
+                    allows.append(found)
             else:
                 unmet.append(
                     UnmetCondition(
@@ -122,9 +131,14 @@ def simulate_policy(
                         condition=failing.describe(),
                     )
                 )
-    decision = evaluate_names([d for _, d in documents], action, names, facts)
+    capped = (boundary[1],) if boundary else None
+    decision = evaluate_capped([d for _, d in documents], capped, action, names, facts)
+    identity = [m for m in matched if boundary is None or m.policy != boundary[0]]
     denies = [m for m in matched if m.effect == "Deny"]
-    deciding = denies[0] if denies else (matched[0] if matched else None)
+    allows = [m for m in identity if m.effect == "Allow"]
+    deciding = (
+        denies[0] if denies else (allows[0] if allows and decision.value == "allow" else None)
+    )
     return Simulation(
         principal=principal,
         action=action,
@@ -134,4 +148,5 @@ def simulate_policy(
         matched=matched,
         unmet=unmet,
         context=given,
+        boundary=boundary[0] if boundary else None,
     )

@@ -56,6 +56,10 @@ class Principal(Base):
     kind: Mapped[str] = mapped_column(String(20), default="user")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    boundary_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("policies.id", ondelete="RESTRICT", name="fk_principals_boundary"),
+        default=None,
+    )
 
 
 class ApiKey(Base):

@@ -1,4 +1,5 @@
-"""iam lifecycle: API keys that expire
+"""iam lifecycle: API keys that expire; a principal's permission boundary (a policy that
+caps what its other policies allow)
 
 Revision ID: 0139_iam_lifecycle
 Revises: 0138_tags
@@ -17,10 +18,25 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("api_keys") as batch:
-        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN: a batch copy of ``principals`` on SQLite would drop the table, and
+    # with foreign keys on, that cascades into every key and policy attachment.
+    op.add_column("api_keys", sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    # SQLite cannot add a constraint in place: there the service refuses deleting a policy
+    # that is a boundary (PostgreSQL also refuses it in the database).
+    op.add_column("principals", sa.Column("boundary_policy_id", sa.Integer(), nullable=True))
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_foreign_key(
+            "fk_principals_boundary",
+            "principals",
+            "policies",
+            ["boundary_policy_id"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("api_keys") as batch:
-        batch.drop_column("expires_at")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("fk_principals_boundary", "principals", type_="foreignkey")
+    op.drop_column("principals", "boundary_policy_id")
+    op.drop_column("api_keys", "expires_at")
