@@ -67,6 +67,21 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     Operation("iam.put_policy", "PUT", f"{_V1}/policies/{{name}}", "shipyard.security:put_policy"),
     Operation("iam.list_policies", "GET", f"{_V1}/policies", "shipyard.security:list_policies"),
     Operation(
+        "iam.list_policy_versions",
+        "GET",
+        f"{_V1}/policies/{{name}}/versions",
+        "shipyard.security:list_policy_versions",
+    ),
+    Operation(
+        "iam.set_default_policy_version",
+        "PUT",
+        f"{_V1}/policies/{{name}}/default-version",
+        "shipyard.security:set_default_policy_version",
+    ),
+    Operation(
+        "iam.delete_policy", "DELETE", f"{_V1}/policies/{{name}}", "shipyard.security:delete_policy"
+    ),
+    Operation(
         "iam.attach_policy",
         "POST",
         f"{_V1}/principals/{{principal}}/policies",

@@ -281,6 +281,9 @@ def _build(w: World) -> None:
     for name in ("target-user", "target-user2", "target-disable", "target-delete"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
+    one = {"Statement": [{"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "*"}]}
+    for policy in ("versioned", "versioned", "deletable"):
+        w.call("iam.put_policy", name=policy, document=one)
     v["spare_key"] = w.call("iam.create_api_key", principal="target-user").key_id
 
 
@@ -328,6 +331,9 @@ CASES: dict[str, Callable[[World], Args]] = {
         },
     },
     "iam.list_policies": lambda w: {},
+    "iam.list_policy_versions": lambda w: {"name": "versioned"},
+    "iam.set_default_policy_version": lambda w: {"name": "versioned", "version": 1},
+    "iam.delete_policy": lambda w: {"name": "deletable"},
     "iam.attach_policy": lambda w: {"principal": "target-user", "policy": "ReadOnlyAccess"},
     "iam.detach_policy": lambda w: {"principal": "target-user2", "policy": "ReadOnlyAccess"},
     "audit.list_events": lambda w: {},

@@ -163,7 +163,7 @@ def put_policy(
     except json.JSONDecodeError as error:
         raise InvalidInput(f"{file.name} is not valid JSON: {error}", field="document") from None
     p = STATE.client().iam.put_policy(name, document)
-    emit(p, as_json, lambda: console.print(f"policy {p.name} saved"))
+    emit(p, as_json, lambda: console.print(f"policy {p.name} saved as version {p.default_version}"))
 
 
 @policies_app.command("list")
@@ -178,6 +178,39 @@ def list_policies(as_json: JsonOption = False) -> None:
             [(p.name, json.dumps(p.document["Statement"])) for p in items],
         ),
     )
+
+
+@policies_app.command("versions")
+def policy_versions(name: str, as_json: JsonOption = False) -> None:
+    """Every version of policy NAME; * marks the default."""
+    items = STATE.client().iam.list_policy_versions(name)
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            f"Versions of {name}",
+            ["version", "default", "created", "by", "statements"],
+            [
+                (v.version, "*" if v.default else "", v.created_at, v.created_by,
+                 json.dumps(v.document.get("Statement")))
+                for v in items
+            ],
+        ),
+    )  # fmt: skip
+
+
+@policies_app.command("set-default")
+def set_default_version(name: str, version: int, as_json: JsonOption = False) -> None:
+    """Make VERSION of policy NAME the one checks read (roll back or forward)."""
+    p = STATE.client().iam.set_default_policy_version(name, version)
+    emit(p, as_json, lambda: console.print(f"policy {p.name}: version {p.default_version}"))
+
+
+@policies_app.command("delete")
+def delete_policy(name: str, as_json: JsonOption = False) -> None:
+    """Delete policy NAME (refused while a principal uses it)."""
+    p = STATE.client().iam.delete_policy(name)
+    emit(p, as_json, lambda: console.print(f"policy {p.name} deleted"))
 
 
 @policies_app.command("attach")

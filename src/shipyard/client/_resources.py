@@ -20,6 +20,7 @@ from shipyard.schemas.security import (
     ApiKeyInfo,
     AuditEventInfo,
     PolicyInfo,
+    PolicyVersionInfo,
     PrincipalInfo,
     Simulation,
     TagSet,
@@ -343,6 +344,21 @@ class Iam(_Group):
         return PolicyInfo.model_validate(
             self._t.call("iam.put_policy", name=name, document=document)
         )
+
+    def list_policy_versions(self, name: str) -> builtins.list[PolicyVersionInfo]:
+        """Every document policy ``name`` has held, oldest first, the default marked."""
+        found = self._t.call("iam.list_policy_versions", name=name)
+        return [PolicyVersionInfo.model_validate(v) for v in found]
+
+    def set_default_policy_version(self, name: str, version: int) -> PolicyInfo:
+        """Make ``version`` the one checks read (roll back or forward)."""
+        return PolicyInfo.model_validate(
+            self._t.call("iam.set_default_policy_version", name=name, version=version)
+        )
+
+    def delete_policy(self, name: str) -> PolicyInfo:
+        """Delete a policy that no principal uses (attached or as a boundary)."""
+        return PolicyInfo.model_validate(self._t.call("iam.delete_policy", name=name))
 
     def list_policies(self) -> builtins.list[PolicyInfo]:
         return [PolicyInfo.model_validate(p) for p in self._t.call("iam.list_policies")]

@@ -46,6 +46,7 @@ class PolicyInfo(WireModel):
     name: str
     document: dict[str, Any]
     created_at: datetime
+    default_version: int | None = None
 
     @property
     def resource(self) -> str:
@@ -57,6 +58,21 @@ class TagSet(WireModel):
 
     resource: str
     tags: dict[str, str]
+
+
+class PolicyVersionInfo(WireModel):
+    """One document a policy has held; ``default`` is the one checks read."""
+
+    policy: str
+    version: int
+    document: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    default: bool
+
+    @property
+    def resource(self) -> str:
+        return f"sy:policy/{self.policy}"
 
 
 class AuditEventInfo(WireModel):

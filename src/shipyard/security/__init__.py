@@ -35,6 +35,11 @@ from shipyard.security._iam import (
 from shipyard.security._key_cache import CachedKeyAuthorizer
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
+from shipyard.security._policy_versions import (
+    delete_policy,
+    list_policy_versions,
+    set_default_policy_version,
+)
 from shipyard.security._resources import Access, ResourceName, latest_versioned
 from shipyard.security._sessions import (
     IssuedSession,
@@ -90,6 +95,7 @@ __all__ = [
     "context_for",
     "create_api_key",
     "create_principal",
+    "delete_policy",
     "delete_principal",
     "delete_principal_boundary",
     "detach_policy",
@@ -107,6 +113,7 @@ __all__ = [
     "list_experiment_tags",
     "list_model_tags",
     "list_policies",
+    "list_policy_versions",
     "list_principal_tags",
     "list_principals",
     "new_request_id",
@@ -118,6 +125,7 @@ __all__ = [
     "record_events",
     "revoke_api_key",
     "session_state",
+    "set_default_policy_version",
     "simulate_policy",
     "tag_dataset",
     "tag_endpoint",

@@ -20,6 +20,7 @@ from shipyard.security._generation import bump_generation
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument, has_conditions
+from shipyard.security._policy_versions import policy_info, record_version
 from shipyard.security._resources import Access, ResourceName
 from shipyard.security._tagging import check_tags, request_tag_keys, set_principal_tags
 from shipyard.security._tags import principal_tags
@@ -94,7 +95,9 @@ def bootstrap(platform: Platform) -> None:
     with platform.db.session() as session:
         for name, document in BUILTIN_POLICIES.items():
             if session.scalar(sa.select(t.Policy.id).where(t.Policy.name == name)) is None:
-                session.add(t.Policy(name=name, document=document.model_dump(exclude_none=True)))
+                row = t.Policy(name=name, document=document.model_dump(exclude_none=True))
+                session.add(row)
+                record_version(session, row, row.document, "")
         if session.scalar(sa.select(t.Principal.id).where(t.Principal.name == ADMIN)) is None:
             admin = t.Principal(name=ADMIN, kind="user")
             session.add(admin)
@@ -395,7 +398,8 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
 
 @operation("iam:PutPolicy", lambda name: resource("policy", name), mutating=True)
 def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> PolicyInfo:
-    """Create or replace a named policy document (built-in policies cannot be replaced).
+    """Create a named policy, or give it a new version that becomes its default (built-in
+    policies cannot be replaced; ``set_default_policy_version`` rolls back).
 
     The document is checked against the action table here, when it is stored: an unknown
     action or a malformed resource is refused naming its field and the nearest valid name.
@@ -410,18 +414,17 @@ def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> Poli
         if row is None:
             row = t.Policy(name=name, document=parsed)
             session.add(row)
-        else:
-            row.document = parsed
+        record_version(session, row, parsed, ctx.principal)
         bump_generation(session)
         session.flush()
-        return PolicyInfo(name=row.name, document=row.document, created_at=row.created_at)
+        return policy_info(row)
 
 
 @operation("iam:ListPolicies", lambda: resource("policy"), mutating=False)
 def list_policies(ctx: RequestContext) -> list[PolicyInfo]:
     with ctx.platform.db.session() as session:
         rows = session.scalars(sa.select(t.Policy).order_by(t.Policy.name))
-        return [PolicyInfo(name=r.name, document=r.document, created_at=r.created_at) for r in rows]
+        return [policy_info(r) for r in rows]
 
 
 @operation(

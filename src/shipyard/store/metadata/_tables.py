@@ -74,11 +74,27 @@ class ApiKey(Base):
 
 
 class Policy(Base):
+    """A named policy; ``document`` is its default version's, which every check reads."""
+
     __tablename__ = "policies"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     document: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    default_version: Mapped[int | None] = mapped_column(default=None)
+
+
+class PolicyVersion(Base):
+    """Every document a policy has held, numbered from 1; one of them is the default."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
 
 
 class PrincipalPolicy(Base):

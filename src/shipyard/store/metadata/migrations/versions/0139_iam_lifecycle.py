@@ -1,5 +1,6 @@
 """iam lifecycle: API keys that expire; a principal's permission boundary (a policy that
-caps what its other policies allow)
+caps what its other policies allow); policy versions (every document a policy held, one
+the default), existing policies becoming their version 1
 
 Revision ID: 0139_iam_lifecycle
 Revises: 0138_tags
@@ -34,8 +35,32 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         )
 
+    op.add_column("policies", sa.Column("default_version", sa.Integer(), nullable=True))
+    op.create_table(
+        "policy_versions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column(
+            "policy_id",
+            sa.Integer(),
+            sa.ForeignKey("policies.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.UniqueConstraint("policy_id", "version"),
+    )
+    op.execute(
+        "INSERT INTO policy_versions (policy_id, version, document, created_at, created_by) "
+        "SELECT id, 1, document, created_at, '' FROM policies"
+    )
+    op.execute("UPDATE policies SET default_version = 1")
+
 
 def downgrade() -> None:
+    op.drop_table("policy_versions")
+    op.drop_column("policies", "default_version")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint("fk_principals_boundary", "principals", type_="foreignkey")
     op.drop_column("principals", "boundary_policy_id")
