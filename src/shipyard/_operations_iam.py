@@ -93,6 +93,35 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/principals/{{principal}}/policies/{{policy}}",
         "shipyard.security:detach_policy",
     ),
+    Operation("iam.create_group", "POST", f"{_V1}/groups", "shipyard.security:create_group", 201),
+    Operation("iam.list_groups", "GET", f"{_V1}/groups", "shipyard.security:list_groups"),
+    Operation(
+        "iam.delete_group", "DELETE", f"{_V1}/groups/{{group}}", "shipyard.security:delete_group"
+    ),
+    Operation(
+        "iam.add_group_member",
+        "POST",
+        f"{_V1}/groups/{{group}}/members",
+        "shipyard.security:add_group_member",
+    ),
+    Operation(
+        "iam.remove_group_member",
+        "DELETE",
+        f"{_V1}/groups/{{group}}/members/{{principal}}",
+        "shipyard.security:remove_group_member",
+    ),
+    Operation(
+        "iam.attach_group_policy",
+        "POST",
+        f"{_V1}/groups/{{group}}/policies",
+        "shipyard.security:attach_group_policy",
+    ),
+    Operation(
+        "iam.detach_group_policy",
+        "DELETE",
+        f"{_V1}/groups/{{group}}/policies/{{policy}}",
+        "shipyard.security:detach_group_policy",
+    ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
 )
 

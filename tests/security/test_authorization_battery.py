@@ -284,6 +284,10 @@ def _build(w: World) -> None:
     one = {"Statement": [{"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "*"}]}
     for policy in ("versioned", "versioned", "deletable"):
         w.call("iam.put_policy", name=policy, document=one)
+    for group in ("battery-group", "battery-gone"):
+        w.call("iam.create_group", group=group)
+    w.call("iam.add_group_member", group="battery-group", principal="target-user2")
+    w.call("iam.attach_group_policy", group="battery-group", policy="versioned")
     v["spare_key"] = w.call("iam.create_api_key", principal="target-user").key_id
 
 
@@ -331,6 +335,13 @@ CASES: dict[str, Callable[[World], Args]] = {
         },
     },
     "iam.list_policies": lambda w: {},
+    "iam.create_group": lambda w: {"group": "new-group"},
+    "iam.list_groups": lambda w: {},
+    "iam.delete_group": lambda w: {"group": "battery-gone"},
+    "iam.add_group_member": lambda w: {"group": "battery-group", "principal": "target-user"},
+    "iam.remove_group_member": lambda w: {"group": "battery-group", "principal": "target-user2"},
+    "iam.attach_group_policy": lambda w: {"group": "battery-group", "policy": "ReadOnlyAccess"},
+    "iam.detach_group_policy": lambda w: {"group": "battery-group", "policy": "versioned"},
     "iam.list_policy_versions": lambda w: {"name": "versioned"},
     "iam.set_default_policy_version": lambda w: {"name": "versioned", "version": 1},
     "iam.delete_policy": lambda w: {"name": "deletable"},
@@ -598,6 +609,10 @@ USES: dict[str, list[str]] = {
     "iam.detach_policy": ["iam:DetachPolicy"],
     "iam.simulate": ["iam:ListPolicies"],
     "iam.put_principal_boundary": ["iam:AttachPolicy"],
+    "iam.add_group_member": ["iam:AddPrincipalToGroup"],
+    "iam.remove_group_member": ["iam:RemovePrincipalFromGroup"],
+    "iam.attach_group_policy": ["iam:AttachGroupPolicy"],
+    "iam.detach_group_policy": ["iam:DetachGroupPolicy"],
     "contracts.suggest": ["datasets:ReadData"],
     "contracts.apply": ["datasets:GetDataset"],
     "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],

@@ -13,12 +13,13 @@ from shipyard.cli._output import console, emit, table
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from shipyard.schemas.security import PrincipalInfo, TagSet
+    from shipyard.schemas.security import GroupInfo, PrincipalInfo, TagSet
 
 principals_app = typer.Typer(help="Users and service principals.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 policies_app = typer.Typer(help="IAM-style access policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+groups_app = typer.Typer(help="Groups of principals that share policies.", no_args_is_help=True)
 tags_app = typer.Typer(
     help="Tags on principals and resources, for policy conditions.", no_args_is_help=True
 )
@@ -233,6 +234,58 @@ def _pairs(pairs: list[str], field: str) -> dict[str, str]:
             raise InvalidInput(f"{pair!r} is not KEY=VALUE", field=field)
         given[key] = value
     return given
+
+
+def _groups(items: list[GroupInfo]) -> None:
+    table(
+        "Groups",
+        ["name", "members", "policies", "created"],
+        [(g.name, ", ".join(g.members), ", ".join(g.policies), g.created_at) for g in items],
+    )
+
+
+@groups_app.command("create")
+def create_group(group: str, as_json: JsonOption = False) -> None:
+    g = STATE.client().iam.create_group(group)
+    emit(g, as_json, lambda: _groups([g]))
+
+
+@groups_app.command("list")
+def list_groups(as_json: JsonOption = False) -> None:
+    items = STATE.client().iam.list_groups()
+    emit(items, as_json, lambda: _groups(items))
+
+
+@groups_app.command("delete")
+def delete_group(group: str, as_json: JsonOption = False) -> None:
+    """Delete GROUP: its members lose its policies at once."""
+    g = STATE.client().iam.delete_group(group)
+    emit(g, as_json, lambda: console.print(f"group {g.name} deleted"))
+
+
+@groups_app.command("add")
+def add_member(group: str, principal: str, as_json: JsonOption = False) -> None:
+    """Put PRINCIPAL in GROUP (it holds the group's policies)."""
+    g = STATE.client().iam.add_group_member(group, principal)
+    emit(g, as_json, lambda: _groups([g]))
+
+
+@groups_app.command("remove")
+def remove_member(group: str, principal: str, as_json: JsonOption = False) -> None:
+    g = STATE.client().iam.remove_group_member(group, principal)
+    emit(g, as_json, lambda: _groups([g]))
+
+
+@groups_app.command("attach")
+def attach_group(group: str, policy: str, as_json: JsonOption = False) -> None:
+    g = STATE.client().iam.attach_group_policy(group, policy)
+    emit(g, as_json, lambda: _groups([g]))
+
+
+@groups_app.command("detach")
+def detach_group(group: str, policy: str, as_json: JsonOption = False) -> None:
+    g = STATE.client().iam.detach_group_policy(group, policy)
+    emit(g, as_json, lambda: _groups([g]))
 
 
 def _tag_table(result: TagSet) -> None:

@@ -19,6 +19,7 @@ from shipyard.schemas.registry import ApprovalDecision, LineageGraph, ModelInfo,
 from shipyard.schemas.security import (
     ApiKeyInfo,
     AuditEventInfo,
+    GroupInfo,
     PolicyInfo,
     PolicyVersionInfo,
     PrincipalInfo,
@@ -359,6 +360,36 @@ class Iam(_Group):
     def delete_policy(self, name: str) -> PolicyInfo:
         """Delete a policy that no principal uses (attached or as a boundary)."""
         return PolicyInfo.model_validate(self._t.call("iam.delete_policy", name=name))
+
+    def create_group(self, group: str) -> GroupInfo:
+        return GroupInfo.model_validate(self._t.call("iam.create_group", group=group))
+
+    def list_groups(self) -> builtins.list[GroupInfo]:
+        return [GroupInfo.model_validate(g) for g in self._t.call("iam.list_groups")]
+
+    def delete_group(self, group: str) -> GroupInfo:
+        return GroupInfo.model_validate(self._t.call("iam.delete_group", group=group))
+
+    def add_group_member(self, group: str, principal: str) -> GroupInfo:
+        """Put ``principal`` in ``group``: it holds the group's policies."""
+        return GroupInfo.model_validate(
+            self._t.call("iam.add_group_member", group=group, principal=principal)
+        )
+
+    def remove_group_member(self, group: str, principal: str) -> GroupInfo:
+        return GroupInfo.model_validate(
+            self._t.call("iam.remove_group_member", group=group, principal=principal)
+        )
+
+    def attach_group_policy(self, group: str, policy: str) -> GroupInfo:
+        return GroupInfo.model_validate(
+            self._t.call("iam.attach_group_policy", group=group, policy=policy)
+        )
+
+    def detach_group_policy(self, group: str, policy: str) -> GroupInfo:
+        return GroupInfo.model_validate(
+            self._t.call("iam.detach_group_policy", group=group, policy=policy)
+        )
 
     def list_policies(self) -> builtins.list[PolicyInfo]:
         return [PolicyInfo.model_validate(p) for p in self._t.call("iam.list_policies")]

@@ -75,6 +75,19 @@ class PolicyVersionInfo(WireModel):
         return f"sy:policy/{self.policy}"
 
 
+class GroupInfo(WireModel):
+    """A group, its members and the policies they hold through it."""
+
+    name: str
+    created_at: datetime
+    members: list[str]
+    policies: list[str]
+
+    @property
+    def resource(self) -> str:
+        return f"sy:group/{self.name}"
+
+
 class AuditEventInfo(WireModel):
     id: int
     time: datetime

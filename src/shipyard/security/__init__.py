@@ -11,6 +11,15 @@ from shipyard.schemas.security import (
 from shipyard.security._audit import add_event, record_event, record_events
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._context import RequestContext, new_request_id
+from shipyard.security._groups import (
+    add_group_member,
+    attach_group_policy,
+    create_group,
+    delete_group,
+    detach_group_policy,
+    list_groups,
+    remove_group_member,
+)
 from shipyard.security._iam import (
     ADMIN,
     attach_policy,
@@ -87,6 +96,8 @@ __all__ = [
     "SessionState",
     "Simulation",
     "add_event",
+    "add_group_member",
+    "attach_group_policy",
     "attach_policy",
     "authenticate",
     "bootstrap",
@@ -94,10 +105,13 @@ __all__ = [
     "close_session",
     "context_for",
     "create_api_key",
+    "create_group",
     "create_principal",
+    "delete_group",
     "delete_policy",
     "delete_principal",
     "delete_principal_boundary",
+    "detach_group_policy",
     "detach_policy",
     "disable_principal",
     "enable_principal",
@@ -111,6 +125,7 @@ __all__ = [
     "list_dataset_tags",
     "list_endpoint_tags",
     "list_experiment_tags",
+    "list_groups",
     "list_model_tags",
     "list_policies",
     "list_policy_versions",
@@ -123,6 +138,7 @@ __all__ = [
     "put_principal_boundary",
     "record_event",
     "record_events",
+    "remove_group_member",
     "revoke_api_key",
     "session_state",
     "set_default_policy_version",

@@ -17,6 +17,7 @@ from shipyard.platform import Platform
 from shipyard.schemas.security import ApiKeyInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
+from shipyard.security._groups import group_policy_documents
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument, has_conditions
@@ -25,6 +26,7 @@ from shipyard.security._resources import Access, ResourceName
 from shipyard.security._tagging import check_tags, request_tag_keys, set_principal_tags
 from shipyard.security._tags import principal_tags
 from shipyard.store.metadata import console_tables as ct
+from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import tag_tables as tt
 
@@ -82,12 +84,14 @@ def _boundary_of(session: Session, principal_id: int) -> tuple[PolicyDocument, .
 
 
 def _policies_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...]:
+    """The principal's policies: attached to it, and to the groups it belongs to."""
     query = (
         sa.select(t.Policy.document)
         .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
         .where(t.PrincipalPolicy.principal_id == principal_id)
     )
-    return tuple(PolicyDocument.model_validate(doc) for doc in session.scalars(query))
+    documents = [*session.scalars(query), *group_policy_documents(session, principal_id)]
+    return tuple(PolicyDocument.model_validate(doc) for doc in documents)
 
 
 def bootstrap(platform: Platform) -> None:
@@ -254,6 +258,7 @@ def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
             (t.ApiKey, t.ApiKey.principal_id),
             (t.PrincipalPolicy, t.PrincipalPolicy.principal_id),
             (tt.PrincipalTag, tt.PrincipalTag.principal_id),
+            (gt.GroupMember, gt.GroupMember.principal_id),
         ):
             session.execute(sa.delete(table).where(column == row.id))
         session.delete(row)

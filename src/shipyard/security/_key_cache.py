@@ -33,9 +33,11 @@ from shipyard.platform import Platform
 from shipyard.security._conditions import NO_FACTS, Facts
 from shipyard.security._context import base_values
 from shipyard.security._generation import current_generation
+from shipyard.security._groups import group_policy_documents
 from shipyard.security._keys import parse_bearer, secret_matches
 from shipyard.security._policy import Decision, PolicyDocument, evaluate_capped, has_conditions
 from shipyard.security._tags import principal_tags
+from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import tag_tables as tt
 
@@ -148,10 +150,17 @@ class CachedKeyAuthorizer:
                 .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
                 .where(t.ApiKey.revoked_at.is_(None), t.Principal.disabled.is_(False))
             ).all()
-            links = session.execute(
-                sa.select(t.PrincipalPolicy.principal_id, t.Policy.document).join(
-                    t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
+            links = list(
+                session.execute(
+                    sa.select(t.PrincipalPolicy.principal_id, t.Policy.document).join(
+                        t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
+                    )
                 )
+            )
+            links += session.execute(
+                sa.select(gt.GroupMember.principal_id, t.Policy.document)
+                .join(gt.GroupPolicy, gt.GroupPolicy.group_id == gt.GroupMember.group_id)
+                .join(t.Policy, t.Policy.id == gt.GroupPolicy.policy_id)
             ).all()
             boundaries = session.execute(
                 sa.select(t.Principal.id, t.Policy.document).join(
@@ -318,7 +327,8 @@ def _active_key(session: Session, key_id: str) -> _CachedKey | None:
         .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
         .where(t.PrincipalPolicy.principal_id == principal_id)
     )
-    policies = tuple(PolicyDocument.model_validate(d) for d in documents)
+    found = [*documents, *group_policy_documents(session, principal_id)]
+    policies = tuple(PolicyDocument.model_validate(d) for d in found)
     tags = principal_tags(session, principal_id)
     document = session.scalar(
         sa.select(t.Policy.document)

@@ -15,6 +15,7 @@ from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES
+from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
 
 
@@ -118,6 +119,14 @@ def delete_policy(ctx: RequestContext, name: str) -> PolicyInfo:
                     )
                 )
                 .distinct()
+            )
+        )
+        users += sorted(
+            f"group {g}"
+            for g in session.scalars(
+                sa.select(gt.Group.name)
+                .join(gt.GroupPolicy, gt.GroupPolicy.group_id == gt.Group.id)
+                .where(gt.GroupPolicy.policy_id == row.id)
             )
         )
         if users:

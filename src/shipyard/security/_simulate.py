@@ -19,6 +19,7 @@ from shipyard.security._operation import operation
 from shipyard.security._policy import PolicyDocument, evaluate_capped
 from shipyard.security._resources import Access
 from shipyard.security._tags import principal_tags, resource_tags
+from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
 
 _VERSIONED = re.compile(r"^(sy:[a-z-]+/[^/]+)/\d+\Z")
@@ -81,11 +82,21 @@ def simulate_policy(
         )
         if principal_id is None:
             raise NotFound(f"principal {principal!r} does not exist", field="principal")
-        attached = session.execute(
-            sa.select(t.Policy.name, t.Policy.document)
-            .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
-            .where(t.PrincipalPolicy.principal_id == principal_id)
-            .order_by(t.Policy.name)
+        attached = list(
+            session.execute(
+                sa.select(t.Policy.name, t.Policy.document)
+                .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
+                .where(t.PrincipalPolicy.principal_id == principal_id)
+                .order_by(t.Policy.name)
+            )
+        )
+        attached += session.execute(  # through its groups, named "<group>/<policy>"
+            sa.select(gt.Group.name + "/" + t.Policy.name, t.Policy.document)
+            .join(gt.GroupPolicy, gt.GroupPolicy.policy_id == t.Policy.id)
+            .join(gt.Group, gt.Group.id == gt.GroupPolicy.group_id)
+            .join(gt.GroupMember, gt.GroupMember.group_id == gt.Group.id)
+            .where(gt.GroupMember.principal_id == principal_id)
+            .order_by(gt.Group.name, t.Policy.name)
         ).all()
         tags = principal_tags(session, principal_id)
         capping = session.execute(

@@ -9,6 +9,7 @@ from shipyard.store.metadata import _tables_endpoints as endpoint_tables
 from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
+from shipyard.store.metadata import _tables_groups as group_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
 from shipyard.store.metadata import _tables_monitoring as monitor_tables
 from shipyard.store.metadata import _tables_pipelines as pipeline_tables
@@ -61,6 +62,7 @@ __all__ = [
     "find_parent",
     "find_unchanged",
     "find_versioned",
+    "group_tables",
     "job_tables",
     "latest_number",
     "latest_version",

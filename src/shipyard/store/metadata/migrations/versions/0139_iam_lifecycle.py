@@ -1,6 +1,7 @@
 """iam lifecycle: API keys that expire; a principal's permission boundary (a policy that
 caps what its other policies allow); policy versions (every document a policy held, one
-the default), existing policies becoming their version 1
+the default), existing policies becoming their version 1; groups of principals with
+their members and policies
 
 Revision ID: 0139_iam_lifecycle
 Revises: 0138_tags
@@ -56,9 +57,37 @@ def upgrade() -> None:
         "SELECT id, 1, document, created_at, '' FROM policies"
     )
     op.execute("UPDATE policies SET default_version = 1")
+    op.create_table(
+        "principal_groups",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False, unique=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    for table, other, column in (
+        ("group_members", "principals", "principal_id"),
+        ("group_policies", "policies", "policy_id"),
+    ):
+        op.create_table(
+            table,
+            sa.Column(
+                "group_id",
+                sa.Integer(),
+                sa.ForeignKey("principal_groups.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+            sa.Column(
+                column,
+                sa.Integer(),
+                sa.ForeignKey(f"{other}.id", ondelete="CASCADE"),
+                primary_key=True,
+            ),
+        )
 
 
 def downgrade() -> None:
+    op.drop_table("group_policies")
+    op.drop_table("group_members")
+    op.drop_table("principal_groups")
     op.drop_table("policy_versions")
     op.drop_column("policies", "default_version")
     if op.get_bind().dialect.name != "sqlite":
