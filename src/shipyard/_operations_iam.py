@@ -122,6 +122,14 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/groups/{{group}}/policies/{{policy}}",
         "shipyard.security:detach_group_policy",
     ),
+    Operation("iam.create_role", "POST", f"{_V1}/roles", "shipyard.security:create_role", 201),
+    Operation(
+        "iam.assume_role",
+        "POST",
+        f"{_V1}/roles/{{role}}/sessions",
+        "shipyard.security:assume_role",
+        201,
+    ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
 )
 

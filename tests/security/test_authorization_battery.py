@@ -284,6 +284,8 @@ def _build(w: World) -> None:
     one = {"Statement": [{"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "*"}]}
     for policy in ("versioned", "versioned", "deletable"):
         w.call("iam.put_policy", name=policy, document=one)
+    anyone = {"Statement": [{"Effect": "Allow", "Principal": ["*"]}]}
+    w.call("iam.create_role", role="assumable", trust_policy=anyone)
     for group in ("battery-group", "battery-gone"):
         w.call("iam.create_group", group=group)
     w.call("iam.add_group_member", group="battery-group", principal="target-user2")
@@ -336,6 +338,11 @@ CASES: dict[str, Callable[[World], Args]] = {
     },
     "iam.list_policies": lambda w: {},
     "iam.create_group": lambda w: {"group": "new-group"},
+    "iam.create_role": lambda w: {
+        "role": "new-role",
+        "trust_policy": {"Statement": [{"Effect": "Allow", "Principal": ["ci-*"]}]},
+    },
+    "iam.assume_role": lambda w: {"role": "assumable", "duration": "15m"},
     "iam.list_groups": lambda w: {},
     "iam.delete_group": lambda w: {"group": "battery-gone"},
     "iam.add_group_member": lambda w: {"group": "battery-group", "principal": "target-user"},

@@ -19,6 +19,7 @@ principals_app = typer.Typer(help="Users and service principals.", no_args_is_he
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 policies_app = typer.Typer(help="IAM-style access policies.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+roles_app = typer.Typer(help="Roles assumed for a session.", no_args_is_help=True)
 groups_app = typer.Typer(help="Groups of principals that share policies.", no_args_is_help=True)
 tags_app = typer.Typer(
     help="Tags on principals and resources, for policy conditions.", no_args_is_help=True
@@ -234,6 +235,43 @@ def _pairs(pairs: list[str], field: str) -> dict[str, str]:
             raise InvalidInput(f"{pair!r} is not KEY=VALUE", field=field)
         given[key] = value
     return given
+
+
+@roles_app.command("create")
+def create_role(
+    role: str,
+    trust: Annotated[Path, typer.Argument(help="Trust policy (JSON): who may assume it.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Create ROLE; attach policies to it as to any principal."""
+    from shipyard.client._resources import read_file
+
+    try:
+        document = json.loads(read_file(trust))
+    except json.JSONDecodeError as error:
+        raise InvalidInput(
+            f"{trust.name} is not valid JSON: {error}", field="trust_policy"
+        ) from None
+    p = STATE.client().iam.create_role(role, document)
+    emit(p, as_json, lambda: _principals([p]))
+
+
+@roles_app.command("assume")
+def assume(
+    role: str,
+    duration: Annotated[str, typer.Option(help="Session length: 15m to 12h")] = "1h",
+    as_json: JsonOption = False,
+) -> None:
+    """A session key for ROLE, expiring after DURATION; shown now and never again."""
+    key = STATE.client().iam.assume_role(role, duration)
+    until = f"{key.expires_at:%Y-%m-%d %H:%M} UTC" if key.expires_at else ""
+    emit(
+        key,
+        as_json,
+        lambda: console.print(
+            f"session key for {role}, expires {until}:\n{key.token}", highlight=False
+        ),
+    )
 
 
 def _groups(items: list[GroupInfo]) -> None:

@@ -361,6 +361,19 @@ class Iam(_Group):
         """Delete a policy that no principal uses (attached or as a boundary)."""
         return PolicyInfo.model_validate(self._t.call("iam.delete_policy", name=name))
 
+    def create_role(self, role: str, trust_policy: dict[str, Any]) -> PrincipalInfo:
+        """A role: a principal nobody holds a lasting key for; ``trust_policy`` names who
+        may assume it (``{"Statement": [{"Effect": "Allow", "Principal": ["ann"]}]}``)."""
+        return PrincipalInfo.model_validate(
+            self._t.call("iam.create_role", role=role, trust_policy=trust_policy)
+        )
+
+    def assume_role(self, role: str, duration: str = "1h") -> ApiKeyInfo:
+        """A session as ``role``: a key (in ``token``) that expires after ``duration``."""
+        return ApiKeyInfo.model_validate(
+            self._t.call("iam.assume_role", role=role, duration=duration)
+        )
+
     def create_group(self, group: str) -> GroupInfo:
         return GroupInfo.model_validate(self._t.call("iam.create_group", group=group))
 

@@ -18,6 +18,7 @@ class PrincipalInfo(WireModel):
     policies: list[str]
     tags: dict[str, str] = {}
     boundary: str | None = None
+    trust_policy: dict[str, Any] | None = None
 
     @property
     def resource(self) -> str:
@@ -34,6 +35,8 @@ class ApiKeyInfo(WireModel):
     token: str | None = None
     revoked_at: datetime | None = None
     expires_at: datetime | None = None
+    assumed_by: str | None = None
+    """For a role's session key: who assumed the role."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

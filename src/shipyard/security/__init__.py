@@ -50,6 +50,7 @@ from shipyard.security._policy_versions import (
     set_default_policy_version,
 )
 from shipyard.security._resources import Access, ResourceName, latest_versioned
+from shipyard.security._roles import assume_role, create_role
 from shipyard.security._sessions import (
     IssuedSession,
     SessionState,
@@ -97,6 +98,7 @@ __all__ = [
     "Simulation",
     "add_event",
     "add_group_member",
+    "assume_role",
     "attach_group_policy",
     "attach_policy",
     "authenticate",
@@ -107,6 +109,7 @@ __all__ = [
     "create_api_key",
     "create_group",
     "create_principal",
+    "create_role",
     "delete_group",
     "delete_policy",
     "delete_principal",

@@ -70,6 +70,8 @@ ACTIONS: frozenset[str] = frozenset(
         "features:PutEndpointFeatures",
         "features:RetrieveHistoricalFeatures",
         "iam:AttachPolicy",
+        "iam:AssumeRole",
+        "iam:CreateRole",
         "iam:DetachGroupPolicy",
         "iam:AttachGroupPolicy",
         "iam:RemovePrincipalFromGroup",

@@ -50,7 +50,7 @@ def _policy_names(session: Session, principal_id: int) -> list[str]:
     return list(session.scalars(query))
 
 
-def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
+def principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
     return PrincipalInfo(
         name=row.name,
         kind=row.kind,
@@ -63,6 +63,7 @@ def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
         )
         if row.boundary_policy_id is not None
         else None,
+        trust_policy=row.trust_policy,
     )
 
 
@@ -216,7 +217,7 @@ def create_principal(
         if given:
             set_principal_tags(session, row.id, given)
             session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)
 
 
 def _set_disabled(ctx: RequestContext, principal: str, disabled: bool) -> PrincipalInfo:
@@ -228,7 +229,7 @@ def _set_disabled(ctx: RequestContext, principal: str, disabled: bool) -> Princi
             row.disabled = disabled
             bump_generation(session)
             session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)
 
 
 @operation("iam:UpdatePrincipal", lambda principal: _principal_resource(principal), mutating=True)
@@ -252,7 +253,7 @@ def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
         raise Conflict("a principal cannot delete itself", field="principal")
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
-        info = _principal_info(session, row)
+        info = principal_info(session, row)
         for table, column in (
             (ct.ConsoleSession, ct.ConsoleSession.principal_id),
             (t.ApiKey, t.ApiKey.principal_id),
@@ -283,7 +284,7 @@ def put_principal_boundary(ctx: RequestContext, principal: str, policy: str) -> 
         row.boundary_policy_id = policy_id
         bump_generation(session)
         session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)
 
 
 @operation(
@@ -299,14 +300,14 @@ def delete_principal_boundary(ctx: RequestContext, principal: str) -> PrincipalI
             row.boundary_policy_id = None
             bump_generation(session)
             session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)
 
 
 @operation("iam:ListPrincipals", lambda: resource("principal"), mutating=False)
 def list_principals(ctx: RequestContext) -> list[PrincipalInfo]:
     with ctx.platform.db.session() as session:
         rows = session.scalars(sa.select(t.Principal).order_by(t.Principal.name))
-        return [_principal_info(session, row) for row in rows]
+        return [principal_info(session, row) for row in rows]
 
 
 _LIFETIME = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$", re.IGNORECASE)
@@ -338,6 +339,7 @@ def _key_info(k: t.ApiKey, principal: str, token: str | None = None) -> ApiKeyIn
         revoked_at=k.revoked_at,
         expires_at=k.expires_at,
         token=token,
+        assumed_by=k.assumed_by,
     )
 
 
@@ -351,6 +353,10 @@ def create_api_key(
     key = issue_key()
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
+        if row.kind == "role":
+            raise Conflict(
+                f"{principal!r} is a role: assume it for a session key", field="principal"
+            )
         record = t.ApiKey(
             key_id=key.key_id,
             principal_id=row.id,
@@ -448,7 +454,7 @@ def attach_policy(ctx: RequestContext, principal: str, policy: str) -> Principal
             session.add(t.PrincipalPolicy(principal_id=row.id, policy_id=policy_id))
             bump_generation(session)
             session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)
 
 
 @operation(
@@ -467,4 +473,4 @@ def detach_policy(ctx: RequestContext, principal: str, policy: str) -> Principal
         session.delete(link)
         bump_generation(session)
         session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)

@@ -60,6 +60,8 @@ class Principal(Base):
         ForeignKey("policies.id", ondelete="RESTRICT", name="fk_principals_boundary"),
         default=None,
     )
+    trust_policy: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """A role's: who may assume it (kind "role" only)."""
 
 
 class ApiKey(Base):
@@ -71,6 +73,8 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    assumed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    """For a role's session key: the principal that assumed the role."""
 
 
 class Policy(Base):

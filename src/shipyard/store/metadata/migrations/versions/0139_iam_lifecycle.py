@@ -1,7 +1,8 @@
 """iam lifecycle: API keys that expire; a principal's permission boundary (a policy that
 caps what its other policies allow); policy versions (every document a policy held, one
 the default), existing policies becoming their version 1; groups of principals with
-their members and policies
+their members and policies; roles (principals of kind "role" with a trust policy) and
+the principal that assumed a role, on its session key
 
 Revision ID: 0139_iam_lifecycle
 Revises: 0138_tags
@@ -36,6 +37,8 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         )
 
+    op.add_column("principals", sa.Column("trust_policy", sa.JSON(), nullable=True))
+    op.add_column("api_keys", sa.Column("assumed_by", sa.String(100), nullable=True))
     op.add_column("policies", sa.Column("default_version", sa.Integer(), nullable=True))
     op.create_table(
         "policy_versions",
@@ -90,6 +93,8 @@ def downgrade() -> None:
     op.drop_table("principal_groups")
     op.drop_table("policy_versions")
     op.drop_column("policies", "default_version")
+    op.drop_column("api_keys", "assumed_by")
+    op.drop_column("principals", "trust_policy")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint("fk_principals_boundary", "principals", type_="foreignkey")
     op.drop_column("principals", "boundary_policy_id")
