@@ -19,6 +19,36 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "iam.list_principals", "GET", f"{_V1}/principals", "shipyard.security:list_principals"
     ),
     Operation(
+        "iam.disable_principal",
+        "POST",
+        f"{_V1}/principals/{{principal}}/disable",
+        "shipyard.security:disable_principal",
+    ),
+    Operation(
+        "iam.enable_principal",
+        "POST",
+        f"{_V1}/principals/{{principal}}/enable",
+        "shipyard.security:enable_principal",
+    ),
+    Operation(
+        "iam.put_principal_boundary",
+        "PUT",
+        f"{_V1}/principals/{{principal}}/boundary",
+        "shipyard.security:put_principal_boundary",
+    ),
+    Operation(
+        "iam.delete_principal_boundary",
+        "DELETE",
+        f"{_V1}/principals/{{principal}}/boundary",
+        "shipyard.security:delete_principal_boundary",
+    ),
+    Operation(
+        "iam.delete_principal",
+        "DELETE",
+        f"{_V1}/principals/{{principal}}",
+        "shipyard.security:delete_principal",
+    ),
+    Operation(
         "iam.create_api_key",
         "POST",
         f"{_V1}/principals/{{principal}}/keys",
@@ -36,6 +66,21 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation("iam.put_policy", "PUT", f"{_V1}/policies/{{name}}", "shipyard.security:put_policy"),
     Operation("iam.list_policies", "GET", f"{_V1}/policies", "shipyard.security:list_policies"),
+    Operation(
+        "iam.list_policy_versions",
+        "GET",
+        f"{_V1}/policies/{{name}}/versions",
+        "shipyard.security:list_policy_versions",
+    ),
+    Operation(
+        "iam.set_default_policy_version",
+        "PUT",
+        f"{_V1}/policies/{{name}}/default-version",
+        "shipyard.security:set_default_policy_version",
+    ),
+    Operation(
+        "iam.delete_policy", "DELETE", f"{_V1}/policies/{{name}}", "shipyard.security:delete_policy"
+    ),
     Operation(
         "iam.attach_policy",
         "POST",
@@ -60,6 +105,43 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/principals/{{principal}}/limits",
         "shipyard.security:put_principal_limits",
     ),
+    Operation("iam.create_group", "POST", f"{_V1}/groups", "shipyard.security:create_group", 201),
+    Operation("iam.list_groups", "GET", f"{_V1}/groups", "shipyard.security:list_groups"),
+    Operation(
+        "iam.delete_group", "DELETE", f"{_V1}/groups/{{group}}", "shipyard.security:delete_group"
+    ),
+    Operation(
+        "iam.add_group_member",
+        "POST",
+        f"{_V1}/groups/{{group}}/members",
+        "shipyard.security:add_group_member",
+    ),
+    Operation(
+        "iam.remove_group_member",
+        "DELETE",
+        f"{_V1}/groups/{{group}}/members/{{principal}}",
+        "shipyard.security:remove_group_member",
+    ),
+    Operation(
+        "iam.attach_group_policy",
+        "POST",
+        f"{_V1}/groups/{{group}}/policies",
+        "shipyard.security:attach_group_policy",
+    ),
+    Operation(
+        "iam.detach_group_policy",
+        "DELETE",
+        f"{_V1}/groups/{{group}}/policies/{{policy}}",
+        "shipyard.security:detach_group_policy",
+    ),
+    Operation("iam.create_role", "POST", f"{_V1}/roles", "shipyard.security:create_role", 201),
+    Operation(
+        "iam.assume_role",
+        "POST",
+        f"{_V1}/roles/{{role}}/sessions",
+        "shipyard.security:assume_role",
+        201,
+    ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
     Operation(
         "audit.verify_log", "POST", f"{_V1}/audit/verify", "shipyard.security:verify_audit_log"
@@ -67,4 +149,37 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "audit.export_log", "GET", f"{_V1}/audit/export", "shipyard.security:export_audit_log"
     ),
+)
+
+# Tags: on principals (iam) and on resources, each kind under its own service's actions.
+_TAGGED = (
+    ("iam", "principal", "principals/{principal}"),
+    ("registry", "model", "models/{name}"),
+    ("datasets", "dataset", "datasets/{name}"),
+    ("endpoints", "endpoint", "endpoints/{name}"),
+    ("tracking", "experiment", "experiments/{name}"),
+)
+TAG_OPERATIONS: tuple[Operation, ...] = tuple(
+    entry
+    for service, kind, path in _TAGGED
+    for entry in (
+        Operation(
+            f"{service}.tag_{kind}",
+            "PUT",
+            f"{_V1}/{path}/tags",
+            f"shipyard.security:tag_{kind}",
+        ),
+        Operation(
+            f"{service}.untag_{kind}",
+            "DELETE",
+            f"{_V1}/{path}/tags",
+            f"shipyard.security:untag_{kind}",
+        ),
+        Operation(
+            f"{service}.list_{kind}_tags",
+            "GET",
+            f"{_V1}/{path}/tags",
+            f"shipyard.security:list_{kind}_tags",
+        ),
+    )
 )

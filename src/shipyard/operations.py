@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from shipyard._operation import Operation
 from shipyard._operations_console import CONSOLE_OPERATIONS
-from shipyard._operations_iam import IAM_OPERATIONS
+from shipyard._operations_iam import IAM_OPERATIONS, TAG_OPERATIONS
 from shipyard._operations_ops import OPS_OPERATIONS
 
 __all__ = ["BY_NAME", "OPERATIONS", "Operation"]
@@ -39,6 +39,7 @@ def _job_operations(
 
 OPERATIONS: tuple[Operation, ...] = (
     *IAM_OPERATIONS,
+    *TAG_OPERATIONS,
     # contracts
     Operation(
         "contracts.suggest",

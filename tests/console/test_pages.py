@@ -217,6 +217,8 @@ def test_every_page_shows_the_seeded_data(
         goto(page, "#/simulator?principal=admin")
         page.fill("#sim-action", "datasets:GetDataset")
         page.fill("#sim-resource", f"sy:dataset/{datasets[0]['name']}")
+        page.fill("#sim-context-key-0", "sy:SourceIp")
+        page.fill("#sim-context-value-0", "10.0.0.7")
         page.click("main form button[type=submit]")
         page.wait_for_selector("main .decision")
         assert "admin may datasets:GetDataset" in page.inner_text("main .decision")

@@ -47,7 +47,7 @@ def test_every_action_named_in_the_source_is_in_the_table() -> None:
         f"{path.relative_to(SOURCE)}: {action}"
         for path in _source_files()
         for action in ACTION_LITERAL.findall(path.read_text())
-        if action not in ACTIONS | AUDIT_ONLY
+        if action not in ACTIONS | AUDIT_ONLY and not action.startswith("sy:")  # condition keys
     }
     assert sorted(missing) == []
 

@@ -278,9 +278,18 @@ def _build(w: World) -> None:
     for monitor in ("mon", "mon-del"):
         w.call("monitoring.create", name=monitor, endpoint="ep")
     w.call("monitoring.run", name="mon")
-    for name in ("target-user", "target-user2"):
+    for name in ("target-user", "target-user2", "target-disable", "target-delete"):
         w.call("iam.create_principal", name=name)
     w.call("iam.attach_policy", principal="target-user2", policy="ReadOnlyAccess")
+    one = {"Statement": [{"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "*"}]}
+    for policy in ("versioned", "versioned", "deletable"):
+        w.call("iam.put_policy", name=policy, document=one)
+    anyone = {"Statement": [{"Effect": "Allow", "Principal": ["*"]}]}
+    w.call("iam.create_role", role="assumable", trust_policy=anyone)
+    for group in ("battery-group", "battery-gone"):
+        w.call("iam.create_group", group=group)
+    w.call("iam.add_group_member", group="battery-group", principal="target-user2")
+    w.call("iam.attach_group_policy", group="battery-group", policy="versioned")
     v["spare_key"] = w.call("iam.create_api_key", principal="target-user").key_id
 
 
@@ -308,7 +317,15 @@ CASES: dict[str, Callable[[World], Args]] = {
     "alarms.delete": lambda w: {"name": "al-del"},
     "iam.create_principal": lambda w: {"name": "new-principal"},
     "iam.list_principals": lambda w: {},
-    "iam.create_api_key": lambda w: {"principal": "target-user"},
+    "iam.disable_principal": lambda w: {"principal": "target-disable"},
+    "iam.enable_principal": lambda w: {"principal": "target-disable"},
+    "iam.delete_principal": lambda w: {"principal": "target-delete"},
+    "iam.put_principal_boundary": lambda w: {
+        "principal": "target-user",
+        "policy": "ReadOnlyAccess",
+    },
+    "iam.delete_principal_boundary": lambda w: {"principal": "target-disable"},
+    "iam.create_api_key": lambda w: {"principal": "target-user", "expires_in": "30d"},
     "iam.list_api_keys": lambda w: {"principal": "target-user"},
     "iam.get_principal_limits": lambda w: {"principal": "target-user"},
     "iam.put_principal_limits": lambda w: {"principal": "target-user", "daily_quota": 10**9},
@@ -322,6 +339,21 @@ CASES: dict[str, Callable[[World], Args]] = {
         },
     },
     "iam.list_policies": lambda w: {},
+    "iam.create_group": lambda w: {"group": "new-group"},
+    "iam.create_role": lambda w: {
+        "role": "new-role",
+        "trust_policy": {"Statement": [{"Effect": "Allow", "Principal": ["ci-*"]}]},
+    },
+    "iam.assume_role": lambda w: {"role": "assumable", "duration": "15m"},
+    "iam.list_groups": lambda w: {},
+    "iam.delete_group": lambda w: {"group": "battery-gone"},
+    "iam.add_group_member": lambda w: {"group": "battery-group", "principal": "target-user"},
+    "iam.remove_group_member": lambda w: {"group": "battery-group", "principal": "target-user2"},
+    "iam.attach_group_policy": lambda w: {"group": "battery-group", "policy": "ReadOnlyAccess"},
+    "iam.detach_group_policy": lambda w: {"group": "battery-group", "policy": "versioned"},
+    "iam.list_policy_versions": lambda w: {"name": "versioned"},
+    "iam.set_default_policy_version": lambda w: {"name": "versioned", "version": 1},
+    "iam.delete_policy": lambda w: {"name": "deletable"},
     "iam.attach_policy": lambda w: {"principal": "target-user", "policy": "ReadOnlyAccess"},
     "iam.detach_policy": lambda w: {"principal": "target-user2", "policy": "ReadOnlyAccess"},
     "audit.list_events": lambda w: {},
@@ -331,7 +363,23 @@ CASES: dict[str, Callable[[World], Args]] = {
         "principal": "target-user",
         "action": "datasets:GetDataset",
         "resource": "sy:dataset/bc/1",
+        "context": {"sy:SourceIp": "10.0.0.7"},
     },
+    "iam.tag_principal": lambda w: {"principal": "target-user", "tags": {"team": "a"}},
+    "iam.untag_principal": lambda w: {"principal": "target-user", "keys": ["team"]},
+    "iam.list_principal_tags": lambda w: {"principal": "target-user"},
+    "registry.tag_model": lambda w: {"name": "m", "tags": {"team": "a"}},
+    "registry.untag_model": lambda w: {"name": "m", "keys": ["team"]},
+    "registry.list_model_tags": lambda w: {"name": "m"},
+    "datasets.tag_dataset": lambda w: {"name": "bc", "tags": {"team": "a"}},
+    "datasets.untag_dataset": lambda w: {"name": "bc", "keys": ["team"]},
+    "datasets.list_dataset_tags": lambda w: {"name": "bc"},
+    "endpoints.tag_endpoint": lambda w: {"name": "ep", "tags": {"team": "a"}},
+    "endpoints.untag_endpoint": lambda w: {"name": "ep", "keys": ["team"]},
+    "endpoints.list_endpoint_tags": lambda w: {"name": "ep"},
+    "tracking.tag_experiment": lambda w: {"name": "exp", "tags": {"team": "a"}},
+    "tracking.untag_experiment": lambda w: {"name": "exp", "keys": ["team"]},
+    "tracking.list_experiment_tags": lambda w: {"name": "exp"},
     "contracts.suggest": lambda w: {"dataset": "bc"},
     "contracts.apply": lambda w: {"document": w["contract"]},
     "contracts.list": lambda w: {},
@@ -573,6 +621,11 @@ USES: dict[str, list[str]] = {
     "iam.attach_policy": ["iam:AttachPolicy"],
     "iam.detach_policy": ["iam:DetachPolicy"],
     "iam.simulate": ["iam:ListPolicies"],
+    "iam.put_principal_boundary": ["iam:AttachPolicy"],
+    "iam.add_group_member": ["iam:AddPrincipalToGroup"],
+    "iam.remove_group_member": ["iam:RemovePrincipalFromGroup"],
+    "iam.attach_group_policy": ["iam:AttachGroupPolicy"],
+    "iam.detach_group_policy": ["iam:DetachGroupPolicy"],
     "contracts.suggest": ["datasets:ReadData"],
     "contracts.apply": ["datasets:GetDataset"],
     "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],

@@ -84,6 +84,10 @@ def create_app(platform: Platform) -> FastAPI:
             if key_use.pending:
                 # written by a pool thread while the request goes on: never a write on its path
                 asyncio.get_running_loop().run_in_executor(None, key_use.flush)
+        # The facts conditions test (sy:SourceIp, sy:SecureTransport): the peer's address
+        # and the ASGI scheme, never a forwarding header a client could write.
+        ctx.source_ip = request.client.host if request.client else None
+        ctx.secure_transport = request.url.scheme in ("https", "wss")
         limiter.check(ctx.principal)
         return ctx
 

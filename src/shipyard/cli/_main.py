@@ -120,6 +120,9 @@ app.add_typer(_iam.policies_app, name="policies")
 app.add_typer(_iam.audit_app, name="audit")
 app.add_typer(_certs.app, name="certs")
 app.add_typer(_encryption.app, name="encryption")
+app.add_typer(_iam.tags_app, name="tags")
+app.add_typer(_iam.groups_app, name="groups")
+app.add_typer(_iam.roles_app, name="roles")
 
 
 # typer re-exports click's BadParameter (from its own copy of click in recent releases); the

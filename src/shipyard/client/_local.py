@@ -23,6 +23,8 @@ class LocalTransport:
             principal=self._context.principal,
             policies=self._context.policies,
             request_id=new_request_id(),
+            principal_tags=self._context.principal_tags,
+            boundary=self._context.boundary,
         )
         return to_jsonable(BY_NAME[operation].invoke(ctx, arguments))
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.endpoints._describe import endpoint_info
-from shipyard.endpoints._settings import check_batching, check_capture
+from shipyard.endpoints._settings import check_batching, check_capture, exposure_keys
 from shipyard.endpoints._variants import (
     PRIMARY,
     bump,
@@ -34,7 +34,7 @@ from shipyard.schemas.endpoints import (
     VariantSpec,
 )
 from shipyard.schemas.paging import DEFAULT_LIMIT, Page
-from shipyard.security import Access, RequestContext, operation
+from shipyard.security import Access, RequestContext, forget_tags, operation
 from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft
@@ -89,7 +89,15 @@ def _check_specs(variants: list[VariantSpec], shadow: ShadowSpec | None) -> None
         check_percent(shadow.percent, field="shadow.percent", allow_zero=False)
 
 
-@operation("endpoints:CreateEndpoint", _endpoint_resource, uses=_served_versions, mutating=True)
+@operation(
+    "endpoints:CreateEndpoint",
+    _endpoint_resource,
+    uses=_served_versions,
+    context=lambda production, capture: exposure_keys(
+        production, capture if capture is not None else {"enabled": False}
+    ),
+    mutating=True,
+)
 def create_endpoint(
     ctx: RequestContext,
     name: str,
@@ -229,6 +237,7 @@ def delete_endpoint(ctx: RequestContext, name: str) -> EndpointInfo:
             session.execute(sa.delete(table).where(table.endpoint == name))
         binding = ft.EndpointFeatureBinding
         session.execute(sa.delete(binding).where(binding.endpoint == name))
+        forget_tags(session, resource("endpoint", name))
         session.delete(row)
         info.updated_at = utcnow()
         return info

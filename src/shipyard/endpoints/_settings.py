@@ -43,7 +43,22 @@ def check_batching(config: BatchingConfig) -> dict[str, Any]:
     return config.model_dump()
 
 
-@operation("endpoints:UpdateEndpoint", lambda name: resource("endpoint", name), mutating=True)
+def exposure_keys(production: bool | None, capture: object) -> dict[str, object]:
+    """An endpoint change as condition keys: ``sy:EndpointProduction`` and ``sy:DataCapture``
+    (absent when the call leaves them as they are)."""
+    if isinstance(capture, dict):
+        enabled = capture.get("enabled", True)
+    else:
+        enabled = getattr(capture, "enabled", None)
+    return {"sy:EndpointProduction": production, "sy:DataCapture": enabled}
+
+
+@operation(
+    "endpoints:UpdateEndpoint",
+    lambda name: resource("endpoint", name),
+    context=exposure_keys,
+    mutating=True,
+)
 def configure_endpoint(
     ctx: RequestContext,
     name: str,

@@ -67,6 +67,23 @@ def split_limits(spec: dict[str, Any]) -> tuple[dict[str, Any], JobLimits]:
     return body, control.parse_limits(limits)
 
 
+def limit_keys(spec: object) -> dict[str, object]:
+    """A job's limits as condition keys (``sy:MaxRuntime`` seconds, ``sy:Cpus``,
+    ``sy:MemoryMb``); a limit not set is absent, and all are when the limits do not parse
+    (the call is then refused for that reason)."""
+    if not isinstance(spec, dict):
+        return {}
+    try:
+        _, limits = split_limits(spec)
+    except InvalidInput:
+        return {}
+    return {
+        "sy:MaxRuntime": limits.max_runtime,
+        "sy:Cpus": limits.cpus,
+        "sy:MemoryMb": limits.memory_mb,
+    }
+
+
 def _check_against_dataset(spec: TrainingSpec, version: t.DatasetVersion) -> None:
     """Refuse before any work starts: unknown target or features, nulls in the target,
     preprocessing roles that do not fit the columns."""
@@ -117,7 +134,13 @@ def _training_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
     return found + init_model_uses(session, spec)
 
 
-@operation("training:CreateTrainingJob", new_job_resource, uses=_training_uses, mutating=True)
+@operation(
+    "training:CreateTrainingJob",
+    new_job_resource,
+    uses=_training_uses,
+    context=limit_keys,
+    mutating=True,
+)
 def create_training_job(ctx: RequestContext, spec: dict[str, Any]) -> TrainingJobInfo:
     """Check a training spec, then start it in a worker process; poll the job for progress.
 

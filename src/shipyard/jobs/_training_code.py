@@ -15,7 +15,14 @@ from shipyard.contracts import refuse_failed_validation
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput
 from shipyard.jobs import _control as control
-from shipyard.jobs._training import TRAINING, named, new_job_resource, spec_text, split_limits
+from shipyard.jobs._training import (
+    TRAINING,
+    limit_keys,
+    named,
+    new_job_resource,
+    spec_text,
+    split_limits,
+)
 from shipyard.names import check_name, parse_reference, resource
 from shipyard.schemas.job_code import check_files, parse_code_spec
 from shipyard.schemas.jobs import TrainingJobInfo
@@ -45,7 +52,13 @@ def _code_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
     return found
 
 
-@operation("training:CreateTrainingJob", new_job_resource, uses=_code_uses, mutating=True)
+@operation(
+    "training:CreateTrainingJob",
+    new_job_resource,
+    uses=_code_uses,
+    context=limit_keys,
+    mutating=True,
+)
 def run_training_code(
     ctx: RequestContext, spec: dict[str, Any], files: dict[str, str]
 ) -> TrainingJobInfo:

@@ -15,7 +15,7 @@ from shipyard.datasets import dataset_ref_resource
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.jobs import _control as control
 from shipyard.jobs._kinds import JobKind, register_kind
-from shipyard.jobs._training import named, spec_text, split_limits
+from shipyard.jobs._training import limit_keys, named, spec_text, split_limits
 from shipyard.jobs._tuning_check import check_code_training, check_spec_training
 from shipyard.names import resource
 from shipyard.schemas.jobs import LogChunk, TuningJobInfo
@@ -84,7 +84,13 @@ def _tuning_uses(session: Session, spec: dict[str, Any]) -> list[Access]:
     return found
 
 
-@operation("tuning:CreateTuningJob", new_tuning_resource, uses=_tuning_uses, mutating=True)
+@operation(
+    "tuning:CreateTuningJob",
+    new_tuning_resource,
+    uses=_tuning_uses,
+    context=limit_keys,
+    mutating=True,
+)
 def create_tuning_job(
     ctx: RequestContext, spec: dict[str, Any], files: dict[str, str] | None = None
 ) -> TuningJobInfo:

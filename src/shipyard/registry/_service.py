@@ -119,17 +119,26 @@ def model_version_resource(session: Session, ref: str, *, field: str = "ref") ->
     """The concrete version a reference names, as ``sy:model/<name>/<version>`` (also
     ``sy:model/<name>``): aliases and "latest" are resolved first, so a statement about a
     version holds however it is asked for. An unknown reference is named by the model alone."""
+    return _resolved_version(session, ref, field)[0]
+
+
+def _resolved_version(
+    session: Session, ref: str, field: str
+) -> tuple[ResourceName, t.ModelVersion | None]:
     parsed = parse_reference(ref, field=field)
     try:
         _, row = resolve(session, parsed)
     except NotFound:
-        return ResourceName.versioned("model", parsed.name, parsed.version)
-    return ResourceName.versioned("model", parsed.name, row.version)
+        return ResourceName.versioned("model", parsed.name, parsed.version), None
+    return ResourceName.versioned("model", parsed.name, row.version), row
 
 
 def model_version_access(session: Session, ref: str, *, field: str) -> Access:
-    """Reading (serving, exporting, scoring with) the version ``ref`` names."""
-    return Access("registry:GetModelVersion", model_version_resource(session, ref, field=field))
+    """Reading (serving, exporting, scoring with) the version ``ref`` names; its approval
+    status is the condition key ``sy:ModelApprovalStatus`` (absent for an unknown version)."""
+    name, row = _resolved_version(session, ref, field)
+    keys = {"sy:ModelApprovalStatus": row.approval} if row is not None else {}
+    return Access("registry:GetModelVersion", name, keys)
 
 
 def _alias_resource(name: str, alias: str) -> ResourceName:

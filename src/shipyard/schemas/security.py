@@ -16,6 +16,9 @@ class PrincipalInfo(WireModel):
     disabled: bool
     created_at: datetime
     policies: list[str]
+    tags: dict[str, str] = {}
+    boundary: str | None = None
+    trust_policy: dict[str, Any] | None = None
 
     @property
     def resource(self) -> str:
@@ -49,6 +52,9 @@ class ApiKeyInfo(WireModel):
     """The principal who issued it (None when not recorded: older keys, the first admin key)."""
     last_used_at: datetime | None = None
     """When it last authenticated a request, to within a minute (None: never used)."""
+    expires_at: datetime | None = None
+    assumed_by: str | None = None
+    """For a role's session key: who assumed the role."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -61,10 +67,46 @@ class PolicyInfo(WireModel):
     name: str
     document: dict[str, Any]
     created_at: datetime
+    default_version: int | None = None
 
     @property
     def resource(self) -> str:
         return f"sy:policy/{self.name}"
+
+
+class TagSet(WireModel):
+    """The tags on one principal or resource, by key."""
+
+    resource: str
+    tags: dict[str, str]
+
+
+class PolicyVersionInfo(WireModel):
+    """One document a policy has held; ``default`` is the one checks read."""
+
+    policy: str
+    version: int
+    document: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    default: bool
+
+    @property
+    def resource(self) -> str:
+        return f"sy:policy/{self.policy}"
+
+
+class GroupInfo(WireModel):
+    """A group, its members and the policies they hold through it."""
+
+    name: str
+    created_at: datetime
+    members: list[str]
+    policies: list[str]
+
+    @property
+    def resource(self) -> str:
+        return f"sy:group/{self.name}"
 
 
 class AuditEventInfo(WireModel):
@@ -147,9 +189,21 @@ class MatchedStatement(WireModel):
     effect: str
 
 
+class UnmetCondition(WireModel):
+    """A statement that names the action and resource but did not apply: the first of its
+    condition clauses that does not hold (``StringEquals sy:PrincipalTag/team ['ml']``)."""
+
+    policy: str
+    index: int
+    sid: str | None
+    effect: str
+    condition: str
+
+
 class Simulation(WireModel):
     """The decision (``allow``, ``explicit_deny`` or ``default_deny``), the statement that
-    made it (None for a default deny) and every statement that applied."""
+    made it (None for a default deny), every statement that applied, the statements whose
+    condition failed, and the condition keys the request was simulated with."""
 
     principal: str
     action: str
@@ -157,3 +211,7 @@ class Simulation(WireModel):
     decision: str
     deciding: MatchedStatement | None
     matched: list[MatchedStatement]
+    unmet: list[UnmetCondition] = []
+    context: dict[str, str | list[str]] = {}
+    boundary: str | None = None
+    """The principal's permission boundary; its statements are listed with the others."""

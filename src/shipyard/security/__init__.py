@@ -21,6 +21,15 @@ from shipyard.security._audit_chain import (
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._context import RequestContext, new_request_id
+from shipyard.security._groups import (
+    add_group_member,
+    attach_group_policy,
+    create_group,
+    delete_group,
+    detach_group_policy,
+    list_groups,
+    remove_group_member,
+)
 from shipyard.security._iam import (
     ADMIN,
     attach_policy,
@@ -29,12 +38,17 @@ from shipyard.security._iam import (
     context_for,
     create_api_key,
     create_principal,
+    delete_principal,
+    delete_principal_boundary,
     detach_policy,
+    disable_principal,
+    enable_principal,
     issue_admin_key_if_none,
     list_api_keys,
     list_policies,
     list_principals,
     put_policy,
+    put_principal_boundary,
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
@@ -42,7 +56,13 @@ from shipyard.security._key_use import KeyUse
 from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
+from shipyard.security._policy_versions import (
+    delete_policy,
+    list_policy_versions,
+    set_default_policy_version,
+)
 from shipyard.security._resources import Access, ResourceName, latest_versioned
+from shipyard.security._roles import assume_role, create_role
 from shipyard.security._sessions import (
     IssuedSession,
     SessionState,
@@ -52,6 +72,24 @@ from shipyard.security._sessions import (
     session_state,
 )
 from shipyard.security._simulate import simulate_policy
+from shipyard.security._tagging import (
+    forget_tags,
+    list_dataset_tags,
+    list_endpoint_tags,
+    list_experiment_tags,
+    list_model_tags,
+    list_principal_tags,
+    tag_dataset,
+    tag_endpoint,
+    tag_experiment,
+    tag_model,
+    tag_principal,
+    untag_dataset,
+    untag_endpoint,
+    untag_experiment,
+    untag_model,
+    untag_principal,
+)
 
 __all__ = [
     "ADMIN",
@@ -75,6 +113,9 @@ __all__ = [
     "SessionState",
     "Simulation",
     "add_event",
+    "add_group_member",
+    "assume_role",
+    "attach_group_policy",
     "attach_policy",
     "authenticate",
     "authenticate_certificate",
@@ -84,29 +125,59 @@ __all__ = [
     "close_session",
     "context_for",
     "create_api_key",
+    "create_group",
     "create_principal",
+    "create_role",
+    "delete_group",
+    "delete_policy",
+    "delete_principal",
+    "delete_principal_boundary",
+    "detach_group_policy",
     "detach_policy",
+    "disable_principal",
+    "enable_principal",
     "evaluate",
     "evaluate_names",
     "export_audit_log",
+    "forget_tags",
     "get_principal_limits",
     "issue_admin_key_if_none",
     "latest_versioned",
     "list_api_keys",
     "list_audit_events",
+    "list_dataset_tags",
+    "list_endpoint_tags",
+    "list_experiment_tags",
+    "list_groups",
+    "list_model_tags",
     "list_policies",
+    "list_policy_versions",
+    "list_principal_tags",
     "list_principals",
     "new_request_id",
     "open_session",
     "operation",
     "public_key_pem",
     "put_policy",
+    "put_principal_boundary",
     "put_principal_limits",
     "record_event",
     "record_events",
+    "remove_group_member",
     "revoke_api_key",
     "seal_audit_log",
     "session_state",
+    "set_default_policy_version",
     "simulate_policy",
+    "tag_dataset",
+    "tag_endpoint",
+    "tag_experiment",
+    "tag_model",
+    "tag_principal",
+    "untag_dataset",
+    "untag_endpoint",
+    "untag_experiment",
+    "untag_model",
+    "untag_principal",
     "verify_audit_log",
 ]

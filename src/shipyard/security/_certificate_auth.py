@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from shipyard.errors import Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._context import RequestContext
-from shipyard.security._iam import _policies_of
+from shipyard.security._iam import context_for
 from shipyard.store.metadata import tables as t
 
 NOT_MAPPED = (
@@ -32,8 +32,5 @@ def authenticate_certificate(
         row = session.scalar(sa.select(t.Principal).where(t.Principal.name == principal))
         if row is None or row.disabled or row.kind != "service":
             raise Unauthenticated(NOT_MAPPED)
-        policies = _policies_of(session, row.id)
-    ctx = RequestContext(platform=platform, principal=principal, policies=policies)
-    if request_id:
-        ctx.request_id = request_id
-    return ctx
+    # its policies, group policies, permission boundary and tags, as a key's would be
+    return context_for(platform, principal, request_id)

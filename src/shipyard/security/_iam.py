@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
-from shipyard.errors import Conflict, NotFound, Unauthenticated
+from shipyard.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.security import ApiKeyInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
+from shipyard.security._groups import group_policy_documents
 from shipyard.security._key_use import KeyUse
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
 from shipyard.security._operation import operation
-from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument
+from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument, has_conditions
+from shipyard.security._policy_versions import policy_info, record_version
 from shipyard.security._resources import Access, ResourceName
+from shipyard.security._tagging import check_tags, request_tag_keys, set_principal_tags
+from shipyard.security._tags import principal_tags
 from shipyard.store.metadata import Keyset
+from shipyard.store.metadata import console_tables as ct
+from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import tag_tables as tt
 
 ADMIN = "admin"
 
@@ -43,23 +53,49 @@ def _policy_names(session: Session, principal_id: int) -> list[str]:
     return list(session.scalars(query))
 
 
-def _principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
+def principal_info(session: Session, row: t.Principal) -> PrincipalInfo:
     return PrincipalInfo(
         name=row.name,
         kind=row.kind,
         disabled=row.disabled,
         created_at=row.created_at,
         policies=_policy_names(session, row.id),
+        tags=principal_tags(session, row.id),
+        boundary=session.scalar(
+            sa.select(t.Policy.name).where(t.Policy.id == row.boundary_policy_id)
+        )
+        if row.boundary_policy_id is not None
+        else None,
+        trust_policy=row.trust_policy,
     )
 
 
+def _tags_if_tested(
+    session: Session, principal_id: int, policies: Sequence[PolicyDocument]
+) -> dict[str, str]:
+    """The principal's tags, read only when some policy has a condition that may test them."""
+    return principal_tags(session, principal_id) if has_conditions(policies) else {}
+
+
+def _boundary_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...] | None:
+    """The principal's permission boundary as a policy set, or None when it has none."""
+    document = session.scalar(
+        sa.select(t.Policy.document)
+        .join(t.Principal, t.Principal.boundary_policy_id == t.Policy.id)
+        .where(t.Principal.id == principal_id)
+    )
+    return None if document is None else (PolicyDocument.model_validate(document),)
+
+
 def _policies_of(session: Session, principal_id: int) -> tuple[PolicyDocument, ...]:
+    """The principal's policies: attached to it, and to the groups it belongs to."""
     query = (
         sa.select(t.Policy.document)
         .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
         .where(t.PrincipalPolicy.principal_id == principal_id)
     )
-    return tuple(PolicyDocument.model_validate(doc) for doc in session.scalars(query))
+    documents = [*session.scalars(query), *group_policy_documents(session, principal_id)]
+    return tuple(PolicyDocument.model_validate(doc) for doc in documents)
 
 
 def bootstrap(platform: Platform) -> None:
@@ -67,7 +103,9 @@ def bootstrap(platform: Platform) -> None:
     with platform.db.session() as session:
         for name, document in BUILTIN_POLICIES.items():
             if session.scalar(sa.select(t.Policy.id).where(t.Policy.name == name)) is None:
-                session.add(t.Policy(name=name, document=document.model_dump(exclude_none=True)))
+                row = t.Policy(name=name, document=document.model_dump(exclude_none=True))
+                session.add(row)
+                record_version(session, row, row.document, "")
         if session.scalar(sa.select(t.Principal.id).where(t.Principal.name == ADMIN)) is None:
             admin = t.Principal(name=ADMIN, kind="user")
             session.add(admin)
@@ -84,7 +122,9 @@ def issue_admin_key_if_none(platform: Platform) -> IssuedKey | None:
         admin = _principal(session, ADMIN)
         active = session.scalar(
             sa.select(t.ApiKey.id).where(
-                t.ApiKey.principal_id == admin.id, t.ApiKey.revoked_at.is_(None)
+                t.ApiKey.principal_id == admin.id,
+                t.ApiKey.revoked_at.is_(None),
+                sa.or_(t.ApiKey.expires_at.is_(None), t.ApiKey.expires_at > utcnow()),
             )
         )
         if active is not None:
@@ -101,7 +141,15 @@ def context_for(
     with platform.db.session() as session:
         row = _principal(session, principal)
         policies = _policies_of(session, row.id)
-    ctx = RequestContext(platform=platform, principal=principal, policies=policies)
+        boundary = _boundary_of(session, row.id)
+        tags = _tags_if_tested(session, row.id, (*policies, *(boundary or ())))
+    ctx = RequestContext(
+        platform=platform,
+        principal=principal,
+        policies=policies,
+        principal_tags=tags,
+        boundary=boundary,
+    )
     if request_id:
         ctx.request_id = request_id
     return ctx
@@ -116,6 +164,8 @@ def valid_key(session: Session, key_id: str, secret: str) -> tuple[t.ApiKey, t.P
         .where(t.ApiKey.key_id == key_id)
     ).first()
     if row is None or row[0].revoked_at is not None or row[1].disabled:
+        raise Unauthenticated("API key is not valid")
+    if row[0].expires_at is not None and row[0].expires_at <= utcnow():
         raise Unauthenticated("API key is not valid")
     if not secret_matches(secret, row[0].secret_hash):
         raise Unauthenticated("API key is not valid")
@@ -134,10 +184,14 @@ def authenticate(
     with platform.db.session() as session:
         row = valid_key(session, key_id, secret)
         policies = _policies_of(session, row[1].id)
+        boundary = _boundary_of(session, row[1].id)
+        tags = _tags_if_tested(session, row[1].id, (*policies, *(boundary or ())))
         name = row[1].name
     if key_use is not None:
         key_use.note(key_id)
-    ctx = RequestContext(platform=platform, principal=name, policies=policies)
+    ctx = RequestContext(
+        platform=platform, principal=name, policies=policies, principal_tags=tags, boundary=boundary
+    )
     if request_id:
         ctx.request_id = request_id
     return ctx
@@ -147,19 +201,115 @@ def _principal_resource(name: str) -> str:
     return resource("principal", name)
 
 
-@operation("iam:CreatePrincipal", _principal_resource, mutating=True)
-def create_principal(ctx: RequestContext, name: str, kind: str = "user") -> PrincipalInfo:
-    """Create a user or service principal with no policies (it may do nothing yet)."""
+@operation(
+    "iam:CreatePrincipal",
+    _principal_resource,
+    uses=lambda name, tags: [Access("iam:TagPrincipal", _principal_resource(name))] if tags else [],
+    context=request_tag_keys,
+    mutating=True,
+)
+def create_principal(
+    ctx: RequestContext, name: str, kind: str = "user", tags: dict[str, str] | None = None
+) -> PrincipalInfo:
+    """Create a user or service principal with no policies (it may do nothing yet), with
+    ``tags`` if given (which needs ``iam:TagPrincipal`` too; both see ``sy:RequestTag/<k>``)."""
     check_name(name)
     if kind not in ("user", "service"):
         raise Conflict("kind must be 'user' or 'service'", field="kind")
+    given = check_tags(tags) if tags else {}
     with ctx.platform.db.session() as session:
         if session.scalar(sa.select(t.Principal.id).where(t.Principal.name == name)) is not None:
             raise Conflict(f"principal {name!r} already exists", field="name")
         row = t.Principal(name=name, kind=kind)
         session.add(row)
         session.flush()
-        return _principal_info(session, row)
+        if given:
+            set_principal_tags(session, row.id, given)
+            session.flush()
+        return principal_info(session, row)
+
+
+def _set_disabled(ctx: RequestContext, principal: str, disabled: bool) -> PrincipalInfo:
+    if disabled and principal == ctx.principal:
+        raise Conflict("a principal cannot disable itself", field="principal")
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        if row.disabled != disabled:
+            row.disabled = disabled
+            bump_generation(session)
+            session.flush()
+        return principal_info(session, row)
+
+
+@operation("iam:UpdatePrincipal", lambda principal: _principal_resource(principal), mutating=True)
+def disable_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Stop a principal: its keys and console sessions stop working at once (kept, so
+    enabling it again restores them)."""
+    return _set_disabled(ctx, principal, True)
+
+
+@operation("iam:UpdatePrincipal", lambda principal: _principal_resource(principal), mutating=True)
+def enable_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Let a disabled principal work again."""
+    return _set_disabled(ctx, principal, False)
+
+
+@operation("iam:DeletePrincipal", lambda principal: _principal_resource(principal), mutating=True)
+def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Delete a principal with its keys, sessions, tags and policy attachments (the audit
+    trail keeps its name). A principal cannot delete itself."""
+    if principal == ctx.principal:
+        raise Conflict("a principal cannot delete itself", field="principal")
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        info = principal_info(session, row)
+        for table, column in (
+            (ct.ConsoleSession, ct.ConsoleSession.principal_id),
+            (t.ApiKey, t.ApiKey.principal_id),
+            (t.PrincipalPolicy, t.PrincipalPolicy.principal_id),
+            (tt.PrincipalTag, tt.PrincipalTag.principal_id),
+            (gt.GroupMember, gt.GroupMember.principal_id),
+        ):
+            session.execute(sa.delete(table).where(column == row.id))
+        session.delete(row)
+        bump_generation(session)
+        return info
+
+
+@operation(
+    "iam:PutPrincipalBoundary",
+    lambda principal: _principal_resource(principal),
+    uses=lambda policy: [Access("iam:AttachPolicy", resource("policy", policy))],
+    mutating=True,
+)
+def put_principal_boundary(ctx: RequestContext, principal: str, policy: str) -> PrincipalInfo:
+    """Cap what a principal's policies allow by ``policy``: a request is allowed only when
+    both its policies and the boundary allow it (an explicit Deny in either wins)."""
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        policy_id = session.scalar(sa.select(t.Policy.id).where(t.Policy.name == policy))
+        if policy_id is None:
+            raise NotFound(f"policy {policy!r} does not exist", field="policy")
+        row.boundary_policy_id = policy_id
+        bump_generation(session)
+        session.flush()
+        return principal_info(session, row)
+
+
+@operation(
+    "iam:DeletePrincipalBoundary",
+    lambda principal: _principal_resource(principal),
+    mutating=True,
+)
+def delete_principal_boundary(ctx: RequestContext, principal: str) -> PrincipalInfo:
+    """Remove a principal's permission boundary (its policies alone decide again)."""
+    with ctx.platform.db.session() as session:
+        row = _principal(session, principal)
+        if row.boundary_policy_id is not None:
+            row.boundary_policy_id = None
+            bump_generation(session)
+            session.flush()
+        return principal_info(session, row)
 
 
 @operation("iam:ListPrincipals", lambda: resource("principal"), mutating=False)
@@ -171,27 +321,69 @@ def list_principals(
     with ctx.platform.db.session() as session:
         rows = session.scalars(keyset.apply(sa.select(t.Principal))).all()
         found, token = keyset.page(rows, lambda p: p.name)
-        items = [_principal_info(session, row) for row in found]
+        items = [principal_info(session, row) for row in found]
     return Page[PrincipalInfo](items=items, next_page_token=token)
 
 
+_LIFETIME = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$", re.IGNORECASE)
+_LIFETIME_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+MAX_KEY_DAYS = 3650
+
+
+def key_lifetime(value: str) -> timedelta:
+    """How long a new key lives: ``"90m"``, ``"12h"``, ``"30d"``, ``"2w"`` (up to 10 years)."""
+    match = _LIFETIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidInput(
+            f"{value!r} is not a lifetime (e.g. 90m, 12h, 30d, 2w)", field="expires_in"
+        )
+    lifetime = timedelta(seconds=int(match.group(1)) * _LIFETIME_SECONDS[match.group(2).lower()])
+    if not timedelta(minutes=1) <= lifetime <= timedelta(days=MAX_KEY_DAYS):
+        raise InvalidInput(
+            f"must be from 1 minute to {MAX_KEY_DAYS} days, got {value!r}", field="expires_in"
+        )
+    return lifetime
+
+
+def _key_info(k: t.ApiKey, principal: str, token: str | None = None) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        key_id=k.key_id,
+        principal=principal,
+        created_at=k.created_at,
+        revoked=k.revoked_at is not None,
+        revoked_at=k.revoked_at,
+        expires_at=k.expires_at,
+        token=token,
+        assumed_by=k.assumed_by,
+        created_by=k.created_by,
+        last_used_at=k.last_used_at,
+    )
+
+
 @operation("iam:CreateApiKey", lambda principal: resource("principal", principal), mutating=True)
-def create_api_key(ctx: RequestContext, principal: str) -> ApiKeyInfo:
-    """Issue a key for a principal; the token is in this answer and nowhere else, ever."""
+def create_api_key(
+    ctx: RequestContext, principal: str, expires_in: str | None = None
+) -> ApiKeyInfo:
+    """Issue a key for a principal, living ``expires_in`` (``"30d"``) or until revoked; the
+    token is in this answer and nowhere else, ever."""
+    expires_at = utcnow() + key_lifetime(expires_in) if expires_in is not None else None
     key = issue_key()
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
+        if row.kind == "role":
+            raise Conflict(
+                f"{principal!r} is a role: assume it for a session key", field="principal"
+            )
         record = t.ApiKey(
             key_id=key.key_id,
             principal_id=row.id,
             secret_hash=key.secret_hash,
             created_by=ctx.principal,
+            expires_at=expires_at,
         )
         session.add(record)
         session.flush()
-        info = _key_info(record, principal)
-        info.token = key.token
-        return info
+        return _key_info(record, principal, key.token)
 
 
 @operation("iam:ListApiKeys", lambda principal: resource("principal", principal), mutating=False)
@@ -212,18 +404,6 @@ def list_api_keys(
         found, token = keyset.page(keys, lambda k: k.id)
         items = [_key_info(k, principal) for k in found]
     return Page[ApiKeyInfo](items=items, next_page_token=token)
-
-
-def _key_info(key: t.ApiKey, principal: str) -> ApiKeyInfo:
-    return ApiKeyInfo(
-        key_id=key.key_id,
-        principal=principal,
-        created_at=key.created_at,
-        revoked=key.revoked_at is not None,
-        revoked_at=key.revoked_at,
-        created_by=key.created_by,
-        last_used_at=key.last_used_at,
-    )
 
 
 def _key_resource(session: Session, key_id: str) -> ResourceName:
@@ -250,7 +430,8 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
 
 @operation("iam:PutPolicy", lambda name: resource("policy", name), mutating=True)
 def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> PolicyInfo:
-    """Create or replace a named policy document (built-in policies cannot be replaced).
+    """Create a named policy, or give it a new version that becomes its default (built-in
+    policies cannot be replaced; ``set_default_policy_version`` rolls back).
 
     The document is checked against the action table here, when it is stored: an unknown
     action or a malformed resource is refused naming its field and the nearest valid name.
@@ -265,11 +446,10 @@ def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> Poli
         if row is None:
             row = t.Policy(name=name, document=parsed)
             session.add(row)
-        else:
-            row.document = parsed
+        record_version(session, row, parsed, ctx.principal)
         bump_generation(session)
         session.flush()
-        return PolicyInfo(name=row.name, document=row.document, created_at=row.created_at)
+        return policy_info(row)
 
 
 @operation("iam:ListPolicies", lambda: resource("policy"), mutating=False)
@@ -281,9 +461,7 @@ def list_policies(
     with ctx.platform.db.session() as session:
         rows = session.scalars(keyset.apply(sa.select(t.Policy))).all()
         found, token = keyset.page(rows, lambda p: p.name)
-        items = [
-            PolicyInfo(name=r.name, document=r.document, created_at=r.created_at) for r in found
-        ]
+        items = [policy_info(r) for r in found]
     return Page[PolicyInfo](items=items, next_page_token=token)
 
 
@@ -303,7 +481,7 @@ def attach_policy(ctx: RequestContext, principal: str, policy: str) -> Principal
             session.add(t.PrincipalPolicy(principal_id=row.id, policy_id=policy_id))
             bump_generation(session)
             session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)
 
 
 @operation(
@@ -322,4 +500,4 @@ def detach_policy(ctx: RequestContext, principal: str, policy: str) -> Principal
         session.delete(link)
         bump_generation(session)
         session.flush()
-        return _principal_info(session, row)
+        return principal_info(session, row)

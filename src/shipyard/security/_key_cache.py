@@ -22,19 +22,29 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._certificate_auth import NOT_MAPPED
+from shipyard.security._conditions import NO_FACTS, Facts
+from shipyard.security._context import base_values
 from shipyard.security._generation import current_generation
+from shipyard.security._groups import group_policy_documents
 from shipyard.security._key_use import KeyUse
 from shipyard.security._keys import parse_bearer, secret_matches
-from shipyard.security._policy import Decision, PolicyDocument, evaluate
+from shipyard.security._policy import Decision, PolicyDocument, evaluate_capped, has_conditions
+from shipyard.security._tags import principal_tags
+from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import tag_tables as tt
 
 _NEGATIVE_LIMIT = 10_000
 
@@ -44,6 +54,34 @@ class _CachedKey:
     secret_hash: str
     principal: str
     policies: tuple[PolicyDocument, ...]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    conditional: bool = False
+    expires_at: datetime | None = None
+    boundary: tuple[PolicyDocument, ...] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        secret_hash: str,
+        principal: str,
+        policies: tuple[PolicyDocument, ...],
+        tags: Any,
+        expires_at: datetime | None,
+        boundary: tuple[PolicyDocument, ...] | None,
+    ) -> _CachedKey:
+        conditional = has_conditions((*policies, *(boundary or ())))
+        kept = dict(tags) if conditional else {}
+        return cls(secret_hash, principal, policies, kept, conditional, expires_at, boundary)
+
+    def decide(self, action: str, resource: str) -> bool:
+        """Whether the policies allow it; conditions see the time, the principal and its
+        tags (the data plane has no client address or resource tags here: those are absent)."""
+        facts = NO_FACTS
+        if self.conditional:
+            tags = self.tags
+            facts = Facts(base_values(self.principal), {"sy:PrincipalTag/": lambda: tags})
+        decision = evaluate_capped(self.policies, self.boundary, action, (resource,), facts)
+        return decision is Decision.ALLOW
 
 
 @dataclass
@@ -89,7 +127,7 @@ class CachedKeyAuthorizer:
         self._poll_seconds = poll_seconds
         self._negative_seconds = negative_seconds
         self._keys: dict[str, _CachedKey] = {}
-        self._services: dict[str, tuple[PolicyDocument, ...]] = {}
+        self._services: dict[str, _CachedKey] = {}
         self._decisions: dict[tuple[str, str, str], bool] = {}
         self._unknown: dict[str, float] = {}
         self._generation = -1
@@ -110,7 +148,13 @@ class CachedKeyAuthorizer:
         with self._platform.db.session() as session:
             generation = current_generation(session)
             rows = session.execute(
-                sa.select(t.ApiKey.key_id, t.ApiKey.secret_hash, t.Principal.id, t.Principal.name)
+                sa.select(
+                    t.ApiKey.key_id,
+                    t.ApiKey.secret_hash,
+                    t.Principal.id,
+                    t.Principal.name,
+                    t.ApiKey.expires_at,
+                )
                 .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
                 .where(t.ApiKey.revoked_at.is_(None), t.Principal.disabled.is_(False))
             ).all()
@@ -119,19 +163,55 @@ class CachedKeyAuthorizer:
                     t.Principal.kind == "service", t.Principal.disabled.is_(False)
                 )
             ).all()
-            links = session.execute(
-                sa.select(t.PrincipalPolicy.principal_id, t.Policy.document).join(
-                    t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
+            links = list(
+                session.execute(
+                    sa.select(t.PrincipalPolicy.principal_id, t.Policy.document).join(
+                        t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
+                    )
                 )
+            )
+            links += session.execute(
+                sa.select(gt.GroupMember.principal_id, t.Policy.document)
+                .join(gt.GroupPolicy, gt.GroupPolicy.group_id == gt.GroupMember.group_id)
+                .join(t.Policy, t.Policy.id == gt.GroupPolicy.policy_id)
+            ).all()
+            boundaries = session.execute(
+                sa.select(t.Principal.id, t.Policy.document).join(
+                    t.Policy, t.Policy.id == t.Principal.boundary_policy_id
+                )
+            ).all()
+            tag_rows = session.execute(
+                sa.select(tt.PrincipalTag.principal_id, tt.PrincipalTag.key, tt.PrincipalTag.value)
             ).all()
         policies: dict[int, list[PolicyDocument]] = {}
         for principal_id, document in links:
             policies.setdefault(principal_id, []).append(PolicyDocument.model_validate(document))
+        capped = {pid: (PolicyDocument.model_validate(doc),) for pid, doc in boundaries}
+        tags: dict[int, dict[str, str]] = {}
+        for principal_id, key, value in tag_rows:
+            tags.setdefault(principal_id, {})[key] = value
         keys = {
-            key_id: _CachedKey(secret_hash, name, tuple(policies.get(principal_id, ())))
-            for key_id, secret_hash, principal_id, name in rows
+            key_id: _CachedKey.of(
+                secret_hash,
+                name,
+                tuple(policies.get(principal_id, ())),
+                tags.get(principal_id, {}),
+                expires_at,
+                capped.get(principal_id),
+            )
+            for key_id, secret_hash, principal_id, name, expires_at in rows
         }
-        by_name = {name: tuple(policies.get(id_, ())) for id_, name in services}
+        by_name = {
+            name: _CachedKey.of(
+                "",
+                name,
+                tuple(policies.get(id_, ())),
+                tags.get(id_, {}),
+                None,
+                capped.get(id_),
+            )
+            for id_, name in services
+        }
         with self._lock:
             self._keys = keys
             self._services = by_name
@@ -192,12 +272,15 @@ class CachedKeyAuthorizer:
     ) -> str:
         if not secret_matches(secret, cached.secret_hash):
             raise Unauthenticated("API key is not valid")
+        if cached.expires_at is not None and cached.expires_at <= utcnow():
+            raise Unauthenticated("API key is not valid")
         self.key_use.note(key_id)
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:
-            allowed = evaluate(cached.policies, action, resource) is Decision.ALLOW
-            self._decisions[memo] = allowed
+            allowed = cached.decide(action, resource)
+            if not cached.conditional:  # a condition may see the time: decide each time
+                self._decisions[memo] = allowed
         if not allowed:
             raise AccessDenied(
                 f"{cached.principal} is not allowed to {action} on {resource}",
@@ -209,14 +292,15 @@ class CachedKeyAuthorizer:
         """The service principal a verified client certificate names, if it may act, from
         memory; Unauthenticated when it names none that is enabled (a principal created
         since the last reload counts from the next one)."""
-        policies = self._services.get(principal) if principal else None
-        if principal is None or policies is None:
+        service = self._services.get(principal) if principal else None
+        if principal is None or service is None:
             raise Unauthenticated(NOT_MAPPED)
         memo = ("principal/" + principal, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:
-            allowed = evaluate(policies, action, resource) is Decision.ALLOW
-            self._decisions[memo] = allowed
+            allowed = service.decide(action, resource)
+            if not service.conditional:
+                self._decisions[memo] = allowed
         if not allowed:
             raise AccessDenied(
                 f"{principal} is not allowed to {action} on {resource}", principal=principal
@@ -274,7 +358,7 @@ class CachedKeyAuthorizer:
 def _active_key(session: Session, key_id: str) -> _CachedKey | None:
     """A key that is not revoked, of a principal that is not disabled, with its policies."""
     row = session.execute(
-        sa.select(t.ApiKey.secret_hash, t.Principal.id, t.Principal.name)
+        sa.select(t.ApiKey.secret_hash, t.Principal.id, t.Principal.name, t.ApiKey.expires_at)
         .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
         .where(
             t.ApiKey.key_id == key_id,
@@ -284,11 +368,19 @@ def _active_key(session: Session, key_id: str) -> _CachedKey | None:
     ).first()
     if row is None:
         return None
-    secret_hash, principal_id, name = row
+    secret_hash, principal_id, name, expires_at = row
     documents = session.scalars(
         sa.select(t.Policy.document)
         .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
         .where(t.PrincipalPolicy.principal_id == principal_id)
     )
-    policies = tuple(PolicyDocument.model_validate(d) for d in documents)
-    return _CachedKey(secret_hash, name, policies)
+    found = [*documents, *group_policy_documents(session, principal_id)]
+    policies = tuple(PolicyDocument.model_validate(d) for d in found)
+    tags = principal_tags(session, principal_id)
+    document = session.scalar(
+        sa.select(t.Policy.document)
+        .join(t.Principal, t.Principal.boundary_policy_id == t.Policy.id)
+        .where(t.Principal.id == principal_id)
+    )
+    boundary = None if document is None else (PolicyDocument.model_validate(document),)
+    return _CachedKey.of(secret_hash, name, policies, tags, expires_at, boundary)

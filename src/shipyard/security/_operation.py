@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -42,6 +42,7 @@ R = TypeVar("R")
 
 ResourceFn = Callable[..., "str | ResourceName"]
 UsesFn = Callable[..., Iterable[Access]]
+KeysFn = Callable[..., Mapping[str, object]]
 
 
 @functools.cache
@@ -58,6 +59,7 @@ class OperationInfo:
     resource: ResourceFn
     uses: UsesFn | None = None
     audit: Callable[..., dict[str, Any]] | None = None
+    context: KeysFn | None = None
 
     def accesses(self, platform: Platform, arguments: dict[str, Any]) -> list[Access]:
         """Every (action, resource) the call with these arguments needs, the primary first."""
@@ -65,8 +67,9 @@ class OperationInfo:
             return list(self.iter_accesses(session, arguments))
 
     def _session(self, platform: Platform) -> AbstractContextManager[Session | None]:
-        wants = "session" in _wanted(self.resource) or (
-            self.uses is not None and "session" in _wanted(self.uses)
+        wants = any(
+            fn is not None and "session" in _wanted(fn)
+            for fn in (self.resource, self.uses, self.context)
         )
         return platform.db.session() if wants else nullcontext()
 
@@ -76,12 +79,21 @@ class OperationInfo:
         if self.uses is not None:
             yield from _call(self.uses, session, arguments)
 
+    def condition_keys(
+        self, ctx: RequestContext, session: Session | None, arguments: dict[str, Any]
+    ) -> dict[str, object]:
+        """The keys this call adds for conditions; computed only when a policy has one."""
+        if self.context is None or not ctx.conditional:
+            return {}
+        return dict(_call(self.context, session, arguments))
+
     def authorize(self, ctx: RequestContext, arguments: dict[str, Any]) -> list[Access]:
         """Check every access in order; the primary is checked before the others are resolved."""
         checked = []
         with self._session(ctx.platform) as session:
+            keys = self.condition_keys(ctx, session, arguments)
             for access in self.iter_accesses(session, arguments):
-                ctx.authorize(access.action, access.resource)
+                ctx.authorize(access.action, access.resource, keys | dict(access.context))
                 checked.append(access)
         return checked
 
@@ -90,9 +102,11 @@ class OperationInfo:
 
         For deciding before a request body is read; the full check still runs on the call.
         """
+        if self.context is not None and ctx.conditional:
+            return  # its condition keys come from the body: the full check decides
         with self._session(ctx.platform) as session:
             primary = next(self.iter_accesses(session, arguments))
-        ctx.authorize(primary.action, primary.resource)
+        ctx.authorize(primary.action, primary.resource, dict(primary.context))
 
 
 def _call(fn: Callable[..., Any], session: Session | None, arguments: dict[str, Any]) -> Any:
@@ -110,6 +124,7 @@ def operation(
     mutating: bool,
     uses: UsesFn | None = None,
     audit: Callable[..., dict[str, Any]] | None = None,
+    context: KeysFn | None = None,
 ) -> Callable[
     [Callable[Concatenate[RequestContext, P], R]], Callable[Concatenate[RequestContext, P], R]
 ]:
@@ -117,14 +132,15 @@ def operation(
 
     Mutating calls are audited with their outcome and every resource they touched, plus
     what ``audit`` (taking the arguments by name) picks of the request, e.g. a reason;
-    denials are audited by the check itself.
+    denials are audited by the check itself. ``context`` (arguments by name, ``session``
+    if named) gives the condition keys the call adds, e.g. ``sy:MaxRuntime`` of a job.
     """
 
     def decorate(
         fn: Callable[Concatenate[RequestContext, P], R],
     ) -> Callable[Concatenate[RequestContext, P], R]:
         signature = inspect.signature(fn)
-        info = OperationInfo(action, mutating, resource, uses, audit)
+        info = OperationInfo(action, mutating, resource, uses, audit, context)
 
         @functools.wraps(fn)
         def wrapper(ctx: RequestContext, /, *args: P.args, **kwargs: P.kwargs) -> R:

@@ -13,12 +13,13 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -27,6 +28,16 @@ from pydantic_core import PydanticCustomError
 
 from shipyard.errors import InvalidInput
 from shipyard.security._actions import ACTIONS, RESOURCE_KINDS
+from shipyard.security._conditions import (
+    NO_FACTS,
+    CompiledCondition,
+    ConditionError,
+    Facts,
+    compile_condition,
+    glob_match,
+)
+
+__all__ = ["glob_match"]
 
 _PAIRS = (("Action", "NotAction"), ("Resource", "NotResource"))
 
@@ -42,6 +53,9 @@ class PolicyStatement(BaseModel):
     NotAction: list[str] | None = Field(default=None, min_length=1)
     Resource: list[str] | None = Field(default=None, min_length=1)
     NotResource: list[str] | None = Field(default=None, min_length=1)
+    Condition: dict[str, Any] | None = None
+
+    _condition: CompiledCondition | None = PrivateAttr(default=None)
 
     @field_validator("Action", "NotAction", "Resource", "NotResource", mode="before")
     @classmethod
@@ -62,7 +76,21 @@ class PolicyStatement(BaseModel):
                         "field": negative if given else positive,
                     },
                 )
+        if self.Condition is not None:
+            try:
+                self._condition = compile_condition(self.Condition)
+            except ConditionError as exc:
+                raise PydanticCustomError(
+                    "condition",
+                    "{message}",
+                    {"message": str(exc), "field": f"Condition.{exc.field}"},
+                ) from None
         return self
+
+    @property
+    def condition(self) -> CompiledCondition | None:
+        """The compiled Condition (None when the statement has none)."""
+        return self._condition
 
     def applies_to_action(self, action: str) -> bool:
         """Whether ``action`` is among the statement's actions (case-insensitive)."""
@@ -108,7 +136,7 @@ class PolicyDocument(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = [str(p) for p in first["loc"]]
-            if first["type"] == "exactly_one":
+            if first["type"] in ("exactly_one", "condition"):
                 loc.append(str((first.get("ctx") or {})["field"]))
             raise InvalidInput(first["msg"], field=".".join(["document", *loc])) from None
         parsed.check_catalog()
@@ -123,38 +151,15 @@ class PolicyDocument(BaseModel):
                     problem = check(pattern)
                     if problem is not None:
                         raise InvalidInput(problem, field=f"document.Statement.{i}.{key}.{j}")
+            unknown = statement.condition.check_keys() if statement.condition else None
+            if unknown is not None:
+                raise InvalidInput(unknown[0], field=f"document.Statement.{i}.{unknown[1]}")
 
 
 class Decision(Enum):
     ALLOW = "allow"
     EXPLICIT_DENY = "explicit_deny"
     DEFAULT_DENY = "default_deny"
-
-
-def glob_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
-    """Whether ``value`` matches ``pattern``: ``*`` is any run of characters, ``?`` any one.
-
-    A two-pointer scan that backtracks only to the last ``*``: time is bounded by
-    len(pattern) * len(value), however many wildcards a stored policy holds (a regular
-    expression built from ``*a*a*a...`` backtracks exponentially).
-    """
-    if ignore_case:
-        pattern, value = pattern.casefold(), value.casefold()
-    p = v = 0
-    star, resume = -1, 0
-    while v < len(value):
-        if p < len(pattern) and pattern[p] == "*":
-            star, resume = p, v
-            p += 1
-        elif p < len(pattern) and pattern[p] in ("?", value[v]):
-            p += 1
-            v += 1
-        elif star >= 0:
-            p, resume = star + 1, resume + 1
-            v = resume
-        else:
-            return False
-    return pattern[p:].strip("*") == ""
 
 
 def _matches(patterns: list[str], value: str, ignore_case: bool) -> bool:
@@ -165,25 +170,58 @@ def _matches_everything(pattern: str) -> bool:
     return pattern.strip("*") in ("", "sy:")
 
 
-def evaluate(documents: Iterable[PolicyDocument], action: str, resource: str) -> Decision:
+def evaluate(
+    documents: Iterable[PolicyDocument], action: str, resource: str, facts: Facts = NO_FACTS
+) -> Decision:
     """Decide one request: any matching Deny wins, else any matching Allow, else deny."""
-    return evaluate_names(documents, action, (resource,))
+    return evaluate_names(documents, action, (resource,), facts)
 
 
 def evaluate_names(
-    documents: Iterable[PolicyDocument], action: str, names: Sequence[str]
+    documents: Iterable[PolicyDocument],
+    action: str,
+    names: Sequence[str],
+    facts: Facts = NO_FACTS,
 ) -> Decision:
     """Decide a request on one resource known by several ``names`` (``sy:model/m/3`` and
     ``sy:model/m``): a statement applies when its resources take in the resource under
-    any name, and a ``NotResource`` listing any of its names excepts it."""
+    any name, and a ``NotResource`` listing any of its names excepts it, and its
+    Condition (if any) holds for the request's ``facts``."""
     allowed = False
     for document in documents:
         for statement in document.Statement:
-            if statement.applies_to_action(action) and statement.applies_to_resource(*names):
+            if (
+                statement.applies_to_action(action)
+                and statement.applies_to_resource(*names)
+                and (statement._condition is None or statement._condition.holds(facts))
+            ):
                 if statement.Effect == "Deny":
                     return Decision.EXPLICIT_DENY
                 allowed = True
     return Decision.ALLOW if allowed else Decision.DEFAULT_DENY
+
+
+def evaluate_capped(
+    documents: Sequence[PolicyDocument],
+    boundary: Sequence[PolicyDocument] | None,
+    action: str,
+    names: Sequence[str],
+    facts: Facts = NO_FACTS,
+) -> Decision:
+    """Decide under identity ``documents`` capped by a permission ``boundary`` (None: no
+    cap): allowed only when both allow; an explicit Deny in either wins."""
+    decision = evaluate_names(documents, action, names, facts)
+    if boundary is None or decision is Decision.EXPLICIT_DENY:
+        return decision
+    capped = evaluate_names(boundary, action, names, facts)
+    if capped is Decision.EXPLICIT_DENY:
+        return capped
+    return decision if capped is Decision.ALLOW else Decision.DEFAULT_DENY
+
+
+def has_conditions(documents: Iterable[PolicyDocument]) -> bool:
+    """Whether any statement has a Condition (else the request's facts are never needed)."""
+    return any(s._condition is not None for d in documents for s in d.Statement)
 
 
 def allows_action_anywhere(documents: Iterable[PolicyDocument], action: str) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -50,14 +51,22 @@ class ResourceName:
 
 @dataclass(frozen=True)
 class Access:
-    """An action an operation needs on one resource."""
+    """An action an operation needs on one resource, and the condition keys this access
+    adds to the request (``sy:ModelApprovalStatus`` of the model version it serves)."""
 
     action: str
     resource: ResourceName
+    context: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
-    def __init__(self, action: str, resource: str | ResourceName) -> None:
+    def __init__(
+        self,
+        action: str,
+        resource: str | ResourceName,
+        context: Mapping[str, object] | None = None,
+    ) -> None:
         object.__setattr__(self, "action", action)
         object.__setattr__(self, "resource", ResourceName.of(resource))
+        object.__setattr__(self, "context", context or {})
 
 
 def latest_versioned(

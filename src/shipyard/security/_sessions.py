@@ -20,7 +20,7 @@ from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._context import RequestContext
-from shipyard.security._iam import _policies_of, valid_key
+from shipyard.security._iam import _boundary_of, _policies_of, _tags_if_tested, valid_key
 from shipyard.security._keys import hash_secret, parse_token
 from shipyard.store.metadata import console_tables as ct
 from shipyard.store.metadata import tables as t
@@ -79,6 +79,7 @@ def session_state(platform: Platform, token: str) -> tuple[SessionState, Request
                 ct.ConsoleSession.token_hash == hash_secret(token),
                 ct.ConsoleSession.expires_at > utcnow(),
                 t.ApiKey.revoked_at.is_(None),
+                sa.or_(t.ApiKey.expires_at.is_(None), t.ApiKey.expires_at > utcnow()),
                 t.Principal.disabled.is_(False),
             )
         ).first()
@@ -87,7 +88,16 @@ def session_state(platform: Platform, token: str) -> tuple[SessionState, Request
         found, principal = row
         state = SessionState(principal.name, found.expires_at, found.csrf_hash)
         policies = _policies_of(session, principal.id)
-    return state, RequestContext(platform=platform, principal=state.principal, policies=policies)
+        boundary = _boundary_of(session, principal.id)
+        tags = _tags_if_tested(session, principal.id, (*policies, *(boundary or ())))
+    ctx = RequestContext(
+        platform=platform,
+        principal=state.principal,
+        policies=policies,
+        principal_tags=tags,
+        boundary=boundary,
+    )
+    return state, ctx
 
 
 def check_csrf(state: SessionState, header: str | None) -> None:

@@ -9,12 +9,14 @@ from shipyard.store.metadata import _tables_endpoints as endpoint_tables
 from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
+from shipyard.store.metadata import _tables_groups as group_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
 from shipyard.store.metadata import _tables_limits as limit_tables
 from shipyard.store.metadata import _tables_monitoring as monitor_tables
 from shipyard.store.metadata import _tables_pipelines as pipeline_tables
 from shipyard.store.metadata import _tables_scheduling as scheduling_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
+from shipyard.store.metadata import _tables_tags as tag_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
 from shipyard.store.metadata._paging import Keyset, check_limit
@@ -64,6 +66,7 @@ __all__ = [
     "find_parent",
     "find_unchanged",
     "find_versioned",
+    "group_tables",
     "job_tables",
     "latest_number",
     "latest_version",
@@ -74,5 +77,6 @@ __all__ = [
     "scheduling_tables",
     "stream_tables",
     "tables",
+    "tag_tables",
     "transform_tables",
 ]

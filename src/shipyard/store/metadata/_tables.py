@@ -57,6 +57,12 @@ class Principal(Base):
     kind: Mapped[str] = mapped_column(String(20), default="user")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    boundary_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("policies.id", ondelete="RESTRICT", name="fk_principals_boundary"),
+        default=None,
+    )
+    trust_policy: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """A role's: who may assume it (kind "role" only)."""
 
 
 class ApiKey(Base):
@@ -72,14 +78,33 @@ class ApiKey(Base):
     bootstrap admin's first key)."""
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
     """When the key last authenticated a request, to the minute (see ``security._key_use``)."""
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    assumed_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    """For a role's session key: the principal that assumed the role."""
 
 
 class Policy(Base):
+    """A named policy; ``document`` is its default version's, which every check reads."""
+
     __tablename__ = "policies"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     document: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    default_version: Mapped[int | None] = mapped_column(default=None)
+
+
+class PolicyVersion(Base):
+    """Every document a policy has held, numbered from 1; one of them is the default."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    document: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
 
 
 class PrincipalPolicy(Base):

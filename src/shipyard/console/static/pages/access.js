@@ -300,6 +300,44 @@ page("simulator", "use the policy simulator", async ({ query }) => {
     value: query.resource || "",
     placeholder: "sy:model/churn/3",
   });
+  // Condition keys for the simulated request (sy:SourceIp, sy:CurrentTime...), one row
+  // each; a key given on several rows is sent as a list of values.
+  const rows = h("div", { class: "context-rows" });
+  const addRow = () => {
+    const n = rows.children.length;
+    rows.append(
+      h(
+        "div",
+        { class: "context-row" },
+        h("input", {
+          id: `sim-context-key-${n}`,
+          class: "context-key",
+          "aria-label": `Condition key ${n + 1}`,
+          placeholder: "sy:SourceIp",
+        }),
+        h("input", {
+          id: `sim-context-value-${n}`,
+          class: "context-value",
+          "aria-label": `Value ${n + 1}`,
+          placeholder: "10.0.0.7",
+        }),
+      ),
+    );
+  };
+  addRow();
+  const more = h("button", { type: "button", id: "sim-context-add" }, "Add a condition key");
+  more.addEventListener("click", addRow);
+  const contextOf = () => {
+    const found = {};
+    for (const row of rows.children) {
+      const key = row.querySelector(".context-key").value.trim();
+      const value = row.querySelector(".context-value").value;
+      if (!key) continue;
+      const before = found[key];
+      found[key] = before === undefined ? value : [].concat(before, value);
+    }
+    return found;
+  };
   const form = h(
     "form",
     { class: "stack-form", "aria-label": "Policy simulator" },
@@ -309,15 +347,24 @@ page("simulator", "use the policy simulator", async ({ query }) => {
     action,
     h("label", { for: "sim-resource" }, "Resource"),
     resource,
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, "Request context (optional condition keys)"),
+      rows,
+      more,
+    ),
     h("button", { type: "submit", class: "primary" }, "Simulate"),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
+      const context = contextOf();
       const decision = await post(SIMULATE_PATH, {
         principal: principal.value.trim(),
         action: action.value.trim(),
         resource: resource.value.trim(),
+        ...(Object.keys(context).length ? { context } : {}),
       });
       const allowed = decision.decision === "allow";
       const deciding = decision.deciding;
@@ -361,6 +408,23 @@ page("simulator", "use the policy simulator", async ({ query }) => {
                 ],
                 decision.matched,
                 { caption: "Statements that apply" },
+              )
+            : null,
+          (decision.unmet || []).length
+            ? table(
+                [
+                  {
+                    key: "policy",
+                    label: "Policy",
+                    render: (m) => link(route("policies", m.policy), m.policy),
+                  },
+                  { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
+                  { key: "sid", label: "Sid", render: (m) => m.sid || "" },
+                  { key: "effect", label: "Effect", render: (m) => m.effect },
+                  { key: "condition", label: "Condition that does not hold" },
+                ],
+                decision.unmet,
+                { caption: "Statements whose condition does not hold" },
               )
             : null,
         ),
