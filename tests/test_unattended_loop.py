@@ -214,13 +214,13 @@ def test_drift_alarm_retrains_gates_and_redeploys_unattended(loop_platform: Plat
                     lambda: alarms.get_alarm(admin, "churn-drift").state == "OK",
                     "the alarm judged a stable window OK",
                 )
-                assert pipelines.list_pipeline_runs(admin, "retrain") == []
+                assert pipelines.list_pipeline_runs(admin, "retrain").items == []
                 traffic.data = _frame(20_000, 6, drifted=True)
 
                 _wait(
                     lambda: (
-                        len(pipelines.list_pipeline_runs(admin, "retrain")) == 2
-                        and all(r.done for r in pipelines.list_pipeline_runs(admin, "retrain"))
+                        len(pipelines.list_pipeline_runs(admin, "retrain").items) == 2
+                        and all(r.done for r in pipelines.list_pipeline_runs(admin, "retrain").items)
                     ),
                     "both retraining runs ended",
                 )
@@ -233,7 +233,7 @@ def test_drift_alarm_retrains_gates_and_redeploys_unattended(loop_platform: Plat
         finally:
             scheduler.stop()
 
-    runs = {r.parameters["data"]: r for r in pipelines.list_pipeline_runs(admin, "retrain")}
+    runs = {r.parameters["data"]: r for r in pipelines.list_pipeline_runs(admin, "retrain").items}
     good, bad = runs["fresh@1"], runs["fresh-mislabelled@1"]
     assert good.trigger == bad.trigger == "alarm:churn-drift"
     good = pipelines.get_pipeline_run(admin, good.id)

@@ -85,7 +85,7 @@ def test_quarantine_streams_the_file_in_batches(
     path = _orders(tmp_path / "orders.parquet")
     with pytest.raises(InvalidInput, match=r"country\.allowed_values \(6 rows\)"):
         gate.ingest(ctx, "orders", path, "orders", on_fail="reject")
-    assert datasets.list_datasets(ctx) == [] and _reports(ctx) == 0
+    assert datasets.list_datasets(ctx).items == [] and _reports(ctx) == 0
     assert max(batch_sizes) <= 700 and sum(batch_sizes) == ROWS
 
     batch_sizes.clear()
@@ -153,12 +153,12 @@ def test_quarantine_records_both_versions_and_reports_or_nothing(
     monkeypatch.setattr(gate, "register_staged", dies_on_the_clean_version)
     with pytest.raises(OSError, match="disk filled up"):
         gate.ingest(ctx, "orders", path, "orders", on_fail="quarantine")
-    assert datasets.list_datasets(ctx) == [] and _reports(ctx) == 0
+    assert datasets.list_datasets(ctx).items == [] and _reports(ctx) == 0
 
     monkeypatch.setattr(gate, "register_staged", real)
     outcome = gate.ingest(ctx, "orders", path, "orders", on_fail="quarantine")
     assert outcome.dataset is not None and outcome.quarantine is not None
-    assert [d.name for d in datasets.list_datasets(ctx)] == ["orders", "orders-quarantine"]
+    assert [d.name for d in datasets.list_datasets(ctx).items] == ["orders", "orders-quarantine"]
     assert _reports(ctx) == 2
 
 
@@ -173,4 +173,4 @@ def test_files_with_nothing_to_store_are_refused(ctx: RequestContext, tmp_path: 
     with pytest.raises(InvalidInput, match="no rows") as caught:
         gate.ingest(ctx, "orders", header, "orders", on_fail="warn")
     assert caught.value.field == "file"
-    assert datasets.list_datasets(ctx) == []
+    assert datasets.list_datasets(ctx).items == []

@@ -184,7 +184,7 @@ def test_large_files_stream_and_widen_csv_types(
     (tmp_path / "header.csv").write_text("a,b\n")
     with pytest.raises(InvalidInput, match="no rows"):
         datasets.ingest(ctx, "bad", tmp_path / "header.csv")
-    assert [d.name for d in datasets.list_datasets(ctx)] == ["pq", "wide"]
+    assert [d.name for d in datasets.list_datasets(ctx).items] == ["pq", "wide"]
     platform.close()
 
 

@@ -87,6 +87,6 @@ def test_who_may_not_monitor_the_endpoint_is_refused_at_start(
     )
     with pytest.raises(AccessDenied, match=missing):
         pipelines.start_pipeline_run(eve, "watch")
-    assert pipelines.list_pipeline_runs(admin, "watch") == []
+    assert pipelines.list_pipeline_runs(admin, "watch").items == []
     with pytest.raises(NotFound):
         monitoring.get_monitor(admin, "churn-drift")

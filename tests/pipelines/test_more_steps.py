@@ -142,4 +142,4 @@ def test_a_step_missing_a_setting_its_access_needs_is_refused_naming_it(
     with pytest.raises(InvalidInput) as raised:
         pipelines.create_pipeline(admin, {"name": "broken", "steps": steps})
     assert raised.value.field == "steps.search.with.dataset"
-    assert pipelines.list_pipelines(admin) == []
+    assert pipelines.list_pipelines(admin).items == []

@@ -41,14 +41,14 @@ def test_schedule_and_new_dataset_versions_start_runs(admin: RequestContext) -> 
     assert schedules["watcher"].every == timedelta(hours=1)
     assert schedules["watcher"].principal == ADMIN
     SOURCE.run(platform, _due(platform, "watcher#datasets"))
-    assert pipelines.list_pipeline_runs(admin, "watcher") == []  # d@1 was there before
+    assert pipelines.list_pipeline_runs(admin, "watcher").items == []  # d@1 was there before
     SOURCE.run(platform, _due(platform, "watcher"))
-    [scheduled] = pipelines.list_pipeline_runs(admin, "watcher")
+    [scheduled] = pipelines.list_pipeline_runs(admin, "watcher").items
     assert scheduled.trigger == "schedule"
     datasets.ingest(admin, "d", b"a\n1\n2\n", "d.csv")
     SOURCE.run(platform, _due(platform, "watcher#datasets"))
     SOURCE.run(platform, _due(platform, "watcher#datasets"))  # nothing new: no second run
-    runs = pipelines.list_pipeline_runs(admin, "watcher")
+    runs = pipelines.list_pipeline_runs(admin, "watcher").items
     assert [r.trigger for r in runs] == ["dataset:d@2", "schedule"]
     done = wait_run(admin, runs[0].id)
     assert done.status == "succeeded", done.message
@@ -92,7 +92,7 @@ def test_a_pipeline_cannot_deploy_for_someone_who_may_not(admin: RequestContext)
     pipelines.create_pipeline(admin, DEPLOYER)  # someone who may defines it ...
     with pytest.raises(AccessDenied, match="deploy:CreateDeployment"):
         pipelines.start_pipeline_run(mallory, "shipper")  # ... mallory still cannot run it
-    assert pipelines.list_pipeline_runs(admin, "shipper") == []
+    assert pipelines.list_pipeline_runs(admin, "shipper").items == []
 
 
 def test_an_alarm_run_acts_as_its_principal_and_is_refused_once_it_lost_a_right(
@@ -108,4 +108,4 @@ def test_an_alarm_run_acts_as_its_principal_and_is_refused_once_it_lost_a_right(
     security.detach_policy(admin, "ops", "ops")
     with pytest.raises(AccessDenied, match="ops is not allowed to pipelines:StartPipelineRun"):
         pipelines.start_run(admin.platform, "ops", "reader", {}, "alarm:drift")
-    assert len(pipelines.list_pipeline_runs(admin, "reader")) == 1
+    assert len(pipelines.list_pipeline_runs(admin, "reader").items) == 1

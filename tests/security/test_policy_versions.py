@@ -58,6 +58,6 @@ def test_versions_roll_back_and_deletion_waits_for_no_user(platform: Platform) -
         delete_policy(admin, "readers")
     put_principal_boundary(admin, "reader", "ReadOnlyAccess")
     assert delete_policy(admin, "readers").name == "readers"
-    assert "readers" not in [p.name for p in list_policies(admin)]
+    assert "readers" not in [p.name for p in list_policies(admin).items]
     with pytest.raises(Conflict):
         delete_policy(admin, "ReadOnlyAccess")

@@ -39,7 +39,7 @@ def test_a_key_stops_working_when_it_expires(platform: Platform) -> None:
     assert key.expires_at is not None and key.token
     left = key.expires_at - utcnow()
     assert timedelta(minutes=89) < left <= timedelta(minutes=90)
-    assert list_api_keys(admin, "temp")[0].expires_at == key.expires_at
+    assert list_api_keys(admin, "temp").items[0].expires_at == key.expires_at
     bearer = f"Bearer {key.token}"
     assert authenticate(platform, bearer).principal == "temp"
     with pytest.raises(AccessDenied):  # known and valid, but allowed nothing
@@ -63,7 +63,7 @@ def test_a_key_stops_working_when_it_expires(platform: Platform) -> None:
         with pytest.raises(InvalidInput) as caught:
             create_api_key(admin, "temp", expires_in=bad)
         assert caught.value.field == "expires_in"
-    assert len(list_api_keys(admin, "temp")) == 1
+    assert len(list_api_keys(admin, "temp").items) == 1
 
 
 def test_disable_enable_and_delete(platform: Platform) -> None:
@@ -90,7 +90,7 @@ def test_disable_enable_and_delete(platform: Platform) -> None:
     with platform.db.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(tt.PrincipalTag)) == 0
     create_principal(admin, "leaver")  # the name is free again, with nothing of the old one
-    assert list_api_keys(admin, "leaver") == []
+    assert list_api_keys(admin, "leaver").items == []
 
 
 def test_a_boundary_caps_what_policies_allow(platform: Platform) -> None:

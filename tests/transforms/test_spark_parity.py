@@ -133,5 +133,5 @@ def test_duckdb_and_spark_give_the_same_table(tmp_path: Path, spark_master: str)
     with pytest.raises(InvalidInput) as caught:
         transforms.run_transform(spark_ctx, "broken")
     assert caught.value.field == "sql" and "nope" in caught.value.message
-    assert [v.name for v in datasets.list_datasets(ctx)] == ["customers", "orders", "tiers"]
+    assert [v.name for v in datasets.list_datasets(ctx).items] == ["customers", "orders", "tiers"]
     platform.close()

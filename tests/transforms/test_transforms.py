@@ -115,7 +115,7 @@ def _sql(sql: str, **inputs: str) -> TransformSpec:
 
 
 def _nothing_written(ctx: RequestContext) -> None:
-    assert [d.name for d in datasets.list_datasets(ctx)] == ["customers", "orders"]
+    assert [d.name for d in datasets.list_datasets(ctx).items] == ["customers", "orders"]
     assert all(t.runs == 0 for t in transforms.list_transforms(ctx))
 
 
