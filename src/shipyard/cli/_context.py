@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
@@ -37,6 +38,8 @@ class CliState:
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:
+            if "httpx" not in sys.modules:  # httpx's own CLI (click, pygments) is not this one's
+                sys.modules["httpx._main"] = None  # type: ignore[assignment]
             from shipyard.client import Client  # the platform too, only without a URL
 
             url = self.url or self.settings.url

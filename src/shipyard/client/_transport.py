@@ -6,6 +6,7 @@ in-process transport lives in ``_local`` and is loaded only by a client without 
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -68,6 +69,7 @@ class HttpTransport:
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {api_key}"},
             timeout=timeout,
+            verify=_tls_context(url),
         )
 
     def call(self, operation: str, **arguments: Any) -> Any:
@@ -125,6 +127,19 @@ class HttpTransport:
 
     def close(self) -> None:
         self._http.close()
+
+
+def _tls_context(url: str) -> ssl.SSLContext | bool:
+    """How to verify the server: httpx's default (its CA bundle) for ``https``.
+
+    A plain ``http`` server needs no CA store, and loading one costs tens of milliseconds at
+    every start of the CLI; its client gets a context that trusts no certificate at all (it
+    still requires one and checks the host name), so a TLS connection through it cannot
+    succeed by accident.
+    """
+    if url.lower().startswith("https:"):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
