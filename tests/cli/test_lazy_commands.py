@@ -17,7 +17,7 @@ import typer
 from typer.testing import CliRunner
 
 import shipyard.cli
-from shipyard.cli._lazy import resolve
+from shipyard.cli._lazy import build_command, resolve
 from shipyard.cli._main import COMMANDS, app
 
 
@@ -25,9 +25,21 @@ def _first_paragraph(command: Any) -> str:
     return inspect.cleandoc(command.short_help or command.help or "").split("\n\n")[0]
 
 
-def _root_help(group: Any, capsys: pytest.CaptureFixture[str]) -> str:
-    assert group.main(["--help"], prog_name="shipyard", standalone_mode=False) == 0
+def _help(command: Any, capsys: pytest.CaptureFixture[str], name: str = "shipyard") -> str:
+    assert command.main(["--help"], prog_name=name, standalone_mode=False) == 0
     return capsys.readouterr().out
+
+
+def _built_by_typer(name: str, target: typer.Typer, extra: tuple[tuple[str, str], ...]) -> Any:
+    """The group as Typer builds it at once, every command of it."""
+    holder = typer.Typer(add_completion=False)
+    holder.add_typer(target, name=name)
+    group: Any = typer.main.get_command(holder)
+    for extra_name, function in extra:
+        single = typer.Typer(add_completion=False)
+        single.command(extra_name)(resolve(function))
+        group.commands[name].add_command(typer.main.get_command(single))
+    return group.commands[name]
 
 
 def _typers_within(typer_app: typer.Typer) -> list[typer.Typer]:
@@ -42,14 +54,14 @@ def test_the_root_help_from_the_table_is_the_help_of_the_loaded_commands(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     group: Any = typer.main.get_command(app)
-    from_table = _root_help(group, capsys)
+    from_table = _help(group, capsys)
     assert group.commands.loaded == {}  # listing imported nothing
     for name in COMMANDS:
         command = group.get_command(None, name)
         assert command.name == name
         assert _first_paragraph(command) == COMMANDS[name].help, name
         assert not command.hidden and not command.deprecated and not command.rich_help_panel
-    assert _root_help(group, capsys) == from_table  # now rendered from the real commands
+    assert _help(group, capsys) == from_table  # now rendered from the real commands
     assert list(COMMANDS)[:2] == ["init", "server"] and "audit" in from_table
 
 
@@ -78,6 +90,17 @@ def _leaves(group: Any, path: tuple[str, ...]) -> list[tuple[str, ...]]:
         found += _leaves(command, (*path, name)) if hasattr(command, "commands") else []
         found.append((*path, name))
     return found
+
+
+def test_a_group_builds_its_commands_as_typer_does(capsys: pytest.CaptureFixture[str]) -> None:
+    for name, entry in COMMANDS.items():
+        target = resolve(entry.target)
+        if isinstance(target, typer.Typer):
+            lazy, eager = build_command(name, entry), _built_by_typer(name, target, entry.extra)
+            subgroups = {info.name for info in target.registered_groups}
+            assert set(lazy.commands.loaded) == subgroups  # its commands: built when used
+            assert _help(lazy, capsys, name) == _help(eager, capsys, name)
+            assert list(lazy.commands) == list(eager.commands)
 
 
 def test_every_command_is_reachable_and_shows_its_help() -> None:

@@ -8,13 +8,16 @@ table and the modules in agreement.
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
+from typer.models import CommandInfo
 
 
 @dataclass(frozen=True)
@@ -36,35 +39,49 @@ def resolve(target: str) -> Any:
 
 
 def build_command(name: str, entry: LazyCommand) -> Any:
-    """The click command (or group) of one entry, built by Typer as ``add_typer`` and
-    ``command`` would have built it."""
+    """The click command (or group) of one entry, as ``command`` or ``add_typer`` would
+    have built it; a group's own commands are built when first looked up in turn."""
     target = resolve(entry.target)
-    holder = typer.Typer(add_completion=False)
     if not isinstance(target, typer.Typer):
-        holder.command(name)(target)
-        return typer.main.get_command(holder)
-    holder.add_typer(target, name=name)
+        return _single(CommandInfo(name=name, callback=target))
+    extra = [CommandInfo(name=n, callback=resolve(t)) for n, t in entry.extra]
+    commands = [*target.registered_commands, *extra]
+    shell = copy.copy(target)
+    shell.registered_commands = []  # the group and its subgroups; commands are added lazily
+    holder = typer.Typer(add_completion=False)
+    holder.add_typer(shell, name=name)
     group = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
-    for extra_name, extra_target in entry.extra:
-        single = typer.Typer(add_completion=False)
-        single.command(extra_name)(resolve(extra_target))
-        group.add_command(typer.main.get_command(single))
+    subgroups = group.commands
+    group.commands = _LazyCommands({_name_of(c): functools.partial(_single, c) for c in commands})
+    group.commands.update(subgroups)  # after the commands, where Typer lists them
     return group
 
 
-class _LazyCommands(MutableMapping[str, Any]):
-    """Name -> command; a command from the table is built when first looked up."""
+def _name_of(info: CommandInfo) -> str:
+    assert info.callback is not None
+    return info.name or typer.main.get_command_name(info.callback.__name__)
 
-    def __init__(self, table: Mapping[str, LazyCommand]) -> None:
-        self.table = table
+
+def _single(info: CommandInfo) -> Any:
+    """One command, built by Typer alone."""
+    holder = typer.Typer(add_completion=False)
+    holder.registered_commands.append(info)
+    return typer.main.get_command(holder)
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """Name -> command, each built when first looked up."""
+
+    def __init__(self, builders: Mapping[str, Callable[[], Any]]) -> None:
+        self.builders = builders
         self.loaded: dict[str, Any] = {}
-        self._names = list(table)
+        self._names = list(builders)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self.loaded:
-            if name not in self.table:
+            if name not in self.builders:
                 raise KeyError(name)
-            self.loaded[name] = build_command(name, self.table[name])
+            self.loaded[name] = self.builders[name]()
         return self.loaded[name]
 
     def __setitem__(self, name: str, command: Any) -> None:
@@ -96,7 +113,9 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        lazy = _LazyCommands(self.lazy_commands)
+        lazy = _LazyCommands(
+            {n: functools.partial(build_command, n, e) for n, e in self.lazy_commands.items()}
+        )
         for name, command in self.commands.items():
             lazy[name] = command
         self.commands = lazy
@@ -108,10 +127,9 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         commands = self.commands
         assert isinstance(commands, _LazyCommands)
-        if self._listing and cmd_name in commands.table and cmd_name not in commands.loaded:
-            return TyperCommand(
-                cmd_name, help=commands.table[cmd_name].help, rich_markup_mode=self.rich_markup_mode
-            )
+        entry = self.lazy_commands.get(cmd_name)
+        if self._listing and entry is not None and cmd_name not in commands.loaded:
+            return TyperCommand(cmd_name, help=entry.help, rich_markup_mode=self.rich_markup_mode)
         return commands.get(cmd_name)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
