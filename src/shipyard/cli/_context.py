@@ -38,7 +38,9 @@ class CliState:
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:
-            if "httpx" not in sys.modules:  # httpx's own CLI (click, pygments) is not this one's
+            if "httpx" not in sys.modules:
+                # httpx loads its own command line (click, pygments) when it can; no command
+                # here runs it, and a missing module is the switch httpx itself offers
                 sys.modules["httpx._main"] = None  # type: ignore[assignment]
             from shipyard.client import Client  # the platform too, only without a URL
 
