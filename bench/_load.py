@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import re
 import shutil
+import ssl
 import statistics
 import subprocess
 import threading
@@ -92,9 +93,15 @@ def run_wrk(
 
 
 def _client_loop(
-    url: str, body: bytes, headers: dict[str, str], until: float, latencies: list[float]
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    until: float,
+    latencies: list[float],
+    ca_file: str | None = None,
 ) -> None:
-    with httpx.Client(headers=headers, timeout=10) as http:
+    verify = ssl.create_default_context(cafile=ca_file) if ca_file else True
+    with httpx.Client(headers=headers, timeout=10, verify=verify) as http:
         while time.perf_counter() < until:
             started = time.perf_counter()
             response = http.post(url, content=body)
@@ -102,12 +109,18 @@ def _client_loop(
 
 
 def _process_loop(
-    url: str, body: bytes, headers: dict[str, str], clients: int, seconds: float, out: object
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    clients: int,
+    seconds: float,
+    out: object,
+    ca_file: str | None = None,
 ) -> None:
     until = time.perf_counter() + seconds
     per_client: list[list[float]] = [[] for _ in range(clients)]
     threads = [
-        threading.Thread(target=_client_loop, args=(url, body, headers, until, latencies))
+        threading.Thread(target=_client_loop, args=(url, body, headers, until, latencies, ca_file))
         for latencies in per_client
     ]
     for thread in threads:
@@ -124,8 +137,10 @@ def run_httpx(
     connections: int,
     seconds: float,
     content_type: str = "application/json",
+    ca_file: str | None = None,
 ) -> LoadResult:
-    """A slower stand-in for wrk: two processes of httpx clients, one connection each."""
+    """A slower stand-in for wrk: two processes of httpx clients, one connection each
+    (kept alive), trusting ``ca_file`` for an https ``url``."""
     headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
     body = body_file.read_bytes()
     context = multiprocessing.get_context("spawn")
@@ -133,7 +148,7 @@ def run_httpx(
     processes = min(2, connections)
     shares = [connections // processes + (i < connections % processes) for i in range(processes)]
     workers = [
-        context.Process(target=_process_loop, args=(url, body, headers, n, seconds, queue))
+        context.Process(target=_process_loop, args=(url, body, headers, n, seconds, queue, ca_file))
         for n in shares
     ]
     for worker in workers:

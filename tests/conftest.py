@@ -8,7 +8,7 @@ turns the skip into a failure (CI sets it).
 ``make test`` runs the suite in two processes (pytest-xdist ``-n 2 --dist loadfile``), so
 tests of two different files may run at the same moment. A test is parallel-safe when it takes
 what it shares from these fixtures instead of fixed names: ``tmp_path`` for files (never a
-fixed /tmp path or the home directory), ``postgres_url`` / ``metadata_url`` (a fresh schema
+fixed /tmp path or the home directory), ``postgres_url`` / ``metadata_url`` (a fresh database
 per test, so tables never meet), ``s3_storage_options`` (a fresh bucket), the streams and
 features ``redis_url`` / ``redis_key`` / ``jetstream`` fixtures (per-test key prefixes and
 stream names), port 0 or ``free_port()`` for servers, and its own Ray temp dir with
@@ -20,6 +20,8 @@ Spark JVM, say) stay in one file.
 from __future__ import annotations
 
 import os
+import queue
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -37,6 +39,7 @@ from shipyard.client import Client, HttpTransport
 from shipyard.config import Settings
 from shipyard.platform import Platform
 from shipyard.security import bootstrap, issue_admin_key_if_none
+from shipyard.store.metadata import Database
 
 POSTGRES_URL = os.environ.get(
     "SHIPYARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -98,23 +101,109 @@ def postgres_engine() -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+_SCHEMA = "shipyard"
+
+
+def _database_url(database: str) -> str:
+    """POSTGRES_URL on another database of the same server, its search_path ``_SCHEMA``."""
+    url = sa.make_url(POSTGRES_URL).set(database=database)
+    rendered = url.render_as_string(hide_password=False)
+    separator = "&" if "?" in rendered else "?"
+    return f"{rendered}{separator}options=-csearch_path%3D{_SCHEMA}"
+
+
+class _Dropper:
+    """Drops the tests' databases in a background thread (a drop can take seconds while
+    the server checkpoints), all of them gone when the session ends."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="drop-databases", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (name := self.queue.get()) is not None:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=300)
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_engine: sa.Engine) -> Iterator[tuple[str, _Dropper]]:
+    """A database migrated once a session, copied for each test (CREATE DATABASE ...
+    TEMPLATE takes a fraction of a second; migrating a fresh one, several)."""
+    template = f"sy_template_{uuid.uuid4().hex[:12]}"
+    with postgres_engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{template}"'))
+    engine = sa.create_engine(sa.make_url(POSTGRES_URL).set(database=template))
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{_SCHEMA}"'))
+    engine.dispose()
+    migrated = Database(_database_url(template))
+    migrated.upgrade()
+    migrated.dispose()
+    dropper = _Dropper(postgres_engine)
+    yield template, dropper
+    dropper.queue.put(template)
+    dropper.close()
+
+
 @pytest.fixture
-def postgres_url(postgres_engine: sa.Engine) -> Iterator[str]:
-    """A URL whose search_path is a fresh, empty schema: one isolated database per test."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+def postgres_url(
+    postgres_engine: sa.Engine, postgres_template: tuple[str, _Dropper]
+) -> Iterator[str]:
+    """A URL of a fresh database of this test's own, already migrated (a copy of the
+    session's template), its search_path the schema the tables are in."""
+    template, dropper = postgres_template
+    name = f"t_{uuid.uuid4().hex[:12]}"
     with postgres_engine.connect() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with postgres_engine.connect() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield _database_url(name)
+    dropper.queue.put(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, never migrated, on SQLite and on PostgreSQL: for migration tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'home' / 'shipyard.db'}"
+        return
+    engine: sa.Engine = request.getfixturevalue("postgres_engine")
+    _, dropper = request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    schema_engine = sa.create_engine(sa.make_url(POSTGRES_URL).set(database=name))
+    with schema_engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{_SCHEMA}"'))
+    schema_engine.dispose()
+    yield _database_url(name)
+    dropper.queue.put(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite metadata database migrated once a session, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "shipyard.db"
+    migrated = Database(f"sqlite:///{path}")
+    migrated.upgrade()
+    migrated.dispose()
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def metadata_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every test that uses it runs once on SQLite and once on PostgreSQL."""
+    """Every test that uses it runs once on SQLite and once on PostgreSQL, each time on a
+    database of its own, already migrated."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'home' / 'shipyard.db'}"
+        path = tmp_path / "home" / "shipyard.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
     return url
 

@@ -48,5 +48,23 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/principals/{{principal}}/policies/{{policy}}",
         "shipyard.security:detach_policy",
     ),
+    Operation(
+        "iam.get_principal_limits",
+        "GET",
+        f"{_V1}/principals/{{principal}}/limits",
+        "shipyard.security:get_principal_limits",
+    ),
+    Operation(
+        "iam.put_principal_limits",
+        "PUT",
+        f"{_V1}/principals/{{principal}}/limits",
+        "shipyard.security:put_principal_limits",
+    ),
     Operation("audit.list_events", "GET", f"{_V1}/audit", "shipyard.security:list_audit_events"),
+    Operation(
+        "audit.verify_log", "POST", f"{_V1}/audit/verify", "shipyard.security:verify_audit_log"
+    ),
+    Operation(
+        "audit.export_log", "GET", f"{_V1}/audit/export", "shipyard.security:export_audit_log"
+    ),
 )

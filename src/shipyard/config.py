@@ -42,8 +42,13 @@ class Settings(BaseModel):
 
     home: Path = Field(default_factory=lambda: default_home(os.environ))
     database_url: str | None = None
+    """PostgreSQL over verified TLS: ``...?sslmode=verify-full&sslrootcert=/path/ca.pem``
+    (libpq's parameters reach the driver as they are; a server without TLS is refused)."""
     blob_url: str | None = None
     blob_storage_options: dict[str, Any] = Field(default_factory=dict)
+    """Options of the S3 filesystem (s3fs): for a private CA, ``client_kwargs: {verify:
+    /path/ca.pem}``; for encryption at rest, ``s3_additional_kwargs: {ServerSideEncryption:
+    aws:kms, SSEKMSKeyId: ...}`` (or ``AES256``)."""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     serving_port: int = Field(default=8080, ge=0, le=65535)
@@ -54,8 +59,23 @@ class Settings(BaseModel):
     """How often a serving worker reloads all keys and policies regardless (0: never). Key
     changes reach it sooner: new keys are looked up on first use, and revocations and policy
     changes within a second through the security generation it polls."""
+    tls_cert: Path | None = None
+    """The servers' certificate (PEM, chain after the leaf); with ``tls_key`` they speak
+    only HTTPS, TLS 1.2 or later."""
+    tls_key: Path | None = None
+    tls_client_ca: Path | None = None
+    """CA certificates client certificates must chain to; set, the servers ask for one,
+    and a verified certificate naming ``sy:principal/NAME`` authenticates as that service
+    principal."""
+    require_tls: bool = False
+    """Refuse to start a server without a certificate (no plain HTTP listener)."""
     url: str | None = None
     api_key: SecretStr | None = None
+    ca_bundle: Path | None = None
+    """CA certificates the clients trust for an ``https`` ``url`` (default: the system's)."""
+    client_cert: Path | None = None
+    """The clients' certificate for mutual TLS (with ``client_key``)."""
+    client_key: Path | None = None
     transform_engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
@@ -84,6 +104,9 @@ class Settings(BaseModel):
     scheduler_in_server: bool = True
     """Whether ``shipyard server`` runs the scheduler (monitors, alarms, pipeline schedules);
     ``shipyard scheduler`` runs it on its own."""
+    audit_seal_seconds: float = Field(default=5.0, ge=0)
+    """How often ``shipyard server`` chains new audit events and signs a checkpoint of the
+    chain's head (0: only when the log is verified or exported)."""
     price_cpu_hour: float = Field(default=0.04048, ge=0)
     """What one CPU-hour costs (default: AWS Fargate's Linux/x86 price per vCPU-hour in
     us-east-1), in ``currency``."""
@@ -100,6 +123,15 @@ class Settings(BaseModel):
     bare name for port 80/443): a defence against DNS rebinding."""
     console_login_failures_per_minute: int = Field(default=10, ge=1)
     """Failed console logins one client address may make a minute (bursts of as many)."""
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    """Requests a second each principal may make on each server (control plane, and each
+    serving process, which takes its share: the rate over its workers), unless the
+    principal has limits of its own (``shipyard principals limits``). None: no limit."""
+    rate_limit_burst: int | None = Field(default=None, ge=1)
+    """Requests a principal may make at once above its rate (default: one second's worth)."""
+    daily_request_quota: int | None = Field(default=None, ge=1)
+    """Requests each principal may make a UTC day over both planes, unless it has a quota
+    of its own. None: no quota."""
 
     @field_validator("executor")
     @classmethod

@@ -18,6 +18,7 @@ the HTTP status both the REST control plane and the serving data plane answer::
      │    └── UnsafeArtifact                       422  would need untrusted code to load
      ├── StorageError (OSError)                    503  a backend failed (database, object store)
      ├── Overloaded (RuntimeError)                 503  a serving worker is full; retry shortly
+     ├── TooManyRequests (RuntimeError)            429  over the principal's rate or quota
      ├── PredictionFailed (RuntimeError)           500  the model raised on checked input
      └── JobFailed (RuntimeError)                  500  a training or batch job ended in failure
 
@@ -118,6 +119,15 @@ class Overloaded(ShipyardError, RuntimeError):
         self.retry_after = retry_after
 
 
+class TooManyRequests(ShipyardError, RuntimeError):
+    """The principal is over its request rate or daily quota; retry after ``retry_after``
+    seconds."""
+
+    def __init__(self, message: str, *, field: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class PredictionFailed(ShipyardError, RuntimeError):
     """The model raised while predicting a request that passed the input checks."""
 
@@ -140,6 +150,7 @@ HTTP_STATUS: tuple[tuple[type[ShipyardError], int], ...] = (
     (IntegrityError, 500),
     (StorageError, 503),
     (Overloaded, 503),
+    (TooManyRequests, 429),
     (PredictionFailed, 500),
     (JobFailed, 500),
 )

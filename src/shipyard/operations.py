@@ -204,6 +204,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("registry.list_models", "GET", f"{_V1}/models", "shipyard.registry:list_models"),
     Operation("registry.get_model", "GET", f"{_V1}/models/{{name}}", "shipyard.registry:get_model"),
     Operation(
+        "registry.update_model", "PATCH", f"{_V1}/models/{{name}}", "shipyard.registry:update_model"
+    ),
+    Operation(
         "registry.get_version",
         "GET",
         f"{_V1}/model-versions/{{ref}}",
@@ -234,6 +237,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "shipyard.registry:delete_alias",
     ),
     Operation("registry.lineage", "GET", f"{_V1}/lineage", "shipyard.registry:lineage"),
+    Operation(
+        "registry.model_card",
+        "GET",
+        f"{_V1}/models/{{name}}/versions/{{version}}/card",
+        "shipyard.governance:model_card",
+    ),
     # evaluation and gates
     Operation(
         "evaluation.evaluate",

@@ -14,9 +14,9 @@ from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata._database import _MIGRATIONS
 
 
-def test_existing_endpoints_are_backfilled(metadata_url: str, tmp_path: Path) -> None:
+def test_existing_endpoints_are_backfilled(empty_metadata_url: str, tmp_path: Path) -> None:
     (tmp_path / "home").mkdir(exist_ok=True)
-    db = Database(metadata_url)
+    db = Database(empty_metadata_url)
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     with db.engine.begin() as connection:

@@ -204,14 +204,16 @@ def test_the_rest_api_returns_the_same_version_for_a_repeated_token(
         assert http.get("/api/v1/models/rest").json()["latest_version"] == 1
 
 
-def test_migration_0111_adds_the_token_column_and_its_unique_index(metadata_url: str) -> None:
+def test_migration_0111_adds_the_token_column_and_its_unique_index(
+    empty_metadata_url: str,
+) -> None:
     """A database made before 0111 (upgraded only that far) gains the column and the index."""
     from alembic import command
     from alembic.config import Config
 
     from shipyard.store.metadata import Database
 
-    db = Database(metadata_url)
+    db = Database(empty_metadata_url)
     config = Config()
     config.set_main_option("script_location", str(Path(t.__file__).parent / "migrations"))
 

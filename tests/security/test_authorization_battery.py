@@ -310,6 +310,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "iam.list_principals": lambda w: {},
     "iam.create_api_key": lambda w: {"principal": "target-user"},
     "iam.list_api_keys": lambda w: {"principal": "target-user"},
+    "iam.get_principal_limits": lambda w: {"principal": "target-user"},
+    "iam.put_principal_limits": lambda w: {"principal": "target-user", "daily_quota": 10**9},
     "iam.revoke_api_key": lambda w: {"key_id": w["spare_key"]},
     "iam.put_policy": lambda w: {
         "name": "battery-policy",
@@ -323,6 +325,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "iam.attach_policy": lambda w: {"principal": "target-user", "policy": "ReadOnlyAccess"},
     "iam.detach_policy": lambda w: {"principal": "target-user2", "policy": "ReadOnlyAccess"},
     "audit.list_events": lambda w: {},
+    "audit.verify_log": lambda w: {},
+    "audit.export_log": lambda w: {"limit": 10},
     "iam.simulate": lambda w: {
         "principal": "target-user",
         "action": "datasets:GetDataset",
@@ -416,6 +420,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "registry.set_alias": lambda w: {"name": "m", "alias": "staging", "version": 1},
     "registry.delete_alias": lambda w: {"name": "m", "alias": "old"},
     "registry.lineage": lambda w: {"kind": "model", "ref": "m@champion"},
+    "registry.update_model": lambda w: {"name": "m", "four_eyes": False},
+    "registry.model_card": lambda w: {"name": "m", "version": 1},
     "evaluation.evaluate": lambda w: {
         "ref": "m@champion",
         "data": "bc@1",
@@ -581,6 +587,17 @@ USES: dict[str, list[str]] = {
     "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],
+    # a card shows the version, its lineage, run, training data with its validation and
+    # contract, and its evaluations
+    "registry.model_card": [
+        "registry:GetModelVersion",
+        "registry:GetLineage",
+        "tracking:GetRun",
+        "registry:ListEvaluations",
+        "datasets:GetDataset",
+        "contracts:GetValidation",
+        "contracts:GetContract",
+    ],
     "evaluation.evaluate": ["datasets:ReadData", "registry:GetModelVersion"],
     "evaluation.set_gate": ["datasets:ReadData"],
     "endpoints.create": ["registry:GetModelVersion"],
@@ -674,7 +691,7 @@ def _snapshot(w: World) -> str:
         if "tables" not in w.values:
             metadata = sa.MetaData()
             metadata.reflect(connection)
-            skip = ("audit_events", "alembic_version")
+            skip = ("audit_events", "audit_checkpoints", "alembic_version")
             w.values["tables"] = [
                 metadata.tables[n] for n in sorted(metadata.tables) if n not in skip
             ]

@@ -22,9 +22,9 @@ def _upgrade(db: Database, revision: str) -> None:
         command.upgrade(config, revision)
 
 
-def test_upgrade_fills_latest_metrics_from_history(metadata_url: str, tmp_path: Path) -> None:
+def test_upgrade_fills_latest_metrics_from_history(empty_metadata_url: str, tmp_path: Path) -> None:
     (tmp_path / "home").mkdir(exist_ok=True)
-    db = Database(metadata_url)
+    db = Database(empty_metadata_url)
     try:
         _upgrade(db, "0112_security_generation")
         with db.engine.begin() as connection:

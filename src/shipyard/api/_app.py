@@ -1,8 +1,11 @@
 """The REST control plane: every catalog operation behind ``Authorization: Bearer`` (or a
-console session cookie, with the browser checks of ``shipyard.console``), and the console."""
+console session cookie, with the browser checks of ``shipyard.console``, or a verified
+client certificate naming a service principal), and the console."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,14 +28,32 @@ from shipyard.console import (
     cookie_context,
 )
 from shipyard.platform import Platform
-from shipyard.security import RequestContext, authenticate, new_request_id
+from shipyard.security import (
+    RequestContext,
+    RequestLimiter,
+    authenticate,
+    authenticate_certificate,
+    new_request_id,
+)
+from shipyard.tls import has_client_certificate, scope_principal
 
 PUBLIC_PATHS = frozenset({"/healthz"}) | CONSOLE_PUBLIC_PATHS
 
 
 def create_app(platform: Platform) -> FastAPI:
     """Build the control-plane app over one platform."""
+    limiter = RequestLimiter(platform)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        limiter.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(limiter.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Shipyard",
         version=__version__,
         docs_url=None,
@@ -47,8 +68,15 @@ def create_app(platform: Platform) -> FastAPI:
         request_id = (request.headers.get("x-request-id") or new_request_id())[:64]
         authorization = request.headers.get("authorization")
         if authorization is None and SESSION_COOKIE in request.cookies:
-            return await run_in_threadpool(cookie_context, platform, request, request_id)
-        return await run_in_threadpool(authenticate, platform, authorization, request_id)
+            ctx = await run_in_threadpool(cookie_context, platform, request, request_id)
+        elif authorization is None and has_client_certificate(request.scope):
+            ctx = await run_in_threadpool(
+                authenticate_certificate, platform, scope_principal(request.scope), request_id
+            )
+        else:
+            ctx = await run_in_threadpool(authenticate, platform, authorization, request_id)
+        limiter.check(ctx.principal)
+        return ctx
 
     components = add_operation_routes(
         app, context, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes

@@ -45,9 +45,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(errors.ShipyardError)
     async def _shipyard(_request: Request, exc: errors.ShipyardError) -> JSONResponse:
-        headers = (
-            {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthenticated) else None
-        )
+        headers = None
+        if isinstance(exc, errors.Unauthenticated):
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(exc, (errors.TooManyRequests, errors.Overloaded)):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(errors.document_of(exc), status_code=status_for(exc), headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,6 +20,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 class CliState:
     url: str | None = None
     api_key: str | None = None
+    ca_bundle: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
 
@@ -48,8 +52,28 @@ class CliState:
             key = self.api_key or (
                 self.settings.api_key.get_secret_value() if self.settings.api_key else None
             )
-            self._client = Client(url, api_key=key) if url else Client(settings=self.settings)
+            if url:
+                self._client = Client(url, api_key=key, **self._tls())
+            else:
+                self._client = Client(settings=self.settings)
         return self._client
+
+    def _tls(self) -> dict[str, Any]:
+        """``ca_bundle`` and ``client_cert`` for the client: options over settings."""
+        settings = self.settings
+        cert = self.client_cert or settings.client_cert
+        key = self.client_key or settings.client_key
+        if (cert is None) != (key is None):
+            from shipyard.errors import InvalidInput
+
+            raise InvalidInput(
+                "give both --client-cert and --client-key",
+                field="client_key" if key is None else "client_cert",
+            )
+        return {
+            "ca_bundle": self.ca_bundle or settings.ca_bundle,
+            "client_cert": (cert, key) if cert is not None and key is not None else None,
+        }
 
 
 STATE = CliState()

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from shipyard.cli._context import STATE, JsonOption
-from shipyard.cli._output import console, emit, table
+from shipyard.cli._output import console, emit, errors, table
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from shipyard.schemas.security import PrincipalInfo
+    from shipyard.schemas.security import AuditVerification, PrincipalInfo
 
 principals_app = typer.Typer(help="Users and service principals.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -43,6 +43,43 @@ def create_principal(
 def list_principals(as_json: JsonOption = False) -> None:
     items = STATE.client().iam.list_principals()
     emit(items, as_json, lambda: _principals(items))
+
+
+@principals_app.command("limits")
+def limits(
+    name: str,
+    rate: Annotated[
+        float | None, typer.Option(help="Requests a second (per server; serving shares it).")
+    ] = None,
+    burst: Annotated[int | None, typer.Option(help="Requests at once above the rate.")] = None,
+    daily_quota: Annotated[int | None, typer.Option(help="Requests a UTC day.")] = None,
+    clear: Annotated[bool, typer.Option(help="Back to the settings' defaults.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a principal's request limits and today's count; with options, set its own
+    (the ones not given become unlimited)."""
+    client = STATE.client()
+    if clear or (rate, burst, daily_quota) != (None, None, None):
+        found = client.iam.put_principal_limits(
+            name, requests_per_second=rate, burst=burst, daily_quota=daily_quota, clear=clear
+        )
+    else:
+        found = client.iam.get_principal_limits(name)
+
+    def show() -> None:
+        source = "its own" if found.own else "the defaults"
+        console.print(
+            f"{found.principal} ({source}): rate {_or_unlimited(found.requests_per_second, '/s')}, "
+            f"burst {_or_unlimited(found.burst)}, daily quota {_or_unlimited(found.daily_quota)};"
+            f" {found.requests_today} requests today",
+            highlight=False,
+        )
+
+    emit(found, as_json, show)
+
+
+def _or_unlimited(value: float | None, unit: str = "") -> str:
+    return "unlimited" if value is None else f"{value:g}{unit}"
 
 
 @keys_app.command("create")
@@ -140,3 +177,89 @@ def list_audit(
             [(e.time, e.principal, e.action, e.resource, e.outcome) for e in items],
         ),
     )
+
+
+@audit_app.command("verify")
+def verify_audit(
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Check an export directory offline (no server, no database) instead.",
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="With --from: the PEM public key you hold, instead of the export's own."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the audit log's hash chain and check its signed checkpoints.
+
+    Exits 1 when the log is broken, naming the first edited, deleted, inserted or
+    reordered event.
+    """
+    if public_key is not None and source is None:
+        raise InvalidInput("--public-key needs --from", field="public_key")
+    if source is not None:
+        from shipyard.audit import verify_export
+
+        if not source.is_dir():
+            raise InvalidInput(f"{source} is not a directory", field="from")
+        verdict = verify_export(source, public_key)
+    else:
+        verdict = STATE.client().iam.verify_audit_log()
+    emit(verdict, as_json, lambda: _show_verdict(verdict))
+    if source is not None and public_key is None and not as_json:
+        console.print(
+            "checked against the export's own public key: compare its fingerprint with the "
+            "one you hold, or pass --public-key",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export_audit(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the export to.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Write the sealed audit log (events.jsonl), its signed checkpoints (checkpoints.jsonl)
+    and the public key (audit-signing.pub) to a directory, for `audit verify --from`."""
+    if out.exists() and not out.is_dir():
+        raise InvalidInput(f"{out} exists and is not a directory", field="out")
+    verdict = STATE.client().iam.export_audit_log(out)
+    emit(verdict, as_json, lambda: console.print(f"exported to {out}", highlight=False))
+    if not as_json:
+        _show_verdict(verdict)
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
+
+
+def _show_verdict(verdict: AuditVerification) -> None:
+    last = verdict.last_checkpoint
+    signed = f"last checkpoint seq {last.seq} at {last.time}" if last else "no checkpoint yet"
+    if verdict.ok:
+        console.print(
+            f"audit log OK: {_count(verdict.events, 'event')}, "
+            f"{_count(verdict.checkpoints, 'checkpoint')}, "
+            f"{signed}; {verdict.unsealed} not yet sealed",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        bad = verdict.first_bad
+        where = f"seq {bad.seq}: {bad.problem}" if bad else "an unknown place"
+        errors.print(f"audit log BROKEN at {where}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"{_count(verdict.events, 'event')} intact before it; {signed}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"checkpoint key {verdict.key_id}", highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -123,6 +124,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "keys": LazyCommand(_CLI + "_iam:keys_app", "API keys."),
     "policies": LazyCommand(_CLI + "_iam:policies_app", "IAM-style access policies."),
     "audit": LazyCommand(_CLI + "_iam:audit_app", "The audit trail."),
+    "certs": LazyCommand(_CLI + "_certs:app", "Certificates for TLS."),
 }
 """Every command of ``shipyard`` in the order its help lists them, each loaded when it runs
 (``tests/cli/test_lazy_commands.py`` holds this table and the command modules together)."""
@@ -156,9 +158,21 @@ def root(
     api_key: Annotated[
         str | None, typer.Option(help="API key for --url (or SHIPYARD_API_KEY).")
     ] = None,
+    ca_bundle: Annotated[
+        Path | None,
+        typer.Option(help="CA certificates to trust for an https --url (or SHIPYARD_CA_BUNDLE)."),
+    ] = None,
+    client_cert: Annotated[
+        Path | None,
+        typer.Option(help="Client certificate for mutual TLS (or SHIPYARD_CLIENT_CERT)."),
+    ] = None,
+    client_key: Annotated[
+        Path | None, typer.Option(help="Its private key (or SHIPYARD_CLIENT_KEY).")
+    ] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     STATE.url, STATE.api_key = url, api_key
+    STATE.ca_bundle, STATE.client_cert, STATE.client_key = ca_bundle, client_cert, client_key
 
 
 # typer re-exports click's BadParameter (from its own copy of click in recent releases); the
@@ -197,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except ShipyardError as error:
+        _seal_in_process()
         _fail(str(error))
         return 1
     except typer.Exit as done:
+        _seal_in_process()
         return int(done.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         errors.print("aborted")
@@ -211,7 +227,18 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _fail(f"cannot reach the Shipyard server at {STATE.server_url}: {error}")
         return 1
+    _seal_in_process()
     return code if isinstance(code, int) else 0  # a typer.Exit(code) comes back as the result
+
+
+def _seal_in_process() -> None:
+    """Chain the audit events an in-process command wrote: no server sealer runs for it."""
+    seal = getattr(STATE._client.transport, "seal_audit_log", None) if STATE._client else None
+    if seal is not None:
+        try:
+            seal()
+        except (ShipyardError, OSError) as error:  # the command's own outcome stands
+            errors.print(f"warning: the audit log was not sealed: {error}", highlight=False)
 
 
 def _unreachable(error: Exception) -> bool:

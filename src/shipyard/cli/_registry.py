@@ -218,3 +218,49 @@ def lineage(
             f"Lineage of {ref}", ["from", "to"], [(labels[a], labels[b]) for a, b in graph.edges]
         ),
     )
+
+
+@models_app.command("update")
+def update(
+    name: str,
+    four_eyes: Annotated[
+        bool | None,
+        typer.Option(
+            "--four-eyes/--no-four-eyes",
+            help="Approving a version needs a principal other than whoever registered it or "
+            "trained its run.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a model's settings."""
+    if four_eyes is None:
+        raise typer.BadParameter("nothing to change: give --four-eyes or --no-four-eyes")
+    m = STATE.client().models.update(name, four_eyes=four_eyes)
+    emit(m, as_json, lambda: console.print(f"{m.name}: four-eyes {'on' if m.four_eyes else 'off'}"))
+
+
+@models_app.command("card")
+def card(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION")],
+    output_format: Annotated[
+        str, typer.Option("--format", help="markdown, html or json")
+    ] = "markdown",
+    out: Annotated[str | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """The version's model card, made from its records: approvals, training run and code,
+    training data and its validation, evaluations, gate checks, lineage."""
+    renderers = {"markdown": "to_markdown", "html": "to_html", "json": "model_dump_json"}
+    if output_format not in renderers:
+        raise typer.BadParameter(f"expected markdown, html or json, got {output_format!r}")
+    name, _, version = ref.partition("@")
+    made = STATE.client().models.card(name, _version(version))
+    text = made.model_dump_json(indent=2) + "\n" if output_format == "json" else ""
+    text = text or getattr(made, renderers[output_format])()
+    if out is None:
+        print(text, end="")
+        return
+    from pathlib import Path
+
+    Path(out).write_text(text)
+    console.print(f"wrote the model card of {ref} to {out}", highlight=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from shipyard.platform import Platform
+    from shipyard.tls._server import ServerTLS
 
 HostOption = Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")]
 AllowRemote = Annotated[
@@ -30,6 +32,35 @@ AllowRemote = Annotated[
         help="Bind a non-loopback address. Only behind TLS and a firewall you trust.",
     ),
 ]
+
+TLSCert = Annotated[
+    Path | None,
+    typer.Option(help="Serve HTTPS with this certificate (PEM; or SHIPYARD_TLS_CERT)."),
+]
+TLSKey = Annotated[
+    Path | None, typer.Option(help="The certificate's private key (or SHIPYARD_TLS_KEY).")
+]
+TLSClientCA = Annotated[
+    Path | None,
+    typer.Option(
+        help="Ask clients for a certificate chaining to this CA; one naming "
+        "sy:principal/NAME authenticates as that service principal."
+    ),
+]
+RequireTLS = Annotated[
+    bool, typer.Option("--require-tls", help="Refuse to start without a TLS certificate.")
+]
+
+
+def server_tls(
+    cert: Path | None, key: Path | None, client_ca: Path | None, require: bool
+) -> ServerTLS | None:
+    """The TLS a server command runs with: its options over the settings, checked now."""
+    from shipyard.tls._server import ServerTLS
+
+    return ServerTLS.from_settings(
+        STATE.settings, cert=cert, key=key, client_ca=client_ca, require=require
+    )
 
 
 def open_platform() -> Platform:
@@ -90,14 +121,17 @@ def check_bind(host: str, port: int, allow_remote: bool) -> None:
             ) from None
 
 
-def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:
-    """A server on the fastest stack available (httptools, uvloop), no proxy-header rewriting."""
+def uvicorn_server(app: Any, host: str, port: int, tls: ServerTLS | None = None) -> uvicorn.Server:
+    """A server on the fastest stack available (httptools, uvloop), no proxy-header rewriting;
+    HTTPS only with ``tls``."""
     import uvicorn
 
     from shipyard.serving import ServingApp, uvicorn_config
 
     if isinstance(app, ServingApp):
-        config = uvicorn_config(app, host=host, port=port, allow_remote=True, log_level="warning")
+        config = uvicorn_config(
+            app, host=host, port=port, allow_remote=True, log_level="warning", tls=tls
+        )
     else:
         config = uvicorn.Config(
             app,
@@ -108,6 +142,7 @@ def uvicorn_server(app: Any, host: str, port: int) -> uvicorn.Server:
             lifespan="on",
             server_header=False,
             proxy_headers=False,
+            **(tls.uvicorn_options() if tls is not None else {}),
         )
     return uvicorn.Server(config)
 
@@ -149,6 +184,10 @@ def server(
     host: HostOption = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     allow_remote: AllowRemote = False,
+    tls_cert: TLSCert = None,
+    tls_key: TLSKey = None,
+    tls_client_ca: TLSClientCA = None,
+    require_tls: RequireTLS = False,
 ) -> None:
     """Run the REST control plane (OpenAPI at /api/v1/openapi.json)."""
     from shipyard.api import create_app
@@ -157,13 +196,20 @@ def server(
 
     settings = STATE.settings
     host, port = host or settings.host, settings.port if port is None else port
+    tls = server_tls(tls_cert, tls_key, tls_client_ca, require_tls)
     check_bind(host, port, allow_remote)
     platform = open_platform()
     if settings.job_start == "warm":  # jobs submitted to this server fork from a warm host
         threading.Thread(target=warm_up, name="job-host", daemon=True).start()
-    console.print(f"Shipyard control plane on http://{host}:{port}/api/v1 (Ctrl+C stops)")
-    control_plane = uvicorn_server(create_app(platform), host, port)
+    scheme = "https" if tls else "http"
+    console.print(f"Shipyard control plane on {scheme}://{host}:{port}/api/v1 (Ctrl+C stops)")
+    control_plane = uvicorn_server(create_app(platform), host, port, tls)
     configure_logging(settings, "server")  # after uvicorn has configured its loggers
+    sealer = None
+    if settings.audit_seal_seconds > 0:  # chains new audit events, signs checkpoints
+        from shipyard.security import AuditSealer
+
+        sealer = AuditSealer(platform, settings.audit_seal_seconds).start()
     scheduler = None
     if settings.scheduler_in_server:  # monitors, alarms, pipeline schedules
         from shipyard.scheduling import Scheduler
@@ -174,6 +220,8 @@ def server(
     finally:
         if scheduler is not None:
             scheduler.stop()
+        if sealer is not None:
+            sealer.stop()
 
 
 def serve(
@@ -185,6 +233,10 @@ def serve(
         typer.Option(help="Worker processes on the one port (default one per CPU core)."),
     ] = None,
     allow_remote: AllowRemote = False,
+    tls_cert: TLSCert = None,
+    tls_key: TLSKey = None,
+    tls_client_ca: TLSClientCA = None,
+    require_tls: RequireTLS = False,
 ) -> None:
     """Serve an endpoint: /invocations, /v2 (Open Inference Protocol), /feedback, /metrics.
 
@@ -200,9 +252,10 @@ def serve(
     count = workers if workers is not None else os.cpu_count() or 1
     if count < 1:
         raise InvalidInput("must be at least 1", field="workers")
+    tls = server_tls(tls_cert, tls_key, tls_client_ca, require_tls)
     check_bind(host, port, allow_remote)
     platform = open_platform()
-    url = f"http://{host}:{port}"
+    url = f"{'https' if tls else 'http'}://{host}:{port}"
     app = build_serving_app(platform, endpoint, url=url)
     plural = "s" if count > 1 else ""
     console.print(
@@ -210,12 +263,14 @@ def serve(
         "(Ctrl+C stops)"
     )
     if count == 1:
-        worker = uvicorn_server(app, host, port)
+        worker = uvicorn_server(app, host, port, tls)
         configure_logging(settings, "serving", resource=f"sy:endpoint/{endpoint}")
         run_servers([worker])
         return
     if isinstance(app.authorizer, CachedKeyAuthorizer):
         app.authorizer.stop()
+    if app.limiter is not None:
+        app.limiter.stop()
     platform.close()
-    factory = ServingAppFactory(settings, endpoint, url)
-    serve_workers(factory, host, port, count, allow_remote=True, log_level="warning")
+    factory = ServingAppFactory(settings, endpoint, url, count)
+    serve_workers(factory, host, port, count, allow_remote=True, log_level="warning", tls=tls)

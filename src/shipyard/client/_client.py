@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from shipyard.client._transport import HttpTransport, Transport
+from shipyard.client._transport import ClientCert, HttpTransport, Transport
 
 if TYPE_CHECKING:
     from shipyard.client._alarms import Alarms
@@ -36,7 +37,9 @@ class Client:
     """The Shipyard SDK.
 
     ``Client()`` works in this process on the configured stores, as the local
-    admin; ``Client(url, api_key=...)`` talks to a Shipyard server. Each group
+    admin; ``Client(url, api_key=...)`` talks to a Shipyard server. Over https it
+    trusts the system's CAs, or ``ca_bundle``; ``client_cert=(cert, key)`` authenticates
+    by mutual TLS instead of a key (a service principal's certificate). Each group
     (``client.datasets``, ``client.tracking`` ...) loads its module on first use.
     """
 
@@ -47,9 +50,15 @@ class Client:
         api_key: str | None = None,
         settings: Settings | None = None,
         transport: Transport | None = None,
+        ca_bundle: str | Path | None = None,
+        client_cert: ClientCert | None = None,
     ) -> None:
-        if transport is None:
-            transport = HttpTransport(url, api_key or "") if url else self._local(settings)
+        if transport is None and url:
+            transport = HttpTransport(
+                url, api_key or "", ca_bundle=ca_bundle, client_cert=client_cert
+            )
+        elif transport is None:
+            transport = self._local(settings)
         self.transport = transport
 
     @cached_property

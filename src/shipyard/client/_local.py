@@ -26,5 +26,11 @@ class LocalTransport:
         )
         return to_jsonable(BY_NAME[operation].invoke(ctx, arguments))
 
+    def seal_audit_log(self) -> None:
+        """Chain the audit events this process wrote (the server's sealer is not running)."""
+        from shipyard.security import seal_audit_log
+
+        seal_audit_log(self.platform)
+
     def close(self) -> None:
         self.platform.close()

@@ -14,13 +14,17 @@ import httpx
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
+from shipyard.schemas.cards import ModelCard
 from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.schemas.registry import ApprovalDecision, LineageGraph, ModelInfo, ModelVersionInfo
 from shipyard.schemas.security import (
     ApiKeyInfo,
     AuditEventInfo,
+    AuditExportPage,
+    AuditVerification,
     PolicyInfo,
     PrincipalInfo,
+    PrincipalLimits,
     Simulation,
 )
 
@@ -211,6 +215,20 @@ class Models(_Group):
     def get(self, name: str) -> ModelInfo:
         return ModelInfo.model_validate(self._t.call("registry.get_model", name=name))
 
+    def update(self, name: str, *, four_eyes: bool | None = None) -> ModelInfo:
+        """Change a model's settings. ``four_eyes``: approving a version needs a principal
+        other than whoever registered it, trained its run or registered its code."""
+        args: dict[str, Any] = {"name": name}
+        if four_eyes is not None:
+            args["four_eyes"] = four_eyes
+        return ModelInfo.model_validate(self._t.call("registry.update_model", **args))
+
+    def card(self, name: str, version: int) -> ModelCard:
+        """The version's model card (``.to_markdown()``, ``.to_html()``): approvals, training
+        run and code digests, training data and its validation, evaluations, lineage."""
+        found = self._t.call("registry.model_card", name=name, version=version)
+        return ModelCard.model_validate(found)
+
     def version(self, ref: str) -> ModelVersionInfo:
         """``name@3``, ``name@champion`` or ``name`` (latest)."""
         return ModelVersionInfo.model_validate(self._t.call("registry.get_version", ref=ref))
@@ -252,6 +270,32 @@ class Iam(_Group):
 
     def list_principals(self) -> builtins.list[PrincipalInfo]:
         return [PrincipalInfo.model_validate(p) for p in self._t.call("iam.list_principals")]
+
+    def get_principal_limits(self, principal: str) -> PrincipalLimits:
+        """Its request rate, burst and daily quota, and the requests it made today."""
+        found = self._t.call("iam.get_principal_limits", principal=principal)
+        return PrincipalLimits.model_validate(found)
+
+    def put_principal_limits(
+        self,
+        principal: str,
+        *,
+        requests_per_second: float | None = None,
+        burst: int | None = None,
+        daily_quota: int | None = None,
+        clear: bool = False,
+    ) -> PrincipalLimits:
+        """Give it its own limits (None: unlimited in that respect); ``clear``: back to the
+        settings' defaults. Over a limit, requests get 429 with ``Retry-After``."""
+        found = self._t.call(
+            "iam.put_principal_limits",
+            principal=principal,
+            requests_per_second=requests_per_second,
+            burst=burst,
+            daily_quota=daily_quota,
+            clear=clear,
+        )
+        return PrincipalLimits.model_validate(found)
 
     def create_api_key(self, principal: str) -> ApiKeyInfo:
         """A new key; its ``token`` is shown in this answer only."""
@@ -299,3 +343,24 @@ class Iam(_Group):
                 "audit.list_events", principal=principal, action=action, limit=limit
             )
         ]
+
+    def verify_audit_log(self) -> AuditVerification:
+        """Seal pending audit events, recompute the hash chain and check every signed
+        checkpoint; ``ok`` is False and ``first_bad`` names the first bad event when broken."""
+        return AuditVerification.model_validate(self._t.call("audit.verify_log"))
+
+    def export_audit_log(self, out: str | os.PathLike[str]) -> AuditVerification:
+        """Write the sealed audit log, its checkpoints and the public key to the directory
+        ``out`` (``events.jsonl``, ``checkpoints.jsonl``, ``audit-signing.pub``) and return
+        the export's offline verdict (what ``shipyard audit verify --from out`` prints)."""
+        from shipyard.audit import verify_export, write_export_page
+
+        directory, after, first = Path(out), 0, True
+        while True:
+            page = AuditExportPage.model_validate(
+                self._t.call("audit.export_log", after_seq=after, limit=5000)
+            )
+            write_export_page(directory, page, first=first)
+            if page.next_seq is None:
+                return verify_export(directory)
+            after, first = page.next_seq, False

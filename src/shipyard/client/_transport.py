@@ -6,7 +6,6 @@ in-process transport lives in ``_local`` and is loaded only by a client without 
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,7 +19,12 @@ from shipyard.operations import BY_NAME, Operation
 from shipyard.schemas.jsonable import to_jsonable
 
 if TYPE_CHECKING:
+    import ssl
+
     import pyarrow as pa
+
+ClientCert = tuple[str | Path, str | Path]
+"""A client certificate and its private key (PEM files), for mutual TLS."""
 
 
 class Transport(Protocol):
@@ -61,15 +65,74 @@ def error_from_response(status: int, content: bytes) -> errors.ShipyardError:
     return _BY_STATUS.get(status, fallback)(message)
 
 
-class HttpTransport:
-    """Calls a Shipyard server's REST API with a bearer key."""
+def tls_context(
+    ca_bundle: str | Path | None = None, client_cert: ClientCert | None = None
+) -> ssl.SSLContext:
+    """The context an https client verifies its server with: the system's CAs or
+    ``ca_bundle``, host names checked, TLS 1.2 or later, and ``client_cert`` when given."""
+    import ssl
 
-    def __init__(self, url: str, api_key: str, *, timeout: float = 60.0) -> None:
+    try:
+        context = ssl.create_default_context(cafile=str(ca_bundle) if ca_bundle else None)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise errors.InvalidInput(
+            f"cannot load the CA bundle {ca_bundle}: {reason}", field="ca_bundle"
+        ) from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if client_cert is not None:
+        cert, key = client_cert
+        try:
+            context.load_cert_chain(cert, key)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            raise errors.InvalidInput(
+                f"cannot load the client certificate {cert} with key {key}: {reason}",
+                field="client_cert",
+            ) from None
+    return context
+
+
+def http_verify(
+    url: str, ca_bundle: str | Path | None = None, client_cert: ClientCert | None = None
+) -> ssl.SSLContext | bool:
+    """httpx's ``verify`` for ``url``: an SSL context for https (built only then).
+
+    A plain http server needs no CA store, and loading one (httpx's default) costs tens of
+    milliseconds at every start of the CLI; its client gets a context that trusts no
+    certificate at all (it still requires one and checks the host name), so a TLS
+    connection through it cannot succeed by accident.
+    """
+    if url.lower().startswith("https:"):
+        return tls_context(ca_bundle, client_cert)
+    if client_cert is not None:
+        raise errors.InvalidInput(
+            "a client certificate needs an https:// server URL", field="client_cert"
+        )
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
+class HttpTransport:
+    """Calls a Shipyard server's REST API with a bearer key, or over mutual TLS with a
+    client certificate (then ``api_key`` may be empty)."""
+
+    def __init__(
+        self,
+        url: str,
+        api_key: str,
+        *,
+        timeout: float = 60.0,
+        ca_bundle: str | Path | None = None,
+        client_cert: ClientCert | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key or not client_cert else {}
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}"},
+            headers=headers,
             timeout=timeout,
-            verify=_tls_context(url),
+            verify=http_verify(url, ca_bundle, client_cert),
         )
 
     def call(self, operation: str, **arguments: Any) -> Any:
@@ -127,19 +190,6 @@ class HttpTransport:
 
     def close(self) -> None:
         self._http.close()
-
-
-def _tls_context(url: str) -> ssl.SSLContext | bool:
-    """How to verify the server: httpx's default (its CA bundle) for ``https``.
-
-    A plain ``http`` server needs no CA store, and loading one costs tens of milliseconds at
-    every start of the CLI; its client gets a context that trusts no certificate at all (it
-    still requires one and checks the host name), so a TLS connection through it cannot
-    succeed by accident.
-    """
-    if url.lower().startswith("https:"):
-        return True
-    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def _file_chunks(path: Path, size: int = 1 << 20) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ from shipyard.features.online import online_store_url
 from shipyard.flavors import Predictor
 from shipyard.platform import Platform
 from shipyard.registry import load_version_predictor
-from shipyard.security import CachedKeyAuthorizer
+from shipyard.security import CachedKeyAuthorizer, RequestLimiter
 from shipyard.serving import DatabaseLink, PredictorLoader, ServingApp, ServingSettings
 from shipyard.store.metadata import tables as t
 
@@ -44,6 +44,7 @@ def build_serving_app(
     url: str = "",
     settings: ServingSettings | None = None,
     worker: str | None = None,
+    workers: int = 1,
 ) -> ServingApp:
     """The data-plane app of one endpoint; the database is read here and by its background thread.
 
@@ -62,20 +63,24 @@ def build_serving_app(
     config = link.load(None)
     authorizer = CachedKeyAuthorizer(platform, refresh_seconds=platform.settings.key_cache_seconds)
     authorizer.start()
-    return ServingApp(endpoint, config, authorizer, settings, link=link, worker=worker)
+    limiter = RequestLimiter(platform, share=workers)
+    return ServingApp(
+        endpoint, config, authorizer, settings, link=link, worker=worker, limiter=limiter
+    )
 
 
 class ServingAppFactory:
     """A picklable recipe each uvicorn worker process calls to build its own app."""
 
-    def __init__(self, settings: Settings, endpoint: str, url: str = "") -> None:
+    def __init__(self, settings: Settings, endpoint: str, url: str = "", workers: int = 1) -> None:
         self.settings = settings
         self.endpoint = endpoint
         self.url = url
+        self.workers = workers
 
     def __call__(self) -> ServingApp:
         from shipyard.logs import configure_logging
 
         configure_logging(self.settings, "serving", resource=f"sy:endpoint/{self.endpoint}")
         platform = Platform.open(self.settings, migrate=False)
-        return build_serving_app(platform, self.endpoint, url=self.url)
+        return build_serving_app(platform, self.endpoint, url=self.url, workers=self.workers)

@@ -1,19 +1,18 @@
-"""Own-code training in the job process: the user's files, a run, their function, the model.
+"""Own-code training: the user's files, a run, their function, the model.
 
 The source files are written to the job's scratch directory from their digests, stored
 with the run as ``code/<path>`` (same digests) with ``code/environment.json`` (Python and
-the worker's package versions), so the run can be reproduced. Model artifacts logged by
-the code are recorded with the job's success in one transaction.
+the worker's package versions), so the run can be reproduced. The function runs in the job
+process (``network: host``) or in a sandbox (``network: none``, ``_sandbox``). Model
+artifacts logged by the code are recorded with the job's success in one transaction.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import platform as host
 import shutil
 import sys
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -21,10 +20,11 @@ import sqlalchemy as sa
 
 from shipyard.clock import utcnow
 from shipyard.datasets import find_version
-from shipyard.errors import InvalidInput
 from shipyard.jobs._attempt import JobAttempt
 from shipyard.jobs._context import TrainingContext
+from shipyard.jobs._log_model import StoredArtifacts
 from shipyard.names import parse_reference
+from shipyard.sandbox import load_entry
 from shipyard.schemas.job_code import entry_parts
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import tables as t
@@ -57,7 +57,7 @@ def run_code(job: JobAttempt, spec: dict[str, Any]) -> None:
             ref = parse_reference(text, field="dataset")
             version_ids.append(find_version(session, ref.name, ref.version).id)
     for path, digest in files:
-        target = directory / path
+        target = directory / "code" / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(platform.blobs.get_bytes(digest))
     environment = {
@@ -84,35 +84,32 @@ def run_code(job: JobAttempt, spec: dict[str, Any]) -> None:
                     run_id=run.id,
                     path=f"code/{path}",
                     digest=digest,
-                    size_bytes=(directory / path).stat().st_size,
+                    size_bytes=(directory / "code" / path).stat().st_size,
                 )
             )
         store_artifact(platform, session, run.id, ENVIRONMENT_ARTIFACT, orjson.dumps(environment))
         job.attach_run(session, run.id)
         run_id = run.id
     job.log(f"run {run_id}: {spec['entrypoint']} with {len(files)} file(s)")
-    context = TrainingContext(job, run_id, dict(spec.get("params", {})), dict(spec["datasets"]))
-    _entry(directory, entry_file, function)(context)
+    artifacts: StoredArtifacts = {}
+    if spec.get("network", "host") == "none":
+        from shipyard.jobs._sandbox import run_isolated
+
+        try:
+            outcome = run_isolated(job, run_id, spec, directory, (entry_file, function))
+        finally:
+            for staged in ("inputs", "scratch"):
+                shutil.rmtree(directory / staged, ignore_errors=True)
+        models, artifacts = outcome.models, outcome.artifacts
+    else:
+        context = TrainingContext(job, run_id, dict(spec.get("params", {})), dict(spec["datasets"]))
+        load_entry(directory / "code", entry_file, function)(context)
+        models = context.models
     with platform.db.session() as session:
-        for path, (digest, size) in context.models.items():
+        for path, (digest, size) in (artifacts | models).items():
             session.merge(t.RunArtifact(run_id=run_id, path=path, digest=digest, size_bytes=size))
         finished = session.get(t.Run, run_id)
         assert finished is not None
         finished.status, finished.end_time = "finished", utcnow()
-        job.succeed(session, f"run {run_id} finished" + (" with a model" if context.models else ""))
+        job.succeed(session, f"run {run_id} finished" + (" with a model" if models else ""))
     job.log(f"run {run_id} finished")
-
-
-def _entry(directory: Path, entry_file: str, function: str) -> Any:
-    """The entry function, its file imported as a module with the code directory on the path."""
-    sys.path[:0] = list(dict.fromkeys([str((directory / entry_file).parent), str(directory)]))
-    module_name = entry_file.removesuffix(".py").replace("/", ".")
-    spec = importlib.util.spec_from_file_location(module_name, directory / entry_file)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    found = getattr(module, function, None)
-    if not callable(found):
-        raise InvalidInput(f"{entry_file} has no function {function!r}", field="entrypoint")
-    return found

@@ -81,6 +81,11 @@ def check_code_training(
     """Own code's spec as stored (datasets by version, files by digest), and the first
     dataset version's id."""
     code = parse_code_spec(dict(spec.training))
+    if code.network == "none":
+        raise InvalidInput(
+            "trials run in the tuning job's process; network: none is for training jobs",
+            field="training.network",
+        )
     sources = check_files(files or {}, code.entrypoint)
     check_name(code.experiment, field="training.experiment")
     many = code.datasets or {}

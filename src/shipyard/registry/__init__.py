@@ -2,7 +2,7 @@
 
 from shipyard.flavors import MODEL_ARTIFACT, MODEL_META, VALIDATION_ARTIFACT
 from shipyard.registry._artifact import refuse_pickle_based
-from shipyard.registry._create import create_model
+from shipyard.registry._create import create_model, update_model
 from shipyard.registry._lineage import lineage
 from shipyard.registry._service import (
     approval_history,
@@ -59,5 +59,6 @@ __all__ = [
     "set_alias",
     "set_approval",
     "store_saved_model",
+    "update_model",
     "version_info",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shipyard.errors import Conflict, InvalidInput, NotFound
+from shipyard.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from shipyard.evaluation import gate_checks_of
 from shipyard.flavors import CodeGrant, ModelSignature, Predictor
 from shipyard.names import Reference, check_alias, check_name, parse_reference, resource
@@ -265,7 +265,13 @@ def _model_info(session: Session, model: t.Model, *, detail: bool) -> ModelInfo:
         latest_version=versions[-1].version if versions else None,
         aliases=aliases,
         versions=[version_info(session, model.name, v) for v in versions] if detail else [],
+        four_eyes=model.four_eyes,
     )
+
+
+def get_model_info(session: Session, model: t.Model) -> ModelInfo:
+    """A model's summary: settings, latest version and aliases, without its versions."""
+    return _model_info(session, model, detail=False)
 
 
 @operation("registry:GetModel", lambda name: resource("model", name), mutating=False)
@@ -313,6 +319,10 @@ def set_approval(
     reason = _check_reason(reason)
     from shipyard.evaluation import gate_approval  # here: evaluation imports the registry
 
+    with ctx.platform.db.session() as session:
+        model, row = resolve(session, Reference(name, version=version))
+        if status == "Approved" and model.four_eyes:
+            _check_four_eyes(session, ctx.principal, model.name, row)
     gate_approval(ctx, name, version, status)
     with ctx.platform.db.session() as session:
         model, row = resolve(session, Reference(name, version=version))
@@ -324,6 +334,25 @@ def set_approval(
         )
         session.flush()
         return version_info(session, model.name, row)
+
+
+def _check_four_eyes(session: Session, principal: str, name: str, row: t.ModelVersion) -> None:
+    """Refuse (403) an approval by whoever registered the version, trained its run or
+    registered its code: a model with the four-eyes rule needs a second person."""
+    trained_by = session.scalar(sa.select(t.Run.created_by).where(t.Run.id == row.run_id))
+    roles = [
+        ("registered", row.created_by),
+        ("trained", trained_by),
+        ("registered the code of", row.code_registered_by),
+    ]
+    for role, who in roles:
+        if who == principal:
+            raise AccessDenied(
+                f"model {name} requires four eyes: {principal} {role} {name}@{row.version},"
+                " so another principal must approve it",
+                field="principal",
+                principal=principal,
+            )
 
 
 @operation(

@@ -8,7 +8,7 @@ no ``..``, no hidden names), bounded in count and size, and UTF-8 text; the entr
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
@@ -36,6 +36,9 @@ class CodeSpec(WireModel):
     params: dict[str, Any] = Field(default_factory=dict)
     experiment: str = Field("default", min_length=1)
     force: bool = False
+    network: Literal["host", "none"] = "host"
+    """``none``: the code runs in a sandbox with no network, the platform's files hidden and
+    no credentials, as an unprivileged user (Linux); ``host``: in the job process."""
 
 
 def parse_code_spec(data: dict[str, Any]) -> CodeSpec:

@@ -65,6 +65,9 @@ class ModelInfo(WireModel):
     latest_version: int | None
     aliases: dict[str, int]
     versions: list[ModelVersionInfo] = []
+    four_eyes: bool = False
+    """Approving a version needs a principal other than whoever registered it or trained
+    its run."""
 
 
 class LineageNode(WireModel):

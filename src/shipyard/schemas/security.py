@@ -22,6 +22,20 @@ class PrincipalInfo(WireModel):
         return f"sy:principal/{self.name}"
 
 
+class PrincipalLimits(WireModel):
+    """A principal's request limits (its own, or the settings' defaults when ``own`` is
+    false; None: no limit) and the requests it made today over both planes."""
+
+    principal: str
+    requests_per_second: float | None
+    burst: int | None
+    daily_quota: int | None
+    own: bool
+    requests_today: int
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
 class ApiKeyInfo(WireModel):
     """A key's public part; ``token`` is filled only in the answer that created it."""
 
@@ -58,6 +72,66 @@ class AuditEventInfo(WireModel):
     outcome: str
     request_id: str
     detail: dict[str, Any]
+
+
+class AuditChainEvent(WireModel):
+    """A sealed audit event as the chain hashes it (``time`` in its canonical UTC text)."""
+
+    seq: int
+    id: int
+    time: str
+    principal: str
+    action: str
+    resource: str
+    outcome: str
+    request_id: str
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditCheckpointInfo(WireModel):
+    """A signed statement: the chain had ``seq`` events, the last one hashing to ``hash``."""
+
+    seq: int
+    hash: str
+    time: str
+    key_id: str
+    signature: str
+
+
+class AuditProblem(WireModel):
+    """The first place the chain is broken: the event's seq (and id when it exists)."""
+
+    seq: int
+    event_id: int | None
+    problem: str
+
+
+class AuditVerification(WireModel):
+    """The verdict on the audit log: every sealed event and every checkpoint checked."""
+
+    ok: bool
+    events: int
+    """Sealed events found intact: all of them, or those before the first bad one."""
+    unsealed: int
+    """Events stored but not yet chained (written after the last sealing)."""
+    checkpoints: int
+    last_checkpoint: AuditCheckpointInfo | None
+    first_bad: AuditProblem | None
+    key_id: str
+    """The fingerprint of the public key the checkpoints were checked against."""
+
+
+class AuditExportPage(WireModel):
+    """A page of the sealed log in seq order, the checkpoints within it, and the public key."""
+
+    events: list[AuditChainEvent]
+    checkpoints: list[AuditCheckpointInfo]
+    public_key: str
+    """The checkpoint signing key, PEM (SubjectPublicKeyInfo)."""
+    next_seq: int | None
+    """Pass as ``after_seq`` for the next page; None on the last."""
 
 
 class MatchedStatement(WireModel):

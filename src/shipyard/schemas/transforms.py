@@ -23,6 +23,11 @@ class PythonCode(WireModel):
 
     entrypoint: str = Field(description="module:function; the module is the source file")
     file: str | None = Field(default=None, description="where the source was read from")
+    network: Literal["host", "none"] = Field(
+        default="host",
+        description="none: run in a sandbox with no network, no platform files, no "
+        "credentials, as an unprivileged user (Linux)",
+    )
 
     @field_validator("entrypoint")
     @classmethod

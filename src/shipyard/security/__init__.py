@@ -6,10 +6,20 @@ from shipyard.schemas.security import (
     MatchedStatement,
     PolicyInfo,
     PrincipalInfo,
+    PrincipalLimits,
     Simulation,
 )
 from shipyard.security._audit import add_event, record_event, record_events
+from shipyard.security._audit_chain import (
+    AuditSealer,
+    check_audit_log,
+    export_audit_log,
+    public_key_pem,
+    seal_audit_log,
+    verify_audit_log,
+)
 from shipyard.security._audit_log import list_audit_events
+from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._iam import (
     ADMIN,
@@ -28,6 +38,7 @@ from shipyard.security._iam import (
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
+from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._resources import Access, ResourceName, latest_versioned
@@ -46,6 +57,7 @@ __all__ = [
     "Access",
     "ApiKeyInfo",
     "AuditEventInfo",
+    "AuditSealer",
     "CachedKeyAuthorizer",
     "Decision",
     "IssuedSession",
@@ -54,14 +66,18 @@ __all__ = [
     "PolicyDocument",
     "PolicyInfo",
     "PrincipalInfo",
+    "PrincipalLimits",
     "RequestContext",
+    "RequestLimiter",
     "ResourceName",
     "SessionState",
     "Simulation",
     "add_event",
     "attach_policy",
     "authenticate",
+    "authenticate_certificate",
     "bootstrap",
+    "check_audit_log",
     "check_csrf",
     "close_session",
     "context_for",
@@ -70,6 +86,8 @@ __all__ = [
     "detach_policy",
     "evaluate",
     "evaluate_names",
+    "export_audit_log",
+    "get_principal_limits",
     "issue_admin_key_if_none",
     "latest_versioned",
     "list_api_keys",
@@ -79,10 +97,14 @@ __all__ = [
     "new_request_id",
     "open_session",
     "operation",
+    "public_key_pem",
     "put_policy",
+    "put_principal_limits",
     "record_event",
     "record_events",
     "revoke_api_key",
+    "seal_audit_log",
     "session_state",
     "simulate_policy",
+    "verify_audit_log",
 ]

@@ -13,6 +13,9 @@ The serving path must not touch the metadata database per request, so:
   found missing or inactive are remembered for ``negative_seconds``, and lookups
   are rate-limited (``lookups_per_second``, shared by all unknown keys), so a
   stream of made-up keys costs the database a few queries a second at most.
+
+Enabled service principals and their policies are held too, for requests that come with
+a verified client certificate naming one (mutual TLS) instead of a key.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
+from shipyard.security._certificate_auth import NOT_MAPPED
 from shipyard.security._generation import current_generation
 from shipyard.security._keys import parse_bearer, secret_matches
 from shipyard.security._policy import Decision, PolicyDocument, evaluate
@@ -84,6 +88,7 @@ class CachedKeyAuthorizer:
         self._poll_seconds = poll_seconds
         self._negative_seconds = negative_seconds
         self._keys: dict[str, _CachedKey] = {}
+        self._services: dict[str, tuple[PolicyDocument, ...]] = {}
         self._decisions: dict[tuple[str, str, str], bool] = {}
         self._unknown: dict[str, float] = {}
         self._generation = -1
@@ -106,6 +111,11 @@ class CachedKeyAuthorizer:
                 .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
                 .where(t.ApiKey.revoked_at.is_(None), t.Principal.disabled.is_(False))
             ).all()
+            services = session.execute(
+                sa.select(t.Principal.id, t.Principal.name).where(
+                    t.Principal.kind == "service", t.Principal.disabled.is_(False)
+                )
+            ).all()
             links = session.execute(
                 sa.select(t.PrincipalPolicy.principal_id, t.Policy.document).join(
                     t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
@@ -118,8 +128,10 @@ class CachedKeyAuthorizer:
             key_id: _CachedKey(secret_hash, name, tuple(policies.get(principal_id, ())))
             for key_id, secret_hash, principal_id, name in rows
         }
+        by_name = {name: tuple(policies.get(id_, ())) for id_, name in services}
         with self._lock:
             self._keys = keys
+            self._services = by_name
             self._decisions = {}
             self._generation = generation
             self._loaded_at = time.monotonic()
@@ -186,6 +198,24 @@ class CachedKeyAuthorizer:
                 principal=cached.principal,
             )
         return cached.principal
+
+    def authorize_certificate(self, principal: str | None, action: str, resource: str) -> str:
+        """The service principal a verified client certificate names, if it may act, from
+        memory; Unauthenticated when it names none that is enabled (a principal created
+        since the last reload counts from the next one)."""
+        policies = self._services.get(principal) if principal else None
+        if principal is None or policies is None:
+            raise Unauthenticated(NOT_MAPPED)
+        memo = ("principal/" + principal, action, resource)
+        allowed = self._decisions.get(memo)
+        if allowed is None:
+            allowed = evaluate(policies, action, resource) is Decision.ALLOW
+            self._decisions[memo] = allowed
+        if not allowed:
+            raise AccessDenied(
+                f"{principal} is not allowed to {action} on {resource}", principal=principal
+            )
+        return principal
 
     def _may_look_up(self, key_id: str) -> bool:
         """On the event loop: whether a lookup of an unseen key is allowed now."""

@@ -28,7 +28,9 @@ from shipyard.serving._auth import (
     INVOKE,
     PUT_FEEDBACK,
     READ_METRICS,
+    CertificateAuthorizer,
     RequestAuthorizer,
+    RequestLimiting,
     endpoint_resource,
     presented_key_id,
 )
@@ -67,6 +69,7 @@ from shipyard.serving._shadow import ShadowCopy, ShadowRunner
 from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import VariantTotals
 from shipyard.serving._v2 import InferRequest, infer_response, parse_infer, parse_infer_columns
+from shipyard.tls import has_client_certificate, scope_principal
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +105,16 @@ class ServingApp:
         settings: ServingSettings | None = None,
         link: ControlLink | None = None,
         worker: str | None = None,
+        limiter: RequestLimiting | None = None,
     ) -> None:
         self.endpoint_name = endpoint_name
+        self.limiter = limiter
         self.resource = endpoint_resource(endpoint_name)
         self.config = (
             config if isinstance(config, EndpointConfig) else EndpointConfig.single(config)
         )
         self.authorizer = authorizer
+        self.certificates = authorizer if isinstance(authorizer, CertificateAuthorizer) else None
         self.settings = settings or ServingSettings()
         self.metrics = ServingMetrics(endpoint_name)
         self.captures = CaptureBuffer(self.settings.capture_buffer)
@@ -159,12 +165,16 @@ class ServingApp:
         self.shadows.start()
         if self.control is not None:
             self.control.start()
+        if self.limiter is not None:
+            self.limiter.start()
 
     def stop(self) -> None:
         """Finish queued shadow copies, then write stats, feedback and captures still held."""
         self.shadows.stop()
         if self.control is not None:
             self.control.stop()
+        if self.limiter is not None:
+            self.limiter.stop()
 
     def _builtin_routes(self) -> list[Route]:
         return [
@@ -198,9 +208,19 @@ class ServingApp:
                 raise NotFound("no such path", field="path")
             route = found[0]
             if route.action is not None:
-                principal = self.authorizer.authorize(
-                    request.authorization, route.action, self.resource
-                )
+                principal: str | None
+                if (
+                    request.authorization is None
+                    and self.certificates is not None
+                    and has_client_certificate(scope)
+                ):
+                    principal = self.certificates.authorize_certificate(
+                        scope_principal(scope), route.action, self.resource
+                    )
+                else:
+                    principal = self.authorizer.authorize(
+                        request.authorization, route.action, self.resource
+                    )
                 if principal is None:
                     principal = await asyncio.get_running_loop().run_in_executor(
                         None,
@@ -210,6 +230,8 @@ class ServingApp:
                         self.resource,
                     )
                 request.principal = principal
+                if self.limiter is not None:
+                    self.limiter.check(principal)
             if scope["method"] not in route.methods:
                 allowed = ", ".join(sorted(route.methods))
                 raise MethodNotAllowed(

@@ -29,6 +29,27 @@ class RequestAuthorizer(Protocol):
         ...
 
 
+class RequestLimiting(Protocol):
+    """Admits a principal's request or raises TooManyRequests (its rate or daily quota),
+    answering from memory; ``start``/``stop`` run its background work."""
+
+    def check(self, principal: str) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@runtime_checkable
+class CertificateAuthorizer(Protocol):
+    """An authorizer that also accepts a verified client certificate instead of a key."""
+
+    def authorize_certificate(self, principal: str | None, action: str, resource: str) -> str:
+        """The principal the certificate names (``sy:principal/NAME``), if it may act; it
+        answers from memory. Raise Unauthenticated or AccessDenied."""
+        ...
+
+
 def endpoint_resource(endpoint_name: str) -> str:
     """The stable resource name of an endpoint, as policies spell it."""
     return f"sy:endpoint/{endpoint_name}"

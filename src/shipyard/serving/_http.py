@@ -14,6 +14,7 @@ from shipyard.errors import (
     PayloadTooLarge,
     ShipyardError,
     StorageError,
+    TooManyRequests,
     Unauthenticated,
     document_of,
     error_document,
@@ -174,7 +175,7 @@ def error_response(exc: ShipyardError, *, oip: bool = False) -> tuple[Response, 
         headers.append((b"www-authenticate", b"Bearer"))
     elif isinstance(exc, MethodNotAllowed):
         headers.append((b"allow", ", ".join(sorted(exc.allowed)).encode()))
-    elif isinstance(exc, Overloaded):
+    elif isinstance(exc, (Overloaded, TooManyRequests)):
         headers.append((b"retry-after", b"%d" % exc.retry_after))
     elif isinstance(exc, StorageError):
         headers.append((b"retry-after", b"1"))

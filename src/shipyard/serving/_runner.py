@@ -6,12 +6,16 @@ import importlib.util
 import ipaddress
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from shipyard.errors import InvalidInput
 from shipyard.serving._app import ServingApp
+
+if TYPE_CHECKING:
+    from shipyard.tls._server import ServerTLS
 
 AppFactory = Callable[[], ServingApp]
 logger = logging.getLogger(__name__)
@@ -35,8 +39,13 @@ def uvicorn_config(
     workers: int = 1,
     allow_remote: bool = False,
     log_level: str = "info",
+    tls: ServerTLS | None = None,
 ) -> uvicorn.Config:
-    """The uvicorn configuration ``serve`` uses, after checking the bind address and workers."""
+    """The uvicorn configuration ``serve`` uses, after checking the bind address and workers.
+
+    With ``tls`` it listens for HTTPS only (TLS 1.2 or later), asking for client
+    certificates when ``tls`` has a client CA.
+    """
     if not allow_remote and not is_loopback(host):
         raise InvalidInput(
             f"refusing to listen on {host!r}, which is reachable from other machines; "
@@ -52,19 +61,22 @@ def uvicorn_config(
             "several workers need a picklable app factory, not a built app", field="workers"
         )
     has = importlib.util.find_spec
+    options: dict[str, Any] = {"http": "httptools" if has("httptools") else "h11"}
+    if tls is not None:
+        options |= tls.uvicorn_options()
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         workers=workers,
         factory=not isinstance(app, ServingApp),
-        http="httptools" if has("httptools") else "h11",
         loop="uvloop" if has("uvloop") else "asyncio",
         lifespan="on",
         access_log=False,
         proxy_headers=False,
         server_header=False,
         log_level=log_level,
+        **options,
     )
 
 
@@ -76,10 +88,22 @@ def serve(
     *,
     allow_remote: bool = False,
     log_level: str = "info",
+    tls: ServerTLS | None = None,
 ) -> None:
-    """Serve until interrupted; with ``workers > 1`` pass a factory each worker process calls."""
+    """Serve until interrupted; with ``workers > 1`` pass a factory each worker process calls.
+
+    The workers share one listening socket (uvicorn's supervisor binds it and each worker
+    accepts on it), so TLS ends in the worker that answers: there is no hop between
+    processes to secure.
+    """
     config = uvicorn_config(
-        app, host=host, port=port, workers=workers, allow_remote=allow_remote, log_level=log_level
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        allow_remote=allow_remote,
+        log_level=log_level,
+        tls=tls,
     )
     if workers == 1:
         uvicorn.Server(config).run()

@@ -26,6 +26,7 @@ from shipyard.tracking._rows import ensure_experiment, run_resource
 from shipyard.tracking._search import SYSTEM_TAGS, search_runs
 from shipyard.tracking._service import (
     artifact_row,
+    check_artifact_path,
     create_experiment,
     create_run,
     end_run,
@@ -51,6 +52,7 @@ __all__ = [
     "RunInfo",
     "RunPage",
     "artifact_row",
+    "check_artifact_path",
     "create_experiment",
     "create_run",
     "delete_run",

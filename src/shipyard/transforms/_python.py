@@ -1,9 +1,10 @@
 """Run a Python transform in a worker process: Parquet files in, one Parquet file out.
 
 The worker gets file paths as JSON on stdin and writes its result (or a JSON account of the
-error) to files; nothing crosses the process boundary as a pickle. The worker is a separate
-process, not a sandbox: the code runs with the server's rights, so registering Python
-transforms is for trusted principals.
+error) to files; nothing crosses the process boundary as a pickle. With ``network: host``
+the worker is a separate process, not a sandbox: the code runs with the server's rights, so
+registering Python transforms is for trusted principals. With ``network: none`` it runs in
+the sandbox (``_python_sandbox``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import orjson
 import pyarrow.parquet as pq
 
+from shipyard.config import Settings
 from shipyard.errors import InvalidInput
 from shipyard.schemas.transforms import PythonCode
 from shipyard.transforms._results import ResultBatches, parquet_batches
@@ -32,8 +34,20 @@ def python_batches(
     work_dir: Path,
     *,
     timeout: float = TIMEOUT_SECONDS,
+    settings: Settings | None = None,
 ) -> ResultBatches:
     """Call ``code``'s function with one Arrow table per input; its table is the result."""
+    if code.network == "none":
+        from shipyard.transforms._python_sandbox import sandboxed_worker
+
+        assert settings is not None
+        found = sandboxed_worker(
+            _WORKER, code, source, inputs, work_dir, timeout=timeout, settings=settings
+        )
+        output, error, printed = found
+        if output is None:
+            raise InvalidInput(_account(error, printed, "the sandboxed worker"), field="python")
+        return ResultBatches(pq.read_schema(output), parquet_batches([output]), (), "python")
     module_path = work_dir / f"{code.module}.py"
     module_path.write_bytes(source)
     output, error_file = work_dir / "output.parquet", work_dir / "error.json"
@@ -68,9 +82,17 @@ def python_batches(
 
 
 def _failure(error_file: Path, completed: subprocess.CompletedProcess[bytes]) -> str:
-    if error_file.is_file():
-        detail = orjson.loads(error_file.read_bytes())
+    error = error_file.read_bytes() if error_file.is_file() else None
+    printed = completed.stderr.decode(errors="replace")
+    return _account(
+        error, printed, f"the Python transform worker exited with code {completed.returncode}"
+    )
+
+
+def _account(error: bytes | None, printed: str, otherwise: str) -> str:
+    if error is not None:
+        detail = orjson.loads(error)
         where = f" ({detail['where']})" if detail.get("where") else ""
         return f"the Python transform raised {detail['type']}: {detail['message']}{where}"
-    tail = completed.stderr.decode(errors="replace").strip().splitlines()[-3:]
-    return f"the Python transform worker exited with code {completed.returncode}: " + " ".join(tail)
+    tail = printed.strip().splitlines()[-3:]
+    return f"{otherwise}: " + " ".join(tail)

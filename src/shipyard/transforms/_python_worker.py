@@ -3,6 +3,7 @@
 It loads the registered source as a module, calls the function with one ``pyarrow.Table``
 per input (keyword arguments named as in the spec), and writes the returned table as
 Parquet. On failure it writes the error's type, message and line in the source as JSON.
+With ``network: none`` the sandbox's child runs ``handle`` (``shipyard.sandbox``).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def run(request: dict[str, Any]) -> None:
     pq.write_table(_as_table(function(**tables)), request["output"])
 
 
-def main() -> int:
-    request = orjson.loads(sys.stdin.buffer.read())
+def handle(request: dict[str, Any]) -> int:
+    """Run the request; on failure write the error's account to its file. The exit code."""
     try:
         run(request)
     except Exception as error:
@@ -64,6 +65,10 @@ def main() -> int:
             )
         return 1
     return 0
+
+
+def main() -> int:
+    return handle(orjson.loads(sys.stdin.buffer.read()))
 
 
 if __name__ == "__main__":

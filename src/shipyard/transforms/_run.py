@@ -180,7 +180,7 @@ def _batches(
 
         assert row.source_digest is not None
         source = platform.blobs.get_bytes(row.source_digest)
-        yield python_batches(spec.python, source, files, work)
+        yield python_batches(spec.python, source, files, work, settings=platform.settings)
         return
     assert spec.sql is not None
     if engine == "spark":

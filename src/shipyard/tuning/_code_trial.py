@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.jobs import JobAttempt, TrainingContext
-from shipyard.jobs._code_worker import _entry
 from shipyard.platform import Platform
+from shipyard.sandbox import load_entry as _entry
 from shipyard.schemas.job_code import entry_parts
 from shipyard.store.metadata import tables as t
 

@@ -10,6 +10,7 @@ from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
 from shipyard.store.metadata import _tables_jobs as job_tables
+from shipyard.store.metadata import _tables_limits as limit_tables
 from shipyard.store.metadata import _tables_monitoring as monitor_tables
 from shipyard.store.metadata import _tables_pipelines as pipeline_tables
 from shipyard.store.metadata import _tables_scheduling as scheduling_tables
@@ -63,6 +64,7 @@ __all__ = [
     "job_tables",
     "latest_number",
     "latest_version",
+    "limit_tables",
     "monitor_tables",
     "next_number",
     "pipeline_tables",

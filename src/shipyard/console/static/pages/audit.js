@@ -1,9 +1,47 @@
-// The audit log: filtered and paged on the server (by id, newest first).
+// The audit log: filtered and paged on the server (by id, newest first), and a Verify
+// button that checks its hash chain and signed checkpoints (audit:VerifyLog).
 
-import { get } from "../api.js";
+import { get, post } from "../api.js";
 
-import { badge, filterBox, fmtTime, h, link, table } from "../dom.js";
-import { page, setQuery } from "../router.js";
+import { badge, filterBox, fmtTime, h, link, notice, table } from "../dom.js";
+import { actionMessage, page, setQuery } from "../router.js";
+
+const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function verdictText(v) {
+  const last = v.last_checkpoint;
+  const signed = last
+    ? `last checkpoint seq ${last.seq} at ${fmtTime(last.time)}`
+    : "no checkpoint yet";
+  if (v.ok)
+    return `Intact: ${count(v.events, "event")} chained, ${count(v.checkpoints, "signed checkpoint")}, ${signed}; ${v.unsealed} not yet sealed.`;
+  const bad = v.first_bad;
+  return `Broken at seq ${bad.seq}${bad.event_id == null ? "" : ` (event #${bad.event_id})`}: ${bad.problem}. ${count(v.events, "event")} intact before it.`;
+}
+
+function verifyButton() {
+  const out = h("div", { class: "form-status", id: "audit-verdict", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "primary" }, "Verify");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    out.replaceChildren(notice("ok", "Verifying…"));
+    try {
+      const verdict = await post("/audit/verify");
+      out.replaceChildren(notice(verdict.ok ? "ok" : "error", verdictText(verdict)));
+    } catch (error) {
+      out.replaceChildren(notice("error", actionMessage("verify the audit log", error)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h(
+    "div",
+    { class: "toolbar" },
+    button,
+    " Recompute the hash chain and check every signed checkpoint.",
+    out,
+  );
+}
 
 page("audit", "read the audit log", async ({ query }) => {
   const limit = 100;
@@ -23,6 +61,7 @@ page("audit", "read the audit log", async ({ query }) => {
   });
   return [
     h("h1", {}, "Audit log"),
+    verifyButton(),
     h(
       "form",
       { class: "toolbar", onsubmit: (e) => e.preventDefault() },
