@@ -52,14 +52,14 @@ def test_names_ending_in_a_newline_or_too_long_are_refused(http: httpx.Client) -
     for name in ("exp\n", "exp\r\n", "a" * 101, "exp\x00"):
         _refused(http.post("/api/v1/experiments", json={"name": name}), "name")
     assert http.post("/api/v1/experiments", json={"name": "a" * 100}).status_code == 201
-    assert [e["name"] for e in http.get("/api/v1/experiments").json()] == ["a" * 100]
+    assert [e["name"] for e in http.get("/api/v1/experiments").json()["items"]] == ["a" * 100]
     _refused(http.put("/api/v1/models/m/aliases/champ%0A", json={"version": 1}), "alias")
     _refused(http.put(f"/api/v1/models/m/aliases/{'c' * 51}", json={"version": 1}), "alias")
     ingest = http.post(
         "/api/v1/datasets/bc%0A/versions", params={"filename": "x.csv"}, content=b"a\n1\n"
     )
     _refused(ingest, "name")
-    assert http.get("/api/v1/datasets").json() == []
+    assert http.get("/api/v1/datasets").json()["items"] == []
 
 
 BAD_PATHS = [".", "a/./b", "..", "a/../b", "/abs", "a//b", "a/", "a\\b", "a\x00b", "a\n", ""]

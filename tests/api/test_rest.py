@@ -77,7 +77,7 @@ def test_uploads_over_the_limit_get_413_and_store_nothing(tmp_path: Any, metadat
         listing = httpx.get(
             f"{live.url}/api/v1/datasets", headers={"Authorization": f"Bearer {key.token}"}
         )
-        assert listing.json() == []
+        assert listing.json()["items"] == []
     finally:
         live.close()
         platform.close()

@@ -98,9 +98,9 @@ def test_every_page_shows_the_seeded_data(
 ) -> None:
     problems = login(page, console_url, admin_key)
     assert page.inner_text("#principal") == "admin"
-    datasets = api("GET", "/datasets")
-    models = api("GET", "/models")
-    endpoints = api("GET", "/endpoints")
+    datasets = api("GET", "/datasets")["items"]
+    models = api("GET", "/models")["items"]
+    endpoints = api("GET", "/endpoints")["items"]
     assert datasets and models and endpoints, "the seed has a dataset, a model and an endpoint"
 
     goto(page, "#/datasets")
@@ -226,11 +226,11 @@ def test_every_page_shows_the_seeded_data(
 
 
 def _pending_version(api: Api) -> tuple[str, int]:
-    for model in api("GET", "/models"):
+    for model in api("GET", "/models")["items"]:
         for version in api("GET", f"/models/{model['name']}")["versions"]:
             if version["approval"] != "Approved":
                 return model["name"], version["version"]
-    model = api("GET", "/models")[0]
+    model = api("GET", "/models")["items"][0]
     version = api("GET", f"/models/{model['name']}")["versions"][-1]
     api(
         "POST",
@@ -241,7 +241,7 @@ def _pending_version(api: Api) -> tuple[str, int]:
 
 
 def _two_variant_endpoint(api: Api) -> dict[str, Any]:
-    endpoints = [e for e in api("GET", "/endpoints") if not e.get("deployment")]
+    endpoints = [e for e in api("GET", "/endpoints")["items"] if not e.get("deployment")]
     for endpoint in endpoints:
         if len(endpoint["variants"]) >= 2:
             return endpoint
@@ -258,7 +258,7 @@ def _rolling_endpoint(api: Api) -> str:
     for deployment in api("GET", "/deployments", params={"limit": 50}):
         if deployment["status"] == "running":
             return str(deployment["endpoint"])
-    endpoint = next(e for e in api("GET", "/endpoints") if not e.get("deployment"))
+    endpoint = next(e for e in api("GET", "/endpoints")["items"] if not e.get("deployment"))
     versions = api("GET", f"/models/{endpoint['model']}")["versions"]
     api(
         "POST",
@@ -353,16 +353,17 @@ def test_write_actions(page: Any, console_url: str, admin_key: str, api: Api, sh
     key_id = token.split("_")[1]
     row = page.locator("main .key-list tr", has_text=key_id)
     assert "active" in row.inner_text()
-    listed = api("GET", "/principals/console-made/keys")
+    listed = api("GET", "/principals/console-made/keys")["items"]
     assert [(k["key_id"], k["prefix"], k["token"]) for k in listed] == [
         (key_id, f"sy_{key_id}_", None)
     ]
     row.locator("button.danger").click()
-    assert api("GET", "/principals/console-made/keys")[0]["revoked"] is False  # asked first
+    (still,) = api("GET", "/principals/console-made/keys")["items"]
+    assert still["revoked"] is False  # asked first
     row.locator("button.confirm").click()
     page.wait_for_selector("main .key-list + .form-status .notice-ok")
     assert "revoked" in page.locator("main .key-list tr", has_text=key_id).inner_text()
-    assert api("GET", "/principals/console-made/keys")[0]["revoked"] is True
+    assert api("GET", "/principals/console-made/keys")["items"][0]["revoked"] is True
     response = httpx.get(
         console_url + "/api/v1/datasets", headers={"Authorization": f"Bearer {token}"}
     )
@@ -376,11 +377,11 @@ def test_a_principal_sees_a_refusal_not_the_data(
 ) -> None:
     login(page, console_url, reader_key)
     goto(page, "#/datasets")
-    dataset = api("GET", "/datasets")[0]["name"]
+    dataset = api("GET", "/datasets")["items"][0]["name"]
     assert dataset in main_text(page)
     no_failure(page)
 
-    models = api("GET", "/models")
+    models = api("GET", "/models")["items"]
     version = api("GET", f"/models/{models[0]['name']}")["versions"][0]
     for route, words in [
         ("#/models", "You may not list models"),
@@ -414,3 +415,29 @@ def test_a_principal_sees_a_refusal_not_the_data(
     page.wait_for_selector("#login-error:not([hidden])")
     assert "refused" in page.inner_text("#login-error")
     assert page.locator("header nav").is_hidden()
+
+
+def test_a_long_list_shows_a_page_and_more_on_request(
+    page: Any, console_url: str, admin_key: str, api: Api
+) -> None:
+    for number in range(101):
+        api.http.post("/experiments", json={"name": f"paged-{number:03d}"})
+    total = len(api("GET", "/experiments", params={"limit": 1000})["items"])
+    assert total > 100
+    problems = login(page, console_url, admin_key)
+    goto(page, "#/experiments")
+    rows = page.locator("main table.data tbody tr")
+    assert rows.count() == 100  # the first page only
+    page.click("main button.more")
+    page.wait_for_function(
+        "n => document.querySelectorAll('main table.data tbody tr').length === n", arg=total
+    )
+    assert page.locator("main button.more").count() == 0
+    assert "paged-100" in main_text(page)
+
+    # a key's panel says who issued each key and when it was last used
+    goto(page, "#/principals/analyst")
+    keys = page.inner_text("main .key-list")
+    assert "Issued by" in keys and "Last used" in keys and "admin" in keys
+    no_failure(page)
+    assert problems == []

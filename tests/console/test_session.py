@@ -56,7 +56,7 @@ def http(console_server: ConsoleServer) -> Iterator[httpx.Client]:
 
 def _principals(http: httpx.Client, admin_key: str) -> set[str]:
     listed = http.get("/api/v1/principals", headers={"Authorization": f"Bearer {admin_key}"})
-    return {p["name"] for p in listed.json()}
+    return {p["name"] for p in listed.json()["items"]}
 
 
 def test_the_page_and_its_files_carry_the_security_headers(http: httpx.Client) -> None:

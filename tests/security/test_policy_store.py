@@ -42,7 +42,7 @@ def test_put_policy_over_rest_names_the_field_and_the_nearest_action(
     assert error["type"] == "InvalidInput"
     assert error["field"] == "document.Statement.0.Action.0"
     assert "did you mean 'endpoints:Invoke'?" in error["message"]
-    assert [p.name for p in list_policies(context_for(platform, "admin"))] == [
+    assert [p.name for p in list_policies(context_for(platform, "admin")).items] == [
         "AdministratorAccess",
         "ReadOnlyAccess",
     ]
@@ -59,7 +59,7 @@ def test_a_policy_stored_before_the_check_still_loads_and_applies(platform: Plat
     ctx.authorize("datasets:ReadData", "sy:dataset/a/1")
     with pytest.raises(AccessDenied):
         ctx.authorize("datasets:ReadData", "sy:dataset/b/1")
-    assert "legacy" in [p.name for p in list_policies(admin)]
+    assert "legacy" in [p.name for p in list_policies(admin).items]
 
     token = create_api_key(admin, "old-timer").token
     authorizer = CachedKeyAuthorizer(platform, refresh_seconds=0)

@@ -33,8 +33,10 @@ from shipyard.schemas.alarms import (
     State,
     WebhookAction,
 )
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.security._sealing import seal
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import alarm_tables as at
 
 MIN_PERIOD_SECONDS = 10.0
@@ -270,16 +272,23 @@ def get_alarm(ctx: RequestContext, name: str) -> AlarmInfo:
 
 @operation("alarms:DescribeAlarms", lambda: _alarm("*"), mutating=False)
 def list_alarms(
-    ctx: RequestContext, state: State | None = None, source: str | None = None
-) -> list[AlarmInfo]:
-    """Alarms by name, optionally in one state or on one source."""
-    query = sa.select(at.Alarm).order_by(at.Alarm.name)
+    ctx: RequestContext,
+    state: State | None = None,
+    source: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+) -> Page[AlarmInfo]:
+    """Alarms by name, optionally in one state or on one source, a page at a time."""
+    keyset = Keyset("alarms", at.Alarm.name, limit, page_token, filters=(state, source))
+    query = sa.select(at.Alarm)
     if state is not None:
         query = query.where(at.Alarm.state == state)
     if source is not None:
         query = query.where(at.Alarm.source == source)
     with ctx.platform.db.session() as session:
-        return [info_of(row) for row in session.scalars(query)]
+        found, token = keyset.page(session.scalars(keyset.apply(query)).all(), lambda a: a.name)
+        items = [info_of(row) for row in found]
+    return Page[AlarmInfo](items=items, next_page_token=token)
 
 
 @operation("alarms:DescribeAlarmHistory", lambda name: _alarm(name), mutating=False)

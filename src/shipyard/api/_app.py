@@ -4,6 +4,7 @@ client certificate naming a service principal), and the console."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,6 +30,7 @@ from shipyard.console import (
 )
 from shipyard.platform import Platform
 from shipyard.security import (
+    KeyUse,
     RequestContext,
     RequestLimiter,
     authenticate,
@@ -64,6 +66,8 @@ def create_app(platform: Platform) -> FastAPI:
     install_error_handlers(app)
     settings = platform.settings
 
+    key_use = KeyUse(platform)
+
     async def context(request: Request) -> RequestContext:
         request_id = (request.headers.get("x-request-id") or new_request_id())[:64]
         authorization = request.headers.get("authorization")
@@ -74,7 +78,12 @@ def create_app(platform: Platform) -> FastAPI:
                 authenticate_certificate, platform, scope_principal(request.scope), request_id
             )
         else:
-            ctx = await run_in_threadpool(authenticate, platform, authorization, request_id)
+            ctx = await run_in_threadpool(
+                authenticate, platform, authorization, request_id, key_use
+            )
+            if key_use.pending:
+                # written by a pool thread while the request goes on: never a write on its path
+                asyncio.get_running_loop().run_in_executor(None, key_use.flush)
         limiter.check(ctx.principal)
         return ctx
 

@@ -9,6 +9,7 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -130,10 +131,12 @@ def _show(info: AlarmInfo) -> None:
 @app.command("list")
 def list_(
     state: Annotated[str | None, typer.Option(help="Only alarms in this state.")] = None,
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Alarms and their states."""
-    found = STATE.client().alarms.list(state=state)
+    """Alarms and their states (or one page: --limit, --page-token)."""
+    found = STATE.client().alarms.list(state=state, limit=limit, page_token=page_token)
     emit(
         found,
         as_json,
@@ -153,6 +156,7 @@ def list_(
             ],
         ),
     )
+    show_next_page(found, as_json)
 
 
 @app.command("show")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -42,10 +41,6 @@ class CliState:
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:
-            if "httpx" not in sys.modules:
-                # httpx loads its own command line (click, pygments) when it can; no command
-                # here runs it, and a missing module is the switch httpx itself offers
-                sys.modules["httpx._main"] = None  # type: ignore[assignment]
             from shipyard.client import Client  # the platform too, only without a URL
 
             url = self.url or self.settings.url

@@ -11,6 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._contracts import show_ingest
 from shipyard.cli._output import console, emit, table, warn_type_problems
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.schemas.gate import OnFail
 
 if TYPE_CHECKING:
@@ -80,9 +81,11 @@ def _show_ingested(info: DatasetVersionInfo) -> None:
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
-    """All datasets with their latest version."""
-    items = STATE.client().datasets.list()
+def list_(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """All datasets with their latest version (or one page: --limit, --page-token)."""
+    items = STATE.client().datasets.list(limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
@@ -92,6 +95,7 @@ def list_(as_json: JsonOption = False) -> None:
             [(d.name, d.versions, d.latest_version, d.latest_rows, d.created_at) for d in items],
         ),
     )
+    show_next_page(items, as_json)
 
 
 @app.command()

@@ -13,6 +13,7 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -188,9 +189,13 @@ def update(
 
 
 @app.command("list")
-def list_endpoints(as_json: JsonOption = False) -> None:
-    items = STATE.client().endpoints.list()
+def list_endpoints(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Endpoints by name."""
+    items = STATE.client().endpoints.list(limit=limit, page_token=page_token)
     emit(items, as_json, lambda: _endpoints_table(items))
+    show_next_page(items, as_json)
 
 
 @app.command("show")

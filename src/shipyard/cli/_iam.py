@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -10,6 +11,7 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, errors, table
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -40,9 +42,13 @@ def create_principal(
 
 
 @principals_app.command("list")
-def list_principals(as_json: JsonOption = False) -> None:
-    items = STATE.client().iam.list_principals()
+def list_principals(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Principals by name with their policies."""
+    items = STATE.client().iam.list_principals(limit=limit, page_token=page_token)
     emit(items, as_json, lambda: _principals(items))
+    show_next_page(items, as_json)
 
 
 @principals_app.command("limits")
@@ -96,18 +102,39 @@ def create_key(principal: str, as_json: JsonOption = False) -> None:
 
 
 @keys_app.command("list")
-def list_keys(principal: str, as_json: JsonOption = False) -> None:
-    """A principal's API keys (revoked ones too); secrets are never shown."""
-    items = STATE.client().iam.list_api_keys(principal)
+def list_keys(
+    principal: str,
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A principal's API keys (revoked ones too), who issued each and when it was last
+    used (to the minute); secrets are never shown."""
+    items = STATE.client().iam.list_api_keys(principal, limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
         lambda: table(
             f"API keys of {principal}",
-            ["key id", "prefix", "created", "revoked"],
-            [(k.key_id, k.prefix, k.created_at, k.revoked_at or "") for k in items],
+            ["key id", "created", "by", "last used", "state"],
+            [
+                (
+                    k.key_id,
+                    _minute(k.created_at),
+                    k.created_by,
+                    _minute(k.last_used_at) if k.last_used_at else "never",
+                    "revoked" if k.revoked else "active",
+                )
+                for k in items
+            ],
         ),
     )
+    show_next_page(items, as_json)
+
+
+def _minute(time: datetime) -> str:
+    """To the minute: the key table fits 80 columns (--json has every field in full)."""
+    return f"{time:%Y-%m-%d %H:%M}"
 
 
 @keys_app.command("revoke")
@@ -134,8 +161,11 @@ def put_policy(
 
 
 @policies_app.command("list")
-def list_policies(as_json: JsonOption = False) -> None:
-    items = STATE.client().iam.list_policies()
+def list_policies(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Policies by name with their statements."""
+    items = STATE.client().iam.list_policies(limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
@@ -145,6 +175,7 @@ def list_policies(as_json: JsonOption = False) -> None:
             [(p.name, json.dumps(p.document["Statement"])) for p in items],
         ),
     )
+    show_next_page(items, as_json)
 
 
 @policies_app.command("attach")

@@ -14,6 +14,11 @@ from shipyard.cli._lazy import LazyCommand, LazyGroup
 from shipyard.cli._output import errors
 from shipyard.errors import ShipyardError
 
+if "httpx" not in sys.modules:
+    # httpx loads its own command line (click, pygments) when it can; no command here runs
+    # it, and a missing module is the switch httpx itself offers
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+
 _CLI = "shipyard.cli."
 
 COMMANDS: dict[str, LazyCommand] = {

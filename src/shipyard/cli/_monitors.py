@@ -10,6 +10,7 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -90,10 +91,12 @@ def create(
 @app.command("list")
 def list_monitors(
     endpoint: Annotated[str | None, typer.Option(help="Only this endpoint's.")] = None,
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Every monitor, with its last run."""
-    items = STATE.client().monitors.list(endpoint)
+    """Every monitor, with its last run (or one page: --limit, --page-token)."""
+    items = STATE.client().monitors.list(endpoint, limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
@@ -114,6 +117,7 @@ def list_monitors(
             ],
         ),
     )
+    show_next_page(items, as_json)
 
 
 @app.command("show")

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -89,9 +90,11 @@ def create(
 
 
 @app.command("list")
-def list_(as_json: JsonOption = False) -> None:
-    """Every pipeline."""
-    found = STATE.client().pipelines.list()
+def list_(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Every pipeline (or one page: --limit, --page-token)."""
+    found = STATE.client().pipelines.list(limit=limit, page_token=page_token)
 
     def show() -> None:
         table = Table("name", "version", "steps", "schedule", "created by")
@@ -100,6 +103,7 @@ def list_(as_json: JsonOption = False) -> None:
         console.print(table)
 
     emit(found, as_json, show)
+    show_next_page(found, as_json)
 
 
 @app.command("show")
@@ -132,9 +136,14 @@ def run(
 
 
 @app.command("runs")
-def runs(name: str, as_json: JsonOption = False) -> None:
-    """A pipeline's runs, newest first."""
-    found = STATE.client().pipelines.runs(name)
+def runs(
+    name: str,
+    limit: Annotated[int, typer.Option("--limit", help="Runs a page (1-1000).")] = 50,
+    page_token: PageTokenOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A pipeline's runs, newest first, a page at a time."""
+    found = STATE.client().pipelines.runs(name, limit, page_token)
 
     def show() -> None:
         table = Table("run", "status", "trigger", "started", "message")
@@ -144,6 +153,7 @@ def runs(name: str, as_json: JsonOption = False) -> None:
         console.print(table)
 
     emit(found, as_json, show)
+    show_next_page(found, as_json)
 
 
 @app.command("run-show")

@@ -9,6 +9,7 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._evaluation import gate_app
 from shipyard.cli._output import console, emit, table
+from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 
 if TYPE_CHECKING:
     from shipyard.schemas.registry import ModelVersionInfo
@@ -19,8 +20,11 @@ models_app.add_typer(gate_app, name="gate")
 
 
 @experiments_app.command("list")
-def list_experiments(as_json: JsonOption = False) -> None:
-    items = STATE.client().tracking.list_experiments()
+def list_experiments(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Experiments by name with their number of runs."""
+    items = STATE.client().tracking.list_experiments(limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
@@ -30,6 +34,7 @@ def list_experiments(as_json: JsonOption = False) -> None:
             [(e.name, e.runs, e.created_at) for e in items],
         ),
     )
+    show_next_page(items, as_json)
 
 
 def _versions_table(title: str, items: list[ModelVersionInfo]) -> None:
@@ -70,8 +75,11 @@ def register(
 
 
 @models_app.command("list")
-def list_models(as_json: JsonOption = False) -> None:
-    items = STATE.client().models.list()
+def list_models(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Registered models by name with their latest version and aliases."""
+    items = STATE.client().models.list(limit=limit, page_token=page_token)
     emit(
         items,
         as_json,
@@ -89,6 +97,7 @@ def list_models(as_json: JsonOption = False) -> None:
             ],
         ),
     )
+    show_next_page(items, as_json)
 
 
 @models_app.command("show")

@@ -14,15 +14,27 @@ from shipyard.client._transport import HttpTransport, Transport
 if TYPE_CHECKING:
     from shipyard.client._local import LocalTransport
     from shipyard.client._log_model import LoggedModel
+    from shipyard.client._paging import Listing, iterate
     from shipyard.client._tracking import ActiveRun
 
 _LAZY = {
     "ActiveRun": "shipyard.client._tracking",
+    "Listing": "shipyard.client._paging",
     "LocalTransport": "shipyard.client._local",
     "LoggedModel": "shipyard.client._log_model",
+    "iterate": "shipyard.client._paging",
 }
 
-__all__ = ["ActiveRun", "Client", "HttpTransport", "LocalTransport", "LoggedModel", "Transport"]
+__all__ = [
+    "ActiveRun",
+    "Client",
+    "HttpTransport",
+    "Listing",
+    "LocalTransport",
+    "LoggedModel",
+    "Transport",
+    "iterate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._resources import _Group
 from shipyard.schemas.alarms import AlarmHistoryEntry, AlarmInfo
 
@@ -55,10 +56,17 @@ class Alarms(_Group):
         )
 
     def list(
-        self, *, state: str | None = None, source: str | None = None
-    ) -> builtins.list[AlarmInfo]:
-        found = self._t.call("alarms.list", state=state, source=source)
-        return [AlarmInfo.model_validate(item) for item in found]
+        self,
+        *,
+        state: str | None = None,
+        source: str | None = None,
+        limit: int | None = None,
+        page_token: str | None = None,
+    ) -> Listing[AlarmInfo]:
+        """Alarms by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(
+            self._t, "alarms.list", AlarmInfo, limit, page_token, state=state, source=source
+        )
 
     def get(self, name: str) -> AlarmInfo:
         return AlarmInfo.model_validate(self._t.call("alarms.get", name=name))

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._resources import _Group, read_file
 from shipyard.errors import InvalidInput
 from shipyard.schemas.endpoints import (
@@ -84,8 +85,11 @@ class Endpoints(_Group):
         """Variants with weights and traffic shares, generation, settings, serving workers."""
         return EndpointInfo.model_validate(self._t.call("endpoints.get", name=name))
 
-    def list(self) -> builtins.list[EndpointInfo]:
-        return [EndpointInfo.model_validate(e) for e in self._t.call("endpoints.list")]
+    def list(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[EndpointInfo]:
+        """Endpoints by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(self._t, "endpoints.list", EndpointInfo, limit, page_token)
 
     def delete(self, name: str) -> EndpointInfo:
         return EndpointInfo.model_validate(self._t.call("endpoints.delete", name=name))

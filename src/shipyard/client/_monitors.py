@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._resources import _Group
 from shipyard.schemas.monitoring import MonitorInfo, MonitorRunInfo
 
@@ -39,9 +40,18 @@ class Monitors(_Group):
     def get(self, name: str) -> MonitorInfo:
         return MonitorInfo.model_validate(self._t.call("monitoring.get", name=name))
 
-    def list(self, endpoint: str | None = None) -> builtins.list[MonitorInfo]:
-        found = self._t.call("monitoring.list", endpoint=endpoint)
-        return [MonitorInfo.model_validate(m) for m in found]
+    def list(
+        self,
+        endpoint: str | None = None,
+        *,
+        limit: int | None = None,
+        page_token: str | None = None,
+    ) -> Listing[MonitorInfo]:
+        """Monitors by name (of ``endpoint``): every one, or with ``limit``/``page_token``
+        one page."""
+        return fetch_listing(
+            self._t, "monitoring.list", MonitorInfo, limit, page_token, endpoint=endpoint
+        )
 
     def delete(self, name: str) -> MonitorInfo:
         return MonitorInfo.model_validate(self._t.call("monitoring.delete", name=name))

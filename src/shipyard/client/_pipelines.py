@@ -3,7 +3,6 @@ start runs, follow them step by step, cancel and resume them."""
 
 from __future__ import annotations
 
-import builtins
 import os
 import runpy
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.client._follow import follow_log
+from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._training import read_spec
 from shipyard.errors import InvalidInput, JobFailed
@@ -70,8 +70,11 @@ class Pipelines(_Group):
     def get(self, name: str) -> PipelineInfo:
         return PipelineInfo.model_validate(self._t.call("pipelines.get", name=name))
 
-    def list(self) -> builtins.list[PipelineInfo]:
-        return [PipelineInfo.model_validate(p) for p in self._t.call("pipelines.list")]
+    def list(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[PipelineInfo]:
+        """Pipelines by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(self._t, "pipelines.list", PipelineInfo, limit, page_token)
 
     def delete(self, name: str) -> PipelineInfo:
         return PipelineInfo.model_validate(self._t.call("pipelines.delete", name=name))
@@ -82,9 +85,13 @@ class Pipelines(_Group):
             self._t.call("pipelines.start_run", name=name, parameters=parameters)
         )
 
-    def runs(self, name: str, limit: int = 50) -> builtins.list[PipelineRunInfo]:
-        found = self._t.call("pipelines.list_runs", name=name, limit=limit)
-        return [PipelineRunInfo.model_validate(r) for r in found]
+    def runs(
+        self, name: str, limit: int = 50, page_token: str | None = None
+    ) -> Listing[PipelineRunInfo]:
+        """One page of a pipeline's runs, newest first (``next_page_token`` continues)."""
+        return fetch_listing(
+            self._t, "pipelines.list_runs", PipelineRunInfo, limit, page_token, name=name
+        )
 
     def get_run(self, run_id: str) -> PipelineRunInfo:
         return PipelineRunInfo.model_validate(self._t.call("pipelines.get_run", run_id=run_id))

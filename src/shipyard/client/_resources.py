@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 import httpx
 
+from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
@@ -96,8 +97,12 @@ class Datasets(_Group):
             )
         )
 
-    def list(self) -> builtins.list[DatasetInfo]:
-        return [DatasetInfo.model_validate(d) for d in self._t.call("datasets.list")]
+    def list(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[DatasetInfo]:
+        """Datasets by name: every one, or with ``limit``/``page_token`` one page (its
+        ``next_page_token`` continues)."""
+        return fetch_listing(self._t, "datasets.list", DatasetInfo, limit, page_token)
 
     def versions(self, name: str) -> builtins.list[DatasetVersionInfo]:
         return [
@@ -209,8 +214,11 @@ class Models(_Group):
                     raise
         raise AssertionError("unreachable")
 
-    def list(self) -> builtins.list[ModelInfo]:
-        return [ModelInfo.model_validate(m) for m in self._t.call("registry.list_models")]
+    def list(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[ModelInfo]:
+        """Models by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(self._t, "registry.list_models", ModelInfo, limit, page_token)
 
     def get(self, name: str) -> ModelInfo:
         return ModelInfo.model_validate(self._t.call("registry.get_model", name=name))
@@ -268,8 +276,11 @@ class Iam(_Group):
             self._t.call("iam.create_principal", name=name, kind=kind)
         )
 
-    def list_principals(self) -> builtins.list[PrincipalInfo]:
-        return [PrincipalInfo.model_validate(p) for p in self._t.call("iam.list_principals")]
+    def list_principals(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[PrincipalInfo]:
+        """Principals by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(self._t, "iam.list_principals", PrincipalInfo, limit, page_token)
 
     def get_principal_limits(self, principal: str) -> PrincipalLimits:
         """Its request rate, burst and daily quota, and the requests it made today."""
@@ -301,10 +312,14 @@ class Iam(_Group):
         """A new key; its ``token`` is shown in this answer only."""
         return ApiKeyInfo.model_validate(self._t.call("iam.create_api_key", principal=principal))
 
-    def list_api_keys(self, principal: str) -> builtins.list[ApiKeyInfo]:
-        """A principal's keys (revoked ones too); no secret is ever returned."""
-        found = self._t.call("iam.list_api_keys", principal=principal)
-        return [ApiKeyInfo.model_validate(k) for k in found]
+    def list_api_keys(
+        self, principal: str, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[ApiKeyInfo]:
+        """A principal's keys (revoked ones too), oldest first, with who issued each and
+        when it was last used; no secret is ever returned."""
+        return fetch_listing(
+            self._t, "iam.list_api_keys", ApiKeyInfo, limit, page_token, principal=principal
+        )
 
     def revoke_api_key(self, key_id: str) -> ApiKeyInfo:
         return ApiKeyInfo.model_validate(self._t.call("iam.revoke_api_key", key_id=key_id))
@@ -321,8 +336,11 @@ class Iam(_Group):
             self._t.call("iam.put_policy", name=name, document=document)
         )
 
-    def list_policies(self) -> builtins.list[PolicyInfo]:
-        return [PolicyInfo.model_validate(p) for p in self._t.call("iam.list_policies")]
+    def list_policies(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[PolicyInfo]:
+        """Policies by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(self._t, "iam.list_policies", PolicyInfo, limit, page_token)
 
     def attach_policy(self, principal: str, policy: str) -> PrincipalInfo:
         return PrincipalInfo.model_validate(

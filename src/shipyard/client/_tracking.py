@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Any
 
 from shipyard.client._log_model import LoggedModel, log_model
+from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._resources import _Group, read_file
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput
@@ -135,8 +136,13 @@ class Tracking(_Group):
     def create_experiment(self, name: str) -> ExperimentInfo:
         return ExperimentInfo.model_validate(self._t.call("tracking.create_experiment", name=name))
 
-    def list_experiments(self) -> list[ExperimentInfo]:
-        return [ExperimentInfo.model_validate(e) for e in self._t.call("tracking.list_experiments")]
+    def list_experiments(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[ExperimentInfo]:
+        """Experiments by name: every one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(
+            self._t, "tracking.list_experiments", ExperimentInfo, limit, page_token
+        )
 
     def start_run(
         self,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from shipyard.data import (
     NumericTextScan,
@@ -35,8 +35,9 @@ from shipyard.errors import InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.security import RequestContext, operation
-from shipyard.store.metadata import DATASETS, find_versioned
+from shipyard.store.metadata import DATASETS, Keyset, find_versioned
 from shipyard.store.metadata import tables as t
 
 _info = version_info
@@ -157,7 +158,11 @@ def _ingest_streaming(
 
 
 @operation("datasets:ListDatasets", lambda: resource("dataset"), mutating=False)
-def list_datasets(ctx: RequestContext) -> list[DatasetInfo]:
+def list_datasets(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[DatasetInfo]:
+    """Datasets by name, a page at a time, each with its latest version's figures."""
+    keyset = Keyset("datasets", t.Dataset.name, limit, page_token)
     latest = (
         sa.select(
             t.DatasetVersion.dataset_id,
@@ -167,20 +172,23 @@ def list_datasets(ctx: RequestContext) -> list[DatasetInfo]:
         .group_by(t.DatasetVersion.dataset_id)
         .subquery()
     )
+    named = keyset.apply(sa.select(t.Dataset)).subquery()
+    dataset = aliased(t.Dataset, named)
     query = (
-        sa.select(t.Dataset, latest.c.versions, latest.c.latest, t.DatasetVersion.rows)
-        .outerjoin(latest, latest.c.dataset_id == t.Dataset.id)
+        sa.select(dataset, latest.c.versions, latest.c.latest, t.DatasetVersion.rows)
+        .outerjoin(latest, latest.c.dataset_id == dataset.id)
         .outerjoin(
             t.DatasetVersion,
             sa.and_(
-                t.DatasetVersion.dataset_id == t.Dataset.id,
+                t.DatasetVersion.dataset_id == dataset.id,
                 t.DatasetVersion.version == latest.c.latest,
             ),
         )
-        .order_by(t.Dataset.name)
+        .order_by(dataset.name)
     )
     with ctx.platform.db.session() as session:
-        return [
+        found, token = keyset.page(session.execute(query).all(), lambda r: r[0].name)
+        items = [
             DatasetInfo(
                 name=d.name,
                 versions=versions or 0,
@@ -188,8 +196,9 @@ def list_datasets(ctx: RequestContext) -> list[DatasetInfo]:
                 latest_rows=rows,
                 created_at=d.created_at,
             )
-            for d, versions, latest_version, rows in session.execute(query)
+            for d, versions, latest_version, rows in found
         ]
+    return Page[DatasetInfo](items=items, next_page_token=token)
 
 
 @operation(

@@ -33,7 +33,9 @@ from shipyard.schemas.endpoints import (
     ShadowSpec,
     VariantSpec,
 )
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.security import Access, RequestContext, operation
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft
 from shipyard.store.metadata import tables as t
@@ -197,10 +199,16 @@ def get_endpoint(ctx: RequestContext, name: str) -> EndpointInfo:
 
 
 @operation("endpoints:ListEndpoints", lambda: resource("endpoint"), mutating=False)
-def list_endpoints(ctx: RequestContext) -> list[EndpointInfo]:
+def list_endpoints(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[EndpointInfo]:
+    """Endpoints by name, a page at a time."""
+    keyset = Keyset("endpoints", t.Endpoint.name, limit, page_token)
     with ctx.platform.db.session() as session:
-        rows = session.scalars(sa.select(t.Endpoint).order_by(t.Endpoint.name))
-        return [endpoint_info(session, row) for row in rows]
+        rows = session.scalars(keyset.apply(sa.select(t.Endpoint))).all()
+        found, token = keyset.page(rows, lambda e: e.name)
+        items = [endpoint_info(session, row) for row in found]
+    return Page[EndpointInfo](items=items, next_page_token=token)
 
 
 @operation("endpoints:DeleteEndpoint", _endpoint_resource, mutating=True)

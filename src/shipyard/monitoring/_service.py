@@ -22,7 +22,9 @@ from shipyard.monitoring._schedule import anchor_for, check_window, last_window,
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.schemas.monitoring import DEFAULT_KINDS, KINDS, MonitorInfo, MonitorRunInfo
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.security import RequestContext, operation
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import monitor_tables as mt
 from shipyard.store.metadata import tables as t
@@ -174,15 +176,24 @@ def get_monitor(ctx: RequestContext, name: str) -> MonitorInfo:
 
 
 @operation("monitoring:ListMonitors", lambda: resource("monitor"), mutating=False)
-def list_monitors(ctx: RequestContext, endpoint: str | None = None) -> list[MonitorInfo]:
+def list_monitors(
+    ctx: RequestContext,
+    endpoint: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+) -> Page[MonitorInfo]:
     """Every monitor (of ``endpoint`` when given), by name, with its last run's status but
     not its figures: those are read from the endpoint's capture and model, which ``get``
     authorizes and a listing does not."""
+    keyset = Keyset("monitors", mt.Monitor.name, limit, page_token, filters=(endpoint,))
+    query = sa.select(mt.Monitor)
+    if endpoint is not None:
+        query = query.where(mt.Monitor.endpoint == endpoint)
     with ctx.platform.db.session() as session:
-        query = sa.select(mt.Monitor).order_by(mt.Monitor.name)
-        if endpoint is not None:
-            query = query.where(mt.Monitor.endpoint == endpoint)
-        return [_info(session, row, figures=False) for row in session.scalars(query)]
+        rows = session.scalars(keyset.apply(query)).all()
+        found, token = keyset.page(rows, lambda m: m.name)
+        items = [_info(session, row, figures=False) for row in found]
+    return Page[MonitorInfo](items=items, next_page_token=token)
 
 
 @operation("monitoring:DeleteMonitor", monitor_resource, mutating=True)

@@ -23,8 +23,10 @@ from shipyard.pipelines._declared import merged_parameters, pipeline_accesses
 from shipyard.pipelines._files import check_files
 from shipyard.pipelines._kind import PIPELINE_RUN, run_resource
 from shipyard.pipelines._spec import PipelineSpec, dependencies, parse_pipeline_spec
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.pipelines import PipelineInfo, PipelineRunInfo, StepNode
 from shipyard.security import Access, RequestContext, operation
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import job_tables as j
 from shipyard.store.metadata import pipeline_tables as pt
 
@@ -131,11 +133,16 @@ def get_pipeline(ctx: RequestContext, name: str) -> PipelineInfo:
 
 
 @operation("pipelines:ListPipelines", lambda: resource("pipeline"), mutating=False)
-def list_pipelines(ctx: RequestContext) -> list[PipelineInfo]:
+def list_pipelines(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[PipelineInfo]:
+    """Pipelines by name, a page at a time."""
+    keyset = Keyset("pipelines", pt.Pipeline.name, limit, page_token)
     with ctx.platform.db.session() as session:
-        return [
-            info_of(r) for r in session.scalars(sa.select(pt.Pipeline).order_by(pt.Pipeline.name))
-        ]
+        rows = session.scalars(keyset.apply(sa.select(pt.Pipeline))).all()
+        found, token = keyset.page(rows, lambda p: p.name)
+        items = [info_of(r) for r in found]
+    return Page[PipelineInfo](items=items, next_page_token=token)
 
 
 @operation("pipelines:DeletePipeline", _pipeline_resource, mutating=True)
@@ -223,18 +230,28 @@ def get_pipeline_run(ctx: RequestContext, run_id: str) -> PipelineRunInfo:
 
 
 @operation("pipelines:ListPipelineRuns", _pipeline_resource, mutating=False)
-def list_pipeline_runs(ctx: RequestContext, name: str, limit: int = 50) -> list[PipelineRunInfo]:
-    if not 1 <= limit <= 1000:
-        raise InvalidInput("must be between 1 and 1000", field="limit")
+def list_pipeline_runs(
+    ctx: RequestContext, name: str, limit: int = 50, page_token: str | None = None
+) -> Page[PipelineRunInfo]:
+    """A pipeline's runs, newest first, a page at a time."""
+    keyset = Keyset(
+        "pipeline-runs",
+        (j.Job.created_at, j.Job.id),
+        limit,
+        page_token,
+        filters=(name,),
+        descending=True,
+    )
     with ctx.platform.db.session() as session:
-        ids = session.scalars(
-            sa.select(pt.PipelineRun.id)
-            .join(j.Job, j.Job.id == pt.PipelineRun.id)
-            .where(pt.PipelineRun.pipeline == name)
-            .order_by(j.Job.created_at.desc())
-            .limit(limit)
+        rows = session.execute(
+            keyset.apply(
+                sa.select(j.Job.created_at, j.Job.id)
+                .join(pt.PipelineRun, j.Job.id == pt.PipelineRun.id)
+                .where(pt.PipelineRun.pipeline == name)
+            )
         ).all()
-    return [_run_info(ctx, i) for i in ids]
+    found, token = keyset.page(rows, lambda r: (r[0], r[1]))
+    return Page[PipelineRunInfo](items=[_run_info(ctx, r[1]) for r in found], next_page_token=token)
 
 
 @operation("pipelines:DescribePipelineRun", run_resource, mutating=False)

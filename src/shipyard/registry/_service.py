@@ -12,9 +12,10 @@ from shipyard.names import Reference, check_alias, check_name, parse_reference, 
 from shipyard.platform import Platform
 from shipyard.registry._artifact import check_client_token, check_run_model, run_model_has_code
 from shipyard.registry._parents import parents_of_runs
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.registry import Approval, ApprovalDecision, ModelInfo, ModelVersionInfo
 from shipyard.security import Access, RequestContext, ResourceName, operation
-from shipyard.store.metadata import MODELS, add_version, find_versioned
+from shipyard.store.metadata import MODELS, Keyset, add_version, find_versioned
 from shipyard.store.metadata import tables as t
 from shipyard.tracking import run_resource
 
@@ -238,12 +239,17 @@ def _registered_with(
 
 
 @operation("registry:ListModels", lambda: resource("model"), mutating=False)
-def list_models(ctx: RequestContext) -> list[ModelInfo]:
+def list_models(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[ModelInfo]:
+    """Registered models by name, a page at a time, with their latest version and aliases."""
+    keyset = Keyset("models", t.Model.name, limit, page_token)
     with ctx.platform.db.session() as session:
-        return [
-            _model_info(session, m, detail=False)
-            for m in session.scalars(sa.select(t.Model).order_by(t.Model.name))
-        ]
+        found, token = keyset.page(
+            session.scalars(keyset.apply(sa.select(t.Model))).all(), lambda m: m.name
+        )
+        items = [_model_info(session, m, detail=False) for m in found]
+    return Page[ModelInfo](items=items, next_page_token=token)
 
 
 def _model_info(session: Session, model: t.Model, *, detail: bool) -> ModelInfo:

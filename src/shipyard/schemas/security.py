@@ -45,6 +45,10 @@ class ApiKeyInfo(WireModel):
     revoked: bool
     token: str | None = None
     revoked_at: datetime | None = None
+    created_by: str | None = None
+    """The principal who issued it (None when not recorded: older keys, the first admin key)."""
+    last_used_at: datetime | None = None
+    """When it last authenticated a request, to within a minute (None: never used)."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -38,6 +38,7 @@ from shipyard.security._iam import (
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
+from shipyard.security._key_use import KeyUse
 from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
 from shipyard.security._operation import OperationInfo, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
@@ -61,6 +62,7 @@ __all__ = [
     "CachedKeyAuthorizer",
     "Decision",
     "IssuedSession",
+    "KeyUse",
     "MatchedStatement",
     "OperationInfo",
     "PolicyDocument",

@@ -11,13 +11,16 @@ from shipyard.clock import utcnow
 from shipyard.errors import Conflict, NotFound, Unauthenticated
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.security import ApiKeyInfo, PolicyInfo, PrincipalInfo
 from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
+from shipyard.security._key_use import KeyUse
 from shipyard.security._keys import IssuedKey, issue_key, parse_bearer, secret_matches
 from shipyard.security._operation import operation
 from shipyard.security._policy import BUILTIN_POLICIES, PolicyDocument
 from shipyard.security._resources import Access, ResourceName
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import tables as t
 
 ADMIN = "admin"
@@ -120,14 +123,20 @@ def valid_key(session: Session, key_id: str, secret: str) -> tuple[t.ApiKey, t.P
 
 
 def authenticate(
-    platform: Platform, authorization: str | None, request_id: str | None = None
+    platform: Platform,
+    authorization: str | None,
+    request_id: str | None = None,
+    key_use: KeyUse | None = None,
 ) -> RequestContext:
-    """Turn an ``Authorization: Bearer`` header into a context, or raise Unauthenticated."""
+    """Turn an ``Authorization: Bearer`` header into a context, or raise Unauthenticated;
+    the key's use is noted in ``key_use`` (written later, by its owner)."""
     key_id, secret = parse_bearer(authorization)
     with platform.db.session() as session:
         row = valid_key(session, key_id, secret)
         policies = _policies_of(session, row[1].id)
         name = row[1].name
+    if key_use is not None:
+        key_use.note(key_id)
     ctx = RequestContext(platform=platform, principal=name, policies=policies)
     if request_id:
         ctx.request_id = request_id
@@ -154,10 +163,16 @@ def create_principal(ctx: RequestContext, name: str, kind: str = "user") -> Prin
 
 
 @operation("iam:ListPrincipals", lambda: resource("principal"), mutating=False)
-def list_principals(ctx: RequestContext) -> list[PrincipalInfo]:
+def list_principals(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[PrincipalInfo]:
+    """Principals by name, a page at a time, with their policies."""
+    keyset = Keyset("principals", t.Principal.name, limit, page_token)
     with ctx.platform.db.session() as session:
-        rows = session.scalars(sa.select(t.Principal).order_by(t.Principal.name))
-        return [_principal_info(session, row) for row in rows]
+        rows = session.scalars(keyset.apply(sa.select(t.Principal))).all()
+        found, token = keyset.page(rows, lambda p: p.name)
+        items = [_principal_info(session, row) for row in found]
+    return Page[PrincipalInfo](items=items, next_page_token=token)
 
 
 @operation("iam:CreateApiKey", lambda principal: resource("principal", principal), mutating=True)
@@ -166,36 +181,49 @@ def create_api_key(ctx: RequestContext, principal: str) -> ApiKeyInfo:
     key = issue_key()
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
-        record = t.ApiKey(key_id=key.key_id, principal_id=row.id, secret_hash=key.secret_hash)
+        record = t.ApiKey(
+            key_id=key.key_id,
+            principal_id=row.id,
+            secret_hash=key.secret_hash,
+            created_by=ctx.principal,
+        )
         session.add(record)
         session.flush()
-        return ApiKeyInfo(
-            key_id=key.key_id,
-            principal=principal,
-            created_at=record.created_at,
-            revoked=False,
-            token=key.token,
-        )
+        info = _key_info(record, principal)
+        info.token = key.token
+        return info
 
 
 @operation("iam:ListApiKeys", lambda principal: resource("principal", principal), mutating=False)
-def list_api_keys(ctx: RequestContext, principal: str) -> list[ApiKeyInfo]:
-    """A principal's keys, revoked ones included, oldest first: ids and times, never secrets."""
+def list_api_keys(
+    ctx: RequestContext,
+    principal: str,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+) -> Page[ApiKeyInfo]:
+    """A principal's keys, revoked ones included, oldest first, a page at a time: ids, who
+    issued them and times, never secrets."""
+    keyset = Keyset("api-keys", t.ApiKey.id, limit, page_token, filters=(principal,))
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
         keys = session.scalars(
-            sa.select(t.ApiKey).where(t.ApiKey.principal_id == row.id).order_by(t.ApiKey.id)
-        )
-        return [
-            ApiKeyInfo(
-                key_id=k.key_id,
-                principal=principal,
-                created_at=k.created_at,
-                revoked=k.revoked_at is not None,
-                revoked_at=k.revoked_at,
-            )
-            for k in keys
-        ]
+            keyset.apply(sa.select(t.ApiKey).where(t.ApiKey.principal_id == row.id))
+        ).all()
+        found, token = keyset.page(keys, lambda k: k.id)
+        items = [_key_info(k, principal) for k in found]
+    return Page[ApiKeyInfo](items=items, next_page_token=token)
+
+
+def _key_info(key: t.ApiKey, principal: str) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        key_id=key.key_id,
+        principal=principal,
+        created_at=key.created_at,
+        revoked=key.revoked_at is not None,
+        revoked_at=key.revoked_at,
+        created_by=key.created_by,
+        last_used_at=key.last_used_at,
+    )
 
 
 def _key_resource(session: Session, key_id: str) -> ResourceName:
@@ -217,13 +245,7 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyInfo:
         record.revoked_at = record.revoked_at or utcnow()
         bump_generation(session)
         owner = session.get(t.Principal, record.principal_id)
-        return ApiKeyInfo(
-            key_id=key_id,
-            principal=owner.name if owner else "",
-            created_at=record.created_at,
-            revoked=True,
-            revoked_at=record.revoked_at,
-        )
+        return _key_info(record, owner.name if owner else "")
 
 
 @operation("iam:PutPolicy", lambda name: resource("policy", name), mutating=True)
@@ -251,10 +273,18 @@ def put_policy(ctx: RequestContext, name: str, document: dict[str, Any]) -> Poli
 
 
 @operation("iam:ListPolicies", lambda: resource("policy"), mutating=False)
-def list_policies(ctx: RequestContext) -> list[PolicyInfo]:
+def list_policies(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[PolicyInfo]:
+    """Policies by name, a page at a time, with their documents."""
+    keyset = Keyset("policies", t.Policy.name, limit, page_token)
     with ctx.platform.db.session() as session:
-        rows = session.scalars(sa.select(t.Policy).order_by(t.Policy.name))
-        return [PolicyInfo(name=r.name, document=r.document, created_at=r.created_at) for r in rows]
+        rows = session.scalars(keyset.apply(sa.select(t.Policy))).all()
+        found, token = keyset.page(rows, lambda p: p.name)
+        items = [
+            PolicyInfo(name=r.name, document=r.document, created_at=r.created_at) for r in found
+        ]
+    return Page[PolicyInfo](items=items, next_page_token=token)
 
 
 @operation(

@@ -31,6 +31,7 @@ from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._certificate_auth import NOT_MAPPED
 from shipyard.security._generation import current_generation
+from shipyard.security._key_use import KeyUse
 from shipyard.security._keys import parse_bearer, secret_matches
 from shipyard.security._policy import Decision, PolicyDocument, evaluate
 from shipyard.store.metadata import tables as t
@@ -100,6 +101,8 @@ class CachedKeyAuthorizer:
         self._thread: threading.Thread | None = None
         self.lookups = 0
         self.reloads = 0
+        self.key_use = KeyUse(platform)
+        """Keys' last use, written by the watching thread (never by a request)."""
         self.reload()
 
     def reload(self) -> None:
@@ -148,9 +151,11 @@ class CachedKeyAuthorizer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self.key_use.flush()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._poll_seconds):
+            self.key_use.flush()
             try:
                 self._check()
             except Exception:  # noqa: S112 - keep serving with the last good copy
@@ -187,6 +192,7 @@ class CachedKeyAuthorizer:
     ) -> str:
         if not secret_matches(secret, cached.secret_hash):
             raise Unauthenticated("API key is not valid")
+        self.key_use.note(key_id)
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:

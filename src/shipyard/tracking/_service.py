@@ -15,8 +15,10 @@ from shipyard.clock import epoch_seconds, utcnow
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.platform import Platform
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.tracking import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
 from shipyard.security import Access, RequestContext, operation
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._read import run_info
 from shipyard.tracking._rows import ensure_experiment, run_resource, run_row
@@ -40,7 +42,11 @@ def create_experiment(ctx: RequestContext, name: str) -> ExperimentInfo:
 
 
 @operation("tracking:ListExperiments", lambda: resource("experiment"), mutating=False)
-def list_experiments(ctx: RequestContext) -> list[ExperimentInfo]:
+def list_experiments(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[ExperimentInfo]:
+    """Experiments by name, a page at a time, each with its number of runs."""
+    keyset = Keyset("experiments", t.Experiment.name, limit, page_token)
     # a count per experiment from the (experiment_id, start_time) index, not a join of every
     # run grouped afterwards: 25 times faster at 100,000 runs on SQLite
     runs = (
@@ -49,12 +55,13 @@ def list_experiments(ctx: RequestContext) -> list[ExperimentInfo]:
         .correlate(t.Experiment)
         .scalar_subquery()
     )
-    query = sa.select(t.Experiment, runs).order_by(t.Experiment.name)
+    query = keyset.apply(sa.select(t.Experiment, runs))
     with ctx.platform.db.session() as session:
-        return [
-            ExperimentInfo(name=e.name, id=e.id, created_at=e.created_at, runs=n)
-            for e, n in session.execute(query)
+        found, token = keyset.page(session.execute(query).all(), lambda r: r[0].name)
+        items = [
+            ExperimentInfo(name=e.name, id=e.id, created_at=e.created_at, runs=n) for e, n in found
         ]
+    return Page[ExperimentInfo](items=items, next_page_token=token)
 
 
 def start_run(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from shipyard.api._mlflow._convert import Json, experiment_json, experiment_named
-from shipyard.api._mlflow._paging import offset_of, page, page_size
+from shipyard.api._mlflow._paging import page_size
 from shipyard.api._mlflow._request import MlflowRequest
 from shipyard.api._mlflow._routes import PREFIX, MlflowRoute, call
 from shipyard.errors import InvalidInput
+from shipyard.schemas.paging import MAX_LIMIT, Page
 from shipyard.security import RequestContext
 from shipyard.tracking import ExperimentInfo
 
@@ -36,12 +37,17 @@ def search_experiments(ctx: RequestContext, request: MlflowRequest) -> Json:
     if request.strings("order_by"):
         raise InvalidInput("experiments are listed by name only", field="order_by")
     size = page_size(request.integer("max_results"), default=1000)
-    offset = offset_of(request.text("page_token", required=False))
-    found: list[ExperimentInfo] = call(ctx, "tracking.list_experiments")
-    chunk, token = page(found, offset, size)
-    result: Json = {"experiments": [experiment_json(e) for e in chunk]}
-    if token:
-        result["next_page_token"] = token
+    # MLflow's page token is opaque: Shipyard's keyset token, a page of at most MAX_LIMIT
+    # (a client follows next_page_token, as MLflow allows a short page)
+    found: Page[ExperimentInfo] = call(
+        ctx,
+        "tracking.list_experiments",
+        limit=min(size, MAX_LIMIT),
+        page_token=request.text("page_token", required=False) or None,
+    )
+    result: Json = {"experiments": [experiment_json(e) for e in found.items]}
+    if found.next_page_token:
+        result["next_page_token"] = found.next_page_token
     return result
 
 

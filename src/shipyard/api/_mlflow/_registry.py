@@ -19,6 +19,7 @@ from shipyard.api._mlflow._request import MlflowRequest
 from shipyard.api._mlflow._routes import PREFIX, MlflowRoute, call
 from shipyard.errors import InvalidInput
 from shipyard.registry import ModelInfo, ModelVersionInfo
+from shipyard.schemas.paging import MAX_LIMIT, Page
 from shipyard.security import RequestContext
 from shipyard.tracking import RunInfo
 
@@ -81,11 +82,15 @@ def search_models(ctx: RequestContext, request: MlflowRequest) -> Json:
     if request.text("filter", required=False).strip():
         raise InvalidInput("filters on registered models are not supported yet", field="filter")
     size = page_size(request.integer("max_results"), default=100)
-    models: list[ModelInfo] = call(ctx, "registry.list_models")
-    chunk, token = page(models, offset_of(request.text("page_token", required=False)), size)
-    result: Json = {"registered_models": [model_json(m) for m in chunk]}
-    if token:
-        result["next_page_token"] = token
+    models: Page[ModelInfo] = call(
+        ctx,
+        "registry.list_models",
+        limit=min(size, MAX_LIMIT),
+        page_token=request.text("page_token", required=False) or None,
+    )
+    result: Json = {"registered_models": [model_json(m) for m in models.items]}
+    if models.next_page_token:
+        result["next_page_token"] = models.next_page_token
     return result
 
 

@@ -63,6 +63,18 @@ export const put = (path, body) => request("PUT", `/api/v1${path}`, { body });
 export const patch = (path, body) => request("PATCH", `/api/v1${path}`, { body });
 export const del = (path, query) => request("DELETE", `/api/v1${path}`, { query });
 
+/** Every row of a paged listing, following next_page_token (for lookups and choices). */
+export async function getAll(path, query = {}) {
+  const rows = [];
+  let token = null;
+  do {
+    const page = await get(path, { ...query, limit: 1000, page_token: token });
+    rows.push(...page.items);
+    token = page.next_page_token;
+  } while (token);
+  return rows;
+}
+
 export const session = {
   current: () => request("GET", "/console/session"),
   login: (key) => request("POST", "/console/session", { body: { key } }),

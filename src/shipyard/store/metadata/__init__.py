@@ -17,6 +17,7 @@ from shipyard.store.metadata import _tables_scheduling as scheduling_tables
 from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
+from shipyard.store.metadata._paging import Keyset, check_limit
 from shipyard.store.metadata._versioned import (
     AddedVersion,
     VersionedKind,
@@ -47,9 +48,11 @@ __all__ = [
     "TRANSFORMS",
     "AddedVersion",
     "Database",
+    "Keyset",
     "VersionedKind",
     "add_version",
     "alarm_tables",
+    "check_limit",
     "claim_parent",
     "console_tables",
     "contract_tables",

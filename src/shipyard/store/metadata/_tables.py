@@ -67,6 +67,11 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    """The principal who issued the key (None for keys from before this was kept, and the
+    bootstrap admin's first key)."""
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    """When the key last authenticated a request, to the minute (see ``security._key_use``)."""
 
 
 class Policy(Base):

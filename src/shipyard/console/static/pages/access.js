@@ -1,7 +1,7 @@
 // Access: principals (policies, their keys listed and revoked, a new key shown once), policies (documents) and the policy
 // simulator.
 
-import { ApiError, del, get, post, seg, unrouted } from "../api.js";
+import { ApiError, del, get, getAll, post, seg, unrouted } from "../api.js";
 import {
   badge,
   empty,
@@ -16,12 +16,38 @@ import {
   table,
 } from "../dom.js";
 import { page, part, actionMessage } from "../router.js";
+import { pagedTable } from "../paging.js";
 page("principals", "list principals", async () => {
   const [principals, policies] = await Promise.all([
-    get("/principals"),
-    part("list policies", async () => {
-      const list = await get("/policies");
-      return table(
+    pagedTable(
+      "/principals",
+      {},
+      [
+        {
+          key: "name",
+          label: "Principal",
+          render: (p) => link(route("principals", p.name), p.name),
+        },
+        { key: "kind", label: "Kind" },
+        {
+          key: "disabled",
+          label: "Status",
+          render: (p) => badge(p.disabled ? "disabled" : "active"),
+        },
+        {
+          key: "policies",
+          label: "Policies",
+          sortable: false,
+          render: (p) => (p.policies || []).join(", "),
+        },
+        { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
+      ],
+      { sort: { key: "name", desc: false }, rowHref: (p) => route("principals", p.name) },
+    ),
+    part("list policies", async () =>
+      pagedTable(
+        "/policies",
+        {},
         [
           { key: "name", label: "Policy", render: (p) => link(route("policies", p.name), p.name) },
           {
@@ -33,10 +59,9 @@ page("principals", "list principals", async () => {
           },
           { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
         ],
-        list.slice(0, 500),
         { rowHref: (p) => route("policies", p.name) },
-      );
-    }),
+      ),
+    ),
   ]);
   return [
     h("h1", {}, "Principals, keys and policies"),
@@ -45,33 +70,7 @@ page("principals", "list principals", async () => {
       {},
       link("#/simulator", "Policy simulator: may a principal do an action on a resource?"),
     ),
-    section(
-      "Principals",
-      table(
-        [
-          {
-            key: "name",
-            label: "Principal",
-            render: (p) => link(route("principals", p.name), p.name),
-          },
-          { key: "kind", label: "Kind" },
-          {
-            key: "disabled",
-            label: "Status",
-            render: (p) => badge(p.disabled ? "disabled" : "active"),
-          },
-          {
-            key: "policies",
-            label: "Policies",
-            sortable: false,
-            render: (p) => (p.policies || []).join(", "),
-          },
-          { key: "created_at", label: "Created", render: (p) => fmtTime(p.created_at) },
-        ],
-        principals.slice(0, 500),
-        { sort: { key: "name", desc: false }, rowHref: (p) => route("principals", p.name) },
-      ),
-    ),
+    section("Principals", principals),
     section("Policies", policies),
   ];
 });
@@ -108,13 +107,19 @@ function keyList(principal) {
     return cell;
   };
   const refresh = async () => {
-    const keys = await get(`/principals/${seg(principal)}/keys`);
+    const keys = await getAll(`/principals/${seg(principal)}/keys`);
     box.replaceChildren(
       table(
         [
           { key: "key_id", label: "Key id", render: (k) => h("code", {}, k.key_id) },
           { key: "prefix", label: "Starts with", render: (k) => h("code", {}, `${k.prefix}…`) },
           { key: "created_at", label: "Created", render: (k) => fmtTime(k.created_at) },
+          { key: "created_by", label: "Issued by", render: (k) => k.created_by || "" },
+          {
+            key: "last_used_at",
+            label: "Last used",
+            render: (k) => (k.last_used_at ? fmtTime(k.last_used_at) : "never"),
+          },
           {
             key: "revoked",
             label: "State",
@@ -185,7 +190,7 @@ function keyForm(principal, onCreated) {
 }
 
 page("principals/:name", "view this principal", async ({ params }) => {
-  const principals = await get("/principals");
+  const principals = await getAll("/principals");
   const principal = principals.find((p) => p.name === params.name);
   if (!principal) return [h("h1", {}, params.name), empty("No such principal.")];
   const keys = keyList(principal.name);
@@ -237,7 +242,7 @@ page("principals/:name", "view this principal", async ({ params }) => {
 });
 
 page("policies/:name", "view this policy", async ({ params }) => {
-  const policies = await get("/policies");
+  const policies = await getAll("/policies");
   const policy = policies.find((p) => p.name === params.name);
   if (!policy) return [h("h1", {}, params.name), empty("No such policy.")];
   return [

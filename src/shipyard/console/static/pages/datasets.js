@@ -18,6 +18,7 @@ import {
   table,
 } from "../dom.js";
 import { page, part, setQuery, byName, listHeading } from "../router.js";
+import { pagedTable } from "../paging.js";
 import { lineageNodes } from "./lineage.js";
 
 const QUANTILES = ["p01", "p05", "p25", "p50", "p75", "p95", "p99"];
@@ -81,30 +82,20 @@ export function psi(base, current) {
 }
 
 page("datasets", "list datasets", async ({ query }) => {
-  const all = await get("/datasets");
-  const rows = byName(all, query);
-  const limit = Number(query.limit || 100);
   return [
     ...listHeading("Datasets", query),
-    table(
+    await pagedTable(
+      "/datasets",
+      {},
       [
         { key: "name", label: "Name", render: (d) => link(route("datasets", d.name), d.name) },
         { key: "versions", label: "Versions", numeric: true },
         { key: "latest_rows", label: "Rows (latest)", numeric: true },
         { key: "created_at", label: "Created", render: (d) => fmtTime(d.created_at) },
       ],
-      rows.slice(0, limit),
-      {
-        sort: { key: "name", desc: false },
-        rowHref: (d) => route("datasets", d.name),
-        caption: `${rows.length} datasets`,
-      },
+      { sort: { key: "name", desc: false }, rowHref: (d) => route("datasets", d.name) },
+      (rows) => byName(rows, query),
     ),
-    rows.length > limit
-      ? link(`#/datasets?${new URLSearchParams({ ...query, limit: limit + 100 })}`, "More…", {
-          class: "more",
-        })
-      : null,
   ];
 });
 

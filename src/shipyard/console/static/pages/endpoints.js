@@ -19,16 +19,17 @@ import {
   table,
 } from "../dom.js";
 import { page, part, setQuery, actionMessage, byName, listHeading } from "../router.js";
+import { pagedTable } from "../paging.js";
 
 const modelLink = (name, version) =>
   link(route("models", name, "versions", version), `${name}@${version}`);
 
 page("endpoints", "list endpoints", async ({ query }) => {
-  const all = await get("/endpoints");
-  const rows = byName(all, query);
   return [
     ...listHeading("Endpoints", query),
-    table(
+    await pagedTable(
+      "/endpoints",
+      {},
       [
         { key: "name", label: "Name", render: (e) => link(route("endpoints", e.name), e.name) },
         { key: "model_ref", label: "Model", render: (e) => modelLink(e.model, e.model_version) },
@@ -56,8 +57,8 @@ page("endpoints", "list endpoints", async ({ query }) => {
         },
         { key: "updated_at", label: "Updated", render: (e) => fmtTime(e.updated_at) },
       ],
-      rows.slice(0, 500),
       { sort: { key: "name", desc: false }, rowHref: (e) => route("endpoints", e.name) },
+      (rows) => byName(rows, query),
     ),
   ];
 });

@@ -1,7 +1,7 @@
 // Models: list, one model (versions, aliases), one version (lineage dataset -> run ->
 // model -> endpoint, evaluations, approve or reject with a reason).
 
-import { del, get, post, put, seg } from "../api.js";
+import { del, get, getAll, post, put, seg } from "../api.js";
 import { dag } from "../charts.js";
 import {
   badge,
@@ -19,14 +19,15 @@ import {
   table,
 } from "../dom.js";
 import { page, part, setQuery, actionMessage, byName, listHeading } from "../router.js";
+import { pagedTable } from "../paging.js";
 import { lineageNodes } from "./lineage.js";
 
 page("models", "list models", async ({ query }) => {
-  const all = await get("/models");
-  const rows = byName(all, query);
   return [
     ...listHeading("Models", query),
-    table(
+    await pagedTable(
+      "/models",
+      {},
       [
         { key: "name", label: "Name", render: (m) => link(route("models", m.name), m.name) },
         { key: "latest_version", label: "Latest version", numeric: true },
@@ -41,8 +42,8 @@ page("models", "list models", async ({ query }) => {
         },
         { key: "created_at", label: "Created", render: (m) => fmtTime(m.created_at) },
       ],
-      rows.slice(0, 500),
       { sort: { key: "name", desc: false }, rowHref: (m) => route("models", m.name) },
+      (rows) => byName(rows, query),
     ),
   ];
 });
@@ -270,7 +271,7 @@ async function lineageGraph(version) {
   const ref = `${version.name}@${version.version}`;
   const [graph, endpoints] = await Promise.all([
     get("/lineage", { kind: "model", ref }),
-    get("/endpoints").catch(() => []),
+    getAll("/endpoints").catch(() => []),
   ]);
   const me = `model:${ref}`;
   const extra = { nodes: [], edges: [] };

@@ -4,12 +4,14 @@ import { get, seg } from "../api.js";
 import { lineChart, pairedBars } from "../charts.js";
 import { badge, empty, facts, fmtNumber, fmtTime, h, link, route, section, table } from "../dom.js";
 import { page, part, setQuery } from "../router.js";
+import { pagedTable } from "../paging.js";
 
 page("monitors", "list monitors", async ({ query }) => {
-  const monitors = await get("/monitors", { endpoint: query.endpoint });
   return [
     h("h1", {}, query.endpoint ? `Monitors of ${query.endpoint}` : "Monitors"),
-    table(
+    await pagedTable(
+      "/monitors",
+      { endpoint: query.endpoint },
       [
         { key: "name", label: "Name", render: (m) => link(route("monitors", m.name), m.name) },
         {
@@ -36,7 +38,6 @@ page("monitors", "list monitors", async ({ query }) => {
         },
         { key: "enabled", label: "Enabled", render: (m) => (m.enabled ? "yes" : "no") },
       ],
-      monitors.slice(0, 500),
       { rowHref: (m) => route("monitors", m.name), empty: "No monitors." },
     ),
   ];
@@ -196,7 +197,6 @@ page("monitors/:name", "view this monitor", async ({ params }) => {
 });
 
 page("alarms", "list alarms", async ({ query }) => {
-  const alarms = await get("/alarms", { state: query.state, source: query.source });
   return [
     h("h1", {}, "Alarms"),
     h(
@@ -211,7 +211,9 @@ page("alarms", "list alarms", async ({ query }) => {
         ),
       ),
     ),
-    table(
+    await pagedTable(
+      "/alarms",
+      { state: query.state, source: query.source },
       [
         { key: "name", label: "Name", render: (a) => link(route("alarms", a.name), a.name) },
         { key: "state", label: "State", render: (a) => badge(a.state) },
@@ -225,7 +227,6 @@ page("alarms", "list alarms", async ({ query }) => {
         { key: "state_reason", label: "Why" },
         { key: "state_updated_at", label: "Since", render: (a) => fmtTime(a.state_updated_at) },
       ],
-      alarms.slice(0, 500),
       { rowHref: (a) => route("alarms", a.name), empty: "No alarms." },
     ),
   ];

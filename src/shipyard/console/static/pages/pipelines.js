@@ -4,12 +4,14 @@ import { get, seg } from "../api.js";
 import { dag } from "../charts.js";
 import { badge, facts, fmtTime, h, link, route, section, shortId, table } from "../dom.js";
 import { page, part } from "../router.js";
+import { pagedTable } from "../paging.js";
 
 page("pipelines", "list pipelines", async () => {
-  const pipelines = await get("/pipelines");
   return [
     h("h1", {}, "Pipelines"),
-    table(
+    await pagedTable(
+      "/pipelines",
+      {},
       [
         { key: "name", label: "Name", render: (p) => link(route("pipelines", p.name), p.name) },
         { key: "version", label: "Version", numeric: true },
@@ -23,7 +25,6 @@ page("pipelines", "list pipelines", async () => {
         { key: "description", label: "Description" },
         { key: "updated_at", label: "Updated", render: (p) => fmtTime(p.updated_at) },
       ],
-      pipelines.slice(0, 500),
       { rowHref: (p) => route("pipelines", p.name), empty: "No pipelines." },
     ),
   ];
@@ -45,7 +46,9 @@ function stepGraph(steps, title) {
 page("pipelines/:name", "view this pipeline", async ({ params }) => {
   const pipeline = await get(`/pipelines/${seg(params.name)}`);
   const runs = await part("list this pipeline's runs", async () =>
-    table(
+    pagedTable(
+      `/pipelines/${seg(params.name)}/runs`,
+      {},
       [
         {
           key: "id",
@@ -62,7 +65,6 @@ page("pipelines/:name", "view this pipeline", async ({ params }) => {
         { key: "message", label: "Message" },
         { key: "created_at", label: "Started", render: (r) => fmtTime(r.created_at) },
       ],
-      await get(`/pipelines/${seg(params.name)}/runs`, { limit: 50 }),
       { rowHref: (r) => route("pipeline-runs", r.id), empty: "Never run." },
     ),
   );

@@ -18,16 +18,17 @@ import {
   table,
 } from "../dom.js";
 import { page, part, setQuery, byName, listHeading } from "../router.js";
+import { pagedTable } from "../paging.js";
 
 /** Points the server is asked for per chart line (it downsamples longer histories). */
 export const MAX_POINTS = 400;
 
 page("experiments", "list experiments", async ({ query }) => {
-  const all = await get("/experiments");
-  const rows = byName(all, query);
   return [
     ...listHeading("Experiments", query),
-    table(
+    await pagedTable(
+      "/experiments",
+      {},
       [
         {
           key: "name",
@@ -37,11 +38,11 @@ page("experiments", "list experiments", async ({ query }) => {
         { key: "runs", label: "Runs", numeric: true },
         { key: "created_at", label: "Created", render: (e) => fmtTime(e.created_at) },
       ],
-      rows.slice(0, 500),
       {
         sort: { key: "created_at", desc: true },
         rowHref: (e) => `#/runs?experiment=${encodeURIComponent(e.name)}`,
       },
+      (rows) => byName(rows, query),
     ),
   ];
 });
