@@ -7,18 +7,24 @@ One Shipyard server (``shipyard server`` on a free 127.0.0.1 port, its own home)
 dataset and a few experiments; both CLIs list over HTTP from it, MLflow's through
 Shipyard's MLflow-compatible REST routes (``MLFLOW_TRACKING_URI`` and
 ``MLFLOW_TRACKING_TOKEN``, as tests/api/test_mlflow_client.py sets them), Shipyard's with
-``SHIPYARD_URL`` and ``SHIPYARD_API_KEY``. Pairs:
+``SHIPYARD_URL`` and ``SHIPYARD_API_KEY`` (or ``--url`` given on the command line). Pairs:
 
 - ``shipyard --help`` / ``mlflow --help``
 - ``shipyard datasets list`` / ``mlflow experiments search``
 - ``shipyard experiments list`` / ``mlflow experiments search``
+- ``shipyard --url URL models list`` / ``mlflow experiments search``
 
 The MLflow CLI is the official client's (mlflow-skinny) from the venv the MLflow client
 test uses (``<venv>/mlflow-client``, made by tests/fixtures/mlflow_client_env.py), or
 ``--mlflow PATH``. After one warm-up run of every command, the sides alternate run by run
 (Shipyard first on even runs, MLflow first on odd). Printed per command: wall seconds and
 the CPU seconds the process used (median and range; CPU time says more than wall time on a
-busy machine), and the MLflow/Shipyard ratio of the medians.
+busy machine), and the MLflow/Shipyard ratio of the medians, with the load average before
+and after.
+
+Both sides run from compiled bytecode, as installed packages do: MLflow's venv has it, and
+Shipyard's processes write theirs on the warm-up run into a cache of this run's own
+(``PYTHONPYCACHEPREFIX``), also when the environment says ``PYTHONDONTWRITEBYTECODE``.
 """
 
 from __future__ import annotations
@@ -41,10 +47,14 @@ sys.path.insert(0, str(ROOT))
 from _servers import RunningServer, free_port  # noqa: E402
 from shipyard.client import Client  # noqa: E402
 
+URL = "{url}"
+"""Stands for the server's URL in a command line."""
+
 PAIRS = [
     ("--help", ["--help"], ["--help"]),
     ("list (datasets)", ["datasets", "list"], ["experiments", "search"]),
     ("list (experiments)", ["experiments", "list"], ["experiments", "search"]),
+    ("--url URL models list", ["--url", URL, "models", "list"], ["experiments", "search"]),
 ]
 
 
@@ -124,6 +134,10 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{a:.2f}" for a in averages)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs per command and side")
@@ -132,11 +146,13 @@ def main() -> None:
     mlflow = _mlflow_cli(args.mlflow)
     home = Path(tempfile.mkdtemp(prefix="shipyard-bench-cli-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SHIPYARD_", "MLFLOW_"))}
+    load_before = os.getloadavg()
     server_env = base | {"SHIPYARD_HOME": str(home / "server-home")}
     server = _start_server(home, server_env)
     try:
         _seed(server, home)
-        ours = base | {
+        ours = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
+            "PYTHONPYCACHEPREFIX": str(home / "bytecode"),
             "SHIPYARD_HOME": str(home / "client-home"),
             "SHIPYARD_URL": server.url,
             "SHIPYARD_API_KEY": server.api_key,
@@ -152,7 +168,10 @@ def main() -> None:
         times: dict[tuple[str, str], list[float]] = {}
         cpu: dict[tuple[str, str], list[float]] = {}
         for label, shipyard_args, mlflow_args in PAIRS:
-            argv = {"shipyard": shipyard_args, "mlflow": mlflow_args}
+            argv = {
+                "shipyard": [a.format(url=server.url) for a in shipyard_args],
+                "mlflow": mlflow_args,
+            }
             for side, (command, env) in sides.items():  # warm-up: bytecode, disk cache
                 _timed([*command, *argv[side]], env)
             for run in range(args.runs):
@@ -167,8 +186,10 @@ def main() -> None:
     version = subprocess.run(
         [str(mlflow), "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
+    load_after = os.getloadavg()
     print(f"\nCLI start-up per command ({args.runs} runs each, alternating): median (range)")
-    print(f"shipyard: {' '.join(_shipyard_cli())}; mlflow: {mlflow} ({version})\n")
+    print(f"shipyard: {' '.join(_shipyard_cli())}; mlflow: {mlflow} ({version})")
+    print(f"load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}\n")
     for title, table in (("wall seconds", times), ("CPU seconds (user + system)", cpu)):
         print(f"{title:<28} {'shipyard':>22} {'mlflow':>22} {'mlflow/shipyard':>16}")
         for label, _, _ in PAIRS:
@@ -176,7 +197,7 @@ def main() -> None:
             ratio = statistics.median(theirs_t) / statistics.median(ours_t)
             print(f"{label:<28} {_spread(ours_t):>22} {_spread(theirs_t):>22} {ratio:>15.2f}x")
         print()
-    print("shipyard " + " | ".join(" ".join(a) for _, a, _ in PAIRS))
+    print("shipyard " + " | ".join(" ".join(a).format(url="URL") for _, a, _ in PAIRS))
     print("mlflow   " + " | ".join(" ".join(a) for _, _, a in PAIRS))
 
 

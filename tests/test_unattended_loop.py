@@ -220,7 +220,9 @@ def test_drift_alarm_retrains_gates_and_redeploys_unattended(loop_platform: Plat
                 _wait(
                     lambda: (
                         len(pipelines.list_pipeline_runs(admin, "retrain").items) == 2
-                        and all(r.done for r in pipelines.list_pipeline_runs(admin, "retrain").items)
+                        and all(
+                            r.done for r in pipelines.list_pipeline_runs(admin, "retrain").items
+                        )
                     ),
                     "both retraining runs ended",
                 )

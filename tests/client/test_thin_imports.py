@@ -83,6 +83,19 @@ def _heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if m.split(".")[0] in HEAVY)
 
 
+CLI_CORE = (
+    "shipyard.cli._main",
+    "shipyard.cli._lazy",
+    "shipyard.cli._context",
+    "shipyard.cli._output",
+)
+"""What every ``shipyard`` command loads of the CLI; a command's module loads when it runs."""
+
+
+def _command_modules(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.startswith("shipyard.cli._") and m not in CLI_CORE)
+
+
 def _ingest(tmp_path: Path, server: LiveServer, key: str, name: str) -> None:
     data = tmp_path / f"{name}.csv"
     data.write_text("x\n1\n2\n3\n")
@@ -117,6 +130,7 @@ def test_cli_help_loads_no_server_and_no_heavy_library(tmp_path: Path) -> None:
     assert "datasets" in out and "endpoints" in out
     assert _heavy(modules) == []
     assert _server_modules(modules) == []
+    assert _command_modules(modules) == []  # listed from the command table
 
 
 def test_a_remote_listing_loads_no_server_module(
@@ -131,6 +145,8 @@ def test_a_remote_listing_loads_no_server_module(
     assert [d["name"] for d in json.loads(out)] == ["thin-listing"]
     assert _heavy(modules) == []
     assert _server_modules(modules) == []
+    assert "shipyard.cli._datasets" in modules and "shipyard.cli._endpoints" not in modules
+    assert "click" not in modules  # httpx's own command line is not loaded
 
 
 def test_a_remote_table_read_loads_pyarrow_but_no_server_module(

@@ -9,41 +9,148 @@ from typing import Annotated
 import typer
 
 from shipyard import __version__
-from shipyard.cli import (
-    _alarms,
-    _automl,
-    _batch,
-    _certs,
-    _contracts,
-    _cost,
-    _datasets,
-    _deploy,
-    _edge,
-    _encryption,
-    _endpoints,
-    _evaluation,
-    _features,
-    _iam,
-    _logs,
-    _monitors,
-    _pipelines,
-    _registry,
-    _runs,
-    _scheduler,
-    _servers,
-    _streams,
-    _training,
-    _transforms,
-    _tuning,
-)
 from shipyard.cli._context import STATE
+from shipyard.cli._lazy import LazyCommand, LazyGroup
 from shipyard.cli._output import errors
-from shipyard.cli._quickstart import quickstart
 from shipyard.errors import ShipyardError
+
+if "httpx" not in sys.modules:
+    # httpx loads its own command line (click, pygments) when it can; no command here runs
+    # it, and a missing module is the switch httpx itself offers
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+
+_CLI = "shipyard.cli."
+
+COMMANDS: dict[str, LazyCommand] = {
+    "init": LazyCommand(
+        _CLI + "_servers:init",
+        "Create the Shipyard home and the bootstrap admin, and print the admin's API key once.",
+    ),
+    "server": LazyCommand(
+        _CLI + "_servers:server", "Run the REST control plane (OpenAPI at /api/v1/openapi.json)."
+    ),
+    "serve": LazyCommand(
+        _CLI + "_servers:serve",
+        "Serve an endpoint: /invocations, /v2 (Open Inference Protocol), /feedback, /metrics.",
+    ),
+    "scheduler": LazyCommand(
+        _CLI + "_scheduler:scheduler",
+        "Run scheduled windows in the foreground until Ctrl+C (beside servers sharing the DB).",
+    ),
+    "quickstart": LazyCommand(
+        _CLI + "_quickstart:quickstart",
+        "Ingest bundled data, train two models, register the better as champion, and serve it.",
+    ),
+    "cost": LazyCommand(
+        _CLI + "_cost:cost",
+        "What jobs (training, tuning, batch, AutoML) and endpoints cost, priced with the\n"
+        "settings' price_cpu_hour and price_gb_hour (only resources you may describe).",
+    ),
+    "logs": LazyCommand(
+        _CLI + "_logs:logs",
+        "Show the JSON logs every server and job writes under <home>/logs (this machine's).",
+    ),
+    "train": LazyCommand(
+        _CLI + "_training:train",
+        "Train a model from SPEC in a worker process, streaming its log and progress.",
+    ),
+    "batch-transform": LazyCommand(
+        _CLI + "_batch:batch_transform",
+        "Score a dataset version with a model into a new dataset version, in chunks.",
+    ),
+    "export-edge": LazyCommand(
+        _CLI + "_edge:export_edge",
+        "Convert REF to ONNX, check parity with the original, and write a runnable package.",
+    ),
+    "import-edge": LazyCommand(
+        _CLI + "_edge:import_edge",
+        "Unpack an edge package safely, checking every file against its manifest.",
+    ),
+    "validate": LazyCommand(
+        _CLI + "_contracts:validate",
+        "Validate a dataset version against a contract; exit 1 when an error check fails.",
+    ),
+    "evaluate": LazyCommand(
+        _CLI + "_evaluation:evaluate",
+        "Evaluate REF on labelled data: metrics with intervals, curves, an HTML report; with\n"
+        "thresholds, exit 1 when the version does not meet them.",
+    ),
+    "deploy": LazyCommand(
+        _CLI + "_deploy:deploy",
+        "Roll a model version out onto endpoint NAME in baked, alarmed steps (blue/green).",
+    ),
+    "datasets": LazyCommand(_CLI + "_datasets:app", "Ingest and inspect versioned datasets."),
+    "contracts": LazyCommand(_CLI + "_contracts:app", "Suggest, apply and inspect data contracts."),
+    "features": LazyCommand(
+        _CLI + "_features:app", "Feature views, training sets and online features."
+    ),
+    "streams": LazyCommand(_CLI + "_streams:app", "Streaming ingestion into versioned datasets."),
+    "transforms": LazyCommand(
+        _CLI + "_transforms:app",
+        "Versioned SQL (DuckDB/Spark) or Python steps from dataset versions to new ones.",
+    ),
+    "jobs": LazyCommand(_CLI + "_training:jobs_app", "Inspect and cancel training jobs."),
+    "tune": LazyCommand(
+        _CLI + "_tuning:tune_app",
+        "Tune a training spec's parameters: shipyard tune SPEC.yaml, then best, trials, report.",
+    ),
+    "pipelines": LazyCommand(
+        _CLI + "_pipelines:app", "Pipelines: DAGs of steps with caching, conditions and triggers."
+    ),
+    "batch-jobs": LazyCommand(_CLI + "_batch:jobs_app", "Inspect and cancel batch transform jobs."),
+    "automl": LazyCommand(
+        _CLI + "_automl:app",
+        "Search model families under a wall-time budget: shipyard automl DATASET@V --target COL "
+        "--budget 10m; then inspect jobs and their leaderboards.",
+    ),
+    "experiments": LazyCommand(_CLI + "_registry:experiments_app", "Experiments and their runs."),
+    "runs": LazyCommand(_CLI + "_runs:runs_app", "Tracked runs: search, show, compare."),
+    "models": LazyCommand(_CLI + "_registry:models_app", "The model registry."),
+    "evaluations": LazyCommand(
+        _CLI + "_evaluation:evaluations_app", "Stored evaluations of model versions."
+    ),
+    "endpoints": LazyCommand(
+        _CLI + "_endpoints:app",
+        "Real-time endpoints: variants, traffic, settings, A/B results.",
+        extra=(("recommend", _CLI + "_cost:recommend"),),
+    ),
+    "monitors": LazyCommand(
+        _CLI + "_monitors:app",
+        "Monitors: drift, quality and estimated performance of an endpoint's traffic.",
+    ),
+    "deployments": LazyCommand(
+        _CLI + "_deploy:deployments_app", "Guarded rollouts: list, inspect, resume."
+    ),
+    "alarms": LazyCommand(
+        _CLI + "_alarms:app",
+        "Alarms on monitor and endpoint metrics: OK, ALARM, INSUFFICIENT_DATA.",
+    ),
+    "principals": LazyCommand(_CLI + "_iam:principals_app", "Users and service principals."),
+    "keys": LazyCommand(_CLI + "_iam:keys_app", "API keys."),
+    "policies": LazyCommand(_CLI + "_iam:policies_app", "IAM-style access policies."),
+    "audit": LazyCommand(_CLI + "_iam:audit_app", "The audit trail."),
+    "certs": LazyCommand(_CLI + "_certs:app", "Certificates for TLS."),
+    "encryption": LazyCommand(
+        _CLI + "_encryption:app", "Encryption at rest: status and KEK rotation."
+    ),
+    "tags": LazyCommand(
+        _CLI + "_iam:tags_app", "Tags on principals and resources, for policy conditions."
+    ),
+    "groups": LazyCommand(_CLI + "_iam:groups_app", "Groups of principals that share policies."),
+    "roles": LazyCommand(_CLI + "_iam:roles_app", "Roles assumed for a session."),
+}
+"""Every command of ``shipyard`` in the order its help lists them, each loaded when it runs
+(``tests/cli/test_lazy_commands.py`` holds this table and the command modules together)."""
+
+
+class ShipyardGroup(LazyGroup):
+    lazy_commands = COMMANDS
+
 
 app = typer.Typer(
     name="shipyard",
     help="Shipyard: data to a monitored, secured model in production, self-hosted.",
+    cls=ShipyardGroup,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -79,50 +186,6 @@ def root(
 ) -> None:
     STATE.url, STATE.api_key = url, api_key
     STATE.ca_bundle, STATE.client_cert, STATE.client_key = ca_bundle, client_cert, client_key
-
-
-app.command()(_servers.init)
-app.command()(_servers.server)
-app.command()(_servers.serve)
-app.command()(_scheduler.scheduler)
-app.command()(quickstart)
-app.command()(_cost.cost)
-app.command()(_logs.logs)
-app.command()(_training.train)
-app.command("batch-transform")(_batch.batch_transform)
-app.command("export-edge")(_edge.export_edge)
-app.command("import-edge")(_edge.import_edge)
-app.add_typer(_datasets.app, name="datasets")
-app.add_typer(_contracts.app, name="contracts")
-app.command()(_contracts.validate)
-app.add_typer(_features.app, name="features")
-app.add_typer(_streams.app, name="streams")
-app.add_typer(_transforms.app, name="transforms")
-app.add_typer(_training.jobs_app, name="jobs")
-app.add_typer(_tuning.tune_app, name="tune")
-app.add_typer(_pipelines.app, name="pipelines")
-app.add_typer(_batch.jobs_app, name="batch-jobs")
-app.add_typer(_automl.app, name="automl")
-app.add_typer(_registry.experiments_app, name="experiments")
-app.add_typer(_runs.runs_app, name="runs")
-app.add_typer(_registry.models_app, name="models")
-app.command()(_evaluation.evaluate)
-app.add_typer(_evaluation.evaluations_app, name="evaluations")
-_endpoints.app.command("recommend")(_cost.recommend)
-app.add_typer(_endpoints.app, name="endpoints")
-app.add_typer(_monitors.app, name="monitors")
-app.command()(_deploy.deploy)
-app.add_typer(_deploy.deployments_app, name="deployments")
-app.add_typer(_alarms.app, name="alarms")
-app.add_typer(_iam.principals_app, name="principals")
-app.add_typer(_iam.keys_app, name="keys")
-app.add_typer(_iam.policies_app, name="policies")
-app.add_typer(_iam.audit_app, name="audit")
-app.add_typer(_certs.app, name="certs")
-app.add_typer(_encryption.app, name="encryption")
-app.add_typer(_iam.tags_app, name="tags")
-app.add_typer(_iam.groups_app, name="groups")
-app.add_typer(_iam.roles_app, name="roles")
 
 
 # typer re-exports click's BadParameter (from its own copy of click in recent releases); the

@@ -96,14 +96,22 @@ def tls_context(
 def http_verify(
     url: str, ca_bundle: str | Path | None = None, client_cert: ClientCert | None = None
 ) -> ssl.SSLContext | bool:
-    """httpx's ``verify`` for ``url``: an SSL context for https (built only then), else True."""
+    """httpx's ``verify`` for ``url``: an SSL context for https (built only then).
+
+    A plain http server needs no CA store, and loading one (httpx's default) costs tens of
+    milliseconds at every start of the CLI; its client gets a context that trusts no
+    certificate at all (it still requires one and checks the host name), so a TLS
+    connection through it cannot succeed by accident.
+    """
     if url.lower().startswith("https:"):
         return tls_context(ca_bundle, client_cert)
     if client_cert is not None:
         raise errors.InvalidInput(
             "a client certificate needs an https:// server URL", field="client_cert"
         )
-    return True
+    import ssl
+
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class HttpTransport:
