@@ -205,6 +205,7 @@ def test_every_object_the_services_write_is_sealed(
     secrets = _write_everything(platform, tmp_path, full=full)
 
     count, unsealed, found = _hits(objects())
+    print(f"scanned {count} stored objects: {len(unsealed)} unsealed, {len(found)} plaintext hits")
     # full: dataset, artifacts, two models and their metadata, evaluation and validation
     # reports, capture files, monitor result and report
     assert count >= (12 if full else 2), count
