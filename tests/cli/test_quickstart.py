@@ -53,7 +53,8 @@ def test_quickstart_prints_keys_that_work_on_the_servers_it_advertises(
     assert invoked.returncode == 0, invoked.stderr
     assert len(orjson.loads(invoked.stdout)["predictions"]) == 1
     models = run(commands["control"], env)
-    assert [m["name"] for m in orjson.loads(models.stdout)] == ["breast-cancer"], models.stdout
+    names = [m["name"] for m in orjson.loads(models.stdout)["items"]]
+    assert names == ["breast-cancer"], models.stdout
     listed = run(commands["cli"], env)
     assert listed.returncode == 0, listed.stderr
     assert "breast-cancer" in listed.stdout
@@ -66,7 +67,8 @@ def test_quickstart_prints_keys_that_work_on_the_servers_it_advertises(
     created = shipyard(home, "keys", "create", "admin", "--json")
     env["SHIPYARD_API_KEY"] = orjson.loads(created.stdout)["token"]
     models = run(commands["control"], env)
-    assert [m["name"] for m in orjson.loads(models.stdout)] == ["breast-cancer"], models.stdout
+    names = [m["name"] for m in orjson.loads(models.stdout)["items"]]
+    assert names == ["breast-cancer"], models.stdout
     listed = run(commands["cli"], env)
     assert listed.returncode == 0, listed.stderr
     assert "breast-cancer" in listed.stdout

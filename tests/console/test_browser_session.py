@@ -27,7 +27,7 @@ def _principals(server: ConsoleServer) -> set[str]:
         f"{server.url}/api/v1/principals",
         headers={"Authorization": f"Bearer {server.seeded.admin_key}"},
     )
-    return {p["name"] for p in listed.json()}
+    return {p["name"] for p in listed.json()["items"]}
 
 
 def test_the_session_cookie_is_httponly_and_the_page_sends_the_csrf_token(
