@@ -134,7 +134,7 @@ def test_control_plane_answers_every_request_within_its_schema(world: World) -> 
             names = tuple(p.name for p in op.path_parameters)
             heavy = catalog[(op.method.upper(), op.path)] in HEAVY
             seeded = [] if heavy else world.path_parameters(names)
-            for mode, examples in ((GenerationMode.POSITIVE, 12), (GenerationMode.NEGATIVE, 4)):
+            for mode, examples in ((GenerationMode.POSITIVE, 8), (GenerationMode.NEGATIVE, 3)):
                 strategy = st.one_of(
                     op.as_strategy(generation_mode=mode),
                     *(op.as_strategy(generation_mode=mode, path_parameters=p) for p in seeded),
@@ -188,7 +188,7 @@ def test_data_plane_never_answers_5xx(world: World) -> None:
 
 
 def _fuzz_invoke(op: Operation, ctx: RequestContext, names: list[str]) -> None:
-    @budget(30)
+    @budget(20)
     @given(args=arguments(op, names))
     def call(args: dict[str, Any]) -> None:
         try:
