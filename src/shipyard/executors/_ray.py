@@ -137,6 +137,9 @@ def _start_local(ray: Any) -> _Connection:
 
 
 _SERVER_START_ATTEMPTS = 3
+# How Ray's client proxy says the server it starts for each client did not start (a busy
+# machine; the next connect usually succeeds): the words depend on where the start failed
+_SERVER_START_FAILURES = ("client server failed", "start_specific_server")
 
 
 def _connect_client(ray: Any, address: str, token_file: Path | None) -> _Connection:
@@ -161,7 +164,7 @@ def _connect_client(ray: Any, address: str, token_file: Path | None) -> _Connect
                 # the head starts a server per client; on a busy machine that start can fail
                 # once and succeed at the next connect
                 if (
-                    "client server failed" not in str(error)
+                    not any(sign in str(error) for sign in _SERVER_START_FAILURES)
                     or attempt + 1 == _SERVER_START_ATTEMPTS
                 ):
                     raise
