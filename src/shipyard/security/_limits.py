@@ -161,6 +161,11 @@ class RequestLimiter:
         with self._lock:
             self._roll_day()
             pending, self._pending, day = self._pending, {}, self._day
+        quotas = self._default.quota is not None or any(
+            limit.quota is not None for limit in self._own.values()
+        )
+        if not pending and not quotas:  # nothing to add and no total to read back
+            return
         try:
             with self._platform.db.session() as session:
                 for principal, count in pending.items():

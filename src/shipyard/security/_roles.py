@@ -5,7 +5,7 @@ key that expires; what the session may do is the role's policies (and boundary).
 A trust policy says who may assume the role::
 
     {"Statement": [{"Effect": "Allow", "Principal": ["ann", "ci-*"],
-                    "Condition": {"IpAddress": {"sy:SourceIp": "10.0.0.0/8"}}}]}
+                    "Condition": {"IpAddress": {"sy:SourceIp": "192.168.0.0/16"}}}]}
 
 ``Principal`` takes name patterns (``*``, ``?``); a matching Deny wins; the condition sees
 the assuming request (its address, time, the caller's tags).

@@ -60,6 +60,7 @@ from shipyard.serving._http import (
     error_response,
     internal_error_response,
     json_response,
+    non_http,
 )
 from shipyard.serving._metrics import ServingMetrics
 from shipyard.serving._router import Route, Router
@@ -208,30 +209,7 @@ class ServingApp:
                 raise NotFound("no such path", field="path")
             route = found[0]
             if route.action is not None:
-                principal: str | None
-                if (
-                    request.authorization is None
-                    and self.certificates is not None
-                    and has_client_certificate(scope)
-                ):
-                    principal = self.certificates.authorize_certificate(
-                        scope_principal(scope), route.action, self.resource
-                    )
-                else:
-                    principal = self.authorizer.authorize(
-                        request.authorization, route.action, self.resource
-                    )
-                if principal is None:
-                    principal = await asyncio.get_running_loop().run_in_executor(
-                        None,
-                        self.authorizer.resolve,
-                        request.authorization,
-                        route.action,
-                        self.resource,
-                    )
-                request.principal = principal
-                if self.limiter is not None:
-                    self.limiter.check(principal)
+                request.principal = await self._principal(request, scope, route.action)
             if scope["method"] not in route.methods:
                 allowed = ", ".join(sorted(route.methods))
                 raise MethodNotAllowed(
@@ -566,27 +544,30 @@ class ServingApp:
     async def _ready(self, request: Request) -> Response:
         return Response(200, b'{"ready":true}')
 
+    async def _principal(self, request: Request, scope: Scope, action: str) -> str:
+        """Who calls, by client certificate or key (from memory; a key not seen yet is
+        looked up off the event loop), allowed ``action`` and within its request limits."""
+        if (
+            request.authorization is None
+            and self.certificates is not None
+            and has_client_certificate(scope)
+        ):
+            principal = self.certificates.authorize_certificate(
+                scope_principal(scope), action, self.resource
+            )
+        else:
+            found = self.authorizer.authorize(request.authorization, action, self.resource)
+            if found is None:
+                found = await asyncio.get_running_loop().run_in_executor(
+                    None, self.authorizer.resolve, request.authorization, action, self.resource
+                )
+            principal = found
+        if self.limiter is not None:
+            self.limiter.check(principal)
+        return principal
+
     async def _non_http(self, kind: str, receive: Receive, send: Send) -> None:
-        if kind == "websocket":
-            await receive()
-            await send({"type": "websocket.close", "code": 1008})
-            return
-        if kind != "lifespan":
-            return
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    self.start()
-                except Exception as exc:
-                    logger.exception("serving app %s failed to start", self.endpoint_name)
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await asyncio.get_running_loop().run_in_executor(None, self.stop)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await non_http(kind, receive, send, self.start, self.stop, self.endpoint_name)
 
 
 def _jsonable(array: np.ndarray) -> object:

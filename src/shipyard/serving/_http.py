@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -188,3 +190,37 @@ def internal_error_response(*, oip: bool = False) -> Response:
     message = "internal server error"
     body = {"error": message} if oip else error_document(INTERNAL_ERROR, message)
     return json_response(body, 500)
+
+
+async def non_http(
+    kind: str,
+    receive: Receive,
+    send: Send,
+    start: Callable[[], None],
+    stop: Callable[[], None],
+    name: str,
+) -> None:
+    """What a serving app does with a scope that is not HTTP: refuse websockets, and run
+    ``start``/``stop`` at the lifespan's startup and shutdown (``stop`` off the loop)."""
+    if kind == "websocket":
+        await receive()
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    if kind != "lifespan":
+        return
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                start()
+            except Exception as exc:
+                logging.getLogger("shipyard.serving").exception(
+                    "serving app %s failed to start", name
+                )
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await asyncio.get_running_loop().run_in_executor(None, stop)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
