@@ -21,7 +21,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from shipyard.errors import InvalidInput
 
@@ -53,11 +61,19 @@ class Settings(BaseModel):
     """Whether new blobs are encrypted at rest (a data key per object, wrapped by a
     key-encryption key); blobs stored either way stay readable, so it can be turned off
     and on again."""
-    kek_provider: Literal["local"] = "local"
-    """Where key-encryption keys live: ``local`` keeps them in ``<home>/keys/kek-<id>.key``."""
-    kek_id: str | None = None
-    """Pin new data keys to this key-encryption key; unset, the current one
-    (``<home>/keys/kek-current``, made on first use and moved by ``encryption rotate``)."""
+    kek_provider: Literal["local", "aws-kms"] = "local"
+    """Where key-encryption keys live: ``local`` keeps them in ``<home>/keys/kek-<id>.key``;
+    ``aws-kms`` in AWS KMS (or a compatible service at ``kms_endpoint_url``), with
+    credentials from boto3's usual chain."""
+    kek_id: str | None = Field(default=None, validate_default=True)
+    """Local: pin new data keys to this key-encryption key; unset, the current one
+    (``<home>/keys/kek-current``, made on first use and moved by ``encryption rotate``).
+    aws-kms (required): the KMS key id, ARN or alias new data keys start under, until
+    ``encryption rotate`` moves them (``<home>/keys/kms-current``)."""
+    kms_endpoint_url: str | None = None
+    """aws-kms: the KMS endpoint, for a KMS-compatible service; unset, AWS's own."""
+    kms_region: str | None = None
+    """aws-kms: the KMS region; unset, boto3's default."""
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     serving_port: int = Field(default=8080, ge=0, le=65535)
@@ -152,10 +168,15 @@ class Settings(BaseModel):
 
     @field_validator("kek_id")
     @classmethod
-    def _key_id(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value):
+    def _key_id(cls, key_id: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("kek_provider") == "aws-kms":
+            if key_id is None:
+                raise ValueError("the aws-kms key provider needs a KMS key id, ARN or alias")
+            if not re.fullmatch(r"[A-Za-z0-9:/_+=,.@-]{1,2048}", key_id):
+                raise ValueError("not a KMS key id, ARN or alias")
+        elif key_id is not None and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", key_id):
             raise ValueError("a key id is 1-63 lowercase letters, digits and '-'")
-        return value
+        return key_id
 
     @field_validator("executor")
     @classmethod
@@ -216,6 +237,8 @@ class Settings(BaseModel):
             "provider": self.kek_provider,
             "keys": str(self.home / "keys"),
             "kek_id": self.kek_id,
+            "endpoint_url": self.kms_endpoint_url,
+            "region": self.kms_region,
             "seal_writes": self.encryption == "on",
         }
 

@@ -304,12 +304,13 @@ class BlobStore(ABC):
                 return None
             return read_header(source, first, digest).wrapped.key_id
 
-    def rewrap(self, digest: str, new_key_id: str) -> bool:
+    def rewrap(self, digest: str, new_key_id: str) -> str | None:
         """Re-wrap the blob's data key under ``new_key_id`` without re-encrypting its data.
 
         The header's key slot is rewritten, so the whole object is written again (chunks
         copied as they are, through a local spool since an object store cannot patch an
-        object in place). False when the blob is plaintext or already under that key.
+        object in place). Returns the KEK it was under; None when the blob is plaintext or
+        already under ``new_key_id``.
         """
         if self.envelope is None:
             raise IntegrityError("this blob store has no keys to rewrap with")
@@ -318,17 +319,17 @@ class BlobStore(ABC):
         with self._translated(digest), self._open(key) as source, self._spool() as spool:
             first = read_exact(source, PREFIX_BYTES)
             if not first.startswith(MAGIC) or first[len(MAGIC)] == PLAIN:
-                return False
+                return None
             header = read_header(source, first, digest)
             if header.wrapped.key_id == new_key_id:
-                return False
+                return None
             wrapped = keys.re_encrypt(header.wrapped, header.context, new_key_id)
             spool.write(dataclasses.replace(header, wrapped=wrapped).encode())
             while chunk := source.read(CHUNK):
                 spool.write(chunk)
             spool.seek(0)
             self._write_stream(key, spool)
-        return True
+        return header.wrapped.key_id
 
     @contextmanager
     def _translated(self, digest: str | None) -> Iterator[None]:

@@ -44,7 +44,10 @@ def context_bytes(context: Mapping[str, str]) -> bytes:
 
 
 class KeyProvider(ABC):
-    """Makes, unwraps and re-wraps data keys under key-encryption keys."""
+    """Makes, unwraps and re-wraps data keys under key-encryption keys; ``directory`` is
+    where the provider keeps its state on this machine (pointers, rotation progress)."""
+
+    directory: Path
 
     @abstractmethod
     def current_key_id(self) -> str:
@@ -65,8 +68,9 @@ class KeyProvider(ABC):
         """The same data key wrapped under ``new_key_id`` instead."""
 
     @abstractmethod
-    def create_key(self) -> str:
-        """Make a new KEK, make it current, and return its id."""
+    def create_key(self, to_key: str | None = None) -> str:
+        """Make a new KEK (or, where the provider allows, adopt the existing ``to_key``),
+        make it current, and return its id."""
 
     @abstractmethod
     def key_ids(self) -> list[str]:
@@ -171,7 +175,12 @@ class LocalKeyProvider(KeyProvider):
     ) -> WrappedKey:
         return self._wrap(new_key_id, self.decrypt(wrapped, context), context)
 
-    def create_key(self) -> str:
+    def create_key(self, to_key: str | None = None) -> str:
+        if to_key is not None:
+            raise InvalidInput(
+                "the local key provider makes its own keys; rotate without --to-key",
+                field="to_key",
+            )
         if self._pinned is not None:
             raise InvalidInput(
                 "the key-encryption key is pinned by the setting kek_id; unset it to rotate",

@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shipyard.errors import InvalidInput
+from shipyard.store.blobs._aws_kms import AwsKmsKeyProvider
 from shipyard.store.blobs._base import BlobStore
 from shipyard.store.blobs._crypto import Envelope
 from shipyard.store.blobs._fsspec import FsspecBlobStore
-from shipyard.store.blobs._kms import LocalKeyProvider
+from shipyard.store.blobs._kms import KeyProvider, LocalKeyProvider
 from shipyard.store.blobs._local import LocalBlobStore
 
 
@@ -23,8 +24,9 @@ def open_blob_store(
 ) -> BlobStore:
     """The blob store at ``url``; ``storage_options`` go to the S3 filesystem (s3fs).
 
-    ``encryption`` (``Settings.blob_encryption``) gives it keys: ``provider`` and ``keys``
-    (the local provider's directory), ``kek_id`` (pinned, or None) and ``seal_writes``.
+    ``encryption`` (``Settings.blob_encryption``) gives it keys: ``provider`` (``local`` or
+    ``aws-kms``), ``keys`` (the provider's directory), ``kek_id`` (pinned, or None; for
+    aws-kms the KMS key), ``endpoint_url`` and ``region`` (aws-kms) and ``seal_writes``.
     Without it the store writes plaintext and cannot open encrypted objects.
     """
     store = _open(url, storage_options)
@@ -34,9 +36,19 @@ def open_blob_store(
 
 
 def _envelope(options: Mapping[str, Any]) -> Envelope:
-    if options.get("provider", "local") != "local":
-        raise InvalidInput(f"unknown key provider {options['provider']!r}", field="kek_provider")
-    keys = LocalKeyProvider(Path(options["keys"]), pinned_key_id=options.get("kek_id"))
+    provider = options.get("provider", "local")
+    keys: KeyProvider
+    if provider == "local":
+        keys = LocalKeyProvider(Path(options["keys"]), pinned_key_id=options.get("kek_id"))
+    elif provider == "aws-kms":
+        keys = AwsKmsKeyProvider.connect(
+            options.get("kek_id"),
+            Path(options["keys"]),
+            endpoint_url=options.get("endpoint_url"),
+            region=options.get("region"),
+        )
+    else:
+        raise InvalidInput(f"unknown key provider {provider!r}", field="kek_provider")
     return Envelope(keys, seal_writes=bool(options.get("seal_writes", True)))
 
 
