@@ -149,6 +149,15 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "audit.export_log", "GET", f"{_V1}/audit/export", "shipyard.security:export_audit_log"
     ),
+    Operation(
+        "audit.public_key", "GET", f"{_V1}/audit/public-key", "shipyard.security:audit_public_key"
+    ),
+    Operation(
+        "encryption.rotate_keys",
+        "POST",
+        f"{_V1}/encryption/rotations",
+        "shipyard.security:rotate_encryption_keys",
+    ),
 )
 
 # Tags: on principals (iam) and on resources, each kind under its own service's actions.

@@ -396,6 +396,24 @@ def test_cli_verify_and_export_exit_codes(
         assert code == 0 and "audit log OK" in out, err
         code, out, _ = invoke("audit", "verify", "--from", str(tmp_path / "x"), "--json")
         assert code == 0 and json.loads(out)["ok"] is True
+        # an auditor's flow: the public key fetched apart from the export, then an offline check
+        code, pem, err = invoke("audit", "public-key")
+        assert code == 0 and pem.startswith("-----BEGIN PUBLIC KEY-----"), err
+        assert pem == (tmp_path / "x" / "audit-signing.pub").read_text()
+        held = tmp_path / "held.pem"
+        code, out, err = invoke("audit", "public-key", "--out", str(held))
+        assert code == 0 and held.read_text() == pem, err
+        exported = ("audit", "verify", "--export", str(tmp_path / "x"), "--json")
+        code, out, _ = invoke(*exported, "--public-key", str(held))
+        assert code == 0 and json.loads(out)["ok"] is True
+        stranger = tmp_path / "stranger.pem"
+        stranger.write_bytes(
+            Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+        )
+        code, out, _ = invoke(*exported, "--public-key", str(stranger))
+        assert code == 1 and json.loads(out)["ok"] is False
         code, _, err = invoke("audit", "verify", "--public-key", "k.pem")
         assert code == 1 and "--public-key needs --from" in err
         code, _, err = invoke("audit", "verify", "--from", str(tmp_path / "missing"))

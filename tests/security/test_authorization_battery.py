@@ -359,6 +359,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "audit.list_events": lambda w: {},
     "audit.verify_log": lambda w: {},
     "audit.export_log": lambda w: {"limit": 10},
+    "audit.public_key": lambda w: {},
+    "encryption.rotate_keys": lambda w: {},
     "iam.simulate": lambda w: {
         "principal": "target-user",
         "action": "datasets:GetDataset",

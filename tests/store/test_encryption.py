@@ -256,6 +256,15 @@ def test_cli_status_and_rotate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert report["in_use"] == {report["kek"]: 3}
     assert [store.get_bytes(d) for d in digests] == [b"model %d" % n for n in range(3)]
 
-    refused = runner.invoke(app, ["--url", "http://127.0.0.1:9", "encryption", "rotate"])
-    assert isinstance(refused.exception, InvalidInput) and refused.exception.field == "url"
     assert store.envelope.keys.key_ids() == [report["kek"]]  # type: ignore[union-attr]
+
+    # the rotation is an audited operation: its counts are in the hash-chained log
+    from shipyard.client import Client
+
+    client = Client(settings=settings)
+    [event] = client.iam.audit_events(action="encryption:RotateKeys")
+    assert event.outcome == "succeeded" and event.resource == "sy:encryption/*"
+    assert event.detail["rewrapped"] == 3 and event.detail["previous"] == {old: 3}
+    assert event.detail["kek"] == report["kek"] and client.iam.verify_audit_log().ok
+    refused = runner.invoke(app, ["--url", "http://127.0.0.1:9", "encryption", "status"])
+    assert isinstance(refused.exception, InvalidInput) and refused.exception.field == "url"

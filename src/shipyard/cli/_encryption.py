@@ -1,7 +1,8 @@
 """``shipyard encryption``: the blob store's key-encryption keys on this machine.
 
-These commands act on this machine's home (its key files and its blob store), as
-``shipyard init`` does, not through a server: a KEK never leaves the machine that holds it.
+``status`` reads this machine's home (its key files and its blob store), as ``shipyard
+init`` does; ``rotate`` is an audited operation, in-process on this home or, with --url, by
+the server on its own store. A KEK never leaves the machine (or KMS) that holds it.
 """
 
 from __future__ import annotations
@@ -72,38 +73,37 @@ def rotate(
         bool,
         typer.Option(
             "--remove-old",
-            help="Then delete every other KEK that no blob still uses (irreversible).",
+            help="Then delete every other local KEK that no blob still uses (irreversible).",
         ),
     ] = False,
+    to_key: Annotated[
+        str | None,
+        typer.Option(
+            "--to-key",
+            help="aws-kms: re-wrap under this existing KMS key (id, ARN or alias) instead of "
+            "a new one.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Make a new KEK current and re-wrap every blob's data key under it (data is not
-    re-encrypted; each blob's header is rewritten)."""
-    import time
-
-    from shipyard.store.blobs import rotate_kek
-
-    started = time.monotonic()
-    report = rotate_kek(_store(), remove_old=remove_old)
-    seconds = time.monotonic() - started
-    value = {
-        "kek": report.key_id,
-        "rewrapped": report.rewrapped,
-        "plaintext": report.plaintext,
-        "in_use": dict(report.in_use),
-        "removed": report.removed,
-        "seconds": round(seconds, 3),
-    }
+    re-encrypted; each blob's header is rewritten). Audited; with --url, the server rotates
+    its own store. Interrupted, run it again: it finishes the same rotation."""
+    report = STATE.client().encryption.rotate(to_key=to_key, remove_old=remove_old)
 
     def show() -> None:
+        resumed = " (finished an interrupted rotation)" if report.resumed else ""
         console.print(
-            f"new KEK {report.key_id}: re-wrapped {report.rewrapped} blobs in {seconds:.2f}s"
-            + (f"; {report.plaintext} plaintext blobs left as they are" if report.plaintext else "")
+            f"KEK {report.kek}: re-wrapped {report.rewrapped} blobs in {report.seconds:.2f}s"
+            + resumed
+            + (f"; {report.plaintext} plaintext blobs left as they are" if report.plaintext else ""),
+            highlight=False,
+            soft_wrap=True,
         )
-        stale = [k for k in report.in_use if k != report.key_id]
+        stale = [k for k in report.in_use if k != report.kek]
         if stale:
             console.print(f"still in use (written during the rotation; run it again): {stale}")
         if report.removed:
             console.print(f"removed KEKs: {', '.join(report.removed)}")
 
-    emit(value, as_json, show)
+    emit(report, as_json, show)

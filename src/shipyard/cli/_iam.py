@@ -510,6 +510,7 @@ def verify_audit(
         Path | None,
         typer.Option(
             "--from",
+            "--export",
             help="Check an export directory offline (no server, no database) instead.",
         ),
     ] = None,
@@ -525,7 +526,7 @@ def verify_audit(
     reordered event.
     """
     if public_key is not None and source is None:
-        raise InvalidInput("--public-key needs --from", field="public_key")
+        raise InvalidInput("--public-key needs --from (or --export)", field="public_key")
     if source is not None:
         from shipyard.audit import verify_export
 
@@ -544,6 +545,28 @@ def verify_audit(
         )
     if not verdict.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the PEM to this file instead.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the audit checkpoints' signing public key (PEM), for an auditor to keep apart
+    from exports and pass to `audit verify --export DIR --public-key FILE`."""
+    key = STATE.client().iam.audit_public_key()
+    if out is not None:
+        if out.is_dir():
+            raise InvalidInput(f"{out} is a directory", field="out")
+        out.write_text(key.public_key)
+    if as_json:
+        emit(key, as_json, lambda: None)
+    elif out is None:
+        typer.echo(key.public_key, nl=False)
+    else:
+        console.print(f"wrote {out} (key {key.key_id})", highlight=False, soft_wrap=True)
 
 
 @audit_app.command("export")

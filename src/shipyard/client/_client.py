@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from shipyard.client._cost import Cost
     from shipyard.client._deployments import Deployments
     from shipyard.client._edge import Edge
+    from shipyard.client._encryption import Encryption
     from shipyard.client._endpoints import Endpoints
     from shipyard.client._evaluations import Evaluations
     from shipyard.client._features import Features
@@ -108,6 +109,12 @@ class Client:
         from shipyard.client._deployments import Deployments
 
         return Deployments(self.transport)
+
+    @cached_property
+    def encryption(self) -> Encryption:
+        from shipyard.client._encryption import Encryption
+
+        return Encryption(self.transport)
 
     @cached_property
     def iam(self) -> Iam:

@@ -22,6 +22,7 @@ from shipyard.schemas.security import (
     ApiKeyInfo,
     AuditEventInfo,
     AuditExportPage,
+    AuditPublicKey,
     AuditVerification,
     GroupInfo,
     PolicyInfo,
@@ -493,6 +494,11 @@ class Iam(_Group):
         """Seal pending audit events, recompute the hash chain and check every signed
         checkpoint; ``ok`` is False and ``first_bad`` names the first bad event when broken."""
         return AuditVerification.model_validate(self._t.call("audit.verify_log"))
+
+    def audit_public_key(self) -> AuditPublicKey:
+        """The audit checkpoints' signing public key (PEM) and its fingerprint: keep it
+        apart from exports, and check them with ``shipyard audit verify --public-key``."""
+        return AuditPublicKey.model_validate(self._t.call("audit.public_key"))
 
     def export_audit_log(self, out: str | os.PathLike[str]) -> AuditVerification:
         """Write the sealed audit log, its checkpoints and the public key to the directory

@@ -5,7 +5,8 @@ checked on a background thread while the caller reads them (a file verified befo
 same state is trusted by its stamp, see ``LocalBlobStore``), and ``verify`` must pass before
 anything is written from what was read. Encrypted blobs and any other store's blobs are
 downloaded (decrypted and verified on the way) to a scratch directory, private to this
-process, that lives as long as this object. Blobs read "apart" (prepared
+process, that lives as long as this object; ``sources`` reads sealed blobs through ranged
+readers instead, which decrypt only what is read. Blobs read "apart" (prepared
 indexes, say) have their checks kept apart, so that a caller can rebuild a corrupt one
 rather than fail.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from shipyard.datasets._versions import VersionFile, scratch_directory
 from shipyard.errors import IntegrityError
@@ -36,6 +38,23 @@ class InPlaceFiles:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blob-verify")
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
         self._known: dict[str, Path] = {}
+        self._readers: dict[str, BinaryIO] = {}
+
+    def sources(self, files: list[VersionFile]) -> list[Path | BinaryIO]:
+        """What each file can be read from now: a path as ``paths`` gives, or for a sealed
+        blob a seekable reader that decrypts only the chunks read (each authenticated; see
+        ``BlobStore.ranged_reader``), closed with this object."""
+        return [self._source(stored.digest) for stored in files]
+
+    def _source(self, digest: str) -> Path | BinaryIO:
+        if digest in self._readers:
+            return self._readers[digest]
+        if digest not in self._known and self._platform.blobs.local_file(digest) is None:
+            reader = self._platform.blobs.ranged_reader(digest)
+            if reader is not None:
+                self._readers[digest] = reader
+                return reader
+        return self._path(digest, self._checks.append)
 
     def paths(self, files: list[VersionFile]) -> list[Path]:
         """Where each file can be read from now (its check pending until ``verify``)."""
@@ -107,5 +126,7 @@ class InPlaceFiles:
         traceback: TracebackType | None,
     ) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        for reader in self._readers.values():
+            reader.close()
         if self._scratch is not None:
             self._scratch.cleanup()

@@ -1,11 +1,13 @@
 """Reading a version back: chosen columns, rows matching a filter, any size, as a stream.
 
 The stored Parquet files are scanned where they lie (a local store's blobs in place, see
-``InPlaceFiles``), row group by row group, with the filter pushed down to the row groups'
-statistics; what comes out is a ``pyarrow.RecordBatchReader`` that the REST layer writes
-as an Arrow IPC stream and the in-process SDK hands over as it is. Memory stays bounded by
-a few row groups whatever the version's size. The files' digests are checked while they
-are read; a file found corrupt ends the stream with an IntegrityError before its end.
+``InPlaceFiles``; sealed blobs through ranged readers that decrypt, and authenticate, only
+the chunks holding the footer and the column chunks read), row group by row group, with
+the filter pushed down to the row groups' statistics; what comes out is a
+``pyarrow.RecordBatchReader`` that the REST layer writes as an Arrow IPC stream and the
+in-process SDK hands over as it is. Memory stays bounded by a few row groups whatever the
+version's size. The files' digests (a sealed file's chunk tags) are checked while they are
+read; a file found corrupt ends the stream with an IntegrityError before its end.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from shipyard.data import parse_filter
@@ -59,18 +63,21 @@ def read(
         files = version_files(session, row)
     with ExitStack() as on_error:
         in_place = on_error.enter_context(InPlaceFiles(ctx.platform))
-        scanner = _scanner(in_place.paths(files), columns, filter, batch_rows)
+        scanner = _scanner(in_place.sources(files), columns, filter, batch_rows)
         on_error.pop_all()  # from here the stream owns the files
     return pa.RecordBatchReader.from_batches(scanner.projected_schema, _batches(scanner, in_place))
 
 
 def _scanner(
-    paths: list[Path], columns: Sequence[str] | None, text: str | None, batch_rows: int
+    sources: list[Path | BinaryIO],
+    columns: Sequence[str] | None,
+    text: str | None,
+    batch_rows: int,
 ) -> ds.Scanner:
-    schema = _stored_schema(paths[0])
+    schema = _stored_schema(sources[0])
     _check_columns(columns, schema)
     expression = parse_filter(text, schema) if text is not None else None
-    dataset = ds.dataset([str(p) for p in paths], schema=schema, format="parquet")
+    dataset = _dataset(sources, schema)
     return dataset.scanner(
         columns=list(columns) if columns is not None else None,
         filter=expression,
@@ -82,9 +89,27 @@ def _scanner(
     )
 
 
-def _stored_schema(path: Path) -> pa.Schema:
+def _dataset(sources: list[Path | BinaryIO], schema: pa.Schema) -> ds.Dataset:
+    """The files as one dataset; ranged readers (sealed blobs) are read only where needed."""
+    if all(isinstance(source, Path) for source in sources):
+        return ds.dataset([str(p) for p in sources], schema=schema, format="parquet")
+    parquet, local = ds.ParquetFileFormat(), pafs.LocalFileSystem()
+    fragments = [
+        parquet.make_fragment(str(source), filesystem=local)
+        if isinstance(source, Path)
+        else parquet.make_fragment(_arrow_file(source))
+        for source in sources
+    ]
+    return ds.FileSystemDataset(fragments, schema, parquet)
+
+
+def _arrow_file(source: Path | BinaryIO) -> str | pa.NativeFile:
+    return str(source) if isinstance(source, Path) else pa.PythonFile(source, mode="r")
+
+
+def _stored_schema(source: Path | BinaryIO) -> pa.Schema:
     try:
-        return pq.read_schema(path).remove_metadata()
+        return pq.read_schema(_arrow_file(source)).remove_metadata()
     except (pa.ArrowException, OSError) as error:
         raise IntegrityError(f"stored dataset is not readable Parquet: {error}") from None
 

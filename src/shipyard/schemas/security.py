@@ -215,3 +215,40 @@ class Simulation(WireModel):
     context: dict[str, str | list[str]] = {}
     boundary: str | None = None
     """The principal's permission boundary; its statements are listed with the others."""
+
+
+class AuditPublicKey(WireModel):
+    """The checkpoint-signing public key, for an auditor to verify exports offline."""
+
+    public_key: str
+    """PEM (SubjectPublicKeyInfo), Ed25519."""
+    key_id: str
+    """Its fingerprint, as verdicts name it."""
+
+
+class KeyRotation(WireModel):
+    """What an encryption key rotation did: the KEK every object is now wrapped under, how
+    many data keys were re-wrapped and from which KEKs, and which KEKs objects use now."""
+
+    resource: str
+    kek: str
+    rewrapped: int
+    previous: dict[str, int]
+    """Objects re-wrapped, by the KEK they were under."""
+    plaintext: int
+    resumed: bool
+    """Whether this run finished a rotation that was interrupted."""
+    in_use: dict[str, int]
+    removed: list[str]
+    seconds: float
+
+    def audit_detail(self) -> dict[str, object]:
+        """What the audit log records of a rotation."""
+        return {
+            "kek": self.kek,
+            "rewrapped": self.rewrapped,
+            "previous": self.previous,
+            "resumed": self.resumed,
+            "in_use": self.in_use,
+            "removed": self.removed,
+        }

@@ -12,6 +12,7 @@ from shipyard.schemas.security import (
 from shipyard.security._audit import add_event, record_event, record_events
 from shipyard.security._audit_chain import (
     AuditSealer,
+    audit_public_key,
     check_audit_log,
     export_audit_log,
     public_key_pem,
@@ -21,6 +22,7 @@ from shipyard.security._audit_chain import (
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._context import RequestContext, new_request_id
+from shipyard.security._key_rotation import rotate_encryption_keys
 from shipyard.security._groups import (
     add_group_member,
     attach_group_policy,
@@ -120,6 +122,7 @@ __all__ = [
     "authenticate",
     "authenticate_certificate",
     "bootstrap",
+    "audit_public_key",
     "check_audit_log",
     "check_csrf",
     "close_session",
@@ -165,6 +168,7 @@ __all__ = [
     "record_events",
     "remove_group_member",
     "revoke_api_key",
+    "rotate_encryption_keys",
     "seal_audit_log",
     "session_state",
     "set_default_policy_version",

@@ -46,6 +46,7 @@ from shipyard.schemas.security import (
     AuditChainEvent,
     AuditCheckpointInfo,
     AuditExportPage,
+    AuditPublicKey,
     AuditVerification,
 )
 from shipyard.security._context import RequestContext
@@ -188,6 +189,13 @@ def verify_audit_log(ctx: RequestContext) -> AuditVerification:
     the verdict names the first edited, deleted, inserted or reordered event."""
     seal_audit_log(ctx.platform)
     return check_audit_log(ctx.platform)
+
+
+@operation("audit:GetPublicKey", lambda: resource("audit"), mutating=False)
+def audit_public_key(ctx: RequestContext) -> AuditPublicKey:
+    """The checkpoint-signing public key (PEM) and its fingerprint, for offline checks."""
+    public = signing_key(ctx.platform.settings).public_key()
+    return AuditPublicKey(public_key=public_key_pem(ctx.platform.settings), key_id=key_id(public))
 
 
 @operation("audit:ExportLog", lambda: resource("audit"), mutating=False)

@@ -221,5 +221,8 @@ def _audit(
 
 
 def _describe(result: object) -> dict[str, Any]:
+    """The result's resource name, and what its ``audit_detail()`` adds (counts, ids)."""
     resource_name = getattr(result, "resource", None)
-    return {"result": resource_name} if isinstance(resource_name, str) else {}
+    described = {"result": resource_name} if isinstance(resource_name, str) else {}
+    detail = getattr(result, "audit_detail", None)
+    return described | dict(detail()) if callable(detail) else described

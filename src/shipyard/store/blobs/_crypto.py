@@ -173,11 +173,14 @@ class Envelope:
     def open(self, source: BinaryIO, prefix: bytes, digest: str) -> Iterator[bytes]:
         """The plaintext of a sealed object whose first bytes ``prefix`` were read."""
         header = read_header(source, prefix, digest)
+        return open_chunks(source, header, self.data_key(header, digest), digest)
+
+    def data_key(self, header: Header, digest: str) -> bytes:
+        """The data key of the blob ``digest`` whose header is ``header``."""
         try:
-            data_key = self.keys.decrypt(header.wrapped, header.context)
+            return self.keys.decrypt(header.wrapped, header.context)
         except NotFound as missing:  # a removed KEK, or a key id altered in the header
             raise _bad(digest, str(missing)) from None
-        return open_chunks(source, header, data_key, digest)
 
 
 def seal_chunks(source: BinaryIO, header: Header, data_key: bytes) -> Iterator[bytes]:
