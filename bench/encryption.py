@@ -94,9 +94,9 @@ def _batch(home: dict[str, Any], rows: int) -> float:
     return rows / (time.perf_counter() - started)
 
 
-def _read(home: dict[str, Any], rows: int) -> float:
+def _read(home: dict[str, Any], rows: int, columns: list[str] | None = None) -> float:
     started = time.perf_counter()
-    table = home["client"].datasets.read("read@1")
+    table = home["client"].datasets.read("read@1", columns=columns)
     assert table.num_rows == rows
     return rows / (time.perf_counter() - started)
 
@@ -186,6 +186,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 rounds, smaller inputs")
     parser.add_argument("--rounds", type=int, help="rounds (default 5, quick 3)")
     parser.add_argument("--only-raw", action="store_true", help="cipher and rotation only")
+    parser.add_argument(
+        "--only-read", action="store_true", help="dataset reads only (whole, one column)"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 5)
     seconds = 4.0 if args.quick else 8.0
@@ -193,12 +196,13 @@ def main() -> None:
     read_rows = 1_000_000 if args.quick else 2_000_000
     wrk = find_wrk()
 
-    print("\n| chunk | seal MB/s | open MB/s | size overhead |\n|---:|---:|---:|---:|")
-    for line in _raw([64 << 10, 256 << 10, 1 << 20]):
-        print(line, flush=True)
-    print("\n| KEK rotation | blobs | seconds | MB/s rewritten |\n|---|---:|---:|---:|")
-    for line in _rotation(16 if args.quick else 32, 2 << 20):
-        print(line, flush=True)
+    if not args.only_read:
+        print("\n| chunk | seal MB/s | open MB/s | size overhead |\n|---:|---:|---:|---:|")
+        for line in _raw([64 << 10, 256 << 10, 1 << 20]):
+            print(line, flush=True)
+        print("\n| KEK rotation | blobs | seconds | MB/s rewritten |\n|---|---:|---:|---:|")
+        for line in _rotation(16 if args.quick else 32, 2 << 20):
+            print(line, flush=True)
     if args.only_raw:
         return
 
@@ -206,13 +210,19 @@ def main() -> None:
         "serving req/s (1 row, 8 conns, capture 100%)": lambda h, r: _serving(h, r, seconds, wrk),
         f"batch transform rows/s ({batch_rows:,} rows)": lambda h, r: _batch(h, batch_rows),
         f"dataset read rows/s ({read_rows:,} rows)": lambda h, r: _read(h, read_rows),
+        f"dataset read, 1 of 11 columns, rows/s ({read_rows:,} rows)": lambda h, r: _read(
+            h, read_rows, ["f0"]
+        ),
     }
+    if args.only_read:
+        measures = {k: v for k, v in measures.items() if k.startswith("dataset read")}
     results: dict[str, dict[str, list[float]]] = {m: {s: [] for s in SIDES} for m in measures}
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-enc-") as tmp:
         root = Path(tmp)
         homes = {side: _home(root, side, batch_rows, read_rows) for side in SIDES}
         for home in homes.values():  # the first job of a process also starts the job host
-            _batch(home, batch_rows)
+            if not args.only_read:
+                _batch(home, batch_rows)
         for number in range(rounds):
             order = SIDES if number % 2 == 0 else SIDES[::-1]
             for name, measure in measures.items():

@@ -96,7 +96,9 @@ def rotate(
         console.print(
             f"KEK {report.kek}: re-wrapped {report.rewrapped} blobs in {report.seconds:.2f}s"
             + resumed
-            + (f"; {report.plaintext} plaintext blobs left as they are" if report.plaintext else ""),
+            + (
+                f"; {report.plaintext} plaintext blobs left as they are" if report.plaintext else ""
+            ),
             highlight=False,
             soft_wrap=True,
         )

@@ -22,7 +22,6 @@ from shipyard.security._audit_chain import (
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._context import RequestContext, new_request_id
-from shipyard.security._key_rotation import rotate_encryption_keys
 from shipyard.security._groups import (
     add_group_member,
     attach_group_policy,
@@ -54,6 +53,7 @@ from shipyard.security._iam import (
     revoke_api_key,
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
+from shipyard.security._key_rotation import rotate_encryption_keys
 from shipyard.security._key_use import KeyUse
 from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
 from shipyard.security._operation import OperationInfo, operation
@@ -119,10 +119,10 @@ __all__ = [
     "assume_role",
     "attach_group_policy",
     "attach_policy",
+    "audit_public_key",
     "authenticate",
     "authenticate_certificate",
     "bootstrap",
-    "audit_public_key",
     "check_audit_log",
     "check_csrf",
     "close_session",
