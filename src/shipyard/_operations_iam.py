@@ -153,6 +153,19 @@ IAM_OPERATIONS: tuple[Operation, ...] = (
         "audit.public_key", "GET", f"{_V1}/audit/public-key", "shipyard.security:audit_public_key"
     ),
     Operation(
+        "iam.revoke_certificate",
+        "POST",
+        f"{_V1}/certificates/revocations",
+        "shipyard.security:revoke_certificate",
+        201,
+    ),
+    Operation(
+        "iam.list_revoked_certificates",
+        "GET",
+        f"{_V1}/certificates/revocations",
+        "shipyard.security:list_revoked_certificates",
+    ),
+    Operation(
         "encryption.rotate_keys",
         "POST",
         f"{_V1}/encryption/rotations",

@@ -360,6 +360,8 @@ CASES: dict[str, Callable[[World], Args]] = {
     "audit.verify_log": lambda w: {},
     "audit.export_log": lambda w: {"limit": 10},
     "audit.public_key": lambda w: {},
+    "iam.revoke_certificate": lambda w: {"serial": "7f3a", "reason": "key leaked"},
+    "iam.list_revoked_certificates": lambda w: {},
     "encryption.rotate_keys": lambda w: {},
     "iam.simulate": lambda w: {
         "principal": "target-user",

@@ -327,6 +327,80 @@ def test_serving_predictions_over_tls_with_a_key_or_a_certificate(
         authorizer.stop()
 
 
+def test_a_revoked_certificate_is_refused_by_both_servers(
+    control_plane: Running,
+    certs: Certs,
+    tls_platform: Platform,
+    robot: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A second certificate for robot (same CA, its own serial) is revoked by file through
+    the CLI: both servers refuse it with a 401 naming the revocation, robot's other
+    certificate still works, and the revocation is listed and audited."""
+    import json
+    import shutil
+
+    second = tmp_path / "second"
+    shutil.copytree(certs.dir, second)
+    leaked = make_client_cert(second, "robot")
+    serial = format(x509.load_pem_x509_certificate(leaked.cert.read_bytes()).serial_number, "x")
+    url, ca = control_plane.url, certs.ca
+    authorizer = CachedKeyAuthorizer(tls_platform, poll_seconds=0)
+    serving = Running(
+        create_serving_app("doubler", "doubler", 1, Doubler(), authorizer), certs.tls()
+    )
+    invocations, body = serving.url + "/invocations", {"inputs": [[1.0]]}
+    leaked_tls = ssl.create_default_context(cafile=str(certs.ca))
+    leaked_tls.load_cert_chain(leaked.cert, leaked.key)
+    good_tls = ssl.create_default_context(cafile=str(certs.ca))
+    good_tls.load_cert_chain(certs.robot.cert, certs.robot.key)
+    STATE.url, STATE.api_key = None, None
+    STATE._settings, STATE._client = tls_platform.settings, None
+    try:
+        with Client(url, ca_bundle=ca, client_cert=(leaked.cert, leaked.key)) as thief:
+            assert "robot" in [p.name for p in thief.iam.list_principals()]
+        assert httpx.post(invocations, json=body, verify=leaked_tls).status_code == 200
+
+        assert main(["certs", "revoke", "--reason", "x"]) == 1
+        assert "exactly one of --serial and --file" in capsys.readouterr().err
+        assert main(["certs", "revoke", "--serial", "not-hex", "--reason", "x"]) == 1
+        assert "serial" in capsys.readouterr().err
+        revoke = ["certs", "revoke", "--file", str(leaked.cert), "--reason", "laptop stolen"]
+        assert main([*revoke, "--json"]) == 0
+        revoked = json.loads(capsys.readouterr().out)
+        assert revoked["serial"] == serial and revoked["principal"] == "robot"
+        assert main(revoke) == 1 and "already revoked" in capsys.readouterr().err
+        assert main(["certs", "revoked", "--json"]) == 0
+        assert [r["serial"] for r in json.loads(capsys.readouterr().out)] == [serial]
+
+        with (
+            Client(url, ca_bundle=ca, client_cert=(leaked.cert, leaked.key)) as thief,
+            pytest.raises(Unauthenticated, match=f"serial {serial}.*revoked: laptop stolen"),
+        ):
+            thief.iam.list_principals()
+        with Client(url, ca_bundle=ca, client_cert=(certs.robot.cert, certs.robot.key)) as ok:
+            assert "robot" in [p.name for p in ok.iam.list_principals()]
+
+        authorizer.reload()  # what its watcher does when the security generation moves
+        refused = httpx.post(invocations, json=body, verify=leaked_tls)
+        assert refused.status_code == 401 and "revoked: laptop stolen" in refused.text
+        assert httpx.post(invocations, json=body, verify=good_tls).status_code == 200
+
+        admin = Client(settings=tls_platform.settings)
+        events = admin.iam.audit_events(action="iam:RevokeCertificate")
+        assert [e.outcome for e in events] == ["failed", "succeeded"]  # newest first
+        assert {e.resource for e in events} == {f"sy:certificate/{serial}"}
+        assert events[1].detail["reason"] == "laptop stolen"
+        admin.close()
+    finally:
+        serving.close()
+        authorizer.stop()
+        if STATE._client is not None:
+            STATE._client.close()
+        STATE._settings, STATE._client = None, None
+
+
 def test_postgres_verify_full_is_passed_to_the_driver_and_never_downgraded(
     postgres_engine: sa.Engine, certs: Certs, tmp_path: Path
 ) -> None:

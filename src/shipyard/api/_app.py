@@ -37,7 +37,7 @@ from shipyard.security import (
     authenticate_certificate,
     new_request_id,
 )
-from shipyard.tls import has_client_certificate, scope_principal
+from shipyard.tls import has_client_certificate, scope_principal, scope_serial
 
 PUBLIC_PATHS = frozenset({"/healthz"}) | CONSOLE_PUBLIC_PATHS
 
@@ -75,7 +75,11 @@ def create_app(platform: Platform) -> FastAPI:
             ctx = await run_in_threadpool(cookie_context, platform, request, request_id)
         elif authorization is None and has_client_certificate(request.scope):
             ctx = await run_in_threadpool(
-                authenticate_certificate, platform, scope_principal(request.scope), request_id
+                authenticate_certificate,
+                platform,
+                scope_principal(request.scope),
+                request_id,
+                scope_serial(request.scope),
             )
         else:
             ctx = await run_in_threadpool(

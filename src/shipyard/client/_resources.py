@@ -29,6 +29,7 @@ from shipyard.schemas.security import (
     PolicyVersionInfo,
     PrincipalInfo,
     PrincipalLimits,
+    RevokedCertificateInfo,
     Simulation,
     TagSet,
 )
@@ -494,6 +495,23 @@ class Iam(_Group):
         """Seal pending audit events, recompute the hash chain and check every signed
         checkpoint; ``ok`` is False and ``first_bad`` names the first bad event when broken."""
         return AuditVerification.model_validate(self._t.call("audit.verify_log"))
+
+    def revoke_certificate(
+        self, serial: str, reason: str, *, principal: str | None = None
+    ) -> RevokedCertificateInfo:
+        """Revoke a client certificate by serial number (hex); both servers refuse it."""
+        return RevokedCertificateInfo.model_validate(
+            self._t.call(
+                "iam.revoke_certificate", serial=serial, reason=reason, principal=principal
+            )
+        )
+
+    def revoked_certificates(self) -> builtins.list[RevokedCertificateInfo]:
+        """Every revoked client certificate, the latest first."""
+        return [
+            RevokedCertificateInfo.model_validate(item)
+            for item in self._t.call("iam.list_revoked_certificates")
+        ]
 
     def audit_public_key(self) -> AuditPublicKey:
         """The audit checkpoints' signing public key (PEM) and its fingerprint: keep it

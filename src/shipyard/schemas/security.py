@@ -252,3 +252,14 @@ class KeyRotation(WireModel):
             "in_use": self.in_use,
             "removed": self.removed,
         }
+
+
+class RevokedCertificateInfo(WireModel):
+    """A revoked client certificate: its serial (lowercase hex), whom it named, and why."""
+
+    serial: str
+    principal: str | None
+    reason: str
+    revoked_by: str
+    revoked_at: datetime
+    resource: str

@@ -21,6 +21,7 @@ from shipyard.security._audit_chain import (
 )
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
+from shipyard.security._certificates import list_revoked_certificates, revoke_certificate
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._groups import (
     add_group_member,
@@ -157,6 +158,7 @@ __all__ = [
     "list_policy_versions",
     "list_principal_tags",
     "list_principals",
+    "list_revoked_certificates",
     "new_request_id",
     "open_session",
     "operation",
@@ -168,6 +170,7 @@ __all__ = [
     "record_events",
     "remove_group_member",
     "revoke_api_key",
+    "revoke_certificate",
     "rotate_encryption_keys",
     "seal_audit_log",
     "session_state",

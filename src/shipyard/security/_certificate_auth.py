@@ -3,7 +3,8 @@
 The TLS handshake has already verified the certificate against the server's client CA;
 what is left is whom it names. A certificate names a principal by one SAN URI
 ``sy:principal/NAME``, and only a service principal (a program, not a person) that
-exists and is enabled may be named. Anything else is the same 401, whatever was wrong.
+exists and is enabled may be named. Anything else is the same 401, whatever was wrong,
+except a revoked certificate: its 401 says it was revoked (see ``_certificates``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from shipyard.errors import Unauthenticated
 from shipyard.platform import Platform
+from shipyard.security._certificates import revocation_message, revoked_reason
 from shipyard.security._context import RequestContext
 from shipyard.security._iam import context_for
 from shipyard.store.metadata import tables as t
@@ -23,12 +25,19 @@ NOT_MAPPED = (
 
 
 def authenticate_certificate(
-    platform: Platform, principal: str | None, request_id: str | None = None
+    platform: Platform,
+    principal: str | None,
+    request_id: str | None = None,
+    serial: str | None = None,
 ) -> RequestContext:
-    """The context of the service principal a verified client certificate names."""
+    """The context of the service principal a verified client certificate (of serial
+    number ``serial``) names; Unauthenticated naming the revocation if it was revoked."""
     if not principal:
         raise Unauthenticated(NOT_MAPPED)
     with platform.db.session() as session:
+        reason = revoked_reason(session, serial)
+        if serial is not None and reason is not None:
+            raise Unauthenticated(revocation_message(serial, reason))
         row = session.scalar(sa.select(t.Principal).where(t.Principal.name == principal))
         if row is None or row.disabled or row.kind != "service":
             raise Unauthenticated(NOT_MAPPED)

@@ -34,6 +34,7 @@ from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._certificate_auth import NOT_MAPPED
+from shipyard.security._certificates import revocation_message, revoked_serials
 from shipyard.security._conditions import NO_FACTS, Facts
 from shipyard.security._context import base_values
 from shipyard.security._generation import current_generation
@@ -128,6 +129,7 @@ class CachedKeyAuthorizer:
         self._negative_seconds = negative_seconds
         self._keys: dict[str, _CachedKey] = {}
         self._services: dict[str, _CachedKey] = {}
+        self._revoked: dict[str, str] = {}
         self._decisions: dict[tuple[str, str, str], bool] = {}
         self._unknown: dict[str, float] = {}
         self._generation = -1
@@ -180,6 +182,7 @@ class CachedKeyAuthorizer:
                     t.Policy, t.Policy.id == t.Principal.boundary_policy_id
                 )
             ).all()
+            revoked = revoked_serials(session)
             tag_rows = session.execute(
                 sa.select(tt.PrincipalTag.principal_id, tt.PrincipalTag.key, tt.PrincipalTag.value)
             ).all()
@@ -215,6 +218,7 @@ class CachedKeyAuthorizer:
         with self._lock:
             self._keys = keys
             self._services = by_name
+            self._revoked = revoked
             self._decisions = {}
             self._generation = generation
             self._loaded_at = time.monotonic()
@@ -288,10 +292,15 @@ class CachedKeyAuthorizer:
             )
         return cached.principal
 
-    def authorize_certificate(self, principal: str | None, action: str, resource: str) -> str:
+    def authorize_certificate(
+        self, principal: str | None, action: str, resource: str, serial: str | None = None
+    ) -> str:
         """The service principal a verified client certificate names, if it may act, from
         memory; Unauthenticated when it names none that is enabled (a principal created
-        since the last reload counts from the next one)."""
+        since the last reload counts from the next one) or the certificate was revoked."""
+        reason = self._revoked.get(serial) if serial else None
+        if serial is not None and reason is not None:
+            raise Unauthenticated(revocation_message(serial, reason))
         service = self._services.get(principal) if principal else None
         if principal is None or service is None:
             raise Unauthenticated(NOT_MAPPED)

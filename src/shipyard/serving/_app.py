@@ -70,7 +70,7 @@ from shipyard.serving._shadow import ShadowCopy, ShadowRunner
 from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import VariantTotals
 from shipyard.serving._v2 import InferRequest, infer_response, parse_infer, parse_infer_columns
-from shipyard.tls import has_client_certificate, scope_principal
+from shipyard.tls import has_client_certificate, scope_principal, scope_serial
 
 logger = logging.getLogger(__name__)
 
@@ -553,7 +553,7 @@ class ServingApp:
             and has_client_certificate(scope)
         ):
             principal = self.certificates.authorize_certificate(
-                scope_principal(scope), action, self.resource
+                scope_principal(scope), action, self.resource, scope_serial(scope)
             )
         else:
             found = self.authorizer.authorize(request.authorization, action, self.resource)

@@ -44,8 +44,11 @@ class RequestLimiting(Protocol):
 class CertificateAuthorizer(Protocol):
     """An authorizer that also accepts a verified client certificate instead of a key."""
 
-    def authorize_certificate(self, principal: str | None, action: str, resource: str) -> str:
-        """The principal the certificate names (``sy:principal/NAME``), if it may act; it
+    def authorize_certificate(
+        self, principal: str | None, action: str, resource: str, serial: str | None = None
+    ) -> str:
+        """The principal the certificate (of serial number ``serial``) names
+        (``sy:principal/NAME``), if it may act and the certificate is not revoked; it
         answers from memory. Raise Unauthenticated or AccessDenied."""
         ...
 

@@ -10,6 +10,7 @@ from shipyard.tls._peer import (
     has_client_certificate,
     principal_of,
     scope_principal,
+    scope_serial,
     tls_extension,
 )
 
@@ -18,5 +19,6 @@ __all__ = [
     "has_client_certificate",
     "principal_of",
     "scope_principal",
+    "scope_serial",
     "tls_extension",
 ]

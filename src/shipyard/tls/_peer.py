@@ -35,7 +35,14 @@ def tls_extension(ssl_object: ssl.SSLObject | ssl.SSLSocket | None) -> dict[str,
         "tls_version": _TLS_VERSIONS.get(ssl_object.version() or ""),
         "cipher_suite": None if cipher is None else cipher[0],
         "client_principal": principal_of(peer),
+        "client_serial": serial_of(peer),
     }
+
+
+def serial_of(peer: Mapping[str, Any]) -> str | None:
+    """A verified certificate's serial number, lowercase hex without leading zeros."""
+    serial = peer.get("serialNumber")
+    return (str(serial).lower().lstrip("0") or "0") if serial else None
 
 
 def principal_of(peer: Mapping[str, Any]) -> str | None:
@@ -62,6 +69,13 @@ def scope_principal(scope: Mapping[str, Any]) -> str | None:
     extensions = scope.get("extensions")
     tls = extensions.get("tls") if extensions else None
     return tls.get("client_principal") if tls else None
+
+
+def scope_serial(scope: Mapping[str, Any]) -> str | None:
+    """The serial number of a request's verified client certificate, if any."""
+    extensions = scope.get("extensions")
+    tls = extensions.get("tls") if extensions else None
+    return tls.get("client_serial") if tls else None
 
 
 def has_client_certificate(scope: Mapping[str, Any]) -> bool:

@@ -2,6 +2,7 @@
 
 from shipyard.store.metadata import _tables as tables
 from shipyard.store.metadata import _tables_alarms as alarm_tables
+from shipyard.store.metadata import _tables_certificates as certificate_tables
 from shipyard.store.metadata import _tables_console as console_tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_cost as cost_tables
@@ -54,6 +55,7 @@ __all__ = [
     "VersionedKind",
     "add_version",
     "alarm_tables",
+    "certificate_tables",
     "check_limit",
     "claim_parent",
     "console_tables",
