@@ -81,10 +81,10 @@ def revoke_certificate(
     record); from now on both servers refuse it with 401, whatever its expiry."""
     number = normalize_serial(serial)
     reason = reason.strip()
-    if not 1 <= len(reason) <= 500:
-        raise InvalidInput("give a reason of 1 to 500 characters", field="reason")
-    if principal is not None and not 1 <= len(principal) <= 100:
-        raise InvalidInput("must be 1 to 100 characters", field="principal")
+    if not 1 <= len(reason) <= 500 or not reason.isprintable():
+        raise InvalidInput("give a reason of 1 to 500 printable characters", field="reason")
+    if principal is not None and not (1 <= len(principal) <= 100 and principal.isprintable()):
+        raise InvalidInput("must be 1 to 100 printable characters", field="principal")
     with ctx.platform.db.session() as session:
         found = session.scalar(
             sa.select(ct.RevokedCertificate).where(ct.RevokedCertificate.serial == number)
