@@ -162,7 +162,11 @@ def test_an_administrator_manages_iam_from_the_console(
     page.click("main form button[type=submit]")
     page.wait_for_selector("main .decision")
     decision = page.inner_text("main .decision")
-    assert "may datasets:GetDataset" in decision and "Decided by DatasetsReadOnly" in decision
+    assert "may datasets:GetDataset" in decision
+    assert "Decided by iam-team/DatasetsReadOnly statement 1" in decision
+    assert (
+        page.get_attribute("main .decision a.policy-ref", "href") == "#/policies/DatasetsReadOnly"
+    )
 
     # A model version's card and its four-eyes state; markup in a field stays text.
     goto(page, "#/models/iam-card-model/versions/1")

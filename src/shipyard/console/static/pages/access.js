@@ -201,6 +201,13 @@ export function keyForm(principal, onCreated) {
   return h("div", {}, button, out);
 }
 
+/** A policy named by the simulator: "POLICY", or "GROUP/POLICY" when a group passes it on. */
+function policyRef(name) {
+  const [group, policy] = name.includes("/") ? name.split("/", 2) : [null, name];
+  const own = link(route("policies", policy), policy, { class: "policy-ref" });
+  return group ? [link(route("groups", group), group), "/", own] : own;
+}
+
 /** Where the server answers "may P do A on R?" (a console-support operation). */
 export const SIMULATE_PATH = "/policy-simulations";
 
@@ -308,7 +315,7 @@ page("simulator", "use the policy simulator", async ({ query }) => {
             deciding
               ? [
                   "Decided by ",
-                  link(route("policies", deciding.policy), deciding.policy),
+                  policyRef(deciding.policy),
                   ` statement ${deciding.index + 1}${deciding.sid ? ` (${deciding.sid})` : ""}: ${deciding.effect}.`,
                 ]
               : "No statement applies: denied by default.",
@@ -319,7 +326,7 @@ page("simulator", "use the policy simulator", async ({ query }) => {
                   {
                     key: "policy",
                     label: "Policy",
-                    render: (m) => link(route("policies", m.policy), m.policy),
+                    render: (m) => policyRef(m.policy),
                   },
                   { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
                   { key: "sid", label: "Sid", render: (m) => m.sid || "" },
@@ -339,7 +346,7 @@ page("simulator", "use the policy simulator", async ({ query }) => {
                   {
                     key: "policy",
                     label: "Policy",
-                    render: (m) => link(route("policies", m.policy), m.policy),
+                    render: (m) => policyRef(m.policy),
                   },
                   { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
                   { key: "sid", label: "Sid", render: (m) => m.sid || "" },

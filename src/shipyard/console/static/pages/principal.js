@@ -72,8 +72,15 @@ function tagPanel(principal, rerender) {
 }
 
 function groupPanel(principal, groups, rerender) {
-  const mine = groups.filter((g) => g.members.includes(principal.name)).map((g) => g.name);
+  const mine = groups.filter((g) => g.members.includes(principal.name));
   const others = groups.filter((g) => !g.members.includes(principal.name));
+  const memberships = mine.length
+    ? mine.map((g, i) => [
+        i ? ", " : "",
+        link(route("groups", g.name), g.name),
+        g.policies.length ? ` (passes on ${g.policies.join(", ")})` : " (no policies)",
+      ])
+    : "none";
   const choose = h(
     "select",
     { id: "group-choice", required: true },
@@ -82,7 +89,7 @@ function groupPanel(principal, groups, rerender) {
   return h(
     "div",
     { class: "groups" },
-    h("p", {}, "Member of: ", links(mine, "groups")),
+    h("p", {}, "Member of: ", memberships),
     others.length
       ? actionForm(
           "Add to group",
