@@ -111,14 +111,30 @@ def test_an_administrator_manages_iam_from_the_console(
     assert "burst" in page.inner_text("main .limits .notice-error")
     assert api("GET", "/principals/iam-ann/limits")["burst"] == 10
 
+    def ann() -> Any:
+        return next(p for p in api("GET", "/principals")["items"] if p["name"] == "iam-ann")
+
+    page.fill("#policy-attach", "DatasetsReadOnly")
+    page.click("main .policy-attach button[type=submit]")
+    page.wait_for_selector('main .detach[data-policy="DatasetsReadOnly"]')
+    assert ann()["policies"] == ["DatasetsReadOnly"]
+    page.click('main .detach[data-policy="DatasetsReadOnly"] button[type=submit]')
+    page.wait_for_selector('main .detach[data-policy="DatasetsReadOnly"]', state="detached")
+    assert ann()["policies"] == []
+    page.fill("#boundary-policy", "DatasetsReadOnly")
+    page.click("main .boundary-set button[type=submit]")
+    page.wait_for_selector("main .boundary-remove")
+    assert ann()["boundary"] == "DatasetsReadOnly"
+    page.click("main .boundary-remove button[type=submit]")
+    page.wait_for_selector("main .boundary-set")
+    assert ann()["boundary"] is None
+
     page.click("main .principal-status button[type=submit]")
     _redrawn(page, "disabled", "main h1")
-    assert next(p for p in api("GET", "/principals")["items"] if p["name"] == "iam-ann")["disabled"]
+    assert ann()["disabled"]
     page.click("main .principal-status button[type=submit]")
     _redrawn(page, "active", "main h1")
-    assert not next(p for p in api("GET", "/principals")["items"] if p["name"] == "iam-ann")[
-        "disabled"
-    ]
+    assert not ann()["disabled"]
 
     # Groups and roles.
     goto(page, "#/groups")

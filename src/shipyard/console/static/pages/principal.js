@@ -103,6 +103,57 @@ function groupPanel(principal, groups, rerender) {
   );
 }
 
+function policyPanel(principal, rerender) {
+  const base = `/principals/${seg(principal.name)}`;
+  const rows = table(
+    [
+      { key: "name", label: "Policy", render: (p) => link(route("policies", p.name), p.name) },
+      {
+        key: "detach",
+        label: "",
+        sortable: false,
+        render: (p) =>
+          actionForm(
+            "Detach",
+            `detach ${p.name} from ${principal.name}`,
+            [],
+            () => del(`${base}/policies/${seg(p.name)}`),
+            rerender,
+            { class: ["inline-form", "detach"], "data-policy": p.name },
+          ),
+      },
+    ],
+    (principal.policies || []).map((name) => ({ name })),
+    { empty: "No policies of its own." },
+  );
+  const attach = actionForm(
+    "Attach policy",
+    `attach a policy to ${principal.name}`,
+    field("policy-attach", "Policy", { required: true }),
+    (form) => post(`${base}/policies`, { policy: valueOf(form, "policy-attach") }),
+    rerender,
+    { class: ["inline-form", "policy-attach"] },
+  );
+  const boundary = principal.boundary
+    ? actionForm(
+        "Remove boundary",
+        `remove the boundary of ${principal.name}`,
+        [h("span", {}, "Boundary ", link(route("policies", principal.boundary), principal.boundary), ". ")],
+        () => del(`${base}/boundary`),
+        rerender,
+        { class: ["inline-form", "boundary-remove"] },
+      )
+    : actionForm(
+        "Set boundary",
+        `set the boundary of ${principal.name}`,
+        field("boundary-policy", "Boundary policy", { required: true }),
+        (form) => put(`${base}/boundary`, { policy: valueOf(form, "boundary-policy") }),
+        rerender,
+        { class: ["inline-form", "boundary-set"] },
+      );
+  return h("div", { class: "policies" }, rows, attach, boundary);
+}
+
 function limitsPanel(principal, limits, rerender) {
   const shown = (value) => (value === null || value === undefined ? "unlimited" : value);
   const number = (form, id, integer) => {
@@ -185,6 +236,7 @@ page("principals/:name", "view this principal", async ({ params, rerender }) => 
     ]),
     statusAction(principal, rerender),
     section("Tags", tagPanel(principal, rerender)),
+    section("Policies and boundary", policyPanel(principal, rerender)),
     section("Groups", groups),
     section(
       "API keys",
