@@ -12,6 +12,8 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._contracts import show_ingest
 from shipyard.cli._output import console, emit, table, warn_type_problems
 from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
+from shipyard.cli._tags import TagOption, tag_pairs
+from shipyard.errors import InvalidInput
 from shipyard.schemas.gate import OnFail
 
 if TYPE_CHECKING:
@@ -39,6 +41,7 @@ def ingest(
     on_fail: Annotated[
         OnFail, typer.Option(help="With --contract, when an error check fails.")
     ] = "reject",
+    tag: TagOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Store FILE as a new immutable version of dataset NAME (identical content reuses one).
@@ -46,7 +49,10 @@ def ingest(
     Files larger than memory are streamed in row groups. With --contract, failing files
     are rejected, their failing rows quarantined in NAME-quarantine, or stored with a warning.
     """
+    tags = tag_pairs(tag)
     if contract is not None:
+        if tags:
+            raise InvalidInput("cannot be combined with --contract", field="tags")
         outcome = STATE.client().contracts.ingest(
             file, name, contract, on_fail=on_fail, format=format
         )
@@ -61,7 +67,9 @@ def ingest(
         disable=as_json,
     ) as progress:
         progress.add_task(f"ingesting {file.name} (read, validate, profile, store)", total=None)
-        info = STATE.client().datasets.ingest(file, name, format=format, partition_by=partition_by)
+        info = STATE.client().datasets.ingest(
+            file, name, format=format, partition_by=partition_by, tags=tags
+        )
     emit(info, as_json, lambda: _show_ingested(info))
 
 

@@ -14,6 +14,7 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
 from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
+from shipyard.cli._tags import TagOption, tag_pairs
 from shipyard.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -158,6 +159,7 @@ def create(
         float | None, typer.Option(help="Capture this % of requests.")
     ] = None,
     capture_mode: Annotated[str, typer.Option(help="input, output or both.")] = "both",
+    tag: TagOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an endpoint; serve it with `shipyard serve NAME`."""
@@ -173,6 +175,7 @@ def create(
             else None
         ),
         config=config,
+        tags=tag_pairs(tag),
     )
     emit(e, as_json, lambda: show_endpoint(e))
 

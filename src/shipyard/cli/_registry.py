@@ -10,6 +10,7 @@ from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._evaluation import gate_app
 from shipyard.cli._output import console, emit, table
 from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
+from shipyard.cli._tags import TagOption, tag_pairs
 
 if TYPE_CHECKING:
     from shipyard.schemas.registry import ModelVersionInfo
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
 experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
 models_app = typer.Typer(help="The model registry.", no_args_is_help=True)
 models_app.add_typer(gate_app, name="gate")
+
+
+@experiments_app.command("create")
+def create_experiment(name: str, tag: TagOption = None, as_json: JsonOption = False) -> None:
+    """Create an experiment (runs also create theirs on first use), with tags if given."""
+    e = STATE.client().tracking.create_experiment(name, tags=tag_pairs(tag))
+    emit(e, as_json, lambda: console.print(f"created experiment [bold]{e.name}[/]"))
 
 
 @experiments_app.command("list")
@@ -56,6 +64,13 @@ def _versions_table(title: str, items: list[ModelVersionInfo]) -> None:
             for v in items
         ],
     )
+
+
+@models_app.command("create")
+def create_model(name: str, tag: TagOption = None, as_json: JsonOption = False) -> None:
+    """Create a model with no versions yet (register creates one too), with tags if given."""
+    m = STATE.client().models.create(name, tags=tag_pairs(tag))
+    emit(m, as_json, lambda: console.print(f"created model [bold]{m.name}[/]"))
 
 
 @models_app.command("register")

@@ -57,10 +57,12 @@ class Endpoints(_Group):
         capture: Mapping[str, Any] | None = None,
         batching: Mapping[str, Any] | None = None,
         config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> EndpointInfo:
         """Create an endpoint serving ``model`` (variant "primary") or weighted ``variants``.
 
-        ``config`` (a mapping or a YAML file) gives the same keys as the arguments.
+        ``config`` (a mapping or a YAML file) gives the same keys as the arguments; ``tags``
+        are set at creation (which needs ``endpoints:TagResource`` too).
         """
         body: dict[str, Any] = {}
         if config is not None:
@@ -71,6 +73,7 @@ class Endpoints(_Group):
             "shadow": shadow,
             "capture": capture,
             "batching": batching,
+            "tags": dict(tags) if tags else None,
         }
         body.update({k: v for k, v in given.items() if v is not None})
         if production:

@@ -69,6 +69,7 @@ class Datasets(_Group):
         partition_by: str | None = None,
         contract: str | None = None,
         on_fail: str = "reject",
+        tags: dict[str, str] | None = None,
     ) -> DatasetVersionInfo:
         """Ingest a CSV, Parquet or JSON Lines file as a new version of ``name``.
 
@@ -76,9 +77,12 @@ class Datasets(_Group):
         column(s), comma-separated, whose values split the version into Parquet partitions.
         With a ``contract`` the file is validated first and, on failure, rejected,
         quarantined or stored with a warning (``on_fail``); this returns the stored rows'
-        version (see ``client.contracts.ingest`` for the whole outcome).
+        version (see ``client.contracts.ingest`` for the whole outcome). ``tags`` are set on
+        the dataset (which needs ``datasets:TagResource`` too).
         """
         if contract is not None:
+            if tags:
+                raise InvalidInput("cannot be combined with a contract", field="tags")
             if partition_by:
                 raise InvalidInput("cannot be combined with a contract", field="partition_by")
             from shipyard.client._contracts import gated_ingest
@@ -99,6 +103,7 @@ class Datasets(_Group):
                 filename=source.name,
                 format=format,
                 partition_by=partition_by,
+                **({"tags": [f"{k}={v}" for k, v in tags.items()]} if tags else {}),
             )
         )
 
@@ -218,6 +223,14 @@ class Models(_Group):
                 if attempt + 1 == _REGISTER_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+    def create(self, name: str, tags: dict[str, str] | None = None) -> ModelInfo:
+        """Create the model ``name`` with no versions yet; ``tags`` are set at creation
+        (which needs ``registry:TagResource`` too)."""
+        args: dict[str, Any] = {"name": name}
+        if tags:
+            args["tags"] = tags
+        return ModelInfo.model_validate(self._t.call("registry.create_model", **args))
 
     def list(
         self, *, limit: int | None = None, page_token: str | None = None

@@ -133,8 +133,13 @@ def _enclosing(transport: Transport, experiment: str) -> ActiveRun | None:
 
 
 class Tracking(_Group):
-    def create_experiment(self, name: str) -> ExperimentInfo:
-        return ExperimentInfo.model_validate(self._t.call("tracking.create_experiment", name=name))
+    def create_experiment(self, name: str, tags: dict[str, str] | None = None) -> ExperimentInfo:
+        """Create an experiment; ``tags`` are set at creation (which needs
+        ``tracking:TagResource`` too)."""
+        args: dict[str, object] = {"name": name}
+        if tags:
+            args["tags"] = tags
+        return ExperimentInfo.model_validate(self._t.call("tracking.create_experiment", **args))
 
     def list_experiments(
         self, *, limit: int | None = None, page_token: str | None = None

@@ -36,7 +36,14 @@ from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
 from shipyard.schemas.paging import DEFAULT_LIMIT, Page
-from shipyard.security import RequestContext, operation
+from shipyard.security import (
+    RequestContext,
+    check_tags,
+    operation,
+    request_tag_keys,
+    set_resource_tags,
+    tag_on_create,
+)
 from shipyard.store.metadata import DATASETS, Keyset, find_versioned
 from shipyard.store.metadata import tables as t
 
@@ -53,7 +60,27 @@ def load_version_table(platform: Platform, row: t.DatasetVersion) -> pa.Table:
     return read_version_table(platform, row)
 
 
-@operation("datasets:Ingest", lambda name: resource("dataset", name), mutating=True)
+def _tag_pairs(tags: object, *, strict: bool) -> dict[str, str]:
+    """``KEY=VALUE`` strings (how a query string carries tags) as a mapping; ``strict``
+    raises InvalidInput naming the bad one, otherwise it is skipped (the call raises)."""
+    pairs: dict[str, str] = {}
+    for i, pair in enumerate(tags if isinstance(tags, list) else []):
+        key, equals, value = pair.partition("=") if isinstance(pair, str) else ("", "", "")
+        if not equals or not key:
+            if strict:
+                raise InvalidInput("a tag is KEY=VALUE", field=f"tags.{i}")
+            continue
+        pairs[key] = value
+    return pairs
+
+
+@operation(
+    "datasets:Ingest",
+    lambda name: resource("dataset", name),
+    uses=tag_on_create("datasets", "dataset"),
+    context=lambda tags: request_tag_keys(_tag_pairs(tags, strict=False)) if tags else {},
+    mutating=True,
+)
 def ingest(
     ctx: RequestContext,
     name: str,
@@ -61,13 +88,32 @@ def ingest(
     filename: str | None = None,
     format: str | None = None,
     partition_by: str | None = None,
+    tags: list[str] | None = None,
 ) -> DatasetVersionInfo:
     """Store a CSV, Parquet or JSON Lines file as a new version; identical content reuses one.
 
     ``partition_by`` (comma-separated columns) stores one Parquet file per value. A file
     larger than ``ingest_in_memory_max_bytes`` is streamed in row groups in bounded memory.
+    ``tags`` (``KEY=VALUE`` each) are set on the dataset once the version is stored, which
+    needs ``datasets:TagResource`` too; policies see them as ``sy:RequestTag/<key>``.
     """
     check_name(name)
+    given = check_tags(_tag_pairs(tags, strict=True)) if tags else {}
+    stored = _ingest(ctx, name, content, filename, format, partition_by)
+    if given:
+        with ctx.platform.db.session() as session:
+            set_resource_tags(session, resource("dataset", name), given)
+    return stored
+
+
+def _ingest(
+    ctx: RequestContext,
+    name: str,
+    content: bytes | Path,
+    filename: str | None,
+    format: str | None,
+    partition_by: str | None,
+) -> DatasetVersionInfo:
     columns = [c.strip() for c in (partition_by or "").split(",") if c.strip()]
     if isinstance(content, Path):
         filename = content.name if filename is None else filename

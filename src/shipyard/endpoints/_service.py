@@ -34,7 +34,16 @@ from shipyard.schemas.endpoints import (
     VariantSpec,
 )
 from shipyard.schemas.paging import DEFAULT_LIMIT, Page
-from shipyard.security import Access, RequestContext, forget_tags, operation
+from shipyard.security import (
+    Access,
+    RequestContext,
+    check_tags,
+    forget_tags,
+    operation,
+    request_tag_keys,
+    set_resource_tags,
+    tag_on_create,
+)
 from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import endpoint_tables as et
 from shipyard.store.metadata import feature_tables as ft
@@ -67,6 +76,21 @@ def _served_versions(
     return [model_version_access(session, ref, field=field) for ref, field in refs]
 
 
+_TAG_ON_CREATE = tag_on_create("endpoints", "endpoint")
+
+
+def _create_uses(
+    session: Session,
+    name: str,
+    model: str | None,
+    variants: list[VariantSpec] | None,
+    shadow: ShadowSpec | None,
+    tags: dict[str, str] | None,
+) -> list[Access]:
+    """The served versions, and tagging the new endpoint when it is created with tags."""
+    return [*_served_versions(session, model, variants, shadow), *_TAG_ON_CREATE(name, tags)]
+
+
 def _check_specs(variants: list[VariantSpec], shadow: ShadowSpec | None) -> None:
     """Names unique and valid, weights non-negative and not all zero; before any lookup."""
     if not variants:
@@ -92,9 +116,10 @@ def _check_specs(variants: list[VariantSpec], shadow: ShadowSpec | None) -> None
 @operation(
     "endpoints:CreateEndpoint",
     _endpoint_resource,
-    uses=_served_versions,
-    context=lambda production, capture: exposure_keys(
-        production, capture if capture is not None else {"enabled": False}
+    uses=_create_uses,
+    context=lambda production, capture, tags: (
+        exposure_keys(production, capture if capture is not None else {"enabled": False})
+        | request_tag_keys(tags)
     ),
     mutating=True,
 )
@@ -107,9 +132,12 @@ def create_endpoint(
     production: bool = False,
     capture: CaptureConfig | None = None,
     batching: BatchingConfig | None = None,
+    tags: dict[str, str] | None = None,
 ) -> EndpointInfo:
-    """Create an endpoint serving ``model`` (as variant "primary") or several weighted variants."""
+    """Create an endpoint serving ``model`` (as variant "primary") or several weighted
+    variants; with ``tags`` it needs ``endpoints:TagResource`` too (``sy:RequestTag/<k>``)."""
     check_name(name)
+    given = check_tags(tags) if tags else {}
     if (model is None) == (variants is None):
         raise InvalidInput("give either model or variants", field="variants")
     specs = variants if variants is not None else [VariantSpec(name=PRIMARY, model=model or "")]
@@ -167,6 +195,8 @@ def create_endpoint(
             )
         )
         session.flush()
+        if given:
+            set_resource_tags(session, resource("endpoint", name), given)
         return endpoint_info(session, row)
 
 

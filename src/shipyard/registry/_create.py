@@ -9,21 +9,38 @@ from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import check_name, resource
 from shipyard.registry._service import get_model_info
 from shipyard.schemas.registry import ModelInfo
-from shipyard.security import RequestContext, operation
+from shipyard.security import (
+    RequestContext,
+    check_tags,
+    operation,
+    request_tag_keys,
+    set_resource_tags,
+    tag_on_create,
+)
 from shipyard.store.metadata import tables as t
 
 
-@operation("registry:RegisterModel", lambda name: resource("model", name), mutating=True)
-def create_model(ctx: RequestContext, name: str) -> ModelInfo:
+@operation(
+    "registry:RegisterModel",
+    lambda name: resource("model", name),
+    uses=tag_on_create("registry", "model"),
+    context=request_tag_keys,
+    mutating=True,
+)
+def create_model(ctx: RequestContext, name: str, tags: dict[str, str] | None = None) -> ModelInfo:
     """Create the model ``name`` empty, as MLflow's "create registered model" does; the
-    right to register versions of a model includes creating it."""
+    right to register versions of a model includes creating it. With ``tags`` it needs
+    ``registry:TagResource`` too, and policies see them as ``sy:RequestTag/<key>``."""
     check_name(name)
+    given = check_tags(tags) if tags else {}
     with ctx.platform.db.session() as session:
         if session.scalar(sa.select(t.Model.id).where(t.Model.name == name)) is not None:
             raise Conflict(f"model {name!r} already exists", field="name")
         row = t.Model(name=name)
         session.add(row)
         session.flush()
+        if given:
+            set_resource_tags(session, resource("model", name), given)
         return ModelInfo(name=row.name, created_at=row.created_at, latest_version=None, aliases={})
 
 

@@ -4,7 +4,9 @@ Each kind has its own actions (``iam:TagPrincipal``, ``registry:TagResource``...
 policy can let a team label its models but not its endpoints. A tagging request carries
 ``sy:RequestTag/<key>`` for each tag it sets and ``sy:TagKeys`` for the keys it names, so
 a policy can fix which tags may be set (``ForAllValues:StringEquals`` on ``sy:TagKeys``).
-Tags go only on what exists: a name cannot be labelled before its owner creates it.
+Tags go only on what exists: a name cannot be labelled before its owner creates it, or
+by its creator in the same call (models, experiments, endpoints and principals take
+``tags`` at creation, authorized as the create and as tagging, ``tag_on_create``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from shipyard.schemas.security import TagSet
 from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
 from shipyard.security._operation import operation
+from shipyard.security._resources import Access
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import tag_tables as tt
 
@@ -209,22 +212,36 @@ def _named(fn: Callable[..., TagSet], name: str, doc: str) -> Callable[..., TagS
     return fn
 
 
+def set_resource_tags(session: Session, target: str, tags: Mapping[str, str]) -> None:
+    """Set (add or replace) checked ``tags`` on the resource named ``target``."""
+    _, replaced = _merge(_resource_tags(session, target), tags)
+    session.execute(
+        sa.delete(tt.ResourceTag).where(
+            tt.ResourceTag.resource == target,
+            tt.ResourceTag.key.in_([*replaced, *tags]),
+        )
+    )
+    session.add_all(tt.ResourceTag(resource=target, key=k, value=v) for k, v in tags.items())
+    session.flush()
+
+
+def tag_on_create(service: str, kind: str) -> Callable[..., list[Access]]:
+    """The ``uses`` of a create that takes ``tags``: tagging at creation is tagging, so it
+    needs ``<service>:TagResource`` on the new resource as well as the create action (both
+    see ``sy:RequestTag/<key>`` and ``sy:TagKeys``, see ``request_tag_keys``)."""
+
+    def uses(name: str, tags: object = None) -> list[Access]:
+        return [Access(f"{service}:TagResource", resource(kind, name))] if tags else []
+
+    return uses
+
+
 def _tagger(kind: _Taggable) -> Callable[..., TagSet]:
     def tag(ctx: RequestContext, name: str, tags: dict[str, str]) -> TagSet:
         given = check_tags(tags)
         with ctx.platform.db.session() as session:
             target = kind.existing(session, name)
-            _, replaced = _merge(_resource_tags(session, target), given)
-            session.execute(
-                sa.delete(tt.ResourceTag).where(
-                    tt.ResourceTag.resource == target,
-                    tt.ResourceTag.key.in_([*replaced, *given]),
-                )
-            )
-            session.add_all(
-                tt.ResourceTag(resource=target, key=k, value=v) for k, v in given.items()
-            )
-            session.flush()
+            set_resource_tags(session, target, given)
             return TagSet(resource=target, tags=_resource_tags(session, target))
 
     doc = f"Set tags on a {kind.kind} (a key already there is replaced)."

@@ -17,7 +17,15 @@ from shipyard.names import check_name, resource
 from shipyard.platform import Platform
 from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.tracking import ArtifactInfo, ExperimentInfo, MetricPoint, RunInfo
-from shipyard.security import Access, RequestContext, operation
+from shipyard.security import (
+    Access,
+    RequestContext,
+    check_tags,
+    operation,
+    request_tag_keys,
+    set_resource_tags,
+    tag_on_create,
+)
 from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._read import run_info
@@ -31,13 +39,26 @@ MAX_KEY = 250  # of a metric, param or tag, as in MLflow
 _MAX_BATCH = 10_000
 
 
-@operation("tracking:CreateExperiment", lambda name: resource("experiment", name), mutating=True)
-def create_experiment(ctx: RequestContext, name: str) -> ExperimentInfo:
+@operation(
+    "tracking:CreateExperiment",
+    lambda name: resource("experiment", name),
+    uses=tag_on_create("tracking", "experiment"),
+    context=request_tag_keys,
+    mutating=True,
+)
+def create_experiment(
+    ctx: RequestContext, name: str, tags: dict[str, str] | None = None
+) -> ExperimentInfo:
+    """Create an experiment, with ``tags`` if given (which needs ``tracking:TagResource``
+    too; both see ``sy:RequestTag/<key>``)."""
+    given = check_tags(tags) if tags else {}
     with ctx.platform.db.session() as session:
         check_name(name)
         if session.scalar(sa.select(t.Experiment.id).where(t.Experiment.name == name)):
             raise Conflict(f"experiment {name!r} already exists", field="name")
         row = ensure_experiment(session, name)
+        if given:
+            set_resource_tags(session, resource("experiment", name), given)
         return ExperimentInfo(name=row.name, id=row.id, created_at=row.created_at)
 
 

@@ -13,6 +13,9 @@ import "./pages/cost.js";
 import "./pages/audit.js";
 import "./pages/evaluations.js";
 import "./pages/access.js";
+import "./pages/principal.js";
+import "./pages/groups.js";
+import "./pages/policies.js";
 
 const main = document.getElementById("main");
 const nav = document.querySelector("header nav");

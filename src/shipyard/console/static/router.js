@@ -15,6 +15,8 @@ const SECTION_OF = {
   "pipeline-runs": "pipelines",
   policies: "principals",
   simulator: "principals",
+  groups: "principals",
+  roles: "principals",
 };
 
 /** Register a page: pattern "models/:name", what = "view models" (for refusals). */

@@ -1,16 +1,14 @@
-// Access: principals (policies, their keys listed and revoked, a new key shown once), policies (documents) and the policy
-// simulator.
+// Access: the principals and policies lists, a principal's keys (listed and revoked, a new key
+// shown once) and the policy simulator. A principal's page is in principal.js, groups and
+// roles in groups.js, a policy's page (its versions) in policies.js.
 
 import { ApiError, del, get, getAll, post, seg, unrouted } from "../api.js";
 import {
   badge,
-  empty,
-  facts,
   fmtTime,
   h,
   link,
   notice,
-  pre,
   route,
   section,
   table,
@@ -69,6 +67,10 @@ page("principals", "list principals", async () => {
       "p",
       {},
       link("#/simulator", "Policy simulator: may a principal do an action on a resource?"),
+      " · ",
+      link("#/groups", "Groups"),
+      " · ",
+      link("#/roles", "Roles"),
     ),
     section("Principals", principals),
     section("Policies", policies),
@@ -77,7 +79,7 @@ page("principals", "list principals", async () => {
 
 // A principal's keys: ids and times only (the server never returns a secret), each active
 // key with a Revoke button that asks once more before it acts.
-function keyList(principal) {
+export function keyList(principal) {
   const box = h("div", { class: "key-list" });
   const status = h("div", { class: "form-status", "aria-live": "polite" });
   const revokeCell = (key) => {
@@ -121,6 +123,16 @@ function keyList(principal) {
             render: (k) => (k.last_used_at ? fmtTime(k.last_used_at) : "never"),
           },
           {
+            key: "expires_at",
+            label: "Expires",
+            render: (k) => (k.expires_at ? fmtTime(k.expires_at) : "never"),
+          },
+          {
+            key: "assumed_by",
+            label: "Session of",
+            render: (k) => k.assumed_by || "",
+          },
+          {
             key: "revoked",
             label: "State",
             render: (k) =>
@@ -136,7 +148,7 @@ function keyList(principal) {
   return { node: h("div", {}, box, status), refresh };
 }
 
-function keyForm(principal, onCreated) {
+export function keyForm(principal, onCreated) {
   const out = h("div", { class: "form-status", "aria-live": "polite" });
   const button = h(
     "button",
@@ -189,94 +201,12 @@ function keyForm(principal, onCreated) {
   return h("div", {}, button, out);
 }
 
-page("principals/:name", "view this principal", async ({ params }) => {
-  const principals = await getAll("/principals");
-  const principal = principals.find((p) => p.name === params.name);
-  if (!principal) return [h("h1", {}, params.name), empty("No such principal.")];
-  const keys = keyList(principal.name);
-  const listed = await part("read this principal's API keys", async () => {
-    await keys.refresh();
-    return keys.node;
-  });
-  const events = await part("read this principal's audit events", async () =>
-    table(
-      [
-        { key: "time", label: "Time", render: (e) => fmtTime(e.time) },
-        { key: "action", label: "Action" },
-        { key: "resource", label: "Resource" },
-        { key: "outcome", label: "Outcome", render: (e) => badge(e.outcome) },
-      ],
-      await get("/audit", { principal: principal.name, limit: 20 }),
-      { empty: "No events." },
-    ),
-  );
-  return [
-    h("h1", {}, principal.name, " ", badge(principal.disabled ? "disabled" : "active")),
-    facts([
-      ["Kind", principal.kind],
-      ["Created", fmtTime(principal.created_at)],
-      [
-        "Policies",
-        h(
-          "span",
-          {},
-          (principal.policies || []).map((p) => [link(route("policies", p), p), " "]),
-        ),
-      ],
-    ]),
-    section(
-      "API keys",
-      h("p", { class: "muted" }, "Keys are stored hashed; a new key's secret is shown once."),
-      keyForm(principal.name, () => keys.refresh().catch(() => undefined)),
-      listed,
-    ),
-    section(
-      "Try its permissions",
-      link(
-        `#/simulator?principal=${encodeURIComponent(principal.name)}`,
-        "Open the policy simulator for this principal",
-      ),
-    ),
-    section("Recent activity", events),
-  ];
-});
-
-page("policies/:name", "view this policy", async ({ params }) => {
-  const policies = await getAll("/policies");
-  const policy = policies.find((p) => p.name === params.name);
-  if (!policy) return [h("h1", {}, params.name), empty("No such policy.")];
-  return [
-    h("h1", {}, `Policy ${policy.name}`),
-    facts([["Created", fmtTime(policy.created_at)]]),
-    section(
-      "Statements",
-      table(
-        [
-          { key: "Sid", label: "Sid" },
-          {
-            key: "Effect",
-            label: "Effect",
-            render: (s) => badge(s.Effect, s.Effect === "Allow" ? "passed" : "failed"),
-          },
-          {
-            key: "Action",
-            label: "Actions",
-            sortable: false,
-            render: (s) => [].concat(s.Action || []).join(", "),
-          },
-          {
-            key: "Resource",
-            label: "Resources",
-            sortable: false,
-            render: (s) => [].concat(s.Resource || []).join(", "),
-          },
-        ],
-        policy.document?.Statement || [],
-      ),
-    ),
-    section("Document", pre(policy.document)),
-  ];
-});
+/** A policy named by the simulator: "POLICY", or "GROUP/POLICY" when a group passes it on. */
+function policyRef(name) {
+  const [group, policy] = name.includes("/") ? name.split("/", 2) : [null, name];
+  const own = link(route("policies", policy), policy, { class: "policy-ref" });
+  return group ? [link(route("groups", group), group), "/", own] : own;
+}
 
 /** Where the server answers "may P do A on R?" (a console-support operation). */
 export const SIMULATE_PATH = "/policy-simulations";
@@ -385,7 +315,7 @@ page("simulator", "use the policy simulator", async ({ query }) => {
             deciding
               ? [
                   "Decided by ",
-                  link(route("policies", deciding.policy), deciding.policy),
+                  policyRef(deciding.policy),
                   ` statement ${deciding.index + 1}${deciding.sid ? ` (${deciding.sid})` : ""}: ${deciding.effect}.`,
                 ]
               : "No statement applies: denied by default.",
@@ -396,7 +326,7 @@ page("simulator", "use the policy simulator", async ({ query }) => {
                   {
                     key: "policy",
                     label: "Policy",
-                    render: (m) => link(route("policies", m.policy), m.policy),
+                    render: (m) => policyRef(m.policy),
                   },
                   { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
                   { key: "sid", label: "Sid", render: (m) => m.sid || "" },
@@ -416,7 +346,7 @@ page("simulator", "use the policy simulator", async ({ query }) => {
                   {
                     key: "policy",
                     label: "Policy",
-                    render: (m) => link(route("policies", m.policy), m.policy),
+                    render: (m) => policyRef(m.policy),
                   },
                   { key: "index", label: "Statement", numeric: true, render: (m) => m.index + 1 },
                   { key: "sid", label: "Sid", render: (m) => m.sid || "" },

@@ -21,6 +21,7 @@ import {
 import { page, part, setQuery, actionMessage, byName, listHeading } from "../router.js";
 import { pagedTable } from "../paging.js";
 import { lineageNodes } from "./lineage.js";
+import { modelCard } from "./card.js";
 
 page("models", "list models", async ({ query }) => {
   return [
@@ -295,6 +296,9 @@ page("models/:name/versions/:version", "view this model version", async ({ param
   const ref = `${params.name}@${params.version}`;
   const version = await get(`/model-versions/${seg(ref)}`);
   const approvals = `/models/${seg(version.name)}/versions/${version.version}/approvals`;
+  const cardDrawn = part("read this version's model card", () =>
+    modelCard(version.name, version.version),
+  );
   const [lineage, evaluations, history] = await Promise.all([
     part("read this version's lineage", () => lineageGraph(version)),
     part("read this version's evaluations", async () => {
@@ -335,6 +339,7 @@ page("models/:name/versions/:version", "view this model version", async ({ param
       approvalHistory(await get(approvals)),
     ),
   ]);
+  const card = await cardDrawn;
   return [
     h("h1", {}, `${version.name} v${version.version}`, " ", badge(version.approval)),
     facts([
@@ -356,6 +361,7 @@ page("models/:name/versions/:version", "view this model version", async ({ param
       history,
     ),
     section("Lineage", lineage),
+    section("Model card", card),
     h(
       "div",
       { class: "columns" },
