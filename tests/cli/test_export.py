@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 from tests.conftest import LiveServer
 
 from shipyard.client import Client

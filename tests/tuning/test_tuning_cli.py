@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import yaml
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 
 from shipyard.cli._quickstart import write_breast_cancer_csv
 from shipyard.client import Client
