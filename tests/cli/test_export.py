@@ -1,4 +1,4 @@
-"""``shipyard datasets export``: a real process, in-process stores and a live server."""
+"""``shipyard datasets export`` through the CLI's ``main``: in-process stores and a live server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``shipyard tune`` through the real entry point: a spec file naming its training spec
+"""``shipyard tune`` through the CLI's ``main``: a spec file naming its training spec
 file, followed trial by trial; the best registered in one command; a bad spec in one line
 naming the field."""
 
