@@ -9,8 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from tests.cli.conftest import Processes, environment, free_port, wait_answering
-from tests.cli.inprocess import shipyard
+from tests.cli.conftest import Processes, environment, free_port, shipyard, wait_answering
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="the advice uses curl")
 
