@@ -19,6 +19,7 @@ Spark JVM, say) stay in one file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import shutil
@@ -267,3 +268,49 @@ def client(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Clien
         sdk = Client(transport=HttpTransport(live.url, key))
     yield sdk
     sdk.close()
+
+
+@contextlib.contextmanager
+def _module_settings(request: pytest.FixtureRequest, backend: str) -> Iterator[Settings]:
+    """Like ``settings``, on a home and database of their own that a whole module shares."""
+    home = request.getfixturevalue("tmp_path_factory").mktemp("module") / "home"
+    home.mkdir(parents=True)
+    if backend == "sqlite":
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), home / "shipyard.db")
+        url = f"sqlite:///{home / 'shipyard.db'}"
+        yield Settings(home=home, database_url=url, key_cache_seconds=0.2)
+        return
+    engine: sa.Engine = request.getfixturevalue("postgres_engine")
+    template, dropper = request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield Settings(home=home, database_url=_database_url(name), key_cache_seconds=0.2)
+    finally:
+        dropper.queue.put(name)
+
+
+@pytest.fixture(
+    scope="module", params=["local-sqlite", "local-postgres", "http-sqlite", "http-postgres"]
+)
+def module_client(request: pytest.FixtureRequest) -> Iterator[Client]:
+    """Like ``client`` (both transports, both backends), but one for a whole module, each on
+    a fresh home and database: for a module whose tests only read what its fixtures wrote."""
+    transport, backend = request.param.split("-")
+    with _module_settings(request, backend) as settings:
+        if transport == "local":
+            with Client(settings=settings) as sdk:
+                yield sdk
+            return
+        opened = Platform.open(settings)
+        bootstrap(opened)
+        key = issue_admin_key_if_none(opened)
+        assert key is not None
+        live = LiveServer(create_app(opened))
+        try:
+            with Client(transport=HttpTransport(live.url, key.token)) as sdk:
+                yield sdk
+        finally:
+            live.close()
+            opened.close()

@@ -1,4 +1,6 @@
-"""``shipyard alarms`` and ``shipyard scheduler`` as a user runs them: real processes."""
+"""``shipyard alarms`` and ``shipyard scheduler`` as a user runs them: the one-shot commands
+through the CLI's ``main`` in this process (``tests.deploy.test_deploy_cli.shipyard``), the
+scheduler and the server as real processes."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import httpx
 import orjson
 import sqlalchemy as sa
 from sklearn.datasets import load_breast_cancer
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 from tests.conftest import LiveServer
 from tests.endpoints.endpointkit import MODEL, register_versions
 

@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 from batchkit import FEATURES, ROWS, register_model
 from sklearn.linear_model import LogisticRegression
+from tests.cli.inprocess import run as in_process
 from tests.conftest import LiveServer
 from tests.edge.edgekit import ingest_frame, register_fitted, signature_of
 
@@ -227,19 +228,12 @@ def test_cli_scores_a_partitioned_dataset(
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env["SHIPYARD_HOME"] = str(home_platform.settings.home)
-    command = [sys.executable, "-m", "shipyard", "batch-transform"]
-    run = subprocess.run(
-        [
-            *command,
-            *("--model", "m@champion", "--input", "by-region", "--output", "scored"),
-            *("--keep-columns", "id", "--output-columns", "prediction"),
-            *("--chunk-rows", "1000", "--workers", "1"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
+    run = in_process(
+        env,
+        "batch-transform",
+        *("--model", "m@champion", "--input", "by-region", "--output", "scored"),
+        *("--keep-columns", "id", "--output-columns", "prediction"),
+        *("--chunk-rows", "1000", "--workers", "1"),
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "scored@1" in run.stdout and "chunk 4/4" in run.stdout, run.stdout
@@ -250,14 +244,7 @@ def test_cli_scores_a_partitioned_dataset(
     np.testing.assert_array_equal(scored.index, rows["id"])
     np.testing.assert_array_equal(scored["prediction"], expected)
     job_id = run.stdout.split("batch job ")[1].split(":")[0]
-    again = subprocess.run(
-        [*command, "--resume", job_id],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    again = in_process(env, "batch-transform", "--resume", job_id)
     assert again.returncode == 1 and "already succeeded" in again.stderr, again.stderr
     assert "Traceback" not in again.stderr
 

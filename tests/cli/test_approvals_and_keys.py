@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 from tests.evaluation import kit
 
 from shipyard.client import Client

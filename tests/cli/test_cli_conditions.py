@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 
 OFFICE = {
     "Statement": [

@@ -1,4 +1,4 @@
-"""``shipyard datasets export``: a real process, in-process stores and a live server."""
+"""``shipyard datasets export`` through the CLI's ``main``: in-process stores and a live server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 from tests.conftest import LiveServer
 
 from shipyard.client import Client

@@ -1,14 +1,15 @@
-"""The endpoint and deploy commands as a user runs them: real processes, a real home."""
+"""The endpoint and deploy commands as a user runs them, through the CLI's ``main`` in this
+process (``tests.cli.inprocess``), on a real home."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from tests.cli.inprocess import run
 from tests.endpoints.endpointkit import MODEL, register_versions, write_stats
 
 from shipyard.config import Settings
@@ -19,14 +20,7 @@ from shipyard.security import bootstrap
 def shipyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env |= {"SHIPYARD_HOME": str(home), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "shipyard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run(env, *args)
 
 
 def test_variants_canary_rollback_and_history_from_the_cli(tmp_path: Path) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import lightgbm
 import pandas as pd
 import pytest
 from edgekit import ingest_frame, register_fitted, signature_of
+from tests.cli.inprocess import run
 
 from shipyard.client import Client
 from shipyard.config import Settings
@@ -71,14 +71,7 @@ def test_sdk_checks_parity_on_a_named_dataset(
 def _shipyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env["SHIPYARD_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "shipyard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run(env, *args)
 
 
 def test_cli_exports_and_imports_a_package(frame: pd.DataFrame, tmp_path: Path) -> None:

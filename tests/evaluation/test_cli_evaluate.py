@@ -1,10 +1,12 @@
-"""``shipyard evaluate`` and ``shipyard models gate`` through the real entry point."""
+"""``shipyard evaluate`` and ``shipyard models gate`` through the CLI's ``main`` in this process,
+and one refusal through the real entry point in a child process."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.cli.conftest import shipyard
+from tests.cli.conftest import shipyard as shipyard_process
+from tests.cli.inprocess import shipyard
 from tests.evaluation import kit
 
 from shipyard.client import Client
@@ -32,7 +34,9 @@ def test_evaluate_writes_the_report_and_fails_unmet_thresholds(tmp_path: Path) -
     )  # fmt: skip
     assert unmet.returncode == 1 and "validation failed" in unmet.stdout
 
-    bad = shipyard(home, "evaluate", "cancer@1", "--data", "cancer-data", "--threshold", "auc>0.9")
+    bad = shipyard_process(
+        home, "evaluate", "cancer@1", "--data", "cancer-data", "--threshold", "auc>0.9"
+    )
     assert bad.returncode == 1
     assert bad.stderr.startswith("error: ") and "METRIC>=VALUE" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1

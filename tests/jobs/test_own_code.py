@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 import sqlalchemy as sa
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 from tests.conftest import LiveServer
 from tests.jobs.conftest import HELPERS, TRAIN, write_code
 

@@ -290,8 +290,8 @@ def test_the_control_plane_checks_code_without_running_it(
 def test_the_model_card_shows_the_code_digest_and_who_registered_it(tmp_path: Path) -> None:
     import json
     import os
-    import subprocess
-    import sys
+
+    from tests.cli.inprocess import run
 
     from shipyard.config import Settings
 
@@ -302,14 +302,8 @@ def test_the_model_card_shows_the_code_digest_and_who_registered_it(tmp_path: Pa
     env |= {"SHIPYARD_HOME": str(home), "COLUMNS": "200"}
 
     def cli(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "shipyard", "models", "show", "coded@1", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-            check=True,
-        )
+        done = run(env, "models", "show", "coded@1", *args)
+        assert done.returncode == 0, done.stderr
         return done.stdout
 
     assert json.loads(cli("--json"))["code_digest"] == version.code_digest

@@ -807,12 +807,13 @@ def _refused(
     w: World,
     operation: str,
     args: Args,
-    statements: list[dict[str, Any]],
+    tester: tuple[str, str],
     denied: Access,
     name: str,
+    before: str,
 ) -> None:
-    principal, key = _principal(w, statements)
-    before = _snapshot(w)
+    """``tester`` (name, key) is refused, leaving the stored state ``before`` as it was."""
+    principal, key = tester
     with pytest.raises(errors.AccessDenied):
         _rest(w, key, operation, args)
     assert _snapshot(w) == before, f"{operation} changed stored state while refusing {principal}"
@@ -836,16 +837,22 @@ def test_each_declared_resource_is_enforced(world: World, operation: str) -> Non
     args = CASES[operation](world)
     accesses = _declared(world, operation, args)
     assert sorted(a.action for a in accesses[1:]) == sorted(USES.get(operation, []))
+    refusals: list[tuple[list[dict[str, Any]], Access, str]] = []
     for index, access in enumerate(accesses):
         for name in access.resource.names:
             deny = {"Effect": "Deny", "Action": access.action, "Resource": name}
             everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
-            _refused(world, operation, args, [everything, deny], access, name)
+            refusals.append(([everything, deny], access, name))
         others = accesses[:index] + accesses[index + 1 :]
         allow_list = _allow(others) or [
             {"Effect": "Allow", "Action": "datasets:GetDataset", "Resource": "sy:dataset/none"}
         ]
-        _refused(world, operation, args, allow_list, access, access.resource.name)
+        refusals.append((allow_list, access, access.resource.name))
+    # every tester first, then one snapshot: each refusal must leave exactly that state
+    testers = [_principal(world, statements) for statements, _, _ in refusals]
+    before = _snapshot(world)
+    for tester, (_, access, name) in zip(testers, refusals, strict=True):
+        _refused(world, operation, args, tester, access, name, before)
     _, key = _principal(world, _allow(accesses))
     expected = NOT_AUTHORIZATION.get(operation)
     if expected is None:

@@ -19,7 +19,13 @@ RUNS = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def client(module_client: Client) -> Client:
+    """One client (each transport and backend) for the module: its tests only search."""
+    return module_client
+
+
+@pytest.fixture(scope="module")
 def runs(client: Client) -> dict[str, str]:
     ids = {}
     for name, params, tags, aucs in RUNS:

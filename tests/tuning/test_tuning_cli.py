@@ -1,4 +1,4 @@
-"""``shipyard tune`` through the real entry point: a spec file naming its training spec
+"""``shipyard tune`` through the CLI's ``main``: a spec file naming its training spec
 file, followed trial by trial; the best registered in one command; a bad spec in one line
 naming the field."""
 
@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import yaml
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 
 from shipyard.cli._quickstart import write_breast_cancer_csv
 from shipyard.client import Client
