@@ -20,6 +20,7 @@ from shipyard.security._audit_chain import (
 )
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
+from shipyard.security._conditions import NO_TRANSPORT, Transport
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._groups import (
     add_group_member,
@@ -93,6 +94,7 @@ from shipyard.security._tagging import (
 
 __all__ = [
     "ADMIN",
+    "NO_TRANSPORT",
     "Access",
     "ApiKeyInfo",
     "AuditEventInfo",
@@ -112,6 +114,7 @@ __all__ = [
     "ResourceName",
     "SessionState",
     "Simulation",
+    "Transport",
     "add_event",
     "add_group_member",
     "assume_role",

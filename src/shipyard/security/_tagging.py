@@ -224,6 +224,7 @@ def _tagger(kind: _Taggable) -> Callable[..., TagSet]:
             session.add_all(
                 tt.ResourceTag(resource=target, key=k, value=v) for k, v in given.items()
             )
+            bump_generation(session)  # conditions test resource tags: key caches reload
             session.flush()
             return TagSet(resource=target, tags=_resource_tags(session, target))
 
@@ -244,6 +245,7 @@ def _untagger(kind: _Taggable) -> Callable[..., TagSet]:
                     sa.func.lower(tt.ResourceTag.key).in_([k.lower() for k in names]),
                 )
             )
+            bump_generation(session)
             return TagSet(resource=target, tags=_resource_tags(session, target))
 
     doc = f"Remove tags from a {kind.kind} by key (keys not there are ignored)."
