@@ -98,7 +98,9 @@ class HashedKeyAuthorizer:
     def __init__(self, grants: dict[str, set[str]]) -> None:
         self._grants = {hashlib.sha256(k.encode()).hexdigest(): a for k, a in grants.items()}
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str:
+    def authorize(
+        self, authorization: str | None, action: str, resource: str, transport: object = None
+    ) -> str:
         if not authorization or not authorization.startswith("Bearer "):
             raise Unauthenticated("send Authorization: Bearer <key>", field="authorization")
         digest = hashlib.sha256(authorization[7:].encode()).hexdigest()
@@ -109,6 +111,8 @@ class HashedKeyAuthorizer:
             raise AccessDenied(f"{action} on {resource} is not allowed", field="authorization")
         return digest[:12]
 
-    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+    def resolve(
+        self, authorization: str | None, action: str, resource: str, transport: object = None
+    ) -> str:
         """Every key is in memory: the same answer as ``authorize``."""
         return self.authorize(authorization, action, resource)

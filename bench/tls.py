@@ -57,12 +57,16 @@ def _serve(port_file: Path, cert: str | None, key: str | None) -> None:
             return Prediction(np.asarray(features, dtype=float) @ self.weights)
 
     class OneKey:
-        def authorize(self, authorization: str | None, action: str, resource: str) -> str:
+        def authorize(
+            self, authorization: str | None, action: str, resource: str, transport: object = None
+        ) -> str:
             if authorization != f"Bearer {KEY}":
                 raise Unauthenticated("API key is not valid")
             return "bench"
 
-        def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+        def resolve(
+            self, authorization: str | None, action: str, resource: str, transport: object = None
+        ) -> str:
             return self.authorize(authorization, action, resource)
 
     app = create_serving_app("bench", "linear", 1, Linear(), OneKey())

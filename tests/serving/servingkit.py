@@ -20,6 +20,7 @@ from shipyard.flavors import (
     load_predictor,
     save_model,
 )
+from shipyard.security import NO_TRANSPORT, Transport
 from shipyard.serving import ServingApp, uvicorn_config
 
 FULL_KEY = "sy-key-full"
@@ -38,7 +39,13 @@ class MemoryAuthorizer:
         self.grants = grants
         self.calls: list[tuple[str, str, str]] = []
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str:
+    def authorize(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str:
         if authorization is None or not authorization.startswith("Bearer "):
             raise Unauthenticated("send Authorization: Bearer <key>", field="authorization")
         key = authorization.removeprefix("Bearer ")
@@ -53,8 +60,14 @@ class MemoryAuthorizer:
         self.calls.append((key, action, resource))
         return f"principal-of-{key}"
 
-    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
-        return self.authorize(authorization, action, resource)
+    def resolve(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str:
+        return self.authorize(authorization, action, resource, transport)
 
 
 class TrippingPredictor(Predictor):

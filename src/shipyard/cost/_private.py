@@ -20,6 +20,7 @@ import httpx
 from shipyard.config import Settings
 from shipyard.errors import AccessDenied, Conflict, Unauthenticated
 from shipyard.jobs._usage import tree
+from shipyard.security import NO_TRANSPORT, Transport
 from shipyard.serving import ServingApp, ServingSettings
 
 START_SECONDS = 120.0
@@ -31,14 +32,26 @@ class TokenAuthorizer:
     def __init__(self, token: str) -> None:
         self._expected = f"Bearer {token}"
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str | None:
+    def authorize(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str | None:
         if not authorization:
             raise Unauthenticated("missing Authorization")
         if not secrets.compare_digest(authorization.strip(), self._expected):
             raise AccessDenied("not the load test's token")
         return "load-test"
 
-    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+    def resolve(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str:
         found = self.authorize(authorization, action, resource)
         assert found is not None
         return found

@@ -22,6 +22,7 @@ from shipyard.security._audit_chain import (
 from shipyard.security._audit_log import list_audit_events
 from shipyard.security._certificate_auth import authenticate_certificate
 from shipyard.security._certificates import list_revoked_certificates, revoke_certificate
+from shipyard.security._conditions import NO_TRANSPORT, Transport
 from shipyard.security._context import RequestContext, new_request_id
 from shipyard.security._groups import (
     add_group_member,
@@ -100,6 +101,7 @@ from shipyard.security._tagging import (
 
 __all__ = [
     "ADMIN",
+    "NO_TRANSPORT",
     "Access",
     "ApiKeyInfo",
     "AuditEventInfo",
@@ -119,6 +121,7 @@ __all__ = [
     "ResourceName",
     "SessionState",
     "Simulation",
+    "Transport",
     "add_event",
     "add_group_member",
     "assume_role",

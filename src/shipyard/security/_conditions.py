@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 ContextValue = str | list[str]
 Compare = Callable[[str, Any], bool]
@@ -287,6 +287,17 @@ class Facts:
 
 
 NO_FACTS = Facts({})
+
+
+class Transport(NamedTuple):
+    """How a request arrived: the client's address and whether over TLS (None: unknown,
+    so ``sy:SourceIp`` / ``sy:SecureTransport`` are absent, as for in-process calls)."""
+
+    source_ip: str | None = None
+    secure: bool | None = None
+
+
+NO_TRANSPORT = Transport()
 
 
 @dataclass(frozen=True)

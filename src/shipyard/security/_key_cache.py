@@ -16,6 +16,15 @@ The serving path must not touch the metadata database per request, so:
 
 Enabled service principals and their policies are held too, for requests that come with
 a verified client certificate naming one (mutual TLS) instead of a key.
+
+Conditions are evaluated as the control plane evaluates them (the same compiled
+conditions, the same keys): ``sy:CurrentTime``/``sy:EpochTime``/``sy:PrincipalName``,
+``sy:SourceIp`` and ``sy:SecureTransport`` from the request's ``Transport``, the
+principal's tags and the endpoint's tags (``sy:ResourceTag/*``, every ``sy:endpoint/...``
+resource's tags are held). Tag and policy changes bump the security generation, so they
+land within ``poll_seconds``; anything else within ``refresh_seconds``. A key whose
+policies have no Condition has its decisions memoised; a conditional one is decided per
+request, from memory.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._certificate_auth import NOT_MAPPED
 from shipyard.security._certificates import revocation_message, revoked_serials
-from shipyard.security._conditions import NO_FACTS, Facts
+from shipyard.security._conditions import NO_FACTS, NO_TRANSPORT, Facts, Transport
 from shipyard.security._context import base_values
 from shipyard.security._generation import current_generation
 from shipyard.security._groups import group_policy_documents
@@ -48,6 +57,10 @@ from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import tag_tables as tt
 
 _NEGATIVE_LIMIT = 10_000
+_HELD_TAGS = "sy:endpoint/"
+"""The resources whose tags the cache holds for ``sy:ResourceTag/`` (the data plane's own)."""
+
+ResourceTags = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -74,13 +87,28 @@ class _CachedKey:
         kept = dict(tags) if conditional else {}
         return cls(secret_hash, principal, policies, kept, conditional, expires_at, boundary)
 
-    def decide(self, action: str, resource: str) -> bool:
-        """Whether the policies allow it; conditions see the time, the principal and its
-        tags (the data plane has no client address or resource tags here: those are absent)."""
+    def decide(
+        self,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+        resource_tags: ResourceTags | None = None,
+    ) -> bool:
+        """Whether the policies allow it; conditions see what the control plane's do: the
+        time, the principal and its tags, the client's address and transport, and the
+        resource's tags."""
         facts = NO_FACTS
         if self.conditional:
             tags = self.tags
-            facts = Facts(base_values(self.principal), {"sy:PrincipalTag/": lambda: tags})
+            values = base_values(self.principal)
+            if transport.source_ip is not None:
+                values["sy:SourceIp"] = transport.source_ip
+            if transport.secure is not None:
+                values["sy:SecureTransport"] = "true" if transport.secure else "false"
+            held = (resource_tags or {}).get(resource, {})
+            facts = Facts(
+                values, {"sy:PrincipalTag/": lambda: tags, "sy:ResourceTag/": lambda: held}
+            )
         decision = evaluate_capped(self.policies, self.boundary, action, (resource,), facts)
         return decision is Decision.ALLOW
 
@@ -130,6 +158,7 @@ class CachedKeyAuthorizer:
         self._keys: dict[str, _CachedKey] = {}
         self._services: dict[str, _CachedKey] = {}
         self._revoked: dict[str, str] = {}
+        self._resource_tags: ResourceTags = {}
         self._decisions: dict[tuple[str, str, str], bool] = {}
         self._unknown: dict[str, float] = {}
         self._generation = -1
@@ -186,6 +215,11 @@ class CachedKeyAuthorizer:
             tag_rows = session.execute(
                 sa.select(tt.PrincipalTag.principal_id, tt.PrincipalTag.key, tt.PrincipalTag.value)
             ).all()
+            resource_rows = session.execute(
+                sa.select(tt.ResourceTag.resource, tt.ResourceTag.key, tt.ResourceTag.value).where(
+                    tt.ResourceTag.resource.startswith(_HELD_TAGS, autoescape=True)
+                )
+            ).all()
         policies: dict[int, list[PolicyDocument]] = {}
         for principal_id, document in links:
             policies.setdefault(principal_id, []).append(PolicyDocument.model_validate(document))
@@ -193,6 +227,9 @@ class CachedKeyAuthorizer:
         tags: dict[int, dict[str, str]] = {}
         for principal_id, key, value in tag_rows:
             tags.setdefault(principal_id, {})[key] = value
+        resource_tags: dict[str, dict[str, str]] = {}
+        for name, key, value in resource_rows:
+            resource_tags.setdefault(name, {})[key] = value
         keys = {
             key_id: _CachedKey.of(
                 secret_hash,
@@ -219,6 +256,7 @@ class CachedKeyAuthorizer:
             self._keys = keys
             self._services = by_name
             self._revoked = revoked
+            self._resource_tags = resource_tags
             self._decisions = {}
             self._generation = generation
             self._loaded_at = time.monotonic()
@@ -257,7 +295,13 @@ class CachedKeyAuthorizer:
         if stale:
             self.reload()
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str | None:
+    def authorize(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str | None:
         """The principal's name, or raise Unauthenticated / AccessDenied, from memory.
 
         None for a key it has not seen: ``resolve`` looks it up. A key just found not
@@ -269,10 +313,16 @@ class CachedKeyAuthorizer:
             if not self._may_look_up(key_id):
                 raise Unauthenticated("API key is not valid")
             return None
-        return self._decide(cached, key_id, secret, action, resource)
+        return self._decide(cached, key_id, secret, action, resource, transport)
 
     def _decide(
-        self, cached: _CachedKey, key_id: str, secret: str, action: str, resource: str
+        self,
+        cached: _CachedKey,
+        key_id: str,
+        secret: str,
+        action: str,
+        resource: str,
+        transport: Transport,
     ) -> str:
         if not secret_matches(secret, cached.secret_hash):
             raise Unauthenticated("API key is not valid")
@@ -282,7 +332,7 @@ class CachedKeyAuthorizer:
         memo = (key_id, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:
-            allowed = cached.decide(action, resource)
+            allowed = cached.decide(action, resource, transport, self._resource_tags)
             if not cached.conditional:  # a condition may see the time: decide each time
                 self._decisions[memo] = allowed
         if not allowed:
@@ -293,7 +343,12 @@ class CachedKeyAuthorizer:
         return cached.principal
 
     def authorize_certificate(
-        self, principal: str | None, action: str, resource: str, serial: str | None = None
+        self,
+        principal: str | None,
+        action: str,
+        resource: str,
+        serial: str | None = None,
+        transport: Transport = NO_TRANSPORT,
     ) -> str:
         """The service principal a verified client certificate names, if it may act, from
         memory; Unauthenticated when it names none that is enabled (a principal created
@@ -307,7 +362,7 @@ class CachedKeyAuthorizer:
         memo = ("principal/" + principal, action, resource)
         allowed = self._decisions.get(memo)
         if allowed is None:
-            allowed = service.decide(action, resource)
+            allowed = service.decide(action, resource, transport, self._resource_tags)
             if not service.conditional:
                 self._decisions[memo] = allowed
         if not allowed:
@@ -323,12 +378,18 @@ class CachedKeyAuthorizer:
             return False
         return key_id in self._lookups or self._bucket.take()
 
-    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+    def resolve(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str:
         """Off the event loop: look the key up (once for all requests waiting on it), decide."""
         key_id, secret = parse_bearer(authorization)
         cached = self._keys.get(key_id)
         if cached is not None:
-            return self._decide(cached, key_id, secret, action, resource)
+            return self._decide(cached, key_id, secret, action, resource, transport)
         with self._lock:
             lookup = self._lookups.get(key_id)
             owner = lookup is None
@@ -345,7 +406,7 @@ class CachedKeyAuthorizer:
             lookup.done.wait(timeout=10)
         if lookup.found is None:
             raise Unauthenticated("API key is not valid")
-        return self._decide(lookup.found, key_id, secret, action, resource)
+        return self._decide(lookup.found, key_id, secret, action, resource, transport)
 
     def _look_up(self, key_id: str) -> _CachedKey | None:
         """Read one key from the store and remember the answer, unless a reload overtook it."""

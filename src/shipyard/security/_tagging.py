@@ -222,6 +222,7 @@ def set_resource_tags(session: Session, target: str, tags: Mapping[str, str]) ->
         )
     )
     session.add_all(tt.ResourceTag(resource=target, key=k, value=v) for k, v in tags.items())
+    bump_generation(session)  # conditions test resource tags: key caches reload
     session.flush()
 
 
@@ -261,6 +262,7 @@ def _untagger(kind: _Taggable) -> Callable[..., TagSet]:
                     sa.func.lower(tt.ResourceTag.key).in_([k.lower() for k in names]),
                 )
             )
+            bump_generation(session)
             return TagSet(resource=target, tags=_resource_tags(session, target))
 
     doc = f"Remove tags from a {kind.kind} by key (keys not there are ignored)."

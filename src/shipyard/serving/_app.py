@@ -22,6 +22,7 @@ from shipyard.errors import (
     Unauthenticated,
 )
 from shipyard.flavors._base import Prediction, Predictor
+from shipyard.security import Transport
 from shipyard.serving._audit import AuditBuffer, AuditRecord
 from shipyard.serving._auth import (
     DESCRIBE,
@@ -547,19 +548,27 @@ class ServingApp:
     async def _principal(self, request: Request, scope: Scope, action: str) -> str:
         """Who calls, by client certificate or key (from memory; a key not seen yet is
         looked up off the event loop), allowed ``action`` and within its request limits."""
+        client = scope.get("client")
+        transport = Transport(client[0] if client else None, scope.get("scheme") == "https")
         if (
             request.authorization is None
             and self.certificates is not None
             and has_client_certificate(scope)
         ):
             principal = self.certificates.authorize_certificate(
-                scope_principal(scope), action, self.resource, scope_serial(scope)
+                scope_principal(scope), action, self.resource, scope_serial(scope), transport
             )
         else:
-            found = self.authorizer.authorize(request.authorization, action, self.resource)
+            authorization = request.authorization
+            found = self.authorizer.authorize(authorization, action, self.resource, transport)
             if found is None:
                 found = await asyncio.get_running_loop().run_in_executor(
-                    None, self.authorizer.resolve, request.authorization, action, self.resource
+                    None,
+                    self.authorizer.resolve,
+                    authorization,
+                    action,
+                    self.resource,
+                    transport,
                 )
             principal = found
         if self.limiter is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from shipyard.security import NO_TRANSPORT, Transport
+
 INVOKE = "endpoints:Invoke"
 DESCRIBE = "endpoints:Describe"
 READ_METRICS = "endpoints:ReadMetrics"
@@ -17,14 +19,27 @@ class RequestAuthorizer(Protocol):
     ``authorize`` runs on the event loop and answers from memory (no database access
     per request). When memory cannot answer (a key created since it was loaded) it
     returns None, and the app calls ``resolve`` in a worker thread, which may look
-    the key up.
+    the key up. ``transport`` carries the client's address and whether it came over TLS,
+    for ``sy:SourceIp`` and ``sy:SecureTransport`` conditions.
     """
 
-    def authorize(self, authorization: str | None, action: str, resource: str) -> str | None:
+    def authorize(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str | None:
         """The principal's name; raise Unauthenticated or AccessDenied; None: ask ``resolve``."""
         ...
 
-    def resolve(self, authorization: str | None, action: str, resource: str) -> str:
+    def resolve(
+        self,
+        authorization: str | None,
+        action: str,
+        resource: str,
+        transport: Transport = NO_TRANSPORT,
+    ) -> str:
         """As ``authorize``, but never None: may block, so never called on the event loop."""
         ...
 
@@ -45,7 +60,12 @@ class CertificateAuthorizer(Protocol):
     """An authorizer that also accepts a verified client certificate instead of a key."""
 
     def authorize_certificate(
-        self, principal: str | None, action: str, resource: str, serial: str | None = None
+        self,
+        principal: str | None,
+        action: str,
+        resource: str,
+        serial: str | None = None,
+        transport: Transport = NO_TRANSPORT,
     ) -> str:
         """The principal the certificate (of serial number ``serial``) names
         (``sy:principal/NAME``), if it may act and the certificate is not revoked; it
