@@ -202,7 +202,7 @@ def test_delete_keeps_a_tombstone_in_lineage_and_purges_the_files(
 
     assert done.deleted == ["bc@1"] and done.purged_blobs == 1
     assert not platform.blobs.exists(first.digest)
-    with pytest.raises(errors.NotFound, match="deleted on .* by admin: retention policy"):
+    with pytest.raises(errors.NotFound, match=r"deleted on .* by admin: retention policy"):
         client.datasets.get("bc@1")
     assert client.datasets.get("bc").version == 2
     graph = client.models.lineage(run_id, kind="run")
