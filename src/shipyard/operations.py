@@ -121,6 +121,21 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/datasets/{{name}}/erasures",
         "shipyard.datasets:list_erasures",
     ),
+    # retention
+    Operation(
+        "retention.put_rule",
+        "PUT",
+        f"{_V1}/retention/{{kind}}/{{target}}",
+        "shipyard.retention:put_rule",
+    ),
+    Operation("retention.list_rules", "GET", f"{_V1}/retention", "shipyard.retention:list_rules"),
+    Operation(
+        "retention.delete_rule",
+        "DELETE",
+        f"{_V1}/retention/{{kind}}/{{target}}",
+        "shipyard.retention:delete_rule",
+    ),
+    Operation("retention.apply", "POST", f"{_V1}/retention/apply", "shipyard.retention:apply"),
     # tracking
     Operation(
         "tracking.create_experiment",

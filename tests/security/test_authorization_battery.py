@@ -246,6 +246,7 @@ def _build(w: World) -> None:
     ):
         w.call("endpoints.create", name=endpoint, model="m@1", capture={"enabled": True})
     w.call("endpoints.add_variant", name="ep-rm", variant="b", model="m@1")
+    w.call("retention.put_rule", kind="captures", target="ep-del", days=7)
     two = [{"name": n, "model": "m@1", "weight": 1.0} for n in ("a", "b")]
     w.call("endpoints.create", name="ep-bandit", variants=two)
     suggestion = w.call("contracts.suggest", dataset="bc", name="c")
@@ -410,6 +411,10 @@ CASES: dict[str, Callable[[World], Args]] = {
         "reason": "DSR-1",
     },
     "datasets.list_erasures": lambda w: {"name": "erase-ds"},
+    "retention.put_rule": lambda w: {"kind": "captures", "target": "ep", "days": 30},
+    "retention.list_rules": lambda w: {},
+    "retention.delete_rule": lambda w: {"kind": "captures", "target": "ep-del"},
+    "retention.apply": lambda w: {"dry_run": True},
     "datasets.list_versions": lambda w: {"name": "bc"},
     "datasets.get": lambda w: {"name": "bc"},
     "datasets.head": lambda w: {"name": "bc"},
@@ -643,6 +648,8 @@ USES: dict[str, list[str]] = {
     "iam.attach_group_policy": ["iam:AttachGroupPolicy"],
     "iam.detach_group_policy": ["iam:DetachGroupPolicy"],
     "contracts.suggest": ["datasets:ReadData"],
+    # a rule is a standing delete: setting one needs the delete it will make
+    "retention.put_rule": ["endpoints:DeleteCapture"],
     "contracts.apply": ["datasets:GetDataset"],
     "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],
     "contracts.get_validation": ["datasets:ReadData"],

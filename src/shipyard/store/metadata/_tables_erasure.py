@@ -1,11 +1,11 @@
-"""Erasure requests: rows removed by key from every version of a dataset (data-subject requests)."""
+"""Erasure requests (rows removed by key from every version of a dataset) and retention rules."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shipyard.clock import utcnow
@@ -33,4 +33,22 @@ class ErasureRequest(Base):
     purged_blobs: Mapped[int] = mapped_column(Integer)
     requested_by: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetentionRule(Base):
+    """How long one resource keeps its data: captures of an endpoint for ``days``, or the
+    last ``keep_last`` versions of a dataset. Applied by ``retention apply`` and the
+    scheduler (every ``every_seconds``), as ``created_by``."""
+
+    __tablename__ = "retention_rules"
+    __table_args__ = (UniqueConstraint("kind", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    target: Mapped[str] = mapped_column(String(100))
+    days: Mapped[int | None] = mapped_column(Integer, default=None)
+    keep_last: Mapped[int | None] = mapped_column(Integer, default=None)
+    every_seconds: Mapped[int] = mapped_column(Integer, default=3600)
+    anchor: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

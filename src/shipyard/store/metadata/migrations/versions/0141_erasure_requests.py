@@ -1,5 +1,6 @@
 """erasure requests: rows erased by key from every version of a dataset, with a salted
-hash of the values (never the values), the rows removed per version, who asked and why
+hash of the values (never the values), the rows removed per version, who asked and why;
+retention rules (captures older than N days, dataset versions beyond the last K)
 
 Revision ID: 0141_erasure_requests
 Revises: 0140_tombstones
@@ -34,8 +35,22 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_erasure_requests_dataset_id", "erasure_requests", ["dataset_id"])
+    op.create_table(
+        "retention_rules",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("target", sa.String(100), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=True),
+        sa.Column("keep_last", sa.Integer(), nullable=True),
+        sa.Column("every_seconds", sa.Integer(), nullable=False),
+        sa.Column("anchor", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("kind", "target"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("retention_rules")
     op.drop_index("ix_erasure_requests_dataset_id", table_name="erasure_requests")
     op.drop_table("erasure_requests")
