@@ -109,7 +109,14 @@ def versions(name: str, as_json: JsonOption = False) -> None:
             f"Versions of {name}",
             ["version", "rows", "bytes", "digest", "source", "created"],
             [
-                (v.version, v.rows, v.size_bytes, v.digest[:19], v.source, v.created_at)
+                (
+                    v.version,
+                    v.rows,
+                    v.size_bytes,
+                    "deleted" if v.deleted_at else v.digest[:19],
+                    v.source,
+                    v.created_at,
+                )
                 for v in items
             ],
         ),
