@@ -102,6 +102,40 @@ OPERATIONS: tuple[Operation, ...] = (
         "shipyard.datasets:read",
         streams_table=True,
     ),
+    Operation(
+        "datasets.delete",
+        "DELETE",
+        f"{_V1}/datasets/{{name}}",
+        "shipyard.datasets:delete",
+    ),
+    Operation(
+        "datasets.erase",
+        "POST",
+        f"{_V1}/datasets/{{name}}/erasures",
+        "shipyard.datasets:erase",
+        201,
+    ),
+    Operation(
+        "datasets.list_erasures",
+        "GET",
+        f"{_V1}/datasets/{{name}}/erasures",
+        "shipyard.datasets:list_erasures",
+    ),
+    # retention
+    Operation(
+        "retention.put_rule",
+        "PUT",
+        f"{_V1}/retention/{{kind}}/{{target}}",
+        "shipyard.retention:put_rule",
+    ),
+    Operation("retention.list_rules", "GET", f"{_V1}/retention", "shipyard.retention:list_rules"),
+    Operation(
+        "retention.delete_rule",
+        "DELETE",
+        f"{_V1}/retention/{{kind}}/{{target}}",
+        "shipyard.retention:delete_rule",
+    ),
+    Operation("retention.apply", "POST", f"{_V1}/retention/apply", "shipyard.retention:apply"),
     # tracking
     Operation(
         "tracking.create_experiment",
@@ -232,6 +266,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "shipyard.registry:set_alias",
     ),
     Operation(
+        "registry.delete_version",
+        "DELETE",
+        f"{_V1}/models/{{name}}",
+        "shipyard.registry:delete_version",
+    ),
+    Operation(
         "registry.delete_alias",
         "DELETE",
         f"{_V1}/models/{{name}}/aliases/{{alias}}",
@@ -295,6 +335,12 @@ OPERATIONS: tuple[Operation, ...] = (
         "PATCH",
         f"{_V1}/endpoints/{{name}}",
         "shipyard.endpoints:update_endpoint",
+    ),
+    Operation(
+        "endpoints.delete_captures",
+        "DELETE",
+        f"{_V1}/endpoints/{{name}}/captures",
+        "shipyard.endpoints:delete_captures",
     ),
     Operation(
         "endpoints.delete",

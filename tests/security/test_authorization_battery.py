@@ -199,6 +199,11 @@ def _build(w: World) -> None:
     w.call("datasets.ingest", name="bc", content=w.csv, filename="bc.csv")
     for name, data in _feature_tables(w.home.parent).items():
         w.call("datasets.ingest", name=name, content=data, filename=f"{name}.parquet")
+    for number, name in enumerate(("del-ds", "erase-ds")):  # contents of their own
+        rows = pa.table({"id": [1, 2, 3], "x": [number, 0.5, 1.5]})
+        path = w.home.parent / f"{name}.parquet"
+        pq.write_table(rows, path)
+        w.call("datasets.ingest", name=name, content=path.read_bytes(), filename=path.name)
     job = w.call("training.create_job", spec=lightgbm_spec("bc@1", experiment="exp"))
     _wait_for_jobs(w.platform)
     v["job"] = job.id
@@ -209,6 +214,7 @@ def _build(w: World) -> None:
     for model in ("m", "m2"):
         w.call("registry.register", name=model, run_id=v["run"])
         w.call("registry.set_approval", name=model, version=1, status="Approved")
+    w.call("registry.register", name="m-del", run_id=v["run"])
     w.call("registry.set_alias", name="m", alias="champion", version=1)
     w.call("registry.set_alias", name="m", alias="old", version=1)
     v["code_run"] = _code_model_run(w)
@@ -240,6 +246,7 @@ def _build(w: World) -> None:
     ):
         w.call("endpoints.create", name=endpoint, model="m@1", capture={"enabled": True})
     w.call("endpoints.add_variant", name="ep-rm", variant="b", model="m@1")
+    w.call("retention.put_rule", kind="captures", target="ep-del", days=7)
     two = [{"name": n, "model": "m@1", "weight": 1.0} for n in ("a", "b")]
     w.call("endpoints.create", name="ep-bandit", variants=two)
     suggestion = w.call("contracts.suggest", dataset="bc", name="c")
@@ -405,6 +412,18 @@ CASES: dict[str, Callable[[World], Args]] = {
         "tags": ["team=ml"],
     },
     "datasets.list": lambda w: {},
+    "datasets.delete": lambda w: {"name": "del-ds", "version": 1, "reason": "retention"},
+    "datasets.erase": lambda w: {
+        "name": "erase-ds",
+        "key": "id",
+        "values": ["2"],
+        "reason": "DSR-1",
+    },
+    "datasets.list_erasures": lambda w: {"name": "erase-ds"},
+    "retention.put_rule": lambda w: {"kind": "captures", "target": "ep", "days": 30},
+    "retention.list_rules": lambda w: {},
+    "retention.delete_rule": lambda w: {"kind": "captures", "target": "ep-del"},
+    "retention.apply": lambda w: {"dry_run": True},
     "datasets.list_versions": lambda w: {"name": "bc"},
     "datasets.get": lambda w: {"name": "bc"},
     "datasets.head": lambda w: {"name": "bc"},
@@ -476,6 +495,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "registry.approval_history": lambda w: {"name": "m", "version": 1},
     "registry.set_alias": lambda w: {"name": "m", "alias": "staging", "version": 1},
     "registry.delete_alias": lambda w: {"name": "m", "alias": "old"},
+    "registry.delete_version": lambda w: {"name": "m-del", "version": 1, "reason": "retired"},
     "registry.lineage": lambda w: {"kind": "model", "ref": "m@champion"},
     "registry.update_model": lambda w: {"name": "m", "four_eyes": False},
     "registry.model_card": lambda w: {"name": "m", "version": 1},
@@ -505,6 +525,7 @@ CASES: dict[str, Callable[[World], Args]] = {
     "endpoints.get": lambda w: {"name": "ep"},
     "endpoints.update": lambda w: {"name": "ep-upd", "model": "m2"},
     "endpoints.delete": lambda w: {"name": "ep-del"},
+    "endpoints.delete_captures": lambda w: {"name": "ep", "reason": "retention"},
     "endpoints.set_weights": lambda w: {"name": "ep", "weights": {"primary": 1.0}},
     "endpoints.add_variant": lambda w: {"name": "ep-var", "variant": "b", "model": "m2@1"},
     "endpoints.remove_variant": lambda w: {"name": "ep-rm", "variant": "b"},
@@ -640,6 +661,8 @@ USES: dict[str, list[str]] = {
     "iam.attach_group_policy": ["iam:AttachGroupPolicy"],
     "iam.detach_group_policy": ["iam:DetachGroupPolicy"],
     "contracts.suggest": ["datasets:ReadData"],
+    # a rule is a standing delete: setting one needs the delete it will make
+    "retention.put_rule": ["endpoints:DeleteCapture"],
     "contracts.apply": ["datasets:GetDataset"],
     "contracts.validate": ["datasets:ReadData", "contracts:GetContract"],
     "contracts.get_validation": ["datasets:ReadData"],

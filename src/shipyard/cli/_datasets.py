@@ -117,8 +117,82 @@ def versions(name: str, as_json: JsonOption = False) -> None:
             f"Versions of {name}",
             ["version", "rows", "bytes", "digest", "source", "created"],
             [
-                (v.version, v.rows, v.size_bytes, v.digest[:19], v.source, v.created_at)
+                (
+                    v.version,
+                    v.rows,
+                    v.size_bytes,
+                    "deleted" if v.deleted_at else v.digest[:19],
+                    v.source,
+                    v.created_at,
+                )
                 for v in items
+            ],
+        ),
+    )
+
+
+@app.command()
+def delete(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION, or NAME for every version")],
+    reason: Annotated[str, typer.Option(help="Why (kept on the tombstone and in the audit).")],
+    force: Annotated[bool, typer.Option(help="Also when a feature view reads it.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a dataset version (or every version): files purged, a tombstone in lineage."""
+    from shipyard.cli._registry import show_deletion
+
+    done = STATE.client().datasets.delete(ref, reason=reason, force=force)
+    emit(done, as_json, lambda: show_deletion(done))
+
+
+@app.command()
+def erase(
+    name: str,
+    key: Annotated[str, typer.Option(help="The key column, e.g. customer_id.")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. the request's ticket.")],
+    values: Annotated[str | None, typer.Option(help="Comma-separated key values.")] = None,
+    values_file: Annotated[
+        Path | None, typer.Option(help="A file of key values, one per line.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Erase rows by key from every version of a dataset (a data-subject request)."""
+    found = [v.strip() for v in (values or "").split(",") if v.strip()]
+    if values_file is not None:
+        try:
+            text = values_file.read_text()
+        except OSError as error:
+            raise typer.BadParameter(
+                f"cannot read: {error.strerror}", param_hint="--values-file"
+            ) from None
+        found += [line.strip() for line in text.splitlines() if line.strip()]
+    if not found:
+        raise typer.BadParameter("give --values or --values-file", param_hint="--values")
+    done = STATE.client().datasets.erase(name, key=key, values=found, reason=reason)
+    emit(
+        done,
+        as_json,
+        lambda: table(
+            f"Erasure {done.id} of {name} by {key} ({done.value_count} values)",
+            ["version", "rows removed", "rows now", "digest"],
+            [(v.version, v.rows_removed, v.rows, v.digest[:19]) for v in done.versions],
+        ),
+    )
+
+
+@app.command()
+def erasures(name: str, as_json: JsonOption = False) -> None:
+    """The erasure requests applied to a dataset (no values: a salted hash of them)."""
+    items = STATE.client().datasets.erasures(name)
+    emit(
+        items,
+        as_json,
+        lambda: table(
+            f"Erasures of {name}",
+            ["id", "key", "values", "rows removed", "by", "reason", "when"],
+            [
+                (e.id, e.key, e.value_count, e.rows_removed, e.requested_by, e.reason, e.created_at)
+                for e in items
             ],
         ),
     )

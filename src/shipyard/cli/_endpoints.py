@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -212,6 +213,23 @@ def show(name: str, as_json: JsonOption = False) -> None:
 def delete(name: str, as_json: JsonOption = False) -> None:
     e = STATE.client().endpoints.delete(name)
     emit(e, as_json, lambda: console.print(f"deleted endpoint {e.name}"))
+
+
+@app.command("delete-captures")
+def delete_captures(
+    name: str,
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit).")],
+    before: Annotated[
+        datetime | None,
+        typer.Option(help="Only whole hours ending by this UTC time, e.g. 2026-12-01T00:00."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete an endpoint's captured requests and purge their files."""
+    from shipyard.cli._registry import show_deletion
+
+    done = STATE.client().endpoints.delete_captures(name, reason=reason, before=before)
+    emit(done, as_json, lambda: show_deletion(done))
 
 
 @app.command("set-weights")

@@ -121,6 +121,9 @@ COMMANDS: dict[str, LazyCommand] = {
     "deployments": LazyCommand(
         _CLI + "_deploy:deployments_app", "Guarded rollouts: list, inspect, resume."
     ),
+    "retention": LazyCommand(
+        _CLI + "_retention:app", "Retention rules for captures and dataset versions."
+    ),
     "alarms": LazyCommand(
         _CLI + "_alarms:app",
         "Alarms on monitor and endpoint metrics: OK, ALARM, INSUFFICIENT_DATA.",

@@ -13,6 +13,7 @@ from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
 from shipyard.cli._tags import TagOption, tag_pairs
 
 if TYPE_CHECKING:
+    from shipyard.schemas.datasets import DeletionInfo
     from shipyard.schemas.registry import ModelVersionInfo
 
 experiments_app = typer.Typer(help="Experiments and their runs.", no_args_is_help=True)
@@ -226,6 +227,26 @@ def alias(
     emit(v, as_json, lambda: console.print(f"{name}@{alias_name} → version {v.version}"))
 
 
+@models_app.command("delete")
+def delete(
+    ref: Annotated[str, typer.Argument(help="NAME@VERSION, or NAME for every version")],
+    reason: Annotated[str, typer.Option(help="Why (kept on the tombstone and in the audit).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a model version (or a whole model); lineage keeps a tombstone."""
+    done = STATE.client().models.delete(ref, reason=reason)
+    emit(done, as_json, lambda: show_deletion(done))
+
+
+def show_deletion(done: DeletionInfo) -> None:
+    """What a delete left: tombstones, purged blobs, blobs kept because still in use."""
+    console.print(
+        f"deleted {', '.join(done.deleted) or 'nothing'} ({done.purged_blobs} blobs purged)"
+    )
+    for kept in done.kept_blobs:
+        console.print(f"kept {kept}")
+
+
 @models_app.command("lineage")
 def lineage(
     ref: str,
@@ -234,7 +255,9 @@ def lineage(
 ) -> None:
     """Where a model version came from, or what a dataset version or run led to."""
     graph = STATE.client().models.lineage(ref, kind)
-    labels = {n.id: f"{n.kind} {n.label}" for n in graph.nodes}
+    labels = {
+        n.id: f"{n.kind} {n.label}" + (f" ({n.deleted})" if n.deleted else "") for n in graph.nodes
+    }
     emit(
         graph,
         as_json,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shipyard.client._monitors import Monitors
     from shipyard.client._pipelines import Pipelines
     from shipyard.client._resources import Datasets, Iam, Models
+    from shipyard.client._retention import Retention
     from shipyard.client._streams import Streams
     from shipyard.client._tracking import ActiveRun, Tracking
     from shipyard.client._training import Training
@@ -145,6 +146,12 @@ class Client:
         from shipyard.client._evaluations import Evaluations
 
         return Evaluations(self.transport)
+
+    @cached_property
+    def retention(self) -> Retention:
+        from shipyard.client._retention import Retention
+
+        return Retention(self.transport)
 
     @cached_property
     def alarms(self) -> Alarms:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import yaml
 from shipyard.client._paging import Listing, fetch_listing
 from shipyard.client._resources import _Group, read_file
 from shipyard.errors import InvalidInput
+from shipyard.schemas.datasets import DeletionInfo
 from shipyard.schemas.endpoints import (
     BanditStep,
     CompareReport,
@@ -96,6 +98,19 @@ class Endpoints(_Group):
 
     def delete(self, name: str) -> EndpointInfo:
         return EndpointInfo.model_validate(self._t.call("endpoints.delete", name=name))
+
+    def delete_captures(
+        self, name: str, *, reason: str, before: datetime | None = None
+    ) -> DeletionInfo:
+        """Delete the endpoint's captured requests (whole hours before ``before``, if given)."""
+        return DeletionInfo.model_validate(
+            self._t.call(
+                "endpoints.delete_captures",
+                name=name,
+                before=before.isoformat() if before is not None else None,
+                reason=reason,
+            )
+        )
 
     def set_weights(self, name: str, weights: Mapping[str, float]) -> EndpointInfo:
         """E.g. ``{"primary": 90, "challenger": 10}``; variants not named keep their weight."""

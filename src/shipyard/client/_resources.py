@@ -16,7 +16,13 @@ from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput, StorageError
 from shipyard.names import check_name, parse_reference
 from shipyard.schemas.cards import ModelCard
-from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.schemas.datasets import (
+    DatasetInfo,
+    DatasetVersionInfo,
+    DeletionInfo,
+    ErasureInfo,
+    TablePreview,
+)
 from shipyard.schemas.registry import ApprovalDecision, LineageGraph, ModelInfo, ModelVersionInfo
 from shipyard.schemas.security import (
     ApiKeyInfo,
@@ -126,6 +132,41 @@ class Datasets(_Group):
         return DatasetVersionInfo.model_validate(
             self._t.call("datasets.get", name=parsed.name, version=parsed.version)
         )
+
+    def delete(self, ref: str, *, reason: str, force: bool = False) -> DeletionInfo:
+        """Delete ``name@version`` (or every version of ``name``): its files are purged, a
+        tombstone stays in lineage. ``force`` deletes a version a feature view reads."""
+        parsed = parse_reference(ref, field="dataset")
+        return DeletionInfo.model_validate(
+            self._t.call(
+                "datasets.delete",
+                name=parsed.name,
+                version=parsed.version,
+                reason=reason,
+                force=force,
+            )
+        )
+
+    def erase(
+        self, name: str, *, key: str, values: Sequence[str | int], reason: str
+    ) -> ErasureInfo:
+        """Remove every row whose ``key`` is one of ``values`` from every version of ``name``
+        (versions keep their numbers; the old files are purged)."""
+        return ErasureInfo.model_validate(
+            self._t.call(
+                "datasets.erase",
+                name=name,
+                key=key,
+                values=[str(v) for v in values],
+                reason=reason,
+            )
+        )
+
+    def erasures(self, name: str) -> builtins.list[ErasureInfo]:
+        """The erasure requests applied to ``name`` (with a salted hash, never the values)."""
+        return [
+            ErasureInfo.model_validate(e) for e in self._t.call("datasets.list_erasures", name=name)
+        ]
 
     def head(self, ref: str, rows: int = 10) -> TablePreview:
         """The first rows as JSON-friendly values (at most 10,000; ``read`` has no cap)."""
@@ -281,6 +322,18 @@ class Models(_Group):
     def delete_alias(self, name: str, alias: str) -> ModelInfo:
         return ModelInfo.model_validate(
             self._t.call("registry.delete_alias", name=name, alias=alias)
+        )
+
+    def delete(self, ref: str, *, reason: str) -> DeletionInfo:
+        """Delete ``name@version`` (or every version of ``name``); a tombstone stays in
+        lineage. Refused while an endpoint serves the version."""
+        parsed = parse_reference(ref, field="model")
+        if parsed.alias is not None:
+            raise InvalidInput("name a version number, not an alias", field="model")
+        return DeletionInfo.model_validate(
+            self._t.call(
+                "registry.delete_version", name=parsed.name, version=parsed.version, reason=reason
+            )
         )
 
     def lineage(self, ref: str, kind: str = "model") -> LineageGraph:

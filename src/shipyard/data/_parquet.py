@@ -19,15 +19,19 @@ CANONICAL_WRITER_OPTIONS: dict[str, object] = {
 }
 
 
-def write_parquet_bytes(table: pa.Table) -> bytes:
+def write_parquet_bytes(table: pa.Table, *, marker: dict[str, str] | None = None) -> bytes:
     """Encode ``table`` as zstd Parquet with statistics, byte-identical for identical content.
 
     Identical means the same column names, Arrow types and values: how the table is split
     into chunks and any schema metadata do not matter, but the same data read from CSV and
     from JSON lines may differ in type (a date from CSV is a timestamp from JSON). The bytes
-    also depend on the pyarrow version, which is written into the file footer.
+    also depend on the pyarrow version, which is written into the file footer. A ``marker``
+    is written as the file's key-value metadata (an erasure request's id), so the same rows
+    give a different file.
     """
     canonical = pa.Table.from_arrays(table.columns, names=table.column_names)
+    if marker:  # key-value metadata in the footer: the same rows, a different file
+        canonical = canonical.replace_schema_metadata(marker)
     sink = pa.BufferOutputStream()
     with pq.ParquetWriter(
         sink,

@@ -2,6 +2,8 @@
 
 from shipyard.datasets._access import dataset_ref_resource, dataset_resource
 from shipyard.datasets._appends import append_version
+from shipyard.datasets._delete import check_reason, delete
+from shipyard.datasets._erasure import erase, list_erasures, purge_unused
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._in_place import InPlaceFiles
 from shipyard.datasets._read import read
@@ -28,28 +30,41 @@ from shipyard.datasets._versions import (
     version_files,
     write_version_from_batches,
 )
-from shipyard.schemas.datasets import DatasetInfo, DatasetVersionInfo, TablePreview
+from shipyard.schemas.datasets import (
+    DatasetInfo,
+    DatasetVersionInfo,
+    DeletionInfo,
+    ErasureInfo,
+    TablePreview,
+)
 
 __all__ = [
     "DatasetInfo",
     "DatasetVersionInfo",
+    "DeletionInfo",
+    "ErasureInfo",
     "InPlaceFiles",
     "StagedVersion",
     "TablePreview",
     "VersionFile",
     "VersionStager",
     "append_version",
+    "check_reason",
     "dataset_ref_resource",
     "dataset_resource",
+    "delete",
     "download_version_files",
+    "erase",
     "find_version",
     "get_version",
     "head",
     "ingest",
     "iter_version_batches",
     "list_datasets",
+    "list_erasures",
     "list_versions",
     "load_version_table",
+    "purge_unused",
     "read",
     "read_file_batches",
     "register_staged",

@@ -59,6 +59,10 @@ def version_info(name: str, row: t.DatasetVersion, *, created: bool = False) -> 
         created_at=row.created_at,
         created=created,
         warnings=row.profile.get("warnings", []),
+        deleted_at=row.deleted_at,
+        deleted_by=row.deleted_by,
+        deleted_reason=row.deleted_reason,
+        erasure_id=row.erasure_id,
     )
 
 

@@ -132,9 +132,15 @@ def iter_version_batches(
                     path.unlink(missing_ok=True)
 
 
-def read_version_table(platform: Platform, row: t.DatasetVersion) -> pa.Table:
-    """The whole table of a version in memory, whatever its layout."""
-    with platform.db.session() as session:
+def read_version_table(
+    platform: Platform, row: t.DatasetVersion, *, session: Session | None = None
+) -> pa.Table:
+    """The whole table of a version in memory, whatever its layout (its files listed in
+    ``session`` when given, e.g. a transaction that just changed them)."""
+    if session is None:
+        with platform.db.session() as own:
+            files = version_files(own, row)
+    else:
         files = version_files(session, row)
     if len(files) == 1 and files[0].digest == row.digest:
         return read_parquet_bytes(platform.blobs.get_bytes(row.digest))

@@ -1,6 +1,7 @@
 """The endpoint service (control plane); the data plane is ``shipyard.serving``."""
 
 from shipyard.endpoints._bandit import bandit_step, configure_bandit
+from shipyard.endpoints._capture_delete import delete_captures
 from shipyard.endpoints._compare import compare_variants, put_feedback
 from shipyard.endpoints._describe import INSTANCE_LIVE_SECONDS, endpoint_info
 from shipyard.endpoints._runtime import ServingAppFactory, build_serving_app
@@ -87,6 +88,7 @@ __all__ = [
     "configure_bandit",
     "configure_endpoint",
     "create_endpoint",
+    "delete_captures",
     "delete_endpoint",
     "endpoint_info",
     "endpoint_metrics",

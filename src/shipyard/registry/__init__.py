@@ -3,6 +3,7 @@
 from shipyard.flavors import MODEL_ARTIFACT, MODEL_META, VALIDATION_ARTIFACT
 from shipyard.registry._artifact import refuse_pickle_based
 from shipyard.registry._create import create_model, update_model
+from shipyard.registry._delete import delete_version
 from shipyard.registry._lineage import lineage
 from shipyard.registry._service import (
     approval_history,
@@ -45,6 +46,7 @@ __all__ = [
     "code_grant",
     "create_model",
     "delete_alias",
+    "delete_version",
     "get_model",
     "get_model_version",
     "lineage",

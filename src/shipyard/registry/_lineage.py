@@ -6,19 +6,20 @@ upstream too: parent model version -> run -> child model version.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shipyard.datasets import dataset_ref_resource, find_version
 from shipyard.errors import InvalidInput, NotFound
-from shipyard.names import parse_reference
+from shipyard.names import Reference, parse_reference
 from shipyard.registry._parents import parent_version_rows
 from shipyard.registry._service import model_version_resource, resolve
 from shipyard.schemas.registry import LineageGraph, LineageNode
 from shipyard.security import RequestContext, ResourceName, operation
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import tombstone_text
 from shipyard.tracking import run_resource
 
 Kind = Literal["dataset", "run", "model"]
@@ -30,13 +31,15 @@ class _Graph:
         self.edges: set[tuple[str, str]] = set()
 
     def dataset(self, session: Session, version_id: int) -> str:
-        name, version = session.execute(
-            sa.select(t.Dataset.name, t.DatasetVersion.version)
+        name, row = session.execute(
+            sa.select(t.Dataset.name, t.DatasetVersion)
             .join(t.Dataset, t.Dataset.id == t.DatasetVersion.dataset_id)
             .where(t.DatasetVersion.id == version_id)
         ).one()
-        node = f"dataset:{name}@{version}"
-        self.nodes[node] = LineageNode(id=node, kind="dataset", label=f"{name}@{version}")
+        node = f"dataset:{name}@{row.version}"
+        self.nodes[node] = LineageNode(
+            id=node, kind="dataset", label=f"{name}@{row.version}", deleted=_deleted(row)
+        )
         return node
 
     def run(self, run: t.Run) -> str:
@@ -47,7 +50,9 @@ class _Graph:
     def model(self, session: Session, row: t.ModelVersion) -> str:
         name = session.scalar(sa.select(t.Model.name).where(t.Model.id == row.model_id))
         node = f"model:{name}@{row.version}"
-        self.nodes[node] = LineageNode(id=node, kind="model", label=f"{name}@{row.version}")
+        self.nodes[node] = LineageNode(
+            id=node, kind="model", label=f"{name}@{row.version}", deleted=_deleted(row)
+        )
         return node
 
     def upstream_of_run(self, session: Session, run: t.Run) -> str:
@@ -73,6 +78,31 @@ class _Graph:
         return LineageGraph(root=root, nodes=list(self.nodes.values()), edges=sorted(self.edges))
 
 
+def _tombstone(
+    session: Session,
+    parent: type[t.Dataset] | type[t.Model],
+    table: type[t.DatasetVersion] | type[t.ModelVersion],
+    ref: Reference,
+) -> Any:
+    """The deleted version ``ref`` names exactly (lineage still shows it), else None."""
+    if ref.version is None:
+        return None
+    owner = table.dataset_id if table is t.DatasetVersion else table.model_id  # type: ignore[union-attr]
+    return session.scalar(
+        sa.select(table)
+        .join(parent, parent.id == owner)
+        .where(
+            parent.name == ref.name,
+            table.version == ref.version,
+            table.deleted_at.is_not(None),
+        )
+    )
+
+
+def _deleted(row: t.DatasetVersion | t.ModelVersion) -> str | None:
+    return None if row.deleted_at is None else f"deleted {tombstone_text(row)}"
+
+
 def _lineage_resource(session: Session, kind: str, ref: str) -> ResourceName:
     if kind == "run":
         return run_resource(session, ref)
@@ -87,7 +117,10 @@ def lineage(ctx: RequestContext, kind: Kind, ref: str) -> LineageGraph:
     graph = _Graph()
     with ctx.platform.db.session() as session:
         if kind == "model":
-            _, row = resolve(session, parse_reference(ref))
+            parsed = parse_reference(ref)
+            row = (
+                _tombstone(session, t.Model, t.ModelVersion, parsed) or resolve(session, parsed)[1]
+            )
             root = graph.model(session, row)
             run = session.get(t.Run, row.run_id)
             if run is not None:
@@ -97,7 +130,9 @@ def lineage(ctx: RequestContext, kind: Kind, ref: str) -> LineageGraph:
             parsed = parse_reference(ref)
             if parsed.alias is not None:
                 raise InvalidInput("datasets have versions, not aliases", field="ref")
-            version = find_version(session, parsed.name, parsed.version)
+            version = _tombstone(session, t.Dataset, t.DatasetVersion, parsed) or find_version(
+                session, parsed.name, parsed.version
+            )
             root = graph.dataset(session, version.id)
             runs = session.scalars(
                 sa.select(t.Run)

@@ -59,5 +59,6 @@ SOURCES: dict[str, str] = {
     "monitor": "shipyard.monitoring._scheduled:SOURCE",
     "alarm": "shipyard.alarms._scheduled:SOURCE",
     "pipeline": "shipyard.pipelines._scheduled:SOURCE",
+    "retention": "shipyard.retention._scheduled:SOURCE",
 }
 """Each kind's ``ScheduleSource``, as ``module:attribute``."""

@@ -38,6 +38,12 @@ class DatasetVersionInfo(WireModel):
     created: bool = False
     warnings: list[ColumnTypeWarning] = Field(default_factory=list)
     """What reading the file noticed (a numeric column kept as text); stored with the version."""
+    deleted_at: datetime | None = None
+    """Set on a tombstone: the version was deleted and its data purged."""
+    deleted_by: str | None = None
+    deleted_reason: str | None = None
+    erasure_id: str | None = None
+    """The erasure request that last rewrote this version without some rows, if any."""
 
     @property
     def resource(self) -> str:
@@ -63,3 +69,54 @@ class TablePreview(WireModel):
     version: int
     columns: list[str]
     rows: list[dict[str, Any]]
+
+
+class ErasedVersion(WireModel):
+    """How many rows an erasure removed from one version (rewritten under the same number)."""
+
+    version: int
+    rows_removed: int
+    rows: int
+    digest: str
+
+
+class ErasureInfo(WireModel):
+    """An erasure request: rows removed by key from every version of a dataset.
+
+    The erased values are not kept, only a salted hash over them (``values_hash``).
+    """
+
+    id: str
+    dataset: str
+    key: str
+    value_count: int
+    values_hash: str
+    rows_removed: int
+    versions: list[ErasedVersion]
+    purged_blobs: int
+    validations_removed: int = 0
+    requested_by: str
+    reason: str
+    created_at: datetime
+
+    @property
+    def resource(self) -> str:
+        return f"sy:dataset/{self.dataset}"
+
+
+class DeletionInfo(WireModel):
+    """What a delete did: the tombstones it left and the blobs it purged (or kept, in use)."""
+
+    resource_name: str
+    deleted: list[str]
+    """References of the versions now tombstoned, e.g. ``bc@2``."""
+    purged_blobs: int
+    kept_blobs: list[str] = Field(default_factory=list)
+    """Blobs left in place because something live still names them, described."""
+    deleted_by: str
+    deleted_at: datetime
+    reason: str
+
+    @property
+    def resource(self) -> str:
+        return self.resource_name

@@ -74,6 +74,8 @@ class LineageNode(WireModel):
     id: str
     kind: Literal["dataset", "run", "model"]
     label: str
+    deleted: str | None = None
+    """On a tombstone: ``deleted on <time> by <principal>: <reason>`` (its data is purged)."""
 
 
 class LineageGraph(WireModel):

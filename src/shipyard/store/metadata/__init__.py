@@ -7,6 +7,7 @@ from shipyard.store.metadata import _tables_console as console_tables
 from shipyard.store.metadata import _tables_contracts as contract_tables
 from shipyard.store.metadata import _tables_cost as cost_tables
 from shipyard.store.metadata import _tables_endpoints as endpoint_tables
+from shipyard.store.metadata import _tables_erasure as erasure_tables
 from shipyard.store.metadata import _tables_evaluations as evaluation_tables
 from shipyard.store.metadata import _tables_exports as export_tables
 from shipyard.store.metadata import _tables_features as feature_tables
@@ -21,6 +22,7 @@ from shipyard.store.metadata import _tables_tags as tag_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
 from shipyard.store.metadata._paging import Keyset, check_limit
+from shipyard.store.metadata._references import blob_users
 from shipyard.store.metadata._versioned import (
     AddedVersion,
     VersionedKind,
@@ -32,6 +34,7 @@ from shipyard.store.metadata._versioned import (
     latest_number,
     latest_version,
     next_number,
+    tombstone_text,
 )
 from shipyard.store.metadata._versioned_kinds import (
     CONTRACTS,
@@ -55,6 +58,7 @@ __all__ = [
     "VersionedKind",
     "add_version",
     "alarm_tables",
+    "blob_users",
     "certificate_tables",
     "check_limit",
     "claim_parent",
@@ -62,6 +66,7 @@ __all__ = [
     "contract_tables",
     "cost_tables",
     "endpoint_tables",
+    "erasure_tables",
     "evaluation_tables",
     "export_tables",
     "feature_tables",
@@ -80,5 +85,6 @@ __all__ = [
     "stream_tables",
     "tables",
     "tag_tables",
+    "tombstone_text",
     "transform_tables",
 ]

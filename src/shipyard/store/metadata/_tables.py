@@ -181,6 +181,12 @@ class DatasetVersion(Base):
     # registered under ``partition_base_id`` (see shipyard.datasets._appends).
     partition_base_id: Mapped[int | None] = mapped_column(default=None)
     partition_count: Mapped[int | None] = mapped_column(default=None)
+    # A deleted version keeps its row as a lineage tombstone (its blobs are purged); a
+    # version rewritten by an erasure request names it (see shipyard.datasets._erasure).
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    deleted_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    erasure_id: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Experiment(Base):
@@ -317,6 +323,10 @@ class ModelVersion(Base):
     client_token: Mapped[str | None] = mapped_column(String(64), default=None)
     code_digest: Mapped[str | None] = mapped_column(String(80), default=None)
     code_registered_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    # A deleted version keeps its row as a lineage tombstone; its artifact is purged.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    deleted_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 class ModelAlias(Base):

@@ -128,8 +128,12 @@ def find_versioned(
     parent = find_parent(session, kind, name)
     if parent is None:
         raise NotFound(f"{kind.noun} {name!r} does not exist", field=field)
+    deleted = getattr(kind.version, "deleted_at", None)
     if version is None:
-        row = latest_version(session, kind, parent)
+        query = sa.select(kind.version).where(kind._owner() == parent.id)
+        if deleted is not None:  # the latest version that is not a tombstone
+            query = query.where(deleted.is_(None))
+        row = session.scalar(query.order_by(kind._number().desc()).limit(1))
     else:
         row = session.scalar(
             sa.select(kind.version).where(kind._owner() == parent.id, kind._number() == version)
@@ -137,7 +141,19 @@ def find_versioned(
     if row is None:
         what = f"version {version}" if version is not None else "versions"
         raise NotFound(f"{kind.noun} {name!r} has no {what}", field=version_field)
+    if getattr(row, "deleted_at", None) is not None:
+        raise NotFound(
+            f"{kind.noun} {name!r} version {version} was deleted {tombstone_text(row)}",
+            field=version_field,
+        )
     return parent, row
+
+
+def tombstone_text(row: object) -> str:
+    """``on 2026-12-07 by alice: reason`` for a deleted version row."""
+    when = getattr(row, "deleted_at", None)
+    day = when.strftime("%Y-%m-%d %H:%M UTC") if when is not None else "?"
+    return f"on {day} by {getattr(row, 'deleted_by', '?')}: {getattr(row, 'deleted_reason', '')}"
 
 
 def find_unchanged(
