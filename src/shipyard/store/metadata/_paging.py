@@ -86,37 +86,56 @@ class Keyset:
         return shown, self._token([_encode(v) for v in values])
 
     def _scope(self) -> str:
-        raw = orjson.dumps([self.listing, list(self.filters)], default=str)
-        return hashlib.sha256(raw).hexdigest()[:16]
+        return token_scope(self.listing, self.filters)
 
     def _token(self, values: list[Any]) -> str:
-        raw = orjson.dumps([self._scope(), values])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_token(self._scope(), values)
 
     def _after(self) -> list[Any] | None:
-        token = self.page_token
-        if not token:
+        if not self.page_token:
             return None
-        refused = InvalidInput("is not a page token of this listing", field="page_token")
-        if len(token) > 4 * _MAX_KEY:
-            raise refused
-        try:
-            decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        except (binascii.Error, ValueError):
-            raise refused from None
         columns = self._columns
-        if (
-            not isinstance(decoded, list)
-            or len(decoded) != 2
-            or decoded[0] != self._scope()
-            or not isinstance(decoded[1], list)
-            or len(decoded[1]) != len(columns)
-        ):
-            raise refused
+        raw = decode_token(self.page_token, self._scope(), len(columns))
         try:
-            return [_decode(v, _python_type(c)) for v, c in zip(decoded[1], columns, strict=True)]
+            return [_decode(v, _python_type(c)) for v, c in zip(raw, columns, strict=True)]
         except (TypeError, ValueError):
-            raise refused from None
+            raise refused_token() from None
+
+
+def refused_token() -> InvalidInput:
+    return InvalidInput("is not a page token of this listing", field="page_token")
+
+
+def token_scope(listing: str, filters: Sequence[Any]) -> str:
+    """What a token is bound to: its listing and the arguments that choose its rows."""
+    raw = orjson.dumps([listing, list(filters)], default=str)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def encode_token(scope: str, values: list[Any]) -> str:
+    """A page token: the scope and the last row's sort key (JSON values)."""
+    raw = orjson.dumps([scope, values])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, scope: str, count: int, max_length: int = 4 * _MAX_KEY) -> list[Any]:
+    """The ``count`` JSON values of a token of ``scope``, else InvalidInput on page_token."""
+    if len(token) > max_length:
+        raise refused_token()
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        raise refused_token() from None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != 2
+        or decoded[0] != scope
+        or not isinstance(decoded[1], list)
+        or len(decoded[1]) != count
+    ):
+        raise refused_token()
+    values: list[Any] = decoded[1]
+    return values
 
 
 def _python_type(column: Any) -> type:
