@@ -34,6 +34,8 @@ class SortKey:
     ascending: bool
     kind: type
     nullable: bool
+    join: tuple[Any, Any] | None = None
+    """The outer join (table, condition) the expression reads from, if any."""
 
 
 TIEBREAK = (

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from shipyard.errors import InvalidInput, NotFound
@@ -164,16 +164,15 @@ def _condition(c: Comparison, sqlite: bool) -> ColumnElement[bool]:
     return t.Run.id.in_(matching)
 
 
-def _sort_expression(kind: Kind, key: str) -> Any:
+def _sort_expression(kind: Kind, key: str) -> tuple[Any, tuple[Any, Any] | None]:
+    """A sort key's expression, and the outer join (table, condition) it reads from: a
+    run's metric, param or tag is one row at most (keyed by run and key), so the join
+    neither repeats nor drops a run, and each row's value is read once, not once for the
+    select, once for the order and again for each page bound as a subquery would be."""
     if kind == "attribute":
-        return _ATTRIBUTE_COLUMNS[key]
-    table: Any = {"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind]
-    return (
-        sa.select(table.value)
-        .where(table.run_id == t.Run.id, table.key == key)
-        .correlate(t.Run)
-        .scalar_subquery()
-    )
+        return _ATTRIBUTE_COLUMNS[key], None
+    table: Any = aliased({"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind])
+    return table.value, (table, sa.and_(table.run_id == t.Run.id, table.key == key))
 
 
 def _sort_keys(keys: list[OrderKey]) -> list[SortKey]:
@@ -184,14 +183,16 @@ def _sort_keys(keys: list[OrderKey]) -> list[SortKey]:
         kind, key = k.kind, k.key
         if kind == "tag" and key in SYSTEM_TAGS:
             kind, key = "attribute", SYSTEM_TAGS[key]
-        expression = _sort_expression(kind, key)
+        expression, join = _sort_expression(kind, key)
+        python: type
         if kind == "attribute":
             python = datetime if key in ("start_time", "end_time") else str
             nullable = bool(expression.expression.nullable)
         else:
             python, nullable = (float if kind == "metric" else str), True
-        found.append(SortKey(expression, k.ascending, python, nullable))
-    return [*found, *TIEBREAK]
+        found.append(SortKey(expression, k.ascending, python, nullable, join))
+    ordered = {id(k.expression) for k in found}  # a column sorted twice keeps its first
+    return [*found, *(k for k in TIEBREAK if id(k.expression) not in ordered)]
 
 
 def _experiment_ids(session: Session, names: list[str]) -> list[int]:
@@ -237,9 +238,11 @@ def search_runs(
         start = token_values(page_token, scope, keys) if page_token else None
         ids = _experiment_ids(session, names)
         sqlite = session.get_bind().dialect.name == "sqlite"
+        query = sa.select(t.Run, *(k.expression for k in keys))
+        for join in (k.join for k in keys if k.join is not None):
+            query = query.outerjoin(*join)
         query = (
-            sa.select(t.Run, *(k.expression for k in keys))
-            .where(
+            query.where(
                 t.Run.experiment_id.in_(ids),
                 *shown,
                 *(_condition(c, sqlite) for c in comparisons),

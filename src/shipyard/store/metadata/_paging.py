@@ -45,9 +45,13 @@ class Keyset:
     filters: Sequence[Any] = ()
     """The listing's arguments a token is bound to (another filter's token is refused)."""
     descending: bool = False
+    name_contains: str | None = None
+    """Only rows whose key (one text column, a name) holds this text, in any case."""
 
     def __post_init__(self) -> None:
         check_limit(self.limit)
+        if self.name_contains is not None and len(self.name_contains) > MAX_NAME_FILTER:
+            raise InvalidInput(f"at most {MAX_NAME_FILTER} characters", field="name_contains")
 
     @property
     def _columns(self) -> tuple[Any, ...]:
@@ -58,6 +62,8 @@ class Keyset:
         the page knows whether another follows without counting)."""
         query: Any = select
         columns = self._columns
+        if self.name_contains:
+            query = query.where(name_holds(columns[0], self.name_contains))
         after = self._after()
         if after is not None:
             key, values = (
@@ -86,7 +92,8 @@ class Keyset:
         return shown, self._token([_encode(v) for v in values])
 
     def _scope(self) -> str:
-        return token_scope(self.listing, self.filters)
+        contains = (["name_contains", self.name_contains],) if self.name_contains else ()
+        return token_scope(self.listing, [*self.filters, *contains])
 
     def _token(self, values: list[Any]) -> str:
         return encode_token(self._scope(), values)
@@ -100,6 +107,15 @@ class Keyset:
             return [_decode(v, _python_type(c)) for v, c in zip(raw, columns, strict=True)]
         except (TypeError, ValueError):
             raise refused_token() from None
+
+
+MAX_NAME_FILTER = 200
+
+
+def name_holds(column: Any, text: str) -> Any:
+    """``column`` holds ``text`` in any case (``%``, ``_`` and ``\\`` match themselves)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
 
 
 def refused_token() -> InvalidInput:
