@@ -502,6 +502,7 @@ def bench_shipyard(store: Store, browser: Any, rounds: int, workdir: Path) -> No
             browser, base, targets, rounds, login=shipyard_login(base, store.admin_key)
         )
         api = time_api(base, store.admin_key, all_pages, rounds)
+        time_deep_pages(base, store.admin_key, rounds)
     finally:
         stop(server)
     rows = []
@@ -533,6 +534,62 @@ def bench_shipyard(store: Store, browser: Any, rounds: int, workdir: Path) -> No
             "API p50 ms",
             "API p90 ms",
             "API calls",
+        ),
+    )
+
+
+DEEP_SEARCHES: list[tuple[str, dict[str, Any]]] = [
+    ("all runs, newest first", {"order_by": ["attributes.start_time DESC"]}),
+    ("one experiment, by metric", {"experiments": ["bench-3"], "order_by": ["metrics.loss ASC"]}),
+    ("all runs, by param", {"order_by": ["params.seed DESC"]}),
+]
+
+
+def time_deep_pages(base: str, key: str, rounds: int) -> None:
+    """Run search's first page beside a page deep in the same search (its token reached by
+    walking 1,000-run pages): keyset pages cost the same wherever they start."""
+    rows = []
+    with httpx.Client(
+        base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"}, timeout=300
+    ) as http:
+
+        def search(body: dict[str, Any]) -> dict[str, Any]:
+            answer = http.post("/runs/search", json=body)
+            if answer.status_code >= 400:
+                raise SystemExit(f"runs/search: {answer.status_code} {answer.text}")
+            found: dict[str, Any] = answer.json()
+            return found
+
+        for name, body in DEEP_SEARCHES:
+            token, skipped, seen = None, 0, 0
+            page = search(body | {"max_results": 1000})
+            while page.get("next_page_token"):  # to the start of the last full page
+                following = page["next_page_token"]
+                seen += len(page["runs"])
+                page = search(body | {"max_results": 1000, "page_token": following})
+                if len(page["runs"]) == 1000:
+                    token, skipped = following, seen
+            times: dict[str, list[float]] = {"first": [], "deep": []}
+            for _ in range(rounds):
+                for which, start in (("first", None), ("deep", token)):
+                    started = time.perf_counter()
+                    search(body | {"max_results": 50, "page_token": start})
+                    times[which].append(time.perf_counter() - started)
+            f50, f90, _, _ = quantiles(times["first"])
+            d50, d90, _, _ = quantiles(times["deep"])
+            rows.append(
+                (name, f"{f50:.1f}", f"{f90:.1f}", f"{skipped:,}", f"{d50:.1f}", f"{d90:.1f}")
+            )
+    table(
+        f"Run search, first page vs a deep page (50 runs a page, {rounds} rounds, alternated)",
+        rows,
+        (
+            "search",
+            "first p50 ms",
+            "first p90 ms",
+            "deep page after run",
+            "deep p50 ms",
+            "deep p90 ms",
         ),
     )
 
@@ -729,6 +786,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=None, help="generate into (or reuse) DIR")
     parser.add_argument("--no-mlflow", action="store_true")
     parser.add_argument(
+        "--deep-pages-only", action="store_true", help="only run search's first vs deep page"
+    )
+    parser.add_argument(
         "--database",
         default=None,
         help="a PostgreSQL URL (postgresql://host:port/db) to load and serve the store from; "
@@ -756,6 +816,15 @@ def main() -> None:
                 f"generated {args.runs:,} runs and {args.points:,} metric points "
                 f"(plus the quickstart) in {store.generated_seconds:.0f} s"
             )
+        if args.deep_pages_only:
+            port = PORTS[0] or _free_port()
+            log = workdir / "shipyard-server.log"
+            server = start_shipyard(store.home, port, log, store.database)
+            try:
+                time_deep_pages(f"http://127.0.0.1:{port}", store.admin_key, args.rounds)
+            finally:
+                stop(server)
+            return
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
