@@ -5,10 +5,12 @@ the API calls behind it, beside MLflow's UI on the same runs and metrics.
     python bench/console.py --runs 10000 --points 1000000 --rounds 5
     python bench/console.py --home /tmp/big         # generate once into DIR, reuse it after
     python bench/console.py --no-mlflow             # only Shipyard
+    python bench/console.py --database postgresql://127.0.0.1:5432/bench_console --home DIR
 
 The store: ``shipyard quickstart`` (its dataset, two runs, model, endpoint), then
 ``--runs`` runs in 10 experiments with 3 params each and ``--points`` metric points
-inserted in bulk straight into the metadata tables (SQLite): 10 "long" runs hold a
+inserted in bulk straight into the metadata tables (SQLite; with ``--database``,
+PostgreSQL by COPY): 10 "long" runs hold a
 tenth of the points in one 'loss' history each; every other run has 'loss' and
 'accuracy' histories of equal length. Generation time is printed.
 
@@ -41,6 +43,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,7 @@ class Store:
     long_run: str
     runs: list[str]
     generated_seconds: float
+    database: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,9 +146,11 @@ def pages(store: Store) -> list[Page]:
     ]
 
 
-def environment(home: Path) -> dict[str, str]:
+def environment(home: Path, database: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
     env["SHIPYARD_HOME"] = str(home)
+    if database:
+        env["SHIPYARD_DATABASE_URL"] = str(_sqlalchemy_url(database))
     env["SHIPYARD_SCHEDULER_IN_SERVER"] = "false"
     return env
 
@@ -156,12 +162,56 @@ def _history(rng: random.Random, steps: int, start: float, falling: bool) -> Ite
         yield value
 
 
-def generate(home: Path, runs: int, points: int) -> Store:
-    """The quickstart, then ``runs`` runs and ``points`` metric points in bulk (SQLite)."""
+@dataclass
+class Rows:
+    """The generated rows, as iterators of plain tuples (times as datetimes), one per table."""
+
+    ids: list[str]
+    rng: random.Random
+    points: int
+    latest: list[tuple[str, str, float, int, float]] = field(default_factory=list)
+
+    def runs(self, experiment_ids: list[int]) -> Iterator[tuple[Any, ...]]:
+        for i, run_id in enumerate(self.ids):
+            start = datetime.fromtimestamp(T0 + i * 30, UTC)
+            end = start + timedelta(seconds=20)
+            name = f"run-{i}"
+            experiment = experiment_ids[i % EXPERIMENTS]
+            yield (run_id, experiment, name, "finished", "admin", start, end)
+
+    def params(self) -> Iterator[tuple[str, str, str]]:
+        for i, run_id in enumerate(self.ids):
+            yield run_id, "learning_rate", str(round(0.01 * (1 + i % 10), 2))
+            yield run_id, "num_leaves", str(7 + i % 25)
+            yield run_id, "seed", str(i)
+
+    def metrics(self) -> Iterator[tuple[str, str, float, int, float]]:
+        """Every metric point; fills ``latest`` (each history's last point) on the way."""
+        long_points = self.points // 10 // LONG_RUNS
+        short_steps = max(1, (self.points - long_points * LONG_RUNS) // len(self.ids) // len(KEYS))
+        for i, run_id in enumerate(self.ids):
+            stamp = T0 + i * 30
+            if i < LONG_RUNS:
+                histories = [("loss", long_points, True)]
+            else:
+                histories = [(key, short_steps, key == "loss") for key in KEYS]
+            for key, steps, falling in histories:
+                first = self.rng.uniform(0.5, 1.0) if falling else self.rng.uniform(0.5, 0.9)
+                value = first
+                for step, value in enumerate(_history(self.rng, steps, first, falling)):
+                    yield (run_id, key, value, step, stamp + step * 0.01)
+                self.latest.append((run_id, key, value, steps - 1, stamp + (steps - 1) * 0.01))
+
+
+def generate(home: Path, runs: int, points: int, database: str | None = None) -> Store:
+    """The quickstart, then ``runs`` runs and ``points`` metric points in bulk, into the
+    home's SQLite file or, with ``database``, into PostgreSQL by COPY."""
     started = time.monotonic()
+    if database:
+        _recreate_database(database)
     done = subprocess.run(
         [sys.executable, "-m", "shipyard", "quickstart"],
-        env=environment(home),
+        env=environment(home, database),
         capture_output=True,
         text=True,
         check=False,
@@ -172,12 +222,27 @@ def generate(home: Path, runs: int, points: int) -> Store:
     from shipyard.platform import Platform
     from shipyard.security import ADMIN, context_for, create_api_key
 
-    platform = Platform.open(Settings(home=home))
+    platform = Platform.open(Settings(home=home, database_url=_sqlalchemy_url(database)))
     token = create_api_key(context_for(platform, ADMIN), ADMIN).token
     assert token is not None
     platform.close()
     rng = random.Random(7)
-    db = sqlite3.connect(home / "shipyard.db")
+    rows = Rows([uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(runs)], rng, points)
+    if database:
+        _load_postgres(database, rows)
+    else:
+        _load_sqlite(home / "shipyard.db", rows)
+    ids = rows.ids
+    (home / "bench-store.txt").write_text(f"{token}\n{ids[0]}\n" + "\n".join(ids[:10]) + "\n")
+    return Store(home, token, ids[0], ids[:10], time.monotonic() - started, database)
+
+
+def _sqlite_time(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _load_sqlite(path: Path, rows: Rows) -> None:
+    db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=OFF")
     created = "2026-06-01 00:00:00.000000"
@@ -186,67 +251,25 @@ def generate(home: Path, runs: int, points: int) -> Store:
         cursor = db.execute(
             "INSERT INTO experiments (name, created_at) VALUES (?, ?)", (f"bench-{e}", created)
         )
-        experiment_ids.append(cursor.lastrowid)
-    ids = [uuid.UUID(int=rng.getrandbits(128)).hex for _ in range(runs)]
-
-    def run_rows() -> Iterator[tuple[Any, ...]]:
-        for i, run_id in enumerate(ids):
-            start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(T0 + i * 30)) + ".000000"
-            end = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(T0 + i * 30 + 20)) + ".000000"
-            yield (
-                run_id,
-                experiment_ids[i % EXPERIMENTS],
-                f"run-{i}",
-                "finished",
-                "admin",
-                start,
-                end,
-            )
-
+        experiment_ids.append(int(cursor.lastrowid or 0))
     db.executemany(
         "INSERT INTO runs (id, experiment_id, name, status, created_by, start_time, end_time) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        run_rows(),
-    )
-    db.executemany(
-        "INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)",
         (
-            (run_id, key, value)
-            for i, run_id in enumerate(ids)
-            for key, value in (
-                ("learning_rate", str(round(0.01 * (1 + i % 10), 2))),
-                ("num_leaves", str(7 + i % 25)),
-                ("seed", str(i)),
-            )
+            (*row[:5], _sqlite_time(row[5]), _sqlite_time(row[6]))
+            for row in rows.runs(experiment_ids)
         ),
     )
-    long_points = points // 10 // LONG_RUNS
-    short_steps = max(1, (points - long_points * LONG_RUNS) // runs // len(KEYS))
+    db.executemany("INSERT INTO run_params (run_id, key, value) VALUES (?, ?, ?)", rows.params())
     db.execute("DROP INDEX IF EXISTS ix_run_metrics_history")
-    latest: list[tuple[str, str, float, int, float]] = []
-
-    def metric_rows() -> Iterator[tuple[str, str, float, int, float]]:
-        for i, run_id in enumerate(ids):
-            stamp = T0 + i * 30
-            if i < LONG_RUNS:
-                histories = [("loss", long_points, True)]
-            else:
-                histories = [(key, short_steps, key == "loss") for key in KEYS]
-            for key, steps, falling in histories:
-                first = rng.uniform(0.5, 1.0) if falling else rng.uniform(0.5, 0.9)
-                value = first
-                for step, value in enumerate(_history(rng, steps, first, falling)):
-                    yield (run_id, key, value, step, stamp + step * 0.01)
-                latest.append((run_id, key, value, steps - 1, stamp + (steps - 1) * 0.01))
-
     db.executemany(
         "INSERT INTO run_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
-        metric_rows(),
+        rows.metrics(),
     )
     db.executemany(
         "INSERT INTO run_latest_metrics (run_id, key, value, step, timestamp) "
         "VALUES (?, ?, ?, ?, ?)",
-        latest,
+        rows.latest,
     )
     db.commit()
     db.execute(
@@ -255,13 +278,83 @@ def generate(home: Path, runs: int, points: int) -> Store:
     db.execute("ANALYZE")
     db.commit()
     db.close()
-    (home / "bench-store.txt").write_text(f"{token}\n{ids[0]}\n" + "\n".join(ids[:10]) + "\n")
-    return Store(home, token, ids[0], ids[:10], time.monotonic() - started)
 
 
-def reuse(home: Path) -> Store:
+def _plain_url(database: str) -> str:
+    """A libpq URL for psycopg (``postgresql://``), from either spelling."""
+    return database.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _sqlalchemy_url(database: str | None) -> str | None:
+    return (
+        None
+        if not database
+        else _plain_url(database).replace("postgresql://", "postgresql+psycopg://", 1)
+    )
+
+
+def _recreate_database(database: str) -> None:
+    """Drop and create the bench's database (on the same server, through its ``postgres``)."""
+    import psycopg
+
+    url = _plain_url(database)
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"--database: {name!r} is not a plain database name")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def _load_postgres(database: str, rows: Rows) -> None:
+    """The same rows by COPY, the metrics' history index built after them."""
+    import psycopg
+
+    with psycopg.connect(_plain_url(database)) as db:
+        experiment_ids = [
+            int(
+                db.execute(
+                    "INSERT INTO experiments (name, created_at) VALUES (%s, %s) RETURNING id",
+                    (f"bench-{e}", datetime(2026, 6, 1, tzinfo=UTC)),
+                ).fetchone()[0]  # type: ignore[index]
+            )
+            for e in range(EXPERIMENTS)
+        ]
+        with db.cursor() as cursor:
+            copies: list[tuple[str, Iterator[tuple[Any, ...]] | list[Any]]] = [
+                (
+                    "runs (id, experiment_id, name, status, created_by, start_time, end_time)",
+                    rows.runs(experiment_ids),
+                ),
+                ("run_params (run_id, key, value)", rows.params()),
+            ]
+            for target, source in copies:
+                with cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                    for row in source:
+                        copy.write_row(row)
+            cursor.execute("DROP INDEX IF EXISTS ix_run_metrics_history")
+            with cursor.copy(
+                "COPY run_metrics (run_id, key, value, step, timestamp) FROM STDIN"
+            ) as copy:
+                for row in rows.metrics():
+                    copy.write_row(row)
+            with cursor.copy(
+                "COPY run_latest_metrics (run_id, key, value, step, timestamp) FROM STDIN"
+            ) as copy:
+                for row in rows.latest:
+                    copy.write_row(row)
+            cursor.execute(
+                "CREATE INDEX ix_run_metrics_history "
+                "ON run_metrics (run_id, key, step, timestamp, value)"
+            )
+        db.commit()
+    with psycopg.connect(_plain_url(database), autocommit=True) as db:
+        db.execute("VACUUM ANALYZE")
+
+
+def reuse(home: Path, database: str | None) -> Store:
     lines = (home / "bench-store.txt").read_text().split()
-    return Store(home, lines[0], lines[1], lines[2:], 0.0)
+    return Store(home, lines[0], lines[1], lines[2:], 0.0, database)
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 180) -> None:
@@ -278,11 +371,13 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 180)
     raise SystemExit(f"{url} did not answer in {timeout} s")
 
 
-def start_shipyard(home: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_shipyard(
+    home: Path, port: int, log: Path, database: str | None = None
+) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "shipyard", "server", "--port", str(port)],
-            env=environment(home),
+            env=environment(home, database),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -398,7 +493,7 @@ def table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> N
 
 def bench_shipyard(store: Store, browser: Any, rounds: int, workdir: Path) -> None:
     port = PORTS[0] or _free_port()
-    server = start_shipyard(store.home, port, workdir / "shipyard-server.log")
+    server = start_shipyard(store.home, port, workdir / "shipyard-server.log", store.database)
     base = f"http://127.0.0.1:{port}"
     try:
         all_pages = pages(store)
@@ -407,6 +502,7 @@ def bench_shipyard(store: Store, browser: Any, rounds: int, workdir: Path) -> No
             browser, base, targets, rounds, login=shipyard_login(base, store.admin_key)
         )
         api = time_api(base, store.admin_key, all_pages, rounds)
+        time_deep_pages(base, store.admin_key, rounds)
     finally:
         stop(server)
     rows = []
@@ -426,7 +522,8 @@ def bench_shipyard(store: Store, browser: Any, rounds: int, workdir: Path) -> No
             )
         )
     table(
-        f"Shipyard console, page load until data-ready ({rounds} rounds)",
+        f"Shipyard console on {'PostgreSQL' if store.database else 'SQLite'}, page load until "
+        f"data-ready ({rounds} rounds)",
         rows,
         (
             "page",
@@ -437,6 +534,62 @@ def bench_shipyard(store: Store, browser: Any, rounds: int, workdir: Path) -> No
             "API p50 ms",
             "API p90 ms",
             "API calls",
+        ),
+    )
+
+
+DEEP_SEARCHES: list[tuple[str, dict[str, Any]]] = [
+    ("all runs, newest first", {"order_by": ["attributes.start_time DESC"]}),
+    ("one experiment, by metric", {"experiments": ["bench-3"], "order_by": ["metrics.loss ASC"]}),
+    ("all runs, by param", {"order_by": ["params.seed DESC"]}),
+]
+
+
+def time_deep_pages(base: str, key: str, rounds: int) -> None:
+    """Run search's first page beside a page deep in the same search (its token reached by
+    walking 1,000-run pages): keyset pages cost the same wherever they start."""
+    rows = []
+    with httpx.Client(
+        base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"}, timeout=300
+    ) as http:
+
+        def search(body: dict[str, Any]) -> dict[str, Any]:
+            answer = http.post("/runs/search", json=body)
+            if answer.status_code >= 400:
+                raise SystemExit(f"runs/search: {answer.status_code} {answer.text}")
+            found: dict[str, Any] = answer.json()
+            return found
+
+        for name, body in DEEP_SEARCHES:
+            token, skipped, seen = None, 0, 0
+            page = search(body | {"max_results": 1000})
+            while page.get("next_page_token"):  # to the start of the last full page
+                following = page["next_page_token"]
+                seen += len(page["runs"])
+                page = search(body | {"max_results": 1000, "page_token": following})
+                if len(page["runs"]) == 1000:
+                    token, skipped = following, seen
+            times: dict[str, list[float]] = {"first": [], "deep": []}
+            for _ in range(rounds):
+                for which, start in (("first", None), ("deep", token)):
+                    started = time.perf_counter()
+                    search(body | {"max_results": 50, "page_token": start})
+                    times[which].append(time.perf_counter() - started)
+            f50, f90, _, _ = quantiles(times["first"])
+            d50, d90, _, _ = quantiles(times["deep"])
+            rows.append(
+                (name, f"{f50:.1f}", f"{f90:.1f}", f"{skipped:,}", f"{d50:.1f}", f"{d90:.1f}")
+            )
+    table(
+        f"Run search, first page vs a deep page (50 runs a page, {rounds} rounds, alternated)",
+        rows,
+        (
+            "search",
+            "first p50 ms",
+            "first p90 ms",
+            "deep page after run",
+            "deep p50 ms",
+            "deep p90 ms",
         ),
     )
 
@@ -632,6 +785,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--home", type=Path, default=None, help="generate into (or reuse) DIR")
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument(
+        "--deep-pages-only", action="store_true", help="only run search's first vs deep page"
+    )
+    parser.add_argument(
+        "--database",
+        default=None,
+        help="a PostgreSQL URL (postgresql://host:port/db) to load and serve the store from; "
+        "the database is dropped and created anew when the store is generated",
+    )
     parser.add_argument("--port", type=int, default=0, help="Shipyard's port (MLflow's: +1)")
     args = parser.parse_args()
     PORTS[0] = args.port
@@ -646,19 +808,30 @@ def main() -> None:
     home = workdir / "home"
     try:
         if (home / "bench-store.txt").exists():
-            store = reuse(home)
+            store = reuse(home, args.database)
             print(f"reusing the store in {home}")
         else:
-            store = generate(home, args.runs, args.points)
+            store = generate(home, args.runs, args.points, args.database)
             print(
                 f"generated {args.runs:,} runs and {args.points:,} metric points "
                 f"(plus the quickstart) in {store.generated_seconds:.0f} s"
             )
+        if args.deep_pages_only:
+            port = PORTS[0] or _free_port()
+            log = workdir / "shipyard-server.log"
+            server = start_shipyard(store.home, port, log, store.database)
+            try:
+                time_deep_pages(f"http://127.0.0.1:{port}", store.admin_key, args.rounds)
+            finally:
+                stop(server)
+            return
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 bench_shipyard(store, browser, args.rounds, workdir)
-                if not args.no_mlflow:
+                if args.database and not args.no_mlflow:
+                    print("\nMLflow is compared on SQLite only (run without --database)")
+                elif not args.no_mlflow:
                     why_not = bench_mlflow(store, browser, args.rounds, workdir)
                     if why_not:
                         print(f"\nMLflow not compared: {why_not}")

@@ -292,3 +292,68 @@ def test_the_data_plane_records_key_use_from_its_watcher_thread(
         assert used is not None
     finally:
         authorizer.stop()
+
+
+def test_the_named_listings_filter_by_name_on_the_server(
+    platform: Platform, api_server: LiveServer, admin_key: str
+) -> None:
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    sdk = Client(transport=HttpTransport(api_server.url, admin_key))
+    with httpx.Client(base_url=api_server.url, headers=headers, timeout=60) as http:
+        _setup(platform, http, sdk)
+        for name in ("exp_one", "exp-two", "Other"):
+            sdk.tracking.create_experiment(name)
+        for path, needle in (
+            (f"{V1}/datasets", "D-"),
+            (f"{V1}/models", "m-"),
+            (f"{V1}/endpoints", "EP-b"),
+            (f"{V1}/experiments", "exp"),
+            (f"{V1}/experiments", "_"),  # a LIKE wildcard matches only itself
+            (f"{V1}/experiments", "%"),
+        ):
+            whole = http.get(path, params={"limit": 1000}).json()["items"]
+            expected = [i["name"] for i in whole if needle.lower() in i["name"].lower()]
+            filtered = http.get(path, params={"limit": 1000, "name_contains": needle}).json()
+            assert [i["name"] for i in filtered["items"]] == expected, (path, needle)
+            seen, _pages = _walk(http, path, "name", name_contains=needle)
+            assert seen == expected, (path, needle)
+        assert [
+            i["name"] for i in http.get(f"{V1}/experiments?name_contains=_").json()["items"]
+        ] == ["exp_one"]
+
+        # a token is bound to its filter: another filter's (or none) is refused
+        page = http.get(f"{V1}/datasets", params={"limit": 1, "name_contains": "d-"}).json()
+        assert [d["name"] for d in page["items"]] == ["d-a"] and page["next_page_token"]
+        token = page["next_page_token"]
+        _refused(http.get(f"{V1}/datasets", params={"page_token": token}), "page_token")
+        other = {"page_token": token, "name_contains": "d-b"}
+        _refused(http.get(f"{V1}/datasets", params=other), "page_token")
+        _refused(http.get(f"{V1}/models", params={"name_contains": "x" * 201}), "name_contains")
+
+        # the SDK (both ways of listing) and the CLI
+        assert [m.name for m in sdk.models.list(name_contains="M-")] == ["m-a", "m-c"]
+        one = sdk.endpoints.list(limit=1, name_contains="ep-")
+        assert [e.name for e in one] == ["ep-a"] and one.next_page_token
+        assert [e.name for e in iterate(sdk.endpoints.list, name_contains="c")] == ["ep-c"]
+
+        # a caller refused the listing is refused with a filter too, learning no name
+        assert http.post(f"{V1}/principals", json={"name": "nosy"}).is_success
+        nosy = http.post(f"{V1}/principals/nosy/keys").json()["token"]
+        bearer = {"Authorization": f"Bearer {nosy}"}
+        for path in ("datasets", "models", "endpoints", "experiments"):
+            answer = http.get(f"{V1}/{path}", params={"name_contains": "a"}, headers=bearer)
+            assert answer.status_code == 403, answer.text
+            assert "d-a" not in answer.text and "ep-a" not in answer.text
+    sdk.close()
+
+
+def test_cli_lists_filter_by_name(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    with Client(settings=Settings(home=home)) as sdk:
+        for name in ("alpha", "beta", "Alphabet"):
+            sdk.tracking.create_experiment(name)
+    listed = shipyard(home, "experiments", "list", "--name-contains", "ALPHA", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [e["name"] for e in json.loads(listed.stdout)] == ["Alphabet", "alpha"]
+    refused = shipyard(home, "models", "list", "--name-contains", "x" * 201)
+    assert refused.returncode == 1 and "name_contains" in refused.stderr

@@ -437,6 +437,18 @@ def test_a_long_list_shows_a_page_and_more_on_request(
     assert page.locator("main button.more").count() == 0
     assert "paged-100" in main_text(page)
 
+    # the name filter is the server's: a name past the first page is found, in any case
+    api.http.post("/experiments", json={"name": "zzz-needle"})
+    goto(page, "#/experiments?q=NEEDLE")
+    assert page.locator("main table.data tbody tr").count() == 1
+    assert "zzz-needle" in main_text(page) and page.locator("main button.more").count() == 0
+    before = page.evaluate("location.hash")
+    page.fill("main input[type=search]", "paged-10")
+    page.press("main input[type=search]", "Enter")
+    page.wait_for_function(DRAWN_ANOTHER, arg=before)
+    assert page.locator("main table.data tbody tr").count() == 1
+    assert "paged-100" in main_text(page)  # the 101st experiment, not on the first page
+
     # a key's panel says who issued each key and when it was last used
     goto(page, "#/principals/analyst")
     keys = page.inner_text("main .key-list")

@@ -159,6 +159,28 @@ def test_an_expired_session_is_refused(console_server: ConsoleServer, http: http
     assert http.get("/api/v1/datasets").status_code == 401
 
 
+def test_signing_in_counts_as_a_use_of_the_key(
+    console_server: ConsoleServer, http: httpx.Client
+) -> None:
+    admin = {"Authorization": f"Bearer {console_server.seeded.admin_key}"}
+    key = http.post("/api/v1/principals/admin/keys", headers=admin).json()
+
+    def last_used() -> str | None:
+        listed = http.get("/api/v1/principals/admin/keys?limit=1000", headers=admin).json()
+        found: str | None = next(
+            k["last_used_at"] for k in listed["items"] if k["key_id"] == key["key_id"]
+        )
+        return found
+
+    assert last_used() is None
+    other = "y" if key["token"].endswith("x") else "x"
+    wrong = http.post("/console/session", json={"key": key["token"][:-1] + other})
+    assert wrong.status_code == 401
+    assert last_used() is None  # a failed sign-in is no use
+    _login(http, key["token"])
+    assert last_used() is not None  # written with the session, before the answer
+
+
 def test_revoking_the_key_or_removing_the_principal_ends_its_sessions(
     console_server: ConsoleServer, http: httpx.Client
 ) -> None:

@@ -151,6 +151,62 @@ def test_pages_cover_every_run_once_in_order(client: Client, runs: dict[str, str
         assert bad.value.field == "page_token"
 
 
+def _paged(client: Client, order: list[str], size: int) -> list[str]:
+    seen: list[str] = []
+    token = None
+    for _ in range(50):
+        page = client.tracking.search_runs(
+            ["search"], order_by=order, max_results=size, page_token=token
+        )
+        seen.extend(r.name for r in page.runs)
+        token = page.next_page_token
+        if token is None:
+            return seen
+    raise AssertionError("pages did not end")
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        [],
+        ["metrics.auc ASC"],
+        ["metrics.auc DESC", "params.max_depth ASC"],
+        ["params.max_depth DESC"],
+        ["params.model ASC", "tags.team DESC"],
+        ["tags.team ASC"],
+        ["attributes.start_time ASC"],
+        ["attributes.end_time DESC"],
+        ["attributes.status ASC", "attributes.run_name DESC"],
+        ["tags.mlflow.runName ASC"],
+        ["attributes.run_id DESC"],
+    ],
+)
+def test_keyset_pages_follow_every_order_with_ties_and_missing_values(
+    client: Client, runs: dict[str, str], order: list[str]
+) -> None:
+    # ties (the same auc, the same max_depth), a run without metrics or tags, a run not
+    # ended (no end_time): every run once, in the order of the one-page answer
+    for name, auc in (("tie-a", 0.82), ("tie-b", 0.82)):
+        run = client.start_run(experiment="search", name=name, params={"max_depth": "6"})
+        run.log_metric("auc", auc)
+    whole = names(client, order_by=order, max_results=100)
+    assert len(whole) == 6
+    for size in (1, 2, 5):
+        assert _paged(client, order, size) == whole
+
+
+def test_a_run_started_between_pages_neither_repeats_nor_hides_a_run(
+    client: Client, runs: dict[str, str]
+) -> None:
+    first = client.tracking.search_runs(["search"], max_results=2)
+    client.start_run(experiment="search", name="newer").end()
+    rest = client.tracking.search_runs(
+        ["search"], max_results=100, page_token=first.next_page_token
+    )
+    shown = [r.name for r in first.runs] + [r.name for r in rest.runs]
+    assert shown == [name for name, *_ in reversed(RUNS)]  # the newer run sorts before page 1
+
+
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [

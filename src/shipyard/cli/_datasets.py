@@ -11,7 +11,12 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._contracts import show_ingest
 from shipyard.cli._output import console, emit, table, warn_type_problems
-from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
+from shipyard.cli._paging import (
+    LimitOption,
+    NameContainsOption,
+    PageTokenOption,
+    show_next_page,
+)
 from shipyard.cli._tags import TagOption, tag_pairs
 from shipyard.errors import InvalidInput
 from shipyard.schemas.gate import OnFail
@@ -90,10 +95,15 @@ def _show_ingested(info: DatasetVersionInfo) -> None:
 
 @app.command("list")
 def list_(
-    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
+    name_contains: NameContainsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """All datasets with their latest version (or one page: --limit, --page-token)."""
-    items = STATE.client().datasets.list(limit=limit, page_token=page_token)
+    items = STATE.client().datasets.list(
+        limit=limit, page_token=page_token, name_contains=name_contains
+    )
     emit(
         items,
         as_json,

@@ -14,7 +14,12 @@ import typer
 
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, print_json, table
-from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
+from shipyard.cli._paging import (
+    LimitOption,
+    NameContainsOption,
+    PageTokenOption,
+    show_next_page,
+)
 from shipyard.cli._tags import TagOption, tag_pairs
 from shipyard.errors import InvalidInput
 
@@ -194,10 +199,15 @@ def update(
 
 @app.command("list")
 def list_endpoints(
-    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
+    name_contains: NameContainsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Endpoints by name."""
-    items = STATE.client().endpoints.list(limit=limit, page_token=page_token)
+    items = STATE.client().endpoints.list(
+        limit=limit, page_token=page_token, name_contains=name_contains
+    )
     emit(items, as_json, lambda: _endpoints_table(items))
     show_next_page(items, as_json)
 

@@ -13,6 +13,10 @@ LimitOption = Annotated[
     int | None,
     typer.Option("--limit", help="Show one page of at most this many (1-1000); all without it."),
 ]
+NameContainsOption = Annotated[
+    str | None,
+    typer.Option("--name-contains", help="Only those whose name holds this text (any case)."),
+]
 PageTokenOption = Annotated[
     str | None,
     typer.Option("--page-token", help="Continue after the page that printed this token."),

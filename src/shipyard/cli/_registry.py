@@ -9,7 +9,12 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._evaluation import gate_app
 from shipyard.cli._output import console, emit, table
-from shipyard.cli._paging import LimitOption, PageTokenOption, show_next_page
+from shipyard.cli._paging import (
+    LimitOption,
+    NameContainsOption,
+    PageTokenOption,
+    show_next_page,
+)
 from shipyard.cli._tags import TagOption, tag_pairs
 
 if TYPE_CHECKING:
@@ -30,10 +35,15 @@ def create_experiment(name: str, tag: TagOption = None, as_json: JsonOption = Fa
 
 @experiments_app.command("list")
 def list_experiments(
-    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
+    name_contains: NameContainsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Experiments by name with their number of runs."""
-    items = STATE.client().tracking.list_experiments(limit=limit, page_token=page_token)
+    items = STATE.client().tracking.list_experiments(
+        limit=limit, page_token=page_token, name_contains=name_contains
+    )
     emit(
         items,
         as_json,
@@ -92,10 +102,15 @@ def register(
 
 @models_app.command("list")
 def list_models(
-    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+    limit: LimitOption = None,
+    page_token: PageTokenOption = None,
+    name_contains: NameContainsOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Registered models by name with their latest version and aliases."""
-    items = STATE.client().models.list(limit=limit, page_token=page_token)
+    items = STATE.client().models.list(
+        limit=limit, page_token=page_token, name_contains=name_contains
+    )
     emit(
         items,
         as_json,

@@ -91,10 +91,17 @@ class Endpoints(_Group):
         return EndpointInfo.model_validate(self._t.call("endpoints.get", name=name))
 
     def list(
-        self, *, limit: int | None = None, page_token: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        page_token: str | None = None,
+        name_contains: str | None = None,
     ) -> Listing[EndpointInfo]:
-        """Endpoints by name: every one, or with ``limit``/``page_token`` one page."""
-        return fetch_listing(self._t, "endpoints.list", EndpointInfo, limit, page_token)
+        """Endpoints by name (those whose name holds ``name_contains``, any case): every
+        one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(
+            self._t, "endpoints.list", EndpointInfo, limit, page_token, name_contains=name_contains
+        )
 
     def delete(self, name: str) -> EndpointInfo:
         return EndpointInfo.model_validate(self._t.call("endpoints.delete", name=name))

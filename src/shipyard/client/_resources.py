@@ -114,11 +114,18 @@ class Datasets(_Group):
         )
 
     def list(
-        self, *, limit: int | None = None, page_token: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        page_token: str | None = None,
+        name_contains: str | None = None,
     ) -> Listing[DatasetInfo]:
-        """Datasets by name: every one, or with ``limit``/``page_token`` one page (its
+        """Datasets by name (those whose name holds ``name_contains``, any case): every
+        one, or with ``limit``/``page_token`` one page (its
         ``next_page_token`` continues)."""
-        return fetch_listing(self._t, "datasets.list", DatasetInfo, limit, page_token)
+        return fetch_listing(
+            self._t, "datasets.list", DatasetInfo, limit, page_token, name_contains=name_contains
+        )
 
     def versions(self, name: str) -> builtins.list[DatasetVersionInfo]:
         return [
@@ -274,10 +281,22 @@ class Models(_Group):
         return ModelInfo.model_validate(self._t.call("registry.create_model", **args))
 
     def list(
-        self, *, limit: int | None = None, page_token: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        page_token: str | None = None,
+        name_contains: str | None = None,
     ) -> Listing[ModelInfo]:
-        """Models by name: every one, or with ``limit``/``page_token`` one page."""
-        return fetch_listing(self._t, "registry.list_models", ModelInfo, limit, page_token)
+        """Models by name (those whose name holds ``name_contains``, any case): every
+        one, or with ``limit``/``page_token`` one page."""
+        return fetch_listing(
+            self._t,
+            "registry.list_models",
+            ModelInfo,
+            limit,
+            page_token,
+            name_contains=name_contains,
+        )
 
     def get(self, name: str) -> ModelInfo:
         return ModelInfo.model_validate(self._t.call("registry.get_model", name=name))

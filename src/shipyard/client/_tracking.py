@@ -142,11 +142,21 @@ class Tracking(_Group):
         return ExperimentInfo.model_validate(self._t.call("tracking.create_experiment", **args))
 
     def list_experiments(
-        self, *, limit: int | None = None, page_token: str | None = None
+        self,
+        *,
+        limit: int | None = None,
+        page_token: str | None = None,
+        name_contains: str | None = None,
     ) -> Listing[ExperimentInfo]:
-        """Experiments by name: every one, or with ``limit``/``page_token`` one page."""
+        """Experiments by name (those whose name holds ``name_contains``, any case): every
+        one, or with ``limit``/``page_token`` one page."""
         return fetch_listing(
-            self._t, "tracking.list_experiments", ExperimentInfo, limit, page_token
+            self._t,
+            "tracking.list_experiments",
+            ExperimentInfo,
+            limit,
+            page_token,
+            name_contains=name_contains,
         )
 
     def start_run(

@@ -205,10 +205,14 @@ def _ingest_streaming(
 
 @operation("datasets:ListDatasets", lambda: resource("dataset"), mutating=False)
 def list_datasets(
-    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+    ctx: RequestContext,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+    name_contains: str | None = None,
 ) -> Page[DatasetInfo]:
-    """Datasets by name, a page at a time, each with its latest version's figures."""
-    keyset = Keyset("datasets", t.Dataset.name, limit, page_token)
+    """Datasets by name (only those whose name holds ``name_contains``, any case), a page
+    at a time, each with its latest version's figures."""
+    keyset = Keyset("datasets", t.Dataset.name, limit, page_token, name_contains=name_contains)
     latest = (
         sa.select(
             t.DatasetVersion.dataset_id,

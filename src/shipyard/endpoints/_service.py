@@ -238,10 +238,14 @@ def get_endpoint(ctx: RequestContext, name: str) -> EndpointInfo:
 
 @operation("endpoints:ListEndpoints", lambda: resource("endpoint"), mutating=False)
 def list_endpoints(
-    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+    ctx: RequestContext,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+    name_contains: str | None = None,
 ) -> Page[EndpointInfo]:
-    """Endpoints by name, a page at a time."""
-    keyset = Keyset("endpoints", t.Endpoint.name, limit, page_token)
+    """Endpoints by name (only those whose name holds ``name_contains``, any case), a page
+    at a time."""
+    keyset = Keyset("endpoints", t.Endpoint.name, limit, page_token, name_contains=name_contains)
     with ctx.platform.db.session() as session:
         rows = session.scalars(keyset.apply(sa.select(t.Endpoint))).all()
         found, token = keyset.page(rows, lambda e: e.name)

@@ -249,10 +249,14 @@ def _registered_with(
 
 @operation("registry:ListModels", lambda: resource("model"), mutating=False)
 def list_models(
-    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+    ctx: RequestContext,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+    name_contains: str | None = None,
 ) -> Page[ModelInfo]:
-    """Registered models by name, a page at a time, with their latest version and aliases."""
-    keyset = Keyset("models", t.Model.name, limit, page_token)
+    """Registered models by name (only those whose name holds ``name_contains``, any case),
+    a page at a time, with their latest version and aliases."""
+    keyset = Keyset("models", t.Model.name, limit, page_token, name_contains=name_contains)
     with ctx.platform.db.session() as session:
         found, token = keyset.page(
             session.scalars(keyset.apply(sa.select(t.Model))).all(), lambda m: m.name

@@ -53,6 +53,7 @@ def open_session(platform: Platform, key_token: str) -> IssuedSession:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     with platform.db.session() as session:
         row = valid_key(session, key_id, secret)
+        row[0].last_used_at = now  # signing in is a use of the key, as a bearer request is
         session.execute(sa.delete(ct.ConsoleSession).where(ct.ConsoleSession.expires_at <= now))
         session.add(
             ct.ConsoleSession(

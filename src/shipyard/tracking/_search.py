@@ -7,16 +7,12 @@ Metric comparisons and sorting read each run's latest value (as MLflow does).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import operator
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from shipyard.errors import InvalidInput, NotFound
@@ -24,6 +20,7 @@ from shipyard.names import check_name, resource
 from shipyard.schemas.tracking import RunPage
 from shipyard.security import Access, RequestContext, operation
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import token_scope
 from shipyard.tracking._filter import (
     Comparison,
     Kind,
@@ -33,6 +30,14 @@ from shipyard.tracking._filter import (
     parse_order_by,
 )
 from shipyard.tracking._read import run_infos, run_view
+from shipyard.tracking._run_keyset import (
+    TIEBREAK,
+    SortKey,
+    after,
+    order_clauses,
+    token,
+    token_values,
+)
 
 MAX_RESULTS = 50_000  # as MLflow
 MAX_EXPERIMENTS = 1000
@@ -159,53 +164,35 @@ def _condition(c: Comparison, sqlite: bool) -> ColumnElement[bool]:
     return t.Run.id.in_(matching)
 
 
-def _sort_expression(kind: Kind, key: str) -> Any:
-    if kind == "tag" and key in SYSTEM_TAGS:
-        kind, key = "attribute", SYSTEM_TAGS[key]
+def _sort_expression(kind: Kind, key: str) -> tuple[Any, tuple[Any, Any] | None]:
+    """A sort key's expression, and the outer join (table, condition) it reads from: a
+    run's metric, param or tag is one row at most (keyed by run and key), so the join
+    neither repeats nor drops a run, and each row's value is read once, not once for the
+    select, once for the order and again for each page bound as a subquery would be."""
     if kind == "attribute":
-        return _ATTRIBUTE_COLUMNS[key]
-    table: Any = {"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind]
-    return (
-        sa.select(table.value)
-        .where(table.run_id == t.Run.id, table.key == key)
-        .correlate(t.Run)
-        .scalar_subquery()
-    )
+        return _ATTRIBUTE_COLUMNS[key], None
+    table: Any = aliased({"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind])
+    return table.value, (table, sa.and_(table.run_id == t.Run.id, table.key == key))
 
 
-def _ordering(keys: list[OrderKey]) -> list[Any]:
-    """The sort keys (runs without the value last either way), then newest first, then id."""
-    order = []
+def _sort_keys(keys: list[OrderKey]) -> list[SortKey]:
+    """The search's order: its ``order_by`` keys (runs without the value last either way),
+    then newest first, then id."""
+    found = []
     for k in keys:
-        expression = _sort_expression(k.kind, k.key)
-        order.append(sa.nulls_last(expression.asc() if k.ascending else expression.desc()))
-    return [*order, t.Run.start_time.desc(), t.Run.id.asc()]
-
-
-def _query_digest(experiments: list[str], filter: str, order_by: list[str]) -> str:
-    return hashlib.sha256(orjson.dumps([experiments, filter, order_by])).hexdigest()[:16]
-
-
-def _page_token(offset: int, digest: str) -> str:
-    raw = orjson.dumps({"offset": offset, "query": digest})
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _page_offset(token: str | None, digest: str) -> int:
-    """Where a page token says to continue; refused unless it came from this same search."""
-    if not token:
-        return 0
-    refused = InvalidInput("is not a page token of this search", field="page_token")
-    try:
-        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError):
-        raise refused from None
-    if not isinstance(decoded, dict) or decoded.get("query") != digest:
-        raise refused
-    offset = decoded.get("offset")
-    if type(offset) is not int or not 0 <= offset < 2**53:
-        raise refused
-    return offset
+        kind, key = k.kind, k.key
+        if kind == "tag" and key in SYSTEM_TAGS:
+            kind, key = "attribute", SYSTEM_TAGS[key]
+        expression, join = _sort_expression(kind, key)
+        python: type
+        if kind == "attribute":
+            python = datetime if key in ("start_time", "end_time") else str
+            nullable = bool(expression.expression.nullable)
+        else:
+            python, nullable = (float if kind == "metric" else str), True
+        found.append(SortKey(expression, k.ascending, python, nullable, join))
+    ordered = {id(k.expression) for k in found}  # a column sorted twice keeps its first
+    return [*found, *(k for k in TIEBREAK if id(k.expression) not in ordered)]
 
 
 def _experiment_ids(session: Session, names: list[str]) -> list[int]:
@@ -242,25 +229,31 @@ def search_runs(
     comparisons = parse_filter(filter)
     order = parse_order_by(order_by or [])
     shown = run_view(view)
+    keys = _sort_keys(order)
     with ctx.platform.db.session() as session:
         names = _searched(session, experiments)
-        digest = _query_digest(names if experiments else [], filter, [*(order_by or []), view])
-        offset = _page_offset(page_token, digest)
+        scope = token_scope(
+            "runs.search", [names if experiments else [], filter, order_by or [], view]
+        )
+        start = token_values(page_token, scope, keys) if page_token else None
         ids = _experiment_ids(session, names)
         sqlite = session.get_bind().dialect.name == "sqlite"
+        query = sa.select(t.Run, *(k.expression for k in keys))
+        for join in (k.join for k in keys if k.join is not None):
+            query = query.outerjoin(*join)
         query = (
-            sa.select(t.Run)
-            .where(
+            query.where(
                 t.Run.experiment_id.in_(ids),
                 *shown,
                 *(_condition(c, sqlite) for c in comparisons),
+                *(() if start is None else (after(keys, start),)),
             )
-            .order_by(*_ordering(order))
-            .offset(offset)
+            .order_by(*order_clauses(keys))
             .limit(max_results + 1)
         )
-        rows = session.scalars(query).all()
-        more = len(rows) > max_results
-        runs = run_infos(session, rows[:max_results])
-    token = _page_token(offset + max_results, digest) if more else None
-    return RunPage(runs=runs, next_page_token=token)
+        rows = session.execute(query).all()
+        shown_rows = rows[:max_results]
+        runs = run_infos(session, [row[0] for row in shown_rows])
+    more = len(rows) > max_results
+    next_token = token(scope, list(shown_rows[-1][1:])) if more else None
+    return RunPage(runs=runs, next_page_token=next_token)

@@ -64,10 +64,16 @@ def create_experiment(
 
 @operation("tracking:ListExperiments", lambda: resource("experiment"), mutating=False)
 def list_experiments(
-    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+    ctx: RequestContext,
+    limit: int = DEFAULT_LIMIT,
+    page_token: str | None = None,
+    name_contains: str | None = None,
 ) -> Page[ExperimentInfo]:
-    """Experiments by name, a page at a time, each with its number of runs."""
-    keyset = Keyset("experiments", t.Experiment.name, limit, page_token)
+    """Experiments by name (only those whose name holds ``name_contains``, any case), a page
+    at a time, each with its number of runs."""
+    keyset = Keyset(
+        "experiments", t.Experiment.name, limit, page_token, name_contains=name_contains
+    )
     # a count per experiment from the (experiment_id, start_time) index, not a join of every
     # run grouped afterwards: 25 times faster at 100,000 runs on SQLite
     runs = (

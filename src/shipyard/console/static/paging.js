@@ -10,10 +10,9 @@ export const PAGE = 100;
 
 /**
  * A table of a listing's first page and a "More" button while the server has more rows.
- * `keep` picks the rows to show from those loaded (a name filter); `query` is the listing's
- * own filters, sent with every page.
+ * `query` is the listing's own filters (a name filter too), sent with every page.
  */
-export async function pagedTable(path, query, columns, options = {}, keep = (rows) => rows) {
+export async function pagedTable(path, query, columns, options = {}) {
   const first = await get(path, { ...query, limit: PAGE });
   const rows = [...first.items];
   let token = first.next_page_token;
@@ -22,9 +21,8 @@ export async function pagedTable(path, query, columns, options = {}, keep = (row
   const more = h("button", { type: "button", class: "more" }, "More…");
   const holder = h("div", { class: "toolbar" });
   const draw = () => {
-    const shown = keep(rows);
-    const caption = `${shown.length} shown${token ? "; more on the server" : ""}`;
-    box.replaceChildren(table(columns, shown, { caption, ...options }));
+    const caption = `${rows.length} shown${token ? "; more on the server" : ""}`;
+    box.replaceChildren(table(columns, rows, { caption, ...options }));
     holder.replaceChildren(...(token ? [more] : []));
   };
   more.addEventListener("click", async () => {

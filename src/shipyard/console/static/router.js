@@ -143,10 +143,9 @@ export async function navigate(main, onUnauthenticated) {
   main.setAttribute("data-ready", "1");
 }
 
-/** The items whose name holds the page's `q` filter (any case). */
-export function byName(items, query) {
-  const needle = (query.q || "").toLowerCase();
-  return needle ? items.filter((item) => item.name.toLowerCase().includes(needle)) : items;
+/** A listing's filter for the page's `q` box: the server keeps the names holding it (any case). */
+export function byName(query) {
+  return query.q ? { name_contains: query.q } : {};
 }
 
 /** A list page's title and its filter-by-name box, which keeps the filter in the URL. */

@@ -21,7 +21,14 @@ from shipyard.store.metadata import _tables_streams as stream_tables
 from shipyard.store.metadata import _tables_tags as tag_tables
 from shipyard.store.metadata import _tables_transforms as transform_tables
 from shipyard.store.metadata._database import Database
-from shipyard.store.metadata._paging import Keyset, check_limit
+from shipyard.store.metadata._paging import (
+    Keyset,
+    check_limit,
+    decode_token,
+    encode_token,
+    refused_token,
+    token_scope,
+)
 from shipyard.store.metadata._references import blob_users
 from shipyard.store.metadata._versioned import (
     AddedVersion,
@@ -65,6 +72,8 @@ __all__ = [
     "console_tables",
     "contract_tables",
     "cost_tables",
+    "decode_token",
+    "encode_token",
     "endpoint_tables",
     "erasure_tables",
     "evaluation_tables",
@@ -81,10 +90,12 @@ __all__ = [
     "monitor_tables",
     "next_number",
     "pipeline_tables",
+    "refused_token",
     "scheduling_tables",
     "stream_tables",
     "tables",
     "tag_tables",
+    "token_scope",
     "tombstone_text",
     "transform_tables",
 ]

@@ -45,9 +45,13 @@ class Keyset:
     filters: Sequence[Any] = ()
     """The listing's arguments a token is bound to (another filter's token is refused)."""
     descending: bool = False
+    name_contains: str | None = None
+    """Only rows whose key (one text column, a name) holds this text, in any case."""
 
     def __post_init__(self) -> None:
         check_limit(self.limit)
+        if self.name_contains is not None and len(self.name_contains) > MAX_NAME_FILTER:
+            raise InvalidInput(f"at most {MAX_NAME_FILTER} characters", field="name_contains")
 
     @property
     def _columns(self) -> tuple[Any, ...]:
@@ -58,6 +62,8 @@ class Keyset:
         the page knows whether another follows without counting)."""
         query: Any = select
         columns = self._columns
+        if self.name_contains:
+            query = query.where(name_holds(columns[0], self.name_contains))
         after = self._after()
         if after is not None:
             key, values = (
@@ -86,37 +92,66 @@ class Keyset:
         return shown, self._token([_encode(v) for v in values])
 
     def _scope(self) -> str:
-        raw = orjson.dumps([self.listing, list(self.filters)], default=str)
-        return hashlib.sha256(raw).hexdigest()[:16]
+        contains = (["name_contains", self.name_contains],) if self.name_contains else ()
+        return token_scope(self.listing, [*self.filters, *contains])
 
     def _token(self, values: list[Any]) -> str:
-        raw = orjson.dumps([self._scope(), values])
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return encode_token(self._scope(), values)
 
     def _after(self) -> list[Any] | None:
-        token = self.page_token
-        if not token:
+        if not self.page_token:
             return None
-        refused = InvalidInput("is not a page token of this listing", field="page_token")
-        if len(token) > 4 * _MAX_KEY:
-            raise refused
-        try:
-            decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        except (binascii.Error, ValueError):
-            raise refused from None
         columns = self._columns
-        if (
-            not isinstance(decoded, list)
-            or len(decoded) != 2
-            or decoded[0] != self._scope()
-            or not isinstance(decoded[1], list)
-            or len(decoded[1]) != len(columns)
-        ):
-            raise refused
+        raw = decode_token(self.page_token, self._scope(), len(columns))
         try:
-            return [_decode(v, _python_type(c)) for v, c in zip(decoded[1], columns, strict=True)]
+            return [_decode(v, _python_type(c)) for v, c in zip(raw, columns, strict=True)]
         except (TypeError, ValueError):
-            raise refused from None
+            raise refused_token() from None
+
+
+MAX_NAME_FILTER = 200
+
+
+def name_holds(column: Any, text: str) -> Any:
+    """``column`` holds ``text`` in any case (``%``, ``_`` and ``\\`` match themselves)."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+def refused_token() -> InvalidInput:
+    return InvalidInput("is not a page token of this listing", field="page_token")
+
+
+def token_scope(listing: str, filters: Sequence[Any]) -> str:
+    """What a token is bound to: its listing and the arguments that choose its rows."""
+    raw = orjson.dumps([listing, list(filters)], default=str)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def encode_token(scope: str, values: list[Any]) -> str:
+    """A page token: the scope and the last row's sort key (JSON values)."""
+    raw = orjson.dumps([scope, values])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str, scope: str, count: int, max_length: int = 4 * _MAX_KEY) -> list[Any]:
+    """The ``count`` JSON values of a token of ``scope``, else InvalidInput on page_token."""
+    if len(token) > max_length:
+        raise refused_token()
+    try:
+        decoded = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError):
+        raise refused_token() from None
+    if (
+        not isinstance(decoded, list)
+        or len(decoded) != 2
+        or decoded[0] != scope
+        or not isinstance(decoded[1], list)
+        or len(decoded[1]) != count
+    ):
+        raise refused_token()
+    values: list[Any] = decoded[1]
+    return values
 
 
 def _python_type(column: Any) -> type:

@@ -86,7 +86,7 @@ page("datasets", "list datasets", async ({ query }) => {
     ...listHeading("Datasets", query),
     await pagedTable(
       "/datasets",
-      {},
+      byName(query),
       [
         { key: "name", label: "Name", render: (d) => link(route("datasets", d.name), d.name) },
         { key: "versions", label: "Versions", numeric: true },
@@ -94,7 +94,6 @@ page("datasets", "list datasets", async ({ query }) => {
         { key: "created_at", label: "Created", render: (d) => fmtTime(d.created_at) },
       ],
       { sort: { key: "name", desc: false }, rowHref: (d) => route("datasets", d.name) },
-      (rows) => byName(rows, query),
     ),
   ];
 });

@@ -29,7 +29,7 @@ page("endpoints", "list endpoints", async ({ query }) => {
     ...listHeading("Endpoints", query),
     await pagedTable(
       "/endpoints",
-      {},
+      byName(query),
       [
         { key: "name", label: "Name", render: (e) => link(route("endpoints", e.name), e.name) },
         { key: "model_ref", label: "Model", render: (e) => modelLink(e.model, e.model_version) },
@@ -58,7 +58,6 @@ page("endpoints", "list endpoints", async ({ query }) => {
         { key: "updated_at", label: "Updated", render: (e) => fmtTime(e.updated_at) },
       ],
       { sort: { key: "name", desc: false }, rowHref: (e) => route("endpoints", e.name) },
-      (rows) => byName(rows, query),
     ),
   ];
 });

@@ -28,7 +28,7 @@ page("models", "list models", async ({ query }) => {
     ...listHeading("Models", query),
     await pagedTable(
       "/models",
-      {},
+      byName(query),
       [
         { key: "name", label: "Name", render: (m) => link(route("models", m.name), m.name) },
         { key: "latest_version", label: "Latest version", numeric: true },
@@ -44,7 +44,6 @@ page("models", "list models", async ({ query }) => {
         { key: "created_at", label: "Created", render: (m) => fmtTime(m.created_at) },
       ],
       { sort: { key: "name", desc: false }, rowHref: (m) => route("models", m.name) },
-      (rows) => byName(rows, query),
     ),
   ];
 });

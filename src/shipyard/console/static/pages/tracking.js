@@ -28,7 +28,7 @@ page("experiments", "list experiments", async ({ query }) => {
     ...listHeading("Experiments", query),
     await pagedTable(
       "/experiments",
-      {},
+      byName(query),
       [
         {
           key: "name",
@@ -42,7 +42,6 @@ page("experiments", "list experiments", async ({ query }) => {
         sort: { key: "created_at", desc: true },
         rowHref: (e) => `#/runs?experiment=${encodeURIComponent(e.name)}`,
       },
-      (rows) => byName(rows, query),
     ),
   ];
 });
