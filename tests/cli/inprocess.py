@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tests.cli.conftest import environment
 
+from shipyard.cli import _output
 from shipyard.cli._context import STATE, CliState
 from shipyard.cli._main import main
 
@@ -40,6 +41,13 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     os.environ.update(env)
     sys.argv = ["shipyard", *args]  # click names the program after argv[0], as the script does
     _reset(CliState())
+    # Rich fixes a console's width from COLUMNS when the console is made, once per process:
+    # give this command the width a fresh process with ``env`` would have.
+    consoles = (_output.console, _output.errors)
+    saved_widths = [console._width for console in consoles]
+    columns = env.get("COLUMNS", "")
+    for console in consoles:
+        console._width = int(columns) if columns.isdigit() else None
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -52,6 +60,8 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                 if STATE._client is not None:
                     STATE._client.close()
     finally:
+        for console, width in zip(consoles, saved_widths, strict=True):
+            console._width = width
         _reset(saved_state)
         sys.argv = saved_argv
         os.environ.clear()

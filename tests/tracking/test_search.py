@@ -25,15 +25,20 @@ def client(module_client: Client) -> Client:
     return module_client
 
 
-@pytest.fixture(scope="module")
-def runs(client: Client) -> dict[str, str]:
+def _seed(client: Client, experiment: str) -> dict[str, str]:
     ids = {}
     for name, params, tags, aucs in RUNS:
-        run = client.start_run(experiment="search", name=name, params=params, tags=tags)
+        run = client.start_run(experiment=experiment, name=name, params=params, tags=tags)
         for step, auc in enumerate(aucs):
             run.log_metric("auc", auc, step=step)
         run.end("failed" if name == "linear" else "finished")
         ids[name] = run.id
+    return ids
+
+
+@pytest.fixture(scope="module")
+def runs(client: Client) -> dict[str, str]:
+    ids = _seed(client, "search")
     other = client.start_run(experiment="elsewhere", name="other", params={"max_depth": "6"})
     other.log_metric("auc", 0.99)
     other.end()
@@ -151,18 +156,29 @@ def test_pages_cover_every_run_once_in_order(client: Client, runs: dict[str, str
         assert bad.value.field == "page_token"
 
 
-def _paged(client: Client, order: list[str], size: int) -> list[str]:
+def _paged(client: Client, order: list[str], size: int, experiment: str = "search") -> list[str]:
     seen: list[str] = []
     token = None
     for _ in range(50):
         page = client.tracking.search_runs(
-            ["search"], order_by=order, max_results=size, page_token=token
+            [experiment], order_by=order, max_results=size, page_token=token
         )
         seen.extend(r.name for r in page.runs)
         token = page.next_page_token
         if token is None:
             return seen
     raise AssertionError("pages did not end")
+
+
+@pytest.fixture(scope="module")
+def keyset_runs(client: Client) -> str:
+    """The module's runs again in an experiment of their own, with two ties (the same auc,
+    the same max_depth) left running (no end_time); the experiment's name."""
+    _seed(client, "keyset")
+    for name, auc in (("tie-a", 0.82), ("tie-b", 0.82)):
+        run = client.start_run(experiment="keyset", name=name, params={"max_depth": "6"})
+        run.log_metric("auc", auc)
+    return "keyset"
 
 
 @pytest.mark.parametrize(
@@ -182,26 +198,23 @@ def _paged(client: Client, order: list[str], size: int) -> list[str]:
     ],
 )
 def test_keyset_pages_follow_every_order_with_ties_and_missing_values(
-    client: Client, runs: dict[str, str], order: list[str]
+    client: Client, keyset_runs: str, order: list[str]
 ) -> None:
-    # ties (the same auc, the same max_depth), a run without metrics or tags, a run not
-    # ended (no end_time): every run once, in the order of the one-page answer
-    for name, auc in (("tie-a", 0.82), ("tie-b", 0.82)):
-        run = client.start_run(experiment="search", name=name, params={"max_depth": "6"})
-        run.log_metric("auc", auc)
-    whole = names(client, order_by=order, max_results=100)
+    # ties, a run without metrics or tags, a run not ended: every run once, in the order
+    # of the one-page answer
+    page = client.tracking.search_runs([keyset_runs], order_by=order, max_results=100)
+    whole = [r.name for r in page.runs]
     assert len(whole) == 6
     for size in (1, 2, 5):
-        assert _paged(client, order, size) == whole
+        assert _paged(client, order, size, keyset_runs) == whole
 
 
-def test_a_run_started_between_pages_neither_repeats_nor_hides_a_run(
-    client: Client, runs: dict[str, str]
-) -> None:
-    first = client.tracking.search_runs(["search"], max_results=2)
-    client.start_run(experiment="search", name="newer").end()
+def test_a_run_started_between_pages_neither_repeats_nor_hides_a_run(client: Client) -> None:
+    _seed(client, "between")  # its own experiment: the module's world is shared
+    first = client.tracking.search_runs(["between"], max_results=2)
+    client.start_run(experiment="between", name="newer").end()
     rest = client.tracking.search_runs(
-        ["search"], max_results=100, page_token=first.next_page_token
+        ["between"], max_results=100, page_token=first.next_page_token
     )
     shown = [r.name for r in first.runs] + [r.name for r in rest.runs]
     assert shown == [name for name, *_ in reversed(RUNS)]  # the newer run sorts before page 1
