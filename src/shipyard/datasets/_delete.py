@@ -17,10 +17,10 @@ from shipyard.clock import utcnow
 from shipyard.datasets._access import dataset_resource
 from shipyard.datasets._erasure import purge_unused
 from shipyard.datasets._versions import version_files
-from shipyard.errors import Conflict, InvalidInput, NotFound
+from shipyard.errors import Conflict, InvalidInput
 from shipyard.schemas.datasets import DeletionInfo
 from shipyard.security import RequestContext, operation
-from shipyard.store.metadata import feature_tables
+from shipyard.store.metadata import DATASETS, feature_tables, live_versions
 from shipyard.store.metadata import tables as t
 
 
@@ -50,18 +50,7 @@ def delete(
     reason = check_reason(reason)
     now = utcnow()
     with ctx.platform.db.session() as session:
-        dataset = session.scalar(sa.select(t.Dataset).where(t.Dataset.name == name))
-        if dataset is None:
-            raise NotFound(f"dataset {name!r} does not exist", field="name")
-        query = sa.select(t.DatasetVersion).where(
-            t.DatasetVersion.dataset_id == dataset.id, t.DatasetVersion.deleted_at.is_(None)
-        )
-        if version is not None:
-            query = query.where(t.DatasetVersion.version == version)
-        doomed = session.scalars(query.order_by(t.DatasetVersion.version)).all()
-        if not doomed:
-            what = f"no live version {version}" if version is not None else "no live versions"
-            raise NotFound(f"dataset {name!r} has {what}", field="version")
+        doomed = live_versions(session, DATASETS, name, version)
         if not force:
             _refuse_if_sourced(session, name, [row.id for row in doomed])
         digests: list[str] = []

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.datasets import check_reason, purge_unused
-from shipyard.errors import Conflict, NotFound
+from shipyard.errors import Conflict
 from shipyard.schemas.datasets import DeletionInfo
 from shipyard.security import RequestContext, ResourceName, operation
-from shipyard.store.metadata import endpoint_tables
+from shipyard.store.metadata import MODELS, endpoint_tables, live_versions
 from shipyard.store.metadata import tables as t
 
 
@@ -39,18 +39,7 @@ def delete_version(
     reason = check_reason(reason)
     now = utcnow()
     with ctx.platform.db.session() as session:
-        model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
-        if model is None:
-            raise NotFound(f"model {name!r} does not exist", field="name")
-        query = sa.select(t.ModelVersion).where(
-            t.ModelVersion.model_id == model.id, t.ModelVersion.deleted_at.is_(None)
-        )
-        if version is not None:
-            query = query.where(t.ModelVersion.version == version)
-        doomed = session.scalars(query.order_by(t.ModelVersion.version)).all()
-        if not doomed:
-            what = f"no live version {version}" if version is not None else "no live versions"
-            raise NotFound(f"model {name!r} has {what}", field="version")
+        doomed = live_versions(session, MODELS, name, version)
         ids = [row.id for row in doomed]
         _refuse_if_served(session, name, ids)
         session.execute(sa.delete(t.ModelAlias).where(t.ModelAlias.model_version_id.in_(ids)))

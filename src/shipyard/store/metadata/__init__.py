@@ -40,6 +40,7 @@ from shipyard.store.metadata._versioned import (
     find_versioned,
     latest_number,
     latest_version,
+    live_versions,
     next_number,
     tombstone_text,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "latest_number",
     "latest_version",
     "limit_tables",
+    "live_versions",
     "monitor_tables",
     "next_number",
     "pipeline_tables",

@@ -87,6 +87,26 @@ def find_parent(
     return session.scalar(sa.select(kind.parent).where(kind._name() == name))
 
 
+def live_versions(
+    session: Session, kind: VersionedKind[ParentT, VersionT], name: str, version: int | None
+) -> list[VersionT]:
+    """The versions of ``name`` not deleted, oldest first: only ``version`` when given.
+    NotFound (naming ``name`` or ``version``) when there are none."""
+    parent = find_parent(session, kind, name)
+    if parent is None:
+        raise NotFound(f"{kind.noun} {name!r} does not exist", field="name")
+    deleted = getattr(kind.version, "deleted_at", None)
+    assert deleted is not None, f"{kind.noun} versions have no tombstones"
+    query = sa.select(kind.version).where(kind._owner() == parent.id, deleted.is_(None))
+    if version is not None:
+        query = query.where(kind._number() == version)
+    found = list(session.scalars(query.order_by(kind._number())).all())
+    if not found:
+        what = f"no live version {version}" if version is not None else "no live versions"
+        raise NotFound(f"{kind.noun} {name!r} has {what}", field="version")
+    return found
+
+
 def latest_version(
     session: Session, kind: VersionedKind[ParentT, VersionT], parent: ParentT
 ) -> VersionT | None:
