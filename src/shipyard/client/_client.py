@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from shipyard.client._endpoints import Endpoints
     from shipyard.client._evaluations import Evaluations
     from shipyard.client._features import Features
+    from shipyard.client._iam import Iam
     from shipyard.client._local import LocalTransport
     from shipyard.client._log_model import LoggedModel
     from shipyard.client._monitors import Monitors
     from shipyard.client._pipelines import Pipelines
-    from shipyard.client._resources import Datasets, Iam, Models
+    from shipyard.client._resources import Datasets, Models
     from shipyard.client._retention import Retention
     from shipyard.client._streams import Streams
     from shipyard.client._tracking import ActiveRun, Tracking
@@ -119,7 +120,7 @@ class Client:
 
     @cached_property
     def iam(self) -> Iam:
-        from shipyard.client._resources import Iam
+        from shipyard.client._iam import Iam
 
         return Iam(self.transport)
 
