@@ -131,7 +131,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "principals": LazyCommand(_CLI + "_iam:principals_app", "Users and service principals."),
     "keys": LazyCommand(_CLI + "_iam:keys_app", "API keys."),
     "policies": LazyCommand(_CLI + "_iam:policies_app", "IAM-style access policies."),
-    "audit": LazyCommand(_CLI + "_iam:audit_app", "The audit trail."),
+    "audit": LazyCommand(_CLI + "_audit:audit_app", "The audit trail."),
     "certs": LazyCommand(_CLI + "_certs:app", "Certificates for TLS."),
     "encryption": LazyCommand(
         _CLI + "_encryption:app", "Encryption at rest: status and KEK rotation."
