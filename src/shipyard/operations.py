@@ -15,6 +15,7 @@ from __future__ import annotations
 from shipyard._operation import Operation
 from shipyard._operations_console import CONSOLE_OPERATIONS
 from shipyard._operations_iam import IAM_OPERATIONS, TAG_OPERATIONS
+from shipyard._operations_lifecycle import LIFECYCLE_OPERATIONS
 from shipyard._operations_ops import OPS_OPERATIONS
 
 __all__ = ["BY_NAME", "OPERATIONS", "Operation"]
@@ -102,40 +103,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "shipyard.datasets:read",
         streams_table=True,
     ),
-    Operation(
-        "datasets.delete",
-        "DELETE",
-        f"{_V1}/datasets/{{name}}",
-        "shipyard.datasets:delete",
-    ),
-    Operation(
-        "datasets.erase",
-        "POST",
-        f"{_V1}/datasets/{{name}}/erasures",
-        "shipyard.datasets:erase",
-        201,
-    ),
-    Operation(
-        "datasets.list_erasures",
-        "GET",
-        f"{_V1}/datasets/{{name}}/erasures",
-        "shipyard.datasets:list_erasures",
-    ),
-    # retention
-    Operation(
-        "retention.put_rule",
-        "PUT",
-        f"{_V1}/retention/{{kind}}/{{target}}",
-        "shipyard.retention:put_rule",
-    ),
-    Operation("retention.list_rules", "GET", f"{_V1}/retention", "shipyard.retention:list_rules"),
-    Operation(
-        "retention.delete_rule",
-        "DELETE",
-        f"{_V1}/retention/{{kind}}/{{target}}",
-        "shipyard.retention:delete_rule",
-    ),
-    Operation("retention.apply", "POST", f"{_V1}/retention/apply", "shipyard.retention:apply"),
+    *LIFECYCLE_OPERATIONS,
     # tracking
     Operation(
         "tracking.create_experiment",
