@@ -30,6 +30,7 @@ THIN = (
     "shipyard._operations_ops",
     "shipyard._operations_console",
     "shipyard._operations_iam",
+    "shipyard._operations_lifecycle",
     "shipyard.clock",
     "shipyard.config",
     "shipyard.errors",

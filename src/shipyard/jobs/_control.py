@@ -146,9 +146,23 @@ def describe(platform: Platform, kind: JobKind, job_id: str) -> JobInfo:
 def _reconciled(platform: Platform, session: Session, row: j.Job) -> j.Job:
     """A running job whose worker no longer holds its lock died unrecorded (killed by the
     kernel, its server gone with it): it failed."""
-    if row.status == "running" and not lock_held(platform.settings.jobs_dir, row.id):
-        row.status, row.ended_at = "failed", utcnow()
-        row.message = "the worker process ended without recording an outcome"
+    if row.status != "running" or lock_held(platform.settings.jobs_dir, row.id):
+        return row
+    # The row was read before the lock was tried: the worker may have recorded its outcome
+    # and let go of its lock in between. A worker records before it lets go, so a row
+    # still running now, after the lock was found free, is one that died unrecorded.
+    died = session.execute(
+        sa.update(j.Job)
+        .where(j.Job.id == row.id, j.Job.status == "running")
+        .values(
+            status="failed",
+            ended_at=utcnow(),
+            message="the worker process ended without recording an outcome",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+    if died.rowcount == 1:  # type: ignore[attr-defined]
         end_run(session, row.run_id, "failed")
     return row
 
