@@ -8,6 +8,7 @@ Metric comparisons and sorting read each run's latest value (as MLflow does).
 from __future__ import annotations
 
 import operator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -207,6 +208,50 @@ def _experiment_ids(session: Session, names: list[str]) -> list[int]:
     return [found[n] for n in names]
 
 
+def _page(
+    session: Session, keys: list[SortKey], where: list[Any], start: list[Any] | None, limit: int
+) -> list[Any]:
+    """Up to ``limit`` rows (the run, then its sort key's values) after ``start``.
+
+    Sorted first by a metric, param or tag, the page is read in two parts: the runs that
+    have the value, joined from that table's (key, value) index in order, so the database
+    stops after ``limit`` of them instead of sorting every run; then, if the page is not
+    full yet, the runs without it (sorted last), newest first.
+    """
+    first = keys[0]
+    if first.join is None:
+        return _select(session, keys, where, start, limit, inner=False)
+    rows: list[Any] = []
+    if start is None or start[0] is not None:
+        having = [replace(first, nullable=False), *keys[1:]]
+        rows = _select(session, having, where, start, limit, inner=True)
+    if len(rows) < limit:
+        lacking = [*where, first.expression.is_(None)]
+        continued = start if start is not None and start[0] is None else None
+        rows += _select(session, keys, lacking, continued, limit - len(rows), inner=False)
+    return rows
+
+
+def _select(
+    session: Session,
+    keys: list[SortKey],
+    where: list[Any],
+    start: list[Any] | None,
+    limit: int,
+    *,
+    inner: bool,
+) -> list[Any]:
+    """The rows after ``start`` in ``keys`` order; ``inner``: the first key's table is
+    joined, not outer-joined (only runs that have its value)."""
+    query = sa.select(t.Run, *(k.expression for k in keys))
+    for index, join in enumerate(k.join for k in keys):
+        if join is not None:
+            query = query.join(*join) if inner and index == 0 else query.outerjoin(*join)
+    bounded = where if start is None else [*where, after(keys, start)]
+    query = query.where(*bounded).order_by(*order_clauses(keys)).limit(limit)
+    return list(session.execute(query).all())
+
+
 @operation("tracking:ListRuns", search_resource, uses=search_uses, mutating=False)
 def search_runs(
     ctx: RequestContext,
@@ -238,20 +283,12 @@ def search_runs(
         start = token_values(page_token, scope, keys) if page_token else None
         ids = _experiment_ids(session, names)
         sqlite = session.get_bind().dialect.name == "sqlite"
-        query = sa.select(t.Run, *(k.expression for k in keys))
-        for join in (k.join for k in keys if k.join is not None):
-            query = query.outerjoin(*join)
-        query = (
-            query.where(
-                t.Run.experiment_id.in_(ids),
-                *shown,
-                *(_condition(c, sqlite) for c in comparisons),
-                *(() if start is None else (after(keys, start),)),
-            )
-            .order_by(*order_clauses(keys))
-            .limit(max_results + 1)
-        )
-        rows = session.execute(query).all()
+        where = [
+            t.Run.experiment_id.in_(ids),
+            *shown,
+            *(_condition(c, sqlite) for c in comparisons),
+        ]
+        rows = _page(session, keys, where, start, max_results + 1)
         shown_rows = rows[:max_results]
         runs = run_infos(session, [row[0] for row in shown_rows])
     more = len(rows) > max_results

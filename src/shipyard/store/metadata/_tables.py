@@ -217,6 +217,10 @@ Index("ix_runs_start_time_id", Run.start_time.desc(), Run.id)
 
 
 class RunParam(Base):
+    """On SQLite, ``ix_run_params_key_value`` (and ``ix_run_tags_key_value``) serve run search
+    sorted by a param or tag (migration 0145; not on PostgreSQL, whose B-tree entries are
+    limited to 2,704 bytes)."""
+
     __tablename__ = "run_params"
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[str] = mapped_column(String(250), primary_key=True)
