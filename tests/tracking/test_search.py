@@ -9,6 +9,7 @@ from tests.conftest import LiveServer
 
 from shipyard.client import Client
 from shipyard.errors import InvalidInput, NotFound
+from shipyard.tracking import _search as search_module
 
 RUNS = [
     # name, params, tags, metrics (by step), status
@@ -79,9 +80,19 @@ def names(client: Client, filter: str = "", **kw: object) -> list[str]:
         ("params.model = 'x'' OR 1=1 --'", set()),  # a value is bound, never SQL text
     ],
 )
+@pytest.mark.parametrize("plan", ["named", "probed"])
 def test_filters_select_runs(
-    client: Client, runs: dict[str, str], filter: str, expected: set[str] | None
+    client: Client,
+    runs: dict[str, str],
+    filter: str,
+    expected: set[str] | None,
+    plan: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # a comparison matching few runs names them to the search; one matching more is probed
+    # run by run (here: any match at all, so both plans answer every filter)
+    if plan == "probed":
+        monkeypatch.setattr(search_module, "NARROW_AT_MOST", 0)
     every = {name for name, *_ in RUNS}
     assert set(names(client, filter)) == (every if expected is None else expected)
 

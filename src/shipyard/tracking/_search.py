@@ -51,6 +51,13 @@ _ATTRIBUTE_COLUMNS: dict[str, Any] = {
     "start_time": t.Run.start_time,
     "end_time": t.Run.end_time,
 }
+_VALUE_TABLES: dict[str, Any] = {
+    "metric": t.RunLatestMetric,
+    "param": t.RunParam,
+    "tag": t.RunTag,
+}
+NARROW_AT_MOST = 2000
+"""A filter's value comparison matching at most this many runs names them to the search."""
 SYSTEM_TAGS = {
     "mlflow.parentRunId": "parent_run_id",
     "mlflow.runName": "run_name",
@@ -150,19 +157,48 @@ def _condition(c: Comparison, sqlite: bool) -> ColumnElement[bool]:
         if c.op == "IS NOT NULL":
             return column.is_not(None)  # type: ignore[no-any-return]
         return _compare(column, c.op, _attribute_value(c, key), sqlite)
-    table: Any = {"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind]
+    table: Any = _VALUE_TABLES[kind]
     stored = sa.exists().where(table.run_id == t.Run.id, table.key == key)
     if c.op == "IS NULL":
         return ~stored
     if c.op == "IS NOT NULL":
         return stored
-    # ``id IN (runs whose value matches)``, not a correlated EXISTS: the database may start
-    # from the matching values (an index range on metrics' (key, value)) instead of testing
-    # every run, which is what makes a selective filter fast over 100,000 runs.
-    matching = sa.select(table.run_id).where(
-        table.key == key, _compare(table.value, c.op, c.value, sqlite)
+    return t.Run.id.in_(_matching(c, sqlite))
+
+
+def _matching(c: Comparison, sqlite: bool) -> Any:
+    """The runs whose metric, param or tag value passes ``c``."""
+    table: Any = _VALUE_TABLES[c.kind]
+    return sa.select(table.run_id).where(
+        table.key == c.key, _compare(table.value, c.op, c.value, sqlite)
     )
-    return t.Run.id.in_(matching)
+
+
+def _conditions(
+    session: Session, comparisons: list[Comparison], sqlite: bool
+) -> list[ColumnElement[bool]]:
+    """The filter's conditions, each value comparison planned by how many runs it matches.
+
+    The database cannot tell how selective ``metrics.accuracy > 0.99`` is (one value
+    column holds every key's values), so it may walk all 100,000 runs newest first, probing
+    each, to find a hundred; or start from 60,000 matches and sort them all when walking
+    would have stopped after a page. So each comparison's matches are read first, at most
+    ``NARROW_AT_MOST`` + 1 of them, from the value table's index: a few are named to the
+    search (a lookup of those runs); more become a per-run probe (a correlated EXISTS) of
+    a walk of the runs, which stops with the page."""
+    found = []
+    for c in comparisons:
+        kind = "attribute" if c.kind == "tag" and c.key in SYSTEM_TAGS else c.kind
+        if kind == "attribute" or c.op in ("IS NULL", "IS NOT NULL"):
+            found.append(_condition(c, sqlite))
+            continue
+        matching = _matching(c, sqlite)
+        few = list(session.scalars(matching.limit(NARROW_AT_MOST + 1)))
+        if len(few) <= NARROW_AT_MOST:
+            found.append(t.Run.id.in_(few))
+        else:
+            found.append(matching.where(_VALUE_TABLES[c.kind].run_id == t.Run.id).exists())
+    return found
 
 
 def _sort_expression(kind: Kind, key: str) -> tuple[Any, tuple[Any, Any] | None]:
@@ -172,7 +208,7 @@ def _sort_expression(kind: Kind, key: str) -> tuple[Any, tuple[Any, Any] | None]
     select, once for the order and again for each page bound as a subquery would be."""
     if kind == "attribute":
         return _ATTRIBUTE_COLUMNS[key], None
-    table: Any = aliased({"metric": t.RunLatestMetric, "param": t.RunParam, "tag": t.RunTag}[kind])
+    table: Any = aliased(_VALUE_TABLES[kind])
     return table.value, (table, sa.and_(table.run_id == t.Run.id, table.key == key))
 
 
@@ -286,7 +322,7 @@ def search_runs(
         where = [
             t.Run.experiment_id.in_(ids),
             *shown,
-            *(_condition(c, sqlite) for c in comparisons),
+            *_conditions(session, comparisons, sqlite),
         ]
         rows = _page(session, keys, where, start, max_results + 1)
         shown_rows = rows[:max_results]
