@@ -129,7 +129,11 @@ def test_control_plane_answers_every_request_within_its_schema(world: World) -> 
     headers = {"Authorization": f"Bearer {admin_token(world.platform)}"}
     failures: dict[str, str] = {}
     try:
-        schema = schemathesis.openapi.from_url(f"{live.url}/api/v1/openapi.json", headers=headers)
+        # the app builds its OpenAPI document of 200-odd operations on this first request:
+        # seconds on a loaded machine, past schemathesis's default 10 s read timeout
+        schema = schemathesis.openapi.from_url(
+            f"{live.url}/api/v1/openapi.json", headers=headers, timeout=300
+        )
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) == len(OPERATIONS)
         catalog = {(o.method, o.path): o.name for o in OPERATIONS}

@@ -249,6 +249,8 @@ def _build(w: World) -> None:
     w.call("retention.put_rule", kind="captures", target="ep-del", days=7)
     two = [{"name": n, "model": "m@1", "weight": 1.0} for n in ("a", "b")]
     w.call("endpoints.create", name="ep-bandit", variants=two)
+    # on already, so that a bandit step's case does not depend on configure_bandit's
+    w.call("endpoints.configure_bandit", name="ep-bandit", enabled=True)
     suggestion = w.call("contracts.suggest", dataset="bc", name="c")
     v["contract"] = suggestion.contract.model_dump(mode="json", by_alias=True, exclude_none=True)
     w.call("contracts.apply", document=v["contract"])
@@ -855,8 +857,22 @@ def _declared(w: World, operation: str, args: Args) -> list[Access]:
     return list(dict.fromkeys(accesses))
 
 
-@pytest.mark.parametrize("operation", [op.name for op in OPERATIONS])
+SHARDS = 2
+"""The cases run in halves, each file on a world of its own (the other half is
+``test_authorization_battery_b.py``), so that two test workers share them."""
+
+
+def shard(index: int) -> list[str]:
+    return [op.name for op in OPERATIONS][index::SHARDS]
+
+
+@pytest.mark.parametrize("operation", shard(0))
 def test_each_declared_resource_is_enforced(world: World, operation: str) -> None:
+    enforce(world, operation)
+
+
+def enforce(world: World, operation: str) -> None:
+    """Every declared access of ``operation`` refused alone, and the positive control."""
     args = CASES[operation](world)
     accesses = _declared(world, operation, args)
     assert sorted(a.action for a in accesses[1:]) == sorted(USES.get(operation, []))

@@ -1,0 +1,14 @@
+"""The authorization battery's second half: the cases of ``test_authorization_battery.py``
+not run there, on a world of their own, so that two test workers share the battery."""
+
+from __future__ import annotations
+
+import pytest
+from tests.security import test_authorization_battery as battery
+
+world = battery.world
+
+
+@pytest.mark.parametrize("operation", battery.shard(1))
+def test_each_declared_resource_is_enforced(world: battery.World, operation: str) -> None:
+    battery.enforce(world, operation)
