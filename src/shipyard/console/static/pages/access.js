@@ -1,6 +1,6 @@
 // Access: the principals and policies lists, a principal's keys (listed and revoked, a new key
-// shown once) and the policy simulator. A principal's page is in principal.js, groups and
-// roles in groups.js, a policy's page (its versions) in policies.js.
+// shown once) and the policy simulator. A principal's page is in principal.js, groups in
+// groups.js, roles in roles.js, a policy's page (its versions) in policies.js.
 
 import { ApiError, del, get, getAll, post, seg, unrouted } from "../api.js";
 import {
