@@ -92,6 +92,9 @@ def _setup(platform: Platform, http: httpx.Client, sdk: Client) -> dict[str, lis
         assert http.post(f"{V1}/principals", json={"name": name}).status_code == 201
         document = {"Statement": [{"Effect": "Allow", "Action": "datasets:*", "Resource": "*"}]}
         assert http.put(f"{V1}/policies/pol-{name}", json={"document": document}).is_success
+    for name in ("g-c", "g-a", "g-b"):
+        assert http.post(f"{V1}/groups", json={"group": name}).status_code == 201
+    assert http.post(f"{V1}/groups/g-a/members", json={"principal": "p-a"}).is_success
     columns = [n.replace(" ", "_") for n in load_breast_cancer().feature_names]
     baseline = ",".join(columns) + "\n" + ",".join(["1.0"] * len(columns)) + "\n"
     sent = http.post(
@@ -126,6 +129,7 @@ def test_every_listing_pages_by_key(
             (f"{V1}/endpoints", "name", {}, ["ep-a", "ep-b", "ep-c"]),
             (f"{V1}/principals", "name", {}, None),
             (f"{V1}/policies", "name", {}, None),
+            (f"{V1}/groups", "name", {}, ["g-a", "g-b", "g-c"]),
             (f"{V1}/principals/p-a/keys", "key_id", {}, made["keys"]),
             (f"{V1}/pipelines", "name", {}, ["pl-ep-a", "pl-ep-b", "pl-ep-c"]),
             (f"{V1}/pipelines/pl-ep-a/runs", "id", {}, made["runs"]),
@@ -155,6 +159,8 @@ def test_every_listing_pages_by_key(
         # a token is good only for the listing (and the filters) it came from
         dataset_token = tokens[f"{V1}/datasets{{}}"]
         _refused(http.get(f"{V1}/models", params={"page_token": dataset_token}), "page_token")
+        group_token = tokens[f"{V1}/groups{{}}"]
+        _refused(http.get(f"{V1}/principals", params={"page_token": group_token}), "page_token")
         monitor_token = tokens[f"{V1}/monitors{{}}"]
         answer = http.get(
             f"{V1}/monitors", params={"endpoint": "ep-a", "page_token": monitor_token}
@@ -195,6 +201,16 @@ def test_every_listing_pages_by_key(
             "al-ep-b",
             "al-ep-c",
         ]
+        groups = sdk.iam.list_groups()
+        assert [(g.name, g.members) for g in groups] == [
+            ("g-a", ["p-a"]),
+            ("g-b", []),
+            ("g-c", []),
+        ]
+        first_group = sdk.iam.list_groups(limit=2)
+        assert [g.name for g in first_group] == ["g-a", "g-b"] and first_group.next_page_token
+        last_group = sdk.iam.list_groups(page_token=first_group.next_page_token, limit=2)
+        assert [g.name for g in last_group] == ["g-c"] and last_group.next_page_token is None
     sdk.close()
 
 
@@ -251,6 +267,8 @@ def test_cli_lists_take_a_limit_and_print_the_next_token(tmp_path: Path) -> None
         for name in ("robot-a", "robot-b", "robot-c"):
             sdk.iam.create_principal(name, kind="service")
         keys = [sdk.iam.create_api_key("robot-a").key_id for _ in range(3)]
+        for group in ("crew-b", "crew-a"):
+            sdk.iam.create_group(group)
 
     first = shipyard(home, "principals", "list", "--limit", "2", "--json")
     assert first.returncode == 0, first.stderr
@@ -267,6 +285,16 @@ def test_cli_lists_take_a_limit_and_print_the_next_token(tmp_path: Path) -> None
     assert [k["key_id"] for k in found] == keys[:2]
     assert {(k["created_by"], k["last_used_at"]) for k in found} == {("admin", None)}
     assert listed.stderr.startswith("more: --page-token ")
+
+    groups = shipyard(home, "groups", "list", "--limit", "1", "--json")
+    assert groups.returncode == 0, groups.stderr
+    assert [g["name"] for g in json.loads(groups.stdout)] == ["crew-a"]
+    token = groups.stderr.strip().removeprefix("more: --page-token ")
+    rest = shipyard(home, "groups", "list", "--limit", "1", "--page-token", token)
+    assert rest.returncode == 0, rest.stderr
+    assert "crew-b" in rest.stdout and "crew-a" not in rest.stdout and "more:" not in rest.stdout
+    refused = shipyard(home, "groups", "list", "--limit", "0")
+    assert refused.returncode == 1 and "limit" in refused.stderr
 
     refused = shipyard(home, "principals", "list", "--page-token", "garbled!")
     assert refused.returncode == 1 and "page_token" in refused.stderr

@@ -354,9 +354,13 @@ def create_group(group: str, as_json: JsonOption = False) -> None:
 
 
 @groups_app.command("list")
-def list_groups(as_json: JsonOption = False) -> None:
-    items = STATE.client().iam.list_groups()
+def list_groups(
+    limit: LimitOption = None, page_token: PageTokenOption = None, as_json: JsonOption = False
+) -> None:
+    """Groups by name with their members and policies."""
+    items = STATE.client().iam.list_groups(limit=limit, page_token=page_token)
     emit(items, as_json, lambda: _groups(items))
+    show_next_page(items, as_json)
 
 
 @groups_app.command("delete")

@@ -190,8 +190,12 @@ class Iam(_Group):
     def create_group(self, group: str) -> GroupInfo:
         return GroupInfo.model_validate(self._t.call("iam.create_group", group=group))
 
-    def list_groups(self) -> builtins.list[GroupInfo]:
-        return [GroupInfo.model_validate(g) for g in self._t.call("iam.list_groups")]
+    def list_groups(
+        self, *, limit: int | None = None, page_token: str | None = None
+    ) -> Listing[GroupInfo]:
+        """Groups by name with members and policies: every one, or with ``limit``/``page_token``
+        one page."""
+        return fetch_listing(self._t, "iam.list_groups", GroupInfo, limit, page_token)
 
     def delete_group(self, group: str) -> GroupInfo:
         return GroupInfo.model_validate(self._t.call("iam.delete_group", group=group))

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 
 from shipyard.errors import Conflict, NotFound
 from shipyard.names import check_name, resource
+from shipyard.schemas.paging import DEFAULT_LIMIT, Page
 from shipyard.schemas.security import GroupInfo
 from shipyard.security._context import RequestContext
 from shipyard.security._generation import bump_generation
 from shipyard.security._operation import operation
 from shipyard.security._resources import Access
+from shipyard.store.metadata import Keyset
 from shipyard.store.metadata import group_tables as gt
 from shipyard.store.metadata import tables as t
 
@@ -80,10 +82,16 @@ def create_group(ctx: RequestContext, group: str) -> GroupInfo:
 
 
 @operation("iam:ListGroups", lambda: resource("group"), mutating=False)
-def list_groups(ctx: RequestContext) -> list[GroupInfo]:
+def list_groups(
+    ctx: RequestContext, limit: int = DEFAULT_LIMIT, page_token: str | None = None
+) -> Page[GroupInfo]:
+    """Groups by name, a page at a time, with their members and policies."""
+    keyset = Keyset("groups", gt.Group.name, limit, page_token)
     with ctx.platform.db.session() as session:
-        rows = session.scalars(sa.select(gt.Group).order_by(gt.Group.name))
-        return [_info(session, row) for row in rows]
+        rows = session.scalars(keyset.apply(sa.select(gt.Group))).all()
+        found, token = keyset.page(rows, lambda g: g.name)
+        items = [_info(session, row) for row in found]
+    return Page[GroupInfo](items=items, next_page_token=token)
 
 
 @operation("iam:DeleteGroup", lambda group: _group_resource(group), mutating=True)

@@ -15,6 +15,7 @@ import "./pages/evaluations.js";
 import "./pages/access.js";
 import "./pages/principal.js";
 import "./pages/groups.js";
+import "./pages/roles.js";
 import "./pages/policies.js";
 
 const main = document.getElementById("main");

@@ -1,6 +1,6 @@
 // Access: the principals and policies lists, a principal's keys (listed and revoked, a new key
-// shown once) and the policy simulator. A principal's page is in principal.js, groups and
-// roles in groups.js, a policy's page (its versions) in policies.js.
+// shown once) and the policy simulator. A principal's page is in principal.js, groups in
+// groups.js, roles in roles.js, a policy's page (its versions) in policies.js.
 
 import { ApiError, del, get, getAll, post, seg, unrouted } from "../api.js";
 import {
@@ -15,6 +15,7 @@ import {
 } from "../dom.js";
 import { page, part, actionMessage } from "../router.js";
 import { pagedTable } from "../paging.js";
+import { shownOnce } from "../acting.js";
 page("principals", "list principals", async () => {
   const [principals, policies] = await Promise.all([
     pagedTable(
@@ -159,38 +160,9 @@ export function keyForm(principal, onCreated) {
     button.disabled = true;
     try {
       const key = await post(`/principals/${seg(principal)}/keys`);
-      const token = h("input", {
-        id: "new-key",
-        class: "token",
-        readonly: true,
-        value: key.token,
-        "aria-label": "New API key",
-      });
-      out.replaceChildren(
-        h(
-          "div",
-          { class: "key-once", role: "status" },
-          h(
-            "p",
-            {},
-            h("strong", {}, "Copy this key now: it is shown once and cannot be read again."),
-            ` Key id ${key.key_id}.`,
-          ),
-          token,
-          h(
-            "button",
-            {
-              type: "button",
-              onclick: () => {
-                token.select();
-                navigator.clipboard?.writeText(key.token);
-              },
-            },
-            "Copy",
-          ),
-        ),
-      );
-      token.select();
+      const shown = shownOnce(key.token, "new-key", "New API key", `Key id ${key.key_id}.`);
+      out.replaceChildren(shown);
+      shown.querySelector(".token").select();
       await onCreated();
     } catch (error) {
       out.replaceChildren(notice("error", actionMessage(`create a key for ${principal}`, error)));

@@ -1,11 +1,11 @@
 // A principal's page: state, tags, groups, policies, boundary, keys (expiry, last use), rate
-// limits and quota, with the writes an administrator makes there. Every write is the API's
-// own operation, authorized as it is for any other caller.
+// limits and quota, with the writes an administrator makes there, deleting it too. Every
+// write is the API's own operation, authorized as it is for any other caller.
 
 import { del, get, getAll, post, put, seg } from "../api.js";
 import { badge, empty, facts, fmtTime, h, link, route, section, table } from "../dom.js";
 import { page, part } from "../router.js";
-import { actionForm, field, keyValue, valueOf } from "../acting.js";
+import { actionForm, confirmAction, field, keyValue, valueOf } from "../acting.js";
 import { keyForm, keyList } from "./access.js";
 
 const links = (names, kind) =>
@@ -29,6 +29,21 @@ function statusAction(principal, rerender) {
     () => post(`/principals/${seg(principal.name)}/${verb}`),
     rerender,
     { class: ["inline-form", "principal-status"], "aria-label": `${verb} principal` },
+  );
+}
+
+function deleteAction(principal) {
+  return confirmAction(
+    "Delete principal",
+    "Yes, delete",
+    `delete ${principal.name}`,
+    `Delete ${principal.name} with its keys, console sessions, tags, group memberships and ` +
+      "policy attachments? Its keys stop working at once; the audit log keeps its name.",
+    async () => {
+      await del(`/principals/${seg(principal.name)}`);
+      location.hash = "#/principals";
+    },
+    { class: ["inline-form", "principal-delete"], "aria-label": "delete principal" },
   );
 }
 
@@ -205,7 +220,7 @@ page("principals/:name", "view this principal", async ({ params, rerender }) => 
       await keys.refresh();
       return keys.node;
     }),
-    part("list groups", async () => groupPanel(principal, await get("/groups"), rerender)),
+    part("list groups", async () => groupPanel(principal, await getAll("/groups"), rerender)),
     part("read this principal's limits", async () =>
       limitsPanel(principal, await get(`${base}/limits`), rerender),
     ),
@@ -253,5 +268,6 @@ page("principals/:name", "view this principal", async ({ params, rerender }) => 
       ),
     ),
     section("Recent activity", events),
+    section("Delete", deleteAction(principal)),
   ];
 });
