@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.errors import AccessDenied, Conflict, InvalidInput, NotFound
+from shipyard.errors import AccessDenied, Conflict, InvalidInput, NotFound, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security import (
     CachedKeyAuthorizer,
@@ -22,7 +22,10 @@ from shipyard.security import (
     create_role,
     delete_group,
     delete_policy,
+    delete_principal,
     detach_group_policy,
+    disable_principal,
+    enable_principal,
     put_policy,
     put_principal_boundary,
     remove_group_member,
@@ -118,3 +121,32 @@ def test_a_trusted_principal_assumes_a_role_for_a_session(platform: Platform) ->
     with pytest.raises(InvalidInput) as bad:
         create_role(admin, "broken", {"Statement": [{"Effect": "Allow", "Principal": []}]})
     assert bad.value.field == "trust_policy.Statement.0.Principal"
+
+
+def test_disabling_or_deleting_a_principal_ends_the_role_sessions_it_assumed(
+    platform: Platform,
+) -> None:
+    admin = context_for(platform, "admin")
+    create_role(admin, "deployer", {"Statement": [{"Effect": "Allow", "Principal": ["ci-*"]}]})
+    put_policy(admin, "read-models", READ_MODELS)
+    attach_policy(admin, "deployer", "read-models")
+    may_assume = {"Statement": [{"Effect": "Allow", "Action": "iam:AssumeRole", "Resource": "*"}]}
+    put_policy(admin, "may-assume", may_assume)
+    tokens = {}
+    for name in ("ci-one", "ci-two", "ci-three"):
+        create_principal(admin, name)
+        attach_policy(admin, name, "may-assume")
+        token = assume_role(context_for(platform, name), "deployer").token
+        assert token is not None
+        tokens[name] = f"Bearer {token}"
+        assert authenticate(platform, tokens[name]).principal == "deployer"
+
+    disable_principal(admin, "ci-one")
+    delete_principal(admin, "ci-two")
+    for name in ("ci-one", "ci-two"):
+        with pytest.raises(Unauthenticated):
+            authenticate(platform, tokens[name])
+    enable_principal(admin, "ci-one")  # its own keys come back; the revoked session does not
+    with pytest.raises(Unauthenticated):
+        authenticate(platform, tokens["ci-one"])
+    assert authenticate(platform, tokens["ci-three"]).principal == "deployer"

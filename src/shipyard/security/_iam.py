@@ -234,17 +234,35 @@ def _set_disabled(ctx: RequestContext, principal: str, disabled: bool) -> Princi
         raise Conflict("a principal cannot disable itself", field="principal")
     with ctx.platform.db.session() as session:
         row = _principal(session, principal)
-        if row.disabled != disabled:
+        ended = _end_assumed_sessions(session, principal) if disabled else 0
+        if row.disabled != disabled or ended:
             row.disabled = disabled
             bump_generation(session)
             session.flush()
         return principal_info(session, row)
 
 
+def _end_assumed_sessions(session: Session, principal: str) -> int:
+    """Revoke the role session keys ``principal`` assumed and that still work: they are keys
+    of the roles, so neither disabling nor deleting the principal would stop them."""
+    now = utcnow()
+    ended = session.execute(
+        sa.update(t.ApiKey)
+        .where(
+            t.ApiKey.assumed_by == principal,
+            t.ApiKey.revoked_at.is_(None),
+            sa.or_(t.ApiKey.expires_at.is_(None), t.ApiKey.expires_at > now),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(ended.rowcount)  # type: ignore[attr-defined]
+
+
 @operation("iam:UpdatePrincipal", lambda principal: _principal_resource(principal), mutating=True)
 def disable_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
     """Stop a principal: its keys and console sessions stop working at once (kept, so
-    enabling it again restores them)."""
+    enabling it again restores them); the role sessions it assumed are revoked."""
     return _set_disabled(ctx, principal, True)
 
 
@@ -257,7 +275,8 @@ def enable_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
 @operation("iam:DeletePrincipal", lambda principal: _principal_resource(principal), mutating=True)
 def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
     """Delete a principal with its keys, sessions, tags and policy attachments (the audit
-    trail keeps its name). A principal cannot delete itself."""
+    trail keeps its name), and revoke the role sessions it assumed. A principal cannot
+    delete itself."""
     if principal == ctx.principal:
         raise Conflict("a principal cannot delete itself", field="principal")
     with ctx.platform.db.session() as session:
@@ -271,6 +290,7 @@ def delete_principal(ctx: RequestContext, principal: str) -> PrincipalInfo:
             (gt.GroupMember, gt.GroupMember.principal_id),
         ):
             session.execute(sa.delete(table).where(column == row.id))
+        _end_assumed_sessions(session, principal)
         session.delete(row)
         bump_generation(session)
         return info
