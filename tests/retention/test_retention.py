@@ -19,6 +19,7 @@ from shipyard.client import Client
 from shipyard.clock import utcnow
 from shipyard.endpoints._capture_delete import hour_key
 from shipyard.platform import Platform
+from shipyard.retention import put_rule
 from shipyard.retention._scheduled import SOURCE
 from shipyard.scheduling import Scheduler
 from shipyard.security import context_for
@@ -199,7 +200,6 @@ def test_setting_a_deleted_runs_rule_needs_the_purge_it_will_make(
     sdk.iam.put_policy("rules-only", rules_only)
     sdk.iam.attach_policy("keeper", "rules-only")
     keeper = context_for(platform, "keeper")
-    from shipyard.retention import put_rule
 
     with pytest.raises(errors.AccessDenied, match="tracking:PurgeRun"):
         put_rule(keeper, "deleted_runs", "exp", days=30)

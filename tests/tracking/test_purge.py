@@ -31,9 +31,7 @@ def _model_files() -> dict[str, bytes]:
     return {MODEL_ARTIFACT: save_model(booster(3))[1], MODEL_META: meta}
 
 
-def _run(
-    sdk: Client, tmp_path: Path, files: dict[str, bytes], experiment: str = "purges"
-) -> str:
+def _run(sdk: Client, tmp_path: Path, files: dict[str, bytes], experiment: str = "purges") -> str:
     """A finished run with a param, a tag, a metric history and ``files`` as artifacts."""
     with sdk.start_run(experiment=experiment) as run:
         run.log_params({"depth": 6})
@@ -195,9 +193,7 @@ def test_an_experiments_runs_deleted_long_enough_ago_dry_run_then_purge(
     _deleted_days_ago(platform, other, 40)
     old_digest = _digest(sdk, old, "x.txt")
 
-    dry = sdk.tracking.purge_runs(
-        experiment="purges", older_than="30d", reason="gc", dry_run=True
-    )
+    dry = sdk.tracking.purge_runs(experiment="purges", older_than="30d", reason="gc", dry_run=True)
     assert (dry.purged, dry.purged_blobs, dry.dry_run) == ([old], 1, True)
     assert platform.blobs.exists(old_digest) and _logged_rows(platform, old)["run_params"] == 1
 
