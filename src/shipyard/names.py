@@ -37,6 +37,16 @@ def check_alias(value: str, *, field: str = "alias") -> str:
     return value
 
 
+def check_reason(reason: str, doing: str = "delete") -> str:
+    """The reason a delete (a purge...) records, stripped; InvalidInput naming ``reason``
+    if missing or over 500 characters (the tombstones' column)."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput(f"give the reason for the {doing}", field="reason")
+    if len(reason) > 500:
+        raise InvalidInput("at most 500 characters", field="reason")
+    return reason.strip()
+
+
 def _shown(value: object) -> str:
     """A refused value for an error message, cut short so a huge one cannot flood it."""
     text = repr(value)

@@ -145,6 +145,7 @@ OPERATIONS: tuple[Operation, ...] = (
         f"{_V1}/runs/{{run_id}}/restore",
         "shipyard.tracking:restore_run",
     ),
+    Operation("tracking.purge_runs", "POST", f"{_V1}/runs/purge", "shipyard.tracking:purge_runs"),
     Operation(
         "tracking.delete_tag",
         "DELETE",

@@ -71,7 +71,12 @@ HEAVY = {
 }
 # Operations that delete or rewrite what they name: fuzzed too, but never at the seeded
 # world, which the operations after them still need.
-DESTRUCTIVE = {"datasets.delete", "datasets.erase", "registry.delete_version"}
+DESTRUCTIVE = {
+    "datasets.delete",
+    "datasets.erase",
+    "registry.delete_version",
+    "tracking.purge_runs",
+}
 
 
 class World:

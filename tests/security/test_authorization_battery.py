@@ -233,6 +233,9 @@ def _build(w: World) -> None:
     v["tag_run"] = w.call("tracking.create_run", experiment="exp", tags={"team": "a"}).id
     v["deleted_run"] = w.call("tracking.create_run", experiment="exp").id
     w.call("tracking.delete_run", run_id=v["deleted_run"])
+    v["purged_run"] = w.call("tracking.create_run", experiment="exp").id
+    w.call("tracking.log_artifact", run_id=v["purged_run"], path="a.txt", content=b"purge me")
+    w.call("tracking.delete_run", run_id=v["purged_run"])
     for endpoint in (
         "ep",
         "ep-upd",
@@ -453,6 +456,11 @@ CASES: dict[str, Callable[[World], Args]] = {
     "tracking.delete_tag": lambda w: {"run_id": w["tag_run"], "key": "team"},
     "tracking.delete_run": lambda w: {"run_id": w["end_run"]},
     "tracking.restore_run": lambda w: {"run_id": w["deleted_run"]},
+    "tracking.purge_runs": lambda w: {
+        "run_ids": [w["purged_run"]],
+        "experiment": "exp",
+        "reason": "battery",
+    },
     "tracking.metric_history": lambda w: {"run_id": w["run"], "key": "accuracy"},
     "tracking.metric_series": lambda w: {"run_id": w["run"]},
     "tracking.metric_chart": lambda w: {"run_id": w["run"], "key": "accuracy", "max_points": 50},
@@ -675,6 +683,8 @@ USES: dict[str, list[str]] = {
     "tuning.register_best": ["registry:RegisterModel", "tracking:GetArtifact"],
     "tuning.resume_job": ["datasets:ReadData", "tracking:CreateRun"],
     "tracking.create_run": ["tracking:LogBatch"],
+    # naming the experiment, then purging each run on its own resource
+    "tracking.purge_runs": ["tracking:PurgeRun"],
     "tracking.search_runs": ["tracking:ListRuns"],
     "registry.register": ["tracking:GetArtifact", "registry:RegisterCode"],
     "registry.set_alias": ["registry:GetModelVersion"],

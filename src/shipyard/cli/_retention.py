@@ -1,4 +1,4 @@
-"""``shipyard retention``: how long captures and dataset versions are kept."""
+"""``shipyard retention``: how long captures, dataset versions and deleted runs are kept."""
 
 from __future__ import annotations
 
@@ -9,23 +9,30 @@ import typer
 from shipyard.cli._context import STATE, JsonOption
 from shipyard.cli._output import console, emit, table
 
-app = typer.Typer(help="Retention rules for captures and dataset versions.", no_args_is_help=True)
+app = typer.Typer(
+    help="Retention rules for captures, dataset versions and deleted runs.", no_args_is_help=True
+)
 
-KindArgument = Annotated[str, typer.Argument(help="captures or dataset_versions")]
+KindArgument = Annotated[str, typer.Argument(help="captures, dataset_versions or deleted_runs")]
 
 
 @app.command("set")
 def set_rule(
     kind: KindArgument,
-    target: Annotated[str, typer.Argument(help="The endpoint (captures) or the dataset.")],
-    days: Annotated[int | None, typer.Option(help="Captures: keep this many days.")] = None,
+    target: Annotated[
+        str, typer.Argument(help="The endpoint (captures), dataset, or experiment (deleted runs).")
+    ],
+    days: Annotated[
+        int | None, typer.Option(help="Captures, deleted runs: keep this many days.")
+    ] = None,
     keep_last: Annotated[
         int | None, typer.Option(help="Dataset versions: keep this many newest.")
     ] = None,
     every: Annotated[int, typer.Option(help="Scheduler: apply every N seconds.")] = 3600,
     as_json: JsonOption = False,
 ) -> None:
-    """Set the retention rule of one endpoint's captures or one dataset's versions."""
+    """Set the retention rule of one endpoint's captures, one dataset's versions, or one
+    experiment's deleted runs (purged once deleted longer than --days)."""
     rule = STATE.client().retention.put_rule(
         kind, target, days=days, keep_last=keep_last, every_seconds=every
     )

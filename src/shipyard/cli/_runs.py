@@ -1,4 +1,4 @@
-"""``shipyard runs``: search, show and compare tracked runs."""
+"""``shipyard runs``: search, show and compare tracked runs; delete, restore and purge them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from shipyard.errors import InvalidInput
 if TYPE_CHECKING:
     from shipyard.schemas.tracking import RunInfo
 
-runs_app = typer.Typer(help="Tracked runs: search, show, compare.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="Tracked runs: search, show, compare, delete, restore, purge.", no_args_is_help=True
+)
 
 _FILTER_HELP = "MLflow search syntax, e.g. \"metrics.auc > 0.8 and params.max_depth = '6'\"."
 
@@ -150,3 +152,55 @@ def compare_runs(
             console.print(f"metric histories: {html}")
 
     emit(runs, as_json, show)
+
+
+@runs_app.command("delete")
+def delete_run(run_id: str, as_json: JsonOption = False) -> None:
+    """Delete a run softly: hidden from lists, restorable until it is purged."""
+    run = STATE.client().tracking.delete_run(run_id)
+    emit(run, as_json, lambda: console.print(f"run {run.id} deleted (restorable)"))
+
+
+@runs_app.command("restore")
+def restore_run(run_id: str, as_json: JsonOption = False) -> None:
+    """Bring a deleted run back."""
+    run = STATE.client().tracking.restore_run(run_id)
+    emit(run, as_json, lambda: console.print(f"run {run.id} restored"))
+
+
+@runs_app.command("purge")
+def purge_runs(
+    reason: Annotated[str, typer.Option(help="Why (kept on the tombstone and in the audit).")],
+    run_ids: Annotated[
+        list[str] | None, typer.Argument(help="Deleted runs to purge (or use --experiment).")
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option("--experiment", "-e", help="Its deleted runs.")
+    ] = None,
+    older_than: Annotated[
+        str | None,
+        typer.Option("--older-than", help="Only runs deleted this long ago, e.g. 30d, 12h."),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be purged.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Purge deleted runs for good: params, metrics, tags and artifacts go (a blob another
+    record still uses stays); a tombstone stays in lineage."""
+    done = STATE.client().tracking.purge_runs(
+        run_ids or None,
+        reason=reason,
+        experiment=experiment,
+        older_than=older_than,
+        dry_run=dry_run,
+    )
+
+    def show() -> None:
+        verb = "would purge" if dry_run else "purged"
+        blobs = f"{done.purged_blobs} blobs {'to purge' if dry_run else 'purged'}"
+        console.print(f"{verb} {len(done.purged)} runs ({blobs}): {' '.join(done.purged) or '-'}")
+        for kept in done.kept_blobs:
+            console.print(f"kept {kept}")
+        if done.more:
+            console.print("more deleted runs remain: run the purge again")
+
+    emit(done, as_json, show)

@@ -1,4 +1,4 @@
-"""``client.retention``: how long captures and dataset versions are kept."""
+"""``client.retention``: how long captures, dataset versions and deleted runs are kept."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ class Retention(_Group):
         keep_last: int | None = None,
         every_seconds: int = 3600,
     ) -> RetentionRule:
-        """``("captures", endpoint, days=30)`` or ``("dataset_versions", name, keep_last=5)``."""
+        """``("captures", endpoint, days=30)``, ``("dataset_versions", name, keep_last=5)``
+        or ``("deleted_runs", experiment, days=30)``."""
         return RetentionRule.model_validate(
             self._t.call(
                 "retention.put_rule",

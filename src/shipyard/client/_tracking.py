@@ -22,6 +22,7 @@ from shipyard.schemas.tracking import (
     MetricSeries,
     RunInfo,
     RunPage,
+    RunPurgeInfo,
 )
 
 _ACTIVE: ContextVar[tuple[ActiveRun, ...]] = ContextVar("shipyard_active_runs", default=())
@@ -199,6 +200,29 @@ class Tracking(_Group):
 
     def restore_run(self, run_id: str) -> RunInfo:
         return RunInfo.model_validate(self._t.call("tracking.restore_run", run_id=run_id))
+
+    def purge_runs(
+        self,
+        run_ids: list[str] | None = None,
+        *,
+        reason: str,
+        experiment: str | None = None,
+        older_than: str | None = None,
+        dry_run: bool = False,
+    ) -> RunPurgeInfo:
+        """Purge deleted runs for good (MLflow's ``gc``): the runs named, or the deleted
+        runs of ``experiment`` (deleted at least ``older_than`` ago, e.g. ``"30d"``). Their
+        params, metrics, tags and artifacts go; a tombstone stays in lineage."""
+        return RunPurgeInfo.model_validate(
+            self._t.call(
+                "tracking.purge_runs",
+                run_ids=run_ids,
+                experiment=experiment,
+                older_than=older_than,
+                reason=reason,
+                dry_run=dry_run,
+            )
+        )
 
     def search_runs(
         self,

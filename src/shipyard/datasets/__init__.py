@@ -2,7 +2,7 @@
 
 from shipyard.datasets._access import dataset_ref_resource, dataset_resource
 from shipyard.datasets._appends import append_version
-from shipyard.datasets._delete import check_reason, delete
+from shipyard.datasets._delete import delete
 from shipyard.datasets._erasure import erase, list_erasures, purge_unused
 from shipyard.datasets._file_batches import read_file_batches
 from shipyard.datasets._in_place import InPlaceFiles
@@ -30,6 +30,7 @@ from shipyard.datasets._versions import (
     version_files,
     write_version_from_batches,
 )
+from shipyard.names import check_reason
 from shipyard.schemas.datasets import (
     DatasetInfo,
     DatasetVersionInfo,

@@ -17,20 +17,12 @@ from shipyard.clock import utcnow
 from shipyard.datasets._access import dataset_resource
 from shipyard.datasets._erasure import purge_unused
 from shipyard.datasets._versions import version_files
-from shipyard.errors import Conflict, InvalidInput
+from shipyard.errors import Conflict
+from shipyard.names import check_reason
 from shipyard.schemas.datasets import DeletionInfo
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import DATASETS, feature_tables, live_versions
 from shipyard.store.metadata import tables as t
-
-
-def check_reason(reason: str) -> str:
-    """The reason a delete records, stripped; InvalidInput naming ``reason`` if missing."""
-    if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("give the reason for the delete", field="reason")
-    if len(reason) > 500:
-        raise InvalidInput("at most 500 characters", field="reason")
-    return reason.strip()
 
 
 @operation(

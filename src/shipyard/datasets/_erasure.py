@@ -37,7 +37,7 @@ from shipyard.names import resource
 from shipyard.platform import Platform
 from shipyard.schemas.datasets import ErasedVersion, ErasureInfo
 from shipyard.security import RequestContext, operation
-from shipyard.store.metadata import blob_users, contract_tables, erasure_tables
+from shipyard.store.metadata import blob_users, contract_tables, erasure_tables, purge_unused_blobs
 from shipyard.store.metadata import tables as t
 from shipyard.store.metadata import transform_tables as tt
 
@@ -291,17 +291,7 @@ def _old_files(files: list[VersionFile], plan: _Plan) -> list[str]:
 def purge_unused(platform: Platform, digests: list[str]) -> tuple[int, list[str]]:
     """Delete each blob nothing live names any more (committed state): how many were
     deleted, and what still names the ones kept."""
-    purged, kept = 0, []
-    for digest in dict.fromkeys(d for d in digests if d.startswith("sha256:")):
-        with platform.db.session() as session:
-            users = blob_users(session, digest)
-        if users:
-            kept.append(f"{digest[:19]}... named by {users[0]}")
-            continue
-        if platform.blobs.exists(digest):
-            platform.blobs.delete(digest)
-            purged += 1
-    return purged, kept
+    return purge_unused_blobs(platform.db, platform.blobs, digests)
 
 
 @operation("datasets:ListErasures", lambda name: resource("dataset", name), mutating=False)

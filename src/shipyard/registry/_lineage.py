@@ -44,7 +44,8 @@ class _Graph:
 
     def run(self, run: t.Run) -> str:
         node = f"run:{run.id}"
-        self.nodes[node] = LineageNode(id=node, kind="run", label=run.name)
+        purged = None if run.purged_at is None else f"purged {tombstone_text(run, 'purged')}"
+        self.nodes[node] = LineageNode(id=node, kind="run", label=run.name, deleted=purged)
         return node
 
     def model(self, session: Session, row: t.ModelVersion) -> str:

@@ -17,7 +17,7 @@ from shipyard.schemas.registry import Approval, ApprovalDecision, ModelInfo, Mod
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import MODELS, Keyset, add_version, find_versioned
 from shipyard.store.metadata import tables as t
-from shipyard.tracking import run_resource
+from shipyard.tracking import run_resource, run_row
 
 APPROVALS: tuple[Approval, ...] = ("PendingManualApproval", "Approved", "Rejected")
 MAX_REASON = 1000
@@ -187,9 +187,7 @@ def register_in_session(
 ) -> ModelVersionInfo:
     """``register_model``'s work in the caller's transaction, for service code that has
     authorized ``ctx`` already (a job that registers with its outcome, atomically)."""
-    run = session.get(t.Run, run_id)
-    if run is None:
-        raise NotFound(f"run {run_id!r} does not exist", field="run_id")
+    run = run_row(session, run_id)
     model = session.scalar(sa.select(t.Model).where(t.Model.name == name))
     if model is not None and client_token is not None:
         earlier = _registered_with(session, model, client_token, run_id)

@@ -1,4 +1,5 @@
-"""Retention: how long captures and dataset versions are kept, applied by hand or on a schedule."""
+"""Retention: how long captures, dataset versions and deleted runs are kept, applied by hand
+or on a schedule."""
 
 from shipyard.retention._apply import apply, apply_rule
 from shipyard.retention._rules import delete_rule, list_rules, put_rule

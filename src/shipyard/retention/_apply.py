@@ -1,8 +1,9 @@
 """Applying retention rules: each deletion goes through its own operation, as the caller.
 
 A dry run lists what would go without deleting. A delete that is refused (the caller may
-not delete there; a feature view reads the version) is reported under ``skipped`` and the
-other rules still run.
+not delete there; a feature view reads the version; a live model version came from the
+run) is reported under ``skipped`` and the other rules still run. Deleted runs are purged
+one call each, so one refused run does not hold back the others.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from shipyard.schemas.retention import RetentionOutcome, RetentionReport, Retent
 from shipyard.security import RequestContext, operation
 from shipyard.store.metadata import endpoint_tables, erasure_tables
 from shipyard.store.metadata import tables as t
+from shipyard.tracking import deleted_runs, purge_runs
 
 
 @operation("retention:ApplyRules", lambda: resource("retention"), mutating=True)
@@ -46,6 +48,9 @@ def apply_rule(ctx: RequestContext, rule: RetentionRule, *, dry_run: bool) -> Re
     if rule.kind == "captures":
         assert rule.days is not None
         _captures(ctx, rule.target, rule.days, outcome, dry_run)
+    elif rule.kind == "deleted_runs":
+        assert rule.days is not None
+        _deleted_runs(ctx, rule.target, rule.days, outcome, dry_run)
     else:
         assert rule.keep_last is not None
         _dataset_versions(ctx, rule.target, rule.keep_last, outcome, dry_run)
@@ -102,4 +107,27 @@ def _dataset_versions(
             outcome.skipped.append(f"{dataset}@{number}: {error.message}")
             continue
         outcome.deleted += done.deleted
+        outcome.purged_blobs += done.purged_blobs
+
+
+def _deleted_runs(
+    ctx: RequestContext, experiment: str, days: int, outcome: RetentionOutcome, dry_run: bool
+) -> None:
+    with ctx.platform.db.session() as session:
+        doomed = deleted_runs(session, experiment, utcnow() - timedelta(days=days))
+    for run_id in doomed:
+        if dry_run:
+            outcome.deleted.append(f"run {run_id}")
+            continue
+        try:
+            done = purge_runs(
+                ctx,
+                run_ids=[run_id],
+                experiment=experiment,
+                reason=f"retention: deleted runs older than {days} days",
+            )
+        except ShipyardError as error:
+            outcome.skipped.append(f"run {run_id}: {error.message}")
+            continue
+        outcome.deleted += [f"run {purged}" for purged in done.purged]
         outcome.purged_blobs += done.purged_blobs

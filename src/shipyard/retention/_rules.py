@@ -2,8 +2,9 @@
 
 Setting a rule needs the delete action the rule will exercise on its target (a rule is a
 standing delete): ``endpoints:DeleteCapture`` on the endpoint, ``datasets:DeleteDataset``
-on the dataset. Applying it deletes as whoever applies it (``retention apply``) or as the
-rule's creator (the scheduler), each delete authorized on its own.
+on the dataset, ``tracking:PurgeRun`` on the experiment whose deleted runs it purges.
+Applying it deletes as whoever applies it (``retention apply``) or as the rule's creator
+(the scheduler), each delete authorized on its own.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from shipyard.schemas.retention import RetentionKind, RetentionRule
 from shipyard.security import Access, RequestContext, ResourceName, operation
 from shipyard.store.metadata import erasure_tables
 
-KINDS: tuple[RetentionKind, ...] = ("captures", "dataset_versions")
+KINDS: tuple[RetentionKind, ...] = ("captures", "dataset_versions", "deleted_runs")
+_BY_AGE = ("captures", "deleted_runs")
+"""Kinds kept by age (``days``); dataset versions are kept by count (``keep_last``)."""
 
 
 def rule_resource(kind: str, target: str) -> ResourceName:
@@ -29,6 +32,8 @@ def target_access(kind: str, target: str) -> list[Access]:
         return [Access("endpoints:DeleteCapture", ResourceName(resource("endpoint", target)))]
     if kind == "dataset_versions":
         return [Access("datasets:DeleteDataset", ResourceName.versioned("dataset", target, None))]
+    if kind == "deleted_runs":  # the primary access of each purge the rule makes
+        return [Access("tracking:PurgeRun", ResourceName(resource("experiment", target)))]
     return []
 
 
@@ -48,11 +53,12 @@ def _check(kind: str, target: str, days: int | None, keep_last: int | None, ever
     if kind not in KINDS:
         raise InvalidInput(f"expected one of {', '.join(KINDS)}, got {kind!r}", field="kind")
     check_name(target, field="target")
-    if kind == "captures":
+    if kind in _BY_AGE:
+        what = kind.replace("_", " ")
         if days is None or not 1 <= days <= 36_500:
-            raise InvalidInput("captures need days between 1 and 36500", field="days")
+            raise InvalidInput(f"{what} need days between 1 and 36500", field="days")
         if keep_last is not None:
-            raise InvalidInput("captures are kept by age (days), not count", field="keep_last")
+            raise InvalidInput(f"{what} are kept by age (days), not count", field="keep_last")
     else:
         if keep_last is None or not 1 <= keep_last <= 10_000:
             raise InvalidInput(
@@ -78,7 +84,8 @@ def put_rule(
     keep_last: int | None = None,
     every_seconds: int = 3600,
 ) -> RetentionRule:
-    """Set (or replace) the retention rule of one endpoint's captures or one dataset."""
+    """Set (or replace) the retention rule of one endpoint's captures, one dataset's
+    versions, or one experiment's deleted runs."""
     _check(kind, target, days, keep_last, every_seconds)
     rules = erasure_tables.RetentionRule
     with ctx.platform.db.session() as session:

@@ -75,7 +75,8 @@ class LineageNode(WireModel):
     kind: Literal["dataset", "run", "model"]
     label: str
     deleted: str | None = None
-    """On a tombstone: ``deleted on <time> by <principal>: <reason>`` (its data is purged)."""
+    """On a tombstone: ``deleted on <time> by <principal>: <reason>`` (its data is purged;
+    a purged run: ``purged on ...``)."""
 
 
 class LineageGraph(WireModel):

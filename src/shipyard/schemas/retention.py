@@ -9,12 +9,13 @@ from pydantic import Field
 
 from shipyard.schemas._base import WireModel
 
-RetentionKind = Literal["captures", "dataset_versions"]
+RetentionKind = Literal["captures", "dataset_versions", "deleted_runs"]
 
 
 class RetentionRule(WireModel):
-    """Captures of endpoint ``target`` older than ``days``; or versions of dataset
-    ``target`` beyond the last ``keep_last``."""
+    """Captures of endpoint ``target`` older than ``days``; versions of dataset ``target``
+    beyond the last ``keep_last``; or runs of experiment ``target`` deleted more than
+    ``days`` ago, purged."""
 
     kind: RetentionKind
     target: str

@@ -67,6 +67,31 @@ class RunPage(WireModel):
     next_page_token: str | None = None
 
 
+class RunPurgeInfo(WireModel):
+    """What a purge of deleted runs did (in a dry run: would do): the runs now tombstones,
+    the artifact blobs purged, and those kept because something live still names them."""
+
+    resource_name: str
+    purged: list[str]
+    """Ids of the runs purged (or, in a dry run, that would be)."""
+    purged_blobs: int = 0
+    kept_blobs: list[str] = Field(default_factory=list)
+    purged_by: str
+    purged_at: datetime
+    reason: str
+    dry_run: bool = False
+    more: bool = False
+    """An experiment had more deleted runs than one call purges: call again for the rest."""
+
+    @property
+    def resource(self) -> str:
+        return self.resource_name
+
+    def audit_detail(self) -> dict[str, object]:
+        """What the audit log records: each run purged and the blobs that went."""
+        return {"purged": self.purged, "purged_blobs": self.purged_blobs}
+
+
 class MetricSeries(WireModel):
     """Every logged value of one metric in columns, ordered by step, then time, then write."""
 

@@ -169,6 +169,7 @@ ACTIONS: frozenset[str] = frozenset(
         "tracking:LogArtifact",
         "tracking:LogBatch",
         "training:CancelTrainingJob",
+        "tracking:PurgeRun",
         "tracking:RestoreRun",
         "training:CreateTrainingJob",
         "training:DescribeTrainingJob",

@@ -8,11 +8,13 @@ from shipyard.schemas.tracking import (
     MetricSeries,
     RunInfo,
     RunPage,
+    RunPurgeInfo,
 )
 from shipyard.tracking._downsample import metric_chart
 from shipyard.tracking._filter import Comparison, OrderKey, parse_filter, parse_order_by
 from shipyard.tracking._lifecycle import delete_run, restore_run
 from shipyard.tracking._lookup import experiment_id, experiment_name, get_experiment
+from shipyard.tracking._purge import deleted_runs, purge_runs
 from shipyard.tracking._read import (
     get_run,
     list_runs,
@@ -22,7 +24,7 @@ from shipyard.tracking._read import (
     run_info,
     run_infos,
 )
-from shipyard.tracking._rows import ensure_experiment, run_resource
+from shipyard.tracking._rows import ensure_experiment, run_resource, run_row
 from shipyard.tracking._search import SYSTEM_TAGS, search_runs
 from shipyard.tracking._service import (
     artifact_row,
@@ -51,12 +53,14 @@ __all__ = [
     "OrderKey",
     "RunInfo",
     "RunPage",
+    "RunPurgeInfo",
     "artifact_row",
     "check_artifact_path",
     "create_experiment",
     "create_run",
     "delete_run",
     "delete_tag",
+    "deleted_runs",
     "end_run",
     "ensure_experiment",
     "experiment_id",
@@ -73,11 +77,13 @@ __all__ = [
     "metric_series",
     "parse_filter",
     "parse_order_by",
+    "purge_runs",
     "read_series",
     "restore_run",
     "run_info",
     "run_infos",
     "run_resource",
+    "run_row",
     "search_runs",
     "start_run",
     "store_artifact",

@@ -121,12 +121,15 @@ RUN_VIEWS = ("active", "deleted", "all")
 
 
 def run_view(view: str) -> tuple[sa.ColumnElement[bool], ...]:
-    """The condition of a run view: ``active`` runs (not deleted), ``deleted`` or ``all``."""
+    """The condition of a run view: ``active`` runs (not deleted), ``deleted`` or ``all``
+    (purged runs are in none: only lineage shows their tombstones)."""
     if view not in RUN_VIEWS:
         raise InvalidInput(f"must be one of {', '.join(RUN_VIEWS)}", field="view")
+    kept = t.Run.purged_at.is_(None)
     if view == "all":
-        return ()
-    return (t.Run.deleted_at.is_(None),) if view == "active" else (t.Run.deleted_at.is_not(None),)
+        return (kept,)
+    deleted = t.Run.deleted_at.is_(None) if view == "active" else t.Run.deleted_at.is_not(None)
+    return (deleted, kept)
 
 
 @operation(

@@ -9,6 +9,7 @@ from shipyard.errors import NotFound
 from shipyard.names import check_name
 from shipyard.security import ResourceName
 from shipyard.store.metadata import tables as t
+from shipyard.store.metadata import tombstone_text
 
 _RUN_EXPERIMENTS: dict[str, str] = {}
 """Run id -> experiment name, for authorizing the tracking hot path without a query per
@@ -44,8 +45,11 @@ def ensure_experiment(session: Session, name: str) -> t.Experiment:
 
 
 def run_row(session: Session, run_id: str, field: str = "run_id") -> t.Run:
-    """The run ``run_id``; NotFound naming ``field`` when there is none."""
+    """The run ``run_id``; NotFound naming ``field`` when there is none, or when it was
+    purged (saying who purged it, when and why: its row is only a lineage tombstone)."""
     row = session.get(t.Run, run_id)
     if row is None:
         raise NotFound(f"run {run_id!r} does not exist", field=field)
+    if row.purged_at is not None:
+        raise NotFound(f"run {run_id!r} was purged {tombstone_text(row, 'purged')}", field=field)
     return row

@@ -29,7 +29,7 @@ from shipyard.store.metadata._paging import (
     refused_token,
     token_scope,
 )
-from shipyard.store.metadata._references import blob_users
+from shipyard.store.metadata._references import blob_users, purge_unused_blobs
 from shipyard.store.metadata._versioned import (
     AddedVersion,
     VersionedKind,
@@ -92,6 +92,7 @@ __all__ = [
     "monitor_tables",
     "next_number",
     "pipeline_tables",
+    "purge_unused_blobs",
     "refused_token",
     "scheduling_tables",
     "stream_tables",

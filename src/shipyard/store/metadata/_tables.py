@@ -210,6 +210,10 @@ class Run(Base):
         ForeignKey("runs.id", ondelete="SET NULL"), default=None, index=True
     )
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # A purged run keeps its row as a lineage tombstone; what it logged is gone.
+    purged_at: Mapped[datetime | None] = mapped_column(default=None)
+    purged_by: Mapped[str | None] = mapped_column(String(100), default=None)
+    purged_reason: Mapped[str | None] = mapped_column(String(500), default=None)
 
 
 # newest runs first over every experiment (the console's run list): read in index order

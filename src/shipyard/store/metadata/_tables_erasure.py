@@ -37,9 +37,9 @@ class ErasureRequest(Base):
 
 
 class RetentionRule(Base):
-    """How long one resource keeps its data: captures of an endpoint for ``days``, or the
-    last ``keep_last`` versions of a dataset. Applied by ``retention apply`` and the
-    scheduler (every ``every_seconds``), as ``created_by``."""
+    """How long one resource keeps its data: captures of an endpoint for ``days``, the last
+    ``keep_last`` versions of a dataset, an experiment's deleted runs for ``days``. Applied
+    by ``retention apply`` and the scheduler (every ``every_seconds``), as ``created_by``."""
 
     __tablename__ = "retention_rules"
     __table_args__ = (UniqueConstraint("kind", "target"),)

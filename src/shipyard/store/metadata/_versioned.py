@@ -169,11 +169,13 @@ def find_versioned(
     return parent, row
 
 
-def tombstone_text(row: object) -> str:
-    """``on 2026-12-07 by alice: reason`` for a deleted version row."""
-    when = getattr(row, "deleted_at", None)
+def tombstone_text(row: object, verb: str = "deleted") -> str:
+    """``on 2026-12-07 by alice: reason`` for a deleted version row (a purged run: ``verb``
+    "purged" reads its ``purged_*`` columns)."""
+    when = getattr(row, f"{verb}_at", None)
     day = when.strftime("%Y-%m-%d %H:%M UTC") if when is not None else "?"
-    return f"on {day} by {getattr(row, 'deleted_by', '?')}: {getattr(row, 'deleted_reason', '')}"
+    who, why = getattr(row, f"{verb}_by", "?"), getattr(row, f"{verb}_reason", "")
+    return f"on {day} by {who}: {why}"
 
 
 def find_unchanged(
