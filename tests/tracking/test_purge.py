@@ -207,3 +207,31 @@ def test_an_experiments_runs_deleted_long_enough_ago_dry_run_then_purge(
     assert everything.purged == [recent]  # no age: every deleted run left
     assert sdk.tracking.purge_runs(experiment="purges", reason="gc").purged == []
     assert [r.id for r in sdk.tracking.list_runs("purges", view="all")] == [live]
+
+
+def test_a_sweep_purges_only_the_runs_its_check_authorized(
+    sdk: Client, platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A run deleted after the sweep's runs were chosen for the check and before they are
+    # chosen again to purge was never authorized: it waits for the next sweep.
+    from shipyard.tracking import _purge
+
+    first, late = (_run(sdk, tmp_path, {"z.txt": f"{n}".encode()}) for n in range(2))
+    sdk.tracking.delete_run(first)
+    choose = _purge.deleted_runs
+    calls: list[list[str]] = []
+
+    def chosen_then_another_deleted(*args: object, **kwargs: object) -> list[str]:
+        found = choose(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(found)
+        if len(calls) == 1:  # the check has its runs: another run is deleted meanwhile
+            sdk.tracking.delete_run(late)
+        return found
+
+    monkeypatch.setattr(_purge, "deleted_runs", chosen_then_another_deleted)
+    done = sdk.tracking.purge_runs(experiment="purges", reason="gc")
+    assert calls == [[first], [first, late]]
+    assert done.purged == [first] and done.more
+    assert _logged_rows(platform, late)["run_params"] == 1  # deleted, not purged
+    monkeypatch.undo()
+    assert sdk.tracking.purge_runs(experiment="purges", reason="gc").purged == [late]

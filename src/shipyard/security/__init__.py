@@ -58,7 +58,7 @@ from shipyard.security._key_cache import CachedKeyAuthorizer
 from shipyard.security._key_rotation import rotate_encryption_keys
 from shipyard.security._key_use import KeyUse
 from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
-from shipyard.security._operation import OperationInfo, operation
+from shipyard.security._operation import OperationInfo, checked_resources, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._policy_versions import (
     delete_policy,
@@ -134,6 +134,7 @@ __all__ = [
     "check_audit_log",
     "check_csrf",
     "check_tags",
+    "checked_resources",
     "close_session",
     "context_for",
     "create_api_key",

@@ -24,6 +24,7 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -165,6 +166,16 @@ def operation(
     return decorate
 
 
+_CHECKED: ContextVar[tuple[Access, ...]] = ContextVar("shipyard_checked", default=())
+
+
+def checked_resources(action: str) -> frozenset[str]:
+    """The resources the running operation was authorized to ``action`` on (its primary
+    and its ``uses``), for a service that chooses what it acts on twice, once to declare it
+    and once to act: it acts only on what was checked, whatever changed in between."""
+    return frozenset(a.resource.name for a in _CHECKED.get() if a.action == action)
+
+
 def _run(
     fn: Callable[..., R],
     ctx: RequestContext,
@@ -177,6 +188,7 @@ def _run(
     """Call the service function; audit a mutating call, log its outcome."""
     action, target = info.action, accesses[0].resource.name
     level = logging.INFO if info.mutating else logging.DEBUG
+    checked = _CHECKED.set(tuple(accesses))
     try:
         result = fn(ctx, *args, **kwargs)
     except ShipyardError as error:
@@ -195,6 +207,8 @@ def _run(
     except Exception:
         _log.exception("%s on %s failed unexpectedly", action, target, extra=FILE_ONLY)
         raise
+    finally:
+        _CHECKED.reset(checked)
     if info.mutating:
         _audit(ctx, action, target, "succeeded", _describe(result) | noted | _touched(accesses))
     _log.log(level, "%s on %s by %s", action, target, ctx.principal, extra=FILE_ONLY)

@@ -9,8 +9,10 @@ A run a live model version was registered from is refused (409 naming the versio
 
 Runs are named by id, or chosen as an experiment's deleted runs (``older_than``: deleted
 at least that long ago). Each run purged is authorized on its own resource
-(``sy:run/<experiment>/<id>``); naming an experiment needs the action on it too. A named
-run that cannot be purged refuses the whole call: nothing changes.
+(``sy:run/<experiment>/<id>``); naming an experiment needs the action on it too. An
+experiment's runs are chosen twice, to authorize and to purge: the purge takes only those
+the check authorized (``checked_resources``). A named run that cannot be purged refuses
+the whole call: nothing changes.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from shipyard.clock import parse_since, utcnow
 from shipyard.errors import Conflict, InvalidInput, NotFound
 from shipyard.names import check_name, check_reason, resource
 from shipyard.schemas.tracking import RunPurgeInfo
-from shipyard.security import Access, RequestContext, ResourceName, operation
+from shipyard.security import Access, RequestContext, ResourceName, checked_resources, operation
 from shipyard.store.metadata import purge_unused_blobs, tombstone_text
 from shipyard.store.metadata import tables as t
 from shipyard.tracking._rows import run_resource
@@ -128,7 +130,11 @@ def purge_runs(
             check_name(experiment, field="experiment")
             _experiment_row(session, experiment)
             chosen = deleted_runs(session, experiment, cutoff, MAX_RUNS + 1)
-            ids, more = chosen[:MAX_RUNS], len(chosen) > MAX_RUNS
+            # chosen again after the check: purge only runs the check authorized (a run
+            # deleted in between waits for the next sweep)
+            checked = checked_resources("tracking:PurgeRun")
+            scoped = [r for r in chosen if run_resource(session, r).name in checked]
+            ids, more = scoped[:MAX_RUNS], len(scoped) < len(chosen) or len(chosen) > MAX_RUNS
         rows = _doomed(session, ids, experiment, cutoff)
         _refuse_if_registered(session, ids)
         digests = _artifact_digests(session, ids)
