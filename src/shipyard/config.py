@@ -22,29 +22,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 
+from shipyard._connection import Connection, default_home, read_sources, validated
 from shipyard.errors import InvalidInput
 
-_ENV_PREFIX = "SHIPYARD_"
 _HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\Z")
 
 
-def default_home(environ: Mapping[str, str]) -> Path:
-    """The home when none is given: ``SHIPYARD_HOME`` if set and not empty, else ~/.shipyard."""
-    home = environ.get(f"{_ENV_PREFIX}HOME")
-    return Path(home) if home else Path.home() / ".shipyard"
-
-
-class Settings(BaseModel):
-    """Where Shipyard keeps its state and how its servers listen."""
+class Settings(Connection):
+    """Where Shipyard keeps its state and how its servers listen (and, from ``Connection``,
+    how clients reach a server)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -94,13 +86,6 @@ class Settings(BaseModel):
     principal."""
     require_tls: bool = False
     """Refuse to start a server without a certificate (no plain HTTP listener)."""
-    url: str | None = None
-    api_key: SecretStr | None = None
-    ca_bundle: Path | None = None
-    """CA certificates the clients trust for an ``https`` ``url`` (default: the system's)."""
-    client_cert: Path | None = None
-    """The clients' certificate for mutual TLS (with ``client_key``)."""
-    client_key: Path | None = None
     transform_engine: Literal["duckdb", "spark"] = "duckdb"
     spark_master: str = "local[2]"
     ingest_in_memory_max_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
@@ -248,45 +233,13 @@ class Settings(BaseModel):
         return self.home / "jobs"
 
 
-def _yaml(text: str) -> Any:
-    import yaml
-
-    return yaml.safe_load(text)
-
-
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read settings once from the config file, the environment and explicit overrides."""
     env = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    home = overrides.get("home") or env.get(f"{_ENV_PREFIX}HOME")
-    config_file = env.get(f"{_ENV_PREFIX}CONFIG")
-    candidate = (
-        Path(config_file)
-        if config_file
-        else (Path(home) if home else default_home(env)) / "config.yaml"
+    values = read_sources(
+        env, Settings.model_fields, overrides.get("home"), parsed=("blob_storage_options",)
     )
-    if config_file and not candidate.is_file():
-        raise InvalidInput(f"{candidate} is not a file", field="SHIPYARD_CONFIG")
-    if candidate.is_file():
-        import yaml  # here: most commands read no config file, and yaml is slow to import
-
-        try:
-            loaded = yaml.safe_load(candidate.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            problem = " ".join(str(exc).split())
-            raise InvalidInput(f"{candidate} cannot be read: {problem}", field="config") from None
-        if not isinstance(loaded, dict):
-            raise InvalidInput(f"{candidate} must hold a mapping", field="config")
-        values.update(loaded)
-    for field in Settings.model_fields:
-        raw = env.get(f"{_ENV_PREFIX}{field.upper()}")
-        if raw is not None and raw != "":
-            values[field] = _yaml(raw) if field == "blob_storage_options" else raw
     values.update({k: v for k, v in overrides.items() if v is not None})
     values.setdefault("home", default_home(env))
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise InvalidInput(first["msg"], field=field) from None
+    settings: Settings = validated(Settings, values)
+    return settings

@@ -26,6 +26,7 @@ THIN = (
     "shipyard",
     "shipyard.__main__",
     "shipyard._bounds",
+    "shipyard._connection",
     "shipyard._operation",
     "shipyard._operations_ops",
     "shipyard._operations_console",

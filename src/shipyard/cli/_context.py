@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from shipyard._connection import Connection
     from shipyard.client import Client
     from shipyard.config import Settings
 
@@ -23,6 +24,7 @@ class CliState:
     client_cert: Path | None = None
     client_key: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
+    _connection: Connection | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
 
     @property
@@ -34,19 +36,31 @@ class CliState:
         return self._settings
 
     @property
+    def connection(self) -> Connection:
+        """How to reach a server, from the settings' sources (not the whole settings)."""
+        if self._connection is None:
+            if self._settings is not None:
+                self._connection = self._settings
+            else:
+                from shipyard._connection import load_connection
+
+                self._connection = load_connection()
+        return self._connection
+
+    @property
     def server_url(self) -> str | None:
         """The server URL given by ``--url`` or the settings, without reading them again."""
-        return self.url or (self._settings.url if self._settings else None)
+        known = self._connection or self._settings
+        return self.url or (known.url if known else None)
 
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:
             from shipyard.client import Client  # the platform too, only without a URL
 
-            url = self.url or self.settings.url
-            key = self.api_key or (
-                self.settings.api_key.get_secret_value() if self.settings.api_key else None
-            )
+            url = self.url or self.connection.url
+            secret = self.connection.api_key
+            key = self.api_key or (secret.get_secret_value() if secret else None)
             if url:
                 self._client = Client(url, api_key=key, **self._tls())
             else:
@@ -55,7 +69,7 @@ class CliState:
 
     def _tls(self) -> dict[str, Any]:
         """``ca_bundle`` and ``client_cert`` for the client: options over settings."""
-        settings = self.settings
+        settings = self.connection
         cert = self.client_cert or settings.client_cert
         key = self.client_key or settings.client_key
         if (cert is None) != (key is None):

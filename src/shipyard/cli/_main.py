@@ -104,7 +104,9 @@ COMMANDS: dict[str, LazyCommand] = {
         "--budget 10m; then inspect jobs and their leaderboards.",
     ),
     "experiments": LazyCommand(_CLI + "_registry:experiments_app", "Experiments and their runs."),
-    "runs": LazyCommand(_CLI + "_runs:runs_app", "Tracked runs: search, show, compare, purge."),
+    "runs": LazyCommand(
+        _CLI + "_runs:runs_app", "Tracked runs: search, show, compare, delete, restore, purge."
+    ),
     "models": LazyCommand(_CLI + "_registry:models_app", "The model registry."),
     "evaluations": LazyCommand(
         _CLI + "_evaluation:evaluations_app", "Stored evaluations of model versions."
@@ -122,7 +124,7 @@ COMMANDS: dict[str, LazyCommand] = {
         _CLI + "_deploy:deployments_app", "Guarded rollouts: list, inspect, resume."
     ),
     "retention": LazyCommand(
-        _CLI + "_retention:app", "Retention rules for captures, dataset versions, deleted runs."
+        _CLI + "_retention:app", "Retention rules for captures, dataset versions and deleted runs."
     ),
     "alarms": LazyCommand(
         _CLI + "_alarms:app",
