@@ -37,11 +37,11 @@ from shipyard.serving._slot import ModelSlot
 from shipyard.serving._stats import LATENCY_BUCKETS, WINDOW_SECONDS
 
 if TYPE_CHECKING:
-    from shipyard.serving._link import DatabaseLink, PredictorLoader, read_captures
+    from shipyard.serving._link import DatabaseLink, read_captures
+    from shipyard.serving._snapshot import PredictorLoader
 
-_LAZY = {
-    name: "shipyard.serving._link" for name in ("DatabaseLink", "PredictorLoader", "read_captures")
-}
+_LAZY = {name: "shipyard.serving._link" for name in ("DatabaseLink", "read_captures")}
+_LAZY["PredictorLoader"] = "shipyard.serving._snapshot"
 
 __all__ = [
     "DESCRIBE",
