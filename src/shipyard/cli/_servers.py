@@ -242,9 +242,15 @@ def serve(
 
     Variants, weights, capture and batching follow the endpoint live.
     """
-    from shipyard.endpoints import ServingAppFactory, build_serving_app
+    from shipyard.endpoints import build_serving_app
+    from shipyard.endpoints._runtime import ServingWorkerFactory
+    from shipyard.endpoints._supervisor import (
+        ServingSupervisor,
+        scrubbed_environment,
+        worker_hidden_paths,
+        worker_settings,
+    )
     from shipyard.logs import configure_logging
-    from shipyard.security import CachedKeyAuthorizer
     from shipyard.serving import serve as serve_workers
 
     settings = STATE.settings
@@ -256,21 +262,36 @@ def serve(
     check_bind(host, port, allow_remote)
     platform = open_platform()
     url = f"{'https' if tls else 'http'}://{host}:{port}"
-    app = build_serving_app(platform, endpoint, url=url)
     plural = "s" if count > 1 else ""
-    console.print(
-        f"serving endpoint {endpoint} on {url}/invocations with {count} worker{plural} "
-        "(Ctrl+C stops)"
-    )
     if count == 1:
+        app = build_serving_app(platform, endpoint, url=url)
+        console.print(
+            f"serving endpoint {endpoint} on {url}/invocations with 1 worker (Ctrl+C stops)"
+        )
         worker = uvicorn_server(app, host, port, tls)
         configure_logging(settings, "serving", resource=f"sy:endpoint/{endpoint}")
         run_servers([worker])
         return
-    if isinstance(app.authorizer, CachedKeyAuthorizer):
-        app.authorizer.stop()
-    if app.limiter is not None:
-        app.limiter.stop()
-    platform.close()
-    factory = ServingAppFactory(settings, endpoint, url, count)
-    serve_workers(factory, host, port, count, allow_remote=True, log_level="warning", tls=tls)
+    # The workers hold no store, key or credential: this process answers them on a socket.
+    supervisor = ServingSupervisor(platform, endpoint, url).start()
+    console.print(
+        f"serving endpoint {endpoint} on {url}/invocations with {count} worker{plural} "
+        "(Ctrl+C stops)"
+    )
+    factory = ServingWorkerFactory(
+        worker_settings(settings),
+        endpoint,
+        str(supervisor.socket_path),
+        url=url,
+        workers=count,
+        cover=str(settings.home.resolve()),
+        hide=tuple(worker_hidden_paths(settings)),
+    )
+    try:
+        with scrubbed_environment():
+            serve_workers(
+                factory, host, port, count, allow_remote=True, log_level="warning", tls=tls
+            )
+    finally:
+        supervisor.stop()
+        platform.close()

@@ -154,6 +154,12 @@ class EndpointEnrichers:
         self.store_url = store_url
         self._store: OnlineStore | None = None
 
+    def open_local(self) -> None:
+        """Open the store now if it is a SQLite file: a serving worker does before it hides the
+        home, and the connection it keeps holds the file's WAL in place for its readers."""
+        if self._store is None and self.store_url.lower().startswith("sqlite:"):
+            self._store = open_online_store(self.store_url)
+
     def binding(self, session: Session, endpoint: str) -> EndpointFeatures | None:
         return binding_of(session, endpoint)
 
