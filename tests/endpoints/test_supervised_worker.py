@@ -25,12 +25,14 @@ from shipyard.endpoints._supervisor import ServingSupervisor, scrubbed, worker_s
 from shipyard.errors import InvalidInput, NotFound, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security import CachedKeyAuthorizer, RequestLimiter
-from shipyard.serving import ServingApp, ServingSettings, read_captures
-from shipyard.serving._socket_link import (
+from shipyard.serving import (
+    ServingApp,
+    ServingSettings,
     SocketKeySource,
     SocketLimitSource,
     SocketLink,
     SupervisorConnection,
+    read_captures,
 )
 from shipyard.store.metadata import tables as t
 

@@ -242,16 +242,8 @@ def serve(
 
     Variants, weights, capture and batching follow the endpoint live.
     """
-    from shipyard.endpoints import build_serving_app
-    from shipyard.endpoints._runtime import ServingWorkerFactory
-    from shipyard.endpoints._supervisor import (
-        ServingSupervisor,
-        scrubbed_environment,
-        worker_hidden_paths,
-        worker_settings,
-    )
+    from shipyard.endpoints import build_serving_app, serve_supervised
     from shipyard.logs import configure_logging
-    from shipyard.serving import serve as serve_workers
 
     settings = STATE.settings
     host, port = host or settings.host, settings.serving_port if port is None else port
@@ -262,7 +254,6 @@ def serve(
     check_bind(host, port, allow_remote)
     platform = open_platform()
     url = f"{'https' if tls else 'http'}://{host}:{port}"
-    plural = "s" if count > 1 else ""
     if count == 1:
         app = build_serving_app(platform, endpoint, url=url)
         console.print(
@@ -272,26 +263,22 @@ def serve(
         configure_logging(settings, "serving", resource=f"sy:endpoint/{endpoint}")
         run_servers([worker])
         return
-    # The workers hold no store, key or credential: this process answers them on a socket.
-    supervisor = ServingSupervisor(platform, endpoint, url).start()
-    console.print(
-        f"serving endpoint {endpoint} on {url}/invocations with {count} worker{plural} "
-        "(Ctrl+C stops)"
-    )
-    factory = ServingWorkerFactory(
-        worker_settings(settings),
-        endpoint,
-        str(supervisor.socket_path),
-        url=url,
-        workers=count,
-        cover=str(settings.home.resolve()),
-        hide=tuple(worker_hidden_paths(settings)),
-    )
-    try:
-        with scrubbed_environment():
-            serve_workers(
-                factory, host, port, count, allow_remote=True, log_level="warning", tls=tls
-            )
+
+    def announce() -> None:
+        console.print(
+            f"serving endpoint {endpoint} on {url}/invocations with {count} workers (Ctrl+C stops)"
+        )
+
+    try:  # the workers hold no store, key or credential: this process answers them
+        serve_supervised(
+            platform,
+            endpoint,
+            host=host,
+            port=port,
+            workers=count,
+            url=url,
+            tls=tls,
+            on_ready=announce,
+        )
     finally:
-        supervisor.stop()
         platform.close()

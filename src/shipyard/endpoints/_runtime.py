@@ -74,23 +74,6 @@ def build_serving_app(
     )
 
 
-class ServingAppFactory:
-    """A picklable recipe each uvicorn worker process calls to build its own app."""
-
-    def __init__(self, settings: Settings, endpoint: str, url: str = "", workers: int = 1) -> None:
-        self.settings = settings
-        self.endpoint = endpoint
-        self.url = url
-        self.workers = workers
-
-    def __call__(self) -> ServingApp:
-        from shipyard.logs import configure_logging
-
-        configure_logging(self.settings, "serving", resource=f"sy:endpoint/{self.endpoint}")
-        platform = Platform.open(self.settings, migrate=False)
-        return build_serving_app(platform, self.endpoint, url=self.url, workers=self.workers)
-
-
 class ServingWorkerFactory:
     """A picklable recipe for a worker that holds none of the platform: its supervisor does.
 
@@ -121,7 +104,7 @@ class ServingWorkerFactory:
     def __call__(self) -> ServingApp:
         from shipyard.logs import configure_logging
         from shipyard.security import CachedKeyAuthorizer, RequestLimiter
-        from shipyard.serving._socket_link import (
+        from shipyard.serving import (
             SocketKeySource,
             SocketLimitSource,
             SocketLink,

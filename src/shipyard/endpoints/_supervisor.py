@@ -12,32 +12,33 @@ from __future__ import annotations
 
 import logging
 import os
-import socketserver
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.config import Settings
-from shipyard.errors import InvalidInput, NotFound, ShipyardError, document_of, error_document
+from shipyard.errors import InvalidInput, NotFound
 from shipyard.features import binding_of
 from shipyard.flavors import CODE_FLAVORS, open_bundle
 from shipyard.platform import Platform
 from shipyard.registry import code_grant
 from shipyard.security import DatabaseKeySource, DatabaseLimitSource
-from shipyard.serving import DatabaseLink, WorkerStatus
-from shipyard.serving._audit import AuditRecord
-from shipyard.serving._link import endpoint_generation, read_snapshot
-from shipyard.serving._shelf import remove_tree, shelve
-from shipyard.serving._snapshot import VariantSpec
-from shipyard.serving._socket_link import table_of
-from shipyard.serving._stats import VariantTotals, WindowRow
-from shipyard.serving._usage import UsageSample
-from shipyard.serving._wire import LinkClosed, receive_message, send_message
+from shipyard.serving import (
+    DatabaseLink,
+    LinkServer,
+    VariantSpec,
+    endpoint_generation,
+    read_snapshot,
+    remove_tree,
+    shelve,
+)
 from shipyard.store.metadata import tables as t
+
+if TYPE_CHECKING:
+    from shipyard.tls._server import ServerTLS
 
 logger = logging.getLogger(__name__)
 SOCKET = "control.sock"
@@ -54,71 +55,27 @@ class ServingSupervisor:
         self.socket_path = self.directory / SOCKET
         self.shelf = self.directory / SHELF
         self.shelf.mkdir(mode=0o700)
-        self._link = DatabaseLink(platform, endpoint, _no_loading, url=url)
-        self._keys = DatabaseKeySource(platform)
-        self._limits = DatabaseLimitSource(platform)
         self._endpoint_id: int | None = None
         self._shelving = threading.Lock()
-        self._ops: dict[str, Callable[[dict[str, Any], bytes], Any]] = {
-            "generation": lambda _, __: self.generation(),
-            "load": lambda _, __: self.load(),
-            "report": self._report,
-            "feedback": lambda m, _: self._link.write_feedback(dict(m["labels"])),
-            "capture": lambda m, p: self._link.write_capture(str(m["hour"]), table_of(p)),
-            "audit": self._audit,
-            "usage": lambda m, _: self._link.write_usage(
-                str(m["worker"]), UsageSample(**m["sample"])
-            ),
-            "leave": lambda m, _: self._link.leave(str(m["worker"])),
-            "keys.snapshot": lambda _, __: self._keys.snapshot().to_wire(),
-            "keys.generation": lambda _, __: self._keys.generation(),
-            "keys.look_up": self._look_up,
-            "keys.record_use": lambda m, _: self._keys.record_use(
-                {k: datetime.fromisoformat(v) for k, v in m["used"].items()}
-            ),
-            "limits.defaults": lambda _, __: list(self._limits.defaults()),
-            "limits.read": self._read_limits,
-            "limits.generation": lambda _, __: self._limits.generation(),
-            "limits.add_usage": lambda m, _: self._limits.add_usage(
-                date.fromisoformat(m["day"]), {str(k): int(v) for k, v in m["pending"].items()}
-            ),
-        }
-        self._server = _SocketServer(str(self.socket_path), self)
-        os.chmod(self.socket_path, 0o600)
-        self._thread: threading.Thread | None = None
+        self._server = LinkServer(
+            self.socket_path,
+            load=self.load,
+            generation=self.generation,
+            link=DatabaseLink(platform, endpoint, _no_loading, url=url),
+            keys=DatabaseKeySource(platform),
+            limits=DatabaseLimitSource(platform),
+        )
 
     def start(self) -> ServingSupervisor:
         """Shelve the endpoint's models now (a missing endpoint raises here), then answer."""
         self.load()
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="serving-supervisor", daemon=True
-        )
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         """Stop answering and delete the socket and the shelf."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=10)
-            self._thread = None
-        self._server.server_close()
+        self._server.stop()
         remove_tree(self.directory)
-
-    def answer(self, message: dict[str, Any], payload: bytes) -> dict[str, Any]:
-        """One worker request's answer: ``{"result": ...}`` or the error document."""
-        op = self._ops.get(str(message.get("op")))
-        if op is None:
-            return error_document("InvalidInput", f"unknown operation {message.get('op')!r}")
-        try:
-            return {"result": op(message, payload)}
-        except ShipyardError as error:
-            return document_of(error)
-        except (KeyError, TypeError, ValueError) as error:
-            return document_of(InvalidInput(f"a malformed {message['op']} request: {error!r}"))
-        except Exception as error:
-            logger.exception("serving supervisor: %s failed", message.get("op"))
-            return error_document("StorageError", f"{type(error).__name__}: {error}")
 
     def generation(self) -> int | None:
         if self._endpoint_id is None:
@@ -180,53 +137,9 @@ class ServingSupervisor:
                 open_bundle(artifact, fetch, code_grant(version))
             return shelve(self.shelf, name, manifest, artifact, files)
 
-    def _report(self, message: dict[str, Any], _: bytes) -> None:
-        rows = [
-            WindowRow(str(r["variant"]), float(r["window_start"]), VariantTotals(**r["totals"]))
-            for r in message["rows"]
-        ]
-        self._link.report(WorkerStatus(**message["status"]), rows)
-
-    def _audit(self, message: dict[str, Any], _: bytes) -> None:
-        records = [
-            AuditRecord(**(r | {"time": datetime.fromisoformat(r["time"])}))
-            for r in message["records"]
-        ]
-        self._link.write_audit(records)
-
-    def _look_up(self, message: dict[str, Any], _: bytes) -> dict[str, Any]:
-        generation, found = self._keys.look_up(str(message["key_id"]))
-        return {"generation": generation, "key": None if found is None else found.to_wire()}
-
-    def _read_limits(self, _: dict[str, Any], __: bytes) -> dict[str, Any]:
-        generation, rows = self._limits.limits()
-        return {"generation": generation, "rows": [list(row) for row in rows]}
-
 
 def _no_loading(model_version_id: int, runtime: str) -> Any:
     raise InvalidInput("the supervisor loads no models; its workers do", field="runtime")
-
-
-class _Handler(socketserver.BaseRequestHandler):
-    """One worker connection: requests answered in order until it closes."""
-
-    server: _SocketServer
-
-    def handle(self) -> None:
-        while True:
-            try:
-                message, payload = receive_message(self.request)
-            except (LinkClosed, OSError):
-                return
-            send_message(self.request, self.server.supervisor.answer(message, payload))
-
-
-class _SocketServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-    def __init__(self, path: str, supervisor: ServingSupervisor) -> None:
-        self.supervisor = supervisor
-        super().__init__(path, _Handler)
 
 
 SCRUBBED_PREFIXES = ("SHIPYARD_", "AWS_", "PG", "AZURE_", "GOOGLE_")
@@ -290,3 +203,39 @@ def worker_hidden_paths(settings: Settings) -> list[str]:
         found.append(Path(os.environ["SHIPYARD_CONFIG"]))
     found += [p for p in (settings.tls_key, settings.client_key, settings.ray_token_file) if p]
     return sorted({str(p.resolve()) for p in found if p.exists()})
+
+
+def serve_supervised(
+    platform: Platform,
+    endpoint: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    url: str,
+    tls: ServerTLS | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve ``endpoint`` with ``workers`` processes that hold none of the platform, until
+    interrupted: this process answers them (``ServingSupervisor``) and keeps the platform."""
+    from shipyard.endpoints._runtime import ServingWorkerFactory
+    from shipyard.serving import serve
+
+    settings = platform.settings
+    supervisor = ServingSupervisor(platform, endpoint, url).start()
+    try:
+        factory = ServingWorkerFactory(
+            worker_settings(settings),
+            endpoint,
+            str(supervisor.socket_path),
+            url=url,
+            workers=workers,
+            cover=str(settings.home.resolve()),
+            hide=tuple(worker_hidden_paths(settings)),
+        )
+        if on_ready is not None:
+            on_ready()
+        with scrubbed_environment():
+            serve(factory, host, port, workers, allow_remote=True, log_level="warning", tls=tls)
+    finally:
+        supervisor.stop()
