@@ -1,6 +1,7 @@
 """Authorization for the data plane: keys and policies held in memory, kept current cheaply.
 
-The serving path must not touch the metadata database per request, so:
+The serving path must not touch the metadata database per request, so (reading through a
+``KeySource``: the database, or for a supervised serving worker its supervisor's socket):
 
 - every active key's hash and its principal's policies are loaded at start;
 - a daemon thread polls the security generation (one tiny query, every
