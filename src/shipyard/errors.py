@@ -173,3 +173,15 @@ def error_document(kind: str, message: str, field: str | None = None) -> dict[st
 def document_of(error: ShipyardError) -> dict[str, Any]:
     """``error`` as its JSON error document."""
     return error_document(type(error).__name__, error.message, error.field)
+
+
+def error_of(detail: dict[str, Any]) -> ShipyardError:
+    """The exception an error document's ``error`` member names (its class by name)."""
+    kinds = {
+        cls.__name__: cls
+        for cls in globals().values()
+        if isinstance(cls, type) and issubclass(cls, ShipyardError)
+    }
+    cls = kinds.get(str(detail.get("type")), ShipyardError)
+    field = detail.get("field")
+    return cls(str(detail.get("message", "")), field=None if field is None else str(field))

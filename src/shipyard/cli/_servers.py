@@ -242,10 +242,8 @@ def serve(
 
     Variants, weights, capture and batching follow the endpoint live.
     """
-    from shipyard.endpoints import ServingAppFactory, build_serving_app
+    from shipyard.endpoints import build_serving_app, serve_supervised
     from shipyard.logs import configure_logging
-    from shipyard.security import CachedKeyAuthorizer
-    from shipyard.serving import serve as serve_workers
 
     settings = STATE.settings
     host, port = host or settings.host, settings.serving_port if port is None else port
@@ -256,21 +254,31 @@ def serve(
     check_bind(host, port, allow_remote)
     platform = open_platform()
     url = f"{'https' if tls else 'http'}://{host}:{port}"
-    app = build_serving_app(platform, endpoint, url=url)
-    plural = "s" if count > 1 else ""
-    console.print(
-        f"serving endpoint {endpoint} on {url}/invocations with {count} worker{plural} "
-        "(Ctrl+C stops)"
-    )
     if count == 1:
+        app = build_serving_app(platform, endpoint, url=url)
+        console.print(
+            f"serving endpoint {endpoint} on {url}/invocations with 1 worker (Ctrl+C stops)"
+        )
         worker = uvicorn_server(app, host, port, tls)
         configure_logging(settings, "serving", resource=f"sy:endpoint/{endpoint}")
         run_servers([worker])
         return
-    if isinstance(app.authorizer, CachedKeyAuthorizer):
-        app.authorizer.stop()
-    if app.limiter is not None:
-        app.limiter.stop()
-    platform.close()
-    factory = ServingAppFactory(settings, endpoint, url, count)
-    serve_workers(factory, host, port, count, allow_remote=True, log_level="warning", tls=tls)
+
+    def announce() -> None:
+        console.print(
+            f"serving endpoint {endpoint} on {url}/invocations with {count} workers (Ctrl+C stops)"
+        )
+
+    try:  # the workers hold no store, key or credential: this process answers them
+        serve_supervised(
+            platform,
+            endpoint,
+            host=host,
+            port=port,
+            workers=count,
+            url=url,
+            tls=tls,
+            on_ready=announce,
+        )
+    finally:
+        platform.close()

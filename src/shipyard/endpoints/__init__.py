@@ -4,7 +4,7 @@ from shipyard.endpoints._bandit import bandit_step, configure_bandit
 from shipyard.endpoints._capture_delete import delete_captures
 from shipyard.endpoints._compare import compare_variants, put_feedback
 from shipyard.endpoints._describe import INSTANCE_LIVE_SECONDS, endpoint_info
-from shipyard.endpoints._runtime import ServingAppFactory, build_serving_app
+from shipyard.endpoints._runtime import ServingWorkerFactory, build_serving_app
 from shipyard.endpoints._service import (
     create_endpoint,
     delete_endpoint,
@@ -14,6 +14,7 @@ from shipyard.endpoints._service import (
 )
 from shipyard.endpoints._settings import configure_endpoint
 from shipyard.endpoints._stats import WINDOW_SECONDS, endpoint_metrics, variant_metrics
+from shipyard.endpoints._supervisor import ServingSupervisor, serve_supervised
 from shipyard.endpoints._traffic import add_variant, remove_variant, set_weights
 from shipyard.endpoints._traffic_series import endpoint_traffic
 from shipyard.endpoints._variants import (
@@ -68,7 +69,8 @@ __all__ = [
     "FeedbackRecord",
     "InstanceInfo",
     "Runtime",
-    "ServingAppFactory",
+    "ServingSupervisor",
+    "ServingWorkerFactory",
     "ShadowSpec",
     "VariantComparison",
     "VariantInfo",
@@ -102,6 +104,7 @@ __all__ = [
     "resolve_model",
     "restore",
     "running_deployment",
+    "serve_supervised",
     "set_weights",
     "snapshot",
     "state_of",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 from shipyard.config import Settings
 from shipyard.errors import InvalidInput, NotFound
 from shipyard.features import EndpointEnrichers
@@ -12,6 +15,8 @@ from shipyard.registry import load_version_predictor
 from shipyard.security import CachedKeyAuthorizer, RequestLimiter
 from shipyard.serving import DatabaseLink, PredictorLoader, ServingApp, ServingSettings
 from shipyard.store.metadata import tables as t
+
+logger = logging.getLogger(__name__)
 
 
 def _predictor_loader(platform: Platform) -> PredictorLoader:
@@ -69,18 +74,72 @@ def build_serving_app(
     )
 
 
-class ServingAppFactory:
-    """A picklable recipe each uvicorn worker process calls to build its own app."""
+class ServingWorkerFactory:
+    """A picklable recipe for a worker that holds none of the platform: its supervisor does.
 
-    def __init__(self, settings: Settings, endpoint: str, url: str = "", workers: int = 1) -> None:
+    The worker hides the home's database, keys, blobs and config from itself (a mount
+    namespace of its own: ``shipyard.sandbox.hide_paths``), then talks only to the
+    supervisor's socket; its settings come stripped of every store and credential.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        endpoint: str,
+        socket_path: str,
+        *,
+        url: str = "",
+        workers: int = 1,
+        cover: str | None = None,
+        hide: tuple[str, ...] = (),
+    ) -> None:
         self.settings = settings
         self.endpoint = endpoint
+        self.socket_path = socket_path
         self.url = url
         self.workers = workers
+        self.cover = cover
+        self.hide = hide
 
     def __call__(self) -> ServingApp:
         from shipyard.logs import configure_logging
+        from shipyard.security import CachedKeyAuthorizer, RequestLimiter
+        from shipyard.serving import (
+            SocketKeySource,
+            SocketLimitSource,
+            SocketLink,
+            SupervisorConnection,
+        )
 
         configure_logging(self.settings, "serving", resource=f"sy:endpoint/{self.endpoint}")
-        platform = Platform.open(self.settings, migrate=False)
-        return build_serving_app(platform, self.endpoint, url=self.url, workers=self.workers)
+        enrichers = EndpointEnrichers(online_store_url(self.settings))
+        enrichers.open_local()  # before hiding: its SQLite file may lie in the home
+        self._hide()
+        connection = SupervisorConnection(self.socket_path)
+        settings = ServingSettings(max_body_bytes=self.settings.max_body_bytes)
+        link = SocketLink(connection, in_thread=settings.batch_in_thread, enrichers=enrichers)
+        config = link.load(None)
+        authorizer = CachedKeyAuthorizer(
+            SocketKeySource(connection), refresh_seconds=self.settings.key_cache_seconds
+        )
+        authorizer.start()
+        limiter = RequestLimiter(SocketLimitSource(connection), share=self.workers)
+        return ServingApp(self.endpoint, config, authorizer, settings, link=link, limiter=limiter)
+
+    def _hide(self) -> None:
+        from shipyard.sandbox import SandboxError, hide_paths
+
+        hidden, cover = set(self.hide), self.cover
+        keep = [] if cover is None else [os.path.join(cover, name) for name in os.listdir(cover)]
+        try:
+            hide_paths(
+                [p for p in self.hide if cover is None or os.path.dirname(p) != cover],
+                cover=cover,
+                keep=[p for p in keep if p not in hidden],
+            )
+        except (SandboxError, OSError) as error:
+            logger.warning(
+                "serving worker: could not hide the platform's files from itself (%s); "
+                "it still holds no credentials",
+                error,
+            )

@@ -1,6 +1,7 @@
 """The feature store: versioned feature views, point-in-time retrieval, online stores."""
 
 from shipyard.features._bindings import (
+    binding_of,
     delete_endpoint_features,
     get_endpoint_features,
     load_endpoint_features,
@@ -31,6 +32,7 @@ __all__ = [
     "OnlineFeatures",
     "ViewSource",
     "apply_view",
+    "binding_of",
     "delete_endpoint_features",
     "get_endpoint_features",
     "get_online_features",

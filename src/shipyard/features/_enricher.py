@@ -144,7 +144,7 @@ def _store_keys(
 
 
 class EndpointEnrichers:
-    """What a serving worker builds its enricher with: the binding read in the reload session.
+    """What a serving worker builds its enricher with, from the binding read with its snapshot.
 
     Every enricher shares one online-store connection per worker, opened on first use and
     closed when the worker stops; an unchanged binding keeps its enricher across reloads.
@@ -154,17 +154,25 @@ class EndpointEnrichers:
         self.store_url = store_url
         self._store: OnlineStore | None = None
 
-    def load(
-        self, session: Session, endpoint: str, current: RequestEnricher | None
+    def open_local(self) -> None:
+        """Open the store now if it is a SQLite file: a serving worker does before it hides the
+        home, and the connection it keeps holds the file's WAL in place for its readers."""
+        if self._store is None and self.store_url.lower().startswith("sqlite:"):
+            self._store = open_online_store(self.store_url)
+
+    def binding(self, session: Session, endpoint: str) -> EndpointFeatures | None:
+        return binding_of(session, endpoint)
+
+    def build(
+        self, binding: EndpointFeatures | None, current: RequestEnricher | None
     ) -> FeatureEnricher | None:
-        config = binding_of(session, endpoint)
-        if config is None:
+        if binding is None:
             return None
-        if isinstance(current, FeatureEnricher) and _same_binding(current.config, config):
+        if isinstance(current, FeatureEnricher) and _same_binding(current.config, binding):
             return current
         if self._store is None:
             self._store = open_online_store(self.store_url)
-        return FeatureEnricher(config, self._store)
+        return FeatureEnricher(binding, self._store)
 
     def close(self) -> None:
         store, self._store = self._store, None

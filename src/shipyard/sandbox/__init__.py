@@ -7,6 +7,6 @@ in its outbox. This package stays light: the child imports it before the user's 
 
 from shipyard.sandbox._context import SandboxContext
 from shipyard.sandbox._entry import load_entry
-from shipyard.sandbox._namespaces import Layout, SandboxError, enter
+from shipyard.sandbox._namespaces import Layout, SandboxError, enter, hide_paths
 
-__all__ = ["Layout", "SandboxContext", "SandboxError", "enter", "load_entry"]
+__all__ = ["Layout", "SandboxContext", "SandboxError", "enter", "hide_paths", "load_entry"]

@@ -19,6 +19,7 @@ import os
 import signal
 import socket
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,3 +189,38 @@ def enter(layout: Layout, *, uid: int = NOBODY) -> None:
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "pdeathsig")
     os.chdir(ROOT / "work")
+
+
+def hide_paths(hide: Sequence[str], *, cover: str | None = None, keep: Sequence[str] = ()) -> None:
+    """Give this process a mount namespace of its own in which ``hide`` shows empty.
+
+    ``cover`` is a directory shown empty but for ``keep`` (paths under it, bound back as
+    they are): a file under it that is not kept does not exist at all. Lighter than
+    ``enter``: only the mount namespace (a serving worker keeps its network, its processes
+    and its uid). As root it works from any thread; otherwise it needs a user namespace,
+    which the kernel gives a single-threaded process only (SandboxError if not). Threads
+    started before the call keep the old view; those started after share the new one.
+    """
+    if os.geteuid() == 0:
+        _unshare(CLONE_NEWNS)
+    else:
+        outer_uid, outer_gid = os.geteuid(), os.getegid()
+        _unshare(CLONE_NEWUSER | CLONE_NEWNS)
+        _write("/proc/self/setgroups", "deny")
+        _write("/proc/self/uid_map", f"{outer_uid} {outer_uid} 1")
+        _write("/proc/self/gid_map", f"{outer_gid} {outer_gid} 1")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if cover is not None:
+        kept = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in keep}
+        _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+        for path, fd in kept.items():
+            if os.path.isdir(f"/proc/self/fd/{fd}"):
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                Path(path).touch()
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+            os.close(fd)
+        _mount(None, cover, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=755")
+    for path in hide:
+        _hide(path)

@@ -56,8 +56,16 @@ from shipyard.security._iam import (
 )
 from shipyard.security._key_cache import CachedKeyAuthorizer
 from shipyard.security._key_rotation import rotate_encryption_keys
+from shipyard.security._key_source import CachedKey, DatabaseKeySource, KeySnapshot, KeySource
 from shipyard.security._key_use import KeyUse
-from shipyard.security._limits import RequestLimiter, get_principal_limits, put_principal_limits
+from shipyard.security._limits import (
+    DatabaseLimitSource,
+    LimitRow,
+    LimitSource,
+    RequestLimiter,
+    get_principal_limits,
+    put_principal_limits,
+)
 from shipyard.security._operation import OperationInfo, checked_resources, operation
 from shipyard.security._policy import Decision, PolicyDocument, evaluate, evaluate_names
 from shipyard.security._policy_versions import (
@@ -106,10 +114,17 @@ __all__ = [
     "ApiKeyInfo",
     "AuditEventInfo",
     "AuditSealer",
+    "CachedKey",
     "CachedKeyAuthorizer",
+    "DatabaseKeySource",
+    "DatabaseLimitSource",
     "Decision",
     "IssuedSession",
+    "KeySnapshot",
+    "KeySource",
     "KeyUse",
+    "LimitRow",
+    "LimitSource",
     "MatchedStatement",
     "OperationInfo",
     "PolicyDocument",

@@ -1,6 +1,7 @@
 """Authorization for the data plane: keys and policies held in memory, kept current cheaply.
 
-The serving path must not touch the metadata database per request, so:
+The serving path must not touch the metadata database per request, so (reading through a
+``KeySource``: the database, or for a supervised serving worker its supervisor's socket):
 
 - every active key's hash and its principal's policies are loaded at start;
 - a daemon thread polls the security generation (one tiny query, every
@@ -31,86 +32,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.errors import AccessDenied, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security._certificate_auth import NOT_MAPPED
-from shipyard.security._certificates import revocation_message, revoked_serials
-from shipyard.security._conditions import NO_FACTS, NO_TRANSPORT, Facts, Transport
-from shipyard.security._context import base_values
-from shipyard.security._generation import current_generation
-from shipyard.security._groups import group_policy_documents
+from shipyard.security._certificates import revocation_message
+from shipyard.security._conditions import NO_TRANSPORT, Transport
+from shipyard.security._key_source import CachedKey, DatabaseKeySource, KeySource, ResourceTags
 from shipyard.security._key_use import KeyUse
 from shipyard.security._keys import parse_bearer, secret_matches
-from shipyard.security._policy import Decision, PolicyDocument, evaluate_capped, has_conditions
-from shipyard.security._tags import principal_tags
-from shipyard.store.metadata import group_tables as gt
-from shipyard.store.metadata import tables as t
-from shipyard.store.metadata import tag_tables as tt
 
 _NEGATIVE_LIMIT = 10_000
-_HELD_TAGS = "sy:endpoint/"
-"""The resources whose tags the cache holds for ``sy:ResourceTag/`` (the data plane's own)."""
-
-ResourceTags = Mapping[str, Mapping[str, str]]
-
-
-@dataclass(frozen=True)
-class _CachedKey:
-    secret_hash: str
-    principal: str
-    policies: tuple[PolicyDocument, ...]
-    tags: Mapping[str, str] = field(default_factory=dict)
-    conditional: bool = False
-    expires_at: datetime | None = None
-    boundary: tuple[PolicyDocument, ...] | None = None
-
-    @classmethod
-    def of(
-        cls,
-        secret_hash: str,
-        principal: str,
-        policies: tuple[PolicyDocument, ...],
-        tags: Any,
-        expires_at: datetime | None,
-        boundary: tuple[PolicyDocument, ...] | None,
-    ) -> _CachedKey:
-        conditional = has_conditions((*policies, *(boundary or ())))
-        kept = dict(tags) if conditional else {}
-        return cls(secret_hash, principal, policies, kept, conditional, expires_at, boundary)
-
-    def decide(
-        self,
-        action: str,
-        resource: str,
-        transport: Transport = NO_TRANSPORT,
-        resource_tags: ResourceTags | None = None,
-    ) -> bool:
-        """Whether the policies allow it; conditions see what the control plane's do: the
-        time, the principal and its tags, the client's address and transport, and the
-        resource's tags."""
-        facts = NO_FACTS
-        if self.conditional:
-            tags = self.tags
-            values = base_values(self.principal)
-            if transport.source_ip is not None:
-                values["sy:SourceIp"] = transport.source_ip
-            if transport.secure is not None:
-                values["sy:SecureTransport"] = "true" if transport.secure else "false"
-            held = (resource_tags or {}).get(resource, {})
-            facts = Facts(
-                values, {"sy:PrincipalTag/": lambda: tags, "sy:ResourceTag/": lambda: held}
-            )
-        decision = evaluate_capped(self.policies, self.boundary, action, (resource,), facts)
-        return decision is Decision.ALLOW
 
 
 @dataclass
@@ -118,7 +52,7 @@ class _Lookup:
     """One key's lookup in flight; requests with the same key wait for it."""
 
     done: threading.Event = field(default_factory=threading.Event)
-    found: _CachedKey | None = None
+    found: CachedKey | None = None
 
 
 class _TokenBucket:
@@ -144,19 +78,19 @@ class CachedKeyAuthorizer:
 
     def __init__(
         self,
-        platform: Platform,
+        source: Platform | KeySource,
         *,
         refresh_seconds: float = 5.0,
         poll_seconds: float = 0.2,
         negative_seconds: float = 1.0,
         lookups_per_second: float = 20.0,
     ) -> None:
-        self._platform = platform
+        self._source = DatabaseKeySource(source) if isinstance(source, Platform) else source
         self._refresh_seconds = refresh_seconds
         self._poll_seconds = poll_seconds
         self._negative_seconds = negative_seconds
-        self._keys: dict[str, _CachedKey] = {}
-        self._services: dict[str, _CachedKey] = {}
+        self._keys: dict[str, CachedKey] = {}
+        self._services: dict[str, CachedKey] = {}
         self._revoked: dict[str, str] = {}
         self._resource_tags: ResourceTags = {}
         self._decisions: dict[tuple[str, str, str], bool] = {}
@@ -170,95 +104,20 @@ class CachedKeyAuthorizer:
         self._thread: threading.Thread | None = None
         self.lookups = 0
         self.reloads = 0
-        self.key_use = KeyUse(platform)
+        self.key_use = KeyUse(self._source.record_use)
         """Keys' last use, written by the watching thread (never by a request)."""
         self.reload()
 
     def reload(self) -> None:
-        """Read the active keys and their principals' policies from the metadata store."""
-        with self._platform.db.session() as session:
-            generation = current_generation(session)
-            rows = session.execute(
-                sa.select(
-                    t.ApiKey.key_id,
-                    t.ApiKey.secret_hash,
-                    t.Principal.id,
-                    t.Principal.name,
-                    t.ApiKey.expires_at,
-                )
-                .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
-                .where(t.ApiKey.revoked_at.is_(None), t.Principal.disabled.is_(False))
-            ).all()
-            services = session.execute(
-                sa.select(t.Principal.id, t.Principal.name).where(
-                    t.Principal.kind == "service", t.Principal.disabled.is_(False)
-                )
-            ).all()
-            links = list(
-                session.execute(
-                    sa.select(t.PrincipalPolicy.principal_id, t.Policy.document).join(
-                        t.Policy, t.Policy.id == t.PrincipalPolicy.policy_id
-                    )
-                )
-            )
-            links += session.execute(
-                sa.select(gt.GroupMember.principal_id, t.Policy.document)
-                .join(gt.GroupPolicy, gt.GroupPolicy.group_id == gt.GroupMember.group_id)
-                .join(t.Policy, t.Policy.id == gt.GroupPolicy.policy_id)
-            ).all()
-            boundaries = session.execute(
-                sa.select(t.Principal.id, t.Policy.document).join(
-                    t.Policy, t.Policy.id == t.Principal.boundary_policy_id
-                )
-            ).all()
-            revoked = revoked_serials(session)
-            tag_rows = session.execute(
-                sa.select(tt.PrincipalTag.principal_id, tt.PrincipalTag.key, tt.PrincipalTag.value)
-            ).all()
-            resource_rows = session.execute(
-                sa.select(tt.ResourceTag.resource, tt.ResourceTag.key, tt.ResourceTag.value).where(
-                    tt.ResourceTag.resource.startswith(_HELD_TAGS, autoescape=True)
-                )
-            ).all()
-        policies: dict[int, list[PolicyDocument]] = {}
-        for principal_id, document in links:
-            policies.setdefault(principal_id, []).append(PolicyDocument.model_validate(document))
-        capped = {pid: (PolicyDocument.model_validate(doc),) for pid, doc in boundaries}
-        tags: dict[int, dict[str, str]] = {}
-        for principal_id, key, value in tag_rows:
-            tags.setdefault(principal_id, {})[key] = value
-        resource_tags: dict[str, dict[str, str]] = {}
-        for name, key, value in resource_rows:
-            resource_tags.setdefault(name, {})[key] = value
-        keys = {
-            key_id: _CachedKey.of(
-                secret_hash,
-                name,
-                tuple(policies.get(principal_id, ())),
-                tags.get(principal_id, {}),
-                expires_at,
-                capped.get(principal_id),
-            )
-            for key_id, secret_hash, principal_id, name, expires_at in rows
-        }
-        by_name = {
-            name: _CachedKey.of(
-                "",
-                name,
-                tuple(policies.get(id_, ())),
-                tags.get(id_, {}),
-                None,
-                capped.get(id_),
-            )
-            for id_, name in services
-        }
+        """Take a fresh copy of the active keys and their principals' policies."""
+        snapshot = self._source.snapshot()
         with self._lock:
-            self._keys = keys
-            self._services = by_name
-            self._revoked = revoked
-            self._resource_tags = resource_tags
+            self._keys = dict(snapshot.keys)
+            self._services = dict(snapshot.services)
+            self._revoked = dict(snapshot.revoked)
+            self._resource_tags = snapshot.resource_tags
             self._decisions = {}
-            self._generation = generation
+            self._generation = snapshot.generation
             self._loaded_at = time.monotonic()
             self.reloads += 1
 
@@ -290,8 +149,7 @@ class CachedKeyAuthorizer:
             and time.monotonic() - self._loaded_at >= self._refresh_seconds
         )
         if not stale:
-            with self._platform.db.session() as session:
-                stale = current_generation(session) != self._generation
+            stale = self._source.generation() != self._generation
         if stale:
             self.reload()
 
@@ -317,7 +175,7 @@ class CachedKeyAuthorizer:
 
     def _decide(
         self,
-        cached: _CachedKey,
+        cached: CachedKey,
         key_id: str,
         secret: str,
         action: str,
@@ -408,11 +266,9 @@ class CachedKeyAuthorizer:
             raise Unauthenticated("API key is not valid")
         return self._decide(lookup.found, key_id, secret, action, resource, transport)
 
-    def _look_up(self, key_id: str) -> _CachedKey | None:
-        """Read one key from the store and remember the answer, unless a reload overtook it."""
-        with self._platform.db.session() as session:
-            generation = current_generation(session)
-            found = _active_key(session, key_id)
+    def _look_up(self, key_id: str) -> CachedKey | None:
+        """Read one key from the source and remember the answer, unless a reload overtook it."""
+        generation, found = self._source.look_up(key_id)
         with self._lock:
             self.lookups += 1
             if generation == self._generation:
@@ -423,34 +279,3 @@ class CachedKeyAuthorizer:
                         self._unknown.clear()
                     self._unknown[key_id] = time.monotonic() + self._negative_seconds
         return found
-
-
-def _active_key(session: Session, key_id: str) -> _CachedKey | None:
-    """A key that is not revoked, of a principal that is not disabled, with its policies."""
-    row = session.execute(
-        sa.select(t.ApiKey.secret_hash, t.Principal.id, t.Principal.name, t.ApiKey.expires_at)
-        .join(t.Principal, t.Principal.id == t.ApiKey.principal_id)
-        .where(
-            t.ApiKey.key_id == key_id,
-            t.ApiKey.revoked_at.is_(None),
-            t.Principal.disabled.is_(False),
-        )
-    ).first()
-    if row is None:
-        return None
-    secret_hash, principal_id, name, expires_at = row
-    documents = session.scalars(
-        sa.select(t.Policy.document)
-        .join(t.PrincipalPolicy, t.PrincipalPolicy.policy_id == t.Policy.id)
-        .where(t.PrincipalPolicy.principal_id == principal_id)
-    )
-    found = [*documents, *group_policy_documents(session, principal_id)]
-    policies = tuple(PolicyDocument.model_validate(d) for d in found)
-    tags = principal_tags(session, principal_id)
-    document = session.scalar(
-        sa.select(t.Policy.document)
-        .join(t.Principal, t.Principal.boundary_policy_id == t.Policy.id)
-        .where(t.Principal.id == principal_id)
-    )
-    boundary = None if document is None else (PolicyDocument.model_validate(document),)
-    return _CachedKey.of(secret_hash, name, policies, tags, expires_at, boundary)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,11 +23,26 @@ _log = logging.getLogger("shipyard.security")
 _REMEMBERED = 100_000
 
 
+UseWriter = Callable[[Mapping[str, datetime]], None]
+"""Stores each key's ``last_used_at`` (a serving worker's goes through its supervisor)."""
+
+
+def write_key_use(platform: Platform, used: Mapping[str, datetime]) -> None:
+    """Set ``last_used_at`` of each key in ``used``, in one transaction."""
+    with platform.db.session() as session:
+        for key_id, at in used.items():
+            session.execute(
+                sa.update(t.ApiKey).where(t.ApiKey.key_id == key_id).values(last_used_at=at)
+            )
+
+
 class KeyUse:
     """Notes key uses; ``flush`` writes each key's ``last_used_at`` at most once a minute."""
 
-    def __init__(self, platform: Platform, every_seconds: float = 60.0) -> None:
-        self._platform = platform
+    def __init__(self, target: Platform | UseWriter, every_seconds: float = 60.0) -> None:
+        self._write: UseWriter = (
+            (lambda used: write_key_use(target, used)) if isinstance(target, Platform) else target
+        )
         self._every = every_seconds
         self._noted: dict[str, float] = {}
         self._pending: dict[str, datetime] = {}
@@ -57,10 +73,6 @@ class KeyUse:
         if not pending:
             return
         try:
-            with self._platform.db.session() as session:
-                for key_id, at in pending.items():
-                    session.execute(
-                        sa.update(t.ApiKey).where(t.ApiKey.key_id == key_id).values(last_used_at=at)
-                    )
+            self._write(pending)
         except Exception as error:
             _log.warning("could not record API key use: %s", type(error).__name__)

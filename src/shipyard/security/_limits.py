@@ -18,8 +18,10 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -45,18 +47,89 @@ class _Limit:
     quota: int | None
 
 
+LimitRow = tuple[str, float | None, int | None, int | None]
+"""(principal, requests a second, burst, daily quota)."""
+
+
+class LimitSource(Protocol):
+    """Where a limiter reads limits and adds its counts (a serving worker's: its supervisor)."""
+
+    def defaults(self) -> tuple[float | None, int | None, int | None]:
+        """The settings' rate, burst and daily quota."""
+        ...
+
+    def limits(self) -> tuple[int, list[LimitRow]]:
+        """(the security generation, every principal's own limits)."""
+        ...
+
+    def generation(self) -> int: ...
+
+    def add_usage(self, day: date, pending: Mapping[str, int]) -> dict[str, int]:
+        """Add ``pending`` to the day's counts; the day's totals by principal."""
+        ...
+
+
+class DatabaseLimitSource:
+    """The limits and counts of the metadata store."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+
+    def defaults(self) -> tuple[float | None, int | None, int | None]:
+        settings = self._platform.settings
+        return (
+            settings.rate_limit_per_second,
+            settings.rate_limit_burst,
+            settings.daily_request_quota,
+        )
+
+    def limits(self) -> tuple[int, list[LimitRow]]:
+        with self._platform.db.session() as session:
+            generation = current_generation(session)
+            rows = session.execute(
+                sa.select(
+                    t.Principal.name,
+                    lt.PrincipalLimit.requests_per_second,
+                    lt.PrincipalLimit.burst,
+                    lt.PrincipalLimit.daily_quota,
+                ).join(t.Principal, t.Principal.id == lt.PrincipalLimit.principal_id)
+            ).all()
+        return generation, [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def generation(self) -> int:
+        with self._platform.db.session() as session:
+            return current_generation(session)
+
+    def add_usage(self, day: date, pending: Mapping[str, int]) -> dict[str, int]:
+        with self._platform.db.session() as session:
+            for principal, count in pending.items():
+                updated = session.execute(
+                    sa.update(lt.PrincipalUsage)
+                    .where(lt.PrincipalUsage.principal == principal, lt.PrincipalUsage.day == day)
+                    .values(requests=lt.PrincipalUsage.requests + count)
+                )
+                if updated.rowcount == 0:  # type: ignore[attr-defined]
+                    session.add(lt.PrincipalUsage(principal=principal, day=day, requests=count))
+                    session.flush()
+            totals = session.execute(
+                sa.select(lt.PrincipalUsage.principal, lt.PrincipalUsage.requests).where(
+                    lt.PrincipalUsage.day == day
+                )
+            ).all()
+        return {name: int(total) for name, total in totals}
+
+
 class RequestLimiter:
     """Admits or refuses each principal's requests; ``share`` divides the rate (serving
     workers). Cheap when nothing is limited: one dict lookup."""
 
-    def __init__(self, platform: Platform, *, share: int = 1, flush_seconds: float = 2.0) -> None:
-        self._platform = platform
+    def __init__(
+        self, source: Platform | LimitSource, *, share: int = 1, flush_seconds: float = 2.0
+    ) -> None:
+        self._source = DatabaseLimitSource(source) if isinstance(source, Platform) else source
         self._share = max(1, share)
         self._flush_seconds = flush_seconds
-        settings = platform.settings
-        self._default = self._limit(
-            settings.rate_limit_per_second, settings.rate_limit_burst, settings.daily_request_quota
-        )
+        self._default = self._limit(*self._source.defaults())
         self._own: dict[str, _Limit] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
         self._pending: dict[str, int] = {}
@@ -79,16 +152,7 @@ class RequestLimiter:
 
     def reload(self) -> None:
         """Read every principal's own limits (and the security generation)."""
-        with self._platform.db.session() as session:
-            generation = current_generation(session)
-            rows = session.execute(
-                sa.select(
-                    t.Principal.name,
-                    lt.PrincipalLimit.requests_per_second,
-                    lt.PrincipalLimit.burst,
-                    lt.PrincipalLimit.daily_quota,
-                ).join(t.Principal, t.Principal.id == lt.PrincipalLimit.principal_id)
-            ).all()
+        generation, rows = self._source.limits()
         own = {name: self._limit(rate, burst, quota) for name, rate, burst, quota in rows}
         with self._lock:
             self._own, self._generation = own, generation
@@ -109,9 +173,7 @@ class RequestLimiter:
         while not self._stop.wait(self._flush_seconds):
             self._flush_quietly()
             try:
-                with self._platform.db.session() as session:
-                    changed = current_generation(session) != self._generation
-                if changed:
+                if self._source.generation() != self._generation:
                     self.reload()
             except Exception:  # keep limiting with the last good copy
                 _log.warning("could not reload request limits", exc_info=True)
@@ -167,25 +229,7 @@ class RequestLimiter:
         if not pending and not quotas:  # nothing to add and no total to read back
             return
         try:
-            with self._platform.db.session() as session:
-                for principal, count in pending.items():
-                    updated = session.execute(
-                        sa.update(lt.PrincipalUsage)
-                        .where(
-                            lt.PrincipalUsage.principal == principal, lt.PrincipalUsage.day == day
-                        )
-                        .values(requests=lt.PrincipalUsage.requests + count)
-                    )
-                    if updated.rowcount == 0:  # type: ignore[attr-defined]
-                        session.add(lt.PrincipalUsage(principal=principal, day=day, requests=count))
-                        session.flush()
-                totals = dict(
-                    session.execute(
-                        sa.select(lt.PrincipalUsage.principal, lt.PrincipalUsage.requests).where(
-                            lt.PrincipalUsage.day == day
-                        )
-                    ).all()
-                )
+            totals = self._source.add_usage(day, pending)
         except Exception:
             with self._lock:  # put them back: counted at the next flush
                 for principal, count in pending.items():
@@ -193,7 +237,7 @@ class RequestLimiter:
             raise
         with self._lock:
             if self._day == day:
-                self._used = {name: int(total) for name, total in totals.items()}
+                self._used = totals
 
 
 def _today() -> date:

@@ -1,7 +1,8 @@
 """The serving runtime (data plane): a lean ASGI app that answers predictions for one endpoint.
 
-The link to the metadata and blob stores (``DatabaseLink``, ``read_captures``)
-loads on first use, so a worker without it starts without SQLAlchemy.
+The link to the metadata and blob stores (``DatabaseLink``, ``read_captures``) and the
+socket link to a serving supervisor (``SocketLink``, ``LinkServer``) load on first use, so
+a worker without them starts without SQLAlchemy.
 """
 
 import importlib
@@ -33,14 +34,38 @@ from shipyard.serving._metrics import ServingMetrics
 from shipyard.serving._router import Route
 from shipyard.serving._runner import is_loopback, serve, uvicorn_config
 from shipyard.serving._settings import ServingSettings
+from shipyard.serving._shelf import load_shelved, remove_tree, shelve
 from shipyard.serving._slot import ModelSlot
+from shipyard.serving._snapshot import EndpointSnapshot, VariantSpec, build_config
 from shipyard.serving._stats import LATENCY_BUCKETS, WINDOW_SECONDS
 
 if TYPE_CHECKING:
-    from shipyard.serving._link import DatabaseLink, PredictorLoader, read_captures
+    from shipyard.serving._link import (
+        DatabaseLink,
+        endpoint_generation,
+        read_captures,
+        read_snapshot,
+    )
+    from shipyard.serving._link_server import LinkServer
+    from shipyard.serving._snapshot import PredictorLoader
+    from shipyard.serving._socket_link import (
+        SocketKeySource,
+        SocketLimitSource,
+        SocketLink,
+        SupervisorConnection,
+    )
 
 _LAZY = {
-    name: "shipyard.serving._link" for name in ("DatabaseLink", "PredictorLoader", "read_captures")
+    "DatabaseLink": "shipyard.serving._link",
+    "endpoint_generation": "shipyard.serving._link",
+    "read_captures": "shipyard.serving._link",
+    "read_snapshot": "shipyard.serving._link",
+    "LinkServer": "shipyard.serving._link_server",
+    "PredictorLoader": "shipyard.serving._snapshot",
+    "SocketKeySource": "shipyard.serving._socket_link",
+    "SocketLimitSource": "shipyard.serving._socket_link",
+    "SocketLink": "shipyard.serving._socket_link",
+    "SupervisorConnection": "shipyard.serving._socket_link",
 }
 
 __all__ = [
@@ -60,8 +85,10 @@ __all__ = [
     "CostModel",
     "DatabaseLink",
     "EndpointConfig",
+    "EndpointSnapshot",
     "FeatureBuilder",
     "Features",
+    "LinkServer",
     "MicroBatcher",
     "ModelSlot",
     "NullFeatures",
@@ -74,15 +101,26 @@ __all__ = [
     "ServingApp",
     "ServingMetrics",
     "ServingSettings",
+    "SocketKeySource",
+    "SocketLimitSource",
+    "SocketLink",
     "StoreLookup",
+    "SupervisorConnection",
     "Variant",
+    "VariantSpec",
     "WorkerStatus",
+    "build_config",
     "capture_schema",
     "create_serving_app",
+    "endpoint_generation",
     "endpoint_resource",
     "is_loopback",
+    "load_shelved",
     "read_captures",
+    "read_snapshot",
+    "remove_tree",
     "serve",
+    "shelve",
     "uvicorn_config",
     "worker_id",
 ]

@@ -29,6 +29,7 @@ from shipyard.serving._features import Features
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from shipyard.schemas.features import EndpointFeatures
     from shipyard.serving._slot import ModelSlot
 
 
@@ -81,12 +82,16 @@ class RequestEnricher(Protocol):
 
 
 class EnricherLoader(Protocol):
-    """Builds an endpoint's enricher from its binding, in the serving link's reload session."""
+    """Builds an endpoint's enricher from its binding (read with the endpoint's snapshot)."""
 
-    def load(
-        self, session: Session, endpoint: str, current: RequestEnricher | None
+    def binding(self, session: Session, endpoint: str) -> EndpointFeatures | None:
+        """The endpoint's binding, read in the link's reload session; None when unbound."""
+        ...
+
+    def build(
+        self, binding: EndpointFeatures | None, current: RequestEnricher | None
     ) -> RequestEnricher | None:
-        """The enricher for the binding now (``current`` when unchanged), None when unbound."""
+        """The enricher for ``binding`` (``current`` when unchanged), None when unbound."""
         ...
 
     def close(self) -> None: ...

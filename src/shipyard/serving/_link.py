@@ -19,16 +19,19 @@ from sqlalchemy.orm import Session
 
 from shipyard.clock import utcnow
 from shipyard.errors import NotFound
-from shipyard.flavors._base import Predictor
 from shipyard.platform import Platform
 from shipyard.security import record_events
 from shipyard.serving._audit import AuditRecord
-from shipyard.serving._batcher import BatchingSettings
 from shipyard.serving._capture import capture_schema, hour_of, parquet_bytes
-from shipyard.serving._config import PRIMARY, CaptureSettings, EndpointConfig, Variant
+from shipyard.serving._config import PRIMARY, EndpointConfig
 from shipyard.serving._control import WorkerStatus
 from shipyard.serving._enrich import EnricherLoader
-from shipyard.serving._slot import ModelSlot
+from shipyard.serving._snapshot import (
+    EndpointSnapshot,
+    PredictorLoader,
+    VariantSpec,
+    build_config,
+)
 from shipyard.serving._stats import WindowRow
 from shipyard.serving._usage import UsageSample
 from shipyard.store.metadata import cost_tables as ct
@@ -38,8 +41,7 @@ from shipyard.store.metadata import tables as t
 if TYPE_CHECKING:
     import pyarrow as pa
 
-PredictorLoader = Callable[[int, str], Predictor]
-"""Loads the predictor of (model version id, runtime "native" or "onnx")."""
+    from shipyard.schemas.features import EndpointFeatures
 
 _CHUNK = 500
 
@@ -69,68 +71,22 @@ class DatabaseLink:
         if self._endpoint_id is None:
             return None
         with self.platform.db.session() as session:
-            found = session.scalar(
-                sa.select(et.EndpointState.generation).where(
-                    et.EndpointState.endpoint_id == self._endpoint_id
-                )
-            )
-        return None if found is None else int(found)
+            return endpoint_generation(session, self._endpoint_id)
 
     def load(self, current: EndpointConfig | None) -> EndpointConfig:
         """Read the endpoint now; load models for new (version, runtime) pairs, reuse the rest."""
         with self.platform.db.session() as session:
-            row = session.scalar(sa.select(t.Endpoint).where(t.Endpoint.name == self.endpoint))
-            if row is None:
-                raise NotFound(f"endpoint {self.endpoint!r} does not exist", field="endpoint")
-            self._endpoint_id = row.id
-            state = session.get(et.EndpointState, row.id)
-            generation = state.generation if state is not None else 0
-            specs = _variant_specs(session, row)
-            names = _version_names(session, [spec["model_version_id"] for spec in specs])
-            capture = dict(state.capture) if state is not None else {}
-            batching = dict(state.batching) if state is not None else {}
-            enricher = (
-                None
-                if self._enrichers is None
-                else self._enrichers.load(
-                    session, self.endpoint, current.enricher if current is not None else None
-                )
+            self._endpoint_id, snapshot = read_snapshot(
+                session,
+                self.endpoint,
+                None if self._enrichers is None else self._enrichers.binding,
             )
-        loaded = current.slots() if current is not None else {}
-        variants = []
-        for spec in specs:
-            key = (spec["model_version_id"], spec["runtime"])
-            slot = loaded.get(key)
-            if slot is None:
-                model_name, version = names[spec["model_version_id"]]
-                predictor = self._load_predictor(*key)
-                slot = loaded[key] = ModelSlot(
-                    model_name, version, predictor, model_version_id=key[0], runtime=key[1]
-                )
-            variants.append(
-                Variant(
-                    spec["name"],
-                    slot,
-                    weight=spec["weight"],
-                    role=spec["role"],
-                    shadow_percent=spec["shadow_percent"],
-                )
-            )
-        return EndpointConfig(
-            variants,
-            generation=generation,
-            capture=CaptureSettings(
-                enabled=bool(capture.get("enabled", False)),
-                sampling_percent=float(capture.get("sampling_percent", 100.0)),
-                mode=capture.get("mode", "both"),
-            ),
-            batching=BatchingSettings(
-                enabled=bool(batching.get("enabled", False)),
-                max_batch_size=int(batching.get("max_batch_size", 32)),
-                max_wait_ms=float(batching.get("max_wait_ms", 2.0)),
-                in_thread=self._in_thread,
-            ),
-            enricher=enricher,
+        return build_config(
+            snapshot,
+            current,
+            self._load_predictor,
+            in_thread=self._in_thread,
+            enrichers=self._enrichers,
         )
 
     def report(self, status: WorkerStatus, rows: list[WindowRow]) -> None:
@@ -260,6 +216,44 @@ class DatabaseLink:
         finally:
             if self._enrichers is not None:
                 self._enrichers.close()
+
+
+BindingReader = Callable[[Session, str], "EndpointFeatures | None"]
+
+
+def read_snapshot(
+    session: Session, endpoint: str, read_binding: BindingReader | None = None
+) -> tuple[int, EndpointSnapshot]:
+    """The endpoint's id and its snapshot now (NotFound when it does not exist)."""
+    row = session.scalar(sa.select(t.Endpoint).where(t.Endpoint.name == endpoint))
+    if row is None:
+        raise NotFound(f"endpoint {endpoint!r} does not exist", field="endpoint")
+    state = session.get(et.EndpointState, row.id)
+    specs = _variant_specs(session, row)
+    names = _version_names(session, [spec["model_version_id"] for spec in specs])
+    variants = tuple(
+        VariantSpec(
+            **spec,
+            model_name=names[spec["model_version_id"]][0],
+            model_version=names[spec["model_version_id"]][1],
+        )
+        for spec in specs
+    )
+    return row.id, EndpointSnapshot(
+        generation=state.generation if state is not None else 0,
+        variants=variants,
+        capture=dict(state.capture) if state is not None else {},
+        batching=dict(state.batching) if state is not None else {},
+        features=None if read_binding is None else read_binding(session, endpoint),
+    )
+
+
+def endpoint_generation(session: Session, endpoint_id: int) -> int | None:
+    """The generation of the endpoint with ``endpoint_id``; None when it no longer exists."""
+    found = session.scalar(
+        sa.select(et.EndpointState.generation).where(et.EndpointState.endpoint_id == endpoint_id)
+    )
+    return None if found is None else int(found)
 
 
 def _variant_specs(session: Session, endpoint: t.Endpoint) -> list[dict[str, Any]]:
