@@ -21,7 +21,12 @@ from tests.conftest import LiveServer
 
 from shipyard.client import Client
 from shipyard.config import Settings
-from shipyard.endpoints._supervisor import ServingSupervisor, scrubbed, worker_settings
+from shipyard.endpoints._supervisor import (
+    ServingSupervisor,
+    scrubbed,
+    scrubbed_environment,
+    worker_settings,
+)
 from shipyard.errors import InvalidInput, NotFound, Unauthenticated
 from shipyard.platform import Platform
 from shipyard.security import CachedKeyAuthorizer, RequestLimiter
@@ -179,3 +184,22 @@ def test_workers_get_no_credentials_in_their_environment_or_settings(tmp_path: P
     assert stripped.database_url is None and stripped.blob_url is None
     assert stripped.api_key is None
     assert not any(k.startswith("SHIPYARD_") for k in scrubbed(dict(os.environ)))
+
+
+def test_the_supervisor_keeps_its_libpq_environment_while_workers_start_without_it(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are started with no PG* variables; a connection the supervisor opens
+    # meanwhile (its pool grows, one is replaced) still gets what libpq read from them.
+    monkeypatch.setenv("PGAPPNAME", "shipyard-supervisor")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-workers")
+    postgres = platform.db.engine.dialect.name == "postgresql"
+    with scrubbed_environment(platform):
+        assert "PGAPPNAME" not in os.environ and "AWS_SECRET_ACCESS_KEY" not in os.environ
+        platform.db.engine.dispose()  # the next connection is a new one
+        with platform.db.engine.connect() as connection:
+            if postgres:
+                name = connection.execute(sa.text("SHOW application_name")).scalar()
+                assert name == "shipyard-supervisor"
+    assert os.environ["PGAPPNAME"] == "shipyard-supervisor"
+    assert os.environ["AWS_SECRET_ACCESS_KEY"] == "not-for-workers"

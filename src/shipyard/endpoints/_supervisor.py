@@ -174,10 +174,23 @@ def worker_settings(settings: Settings) -> Settings:
 
 
 @contextmanager
-def scrubbed_environment() -> Iterator[None]:
+def scrubbed_environment(platform: Platform) -> Iterator[None]:
     """While it lasts, processes started here inherit no credentials (``scrubbed``); the
-    variables come back after (this process read its settings, and its stores hold
-    their clients, before)."""
+    variables come back after. This process read its settings, and its blob and key
+    clients resolved their credentials, before; PostgreSQL connections it opens meanwhile
+    (a pool grows, a connection is replaced) still get what libpq read from ``PG*``
+    variables (``libpq_environment``)."""
+    from sqlalchemy import event
+
+    engine = platform.db.engine
+    given = libpq_environment() if engine.dialect.name == "postgresql" else {}
+
+    def with_environment(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        for keyword, value in given.items():
+            cparams.setdefault(keyword, value)  # the URL's own parameters still win
+
+    if given:
+        event.listen(engine, "do_connect", with_environment)
     removed = {k: v for k, v in os.environ.items() if k not in scrubbed(dict(os.environ))}
     for name in removed:
         del os.environ[name]
@@ -185,6 +198,22 @@ def scrubbed_environment() -> Iterator[None]:
         yield
     finally:
         os.environ.update(removed)
+        if given:
+            event.remove(engine, "do_connect", with_environment)
+
+
+def libpq_environment() -> dict[str, str]:
+    """The connection parameters libpq takes from this environment (``PGPASSWORD`` as
+    ``password``, ``PGSSLROOTCERT`` as ``sslrootcert`` ...), by libpq's own table."""
+    from psycopg.pq import Conninfo
+
+    return {
+        option.keyword.decode(): option.val.decode()
+        for option in Conninfo.get_defaults()
+        if option.envvar is not None
+        and option.val is not None
+        and os.environ.get(option.envvar.decode())
+    }
 
 
 def worker_hidden_paths(settings: Settings) -> list[str]:
@@ -235,7 +264,7 @@ def serve_supervised(
         )
         if on_ready is not None:
             on_ready()
-        with scrubbed_environment():
+        with scrubbed_environment(platform):
             serve(factory, host, port, workers, allow_remote=True, log_level="warning", tls=tls)
     finally:
         supervisor.stop()
