@@ -68,7 +68,10 @@ def _open_files(pid: int) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_a_serving_worker_holds_no_database_url_s3_secret_or_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_serving_worker_holds_no_database_url_s3_secret_or_key(
+    tmp_path: Path, count: int
+) -> None:
     home = tmp_path / "home"
     database = home / "shipyard.db"
     settings = Settings(home=home, database_url=f"sqlite:///{database}", encryption="on")
@@ -89,19 +92,19 @@ def test_a_serving_worker_holds_no_database_url_s3_secret_or_key(tmp_path: Path)
         "AWS_SECRET_ACCESS_KEY": S3_SECRET,
     }
     port = _free_port()
-    command = [sys.executable, "-m", "shipyard", "serve", "private", "--workers", "2"]
+    command = [sys.executable, "-m", "shipyard", "serve", "private", "--workers", str(count)]
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
         [*command, "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
         try:
-            wait_for(lambda: len(client.endpoints.get("private").instances) == 2, timeout=120)
+            wait_for(lambda: len(client.endpoints.get("private").instances) == count, timeout=120)
         except AssertionError:
             pytest.fail("the workers did not start: " + (tmp_path / "serve.log").read_text())
         workers = _workers(process.pid)
-        if len(workers) != 2:
-            pytest.fail(f"expected 2 workers under the supervisor, found {workers}")
+        if len(workers) != count:
+            pytest.fail(f"expected {count} workers under the supervisor, found {workers}")
         secrets = {"database URL": settings.metadata_url.encode(), "S3 secret": S3_SECRET.encode()}
         secrets |= {key.name: key.read_bytes() for key in keys}
         held = []

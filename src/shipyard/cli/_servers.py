@@ -242,8 +242,7 @@ def serve(
 
     Variants, weights, capture and batching follow the endpoint live.
     """
-    from shipyard.endpoints import build_serving_app, serve_supervised
-    from shipyard.logs import configure_logging
+    from shipyard.endpoints import serve_supervised
 
     settings = STATE.settings
     host, port = host or settings.host, settings.serving_port if port is None else port
@@ -254,19 +253,11 @@ def serve(
     check_bind(host, port, allow_remote)
     platform = open_platform()
     url = f"{'https' if tls else 'http'}://{host}:{port}"
-    if count == 1:
-        app = build_serving_app(platform, endpoint, url=url)
-        console.print(
-            f"serving endpoint {endpoint} on {url}/invocations with 1 worker (Ctrl+C stops)"
-        )
-        worker = uvicorn_server(app, host, port, tls)
-        configure_logging(settings, "serving", resource=f"sy:endpoint/{endpoint}")
-        run_servers([worker])
-        return
 
     def announce() -> None:
+        plural = "worker" if count == 1 else "workers"
         console.print(
-            f"serving endpoint {endpoint} on {url}/invocations with {count} workers (Ctrl+C stops)"
+            f"serving endpoint {endpoint} on {url}/invocations with {count} {plural} (Ctrl+C stops)"
         )
 
     try:  # the workers hold no store, key or credential: this process answers them

@@ -265,6 +265,15 @@ def serve_supervised(
         if on_ready is not None:
             on_ready()
         with scrubbed_environment(platform):
-            serve(factory, host, port, workers, allow_remote=True, log_level="warning", tls=tls)
+            serve(
+                factory,
+                host,
+                port,
+                workers,
+                allow_remote=True,
+                log_level="warning",
+                tls=tls,
+                processes=True,
+            )
     finally:
         supervisor.stop()

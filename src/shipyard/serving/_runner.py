@@ -89,8 +89,10 @@ def serve(
     allow_remote: bool = False,
     log_level: str = "info",
     tls: ServerTLS | None = None,
+    processes: bool = False,
 ) -> None:
-    """Serve until interrupted; with ``workers > 1`` pass a factory each worker process calls.
+    """Serve until interrupted; with ``workers > 1`` (or ``processes``, which puts even one
+    worker in a process of its own) pass a factory each worker process calls.
 
     The workers share one listening socket (uvicorn's supervisor binds it and each worker
     accepts on it), so TLS ends in the worker that answers: there is no hop between
@@ -105,7 +107,7 @@ def serve(
         log_level=log_level,
         tls=tls,
     )
-    if workers == 1:
+    if workers == 1 and not processes:
         uvicorn.Server(config).run()
         return
     socket = config.bind_socket()
