@@ -1,6 +1,6 @@
 """Issue 14(b), the acceptance test: a serving worker holds no store credentials.
 
-``shipyard serve NAME --workers 2`` runs with a database URL and an S3 secret in its
+``shipyard serve NAME --workers N`` (one and two) runs with a database URL and an S3 secret in its
 environment and encryption at rest on (a key-encryption key under ``<home>/keys``). The
 supervising process may hold all of that; each worker process must hold none of it: not
 in its environment, not among its open files, and the metadata database and the key file
