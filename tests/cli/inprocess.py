@@ -72,3 +72,8 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def _reset(state: CliState) -> None:
     for field in dataclasses.fields(CliState):
         setattr(STATE, field.name, getattr(state, field.name))
+
+
+def reset_state() -> None:
+    """The CLI's state as a fresh process has it (for tests that call ``main`` directly)."""
+    _reset(CliState())

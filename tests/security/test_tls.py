@@ -22,6 +22,7 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
+from tests.cli.inprocess import reset_state
 from tests.conftest import POSTGRES_URL, S3_CREDENTIALS
 from werkzeug.serving import make_server
 
@@ -160,8 +161,7 @@ def _cli(*args: str) -> int:
     finally:
         if STATE._client is not None:
             STATE._client.close()
-        STATE._client, STATE._settings, STATE.url = None, None, None
-        STATE.ca_bundle = STATE.client_cert = STATE.client_key = None
+        reset_state()  # every field, so nothing leaks into the next command
 
 
 def test_sdk_and_cli_over_https_and_untrusted_or_plain_refused(

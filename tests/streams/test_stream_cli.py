@@ -13,6 +13,7 @@ import pytest
 import redis
 import yaml
 from streamkit import committed_ids, consumer_process, record, spec
+from tests.cli.inprocess import reset_state
 
 from shipyard.cli import main
 from shipyard.cli._context import STATE
@@ -40,7 +41,7 @@ def cli(
         finally:
             if STATE._client is not None:
                 STATE._client.close()
-            STATE._client, STATE._settings, STATE.url = None, None, None
+            reset_state()  # every field, so nothing leaks into the next command
         captured = capsys.readouterr()
         return code, captured.out, captured.err
 

@@ -24,7 +24,6 @@ class CliState:
     client_cert: Path | None = None
     client_key: Path | None = None
     _settings: Settings | None = field(default=None, repr=False)
-    _connection: Connection | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
 
     @property
@@ -35,41 +34,38 @@ class CliState:
             self._settings = load_settings()
         return self._settings
 
-    @property
     def connection(self) -> Connection:
-        """How to reach a server, from the settings' sources (not the whole settings)."""
-        if self._connection is None:
-            if self._settings is not None:
-                self._connection = self._settings
-            else:
-                from shipyard._connection import load_connection
+        """How to reach a server: the settings if this command has read them, else only the
+        connection fields of their sources (not the whole settings). Not kept: a test that
+        runs several commands in one process resets the settings, and this follows them."""
+        if self._settings is not None:
+            return self._settings
+        from shipyard._connection import load_connection
 
-                self._connection = load_connection()
-        return self._connection
+        return load_connection()
 
     @property
     def server_url(self) -> str | None:
-        """The server URL given by ``--url`` or the settings, without reading them again."""
-        known = self._connection or self._settings
-        return self.url or (known.url if known else None)
+        """The server URL given by ``--url`` or the settings, for messages about it."""
+        return self.url or self.connection().url
 
     def client(self) -> Client:
         """The SDK client: remote when a URL is configured, else in-process."""
         if self._client is None:
             from shipyard.client import Client  # the platform too, only without a URL
 
-            url = self.url or self.connection.url
-            secret = self.connection.api_key
+            connection = self.connection()
+            url = self.url or connection.url
+            secret = connection.api_key
             key = self.api_key or (secret.get_secret_value() if secret else None)
             if url:
-                self._client = Client(url, api_key=key, **self._tls())
+                self._client = Client(url, api_key=key, **self._tls(connection))
             else:
                 self._client = Client(settings=self.settings)
         return self._client
 
-    def _tls(self) -> dict[str, Any]:
+    def _tls(self, settings: Connection) -> dict[str, Any]:
         """``ca_bundle`` and ``client_cert`` for the client: options over settings."""
-        settings = self.connection
         cert = self.client_cert or settings.client_cert
         key = self.client_key or settings.client_key
         if (cert is None) != (key is None):
