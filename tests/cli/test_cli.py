@@ -1,29 +1,18 @@
-"""The command line, as a user runs it: real processes, a real home directory."""
+"""The command line, as a user runs it, on a real home directory: each command through the
+CLI's ``main`` in this process (``tests.cli.inprocess``), and the server's refusal to bind a
+public address as a real process (a server command that must never start in a test's process).
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli.conftest import shipyard as shipyard_process
+from tests.cli.inprocess import shipyard
 
 CSV = "a,b,label\n1,2.5,x\n2,3.5,y\n3,1.0,x\n"
-
-
-def shipyard(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPYARD_")}
-    env["SHIPYARD_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "shipyard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -87,6 +76,6 @@ def test_errors_are_one_line_without_traceback(
 
 
 def test_server_refuses_a_public_bind_without_the_flag(home: Path) -> None:
-    result = shipyard(home, "server", "--host", "0.0.0.0", "--port", "0")
+    result = shipyard_process(home, "server", "--host", "0.0.0.0", "--port", "0")
     assert result.returncode == 1
     assert "refusing to listen" in result.stderr

@@ -1,12 +1,13 @@
 """``--tag KEY=VALUE`` on ``models create``, ``experiments create`` and ``datasets ingest``:
-the tags are on the new resource, and a malformed one is a one-line error naming it."""
+the tags are on the new resource, and a malformed one is a one-line error naming it. Each
+command runs through the CLI's ``main`` in this process (``tests.cli.inprocess``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 
 
 def test_create_commands_take_tags(tmp_path: Path) -> None:

@@ -1,12 +1,12 @@
 """``shipyard datasets erase|delete|erasures`` and ``shipyard retention`` end to end, through
-the real entry point in a fresh home."""
+the CLI's ``main`` in this process (``tests.cli.inprocess``) in a fresh home."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from tests.cli.conftest import shipyard
+from tests.cli.inprocess import shipyard
 
 from shipyard.client import Client
 from shipyard.config import Settings

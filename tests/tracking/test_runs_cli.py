@@ -1,4 +1,5 @@
-"""``shipyard runs list|compare`` through the real entry point, on runs logged by the SDK."""
+"""``shipyard runs list|compare`` through the CLI's ``main`` in this process
+(``tests.cli.inprocess``), on runs logged by the SDK."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.cli.test_cli_errors import one_error_line, run
+from tests.cli.inprocess import shipyard
+from tests.cli.test_cli_errors import one_error_line
 
 from shipyard.client import Client
 from shipyard.config import Settings
@@ -39,7 +41,7 @@ def logged(home: Path) -> dict[str, str]:
 
 
 def test_list_filters_orders_and_lists_children(home: Path, logged: dict[str, str]) -> None:
-    listed = run(
+    listed = shipyard(
         home,
         "runs",
         "list",
@@ -55,10 +57,10 @@ def test_list_filters_orders_and_lists_children(home: Path, logged: dict[str, st
     page = json.loads(listed.stdout)
     assert [r["name"] for r in page["runs"]] == ["deep", "shallow"]
     assert page["next_page_token"] is None
-    children = run(home, "runs", "list", "--parent", logged["sweep"], "-n", "1", "--json")
+    children = shipyard(home, "runs", "list", "--parent", logged["sweep"], "-n", "1", "--json")
     first = json.loads(children.stdout)
     assert [r["id"] for r in first["runs"]] == [logged["deep"]]  # newest first
-    rest = run(
+    rest = shipyard(
         home,
         "runs",
         "list",
@@ -71,18 +73,18 @@ def test_list_filters_orders_and_lists_children(home: Path, logged: dict[str, st
         "--json",
     )
     assert [r["id"] for r in json.loads(rest.stdout)["runs"]] == [logged["shallow"]]
-    human = run(home, "runs", "list", "-e", "cmp", "--filter", "params.max_depth = '6'")
+    human = shipyard(home, "runs", "list", "-e", "cmp", "--filter", "params.max_depth = '6'")
     assert "deep" in human.stdout
     assert "shallow" not in human.stdout
 
 
 def test_a_bad_filter_is_one_line_naming_the_field(home: Path, logged: dict[str, str]) -> None:
-    result = run(home, "runs", "list", "-e", "cmp", "--filter", "metrics.auc >> 1")
+    result = shipyard(home, "runs", "list", "-e", "cmp", "--filter", "metrics.auc >> 1")
     assert result.returncode != 0
     line = one_error_line(result)
     assert "filter" in line
     assert "at position 14" in line
-    lonely = run(home, "runs", "compare", logged["deep"])
+    lonely = shipyard(home, "runs", "compare", logged["deep"])
     assert lonely.returncode != 0
     assert "run_ids" in one_error_line(lonely)
 
@@ -91,7 +93,9 @@ def test_compare_side_by_side_and_html_chart(
     home: Path, logged: dict[str, str], tmp_path: Path
 ) -> None:
     chart = tmp_path / "chart.html"
-    result = run(home, "runs", "compare", logged["shallow"], logged["deep"], "--html", str(chart))
+    result = shipyard(
+        home, "runs", "compare", logged["shallow"], logged["deep"], "--html", str(chart)
+    )
     assert result.returncode == 0, result.stderr
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
     assert re.search(r"params\.max_depth\s*│\s*3\s*│\s*6", rows["params.max_depth"])
@@ -105,9 +109,9 @@ def test_compare_side_by_side_and_html_chart(
     assert "<script" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")  # nothing fetched
     assert "https://" not in page
-    as_json = run(home, "runs", "compare", logged["shallow"], logged["deep"], "--json")
+    as_json = shipyard(home, "runs", "compare", logged["shallow"], logged["deep"], "--json")
     assert [r["name"] for r in json.loads(as_json.stdout)] == ["shallow", "deep"]
-    unwritable = run(
+    unwritable = shipyard(
         home, "runs", "compare", logged["shallow"], logged["deep"], "--html", str(tmp_path)
     )
     assert unwritable.returncode != 0
