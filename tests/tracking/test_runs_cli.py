@@ -148,27 +148,27 @@ def test_delete_then_purge_with_a_dry_run_and_clear_refusals(
     home: Path, logged: dict[str, str]
 ) -> None:
     doomed, live = logged["shallow"], logged["deep"]
-    assert run(home, "runs", "delete", doomed).returncode == 0
-    missing = run(home, "runs", "purge", doomed)
+    assert shipyard(home, "runs", "delete", doomed).returncode == 0
+    missing = shipyard(home, "runs", "purge", doomed)
     assert missing.returncode == 2 and "--reason" in one_error_line(missing)
-    refused = run(home, "runs", "purge", doomed, live, "--reason", "gc")
+    refused = shipyard(home, "runs", "purge", doomed, live, "--reason", "gc")
     assert refused.returncode == 1
     assert live in one_error_line(refused) and "not deleted" in refused.stderr
-    young = run(home, "runs", "purge", "-e", "cmp", "--older-than", "soon", "--reason", "gc")
+    young = shipyard(home, "runs", "purge", "-e", "cmp", "--older-than", "soon", "--reason", "gc")
     assert young.returncode == 1 and "older_than" in one_error_line(young)
 
-    dry = run(home, "runs", "purge", doomed, "--reason", "gc", "--dry-run", "--json")
+    dry = shipyard(home, "runs", "purge", doomed, "--reason", "gc", "--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["purged"] == [doomed] and json.loads(dry.stdout)["dry_run"]
-    assert run(home, "runs", "show", doomed).returncode == 0  # still there
+    assert shipyard(home, "runs", "show", doomed).returncode == 0  # still there
 
-    done = run(home, "runs", "purge", "-e", "cmp", "--reason", "gc")
+    done = shipyard(home, "runs", "purge", "-e", "cmp", "--reason", "gc")
     assert done.returncode == 0, done.stderr
     assert "purged 1 runs" in done.stdout and doomed in done.stdout
-    shown = run(home, "runs", "show", doomed)
+    shown = shipyard(home, "runs", "show", doomed)
     assert shown.returncode == 1 and re.search(r"purged on .* by \w+: gc", one_error_line(shown))
 
-    rule = run(home, "retention", "set", "deleted_runs", "cmp", "--days", "30")
+    rule = shipyard(home, "retention", "set", "deleted_runs", "cmp", "--days", "30")
     assert rule.returncode == 0, rule.stderr
-    listed = json.loads(run(home, "retention", "list", "--json").stdout)
+    listed = json.loads(shipyard(home, "retention", "list", "--json").stdout)
     assert [(r["kind"], r["target"], r["days"]) for r in listed] == [("deleted_runs", "cmp", 30)]
