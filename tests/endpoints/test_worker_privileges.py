@@ -119,6 +119,10 @@ def test_a_serving_worker_holds_no_database_url_s3_secret_or_key(
             visible = [p for p in [database, *keys] if (root / str(p).lstrip("/")).exists()]
             held += [f"{pid}: can see {p}" for p in visible]
         assert not held, "a worker holds: " + "; ".join(held)
+        if count == 1:  # a supervisor killed outright takes its workers with it
+            process.kill()
+            process.wait(timeout=30)
+            wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 30)
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 
 from shipyard.config import Settings
 from shipyard.errors import InvalidInput, NotFound
@@ -100,6 +102,7 @@ class ServingWorkerFactory:
         self.workers = workers
         self.cover = cover
         self.hide = hide
+        self.supervisor = os.getpid()
 
     def __call__(self) -> ServingApp:
         from shipyard.logs import configure_logging
@@ -111,6 +114,7 @@ class ServingWorkerFactory:
             SupervisorConnection,
         )
 
+        _end_with(self.supervisor)
         configure_logging(self.settings, "serving", resource=f"sy:endpoint/{self.endpoint}")
         enrichers = EndpointEnrichers(online_store_url(self.settings))
         enrichers.open_local()  # before hiding: its SQLite file may lie in the home
@@ -143,3 +147,22 @@ class ServingWorkerFactory:
                 "it still holds no credentials",
                 error,
             )
+
+
+def _end_with(supervisor: int) -> None:
+    """Linux: the kernel sends this worker SIGTERM when its supervisor dies, however it dies.
+
+    Workers share the supervisor's listening socket, so a supervisor killed with SIGKILL
+    would otherwise leave them answering on its port with a snapshot nobody refreshes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(set_parent_death_signal, signal.SIGTERM, 0, 0, 0) != 0:
+        logger.warning("serving worker: cannot follow its supervisor's end (prctl failed)")
+        return
+    if os.getppid() != supervisor:  # it died before the signal was asked for
+        os.kill(os.getpid(), signal.SIGTERM)
