@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shipyard.cli._context import STATE, JsonOption
-from shipyard.cli._contracts import show_ingest
 from shipyard.cli._output import console, emit, table, warn_type_problems
 from shipyard.cli._paging import (
     LimitOption,
@@ -61,8 +59,12 @@ def ingest(
         outcome = STATE.client().contracts.ingest(
             file, name, contract, on_fail=on_fail, format=format
         )
+        from shipyard.cli._contracts import show_ingest
+
         emit(outcome, as_json, lambda: show_ingest(outcome))
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),

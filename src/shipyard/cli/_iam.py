@@ -219,7 +219,7 @@ def put_policy(
     as_json: JsonOption = False,
 ) -> None:
     """Create or replace policy NAME from a JSON document."""
-    from shipyard.client._resources import read_file
+    from shipyard.client._group import read_file
 
     try:
         document = json.loads(read_file(file))
@@ -309,7 +309,7 @@ def create_role(
     as_json: JsonOption = False,
 ) -> None:
     """Create ROLE; attach policies to it as to any principal."""
-    from shipyard.client._resources import read_file
+    from shipyard.client._group import read_file
 
     try:
         document = json.loads(read_file(trust))

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shipyard.client._group import _Group
 from shipyard.client._paging import Listing, fetch_listing
-from shipyard.client._resources import _Group
 from shipyard.schemas.alarms import AlarmHistoryEntry, AlarmInfo
 
 Action = BaseModel | Mapping[str, Any]

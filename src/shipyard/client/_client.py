@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from shipyard.client._batch import BatchTransforms
     from shipyard.client._contracts import Contracts
     from shipyard.client._cost import Cost
+    from shipyard.client._datasets import Datasets
     from shipyard.client._deployments import Deployments
     from shipyard.client._edge import Edge
     from shipyard.client._encryption import Encryption
@@ -24,9 +25,9 @@ if TYPE_CHECKING:
     from shipyard.client._iam import Iam
     from shipyard.client._local import LocalTransport
     from shipyard.client._log_model import LoggedModel
+    from shipyard.client._models import Models
     from shipyard.client._monitors import Monitors
     from shipyard.client._pipelines import Pipelines
-    from shipyard.client._resources import Datasets, Models
     from shipyard.client._retention import Retention
     from shipyard.client._streams import Streams
     from shipyard.client._tracking import ActiveRun, Tracking
@@ -66,7 +67,7 @@ class Client:
 
     @cached_property
     def datasets(self) -> Datasets:
-        from shipyard.client._resources import Datasets
+        from shipyard.client._datasets import Datasets
 
         return Datasets(self.transport)
 
@@ -96,7 +97,7 @@ class Client:
 
     @cached_property
     def models(self) -> Models:
-        from shipyard.client._resources import Models
+        from shipyard.client._models import Models
 
         return Models(self.transport)
 

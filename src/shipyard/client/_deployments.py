@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from shipyard.client._resources import _Group
+from shipyard.client._group import _Group
 from shipyard.schemas.deploy import TICK_SECONDS, DeploymentEvent, DeploymentInfo
 
 OnEvent = Callable[[DeploymentEvent], None]

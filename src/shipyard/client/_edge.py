@@ -6,7 +6,7 @@ import builtins
 import os
 from pathlib import Path
 
-from shipyard.client._resources import _Group
+from shipyard.client._group import _Group
 from shipyard.schemas.edge import EdgeExportInfo
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipyard.client._resources import _Group
+from shipyard.client._group import _Group
 from shipyard.schemas.security import KeyRotation
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from shipyard.client._group import _Group, read_file
 from shipyard.client._paging import Listing, fetch_listing
-from shipyard.client._resources import _Group, read_file
 from shipyard.errors import InvalidInput
 from shipyard.schemas.datasets import DeletionInfo
 from shipyard.schemas.endpoints import (

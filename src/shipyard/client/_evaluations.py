@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from shipyard.client._resources import _Group
+from shipyard.client._group import _Group
 from shipyard.schemas.evaluation import EvaluationInfo, GateInfo
 from shipyard.schemas.thresholds import MetricThreshold, parse_thresholds
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from shipyard.client._resources import _Group, read_file
+from shipyard.client._group import _Group, read_file
 from shipyard.errors import InvalidInput
 from shipyard.names import check_name, parse_reference
 from shipyard.schemas.datasets import DatasetVersionInfo

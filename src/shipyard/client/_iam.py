@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from shipyard.client._group import _Group
 from shipyard.client._paging import Listing, fetch_listing
-from shipyard.client._resources import _Group
 from shipyard.errors import InvalidInput
 from shipyard.schemas.security import (
     ApiKeyInfo,

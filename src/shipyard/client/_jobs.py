@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from shipyard.client._follow import follow_log
-from shipyard.client._resources import _Group
+from shipyard.client._group import _Group
 from shipyard.errors import JobFailed
 from shipyard.schemas.jobs import JobInfo, LogChunk
 

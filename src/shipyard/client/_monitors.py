@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from shipyard.client._group import _Group
 from shipyard.client._paging import Listing, fetch_listing
-from shipyard.client._resources import _Group
 from shipyard.schemas.monitoring import MonitorInfo, MonitorRunInfo
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from shipyard.client._follow import follow_log
+from shipyard.client._group import _Group, read_file
 from shipyard.client._paging import Listing, fetch_listing
-from shipyard.client._resources import _Group, read_file
 from shipyard.client._training import read_spec
 from shipyard.errors import InvalidInput, JobFailed
 from shipyard.schemas.jobs import LogChunk

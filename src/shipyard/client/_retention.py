@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 
-from shipyard.client._resources import _Group
+from shipyard.client._group import _Group
 from shipyard.schemas.retention import RetentionReport, RetentionRule
 
 

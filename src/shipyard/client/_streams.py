@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from shipyard.client._resources import _Group, read_file
+from shipyard.client._group import _Group, read_file
 from shipyard.errors import InvalidInput
 from shipyard.schemas.streams import PutRecordsResult, RejectedRecord, StreamCommitInfo, StreamInfo
 

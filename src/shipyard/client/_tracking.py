@@ -7,11 +7,10 @@ import time
 from contextvars import ContextVar, Token
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from shipyard.client._log_model import LoggedModel, log_model
+from shipyard.client._group import _Group, read_file
 from shipyard.client._paging import Listing, fetch_listing
-from shipyard.client._resources import _Group, read_file
 from shipyard.client._transport import Transport
 from shipyard.errors import InvalidInput
 from shipyard.schemas.tracking import (
@@ -24,6 +23,9 @@ from shipyard.schemas.tracking import (
     RunPage,
     RunPurgeInfo,
 )
+
+if TYPE_CHECKING:
+    from shipyard.client._log_model import LoggedModel
 
 _ACTIVE: ContextVar[tuple[ActiveRun, ...]] = ContextVar("shipyard_active_runs", default=())
 """The runs whose ``with`` blocks enclose the current code, innermost last."""
@@ -94,6 +96,8 @@ class ActiveRun:
             raise InvalidInput(
                 "register after the run ends: client.models.register(name, run.id)", field="name"
             )
+        from shipyard.client._log_model import log_model
+
         return log_model(self._t, self.id, model, **options)
 
     def flush(self) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import yaml
 
+from shipyard.client._group import read_file
 from shipyard.client._jobs import JobGroup
-from shipyard.client._resources import read_file
 from shipyard.errors import InvalidInput
 from shipyard.schemas.job_code import check_path, entry_parts
 from shipyard.schemas.jobs import TrainingJobInfo

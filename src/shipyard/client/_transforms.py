@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import yaml
 
-from shipyard.client._resources import _Group, read_file
+from shipyard.client._group import _Group, read_file
 from shipyard.errors import InvalidInput
 from shipyard.names import parse_reference
 from shipyard.schemas.transforms import (
