@@ -25,6 +25,7 @@ from shipyard.features import binding_of
 from shipyard.flavors import CODE_FLAVORS, open_bundle
 from shipyard.platform import Platform
 from shipyard.registry import code_grant
+from shipyard.sandbox._launch import existing, local_stores
 from shipyard.security import DatabaseKeySource, DatabaseLimitSource
 from shipyard.serving import (
     DatabaseLink,
@@ -220,18 +221,9 @@ def worker_hidden_paths(settings: Settings) -> list[str]:
     """What a worker hides from itself: the database file, the key-encryption keys, a local
     blob store, the config file and the secrets' files the settings name."""
     home = settings.home
-    found = [home / "keys", home / "config.yaml"]
-    url = settings.metadata_url
-    if url.startswith("sqlite:///"):
-        database = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
-        found += [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
-    blobs = settings.blobs_url
-    if "://" not in blobs or blobs.startswith("file://"):
-        found.append(Path(blobs.removeprefix("file://")))
-    if os.environ.get("SHIPYARD_CONFIG"):
-        found.append(Path(os.environ["SHIPYARD_CONFIG"]))
+    found = [home / "keys", home / "config.yaml", *local_stores(settings)]
     found += [p for p in (settings.tls_key, settings.client_key, settings.ray_token_file) if p]
-    return sorted({str(p.resolve()) for p in found if p.exists()})
+    return existing(found)
 
 
 def serve_supervised(

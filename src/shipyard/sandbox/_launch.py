@@ -40,6 +40,13 @@ def hidden_paths(settings: Settings) -> list[str]:
     the usual directories of services' Unix sockets."""
     found = [settings.home, *map(Path, SOCKET_DIRECTORIES)]
     found += [v for v in vars(settings).values() if isinstance(v, Path)]
+    return existing([*found, *local_stores(settings)])
+
+
+def local_stores(settings: Settings) -> list[Path]:
+    """The local files of the platform's stores: a SQLite database (with its WAL and shared
+    memory), a blob store on disk, and the config file ``SHIPYARD_CONFIG`` names."""
+    found = []
     url = settings.metadata_url
     if url.startswith("sqlite:///"):
         database = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
@@ -49,7 +56,12 @@ def hidden_paths(settings: Settings) -> list[str]:
         found.append(Path(blobs.removeprefix("file://")))
     if os.environ.get("SHIPYARD_CONFIG"):
         found.append(Path(os.environ["SHIPYARD_CONFIG"]))
-    return sorted({str(p.resolve()) for p in found if p.exists()})
+    return found
+
+
+def existing(paths: list[Path]) -> list[str]:
+    """The paths that exist, resolved, each once, sorted."""
+    return sorted({str(p.resolve()) for p in paths if p.exists()})
 
 
 def _python_paths() -> tuple[list[Path], list[Path]]:
