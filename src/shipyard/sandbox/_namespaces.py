@@ -154,14 +154,8 @@ def enter(layout: Layout, *, uid: int = NOBODY) -> None:
     for path in layout.cover:
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
     for path, fd in revealed.items():
-        if os.path.isdir(f"/proc/self/fd/{fd}"):
-            os.makedirs(path, exist_ok=True)
-        else:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            Path(path).touch()
-        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        _bind_back(path, fd)
         _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-        os.close(fd)
     for path in layout.hide:  # after the reveals: a hidden path inside one stays hidden
         _hide(path)
     _mount("tmpfs", str(ROOT), "tmpfs", MS_NOSUID | MS_NODEV, "size=64m,mode=1777")
@@ -214,13 +208,19 @@ def hide_paths(hide: Sequence[str], *, cover: str | None = None, keep: Sequence[
         kept = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in keep}
         _mount("tmpfs", cover, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
         for path, fd in kept.items():
-            if os.path.isdir(f"/proc/self/fd/{fd}"):
-                os.makedirs(path, exist_ok=True)
-            else:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                Path(path).touch()
-            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-            os.close(fd)
+            _bind_back(path, fd)
         _mount(None, cover, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=755")
     for path in hide:
         _hide(path)
+
+
+def _bind_back(path: str, fd: int) -> None:
+    """Mount what ``fd`` (an ``O_PATH`` descriptor taken before a cover) opens at ``path``
+    again, making the directory or empty file to mount on; the descriptor is closed."""
+    if os.path.isdir(f"/proc/self/fd/{fd}"):
+        os.makedirs(path, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        Path(path).touch()
+    _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    os.close(fd)
