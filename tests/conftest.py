@@ -20,9 +20,11 @@ Spark JVM, say) stay in one file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import queue
 import shutil
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -49,6 +51,24 @@ REQUIRE_SERVICES = os.environ.get("SHIPYARD_REQUIRE_SERVICES") == "1"
 
 
 S3_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+@pytest.fixture(autouse=True)
+def fresh_cli_state() -> Iterator[None]:
+    """Tests that call the CLI's ``main`` in this process share its module state (the
+    settings it read, its client); each test leaves it as a fresh process has it, so no
+    test's home or server reaches the next test's commands."""
+    yield
+    context = sys.modules.get("shipyard.cli._context")
+    if context is None:
+        return
+    state = context.STATE
+    if state._client is not None:
+        with contextlib.suppress(Exception):
+            state._client.close()
+    fresh = context.CliState()
+    for field in dataclasses.fields(fresh):
+        setattr(state, field.name, getattr(fresh, field.name))
 
 
 @pytest.fixture(scope="session")
