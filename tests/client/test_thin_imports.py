@@ -32,6 +32,7 @@ THIN = (
     "shipyard._operations_console",
     "shipyard._operations_iam",
     "shipyard._operations_lifecycle",
+    "shipyard._operations_tracking",
     "shipyard.clock",
     "shipyard.config",
     "shipyard.errors",
