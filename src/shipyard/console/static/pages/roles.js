@@ -40,7 +40,7 @@ export function trustDocument(principalsText, conditionText) {
       throw new Error(`condition: not JSON: ${error.message}`);
     }
     if (condition === null || typeof condition !== "object" || Array.isArray(condition))
-      throw new Error('condition: a JSON object, e.g. {"IpAddress": {"sy:SourceIp": "10.0.0.0/8"}}');
+      throw new Error('condition: a JSON object, e.g. {"IpAddress": {"sy:SourceIp": "192.168.1.0/24"}}');
     statement.Condition = condition;
   }
   return { Statement: [statement] };
@@ -50,7 +50,7 @@ function createRole() {
   const condition = h("textarea", {
     id: "role-condition",
     rows: "3",
-    placeholder: '{"IpAddress": {"sy:SourceIp": "10.0.0.0/8"}}',
+    placeholder: '{"IpAddress": {"sy:SourceIp": "192.168.1.0/24"}}',
   });
   const preview = h("pre", { class: "json trust-preview", "aria-live": "polite" });
   const fields = [
